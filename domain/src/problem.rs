@@ -1,0 +1,312 @@
+//! Problems found in a request, each located by an RFC 6901 JSON Pointer.
+//!
+//! Parsing never stops at the first mistake: constructors push every problem they find into a
+//! [`Problems`] list, so a client gets all of its mistakes in one answer.
+
+use std::fmt;
+
+/// A stable, machine-readable classification of one problem (`errors[].code` on the wire).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProblemCode {
+    /// A required value is absent.
+    Required,
+    /// A text is empty or only white space where content is needed.
+    Blank,
+    /// A text or list is longer than allowed.
+    TooLong,
+    /// A text is shorter than allowed.
+    TooShort,
+    /// A number lies outside its allowed range.
+    OutOfRange,
+    /// A text does not have the required shape (an address, a time, an id…).
+    InvalidFormat,
+    /// A value is not one of the accepted values.
+    InvalidValue,
+    /// A field is not allowed here (it belongs to another kind of object, or is server-assigned).
+    NotAllowed,
+    /// A value repeats where values must be unique.
+    Duplicate,
+    /// A list has more items than allowed.
+    TooMany,
+    /// A list has fewer items than needed.
+    TooFew,
+    /// Step orders are inconsistent or not exactly `0..n-1`.
+    InvalidOrder,
+    /// A sequence breaks a structure rule (starts or ends wrongly, waits back to back…).
+    InvalidStructure,
+    /// A referenced mailbox is not a mailbox of the workspace.
+    MailboxNotFound,
+    /// A referenced AI agent is not an agent of the workspace.
+    AgentNotFound,
+    /// A JSON field that the request type does not define.
+    UnknownField,
+    /// A JSON value of the wrong type (a string where a number belongs…).
+    InvalidType,
+}
+
+impl ProblemCode {
+    /// The slug clients match on. Never change an existing one.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::Blank => "blank",
+            Self::TooLong => "too_long",
+            Self::TooShort => "too_short",
+            Self::OutOfRange => "out_of_range",
+            Self::InvalidFormat => "invalid_format",
+            Self::InvalidValue => "invalid_value",
+            Self::NotAllowed => "not_allowed",
+            Self::Duplicate => "duplicate",
+            Self::TooMany => "too_many",
+            Self::TooFew => "too_few",
+            Self::InvalidOrder => "invalid_order",
+            Self::InvalidStructure => "invalid_structure",
+            Self::MailboxNotFound => "mailbox_not_found",
+            Self::AgentNotFound => "agent_not_found",
+            Self::UnknownField => "unknown_field",
+            Self::InvalidType => "invalid_type",
+        }
+    }
+}
+
+impl fmt::Display for ProblemCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An RFC 6901 JSON Pointer into the request body (`""` is the whole document).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct JsonPointer(String);
+
+impl JsonPointer {
+    /// The pointer to the whole document.
+    pub fn root() -> Self {
+        Self(String::new())
+    }
+
+    /// The pointer to member `name` of the object this pointer locates.
+    pub fn field(&self, name: &str) -> Self {
+        let mut pointer = String::with_capacity(self.0.len() + name.len() + 1);
+        pointer.push_str(&self.0);
+        pointer.push('/');
+        for character in name.chars() {
+            match character {
+                '~' => pointer.push_str("~0"),
+                '/' => pointer.push_str("~1"),
+                other => pointer.push(other),
+            }
+        }
+        Self(pointer)
+    }
+
+    /// The pointer to element `index` of the array this pointer locates.
+    pub fn index(&self, index: usize) -> Self {
+        Self(format!("{}/{index}", self.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for JsonPointer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why one value was refused, before it is given a place in the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub code: ProblemCode,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(code: ProblemCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Gives the refusal its place in the request.
+    pub fn at(self, pointer: JsonPointer) -> Problem {
+        Problem {
+            pointer,
+            code: self.code,
+            message: self.message,
+        }
+    }
+}
+
+/// One problem of a request: where, what kind, and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pointer: JsonPointer,
+    code: ProblemCode,
+    message: String,
+}
+
+impl Problem {
+    pub fn new(pointer: JsonPointer, code: ProblemCode, message: impl Into<String>) -> Self {
+        Self {
+            pointer,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn pointer(&self) -> &JsonPointer {
+        &self.pointer
+    }
+
+    pub fn code(&self) -> ProblemCode {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}) at '{}'", self.message, self.code, self.pointer)
+    }
+}
+
+/// Every problem found in one request, in the order they were found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Problems(Vec<Problem>);
+
+impl Problems {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, problem: Problem) {
+        self.0.push(problem);
+    }
+
+    /// Records a problem at `pointer`.
+    pub fn add(&mut self, pointer: JsonPointer, code: ProblemCode, message: impl Into<String>) {
+        self.0.push(Problem::new(pointer, code, message));
+    }
+
+    pub fn extend(&mut self, other: Problems) {
+        self.0.extend(other.0);
+    }
+
+    /// Keeps the value of `result`, or records its problem at `pointer` and yields `None`.
+    pub fn check<T>(&mut self, result: Result<T, Invalid>, pointer: JsonPointer) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(invalid) => {
+                self.push(invalid.at(pointer));
+                None
+            }
+        }
+    }
+
+    /// Keeps the value of `result`, or takes over all of its problems and yields `None`.
+    pub fn absorb<T>(&mut self, result: Result<T, Problems>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(problems) => {
+                self.extend(problems);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
+        self.0.iter()
+    }
+
+    /// `Ok(value)` when nothing was recorded, else every problem.
+    pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Problems> {
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl IntoIterator for Problems {
+    type Item = Problem;
+    type IntoIter = std::vec::IntoIter<Problem>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Problems {
+    type Item = &'a Problem;
+    type IntoIter = std::slice::Iter<'a, Problem>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl From<Problem> for Problems {
+    fn from(problem: Problem) -> Self {
+        Self(vec![problem])
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.len() {
+            1 => f.write_str("1 problem in the request body"),
+            n => write!(f, "{n} problems in the request body"),
+        }
+    }
+}
+
+impl std::error::Error for Problems {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_follow_rfc_6901_escaping() {
+        let pointer = JsonPointer::root()
+            .field("sequence")
+            .index(1)
+            .field("a/b~c");
+        assert_eq!(pointer.as_str(), "/sequence/1/a~1b~0c");
+        assert_eq!(JsonPointer::root().as_str(), "");
+    }
+
+    #[test]
+    fn problems_keep_every_entry_in_order() {
+        let mut problems = Problems::new();
+        problems.add(
+            JsonPointer::root().field("name"),
+            ProblemCode::Required,
+            "a",
+        );
+        let kept = problems.check::<u8>(
+            Err(Invalid::new(ProblemCode::OutOfRange, "b")),
+            JsonPointer::root().field("x"),
+        );
+        assert_eq!(kept, None);
+        let codes: Vec<_> = problems.iter().map(|p| p.code()).collect();
+        assert_eq!(codes, [ProblemCode::Required, ProblemCode::OutOfRange]);
+        assert_eq!(problems.to_string(), "2 problems in the request body");
+    }
+}
