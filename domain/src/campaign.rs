@@ -1,0 +1,258 @@
+//! The campaign aggregate: what a create request asks for ([`NewCampaign`]) and what exists ([`Campaign`]).
+
+use chrono::{DateTime, Utc};
+
+use crate::id::{AgentId, CampaignId, MailboxId, ObjectId, UserId, WorkspaceId};
+use crate::mailbox::MailboxSelection;
+use crate::problem::{JsonPointer, Problems};
+use crate::request::CampaignRequest;
+use crate::rules::ParseRules;
+use crate::schedule::Schedule;
+use crate::sequence::{Sequence, SequenceRole};
+use crate::settings::{AgentRequest, Settings};
+use crate::stats::Stats;
+use crate::status::CampaignStatus;
+use crate::subsequence::{NewSubsequence, Subsequence};
+use crate::text::required_trimmed;
+use crate::values::WebhookSecret;
+
+pub const MAX_CAMPAIGN_NAME_CHARS: usize = 200;
+
+/// How a campaign rotates through its mailboxes; one strategy today.
+pub const MAILBOX_ROTATION: &str = "round-robin";
+
+/// A campaign name: trimmed, 1–200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignName(String);
+
+impl CampaignName {
+    pub fn parse(raw: Option<&str>) -> Result<CampaignName, crate::problem::Invalid> {
+        required_trimmed(raw, "name", MAX_CAMPAIGN_NAME_CHARS).map(CampaignName)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Everything a create request decides, valid, before the workspace has been consulted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCampaign {
+    name: CampaignName,
+    sequence: Sequence,
+    subsequences: Vec<NewSubsequence>,
+    schedule: Schedule,
+    settings: Settings,
+    mailbox_selection: MailboxSelection,
+}
+
+impl NewCampaign {
+    /// Parses a whole request, reporting every problem with its JSON Pointer.
+    pub fn parse(request: &CampaignRequest, rules: ParseRules) -> Result<NewCampaign, Problems> {
+        let root = JsonPointer::root();
+        let mut problems = Problems::new();
+        let name = problems.check(
+            CampaignName::parse(request.name.as_deref()),
+            root.field("name"),
+        );
+        let sequence = problems.absorb(Sequence::parse(
+            request.sequence.as_deref().unwrap_or_default(),
+            SequenceRole::Main,
+            &root.field("sequence"),
+        ));
+        let subsequences = problems.absorb(NewSubsequence::parse_list(
+            request.subsequences.as_deref().unwrap_or_default(),
+            rules,
+            &root.field("subsequences"),
+        ));
+        let schedule = problems.absorb(Schedule::parse(
+            request.schedule.as_ref(),
+            &root.field("schedule"),
+        ));
+        let settings = problems.absorb(Settings::parse(
+            request.settings.as_ref(),
+            rules,
+            &root.field("settings"),
+        ));
+        let mailbox_selection =
+            problems.absorb(MailboxSelection::parse(&request.mailbox_selectors, &root));
+        match (
+            name,
+            sequence,
+            subsequences,
+            schedule,
+            settings,
+            mailbox_selection,
+        ) {
+            (
+                Some(name),
+                Some(sequence),
+                Some(subsequences),
+                Some(schedule),
+                Some(settings),
+                Some(mailbox_selection),
+            ) if problems.is_empty() => Ok(NewCampaign {
+                name,
+                sequence,
+                subsequences,
+                schedule,
+                settings,
+                mailbox_selection,
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    pub fn name(&self) -> &CampaignName {
+        &self.name
+    }
+
+    pub fn sequence(&self) -> &Sequence {
+        &self.sequence
+    }
+
+    pub fn subsequences(&self) -> &[NewSubsequence] {
+        &self.subsequences
+    }
+
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn mailbox_selection(&self) -> &MailboxSelection {
+        &self.mailbox_selection
+    }
+
+    pub fn agent_request(&self) -> AgentRequest {
+        self.settings.agent_request()
+    }
+
+    /// Whether the webhook is enabled without a secret, so the server must generate one.
+    pub fn needs_webhook_secret(&self) -> bool {
+        self.settings.needs_webhook_secret()
+    }
+}
+
+/// What the workspace and the server supply to turn a [`NewCampaign`] into a [`Campaign`].
+#[derive(Debug, Clone)]
+pub struct Provisions {
+    pub id: CampaignId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub now: DateTime<Utc>,
+    /// The resolved mailbox list, in selection order.
+    pub mailboxes: Vec<MailboxId>,
+    /// The agent resolved for the settings' agent request.
+    pub ai_agent_id: Option<AgentId>,
+    /// A generated secret, used when the webhook is enabled and none was given.
+    pub webhook_secret: Option<WebhookSecret>,
+}
+
+/// A campaign that exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    id: CampaignId,
+    workspace_id: WorkspaceId,
+    user_id: UserId,
+    name: CampaignName,
+    status: CampaignStatus,
+    mailboxes: Vec<MailboxId>,
+    sequence: Sequence,
+    subsequences: Vec<Subsequence>,
+    schedule: Schedule,
+    settings: Settings,
+    stats: Stats,
+    started_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Campaign {
+    /// A new campaign in `draft`; `new_subsequence_id` gives each subsequence its id.
+    pub fn create(
+        new: NewCampaign,
+        provisions: Provisions,
+        mut new_subsequence_id: impl FnMut() -> ObjectId,
+    ) -> Campaign {
+        let mut settings = new.settings;
+        settings.resolve_agent(provisions.ai_agent_id);
+        if let Some(secret) = provisions.webhook_secret {
+            settings.provide_webhook_secret(secret);
+        }
+        Campaign {
+            id: provisions.id,
+            workspace_id: provisions.workspace_id,
+            user_id: provisions.user_id,
+            name: new.name,
+            status: CampaignStatus::Draft,
+            mailboxes: provisions.mailboxes,
+            sequence: new.sequence,
+            subsequences: new
+                .subsequences
+                .into_iter()
+                .map(|subsequence| subsequence.into_fresh(new_subsequence_id()))
+                .collect(),
+            schedule: new.schedule,
+            settings,
+            stats: Stats::default(),
+            started_at: None,
+            completed_at: None,
+            created_at: provisions.now,
+            updated_at: provisions.now,
+        }
+    }
+
+    pub fn id(&self) -> CampaignId {
+        self.id
+    }
+    pub fn workspace_id(&self) -> WorkspaceId {
+        self.workspace_id
+    }
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+    pub fn name(&self) -> &CampaignName {
+        &self.name
+    }
+    pub fn status(&self) -> CampaignStatus {
+        self.status
+    }
+    pub fn mailboxes(&self) -> &[MailboxId] {
+        &self.mailboxes
+    }
+    pub fn mailbox_rotation(&self) -> &'static str {
+        MAILBOX_ROTATION
+    }
+    pub fn sequence(&self) -> &Sequence {
+        &self.sequence
+    }
+    pub fn subsequences(&self) -> &[Subsequence] {
+        &self.subsequences
+    }
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+    pub fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.started_at
+    }
+    pub fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.completed_at
+    }
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}

@@ -1,0 +1,19 @@
+//! Sendline's campaign model. Every invariant of a campaign lives in a fallible constructor of a type
+//! with private fields, so nothing can hold an invalid campaign. Pure: no async runtime, serde, HTTP or
+//! database.
+
+pub mod body;
+pub mod campaign;
+pub mod id;
+pub mod mailbox;
+pub mod problem;
+pub mod request;
+pub mod rules;
+pub mod schedule;
+pub mod sequence;
+pub mod settings;
+pub mod stats;
+pub mod status;
+pub mod subsequence;
+mod text;
+pub mod values;

@@ -1,0 +1,772 @@
+//! Campaign settings (spec 4.5): `settings` in, flattened onto the campaign out.
+
+use std::collections::HashSet;
+
+use crate::id::AgentId;
+use crate::problem::{Invalid, JsonPointer, ProblemCode, Problems};
+use crate::request::{
+    CnameTrackingRequest, CopyFatigueProtectionRequest, SettingsRequest,
+    VariantOptimizationRequest, WebhookRequest,
+};
+use crate::rules::{ParseRules, Purpose};
+use crate::text::{named, parse_choice, wire_enum};
+use crate::values::{EmailAddress, HostName, SlackChannelId, WebhookSecret, WebhookUrl};
+
+/// At most this many addresses in `cc` and in `bcc`.
+pub const MAX_COPY_ADDRESSES: usize = 10;
+/// At most this many `notificationEmails`.
+pub const MAX_NOTIFICATION_EMAILS: usize = 5;
+
+wire_enum!(
+    /// How mailboxes are matched to recipients' providers.
+    EspMatchingMode {
+        Disabled => "disabled",
+        Auto => "auto",
+        /// Read-back only: stored campaigns may have it, writes may not set it.
+        Custom => "custom",
+    }
+);
+
+wire_enum!(
+    /// How leads behind a Secure Email Gateway are handled.
+    SegCheckMode {
+        Disabled => "disabled",
+        SkipAll => "skip_all",
+        SkipProviders => "skip_providers",
+    }
+);
+
+wire_enum!(
+    /// Secure Email Gateway providers that `skip_providers` can skip.
+    SegProvider {
+        Proofpoint => "proofpoint",
+        Mimecast => "mimecast",
+        Barracuda => "barracuda",
+        Cisco => "cisco",
+        Forcepoint => "forcepoint",
+        Sophos => "sophos",
+        TrendMicro => "trendmicro",
+        Symantec => "symantec",
+        Mcafee => "mcafee",
+        MicrosoftAtp => "microsoft_atp",
+        GooglePostini => "google_postini",
+    }
+);
+
+wire_enum!(
+    /// Campaign events a webhook can subscribe to.
+    WebhookEvent {
+        EmailSent => "email.sent",
+        EmailOpened => "email.opened",
+        EmailClicked => "email.clicked",
+        EmailReplied => "email.replied",
+        EmailBounced => "email.bounced",
+        EmailUnsubscribed => "email.unsubscribed",
+        EmailPositiveReply => "email.positive_reply",
+        LeadReplied => "lead.replied",
+        LeadBounced => "lead.bounced",
+        LeadUpdated => "lead.updated",
+        LeadTagChanged => "lead.tag_changed",
+    }
+);
+
+wire_enum!(
+    /// The metric that picks the winning A/B variant.
+    OptimizationMetric {
+        ReplyRate => "replyRate",
+        OpenRate => "openRate",
+        ClickRate => "clickRate",
+    }
+);
+
+/// The legacy spelling normalised to `disabled` on every write (spec 4.5, 4.6).
+const LEGACY_SEG_CHECK_MODE: &str = "use_specific_mailboxes";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    track_opens: bool,
+    track_clicks: bool,
+    include_unsubscribe_link: bool,
+    cc: Vec<EmailAddress>,
+    bcc: Vec<EmailAddress>,
+    stop_on_reply: bool,
+    stop_on_auto_reply: bool,
+    stop_on_company_reply: bool,
+    skip_dnc: bool,
+    daily_send_limit: Option<u32>,
+    email_interval_minutes: u32,
+    esp_matching_mode: EspMatchingMode,
+    seg_check_mode: SegCheckMode,
+    seg_skip_providers: Vec<SegProvider>,
+    cname_tracking: CnameTracking,
+    slack_channel_id: Option<SlackChannelId>,
+    positive_replies_only_slack: bool,
+    notification_emails: Vec<EmailAddress>,
+    positive_replies_only_email: bool,
+    ai_agent_id: Option<AgentId>,
+    ai_agent_enabled: bool,
+    webhook: Webhook,
+    copy_fatigue_protection: CopyFatigueProtection,
+    variant_optimization: VariantOptimization,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CnameTracking {
+    enabled: bool,
+    domain: Option<HostName>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Webhook {
+    enabled: bool,
+    url: Option<WebhookUrl>,
+    secret: Option<WebhookSecret>,
+    events: Vec<WebhookEvent>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CopyFatigueProtection {
+    enabled: bool,
+    auto_regenerate: bool,
+    auto_resume: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VariantOptimization {
+    enabled: bool,
+    minimum_sends_per_variant: u32,
+    minimum_days: u32,
+    optimization_metric: OptimizationMetric,
+    keep_minimum_variants: u32,
+}
+
+/// Which AI agent a campaign asks for, before the workspace's agents are consulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentRequest {
+    /// No agent: `aiAgentId` is null and the agent is off.
+    None,
+    /// This agent, which must belong to the workspace.
+    Specific(AgentId),
+    /// `aiAgentEnabled` without an id: the workspace's default agent, which must exist.
+    WorkspaceDefault,
+}
+
+impl AgentRequest {
+    /// The agent request of raw settings, when `aiAgentId` is well-formed. Lets a rejected request still
+    /// have its agent looked up, so every problem is reported at once.
+    pub fn of_request(request: Option<&SettingsRequest>) -> Option<AgentRequest> {
+        let request = request.cloned().unwrap_or_default();
+        let id = match request.ai_agent_id.as_deref() {
+            None => None,
+            Some(raw) => Some(AgentId::parse(raw).ok()?),
+        };
+        Some(match (id, request.ai_agent_enabled.unwrap_or(false)) {
+            (Some(id), _) => AgentRequest::Specific(id),
+            (None, true) => AgentRequest::WorkspaceDefault,
+            (None, false) => AgentRequest::None,
+        })
+    }
+}
+
+impl Settings {
+    /// Parses `settings` at `at`; every absent field takes its default.
+    pub fn parse(
+        request: Option<&SettingsRequest>,
+        rules: ParseRules,
+        at: &JsonPointer,
+    ) -> Result<Settings, Problems> {
+        let default = SettingsRequest::default();
+        let request = request.unwrap_or(&default);
+        let mut problems = Problems::new();
+        let cc = parse_addresses(
+            request.cc.as_deref(),
+            "cc",
+            MAX_COPY_ADDRESSES,
+            at,
+            &mut problems,
+        );
+        let bcc = parse_addresses(
+            request.bcc.as_deref(),
+            "bcc",
+            MAX_COPY_ADDRESSES,
+            at,
+            &mut problems,
+        );
+        let notification_emails = parse_addresses(
+            request.notification_emails.as_deref(),
+            "notificationEmails",
+            MAX_NOTIFICATION_EMAILS,
+            at,
+            &mut problems,
+        );
+        let daily_send_limit = match request.daily_send_limit {
+            None => Some(None),
+            Some(raw) => problems
+                .check(
+                    in_range(raw, 1, 10_000, "dailySendLimit"),
+                    at.field("dailySendLimit"),
+                )
+                .map(Some),
+        };
+        let email_interval_minutes = problems.check(
+            in_range(
+                request.email_interval_minutes.unwrap_or(15),
+                1,
+                1_440,
+                "emailIntervalMinutes",
+            ),
+            at.field("emailIntervalMinutes"),
+        );
+        let esp_matching_mode = problems.check(
+            parse_esp_matching_mode(request.esp_matching_mode.as_deref(), rules),
+            at.field("espMatchingMode"),
+        );
+        let seg_check_mode = problems.check(
+            parse_seg_check_mode(request.seg_check_mode.as_deref()),
+            at.field("segCheckMode"),
+        );
+        let seg_skip_providers = parse_seg_providers(
+            request.seg_skip_providers.as_deref(),
+            seg_check_mode,
+            &at.field("segSkipProviders"),
+            &mut problems,
+        );
+        let cname_tracking = CnameTracking::parse(
+            request.cname_tracking.as_ref(),
+            &at.field("cnameTracking"),
+            &mut problems,
+        );
+        let slack_channel_id = match request.slack_channel_id.as_deref() {
+            None => Some(None),
+            Some(raw) => problems
+                .check(
+                    SlackChannelId::parse(raw).map_err(|invalid| named("slackChannelId", invalid)),
+                    at.field("slackChannelId"),
+                )
+                .map(Some),
+        };
+        let ai_agent_id = match request.ai_agent_id.as_deref() {
+            None => Some(None),
+            Some(raw) => problems
+                .check(
+                    AgentId::parse(raw).map_err(|invalid| named("aiAgentId", invalid)),
+                    at.field("aiAgentId"),
+                )
+                .map(Some),
+        };
+        let webhook = Webhook::parse(
+            request.webhook.as_ref(),
+            rules,
+            &at.field("webhook"),
+            &mut problems,
+        );
+        let copy_fatigue_protection =
+            CopyFatigueProtection::parse(request.copy_fatigue_protection.as_ref());
+        let variant_optimization = VariantOptimization::parse(
+            request.variant_optimization.as_ref(),
+            &at.field("variantOptimization"),
+            &mut problems,
+        );
+
+        match (
+            cc,
+            bcc,
+            notification_emails,
+            daily_send_limit,
+            email_interval_minutes,
+            esp_matching_mode,
+            seg_check_mode,
+            seg_skip_providers,
+            cname_tracking,
+            slack_channel_id,
+            ai_agent_id,
+            webhook,
+            variant_optimization,
+        ) {
+            (
+                Some(cc),
+                Some(bcc),
+                Some(notification_emails),
+                Some(daily_send_limit),
+                Some(email_interval_minutes),
+                Some(esp_matching_mode),
+                Some(seg_check_mode),
+                Some(seg_skip_providers),
+                Some(cname_tracking),
+                Some(slack_channel_id),
+                Some(ai_agent_id),
+                Some(webhook),
+                Some(variant_optimization),
+            ) if problems.is_empty() => Ok(Settings {
+                track_opens: request.track_opens.unwrap_or(true),
+                track_clicks: request.track_clicks.unwrap_or(true),
+                include_unsubscribe_link: request.include_unsubscribe_link.unwrap_or(false),
+                cc,
+                bcc,
+                stop_on_reply: request.stop_on_reply.unwrap_or(true),
+                stop_on_auto_reply: request.stop_on_auto_reply.unwrap_or(false),
+                stop_on_company_reply: request.stop_on_company_reply.unwrap_or(false),
+                skip_dnc: request.skip_dnc.unwrap_or(true),
+                daily_send_limit,
+                email_interval_minutes,
+                esp_matching_mode,
+                seg_check_mode,
+                seg_skip_providers,
+                cname_tracking,
+                slack_channel_id,
+                positive_replies_only_slack: request.positive_replies_only_slack.unwrap_or(false),
+                notification_emails,
+                positive_replies_only_email: request.positive_replies_only_email.unwrap_or(true),
+                ai_agent_id,
+                ai_agent_enabled: request.ai_agent_enabled.unwrap_or(false),
+                webhook,
+                copy_fatigue_protection,
+                variant_optimization,
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    /// Which agent these settings ask for (spec 4.5 `aiAgentId`, `aiAgentEnabled`).
+    pub fn agent_request(&self) -> AgentRequest {
+        match (self.ai_agent_id, self.ai_agent_enabled) {
+            (Some(id), _) => AgentRequest::Specific(id),
+            (None, true) => AgentRequest::WorkspaceDefault,
+            (None, false) => AgentRequest::None,
+        }
+    }
+
+    /// Records the agent the workspace resolved for [`Self::agent_request`].
+    pub(crate) fn resolve_agent(&mut self, agent: Option<AgentId>) {
+        self.ai_agent_id = agent;
+    }
+
+    /// Whether the webhook is on without a secret, so one must be generated.
+    pub fn needs_webhook_secret(&self) -> bool {
+        self.webhook.enabled && self.webhook.secret.is_none()
+    }
+
+    pub(crate) fn provide_webhook_secret(&mut self, secret: WebhookSecret) {
+        if self.webhook.secret.is_none() {
+            self.webhook.secret = Some(secret);
+        }
+    }
+
+    pub fn track_opens(&self) -> bool {
+        self.track_opens
+    }
+    pub fn track_clicks(&self) -> bool {
+        self.track_clicks
+    }
+    pub fn include_unsubscribe_link(&self) -> bool {
+        self.include_unsubscribe_link
+    }
+    pub fn cc(&self) -> &[EmailAddress] {
+        &self.cc
+    }
+    pub fn bcc(&self) -> &[EmailAddress] {
+        &self.bcc
+    }
+    pub fn stop_on_reply(&self) -> bool {
+        self.stop_on_reply
+    }
+    pub fn stop_on_auto_reply(&self) -> bool {
+        self.stop_on_auto_reply
+    }
+    pub fn stop_on_company_reply(&self) -> bool {
+        self.stop_on_company_reply
+    }
+    pub fn skip_dnc(&self) -> bool {
+        self.skip_dnc
+    }
+    pub fn daily_send_limit(&self) -> Option<u32> {
+        self.daily_send_limit
+    }
+    pub fn email_interval_minutes(&self) -> u32 {
+        self.email_interval_minutes
+    }
+    pub fn esp_matching_mode(&self) -> EspMatchingMode {
+        self.esp_matching_mode
+    }
+    pub fn seg_check_mode(&self) -> SegCheckMode {
+        self.seg_check_mode
+    }
+    pub fn seg_skip_providers(&self) -> &[SegProvider] {
+        &self.seg_skip_providers
+    }
+    pub fn cname_tracking(&self) -> &CnameTracking {
+        &self.cname_tracking
+    }
+    pub fn slack_channel_id(&self) -> Option<&SlackChannelId> {
+        self.slack_channel_id.as_ref()
+    }
+    pub fn positive_replies_only_slack(&self) -> bool {
+        self.positive_replies_only_slack
+    }
+    pub fn notification_emails(&self) -> &[EmailAddress] {
+        &self.notification_emails
+    }
+    pub fn positive_replies_only_email(&self) -> bool {
+        self.positive_replies_only_email
+    }
+    pub fn ai_agent_id(&self) -> Option<AgentId> {
+        self.ai_agent_id
+    }
+    pub fn ai_agent_enabled(&self) -> bool {
+        self.ai_agent_enabled
+    }
+    pub fn webhook(&self) -> &Webhook {
+        &self.webhook
+    }
+    pub fn copy_fatigue_protection(&self) -> CopyFatigueProtection {
+        self.copy_fatigue_protection
+    }
+    pub fn variant_optimization(&self) -> VariantOptimization {
+        self.variant_optimization
+    }
+}
+
+fn in_range(raw: i64, min: u32, max: u32, field: &str) -> Result<u32, Invalid> {
+    u32::try_from(raw)
+        .ok()
+        .filter(|value| (min..=max).contains(value))
+        .ok_or_else(|| {
+            Invalid::new(
+                ProblemCode::OutOfRange,
+                format!("{field} must be between {min} and {max}"),
+            )
+        })
+}
+
+/// A list of addresses: each valid, none repeated (case-insensitively), at most `max`.
+fn parse_addresses(
+    raw: Option<&[String]>,
+    field: &str,
+    max: usize,
+    at: &JsonPointer,
+    problems: &mut Problems,
+) -> Option<Vec<EmailAddress>> {
+    let raw = raw.unwrap_or_default();
+    let pointer = at.field(field);
+    if raw.len() > max {
+        problems.add(
+            pointer,
+            ProblemCode::TooMany,
+            format!("{field} has at most {max} addresses"),
+        );
+        return None;
+    }
+    let mut seen = HashSet::new();
+    let mut addresses = Vec::with_capacity(raw.len());
+    let before = problems.len();
+    for (index, item) in raw.iter().enumerate() {
+        let Some(address) = problems.check(
+            EmailAddress::parse(item).map_err(|invalid| named(field, invalid)),
+            pointer.index(index),
+        ) else {
+            continue;
+        };
+        if seen.insert(address.normalized()) {
+            addresses.push(address);
+        } else {
+            problems.add(
+                pointer.index(index),
+                ProblemCode::Duplicate,
+                format!("{field} lists {} more than once", address.as_str()),
+            );
+        }
+    }
+    (problems.len() == before).then_some(addresses)
+}
+
+fn parse_esp_matching_mode(
+    raw: Option<&str>,
+    rules: ParseRules,
+) -> Result<EspMatchingMode, Invalid> {
+    let Some(raw) = raw else {
+        return Ok(EspMatchingMode::Disabled);
+    };
+    let writable = || "disabled or auto".to_owned();
+    match EspMatchingMode::from_wire(raw) {
+        Some(EspMatchingMode::Custom) if rules.purpose() != Purpose::Stored => Err(Invalid::new(
+            ProblemCode::InvalidValue,
+            "espMatchingMode custom is read-back only; writes accept disabled or auto",
+        )),
+        Some(mode) => Ok(mode),
+        None => parse_choice(raw, "espMatchingMode", |_| None, writable),
+    }
+}
+
+fn parse_seg_check_mode(raw: Option<&str>) -> Result<SegCheckMode, Invalid> {
+    match raw {
+        None | Some(LEGACY_SEG_CHECK_MODE) => Ok(SegCheckMode::Disabled),
+        Some(raw) => parse_choice(
+            raw,
+            "segCheckMode",
+            SegCheckMode::from_wire,
+            SegCheckMode::choices,
+        ),
+    }
+}
+
+fn parse_seg_providers(
+    raw: Option<&[String]>,
+    mode: Option<SegCheckMode>,
+    at: &JsonPointer,
+    problems: &mut Problems,
+) -> Option<Vec<SegProvider>> {
+    let raw = raw.unwrap_or_default();
+    let before = problems.len();
+    let mut providers = Vec::with_capacity(raw.len());
+    for (index, item) in raw.iter().enumerate() {
+        let Some(provider) = problems.check(
+            parse_choice(
+                item,
+                "segSkipProviders",
+                SegProvider::from_wire,
+                SegProvider::choices,
+            ),
+            at.index(index),
+        ) else {
+            continue;
+        };
+        if providers.contains(&provider) {
+            problems.add(
+                at.index(index),
+                ProblemCode::Duplicate,
+                format!("segSkipProviders lists {provider} more than once"),
+            );
+        } else {
+            providers.push(provider);
+        }
+    }
+    if mode == Some(SegCheckMode::SkipProviders) && raw.is_empty() {
+        problems.add(
+            at.clone(),
+            ProblemCode::TooFew,
+            "segSkipProviders must name at least one provider when segCheckMode is skip_providers",
+        );
+    }
+    (problems.len() == before).then_some(providers)
+}
+
+impl CnameTracking {
+    fn parse(
+        request: Option<&CnameTrackingRequest>,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> Option<CnameTracking> {
+        let request = request.cloned().unwrap_or_default();
+        let enabled = request.enabled.unwrap_or(false);
+        let domain = match request.domain.as_deref() {
+            None if enabled => {
+                problems.add(
+                    at.field("domain"),
+                    ProblemCode::Required,
+                    "domain is required when CNAME tracking is enabled",
+                );
+                return None;
+            }
+            None => None,
+            Some(raw) => Some(problems.check(
+                HostName::parse(raw).map_err(|invalid| named("domain", invalid)),
+                at.field("domain"),
+            )?),
+        };
+        Some(CnameTracking { enabled, domain })
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The tracking host, lowercase.
+    pub fn domain(&self) -> Option<&HostName> {
+        self.domain.as_ref()
+    }
+}
+
+impl Webhook {
+    fn parse(
+        request: Option<&WebhookRequest>,
+        rules: ParseRules,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> Option<Webhook> {
+        let request = request.cloned().unwrap_or_default();
+        let enabled = request.enabled.unwrap_or(false);
+        let before = problems.len();
+        let url = match request.url.as_deref() {
+            None => {
+                if enabled {
+                    problems.add(
+                        at.field("url"),
+                        ProblemCode::Required,
+                        "url is required when the webhook is enabled",
+                    );
+                }
+                None
+            }
+            Some(raw) => problems.check(
+                WebhookUrl::parse(raw, rules.webhook_hosts())
+                    .map_err(|invalid| named("url", invalid)),
+                at.field("url"),
+            ),
+        };
+        let secret = match request.secret.as_deref() {
+            None => None,
+            Some(raw) => problems.check(
+                WebhookSecret::parse(raw).map_err(|invalid| named("secret", invalid)),
+                at.field("secret"),
+            ),
+        };
+        let raw_events = request.events.unwrap_or_default();
+        let mut events = Vec::with_capacity(raw_events.len());
+        for (index, raw) in raw_events.iter().enumerate() {
+            let pointer = at.field("events").index(index);
+            let Some(event) = problems.check(
+                parse_choice(
+                    raw,
+                    "events",
+                    WebhookEvent::from_wire,
+                    WebhookEvent::choices,
+                ),
+                pointer.clone(),
+            ) else {
+                continue;
+            };
+            if events.contains(&event) {
+                problems.add(
+                    pointer,
+                    ProblemCode::Duplicate,
+                    format!("events lists {event} more than once"),
+                );
+            } else {
+                events.push(event);
+            }
+        }
+        if enabled && raw_events.is_empty() {
+            problems.add(
+                at.field("events"),
+                ProblemCode::TooFew,
+                "events must name at least one event when the webhook is enabled",
+            );
+        }
+        (problems.len() == before).then_some(Webhook {
+            enabled,
+            url,
+            secret,
+            events,
+        })
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    pub fn url(&self) -> Option<&WebhookUrl> {
+        self.url.as_ref()
+    }
+
+    pub fn secret(&self) -> Option<&WebhookSecret> {
+        self.secret.as_ref()
+    }
+
+    pub fn events(&self) -> &[WebhookEvent] {
+        &self.events
+    }
+}
+
+impl CopyFatigueProtection {
+    fn parse(request: Option<&CopyFatigueProtectionRequest>) -> CopyFatigueProtection {
+        let request = request.cloned().unwrap_or_default();
+        CopyFatigueProtection {
+            enabled: request.enabled.unwrap_or(false),
+            auto_regenerate: request.auto_regenerate.unwrap_or(false),
+            auto_resume: request.auto_resume.unwrap_or(false),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    pub fn auto_regenerate(&self) -> bool {
+        self.auto_regenerate
+    }
+
+    pub fn auto_resume(&self) -> bool {
+        self.auto_resume
+    }
+}
+
+impl VariantOptimization {
+    fn parse(
+        request: Option<&VariantOptimizationRequest>,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> Option<VariantOptimization> {
+        let request = request.cloned().unwrap_or_default();
+        let minimum_sends_per_variant = problems.check(
+            in_range(
+                request.minimum_sends_per_variant.unwrap_or(25),
+                1,
+                100_000,
+                "minimumSendsPerVariant",
+            ),
+            at.field("minimumSendsPerVariant"),
+        );
+        let minimum_days = problems.check(
+            in_range(request.minimum_days.unwrap_or(3), 0, 365, "minimumDays"),
+            at.field("minimumDays"),
+        );
+        let optimization_metric = match request.optimization_metric.as_deref() {
+            None => Some(OptimizationMetric::ReplyRate),
+            Some(raw) => problems.check(
+                parse_choice(
+                    raw,
+                    "optimizationMetric",
+                    OptimizationMetric::from_wire,
+                    OptimizationMetric::choices,
+                ),
+                at.field("optimizationMetric"),
+            ),
+        };
+        let keep_minimum_variants = problems.check(
+            in_range(
+                request.keep_minimum_variants.unwrap_or(1),
+                1,
+                26,
+                "keepMinimumVariants",
+            ),
+            at.field("keepMinimumVariants"),
+        );
+        Some(VariantOptimization {
+            enabled: request.enabled.unwrap_or(false),
+            minimum_sends_per_variant: minimum_sends_per_variant?,
+            minimum_days: minimum_days?,
+            optimization_metric: optimization_metric?,
+            keep_minimum_variants: keep_minimum_variants?,
+        })
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    pub fn minimum_sends_per_variant(&self) -> u32 {
+        self.minimum_sends_per_variant
+    }
+
+    pub fn minimum_days(&self) -> u32 {
+        self.minimum_days
+    }
+
+    pub fn optimization_metric(&self) -> OptimizationMetric {
+        self.optimization_metric
+    }
+
+    pub fn keep_minimum_variants(&self) -> u32 {
+        self.keep_minimum_variants
+    }
+}

@@ -1,0 +1,6 @@
+//! Rules of spec section 4, tested through the domain's public constructors.
+
+mod campaign_rules;
+mod mailbox_selection;
+mod properties;
+mod support;
