@@ -1,0 +1,6 @@
+//! Sendline's use cases and the ports they drive. Nothing here names a framework: adapters implement the
+//! ports, the api crate calls the use cases.
+
+pub mod ports;
+pub mod tenancy;
+pub mod use_cases;
