@@ -1,19 +1,25 @@
 //! The ports the use cases drive. Each doc comment is the contract every adapter must keep; the adapters'
 //! contract suite tests it on every backend.
+//!
+//! Tenancy is part of every contract: a method that takes a workspace MUST behave, for anything of
+//! another workspace, exactly as if it did not exist.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::agent::{Agent, AgentFields};
 use domain::campaign::Campaign;
-use domain::id::{AgentId, ObjectId, WorkspaceId};
-use domain::mailbox::{MailboxSelection, MailboxSummary};
-use domain::values::WebhookSecret;
+use domain::id::{AgentId, CampaignId, MailboxId, ObjectId, UserId, WorkspaceId};
+use domain::identity::{ApiKey, ApiKeyKind, ApiKeySecret, KeyHash, Role, User, Workspace};
+use domain::mailbox::{Mailbox, MailboxSelection, MailboxSummary};
+use domain::values::{EmailAddress, WebhookSecret};
 
-/// A storage failure the use case cannot fix; the edge answers it with an opaque 500.
+/// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum RepositoryError {
-    /// A uniqueness rule of the store refused the write.
+    /// A uniqueness rule refused the write (the message names the rule, never SQL).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Anything else; the edge logs it and answers an opaque 500.
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),
 }
@@ -23,61 +29,158 @@ pub enum RepositoryError {
 #[async_trait]
 pub trait CampaignRepository: Send + Sync {
     /// Stores a new campaign with its subsequences and mailbox links in one transaction: either all of it
-    /// is written or none of it. MUST NOT be visible from any workspace but the campaign's own.
+    /// is written or none of it.
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError>;
+
+    /// The campaign `id` of `workspace`, re-parsed through the domain's constructors; `None` when there
+    /// is none (or it belongs to another workspace).
+    async fn find(
+        &self,
+        workspace: WorkspaceId,
+        id: CampaignId,
+    ) -> Result<Option<Campaign>, RepositoryError>;
 }
 
-/// A lookup failure of a directory port.
-#[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct DirectoryError(#[from] pub anyhow::Error);
-
-/// The workspace's sending mailboxes, as far as campaigns need to select them.
+/// The workspace's sending mailboxes.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
-pub trait MailboxDirectory: Send + Sync {
+pub trait MailboxRepository: Send + Sync {
+    /// Stores a new mailbox. MUST fail with `Conflict` when the workspace already has a mailbox with the
+    /// same address compared case-insensitively (another workspace's mailbox never conflicts).
+    async fn insert(&self, mailbox: &Mailbox) -> Result<(), RepositoryError>;
+
+    /// The mailbox `id` of `workspace`, or `None`.
+    async fn find(
+        &self,
+        workspace: WorkspaceId,
+        id: MailboxId,
+    ) -> Result<Option<Mailbox>, RepositoryError>;
+
     /// Every mailbox of `workspace` that any selector of `selection` matches: by id, by address
     /// (case-insensitively), by any tag (case-insensitively) or by provider. MAY return more mailboxes of
-    /// the workspace, never fewer; MUST NOT return a mailbox of another workspace (another workspace's id
-    /// behaves exactly like an id that does not exist).
+    /// the workspace, never fewer; MUST NOT return a mailbox of another workspace.
     async fn candidates(
         &self,
         workspace: WorkspaceId,
         selection: &MailboxSelection,
-    ) -> Result<Vec<MailboxSummary>, DirectoryError>;
+    ) -> Result<Vec<MailboxSummary>, RepositoryError>;
+}
+
+/// Why an agent was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentInsertError {
+    /// The workspace already has the most agents it may have.
+    #[error("the workspace already has {0} agents")]
+    LimitReached(usize),
+    #[error(transparent)]
+    Repository(#[from] RepositoryError),
 }
 
 /// The workspace's AI reply agents.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
-pub trait AgentDirectory: Send + Sync {
-    /// Whether `agent` is an agent of `workspace`. MUST be false for another workspace's agent.
-    async fn exists(&self, workspace: WorkspaceId, agent: AgentId) -> Result<bool, DirectoryError>;
+pub trait AgentRepository: Send + Sync {
+    /// Stores a new agent of `workspace` unless it already has `limit` agents, atomically (two concurrent
+    /// inserts never exceed the limit). The workspace's first agent is its default. Returns the stored agent.
+    async fn insert(
+        &self,
+        id: AgentId,
+        workspace: WorkspaceId,
+        fields: &AgentFields,
+        created_at: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Agent, AgentInsertError>;
 
-    /// The workspace's default agent (its first), or `None` when it has no agent.
+    /// The workspace's agents, oldest first.
+    async fn list(&self, workspace: WorkspaceId) -> Result<Vec<Agent>, RepositoryError>;
+
+    /// Whether `agent` is an agent of `workspace`. MUST be false for another workspace's agent.
+    async fn exists(&self, workspace: WorkspaceId, agent: AgentId)
+    -> Result<bool, RepositoryError>;
+
+    /// The workspace's default agent, or `None` when it has no agent.
     async fn default_agent(
         &self,
         workspace: WorkspaceId,
-    ) -> Result<Option<AgentId>, DirectoryError>;
+    ) -> Result<Option<AgentId>, RepositoryError>;
+}
+
+/// Users, workspaces, memberships and API keys.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait IdentityRepository: Send + Sync {
+    /// Stores a user. MUST fail with `Conflict` when a user has the same address (case-insensitively).
+    async fn insert_user(&self, user: &User) -> Result<(), RepositoryError>;
+
+    async fn find_user(&self, id: UserId) -> Result<Option<User>, RepositoryError>;
+
+    /// The user with this address, compared case-insensitively.
+    async fn find_user_by_email(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Option<User>, RepositoryError>;
+
+    /// Stores a workspace and makes `owner` its owner, in one transaction.
+    async fn insert_workspace(
+        &self,
+        workspace: &Workspace,
+        owner: UserId,
+    ) -> Result<(), RepositoryError>;
+
+    async fn find_workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>, RepositoryError>;
+
+    /// The user's role in the workspace, or `None` when not a member.
+    async fn role_of(
+        &self,
+        user: UserId,
+        workspace: WorkspaceId,
+    ) -> Result<Option<Role>, RepositoryError>;
+
+    /// Every workspace the user is a member of, with the role, oldest first.
+    async fn workspaces_of(&self, user: UserId) -> Result<Vec<(Workspace, Role)>, RepositoryError>;
+
+    /// Stores a key (its hash, never its plaintext). MUST fail with `Conflict` when it is a workspace key
+    /// and the workspace already has one that is not revoked.
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<(), RepositoryError>;
+
+    /// The key with this hash, revoked or not.
+    async fn find_api_key(&self, hash: KeyHash) -> Result<Option<ApiKey>, RepositoryError>;
+
+    /// Revokes the workspace's live key; `false` when it had none.
+    async fn revoke_workspace_key(
+        &self,
+        workspace: WorkspaceId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+}
+
+/// Whether the store answers (for `/readyz`).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait Readiness: Send + Sync {
+    async fn ping(&self) -> Result<(), RepositoryError>;
 }
 
 /// The current time.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait Clock: Send + Sync {
-    /// Now, in UTC, to the millisecond at least.
+    /// Now, in UTC, to the millisecond.
     fn now(&self) -> DateTime<Utc>;
 }
 
 /// New resource ids.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait IdGenerator: Send + Sync {
-    /// A fresh id in the ObjectId layout; ids from one generator increase.
+    /// A fresh id in the ObjectId layout; ids from one process increase.
     fn new_id(&self) -> ObjectId;
 }
 
-/// Secrets the server makes for its users.
+/// Secrets the server makes for its users, from a cryptographically secure source.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait SecretGenerator: Send + Sync {
-    /// A webhook signing secret (`whsec_` + 64 hex) from a cryptographically secure source.
+    /// A webhook signing secret (`whsec_` + 64 hex).
     fn webhook_secret(&self) -> WebhookSecret;
+
+    /// A new API key of `kind`.
+    fn api_key(&self, kind: ApiKeyKind) -> ApiKeySecret;
 }

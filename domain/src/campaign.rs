@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::id::{AgentId, CampaignId, MailboxId, ObjectId, UserId, WorkspaceId};
+use crate::id::{AgentId, CampaignId, MailboxId, ObjectId, SubsequenceId, UserId, WorkspaceId};
 use crate::mailbox::MailboxSelection;
 use crate::problem::{JsonPointer, Problems};
 use crate::request::CampaignRequest;
@@ -254,5 +254,113 @@ impl Campaign {
     }
     pub fn updated_at(&self) -> DateTime<Utc> {
         self.updated_at
+    }
+}
+
+/// A campaign as storage holds it: its content in request form (re-parsed on read through the same
+/// constructors as a client's request), and what only the server sets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCampaign {
+    pub id: CampaignId,
+    pub workspace_id: WorkspaceId,
+    pub user_id: UserId,
+    pub status: CampaignStatus,
+    /// Name, sequence, subsequences (each with its `_id`), schedule and settings; no mailbox selectors.
+    pub content: CampaignRequest,
+    /// Counters of the subsequences, by id; a subsequence missing here has zero counters.
+    pub subsequence_counters: Vec<SubsequenceCounters>,
+    pub mailboxes: Vec<MailboxId>,
+    pub stats: Stats,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubsequenceCounters {
+    pub id: SubsequenceId,
+    pub added_count: u64,
+    pub stats: Stats,
+}
+
+impl Campaign {
+    /// Rebuilds a stored campaign, checking every invariant again. Problems mean the stored data is
+    /// corrupt (or was written under rules since tightened).
+    pub fn restore(stored: StoredCampaign) -> Result<Campaign, Problems> {
+        let new = NewCampaign::parse(&stored.content, ParseRules::stored())?;
+        let mut problems = Problems::new();
+        let mut subsequences = Vec::with_capacity(new.subsequences.len());
+        for (index, subsequence) in new.subsequences.into_iter().enumerate() {
+            let Some(id) = subsequence.existing_id() else {
+                problems.add(
+                    JsonPointer::root()
+                        .field("subsequences")
+                        .index(index)
+                        .field("_id"),
+                    crate::problem::ProblemCode::Required,
+                    "a stored subsequence needs its _id",
+                );
+                continue;
+            };
+            let counters = stored
+                .subsequence_counters
+                .iter()
+                .find(|counters| counters.id == id)
+                .copied()
+                .unwrap_or(SubsequenceCounters {
+                    id,
+                    added_count: 0,
+                    stats: Stats::default(),
+                });
+            subsequences.push(subsequence.into_stored(counters));
+        }
+        problems.into_result(|| Campaign {
+            id: stored.id,
+            workspace_id: stored.workspace_id,
+            user_id: stored.user_id,
+            name: new.name,
+            status: stored.status,
+            mailboxes: stored.mailboxes,
+            sequence: new.sequence,
+            subsequences,
+            schedule: new.schedule,
+            settings: new.settings,
+            stats: stored.stats,
+            started_at: stored.started_at,
+            completed_at: stored.completed_at,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+        })
+    }
+
+    /// The campaign's content in request form: what storage keeps and what an update merges into.
+    /// Parsing it with [`ParseRules::stored`] gives this campaign's content back.
+    pub fn content(&self) -> CampaignRequest {
+        CampaignRequest {
+            name: Some(self.name.as_str().to_owned()),
+            sequence: Some(self.sequence.to_requests()),
+            subsequences: Some(
+                self.subsequences
+                    .iter()
+                    .map(Subsequence::to_request)
+                    .collect(),
+            ),
+            schedule: Some(self.schedule.to_request()),
+            settings: Some(self.settings.to_request()),
+            mailbox_selectors: Default::default(),
+        }
+    }
+
+    /// The counters of every subsequence, for storage.
+    pub fn subsequence_counters(&self) -> Vec<SubsequenceCounters> {
+        self.subsequences
+            .iter()
+            .map(|subsequence| SubsequenceCounters {
+                id: subsequence.id(),
+                added_count: subsequence.added_count(),
+                stats: subsequence.stats(),
+            })
+            .collect()
     }
 }

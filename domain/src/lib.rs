@@ -2,9 +2,11 @@
 //! with private fields, so nothing can hold an invalid campaign. Pure: no async runtime, serde, HTTP or
 //! database.
 
+pub mod agent;
 pub mod body;
 pub mod campaign;
 pub mod id;
+pub mod identity;
 pub mod mailbox;
 pub mod problem;
 pub mod request;

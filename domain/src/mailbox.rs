@@ -2,10 +2,12 @@
 
 use std::collections::HashSet;
 
-use crate::id::MailboxId;
+use chrono::{DateTime, Utc};
+
+use crate::id::{MailboxId, WorkspaceId};
 use crate::problem::{JsonPointer, ProblemCode, Problems};
-use crate::request::MailboxSelectorsRequest;
-use crate::text::{named, parse_choice, required_trimmed, wire_enum};
+use crate::request::{MailboxRequest, MailboxSelectorsRequest};
+use crate::text::{at_most, named, parse_choice, required_trimmed, wire_enum};
 use crate::values::EmailAddress;
 
 /// At most this many items in one selector list (our limit, so a request stays bounded).
@@ -218,4 +220,273 @@ fn within_limit<'a>(
         return None;
     }
     Some(items)
+}
+
+/// Every mailbox sends at most this many emails a day.
+pub const MAX_MAILBOX_DAILY_SEND_LIMIT: u32 = 50;
+pub const MAX_MAILBOX_TAGS: usize = 50;
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+pub const MAX_SIGNATURE_CHARS: usize = 10_000;
+
+wire_enum!(
+    /// Whether a mailbox can send.
+    MailboxStatus {
+        Active => "active",
+        Disconnected => "disconnected",
+        Error => "error",
+    }
+);
+
+/// A sending mailbox of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    id: MailboxId,
+    workspace_id: WorkspaceId,
+    fields: MailboxFields,
+    status: MailboxStatus,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// What a client decides about a mailbox: valid, before it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxFields {
+    email: EmailAddress,
+    provider: MailboxProvider,
+    display_name: Option<String>,
+    tags: Vec<String>,
+    daily_send_limit: u32,
+    sending_enabled: bool,
+    signature: Option<String>,
+}
+
+impl MailboxFields {
+    /// Parses a register-mailbox request, reporting every problem.
+    pub fn parse(request: &MailboxRequest) -> Result<MailboxFields, Problems> {
+        let root = JsonPointer::root();
+        let mut problems = Problems::new();
+        let email = match request.email.as_deref() {
+            None => {
+                problems.add(
+                    root.field("email"),
+                    ProblemCode::Required,
+                    "email is required",
+                );
+                None
+            }
+            Some(raw) => problems.check(
+                EmailAddress::parse(raw).map_err(|invalid| named("email", invalid)),
+                root.field("email"),
+            ),
+        };
+        let provider = match request.provider.as_deref() {
+            None => {
+                problems.add(
+                    root.field("provider"),
+                    ProblemCode::Required,
+                    "provider is required",
+                );
+                None
+            }
+            Some(raw) => problems.check(
+                parse_choice(
+                    raw,
+                    "provider",
+                    MailboxProvider::from_wire,
+                    MailboxProvider::choices,
+                ),
+                root.field("provider"),
+            ),
+        };
+        let display_name = match request.display_name.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(name) => problems
+                .check(
+                    at_most(name, "displayName", MAX_DISPLAY_NAME_CHARS),
+                    root.field("displayName"),
+                )
+                .map(|()| Some(name.to_owned())),
+        };
+        let tags = parse_tags(
+            request.tags.as_deref().unwrap_or_default(),
+            &root.field("tags"),
+            &mut problems,
+        );
+        let daily_send_limit = match request.daily_send_limit {
+            None => Some(MAX_MAILBOX_DAILY_SEND_LIMIT),
+            Some(raw) => {
+                let limit = u32::try_from(raw)
+                    .ok()
+                    .filter(|limit| (1..=MAX_MAILBOX_DAILY_SEND_LIMIT).contains(limit));
+                if limit.is_none() {
+                    problems.add(
+                        root.field("dailySendLimit"),
+                        ProblemCode::OutOfRange,
+                        format!(
+                            "dailySendLimit must be between 1 and {MAX_MAILBOX_DAILY_SEND_LIMIT}"
+                        ),
+                    );
+                }
+                limit
+            }
+        };
+        let signature = match request.signature.as_deref() {
+            None => Some(None),
+            Some(signature) => problems
+                .check(
+                    at_most(signature, "signature", MAX_SIGNATURE_CHARS),
+                    root.field("signature"),
+                )
+                .map(|()| Some(signature.to_owned())),
+        };
+        match (
+            email,
+            provider,
+            display_name,
+            tags,
+            daily_send_limit,
+            signature,
+        ) {
+            (
+                Some(email),
+                Some(provider),
+                Some(display_name),
+                Some(tags),
+                Some(daily_send_limit),
+                Some(signature),
+            ) if problems.is_empty() => Ok(MailboxFields {
+                email,
+                provider,
+                display_name,
+                tags,
+                daily_send_limit,
+                sending_enabled: request.sending_enabled.unwrap_or(true),
+                signature,
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    pub fn email(&self) -> &EmailAddress {
+        &self.email
+    }
+    pub fn provider(&self) -> MailboxProvider {
+        self.provider
+    }
+    pub fn display_name(&self) -> Option<&str> {
+        self.display_name.as_deref()
+    }
+    /// Tags as given; they compare case-insensitively.
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+    pub fn daily_send_limit(&self) -> u32 {
+        self.daily_send_limit
+    }
+    pub fn sending_enabled(&self) -> bool {
+        self.sending_enabled
+    }
+    pub fn signature(&self) -> Option<&str> {
+        self.signature.as_deref()
+    }
+}
+
+/// Tags: trimmed, non-blank, at most 100 characters, no repeats (case-insensitively), at most 50.
+fn parse_tags(raw: &[String], at: &JsonPointer, problems: &mut Problems) -> Option<Vec<String>> {
+    if raw.len() > MAX_MAILBOX_TAGS {
+        problems.add(
+            at.clone(),
+            ProblemCode::TooMany,
+            format!("tags has at most {MAX_MAILBOX_TAGS} items"),
+        );
+        return None;
+    }
+    let before = problems.len();
+    let mut seen = HashSet::new();
+    let mut tags = Vec::with_capacity(raw.len());
+    for (index, tag) in raw.iter().enumerate() {
+        let Some(tag) = problems.check(
+            required_trimmed(Some(tag), "tags", MAX_TAG_CHARS),
+            at.index(index),
+        ) else {
+            continue;
+        };
+        if seen.insert(tag.to_lowercase()) {
+            tags.push(tag);
+        } else {
+            problems.add(
+                at.index(index),
+                ProblemCode::Duplicate,
+                format!("tags lists {tag:?} more than once (tags compare case-insensitively)"),
+            );
+        }
+    }
+    (problems.len() == before).then_some(tags)
+}
+
+impl Mailbox {
+    /// A new mailbox, `active`.
+    pub fn register(
+        id: MailboxId,
+        workspace_id: WorkspaceId,
+        fields: MailboxFields,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            workspace_id,
+            fields,
+            status: MailboxStatus::Active,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// A mailbox read back from storage; its fields were parsed again by the caller.
+    pub fn restore(
+        id: MailboxId,
+        workspace_id: WorkspaceId,
+        fields: MailboxFields,
+        status: MailboxStatus,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            workspace_id,
+            fields,
+            status,
+            created_at,
+            updated_at,
+        }
+    }
+
+    pub fn id(&self) -> MailboxId {
+        self.id
+    }
+    pub fn workspace_id(&self) -> WorkspaceId {
+        self.workspace_id
+    }
+    pub fn fields(&self) -> &MailboxFields {
+        &self.fields
+    }
+    pub fn status(&self) -> MailboxStatus {
+        self.status
+    }
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// What campaigns need to select it.
+    pub fn summary(&self) -> MailboxSummary {
+        MailboxSummary {
+            id: self.id,
+            email: self.fields.email.clone(),
+            provider: self.fields.provider,
+            tags: self.fields.tags.clone(),
+        }
+    }
 }

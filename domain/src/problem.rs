@@ -108,6 +108,14 @@ impl JsonPointer {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether this pointer locates `ancestor` itself or something inside it.
+    pub fn is_within(&self, ancestor: &JsonPointer) -> bool {
+        match self.0.strip_prefix(&ancestor.0) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        }
+    }
 }
 
 impl fmt::Display for JsonPointer {
@@ -221,6 +229,22 @@ impl Problems {
         }
     }
 
+    /// These problems (found first, e.g. by the JSON edge) followed by those of `later` that are not
+    /// within a place already reported: a field the edge could not read gets one problem, not two.
+    pub fn followed_by(mut self, later: Problems) -> Problems {
+        let reported: Vec<JsonPointer> = self
+            .0
+            .iter()
+            .map(|problem| problem.pointer.clone())
+            .collect();
+        self.0.extend(later.0.into_iter().filter(|problem| {
+            !reported
+                .iter()
+                .any(|place| problem.pointer.is_within(place))
+        }));
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -290,6 +314,45 @@ mod tests {
             .field("a/b~c");
         assert_eq!(pointer.as_str(), "/sequence/1/a~1b~0c");
         assert_eq!(JsonPointer::root().as_str(), "");
+    }
+
+    #[test]
+    fn later_problems_within_an_already_reported_place_are_dropped() {
+        let root = JsonPointer::root();
+        let mut edge = Problems::new();
+        edge.add(
+            root.field("sequence").index(0),
+            ProblemCode::InvalidType,
+            "not an object",
+        );
+        edge.add(root.field("name"), ProblemCode::InvalidType, "not a string");
+        let mut domain = Problems::new();
+        domain.add(
+            root.field("name"),
+            ProblemCode::Required,
+            "name is required",
+        );
+        domain.add(
+            root.field("sequence").index(0).field("type"),
+            ProblemCode::Required,
+            "type",
+        );
+        domain.add(
+            root.field("sequence").index(10),
+            ProblemCode::Required,
+            "other step",
+        );
+        domain.add(
+            root.field("names"),
+            ProblemCode::Required,
+            "a sibling, not a child",
+        );
+        let merged: Vec<String> = edge
+            .followed_by(domain)
+            .iter()
+            .map(|problem| problem.pointer().to_string())
+            .collect();
+        assert_eq!(merged, ["/sequence/0", "/name", "/sequence/10", "/names"]);
     }
 
     #[test]

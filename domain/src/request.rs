@@ -148,3 +148,37 @@ pub struct VariantOptimizationRequest {
     pub optimization_metric: Option<String>,
     pub keep_minimum_variants: Option<i64>,
 }
+
+/// The body of a register-mailbox request (`POST /v1/mailboxes`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MailboxRequest {
+    pub email: Option<String>,
+    pub provider: Option<String>,
+    pub display_name: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub daily_send_limit: Option<i64>,
+    pub sending_enabled: Option<bool>,
+    pub signature: Option<String>,
+}
+
+/// The body of a create-agent request (`POST /v1/agents`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentRequest {
+    pub name: Option<String>,
+    pub company_info: Option<CompanyInfoRequest>,
+    pub persona: Option<PersonaRequest>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompanyInfoRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonaRequest {
+    pub tone: Option<String>,
+    pub role: Option<String>,
+    pub communication_style: Option<String>,
+    pub custom_instructions: Option<String>,
+}

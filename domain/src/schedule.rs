@@ -78,6 +78,23 @@ impl Schedule {
         }
     }
 
+    /// This schedule in request form.
+    pub fn to_request(&self) -> ScheduleRequest {
+        ScheduleRequest {
+            timezone: Some(self.timezone.name().to_owned()),
+            start_time: Some(self.start_time.to_string()),
+            end_time: Some(self.end_time.to_string()),
+            working_days: Some(
+                self.working_days
+                    .days()
+                    .into_iter()
+                    .map(i64::from)
+                    .collect(),
+            ),
+            skip_national_holidays: Some(self.skip_national_holidays),
+        }
+    }
+
     pub fn timezone(&self) -> Timezone {
         self.timezone
     }

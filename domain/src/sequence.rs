@@ -207,6 +207,53 @@ impl Sequence {
         Ok(Sequence(parsed.into_iter().flatten().collect()))
     }
 
+    /// The steps in request form, with their orders and names, so that parsing them gives them back.
+    pub fn to_requests(&self) -> Vec<StepRequest> {
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(order, step)| {
+                let order = i64::try_from(order).unwrap_or(i64::MAX);
+                let mut request = StepRequest {
+                    kind: Some(step.step_type().as_str().to_owned()),
+                    order: Some(order),
+                    name: Some(step.name.clone()),
+                    ..StepRequest::default()
+                };
+                match &step.kind {
+                    StepKind::Email(email) => {
+                        request.subject = Some(email.subject.clone());
+                        request.body = Some(email.body.as_str().to_owned());
+                        request.variants = Some(
+                            email
+                                .variants
+                                .iter()
+                                .map(|variant| VariantRequest {
+                                    letter: Some(variant.letter.to_string()),
+                                    subject: Some(variant.subject.clone()),
+                                    body: Some(variant.body.as_str().to_owned()),
+                                })
+                                .collect(),
+                        );
+                        request.use_conditional_variables = Some(email.use_conditional_variables);
+                        request.conditional_variables = Some(
+                            email
+                                .conditional_variables
+                                .iter()
+                                .map(ConditionalVariable::to_request)
+                                .collect(),
+                        );
+                    }
+                    StepKind::Wait(wait) => {
+                        request.wait_days = Some(i64::from(wait.days));
+                        request.wait_hours = Some(i64::from(wait.hours));
+                    }
+                }
+                request
+            })
+            .collect()
+    }
+
     pub fn steps(&self) -> &[Step] {
         &self.0
     }
@@ -766,6 +813,24 @@ impl Condition {
 }
 
 impl ConditionalVariable {
+    fn to_request(&self) -> ConditionalVariableRequest {
+        ConditionalVariableRequest {
+            name: Some(self.name.clone()),
+            conditions: Some(
+                self.conditions
+                    .iter()
+                    .map(|condition| ConditionRequest {
+                        field: Some(condition.field.clone()),
+                        operator: Some(condition.operator.as_str().to_owned()),
+                        value: condition.value.clone(),
+                        then: Some(condition.then.clone()),
+                    })
+                    .collect(),
+            ),
+            otherwise: Some(self.otherwise.clone()),
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

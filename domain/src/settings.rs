@@ -327,6 +327,92 @@ impl Settings {
         }
     }
 
+    /// These settings in request form (the webhook secret in full).
+    pub fn to_request(&self) -> SettingsRequest {
+        let addresses = |list: &[EmailAddress]| {
+            Some(
+                list.iter()
+                    .map(|address| address.as_str().to_owned())
+                    .collect(),
+            )
+        };
+        SettingsRequest {
+            track_opens: Some(self.track_opens),
+            track_clicks: Some(self.track_clicks),
+            include_unsubscribe_link: Some(self.include_unsubscribe_link),
+            cc: addresses(&self.cc),
+            bcc: addresses(&self.bcc),
+            stop_on_reply: Some(self.stop_on_reply),
+            stop_on_auto_reply: Some(self.stop_on_auto_reply),
+            stop_on_company_reply: Some(self.stop_on_company_reply),
+            skip_dnc: Some(self.skip_dnc),
+            daily_send_limit: self.daily_send_limit.map(i64::from),
+            email_interval_minutes: Some(i64::from(self.email_interval_minutes)),
+            esp_matching_mode: Some(self.esp_matching_mode.as_str().to_owned()),
+            seg_check_mode: Some(self.seg_check_mode.as_str().to_owned()),
+            seg_skip_providers: Some(
+                self.seg_skip_providers
+                    .iter()
+                    .map(|provider| provider.as_str().to_owned())
+                    .collect(),
+            ),
+            cname_tracking: Some(CnameTrackingRequest {
+                enabled: Some(self.cname_tracking.enabled),
+                domain: self
+                    .cname_tracking
+                    .domain
+                    .as_ref()
+                    .map(|domain| domain.as_str().to_owned()),
+            }),
+            slack_channel_id: self
+                .slack_channel_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned()),
+            positive_replies_only_slack: Some(self.positive_replies_only_slack),
+            notification_emails: addresses(&self.notification_emails),
+            positive_replies_only_email: Some(self.positive_replies_only_email),
+            ai_agent_id: self.ai_agent_id.map(|id| id.to_string()),
+            ai_agent_enabled: Some(self.ai_agent_enabled),
+            webhook: Some(WebhookRequest {
+                enabled: Some(self.webhook.enabled),
+                url: self.webhook.url.as_ref().map(|url| url.as_str().to_owned()),
+                secret: self
+                    .webhook
+                    .secret
+                    .as_ref()
+                    .map(|secret| secret.as_str().to_owned()),
+                events: Some(
+                    self.webhook
+                        .events
+                        .iter()
+                        .map(|event| event.as_str().to_owned())
+                        .collect(),
+                ),
+            }),
+            copy_fatigue_protection: Some(CopyFatigueProtectionRequest {
+                enabled: Some(self.copy_fatigue_protection.enabled),
+                auto_regenerate: Some(self.copy_fatigue_protection.auto_regenerate),
+                auto_resume: Some(self.copy_fatigue_protection.auto_resume),
+            }),
+            variant_optimization: Some(VariantOptimizationRequest {
+                enabled: Some(self.variant_optimization.enabled),
+                minimum_sends_per_variant: Some(i64::from(
+                    self.variant_optimization.minimum_sends_per_variant,
+                )),
+                minimum_days: Some(i64::from(self.variant_optimization.minimum_days)),
+                optimization_metric: Some(
+                    self.variant_optimization
+                        .optimization_metric
+                        .as_str()
+                        .to_owned(),
+                ),
+                keep_minimum_variants: Some(i64::from(
+                    self.variant_optimization.keep_minimum_variants,
+                )),
+            }),
+        }
+    }
+
     /// Which agent these settings ask for (spec 4.5 `aiAgentId`, `aiAgentEnabled`).
     pub fn agent_request(&self) -> AgentRequest {
         match (self.ai_agent_id, self.ai_agent_enabled) {

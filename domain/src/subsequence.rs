@@ -265,7 +265,38 @@ impl NewSubsequence {
     }
 }
 
+impl NewSubsequence {
+    /// A stored subsequence rebuilt with its counters.
+    pub(crate) fn into_stored(self, counters: crate::campaign::SubsequenceCounters) -> Subsequence {
+        Subsequence {
+            id: counters.id,
+            name: self.name,
+            trigger: self.trigger,
+            sequence: self.sequence,
+            enabled: self.enabled,
+            archived: self.archived,
+            added_count: counters.added_count,
+            stats: counters.stats,
+        }
+    }
+}
+
 impl Subsequence {
+    /// This subsequence in request form, `_id` included.
+    pub fn to_request(&self) -> SubsequenceRequest {
+        SubsequenceRequest {
+            id: Some(self.id.to_string()),
+            name: Some(self.name.clone()),
+            trigger: Some(TriggerRequest {
+                kind: Some(self.trigger.trigger_type().as_str().to_owned()),
+                value: self.trigger.value().map(str::to_owned),
+            }),
+            sequence: Some(self.sequence.to_requests()),
+            enabled: Some(self.enabled),
+            archived: Some(self.archived),
+        }
+    }
+
     pub fn id(&self) -> SubsequenceId {
         self.id
     }

@@ -13,8 +13,8 @@ use domain::settings::AgentRequest;
 use domain::values::WebhookHostPolicy;
 
 use crate::ports::{
-    AgentDirectory, CampaignRepository, Clock, DirectoryError, IdGenerator, MailboxDirectory,
-    RepositoryError, SecretGenerator,
+    AgentRepository, CampaignRepository, Clock, IdGenerator, MailboxRepository, RepositoryError,
+    SecretGenerator,
 };
 use crate::tenancy::Tenancy;
 
@@ -34,12 +34,6 @@ pub enum CreateCampaignError {
     Unknown(anyhow::Error),
 }
 
-impl From<DirectoryError> for CreateCampaignError {
-    fn from(error: DirectoryError) -> Self {
-        Self::Unknown(error.0)
-    }
-}
-
 impl From<RepositoryError> for CreateCampaignError {
     fn from(error: RepositoryError) -> Self {
         Self::Unknown(error.into())
@@ -50,8 +44,8 @@ impl From<RepositoryError> for CreateCampaignError {
 #[derive(Clone)]
 pub struct CreateCampaign {
     pub campaigns: Arc<dyn CampaignRepository>,
-    pub mailboxes: Arc<dyn MailboxDirectory>,
-    pub agents: Arc<dyn AgentDirectory>,
+    pub mailboxes: Arc<dyn MailboxRepository>,
+    pub agents: Arc<dyn AgentRepository>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub secrets: Arc<dyn SecretGenerator>,
@@ -68,12 +62,21 @@ impl std::fmt::Debug for CreateCampaign {
 }
 
 impl CreateCampaign {
+    /// Creates the campaign `request` describes. `edge_problems` are what the edge already found while
+    /// reading the body (wrong JSON types, unknown fields); any of them makes the request invalid, and
+    /// they are reported together with the rest.
     pub async fn execute(
         &self,
         tenancy: Tenancy,
         request: &CampaignRequest,
+        edge_problems: Problems,
     ) -> Result<Campaign, CreateCampaignError> {
         let parsed = NewCampaign::parse(request, ParseRules::create(self.webhook_hosts));
+        let parsed = if edge_problems.is_empty() {
+            parsed
+        } else {
+            Err(edge_problems.followed_by(parsed.err().unwrap_or_default()))
+        };
 
         // References are looked up even when the request is otherwise invalid, so that one answer lists
         // every problem. A selector that does not parse has its problem in `parsed` already.
@@ -131,7 +134,7 @@ impl CreateCampaign {
         &self,
         tenancy: Tenancy,
         selection: Option<&MailboxSelection>,
-    ) -> Result<Result<Vec<MailboxId>, Problems>, DirectoryError> {
+    ) -> Result<Result<Vec<MailboxId>, Problems>, RepositoryError> {
         let Some(selection) = selection.filter(|selection| !selection.is_empty()) else {
             return Ok(Ok(Vec::new()));
         };
@@ -147,7 +150,7 @@ impl CreateCampaign {
         &self,
         tenancy: Tenancy,
         request: Option<AgentRequest>,
-    ) -> Result<Result<Option<AgentId>, Problems>, DirectoryError> {
+    ) -> Result<Result<Option<AgentId>, Problems>, RepositoryError> {
         let settings = JsonPointer::root().field("settings");
         match request {
             None | Some(AgentRequest::None) => Ok(Ok(None)),

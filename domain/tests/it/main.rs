@@ -3,4 +3,5 @@
 mod campaign_rules;
 mod mailbox_selection;
 mod properties;
+mod storage_form;
 mod support;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use chrono::{TimeZone, Utc};
 use domain::id::{AgentId, MailboxId, ObjectId, UserId, WorkspaceId};
 use domain::mailbox::{MailboxProvider, MailboxSummary};
-use domain::problem::ProblemCode;
+use domain::problem::{JsonPointer, ProblemCode, Problems};
 use domain::request::{
     CampaignRequest, MailboxSelectorsRequest, SettingsRequest, StepRequest, WebhookRequest,
 };
@@ -14,8 +14,8 @@ use domain::values::{EmailAddress, WebhookHostPolicy, WebhookSecret};
 
 use super::{CreateCampaign, CreateCampaignError};
 use crate::ports::{
-    DirectoryError, MockAgentDirectory, MockCampaignRepository, MockClock, MockIdGenerator,
-    MockMailboxDirectory, MockSecretGenerator, RepositoryError,
+    MockAgentRepository, MockCampaignRepository, MockClock, MockIdGenerator, MockMailboxRepository,
+    MockSecretGenerator, RepositoryError,
 };
 use crate::tenancy::Tenancy;
 
@@ -70,8 +70,8 @@ fn stored_mailboxes() -> Vec<(WorkspaceId, MailboxSummary)> {
     ]
 }
 
-fn directory_over_stored_mailboxes() -> MockMailboxDirectory {
-    let mut directory = MockMailboxDirectory::new();
+fn directory_over_stored_mailboxes() -> MockMailboxRepository {
+    let mut directory = MockMailboxRepository::new();
     directory.expect_candidates().returning(|workspace, _| {
         Ok(stored_mailboxes()
             .into_iter()
@@ -84,8 +84,8 @@ fn directory_over_stored_mailboxes() -> MockMailboxDirectory {
 
 struct Ports {
     campaigns: MockCampaignRepository,
-    mailboxes: MockMailboxDirectory,
-    agents: MockAgentDirectory,
+    mailboxes: MockMailboxRepository,
+    agents: MockAgentRepository,
     secrets: MockSecretGenerator,
 }
 
@@ -94,7 +94,7 @@ impl Ports {
         Self {
             campaigns: MockCampaignRepository::new(),
             mailboxes: directory_over_stored_mailboxes(),
-            agents: MockAgentDirectory::new(),
+            agents: MockAgentRepository::new(),
             secrets: MockSecretGenerator::new(),
         }
     }
@@ -185,7 +185,7 @@ async fn creates_a_draft_in_the_callers_workspace_with_selectors_resolved_in_spe
     };
     let campaign = ports
         .use_case()
-        .execute(tenancy(1), &request(selectors))
+        .execute(tenancy(1), &request(selectors), Problems::new())
         .await
         .expect("created");
     assert_eq!(
@@ -208,11 +208,15 @@ async fn creates_a_draft_in_the_callers_workspace_with_selectors_resolved_in_spe
 #[tokio::test]
 async fn no_selector_means_no_lookup_and_no_mailboxes() {
     let mut ports = Ports::new().storing();
-    ports.mailboxes = MockMailboxDirectory::new();
+    ports.mailboxes = MockMailboxRepository::new();
     ports.mailboxes.expect_candidates().never();
     let campaign = ports
         .use_case()
-        .execute(tenancy(1), &request(MailboxSelectorsRequest::default()))
+        .execute(
+            tenancy(1),
+            &request(MailboxSelectorsRequest::default()),
+            Problems::new(),
+        )
         .await
         .expect("created");
     assert!(campaign.mailboxes().is_empty());
@@ -229,7 +233,7 @@ async fn missing_ids_and_emails_are_reported_together_and_nothing_is_stored() {
     let error = Ports::new()
         .storing_nothing()
         .use_case()
-        .execute(tenancy(1), &request(selectors))
+        .execute(tenancy(1), &request(selectors), Problems::new())
         .await
         .expect_err("missing mailboxes");
     assert!(
@@ -256,7 +260,7 @@ async fn another_workspaces_mailbox_behaves_like_one_that_does_not_exist() {
     let error = Ports::new()
         .storing_nothing()
         .use_case()
-        .execute(tenancy(1), &request(selectors))
+        .execute(tenancy(1), &request(selectors), Problems::new())
         .await
         .expect_err("workspace 2's mailbox is not workspace 1's");
     assert!(matches!(error, CreateCampaignError::MailboxNotFound(_)));
@@ -273,7 +277,7 @@ async fn tags_select_only_the_callers_mailboxes() {
     let campaign = Ports::new()
         .storing()
         .use_case()
-        .execute(tenancy(1), &request(selectors))
+        .execute(tenancy(1), &request(selectors), Problems::new())
         .await
         .expect("created");
     assert_eq!(campaign.mailboxes(), &[mailbox_id(1), mailbox_id(2)]);
@@ -301,7 +305,7 @@ async fn ai_agent_enabled_without_an_id_uses_the_workspace_default_agent() {
         .returning(|_| Ok(Some(agent_id(1))));
     let campaign = ports
         .use_case()
-        .execute(tenancy(1), &with_agent(None, Some(true)))
+        .execute(tenancy(1), &with_agent(None, Some(true)), Problems::new())
         .await
         .expect("created");
     assert_eq!(campaign.settings().ai_agent_id(), Some(agent_id(1)));
@@ -314,7 +318,7 @@ async fn ai_agent_enabled_without_any_agent_is_agent_not_found() {
     ports.agents.expect_default_agent().returning(|_| Ok(None));
     let error = ports
         .use_case()
-        .execute(tenancy(1), &with_agent(None, Some(true)))
+        .execute(tenancy(1), &with_agent(None, Some(true)), Problems::new())
         .await
         .expect_err("no default agent");
     assert!(matches!(error, CreateCampaignError::AgentNotFound(_)));
@@ -337,7 +341,11 @@ async fn an_agent_id_of_another_workspace_is_agent_not_found() {
         .returning(|_, _| Ok(false));
     let error = ports
         .use_case()
-        .execute(tenancy(1), &with_agent(Some(agent_id(2)), None))
+        .execute(
+            tenancy(1),
+            &with_agent(Some(agent_id(2)), None),
+            Problems::new(),
+        )
         .await
         .expect_err("agent of workspace 2");
     assert_eq!(
@@ -353,7 +361,11 @@ async fn an_agent_of_the_workspace_is_kept_even_when_disabled() {
     ports.agents.expect_default_agent().never();
     let campaign = ports
         .use_case()
-        .execute(tenancy(1), &with_agent(Some(agent_id(3)), Some(false)))
+        .execute(
+            tenancy(1),
+            &with_agent(Some(agent_id(3)), Some(false)),
+            Problems::new(),
+        )
         .await
         .expect("created");
     assert_eq!(campaign.settings().ai_agent_id(), Some(agent_id(3)));
@@ -368,7 +380,7 @@ async fn an_invalid_request_reports_lookup_problems_too_and_stores_nothing() {
     invalid.mailbox_selectors.mailbox_ids = strings(&[&mailbox_id(8).to_string()]);
     let error = ports
         .use_case()
-        .execute(tenancy(1), &invalid)
+        .execute(tenancy(1), &invalid, Problems::new())
         .await
         .expect_err("invalid");
     assert!(matches!(error, CreateCampaignError::Invalid(_)));
@@ -390,7 +402,7 @@ async fn a_missing_mailbox_and_a_missing_agent_together_are_a_validation_failure
     both.mailbox_selectors.mailbox_emails = strings(&["nobody@a.example"]);
     let error = ports
         .use_case()
-        .execute(tenancy(1), &both)
+        .execute(tenancy(1), &both, Problems::new())
         .await
         .expect_err("two lookups fail");
     assert!(matches!(error, CreateCampaignError::Invalid(_)));
@@ -422,7 +434,7 @@ async fn a_webhook_secret_is_generated_only_when_enabled_and_omitted() {
         .returning(|| WebhookSecret::from_random_bytes([1; 32]));
     let campaign = ports
         .use_case()
-        .execute(tenancy(1), &with_webhook(None))
+        .execute(tenancy(1), &with_webhook(None), Problems::new())
         .await
         .expect("created");
     let secret = campaign.settings().webhook().secret().expect("generated");
@@ -432,7 +444,11 @@ async fn a_webhook_secret_is_generated_only_when_enabled_and_omitted() {
     ports.secrets.expect_webhook_secret().never();
     let campaign = ports
         .use_case()
-        .execute(tenancy(1), &with_webhook(Some("whsec_abc123xyz")))
+        .execute(
+            tenancy(1),
+            &with_webhook(Some("whsec_abc123xyz")),
+            Problems::new(),
+        )
         .await
         .expect("created");
     assert_eq!(
@@ -454,25 +470,55 @@ async fn port_failures_are_unknown_errors() {
         .returning(|_| Err(RepositoryError::Unknown(anyhow::anyhow!("disk full"))));
     let error = ports
         .use_case()
-        .execute(tenancy(1), &request(MailboxSelectorsRequest::default()))
+        .execute(
+            tenancy(1),
+            &request(MailboxSelectorsRequest::default()),
+            Problems::new(),
+        )
         .await
         .expect_err("storage failed");
     assert!(matches!(error, CreateCampaignError::Unknown(_)));
 
     let mut ports = Ports::new().storing_nothing();
-    ports.mailboxes = MockMailboxDirectory::new();
-    ports
-        .mailboxes
-        .expect_candidates()
-        .returning(|_, _| Err(DirectoryError(anyhow::anyhow!("connection reset"))));
+    ports.mailboxes = MockMailboxRepository::new();
+    ports.mailboxes.expect_candidates().returning(|_, _| {
+        Err(RepositoryError::Unknown(anyhow::anyhow!(
+            "connection reset"
+        )))
+    });
     let selectors = MailboxSelectorsRequest {
         mailbox_tags: strings(&["outreach"]),
         ..Default::default()
     };
     let error = ports
         .use_case()
-        .execute(tenancy(1), &request(selectors))
+        .execute(tenancy(1), &request(selectors), Problems::new())
         .await
         .expect_err("lookup failed");
     assert!(matches!(error, CreateCampaignError::Unknown(_)));
+}
+
+#[tokio::test]
+async fn problems_found_at_the_edge_make_the_request_invalid_and_are_reported_first() {
+    let mut edge = Problems::new();
+    edge.add(
+        JsonPointer::root().field("colour"),
+        ProblemCode::UnknownField,
+        "unknown field colour",
+    );
+    let error = Ports::new()
+        .storing_nothing()
+        .use_case()
+        .execute(
+            tenancy(1),
+            &request(MailboxSelectorsRequest::default()),
+            edge,
+        )
+        .await
+        .expect_err("an unknown field is a problem");
+    assert!(matches!(error, CreateCampaignError::Invalid(_)));
+    assert_eq!(
+        pointers(&error),
+        vec![("/colour".to_owned(), ProblemCode::UnknownField)]
+    );
 }
