@@ -11,7 +11,7 @@ use crate::schedule::Schedule;
 use crate::sequence::{Sequence, SequenceRole};
 use crate::settings::{AgentRequest, Settings};
 use crate::stats::Stats;
-use crate::status::CampaignStatus;
+use crate::status::{CampaignStatus, InvalidTransition, LifecycleAction};
 use crate::subsequence::{NewSubsequence, Subsequence};
 use crate::text::required_trimmed;
 use crate::values::WebhookSecret;
@@ -362,5 +362,74 @@ impl Campaign {
                 stats: subsequence.stats(),
             })
             .collect()
+    }
+}
+
+/// Why a lifecycle action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LifecycleError {
+    #[error(transparent)]
+    Transition(#[from] InvalidTransition),
+    /// Starting needs at least one mailbox and one email step; the list says what is missing.
+    #[error("cannot start a campaign that has {}", .0.join(" and "))]
+    NotReady(Vec<&'static str>),
+}
+
+impl Campaign {
+    /// Runs a lifecycle action (spec section 3): start is draft|paused → active and needs at least one
+    /// mailbox and one email step, setting `startedAt` the first time; pause is active → paused; resume
+    /// is paused → active; archive is anything but archived → archived.
+    pub fn act(
+        mut self,
+        action: LifecycleAction,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, LifecycleError> {
+        let next = self.status.after(action)?;
+        if action == LifecycleAction::Start {
+            let mut missing = Vec::new();
+            if self.mailboxes.is_empty() {
+                missing.push("no mailbox");
+            }
+            if !self.sequence.has_email() {
+                missing.push("no email step");
+            }
+            if !missing.is_empty() {
+                return Err(LifecycleError::NotReady(missing));
+            }
+            self.started_at.get_or_insert(now);
+        }
+        self.status = next;
+        self.updated_at = now;
+        Ok(self)
+    }
+
+    /// This campaign with new content; `subsequence` turns each requested subsequence into a stored one.
+    pub(crate) fn with_content(
+        mut self,
+        content: NewCampaign,
+        mailboxes: Vec<MailboxId>,
+        ai_agent_id: Option<AgentId>,
+        webhook_secret: Option<WebhookSecret>,
+        now: DateTime<Utc>,
+        subsequence: impl FnMut(NewSubsequence) -> Subsequence,
+    ) -> Campaign {
+        let mut settings = content.settings;
+        settings.resolve_agent(ai_agent_id);
+        if let Some(secret) = webhook_secret {
+            settings.provide_webhook_secret(secret);
+        }
+        self.name = content.name;
+        self.sequence = content.sequence;
+        self.subsequences = content.subsequences.into_iter().map(subsequence).collect();
+        self.schedule = content.schedule;
+        self.settings = settings;
+        self.mailboxes = mailboxes;
+        self.updated_at = now;
+        self
+    }
+
+    /// Only a draft that never started may be deleted.
+    pub fn is_deletable(&self) -> bool {
+        self.status == CampaignStatus::Draft && self.started_at.is_none()
     }
 }

@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod body;
 pub mod campaign;
+pub mod campaign_update;
 pub mod id;
 pub mod identity;
 pub mod mailbox;

@@ -182,3 +182,14 @@ pub struct PersonaRequest {
     pub communication_style: Option<String>,
     pub custom_instructions: Option<String>,
 }
+
+impl MailboxSelectorsRequest {
+    /// Whether any selector was given (even an empty list): on update, that replaces the mailbox list.
+    pub fn any_given(&self) -> bool {
+        self.mailboxes.is_some()
+            || self.mailbox_ids.is_some()
+            || self.mailbox_emails.is_some()
+            || self.mailbox_tags.is_some()
+            || self.mailbox_provider.is_some()
+    }
+}

@@ -245,6 +245,18 @@ impl NewSubsequence {
         })
     }
 
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn trigger(&self) -> &Trigger {
+        &self.trigger
+    }
+
+    pub fn sequence(&self) -> &Sequence {
+        &self.sequence
+    }
+
     /// The `_id` an update names, to keep that subsequence's id and counters.
     pub fn existing_id(&self) -> Option<SubsequenceId> {
         self.existing_id
