@@ -48,6 +48,16 @@ impl MailboxSelection {
         request: &MailboxSelectorsRequest,
         at: &JsonPointer,
     ) -> Result<MailboxSelection, Problems> {
+        let (selection, problems) = Self::parse_partial(request, at);
+        problems.into_result(|| selection)
+    }
+
+    /// The selectors that parse, and the problems of those that do not: lets a rejected request still
+    /// have its well-formed ids and addresses looked up, so every problem is reported at once.
+    pub fn parse_partial(
+        request: &MailboxSelectorsRequest,
+        at: &JsonPointer,
+    ) -> (MailboxSelection, Problems) {
         let mut problems = Problems::new();
         let mut selection = MailboxSelection::default();
         for field in ["mailboxes", "mailboxIds"] {
@@ -111,7 +121,7 @@ impl MailboxSelection {
                 at.field("mailboxProvider"),
             );
         }
-        problems.into_result(|| selection)
+        (selection, problems)
     }
 
     /// Whether no selector was given (nothing to look up).

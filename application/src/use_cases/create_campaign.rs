@@ -79,15 +79,19 @@ impl CreateCampaign {
         };
 
         // References are looked up even when the request is otherwise invalid, so that one answer lists
-        // every problem. A selector that does not parse has its problem in `parsed` already.
+        // every problem. A selector that does not parse has its problem in `parsed` already; the others are
+        // still looked up.
         let reparsed_selection;
         let (selection, agent_request) = match &parsed {
             Ok(new) => (Some(new.mailbox_selection()), Some(new.agent_request())),
             Err(_) => {
-                reparsed_selection =
-                    MailboxSelection::parse(&request.mailbox_selectors, &JsonPointer::root()).ok();
+                reparsed_selection = MailboxSelection::parse_partial(
+                    &request.mailbox_selectors,
+                    &JsonPointer::root(),
+                )
+                .0;
                 (
-                    reparsed_selection.as_ref(),
+                    Some(&reparsed_selection),
                     AgentRequest::of_request(request.settings.as_ref()),
                 )
             }

@@ -522,3 +522,24 @@ async fn problems_found_at_the_edge_make_the_request_invalid_and_are_reported_fi
         vec![("/colour".to_owned(), ProblemCode::UnknownField)]
     );
 }
+
+#[tokio::test]
+async fn a_malformed_mailbox_id_does_not_hide_a_missing_well_formed_one() {
+    let selectors = MailboxSelectorsRequest {
+        mailbox_ids: strings(&["not-an-id", &mailbox_id(8).to_string()]),
+        ..Default::default()
+    };
+    let error = Ports::new()
+        .storing_nothing()
+        .use_case()
+        .execute(tenancy(1), &request(selectors), Problems::new())
+        .await
+        .expect_err("invalid");
+    assert_eq!(
+        pointers(&error),
+        vec![
+            ("/mailboxIds/0".to_owned(), ProblemCode::InvalidFormat),
+            ("/mailboxIds/1".to_owned(), ProblemCode::MailboxNotFound),
+        ]
+    );
+}
