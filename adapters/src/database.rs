@@ -1,0 +1,380 @@
+//! Connecting to SQLite or PostgreSQL, migrating, and handing out the repositories.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use application::ports::{
+    AgentRepository, CampaignRepository, IdentityRepository, MailboxRepository, Readiness,
+};
+use sea_orm::sqlx::Connection as _;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, IsolationLevel,
+    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions,
+    TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+
+use crate::migrations::Migrator;
+use crate::repositories::{
+    SqlAgentRepository, SqlCampaignRepository, SqlIdentityRepository, SqlMailboxRepository,
+    SqlReadiness,
+};
+
+/// Which database engine a [`Database`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How long a SQLite connection waits for a lock before `database is locked` (it should never need to:
+/// writes queue on the single writer connection instead).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections reading a SQLite file at once. Readers never block the writer in WAL mode.
+const SQLITE_READERS: u32 = 4;
+/// When the WAL starts over (a checkpoint copied it all back), SQLite truncates the `-wal` file to at
+/// most this. Under sustained load it stays below (about 15 MiB with 64 writers and 4 readers, see
+/// docs/storage.md), so this only gives back the space of a spike, e.g. after a long read held
+/// checkpoints back.
+const SQLITE_JOURNAL_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
+/// How long a request may wait for a pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+const POSTGRES_MAX_CONNECTIONS: u32 = 16;
+/// The advisory lock key that serialises migrations on PostgreSQL ("sendline" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7365_6e64_6c69_6e65;
+/// A PostgreSQL connection idle longer than this is pinged before use (a server restart leaves dead ones).
+const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// A connected database: SQLite (a file, or `sqlite::memory:`) or PostgreSQL. Cheap to clone; every
+/// clone shares the same pools.
+#[derive(Clone)]
+pub struct Database {
+    pools: Pools,
+    /// A test database's removal, run when the last clone is dropped.
+    #[cfg(feature = "testing")]
+    _cleanup: Option<Arc<crate::testing::Cleanup>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.pools.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The connections the repositories use.
+///
+/// On a SQLite file, every write transaction goes through `writer`, a pool of exactly one connection,
+/// and starts with `BEGIN IMMEDIATE`: writers queue in the pool instead of contending for SQLite's
+/// lock, and no transaction ever starts as a read and has to upgrade to a write (the source of
+/// `database is locked` under load). Reads go through `reader`, a few `query_only` connections that
+/// WAL lets run beside the writer. With `sqlite::memory:` both are the same single connection; on
+/// PostgreSQL both are the same pool.
+#[derive(Clone)]
+pub(crate) struct Pools {
+    pub(crate) reader: DatabaseConnection,
+    pub(crate) writer: DatabaseConnection,
+    pub(crate) backend: Backend,
+    /// `sqlite::memory:`: the database exists only as long as its one connection.
+    pub(crate) sqlite_in_memory: bool,
+}
+
+impl From<Backend> for sea_orm::DbBackend {
+    fn from(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => sea_orm::DbBackend::Sqlite,
+            Backend::Postgres => sea_orm::DbBackend::Postgres,
+        }
+    }
+}
+
+impl Pools {
+    /// A transaction that writes. Everything in it must go through the transaction, never through
+    /// another pool (with `sqlite::memory:` that would wait for the connection the transaction holds).
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let sqlite_transaction_mode =
+            (self.backend == Backend::Sqlite).then_some(SqliteTransactionMode::Immediate);
+        self.writer
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode,
+                ..TransactionOptions::default()
+            })
+            .await
+    }
+
+    /// A transaction that only reads, from one snapshot (several queries that must agree).
+    pub(crate) async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.backend {
+            // A deferred SQLite transaction that only reads holds one WAL snapshot throughout.
+            Backend::Sqlite => self.reader.begin().await,
+            Backend::Postgres => {
+                self.reader
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(AccessMode::ReadOnly),
+                    )
+                    .await
+            }
+        }
+    }
+}
+
+/// Ends `transaction` as `result` says: commit on `Ok`, roll back on `Err` — explicitly, right here. (A
+/// transaction merely dropped is rolled back later, when its pooled connection is next used or
+/// released; until then it would keep its locks and snapshot.)
+///
+/// `commit_failed` maps a failed commit into the caller's error type.
+pub(crate) async fn finish<T, E>(
+    transaction: DatabaseTransaction,
+    result: Result<T, E>,
+    commit_failed: impl FnOnce(DbErr) -> E,
+) -> Result<T, E> {
+    match result {
+        Ok(value) => {
+            transaction.commit().await.map_err(commit_failed)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The first error is the one worth reporting; a failed rollback is logged.
+            if let Err(rollback) = transaction.rollback().await {
+                tracing::warn!(error = %rollback, "rolling back a failed transaction failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+impl Database {
+    /// Connects to `url`: `sqlite://path?mode=rwc` (a file; `mode=rwc` creates it), `sqlite::memory:`
+    /// (a private in-memory database on exactly one connection), or `postgres://…`.
+    pub async fn connect(url: &str) -> anyhow::Result<Database> {
+        Ok(Database {
+            pools: connect_pools(url).await?,
+            #[cfg(feature = "testing")]
+            _cleanup: None,
+        })
+    }
+
+    /// [`Database::connect`], with `cleanup` run after the last clone is dropped (test databases).
+    #[cfg(feature = "testing")]
+    pub(crate) async fn connect_with_cleanup(
+        url: &str,
+        cleanup: crate::testing::Cleanup,
+    ) -> anyhow::Result<Database> {
+        Ok(Database {
+            pools: connect_pools(url).await?,
+            _cleanup: Some(Arc::new(cleanup)),
+        })
+    }
+
+    /// The pools, for test setup and teardown.
+    #[cfg(feature = "testing")]
+    pub(crate) fn pools(&self) -> &Pools {
+        &self.pools
+    }
+
+    /// Applies every pending migration (none pending: nothing happens).
+    ///
+    /// The whole run is one write transaction (each migration a savepoint inside it), so it applies
+    /// all pending migrations or none, and concurrent runs — several servers starting at once — take
+    /// turns: on SQLite they queue for the writer connection, on PostgreSQL for an advisory lock taken
+    /// first. The later ones then find nothing pending.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.apply_pending_migrations()
+            .await
+            .context("applying database migrations")
+    }
+
+    async fn apply_pending_migrations(&self) -> Result<(), DbErr> {
+        let transaction = self.pools.begin_write().await?;
+        let migrated = async {
+            if self.pools.backend == Backend::Postgres {
+                transaction
+                    .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                    .await?;
+            }
+            Migrator::up(&transaction, None).await
+        }
+        .await;
+        finish(transaction, migrated, |error| error).await
+    }
+
+    pub fn campaigns(&self) -> Arc<dyn CampaignRepository> {
+        Arc::new(SqlCampaignRepository::new(self.pools.clone()))
+    }
+
+    pub fn mailboxes(&self) -> Arc<dyn MailboxRepository> {
+        Arc::new(SqlMailboxRepository::new(self.pools.clone()))
+    }
+
+    pub fn agents(&self) -> Arc<dyn AgentRepository> {
+        Arc::new(SqlAgentRepository::new(self.pools.clone()))
+    }
+
+    pub fn identity(&self) -> Arc<dyn IdentityRepository> {
+        Arc::new(SqlIdentityRepository::new(self.pools.clone()))
+    }
+
+    pub fn readiness(&self) -> Arc<dyn Readiness> {
+        Arc::new(SqlReadiness::new(self.pools.clone()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.pools.backend
+    }
+}
+
+/// The pools for `url`.
+async fn connect_pools(url: &str) -> anyhow::Result<Pools> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        connect_postgres(url).await
+    } else if url.starts_with("sqlite:") {
+        if is_sqlite_memory(url) {
+            connect_sqlite_memory(url).await
+        } else {
+            connect_sqlite_file(url).await
+        }
+    } else {
+        // The URL itself is left out of the message: it may hold a password.
+        anyhow::bail!("unsupported database URL: expected sqlite:… or postgres://…")
+    }
+}
+
+fn is_sqlite_memory(url: &str) -> bool {
+    url == "sqlite::memory:" || url.contains("mode=memory")
+}
+
+async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
+    let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+    let pool = PgPoolOptions::new()
+        .max_connections(POSTGRES_MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        // No ping on every acquire (a round trip per query); only after a long idle.
+        .test_before_acquire(false)
+        .before_acquire(
+            |connection, meta| -> Pin<Box<dyn Future<Output = _> + Send + '_>> {
+                Box::pin(async move {
+                    if meta.idle_for >= POSTGRES_PING_AFTER_IDLE {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            },
+        )
+        .connect_with(options)
+        .await
+        .context("connecting to PostgreSQL")?;
+    let connection = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    Ok(Pools {
+        reader: connection.clone(),
+        writer: connection,
+        backend: Backend::Postgres,
+        sqlite_in_memory: false,
+    })
+}
+
+async fn connect_sqlite_memory(url: &str) -> anyhow::Result<Pools> {
+    let options = SqliteConnectOptions::from_str(url)
+        .context("parsing the SQLite URL")?
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    // The database lives as long as its one connection: never let the pool close or replace it.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await
+        .context("opening the in-memory SQLite database")?;
+    let connection = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    Ok(Pools {
+        reader: connection.clone(),
+        writer: connection,
+        backend: Backend::Sqlite,
+        sqlite_in_memory: true,
+    })
+}
+
+async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
+    let options = SqliteConnectOptions::from_str(url)
+        .context("parsing the SQLite URL")?
+        .journal_mode(SqliteJournalMode::Wal)
+        // In WAL mode NORMAL is durable against application crashes; a power loss may drop the last
+        // commits but never corrupts the file.
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .foreign_keys(true)
+        .pragma("journal_size_limit", SQLITE_JOURNAL_SIZE_LIMIT.to_string());
+
+    // The writer connects first: it creates the file (`mode=rwc`) and switches it to WAL.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .connect_with(options.clone())
+        .await
+        .context("opening the SQLite database")?;
+    let reader = SqlitePoolOptions::new()
+        .max_connections(SQLITE_READERS)
+        .min_connections(1)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .connect_with(options.pragma("query_only", "ON"))
+        .await
+        .context("opening SQLite reader connections")?;
+    Ok(Pools {
+        reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
+        writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+        backend: Backend::Sqlite,
+        sqlite_in_memory: false,
+    })
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use application::ports::IdGenerator;
+
+    use crate::ObjectIdGenerator;
+    use crate::testing::{backends, unmigrated_database};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn servers_migrating_a_new_database_at_once_all_succeed() -> anyhow::Result<()> {
+        for backend in backends() {
+            let database = unmigrated_database(backend).await?;
+            let runs: Vec<_> = (0..4)
+                .map(|_| {
+                    let database = database.clone();
+                    tokio::spawn(async move { database.migrate().await })
+                })
+                .collect();
+            for run in runs {
+                run.await?
+                    .map_err(|error| error.context(format!("{backend:?}")))?;
+            }
+            database.readiness().ping().await?;
+            // The tables are there.
+            let (workspace, campaign) = (ObjectIdGenerator.new_id(), ObjectIdGenerator.new_id());
+            let found = database
+                .campaigns()
+                .find(workspace.into(), campaign.into())
+                .await?;
+            assert!(found.is_none(), "{backend:?}");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "mailboxes")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub workspace_id: String,
+    /// As given.
+    pub email: String,
+    /// `EmailAddress::normalized`: unique per workspace, what selectors compare.
+    pub email_lower: String,
+    /// `MailboxProvider::as_str`.
+    pub provider: String,
+    pub display_name: Option<String>,
+    /// The tags as given (a JSON array of strings, in order); `mailbox_tags` indexes them lowercased.
+    #[sea_orm(column_type = "JsonBinary")]
+    pub tags: Json,
+    pub daily_send_limit: i32,
+    pub sending_enabled: bool,
+    pub signature: Option<String>,
+    /// `MailboxStatus::as_str`.
+    pub status: String,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

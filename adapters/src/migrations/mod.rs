@@ -1,0 +1,27 @@
+//! The schema, as frozen migrations.
+//!
+//! Rules (DESIGN.md): never edit or rename a migration once it is applied anywhere; add a new one. Each
+//! names its tables and columns with local `Iden`s and never imports the entities, so later entity
+//! changes cannot rewrite history. Each runs in a transaction on every backend (sea-orm-migration's
+//! default is none on SQLite), so a failed migration leaves nothing half-applied.
+
+use sea_orm_migration::prelude::*;
+
+mod m20250610_000001_identity;
+mod m20250610_000002_mailboxes;
+mod m20250610_000003_agents;
+mod m20250610_000004_campaigns;
+
+#[derive(Debug)]
+pub(crate) struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20250610_000001_identity::Migration),
+            Box::new(m20250610_000002_mailboxes::Migration),
+            Box::new(m20250610_000003_agents::Migration),
+            Box::new(m20250610_000004_campaigns::Migration),
+        ]
+    }
+}

@@ -1,0 +1,15 @@
+//! The port implementations, one per port, shared by SQLite and PostgreSQL.
+
+mod agents;
+mod batch;
+mod campaigns;
+mod identity;
+mod mailboxes;
+mod readiness;
+mod values;
+
+pub(crate) use agents::SqlAgentRepository;
+pub(crate) use campaigns::SqlCampaignRepository;
+pub(crate) use identity::SqlIdentityRepository;
+pub(crate) use mailboxes::SqlMailboxRepository;
+pub(crate) use readiness::SqlReadiness;

@@ -1,0 +1,24 @@
+use application::ports::{Readiness, RepositoryError};
+use async_trait::async_trait;
+
+use crate::database::Pools;
+use crate::error::OrUnknown;
+
+pub(crate) struct SqlReadiness {
+    pools: Pools,
+}
+
+impl SqlReadiness {
+    pub(crate) fn new(pools: Pools) -> Self {
+        Self { pools }
+    }
+}
+
+#[async_trait]
+impl Readiness for SqlReadiness {
+    /// A round trip on a reader connection: what requests need first. (The SQLite writer may be busy
+    /// with a long write; that is not unreadiness.)
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        self.pools.reader.ping().await.or_unknown()
+    }
+}

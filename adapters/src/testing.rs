@@ -1,0 +1,208 @@
+//! Fresh databases for contract tests, on every backend the environment offers.
+//!
+//! SQLite always runs. PostgreSQL runs too when `SENDLINE_TEST_POSTGRES_URL` is set; then a server
+//! that cannot be reached fails the test — it is never skipped silently.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use rand::RngCore;
+use sea_orm::ConnectionTrait;
+
+use crate::Database;
+
+/// The variable naming the PostgreSQL server (any database on it) that tests may create schemas in.
+const POSTGRES_URL_VARIABLE: &str = "SENDLINE_TEST_POSTGRES_URL";
+
+/// Test schemas older than this are taken for leftovers of crashed runs and dropped.
+const STALE_SCHEMA_SECONDS: u64 = 3_600;
+const SCHEMA_PREFIX: &str = "sendline_test_";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite always; PostgreSQL too when `SENDLINE_TEST_POSTGRES_URL` is set (then an unreachable server
+/// is a test FAILURE, never a skip).
+pub fn backends() -> Vec<TestBackend> {
+    let mut backends = vec![TestBackend::Sqlite];
+    if postgres_url().is_some() {
+        backends.push(TestBackend::Postgres);
+    }
+    backends
+}
+
+fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_URL_VARIABLE)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// A fresh, migrated database of its own per call: a temp-file SQLite database, or on PostgreSQL a
+/// fresh schema created on the server of `SENDLINE_TEST_POSTGRES_URL`. Removed best-effort when the
+/// last clone of the returned [`Database`] is dropped.
+pub async fn fresh_database(backend: TestBackend) -> anyhow::Result<Database> {
+    let database = unmigrated_database(backend).await?;
+    database
+        .migrate()
+        .await
+        .with_context(|| format!("migrating a fresh {backend:?} test database"))?;
+    Ok(database)
+}
+
+/// A fresh database without any table.
+pub(crate) async fn unmigrated_database(backend: TestBackend) -> anyhow::Result<Database> {
+    match backend {
+        TestBackend::Sqlite => fresh_sqlite().await,
+        TestBackend::Postgres => fresh_postgres().await,
+    }
+}
+
+/// A name no other test of any process uses at the same time: seconds, process id, sequence number
+/// and random bits.
+fn unique_name() -> String {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0);
+    format!(
+        "{seconds}_{}_{}_{:08x}",
+        std::process::id(),
+        SEQUENCE.fetch_add(1, Ordering::Relaxed),
+        rand::rng().next_u32()
+    )
+}
+
+async fn fresh_sqlite() -> anyhow::Result<Database> {
+    let path = std::env::temp_dir().join(format!("sendline-test-{}.db", unique_name()));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    Database::connect_with_cleanup(&url, Cleanup::SqliteFile(path.clone()))
+        .await
+        .with_context(|| format!("creating the SQLite test database {}", path.display()))
+}
+
+async fn fresh_postgres() -> anyhow::Result<Database> {
+    let base = postgres_url().with_context(|| format!("{POSTGRES_URL_VARIABLE} is not set"))?;
+    let schema = format!("{SCHEMA_PREFIX}{}", unique_name());
+    let admin = Database::connect(&base).await.with_context(|| {
+        format!("connecting to the PostgreSQL server of {POSTGRES_URL_VARIABLE}")
+    })?;
+    drop_stale_schemas(&admin).await;
+    admin
+        .pools()
+        .writer
+        .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+        .await
+        .context("creating a test schema")?;
+    // The application name tags this database's sessions so that cleanup can end them.
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options[search_path]={schema}&application_name={schema}");
+    let cleanup = Cleanup::PostgresSchema {
+        server: base,
+        schema,
+    };
+    Database::connect_with_cleanup(&url, cleanup)
+        .await
+        .context("connecting to the test schema")
+}
+
+/// Drops test schemas older than an hour: what crashed or killed runs left behind.
+async fn drop_stale_schemas(admin: &Database) {
+    let Ok(rows) = admin
+        .pools()
+        .reader
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!("SELECT nspname FROM pg_namespace WHERE nspname LIKE '{SCHEMA_PREFIX}%'"),
+        ))
+        .await
+    else {
+        return;
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0);
+    for row in rows {
+        let Ok(schema) = row.try_get_by_index::<String>(0) else {
+            continue;
+        };
+        let created = schema
+            .strip_prefix(SCHEMA_PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|seconds| seconds.parse::<u64>().ok());
+        if created.is_some_and(|created| now.saturating_sub(created) > STALE_SCHEMA_SECONDS) {
+            let _ = admin
+                .pools()
+                .writer
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await;
+        }
+    }
+}
+
+/// Ends the sessions of the test schema's database and drops the schema, best-effort.
+async fn drop_schema(server: &str, schema: &str) {
+    let Ok(admin) = Database::connect(server).await else {
+        return;
+    };
+    let writer = &admin.pools().writer;
+    let _ = writer
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+            [schema.into()],
+        ))
+        .await;
+    let _ = writer
+        .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .await;
+}
+
+/// What to remove when a test database is dropped.
+pub(crate) enum Cleanup {
+    SqliteFile(PathBuf),
+    /// A schema on the server at the URL `server`.
+    PostgresSchema {
+        server: String,
+        schema: String,
+    },
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        match self {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            Cleanup::PostgresSchema { server, schema } => {
+                // Drop is synchronous and may run as the test's runtime shuts down (whose connections
+                // die with it), so a helper thread connects from a runtime of its own. It first ends
+                // the database's own sessions (a connection still idle in a transaction would hold
+                // locks the DROP waits for), and is given a bounded time.
+                let (server, schema) = (server.clone(), schema.clone());
+                let (done, finished) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        runtime.block_on(drop_schema(&server, &schema));
+                    }
+                    let _ = done.send(());
+                });
+                let _ = finished.recv_timeout(std::time::Duration::from_secs(20));
+            }
+        }
+    }
+}

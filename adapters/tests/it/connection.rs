@@ -1,0 +1,92 @@
+//! `Database::connect` and `Database::migrate`.
+
+use adapters::testing::{TestBackend, backends};
+use adapters::{Backend, Database};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn migrating_again_applies_nothing_and_keeps_the_data() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let campaign = campaign(tenant, &full_request(), vec![], None);
+        database.campaigns().insert(&campaign).await?;
+        database.migrate().await?;
+        database.migrate().await?;
+        assert_eq!(
+            database
+                .campaigns()
+                .find(tenant.workspace, campaign.id())
+                .await?,
+            Some(campaign)
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn database_reports_its_backend() -> anyhow::Result<()> {
+    let mut expected = backends().into_iter();
+    on_every_backend(async |database| {
+        let backend = match expected.next() {
+            Some(TestBackend::Sqlite) => Backend::Sqlite,
+            Some(TestBackend::Postgres) => Backend::Postgres,
+            None => anyhow::bail!("more databases than backends"),
+        };
+        assert_eq!(database.backend(), backend);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_memory_sqlite_lives_on_its_one_connection() -> anyhow::Result<()> {
+    init_logging();
+    let database = Database::connect("sqlite::memory:").await?;
+    database.migrate().await?;
+    assert_eq!(database.backend(), Backend::Sqlite);
+    let tenant = tenant(&database).await?;
+    let id = store_mailbox(&database, mailbox(tenant, "a@acme.test", "gmail", &["x"])).await?;
+    let campaign = campaign(tenant, &full_request(), vec![id], None);
+    database.campaigns().insert(&campaign).await?;
+
+    // Reads and writes from many tasks share the one connection (a second one would be another,
+    // empty database).
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..16 {
+        let campaigns = database.campaigns();
+        let written = self::campaign(
+            tenant,
+            &minimal_request(&format!("Task {index}")),
+            vec![id],
+            None,
+        );
+        let first = campaign.id();
+        tasks.spawn(async move {
+            campaigns.insert(&written).await?;
+            let found = campaigns.find(tenant.workspace, written.id()).await?;
+            anyhow::ensure!(found == Some(written), "a write was not read back");
+            anyhow::ensure!(
+                campaigns.find(tenant.workspace, first).await?.is_some(),
+                "lost data"
+            );
+            Ok(())
+        });
+    }
+    while let Some(task) = tasks.join_next().await {
+        task??;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn unsupported_url_is_refused_without_repeating_it() -> anyhow::Result<()> {
+    let error = Database::connect("mysql://admin:hunter2@db.internal/sendline")
+        .await
+        .expect_err("MySQL is not supported");
+    let message = format!("{error:#}");
+    assert!(message.contains("unsupported database URL"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! The adapters' contract suite: every port method against every backend of
+//! `adapters::testing::backends()` (SQLite always; PostgreSQL with `SENDLINE_TEST_POSTGRES_URL`), each
+//! test on a fresh, migrated database. Test names state the rule they check. Silent unless `TEST_LOG=1`.
+
+mod agents;
+mod campaigns;
+mod connection;
+mod identity;
+mod mailboxes;
+mod readiness;
+mod sqlite_load;
+mod support;
