@@ -1,1 +1,5 @@
-fn main() {}
+//! `sendline`: see `api::cli`.
+
+fn main() -> std::process::ExitCode {
+    api::cli::main()
+}

@@ -1,0 +1,191 @@
+//! The composition root: ports in, an HTTP application out.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::ports::{
+    AgentRepository, CampaignRepository, Clock, IdGenerator, IdentityRepository, MailboxRepository,
+    Readiness, SecretGenerator,
+};
+use application::use_cases::authenticate::Authenticate;
+use application::use_cases::create_agent::CreateAgent;
+use application::use_cases::create_campaign::CreateCampaign;
+use application::use_cases::register_mailbox::RegisterMailbox;
+use domain::values::WebhookHostPolicy;
+use poem::listener::Acceptor;
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, Response, Route, Server};
+use poem_openapi::{ContactObject, OpenApiService};
+
+use crate::error::{ApiError, render_error};
+use crate::routes::{AgentsApi, CampaignsApi, HealthApi, MailboxesApi};
+use crate::telemetry::RequestTracing;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Every port the application drives.
+#[derive(Clone)]
+pub struct Ports {
+    pub campaigns: Arc<dyn CampaignRepository>,
+    pub mailboxes: Arc<dyn MailboxRepository>,
+    pub agents: Arc<dyn AgentRepository>,
+    pub identity: Arc<dyn IdentityRepository>,
+    pub readiness: Arc<dyn Readiness>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub secrets: Arc<dyn SecretGenerator>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports").finish_non_exhaustive()
+    }
+}
+
+impl Ports {
+    /// The production wiring: the database's repositories, the system clock, ObjectId-layout ids and
+    /// the operating system's random numbers.
+    pub fn from_database(database: &adapters::Database) -> Self {
+        Self {
+            campaigns: database.campaigns(),
+            mailboxes: database.mailboxes(),
+            agents: database.agents(),
+            identity: database.identity(),
+            readiness: database.readiness(),
+            clock: Arc::new(adapters::SystemClock),
+            ids: Arc::new(adapters::ObjectIdGenerator),
+            secrets: Arc::new(adapters::OsSecretGenerator),
+        }
+    }
+}
+
+/// Server settings that change behaviour.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Whether webhooks may target private addresses (`--allow-private-webhooks`).
+    pub webhook_hosts: WebhookHostPolicy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            webhook_hosts: WebhookHostPolicy::PublicOnly,
+        }
+    }
+}
+
+/// The use cases the routes call, shared by every request.
+pub struct AppState {
+    pub authenticate: Authenticate,
+    pub create_campaign: CreateCampaign,
+    pub register_mailbox: RegisterMailbox,
+    pub create_agent: CreateAgent,
+    pub readiness: Arc<dyn Readiness>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(ports: &Ports, options: Options) -> Self {
+        Self {
+            authenticate: Authenticate {
+                identity: ports.identity.clone(),
+            },
+            create_campaign: CreateCampaign {
+                campaigns: ports.campaigns.clone(),
+                mailboxes: ports.mailboxes.clone(),
+                agents: ports.agents.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+                secrets: ports.secrets.clone(),
+                webhook_hosts: options.webhook_hosts,
+            },
+            register_mailbox: RegisterMailbox {
+                mailboxes: ports.mailboxes.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            create_agent: CreateAgent {
+                agents: ports.agents.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            readiness: ports.readiness.clone(),
+        }
+    }
+}
+
+type Apis = (CampaignsApi, MailboxesApi, AgentsApi, HealthApi);
+
+const DESCRIPTION: &str = "\
+Sendline: a self-hosted cold-email campaign backend, wire-compatible with the SendKit Platform API.
+
+* JSON in and out, `camelCase` field names. Unknown fields in a request body are rejected.
+* Success: `{\"success\": true, \"data\": ...}`; create answers 201.
+* Every error (4xx and 5xx, including unknown routes (404), wrong methods (405), a body that is not \
+JSON (400 `MALFORMED_JSON`), not `application/json` (415) or larger than 1 MiB (413)) has the shape \
+`{\"success\": false, \"error\", \"code\", \"errorCode\", \"message\", \"errors\": [{\"pointer\", \"code\", \"message\"}]}`, \
+where `errors` lists every problem found, each located by a JSON Pointer into the request body.
+* Every response carries `X-Request-Id` (the one sent, when it is 1–128 characters of `A-Z a-z 0-9 . _ : -`, \
+else a new one).";
+
+/// The OpenAPI service: the operations and the document describing them.
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (CampaignsApi, MailboxesApi, AgentsApi, HealthApi),
+        "Sendline API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(DESCRIPTION)
+    .contact(ContactObject::new().name("Sendline"))
+}
+
+/// The OpenAPI document as pretty-printed JSON: what `api/openapi.json` holds.
+pub fn openapi_json() -> String {
+    let mut document = api_service().spec();
+    document.push('\n');
+    document
+}
+
+/// A panic is a bug, never an answer: logged, and answered like any unexpected error.
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    use poem::error::ResponseError;
+    ApiError::internal(&anyhow::anyhow!("a request handler panicked")).as_response()
+}
+
+/// The whole HTTP application: the API, its document and docs UI, the error envelope around every
+/// route (a panic included), and a request id with a tracing span on every request.
+pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
+    let state = Arc::new(AppState::new(ports, options));
+    let service = api_service();
+    let docs = service.swagger_ui();
+    let json = service.spec_endpoint();
+    let yaml = service.spec_endpoint_yaml();
+    Route::new()
+        .nest("/docs", docs)
+        .at("/openapi.json", json)
+        .at("/openapi.yaml", yaml)
+        .nest("/", service)
+        .data(state)
+        .catch_all_error(render_error)
+        .with(CatchPanic::new().with_handler(panic_response))
+        .with(RequestTracing::new(ports.ids.clone()))
+}
+
+/// Serves `app` on `acceptor` until `shutdown` resolves; then stops accepting connections and lets
+/// in-flight requests finish (for at most [`SHUTDOWN_GRACE`]).
+pub async fn serve(
+    acceptor: impl Acceptor + 'static,
+    app: impl Endpoint + 'static,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
+        .await
+}

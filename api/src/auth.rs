@@ -1,0 +1,145 @@
+//! API-key authentication and tenancy (spec section 2) as a poem-openapi extractor.
+//!
+//! [`Tenant`] is the first argument of every workspace-scoped operation, so a request is authenticated
+//! before its body is read. The rules live in `application::use_cases::authenticate`; this only reads
+//! the headers, calls it, and maps its errors into the envelope. In the OpenAPI document it declares
+//! both security schemes (`X-Api-Key` or `Authorization: Bearer`, either one) and the optional
+//! `X-Workspace-Id` header that names the workspace, named by the operation argument's `name`.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use application::tenancy::Tenancy;
+use application::use_cases::authenticate::{AuthError, Credentials};
+use poem::http::header::AUTHORIZATION;
+use poem::{Request, RequestBody};
+use poem_openapi::registry::{
+    MetaParamIn, MetaSchema, MetaSchemaRef, MetaSecurityScheme, Registry,
+};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The security scheme of `X-Api-Key`.
+pub const API_KEY_SCHEME: &str = "ApiKey";
+/// The security scheme of `Authorization: Bearer`.
+pub const BEARER_SCHEME: &str = "Bearer";
+pub const API_KEY_HEADER: &str = "X-Api-Key";
+pub const WORKSPACE_HEADER: &str = "X-Workspace-Id";
+
+const KEY_DESCRIPTION: &str = "Platform API key (`sk_user_…`) or workspace API key (`sk_…`). Send it in `X-Api-Key` or as `Authorization: Bearer <key>`, not both with different keys. A platform key must name its workspace in `X-Workspace-Id`.";
+
+/// The workspace a request acts in, and the user behind its key.
+#[derive(Debug, Clone, Copy)]
+pub struct Tenant(pub Tenancy);
+
+/// A header's value as text; a value that is not valid UTF-8 becomes text that can never be a key or id.
+fn header<'r>(request: &'r Request, name: &str) -> Option<Cow<'r, str>> {
+    request
+        .headers()
+        .get(name)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()))
+}
+
+/// How each refusal of the use case is answered.
+pub fn auth_error(error: AuthError) -> ApiError {
+    match error {
+        AuthError::ConflictingKeys => ApiError::conflicting_api_keys(error.to_string()),
+        AuthError::Unauthorized => ApiError::unauthorized(error.to_string()),
+        AuthError::WorkspaceRequired | AuthError::MalformedWorkspaceId => {
+            ApiError::workspace_required(error.to_string())
+        }
+        AuthError::Forbidden(_) => ApiError::forbidden(error.to_string()),
+        AuthError::Unknown(cause) => ApiError::internal(&cause.into()),
+    }
+}
+
+impl<'a> ApiExtractor<'a> for Tenant {
+    const TYPES: &'static [ApiExtractorType] = &[
+        ApiExtractorType::SecurityScheme,
+        ApiExtractorType::Parameter,
+    ];
+    const PARAM_IS_REQUIRED: bool = false;
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        registry.create_security_scheme(
+            API_KEY_SCHEME,
+            MetaSecurityScheme {
+                ty: "apiKey",
+                description: Some(KEY_DESCRIPTION),
+                name: Some(API_KEY_HEADER),
+                key_in: Some("header"),
+                scheme: None,
+                bearer_format: None,
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+        registry.create_security_scheme(
+            BEARER_SCHEME,
+            MetaSecurityScheme {
+                ty: "http",
+                description: Some(KEY_DESCRIPTION),
+                name: None,
+                key_in: None,
+                scheme: Some("bearer"),
+                bearer_format: Some("sk_user_… or sk_…"),
+                flows: None,
+                openid_connect_url: None,
+            },
+        );
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        // Two requirement objects: either scheme alone is enough.
+        vec![API_KEY_SCHEME, BEARER_SCHEME]
+    }
+
+    fn param_in() -> Option<MetaParamIn> {
+        Some(MetaParamIn::Header)
+    }
+
+    fn param_schema_ref() -> Option<MetaSchemaRef> {
+        Some(MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some(
+                "The workspace to act in: required with a platform key (else 400 WORKSPACE_REQUIRED; \
+                 403 when the key's user is not a member); optional with a workspace key, which may \
+                 only name its own workspace (else 403).",
+            ),
+            pattern: Some("^[0-9a-f]{24}$".to_owned()),
+            ..MetaSchema::new("string")
+        })))
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        _body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let Some(state) = request.data::<Arc<AppState>>() else {
+            return Err(ApiError::internal(&anyhow::anyhow!(
+                "the application state is not attached to the request"
+            ))
+            .into());
+        };
+        let api_key = header(request, API_KEY_HEADER);
+        let authorization = header(request, AUTHORIZATION.as_str());
+        let workspace_id = header(request, WORKSPACE_HEADER);
+        let credentials = Credentials {
+            api_key: api_key.as_deref(),
+            authorization: authorization.as_deref(),
+            workspace_id: workspace_id.as_deref(),
+        };
+        let tenancy = state
+            .authenticate
+            .tenancy(credentials)
+            .await
+            .map_err(auth_error)?;
+        tracing::Span::current().record("workspace", tracing::field::display(tenancy.workspace_id));
+        Ok(Tenant(tenancy))
+    }
+}

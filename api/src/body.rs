@@ -1,0 +1,193 @@
+//! The JSON request body, read raw.
+//!
+//! The contract wants every problem of a body reported at once, wrong JSON types and unknown fields
+//! included; poem-openapi's own `Json<T>` stops at the first. So [`JsonBody<T>`] reads the body as a
+//! plain `serde_json::Value` (after checking its content type and size) and hands it to the handler,
+//! which reads it with `crate::json_body`. `T` is only the schema: the OpenAPI document shows the
+//! request body as `T`, so clients see the typed contract.
+
+use std::marker::PhantomData;
+
+use poem::http::header::CONTENT_LENGTH;
+use poem::{Request, RequestBody};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// The largest request body accepted: 1 MiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON request body documented as `T` and delivered as the raw JSON value.
+pub struct JsonBody<T> {
+    value: Value,
+    schema: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for JsonBody<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("JsonBody").field(&self.value).finish()
+    }
+}
+
+impl<T> JsonBody<T> {
+    /// The body as sent, parsed as JSON and nothing more.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+}
+
+/// Whether a `Content-Type` is JSON: `application/json` or `application/<something>+json`, any parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", subtype)) => subtype == "json" || subtype.ends_with("+json"),
+        _ => false,
+    }
+}
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        is_json(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type> ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let declared_length = request
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+            return Err(ApiError::payload_too_large(MAX_BODY_BYTES).into());
+        }
+        // A body without a Content-Length (chunked) is counted as it arrives.
+        let bytes = body.take()?.into_bytes_limit(MAX_BODY_BYTES).await?;
+        Ok(Self {
+            value: parse(&bytes)?,
+            schema: PhantomData,
+        })
+    }
+}
+
+/// The body as JSON, or 400 `MALFORMED_JSON` saying where it breaks.
+fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::malformed_json(
+            "the request body is empty; send a JSON object",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|error| {
+        ApiError::malformed_json(format!("the request body is not valid JSON: {error}"))
+    })
+}
+
+impl<'a, T: Type> ApiExtractor<'a> for JsonBody<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: <Self as Payload>::CONTENT_TYPE,
+                schema: <Self as Payload>::schema_ref(),
+            }],
+            required: <Self as ParsePayload>::IS_REQUIRED,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        match request.content_type() {
+            Some(content_type) if is_json(content_type) => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
+            Some(content_type) => Err(ApiError::unsupported_media_type(format!(
+                "Content-Type {content_type} is not supported; send application/json"
+            ))
+            .into()),
+            None => Err(ApiError::unsupported_media_type(
+                "the request needs Content-Type: application/json",
+            )
+            .into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types_are_recognised_with_parameters_and_suffixes() {
+        for accepted in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json(accepted), "{accepted}");
+        }
+        for refused in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "application/jsonp",
+            "json",
+            "",
+        ] {
+            assert!(!is_json(refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn an_empty_or_broken_body_is_malformed_json() {
+        for body in [
+            &b""[..],
+            b"  \n",
+            b"{\"name\": ",
+            b"{'name': 'x'}",
+            b"\xff\xfe",
+        ] {
+            let error = parse(body).expect_err("not JSON");
+            assert_eq!(error.code(), crate::error::ErrorCode::MalformedJson);
+        }
+    }
+
+    #[test]
+    fn any_json_value_is_delivered_as_sent() {
+        assert_eq!(parse(b"[1, 2]").ok(), Some(serde_json::json!([1, 2])));
+        assert_eq!(parse(b"null").ok(), Some(Value::Null));
+    }
+}

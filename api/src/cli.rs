@@ -1,0 +1,336 @@
+//! The `sendline` command line (spec section 6).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use application::use_cases::demo::EnsureDemo;
+use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
+use clap::{Args, Parser, Subcommand};
+use domain::values::WebhookHostPolicy;
+use poem::listener::{Acceptor, Listener, TcpListener};
+
+use crate::app::{self, Options, Ports};
+use crate::telemetry;
+
+/// The embedded default: a SQLite file in the working directory, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://sendline.db?mode=rwc";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Sendline: a self-hosted cold-email campaign backend.
+#[derive(Debug, Parser)]
+#[command(name = "sendline", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the migrations, then serve the HTTP API until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Create a user, a platform key, a workspace and its key; print them as one JSON object.
+    Init(InitArgs),
+    /// Run the database migrations.
+    Migrate(DatabaseArgs),
+    /// Print the OpenAPI document (JSON).
+    #[command(hide = true)]
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://…` or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "SENDLINE_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Make sure a demo workspace (three mailboxes tagged `outreach`, one agent) exists and print a
+    /// fresh key for it.
+    #[arg(long)]
+    pub demo: bool,
+    /// Let webhooks target private, loopback and link-local addresses (development only).
+    #[arg(long, env = "SENDLINE_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The user's address.
+    #[arg(long)]
+    pub email: String,
+    /// The workspace's name.
+    #[arg(long, default_value = "My workspace")]
+    pub workspace: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Runs the command line and tells how it went.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        print!("{}", app::openapi_json());
+        return ExitCode::SUCCESS;
+    }
+    telemetry::init_for_binary();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("sendline: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("sendline: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Init(args) => init(args).await,
+        Command::Migrate(args) => {
+            connect(&args.database_url).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", app::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+/// Connects and brings the schema up to date.
+async fn connect(url: &str) -> anyhow::Result<adapters::Database> {
+    let database = adapters::Database::connect(url)
+        .await
+        .with_context(|| format!("cannot connect to the database at {}", redact(url)))?;
+    database
+        .migrate()
+        .await
+        .context("cannot run the migrations")?;
+    Ok(database)
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => {
+                    format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                }
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn init(args: InitArgs) -> anyhow::Result<()> {
+    let database = connect(&args.database.database_url).await?;
+    let ports = Ports::from_database(&database);
+    let initialized = InitWorkspace {
+        identity: ports.identity.clone(),
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+        secrets: ports.secrets.clone(),
+    }
+    .execute(&args.email, &args.workspace)
+    .await
+    .map_err(|error| match error {
+        // The problems point at the flags (`/email`, `/workspace`), not at a request body.
+        InitWorkspaceError::Invalid(problems) => anyhow::anyhow!(
+            "{}",
+            problems
+                .iter()
+                .map(|problem| format!(
+                    "--{}: {}",
+                    problem.pointer().as_str().trim_start_matches('/'),
+                    problem.message()
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => other.into(),
+    })?;
+    let output = serde_json::json!({
+        "userId": initialized.user_id.to_string(),
+        "platformKey": initialized.platform_key.expose(),
+        "workspaceId": initialized.workspace_id.to_string(),
+        "workspaceKey": initialized.workspace_key.expose(),
+    });
+    println!("{output}");
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let database = connect(&args.database.database_url).await?;
+    let ports = Ports::from_database(&database);
+    let options = Options {
+        webhook_hosts: if args.allow_private_webhooks {
+            WebhookHostPolicy::AllowPrivate
+        } else {
+            WebhookHostPolicy::PublicOnly
+        },
+    };
+    let acceptor = TcpListener::bind(args.bind.clone())
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let address = acceptor
+        .local_addr()
+        .into_iter()
+        .find_map(|address| address.as_socket_addr().copied())
+        .context("the listener has no socket address")?;
+    let base = format!("http://{}", reachable(address));
+    println!("Sendline listening on {base} (API docs: {base}/docs)");
+    if args.demo {
+        let demo = EnsureDemo {
+            identity: ports.identity.clone(),
+            mailboxes: ports.mailboxes.clone(),
+            agents: ports.agents.clone(),
+            clock: ports.clock.clone(),
+            ids: Arc::clone(&ports.ids),
+            secrets: ports.secrets.clone(),
+        }
+        .execute()
+        .await
+        .context("cannot prepare the demo workspace")?;
+        let key = demo.workspace_key.expose();
+        println!("Demo workspace {} is ready.", demo.workspace_id);
+        println!("Workspace API key (shown once): {key}");
+        println!("Try:");
+        println!(
+            "  curl -s -X POST {base}/v1/campaigns -H 'Content-Type: application/json' -H 'X-Api-Key: {key}' -d '{{\"name\": \"My first campaign\", \"mailboxTags\": [\"outreach\"], \"sequence\": [{{\"type\": \"email\", \"subject\": \"Hi {{{{firstName}}}}\", \"body\": \"Quick question about {{{{companyName}}}}.\"}}]}}'"
+        );
+    }
+    if options.webhook_hosts == WebhookHostPolicy::AllowPrivate {
+        tracing::warn!("webhooks may target private addresses (--allow-private-webhooks)");
+    }
+    app::serve(acceptor, app::app(&ports, options), shutdown_signal())
+        .await
+        .context("the server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// An address a person can paste: the unspecified address becomes the loopback one.
+fn reachable(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), address.port())
+    } else {
+        address
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received; finishing in-flight requests"),
+        () = terminate => tracing::info!("SIGTERM received; finishing in-flight requests"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "sendline",
+            "serve",
+            "--bind",
+            "0.0.0.0:9000",
+            "--database-url",
+            "postgres://u@h/db",
+            "--demo",
+            "--allow-private-webhooks",
+        ])
+        .expect("valid flags");
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve: {cli:?}");
+        };
+        assert_eq!(args.bind, "0.0.0.0:9000");
+        assert_eq!(args.database.database_url, "postgres://u@h/db");
+        assert!(args.demo);
+        assert!(args.allow_private_webhooks);
+    }
+
+    #[test]
+    fn init_needs_an_email() {
+        assert!(Cli::try_parse_from(["sendline", "init"]).is_err());
+        let cli = Cli::try_parse_from(["sendline", "init", "--email", "a@b.co"]).expect("valid");
+        let Command::Init(args) = cli.command else {
+            panic!("not init");
+        };
+        assert_eq!(args.workspace, "My workspace");
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_database_urls() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/sendline"),
+            "postgres://app:***@db:5432/sendline"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/test"),
+            "postgres://postgres@127.0.0.1/test"
+        );
+        assert_eq!(redact(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn the_unspecified_address_is_shown_as_loopback() {
+        let any: SocketAddr = "0.0.0.0:8080".parse().expect("an address");
+        assert_eq!(reachable(any).to_string(), "127.0.0.1:8080");
+        let given: SocketAddr = "10.1.2.3:80".parse().expect("an address");
+        assert_eq!(reachable(given), given);
+    }
+}

@@ -1,0 +1,159 @@
+//! String enums in the OpenAPI document whose values come from the domain's own wire names, so the
+//! document cannot drift from what the server accepts and answers.
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use serde_json::Value;
+
+/// A named list of accepted string values.
+pub trait Choices: Send + Sync + 'static {
+    /// The schema's name in `components.schemas`.
+    const NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    fn values() -> Vec<&'static str>;
+}
+
+/// One of the values of `C`.
+pub struct Choice<C> {
+    value: &'static str,
+    choices: PhantomData<fn() -> C>,
+}
+
+impl<C> Choice<C> {
+    /// `value` must be one of `C`'s; the callers pass the domain's own `as_str()`.
+    pub fn new(value: &'static str) -> Self {
+        Self {
+            value,
+            choices: PhantomData,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.value
+    }
+}
+
+impl<C> std::fmt::Debug for Choice<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Choice").field(&self.value).finish()
+    }
+}
+
+impl<C> Clone for Choice<C> {
+    fn clone(&self) -> Self {
+        Self::new(self.value)
+    }
+}
+
+impl<C: Choices> Type for Choice<C> {
+    const IS_REQUIRED: bool = true;
+
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed(C::NAME)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Reference(C::NAME.to_owned())
+    }
+
+    fn register(registry: &mut Registry) {
+        registry.create_schema::<Self, _>(C::NAME.to_owned(), |_| MetaSchema {
+            description: Some(C::DESCRIPTION),
+            enum_items: C::values().into_iter().map(Value::from).collect(),
+            ..MetaSchema::new("string")
+        });
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl<C: Choices> ParseFromJSON for Choice<C> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let value = value.unwrap_or_default();
+        let found = value
+            .as_str()
+            .and_then(|raw| C::values().into_iter().find(|choice| *choice == raw));
+        match found {
+            Some(choice) => Ok(Self::new(choice)),
+            None => Err(ParseError::expected_type(value)),
+        }
+    }
+}
+
+impl<C: Choices> ToJSON for Choice<C> {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::from(self.value))
+    }
+}
+
+/// Declares a [`Choices`] whose values are all of a domain wire enum's.
+macro_rules! domain_choices {
+    ($(#[$doc:meta])* $marker:ident = $domain:ty, $name:literal, $description:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $marker;
+
+        impl $crate::dto::choice::Choices for $marker {
+            const NAME: &'static str = $name;
+            const DESCRIPTION: &'static str = $description;
+            fn values() -> Vec<&'static str> {
+                <$domain>::ALL.iter().map(|value| value.as_str()).collect()
+            }
+        }
+
+        impl From<$domain> for $crate::dto::choice::Choice<$marker> {
+            fn from(value: $domain) -> Self {
+                Self::new(value.as_str())
+            }
+        }
+    };
+}
+pub(crate) use domain_choices;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Colours;
+    impl Choices for Colours {
+        const NAME: &'static str = "Colour";
+        const DESCRIPTION: &'static str = "A colour.";
+        fn values() -> Vec<&'static str> {
+            vec!["red", "green"]
+        }
+    }
+
+    #[test]
+    fn the_schema_lists_exactly_the_values() {
+        let mut registry = Registry::new();
+        Choice::<Colours>::register(&mut registry);
+        let schema = &registry.schemas["Colour"];
+        assert_eq!(schema.ty, "string");
+        assert_eq!(
+            schema.enum_items,
+            vec![Value::from("red"), Value::from("green")]
+        );
+    }
+
+    #[test]
+    fn only_listed_values_parse() {
+        let parsed = Choice::<Colours>::parse_from_json(Some(Value::from("green")));
+        assert_eq!(parsed.ok().map(|choice| choice.as_str()), Some("green"));
+        assert!(Choice::<Colours>::parse_from_json(Some(Value::from("blue"))).is_err());
+        assert!(Choice::<Colours>::parse_from_json(Some(Value::from(1))).is_err());
+    }
+}

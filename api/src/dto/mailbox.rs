@@ -1,0 +1,81 @@
+//! Sending mailboxes on the wire (`POST /v1/mailboxes`, an extension).
+
+use domain::mailbox::{Mailbox, MailboxStatus};
+use poem_openapi::Object;
+
+use crate::dto::campaign_input::MailboxProviders;
+use crate::dto::choice::{Choice, domain_choices};
+use crate::dto::timestamp::Timestamp;
+
+domain_choices!(
+    /// A mailbox's `status`.
+    MailboxStatuses = MailboxStatus,
+    "MailboxStatus",
+    "Whether a mailbox can send."
+);
+
+/// The body of `POST /v1/mailboxes`. Unknown fields are rejected.
+#[derive(Debug, Object)]
+#[oai(rename = "RegisterMailboxRequest", rename_all = "camelCase")]
+pub struct RegisterMailboxRequest {
+    /// The sending address; unique per workspace, compared case-insensitively.
+    pub email: String,
+    pub provider: Choice<MailboxProviders>,
+    /// At most 100 characters.
+    #[oai(validator(max_length = 100))]
+    pub display_name: Option<String>,
+    /// Trimmed, non-blank, at most 100 characters each, no repeats (case-insensitively), at most 50.
+    #[oai(validator(max_items = 50))]
+    pub tags: Option<Vec<String>>,
+    /// Emails a day, 1–50 (default 50).
+    #[oai(validator(minimum(value = "1"), maximum(value = "50")))]
+    pub daily_send_limit: Option<u32>,
+    /// Default `true`.
+    pub sending_enabled: Option<bool>,
+    /// At most 10,000 characters.
+    #[oai(validator(max_length = 10000))]
+    pub signature: Option<String>,
+}
+
+/// A sending mailbox; credentials are never returned.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Mailbox", rename_all = "camelCase")]
+pub struct MailboxBody {
+    #[oai(rename = "_id")]
+    pub id: String,
+    pub workspace_id: String,
+    /// As given.
+    pub email: String,
+    pub provider: Choice<MailboxProviders>,
+    #[oai(nullable)]
+    pub display_name: Option<String>,
+    /// As given; they compare case-insensitively.
+    pub tags: Vec<String>,
+    pub daily_send_limit: u32,
+    pub sending_enabled: bool,
+    #[oai(nullable)]
+    pub signature: Option<String>,
+    pub status: Choice<MailboxStatuses>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl MailboxBody {
+    pub fn from_domain(mailbox: &Mailbox) -> Self {
+        let fields = mailbox.fields();
+        Self {
+            id: mailbox.id().to_string(),
+            workspace_id: mailbox.workspace_id().to_string(),
+            email: fields.email().as_str().to_owned(),
+            provider: fields.provider().into(),
+            display_name: fields.display_name().map(str::to_owned),
+            tags: fields.tags().to_vec(),
+            daily_send_limit: fields.daily_send_limit(),
+            sending_enabled: fields.sending_enabled(),
+            signature: fields.signature().map(str::to_owned),
+            status: mailbox.status().into(),
+            created_at: mailbox.created_at().into(),
+            updated_at: mailbox.updated_at().into(),
+        }
+    }
+}

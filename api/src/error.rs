@@ -1,0 +1,626 @@
+//! The error envelope of spec section 1, and how every failure becomes one.
+//!
+//! [`ApiError`] is the one error value of the edge: handlers and extractors produce it, and
+//! [`render_error`] (installed around the whole application) turns it, or any error the framework
+//! raises on its own (no route, wrong method, wrong content type, unreadable body…), into
+//! `{"success": false, "error", "code", "errorCode", "message", "errors"}`.
+
+use std::fmt;
+
+use domain::problem::{Problem, ProblemCode, Problems};
+use poem::error::{
+    MethodNotAllowedError, NotFoundError, ParsePathError as RouterPathError, ReadBodyError,
+    ResponseError,
+};
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::error::{
+    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
+use poem_openapi::{Enum, Object};
+
+/// `errorCode`: a stable, machine-readable slug for what went wrong. Never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// The request body breaks rules of the contract; `errors` lists every problem.
+    ValidationFailed,
+    /// The request body is not JSON.
+    MalformedJson,
+    /// No API key, or one that is not valid.
+    Unauthorized,
+    /// The key may not act in the named workspace.
+    Forbidden,
+    /// A platform key did not name its workspace in `X-Workspace-Id` (or named it malformed).
+    WorkspaceRequired,
+    /// `X-Api-Key` and `Authorization: Bearer` carry two different keys.
+    ConflictingApiKeys,
+    /// No such route (or resource).
+    NotFound,
+    /// The route exists but not with this HTTP method.
+    MethodNotAllowed,
+    /// The request body is not `application/json`.
+    UnsupportedMediaType,
+    /// The request body is larger than 1 MiB.
+    PayloadTooLarge,
+    /// Only mailbox references are wrong: one `errors` entry per missing id or address.
+    MailboxNotFound,
+    /// Only the AI agent reference is wrong.
+    AgentNotFound,
+    /// The request conflicts with what exists (a duplicate, a limit).
+    Conflict,
+    /// A dependency (the database) does not answer.
+    ServiceUnavailable,
+    /// Something unexpected; it was logged with the request id.
+    Internal,
+}
+
+/// `errors[].code`: what kind of problem one entry is. Mirrors the domain's slugs exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "ProblemCode", rename_all = "snake_case")]
+pub enum ProblemCodeDto {
+    Required,
+    Blank,
+    TooLong,
+    TooShort,
+    OutOfRange,
+    InvalidFormat,
+    InvalidValue,
+    NotAllowed,
+    Duplicate,
+    TooMany,
+    TooFew,
+    InvalidOrder,
+    InvalidStructure,
+    MailboxNotFound,
+    AgentNotFound,
+    UnknownField,
+    InvalidType,
+}
+
+impl From<ProblemCode> for ProblemCodeDto {
+    fn from(code: ProblemCode) -> Self {
+        match code {
+            ProblemCode::Required => Self::Required,
+            ProblemCode::Blank => Self::Blank,
+            ProblemCode::TooLong => Self::TooLong,
+            ProblemCode::TooShort => Self::TooShort,
+            ProblemCode::OutOfRange => Self::OutOfRange,
+            ProblemCode::InvalidFormat => Self::InvalidFormat,
+            ProblemCode::InvalidValue => Self::InvalidValue,
+            ProblemCode::NotAllowed => Self::NotAllowed,
+            ProblemCode::Duplicate => Self::Duplicate,
+            ProblemCode::TooMany => Self::TooMany,
+            ProblemCode::TooFew => Self::TooFew,
+            ProblemCode::InvalidOrder => Self::InvalidOrder,
+            ProblemCode::InvalidStructure => Self::InvalidStructure,
+            ProblemCode::MailboxNotFound => Self::MailboxNotFound,
+            ProblemCode::AgentNotFound => Self::AgentNotFound,
+            ProblemCode::UnknownField => Self::UnknownField,
+            ProblemCode::InvalidType => Self::InvalidType,
+        }
+    }
+}
+
+/// One problem of a request, located by an RFC 6901 JSON Pointer into the request body.
+#[derive(Debug, Clone, PartialEq, Object)]
+#[oai(rename = "Problem", rename_all = "camelCase")]
+pub struct ProblemBody {
+    /// Where: a JSON Pointer into the request body (`""` is the whole body).
+    pub pointer: String,
+    pub code: ProblemCodeDto,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl From<&Problem> for ProblemBody {
+    fn from(problem: &Problem) -> Self {
+        Self {
+            pointer: problem.pointer().to_string(),
+            code: problem.code().into(),
+            message: problem.message().to_owned(),
+        }
+    }
+}
+
+/// Every error answer (4xx and 5xx) has this shape.
+#[derive(Debug, Clone, PartialEq, Object)]
+#[oai(rename = "Error", rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// Always `false`.
+    pub success: bool,
+    /// The HTTP reason phrase of `code` (`Bad Request`).
+    pub error: String,
+    /// The HTTP status code.
+    pub code: u16,
+    pub error_code: ErrorCode,
+    /// A sentence for people (`3 problems in the request body`).
+    pub message: String,
+    /// Every problem found, each with its JSON Pointer; empty when the error is not about the body.
+    pub errors: Vec<ProblemBody>,
+}
+
+/// The error value of the HTTP edge: a status, a slug, a message and the problems.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+    problems: Vec<ProblemBody>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn with_problems<'a>(mut self, problems: impl IntoIterator<Item = &'a Problem>) -> Self {
+        self.problems = problems.into_iter().map(ProblemBody::from).collect();
+        self
+    }
+
+    /// 400 `VALIDATION_FAILED` with every problem.
+    pub fn validation(problems: &Problems) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationFailed,
+            problems.to_string(),
+        )
+        .with_problems(problems)
+    }
+
+    /// 400 `MAILBOX_NOT_FOUND`: one problem per id or address that is not a mailbox of the workspace.
+    pub fn mailbox_not_found(problems: &Problems) -> Self {
+        let message = match problems.len() {
+            1 => "1 mailbox is not a mailbox of this workspace".to_owned(),
+            n => format!("{n} mailboxes are not mailboxes of this workspace"),
+        };
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::MailboxNotFound, message)
+            .with_problems(problems)
+    }
+
+    /// 400 `AGENT_NOT_FOUND`.
+    pub fn agent_not_found(problems: &Problems) -> Self {
+        let message = problems
+            .iter()
+            .next()
+            .map(|problem| problem.message().to_owned())
+            .unwrap_or_else(|| "the AI agent is not an agent of this workspace".to_owned());
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::AgentNotFound, message)
+            .with_problems(problems)
+    }
+
+    /// 400 `MALFORMED_JSON`.
+    pub fn malformed_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, message)
+    }
+
+    /// 401 `UNAUTHORIZED`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+    }
+
+    /// 403 `FORBIDDEN`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+    }
+
+    /// 400 `WORKSPACE_REQUIRED`.
+    pub fn workspace_required(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::WorkspaceRequired,
+            message,
+        )
+    }
+
+    /// 400 `CONFLICTING_API_KEYS`.
+    pub fn conflicting_api_keys(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ConflictingApiKeys,
+            message,
+        )
+    }
+
+    /// 409 `CONFLICT`, with the problems that say where, if any.
+    pub fn conflict<'a>(
+        message: impl Into<String>,
+        problems: impl IntoIterator<Item = &'a Problem>,
+    ) -> Self {
+        Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, message).with_problems(problems)
+    }
+
+    /// 404 `NOT_FOUND`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+    }
+
+    /// 405 `METHOD_NOT_ALLOWED`.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::MethodNotAllowed,
+            "this route does not accept this HTTP method",
+        )
+    }
+
+    /// 415 `UNSUPPORTED_MEDIA_TYPE`.
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+            message,
+        )
+    }
+
+    /// 413 `PAYLOAD_TOO_LARGE`.
+    pub fn payload_too_large(limit_bytes: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            format!("the request body is larger than {limit_bytes} bytes"),
+        )
+    }
+
+    /// 503 `SERVICE_UNAVAILABLE`; `cause` is logged, never answered.
+    pub fn unavailable(message: impl Into<String>, cause: &anyhow::Error) -> Self {
+        tracing::warn!(error = %format!("{cause:#}"), "a dependency is unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServiceUnavailable,
+            message,
+        )
+    }
+
+    /// 500 `INTERNAL`. The cause chain is logged (inside the request's span, so with its request id)
+    /// and never answered: no SQL, no internals.
+    pub fn internal(cause: &anyhow::Error) -> Self {
+        tracing::error!(error = %format!("{cause:#}"), "unexpected error");
+        Self::opaque_internal()
+    }
+
+    fn opaque_internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "an unexpected error occurred; it has been logged under this response's X-Request-Id",
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The envelope answered for this error.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            success: false,
+            error: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            code: self.status.as_u16(),
+            error_code: self.code,
+            message: self.message.clone(),
+            errors: self.problems.clone(),
+        }
+    }
+
+    /// Any error that reached the edge, as an envelope. Errors of our own pass through; the
+    /// framework's are mapped by type; anything else by status, and an unexpected 5xx is logged and
+    /// made opaque.
+    pub fn from_poem(error: poem::Error) -> Self {
+        let error = match error.downcast::<ApiError>() {
+            Ok(ours) => return ours,
+            Err(other) => other,
+        };
+        if error.is::<NotFoundError>() {
+            return Self::not_found("no route matches this path");
+        }
+        if error.is::<MethodNotAllowedError>() {
+            return Self::method_not_allowed();
+        }
+        if let Some(content_type) = error.downcast_ref::<ContentTypeError>() {
+            return Self::unsupported_media_type(match content_type {
+                ContentTypeError::ExpectContentType => {
+                    "the request needs Content-Type: application/json".to_owned()
+                }
+                ContentTypeError::NotSupported { content_type } => {
+                    format!("Content-Type {content_type} is not supported; send application/json")
+                }
+            });
+        }
+        if let Some(read) = error.downcast_ref::<ReadBodyError>() {
+            return match read {
+                ReadBodyError::PayloadTooLarge => {
+                    Self::payload_too_large(crate::body::MAX_BODY_BYTES)
+                }
+                ReadBodyError::Utf8(_) | ReadBodyError::Io(_) => {
+                    Self::malformed_json("the request body could not be read")
+                }
+                ReadBodyError::BodyHasBeenTaken => {
+                    Self::internal(&anyhow::anyhow!("the request body was read twice"))
+                }
+            };
+        }
+        if let Some(payload) = error.downcast_ref::<ParseRequestPayloadError>() {
+            return Self::malformed_json(format!(
+                "the request body could not be read: {}",
+                payload.reason
+            ));
+        }
+        if let Some(param) = error.downcast_ref::<ParseParamError>() {
+            return Self::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::ValidationFailed,
+                param.to_string(),
+            );
+        }
+        if let Some(path) = error.downcast_ref::<ParsePathError>() {
+            return Self::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::ValidationFailed,
+                path.to_string(),
+            );
+        }
+        if error.is::<RouterPathError>() {
+            return Self::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::ValidationFailed,
+                "the path parameters are not valid",
+            );
+        }
+        if error.is::<AuthorizationError>() {
+            return Self::unauthorized(AUTH_MESSAGE);
+        }
+        Self::by_status(error)
+    }
+
+    /// The fallback for errors of types not named above.
+    fn by_status(error: poem::Error) -> Self {
+        let status = error.status();
+        match status {
+            StatusCode::NOT_FOUND => Self::not_found("not found"),
+            StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
+            StatusCode::UNAUTHORIZED => Self::unauthorized(AUTH_MESSAGE),
+            StatusCode::FORBIDDEN => Self::forbidden("this key may not do this"),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::payload_too_large(crate::body::MAX_BODY_BYTES),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                Self::unsupported_media_type("send the request body as application/json")
+            }
+            StatusCode::BAD_REQUEST => Self::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::ValidationFailed,
+                error.to_string(),
+            ),
+            _ => Self::internal(&anyhow::anyhow!(
+                "unmapped error with status {status}: {error}"
+            )),
+        }
+    }
+}
+
+const AUTH_MESSAGE: &str = "a valid API key is required in X-Api-Key or Authorization: Bearer";
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {:?}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn as_response(&self) -> Response {
+        poem_openapi::payload::Json(self.body())
+            .with_status(self.status)
+            .into_response()
+    }
+}
+
+/// Installed around the whole application: every error that escapes a route becomes an envelope.
+pub async fn render_error(error: poem::Error) -> Response {
+    ApiError::from_poem(error).as_response()
+}
+
+/// Declares the error responses an operation can give, for the OpenAPI document. The value is always
+/// an [`ApiError`]; the type only tells the document which statuses to list.
+macro_rules! error_responses {
+    ($(#[$doc:meta])* $name:ident { $($status:literal => $description:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name(pub $crate::error::ApiError);
+
+        impl From<$crate::error::ApiError> for $name {
+            fn from(error: $crate::error::ApiError) -> Self {
+                Self(error)
+            }
+        }
+
+        impl From<$name> for poem::Error {
+            fn from(error: $name) -> Self {
+                poem::Error::from(error.0)
+            }
+        }
+
+        impl poem_openapi::ApiResponse for $name {
+            fn meta() -> poem_openapi::registry::MetaResponses {
+                poem_openapi::registry::MetaResponses {
+                    responses: vec![$(
+                        poem_openapi::registry::MetaResponse {
+                            description: $description,
+                            status: Some($status),
+                            status_range: None,
+                            content: vec![poem_openapi::registry::MetaMediaType {
+                                content_type: "application/json; charset=utf-8",
+                                schema: <$crate::error::ErrorBody as poem_openapi::types::Type>::schema_ref(),
+                            }],
+                            headers: vec![],
+                        }
+                    ),+],
+                }
+            }
+
+            fn register(registry: &mut poem_openapi::registry::Registry) {
+                <$crate::error::ErrorBody as poem_openapi::types::Type>::register(registry);
+            }
+        }
+    };
+}
+pub(crate) use error_responses;
+
+#[cfg(test)]
+mod tests {
+    use domain::problem::JsonPointer;
+
+    use super::*;
+
+    fn envelope(error: ApiError) -> serde_json::Value {
+        use poem_openapi::types::ToJSON;
+        error.body().to_json().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_envelope_has_the_shape_of_spec_section_1() {
+        let mut problems = Problems::new();
+        problems.add(
+            JsonPointer::root()
+                .field("sequence")
+                .index(1)
+                .field("waitDays"),
+            ProblemCode::OutOfRange,
+            "waitDays must be between 0 and 365",
+        );
+        assert_eq!(
+            envelope(ApiError::validation(&problems)),
+            serde_json::json!({
+                "success": false, "error": "Bad Request", "code": 400, "errorCode": "VALIDATION_FAILED",
+                "message": "1 problem in the request body",
+                "errors": [{"pointer": "/sequence/1/waitDays", "code": "out_of_range",
+                            "message": "waitDays must be between 0 and 365"}]
+            })
+        );
+    }
+
+    #[test]
+    fn errors_is_an_empty_list_when_the_error_is_not_about_the_body() {
+        let body = envelope(ApiError::unauthorized("no key"));
+        assert_eq!(body["errors"], serde_json::json!([]));
+        assert_eq!(body["error"], "Unauthorized");
+        assert_eq!(body["errorCode"], "UNAUTHORIZED");
+    }
+
+    #[test]
+    fn problem_codes_keep_the_domain_slugs() {
+        use poem_openapi::types::ToJSON;
+        let all = [
+            ProblemCode::Required,
+            ProblemCode::Blank,
+            ProblemCode::TooLong,
+            ProblemCode::TooShort,
+            ProblemCode::OutOfRange,
+            ProblemCode::InvalidFormat,
+            ProblemCode::InvalidValue,
+            ProblemCode::NotAllowed,
+            ProblemCode::Duplicate,
+            ProblemCode::TooMany,
+            ProblemCode::TooFew,
+            ProblemCode::InvalidOrder,
+            ProblemCode::InvalidStructure,
+            ProblemCode::MailboxNotFound,
+            ProblemCode::AgentNotFound,
+            ProblemCode::UnknownField,
+            ProblemCode::InvalidType,
+        ];
+        for code in all {
+            assert_eq!(
+                ProblemCodeDto::from(code).to_json(),
+                Some(serde_json::Value::from(code.as_str())),
+                "{code:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn framework_errors_are_mapped_by_type() {
+        let cases: Vec<(poem::Error, u16, &str)> = vec![
+            (NotFoundError.into(), 404, "NOT_FOUND"),
+            (MethodNotAllowedError.into(), 405, "METHOD_NOT_ALLOWED"),
+            (
+                ContentTypeError::ExpectContentType.into(),
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+            ),
+            (
+                ContentTypeError::NotSupported {
+                    content_type: "text/plain".to_owned(),
+                }
+                .into(),
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+            ),
+            (
+                ReadBodyError::PayloadTooLarge.into(),
+                413,
+                "PAYLOAD_TOO_LARGE",
+            ),
+            (
+                ParseRequestPayloadError {
+                    reason: "x".to_owned(),
+                }
+                .into(),
+                400,
+                "MALFORMED_JSON",
+            ),
+            (
+                ParseParamError {
+                    name: "limit",
+                    reason: "x".to_owned(),
+                }
+                .into(),
+                400,
+                "VALIDATION_FAILED",
+            ),
+            (AuthorizationError.into(), 401, "UNAUTHORIZED"),
+            (ApiError::forbidden("no").into(), 403, "FORBIDDEN"),
+            (
+                poem::Error::from_status(StatusCode::BAD_GATEWAY),
+                500,
+                "INTERNAL",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let mapped = envelope(ApiError::from_poem(error));
+            assert_eq!(mapped["code"], status, "{mapped}");
+            assert_eq!(mapped["errorCode"], code, "{mapped}");
+            assert_eq!(mapped["success"], false);
+        }
+    }
+
+    #[test]
+    fn an_internal_error_never_shows_its_cause() {
+        let cause = anyhow::anyhow!("INSERT INTO campaigns failed: syntax error near SELECT")
+            .context("storing campaign");
+        let body = envelope(ApiError::internal(&cause)).to_string();
+        assert!(!body.contains("INSERT"), "{body}");
+        assert!(!body.contains("storing"), "{body}");
+        assert!(body.contains("\"errorCode\":\"INTERNAL\""), "{body}");
+    }
+}

@@ -1,0 +1,16 @@
+//! Sendline's HTTP edge: poem + poem-openapi routes, the error envelope, API-key authentication, the
+//! OpenAPI document, and the `sendline` command line. The binary (`src/main.rs`) only calls
+//! [`cli::main`]; [`app`] is the composition root.
+
+pub mod app;
+pub mod auth;
+pub mod body;
+pub mod cli;
+pub mod dto;
+pub mod error;
+mod json_body;
+pub mod routes;
+pub mod telemetry;
+
+#[cfg(test)]
+mod tests;

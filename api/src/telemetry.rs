@@ -1,0 +1,137 @@
+//! Request ids and tracing.
+//!
+//! Every request runs inside a `request` span carrying its id: the client's `X-Request-Id` when it is
+//! a reasonable token, else a fresh ObjectId-layout id. The id is echoed in the response's
+//! `X-Request-Id`, so a client can quote it and an operator can find the request's log lines.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use application::ports::IdGenerator;
+use poem::http::HeaderValue;
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
+const MAX_REQUEST_ID_CHARS: usize = 128;
+
+/// The id of the request being served, in the request's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// Whether a client-sent request id can be used as is: 1–128 characters of `A-Z a-z 0-9 . _ : -`
+/// (nothing that could forge a log line or a header).
+fn acceptable(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_CHARS
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b':' | b'-'))
+}
+
+/// The middleware that gives every request its id and span.
+pub struct RequestTracing {
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for RequestTracing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestTracing").finish_non_exhaustive()
+    }
+}
+
+impl RequestTracing {
+    pub fn new(ids: Arc<dyn IdGenerator>) -> Self {
+        Self { ids }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for RequestTracing {
+    type Output = RequestTracingEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        RequestTracingEndpoint {
+            inner,
+            ids: self.ids.clone(),
+        }
+    }
+}
+
+pub struct RequestTracingEndpoint<E> {
+    inner: E,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl<E> std::fmt::Debug for RequestTracingEndpoint<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestTracingEndpoint")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Endpoint> Endpoint for RequestTracingEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut request: Request) -> poem::Result<Response> {
+        let id = request
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|id| acceptable(id))
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.ids.new_id().to_string());
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id,
+            method = %request.method(),
+            path = %request.uri().path(),
+            workspace = tracing::field::Empty,
+        );
+        request.set_data(RequestId(id.clone()));
+        let started = Instant::now();
+        let result = self.inner.call(request).instrument(span.clone()).await;
+        let mut response = match result {
+            Ok(output) => output.into_response(),
+            Err(error) => error.into_response(),
+        };
+        span.in_scope(|| {
+            tracing::info!(
+                status = response.status().as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "request finished"
+            );
+        });
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        Ok(response)
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: `info`, with the database drivers' per-query
+/// lines at `warn`). Leaves stdout to the commands' output.
+pub fn init_for_binary() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasonable_client_request_ids_are_kept_and_others_replaced() {
+        for kept in ["abc-123", "3f2b.a:b_c", &"x".repeat(128)] {
+            assert!(acceptable(kept), "{kept}");
+        }
+        for replaced in ["", "has space", "line\nbreak", &"x".repeat(129), "ünï"] {
+            assert!(!acceptable(replaced), "{replaced:?}");
+        }
+    }
+}

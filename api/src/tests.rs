@@ -1,0 +1,206 @@
+//! Checks on the OpenAPI document: it matches what the server reads, tells the truth about
+//! authentication and errors, and the committed copy is current.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::app::openapi_json;
+use crate::json_body;
+
+fn document() -> Value {
+    serde_json::from_str(&openapi_json()).expect("the document is JSON")
+}
+
+/// Every property a schema accepts, following `$ref`, `allOf` and `oneOf` (a union accepts the
+/// properties of all its variants, discriminator included).
+fn properties(document: &Value, schema: &Value, into: &mut BTreeSet<String>) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        properties(document, &document["components"]["schemas"][name], into);
+    }
+    if let Some(object) = schema["properties"].as_object() {
+        into.extend(object.keys().cloned());
+    }
+    for composition in ["allOf", "oneOf", "anyOf"] {
+        for part in schema[composition].as_array().into_iter().flatten() {
+            properties(document, part, into);
+        }
+    }
+}
+
+fn properties_of(document: &Value, name: &str) -> BTreeSet<String> {
+    let schema = &document["components"]["schemas"][name];
+    assert!(schema.is_object(), "no schema {name} in the document");
+    let mut found = BTreeSet::new();
+    properties(document, schema, &mut found);
+    found
+}
+
+fn names(lists: &[&[&str]]) -> BTreeSet<String> {
+    lists
+        .iter()
+        .flat_map(|list| list.iter().map(|name| (*name).to_owned()))
+        .collect()
+}
+
+#[test]
+fn request_schemas_list_exactly_the_fields_json_body_accepts() {
+    let document = document();
+    let pairs: &[(&str, &[&[&str]])] = &[
+        ("CreateCampaignRequest", &[json_body::CAMPAIGN_FIELDS]),
+        ("StepInput", &[json_body::STEP_FIELDS]),
+        ("VariantInput", &[json_body::VARIANT_FIELDS]),
+        (
+            "ConditionalVariableInput",
+            &[json_body::CONDITIONAL_VARIABLE_FIELDS],
+        ),
+        ("ConditionInput", &[json_body::CONDITION_FIELDS]),
+        ("SubsequenceInput", &[json_body::SUBSEQUENCE_FIELDS]),
+        ("TriggerInput", &[json_body::TRIGGER_FIELDS]),
+        ("ScheduleInput", &[json_body::SCHEDULE_FIELDS]),
+        (
+            "SettingsInput",
+            &[
+                json_body::SETTINGS_FIELDS,
+                json_body::LEGACY_SETTINGS_FIELDS,
+            ],
+        ),
+        ("CnameTrackingInput", &[json_body::CNAME_TRACKING_FIELDS]),
+        ("WebhookInput", &[json_body::WEBHOOK_FIELDS]),
+        (
+            "CopyFatigueProtectionInput",
+            &[json_body::COPY_FATIGUE_PROTECTION_FIELDS],
+        ),
+        (
+            "VariantOptimizationInput",
+            &[json_body::VARIANT_OPTIMIZATION_FIELDS],
+        ),
+        ("RegisterMailboxRequest", &[json_body::MAILBOX_FIELDS]),
+        ("CreateAgentRequest", &[json_body::AGENT_FIELDS]),
+        ("CompanyInfoInput", &[json_body::COMPANY_INFO_FIELDS]),
+        ("PersonaInput", &[json_body::PERSONA_FIELDS]),
+    ];
+    for (schema, accepted) in pairs {
+        assert_eq!(
+            properties_of(&document, schema),
+            names(accepted),
+            "the schema {schema} and json_body disagree on its fields"
+        );
+    }
+}
+
+#[test]
+fn each_operation_documents_its_request_body_schema() {
+    let document = document();
+    for (path, schema) in [
+        ("/v1/campaigns", "CreateCampaignRequest"),
+        ("/v1/mailboxes", "RegisterMailboxRequest"),
+        ("/v1/agents", "CreateAgentRequest"),
+    ] {
+        let body = &document["paths"][path]["post"]["requestBody"];
+        assert_eq!(body["required"], true, "{path}");
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{schema}"),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn the_legacy_settings_field_is_documented_as_deprecated() {
+    let document = document();
+    assert_eq!(
+        document["components"]["schemas"]["SettingsInput"]["properties"]["espMatchingRules"]["deprecated"],
+        true
+    );
+}
+
+#[test]
+fn workspace_scoped_operations_declare_both_key_schemes_and_the_workspace_header() {
+    let document = document();
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["ApiKey"]["type"], "apiKey");
+    assert_eq!(schemes["ApiKey"]["in"], "header");
+    assert_eq!(schemes["ApiKey"]["name"], "X-Api-Key");
+    assert_eq!(schemes["Bearer"]["type"], "http");
+    assert_eq!(schemes["Bearer"]["scheme"], "bearer");
+    for path in ["/v1/campaigns", "/v1/mailboxes", "/v1/agents"] {
+        let operation = &document["paths"][path]["post"];
+        // Two requirement objects: either key style alone authenticates.
+        assert_eq!(
+            operation["security"],
+            serde_json::json!([{"ApiKey": []}, {"Bearer": []}]),
+            "{path}"
+        );
+        let parameters = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let header = parameters
+            .iter()
+            .find(|parameter| parameter["name"] == "X-Workspace-Id")
+            .unwrap_or_else(|| panic!("{path} does not declare X-Workspace-Id"));
+        assert_eq!(header["in"], "header");
+        assert_eq!(header["required"], false);
+    }
+    for path in ["/healthz", "/readyz"] {
+        assert!(
+            document["paths"][path]["get"]["security"].is_null(),
+            "{path} needs no key"
+        );
+    }
+}
+
+#[test]
+fn every_operation_declares_its_error_responses_with_the_envelope() {
+    let document = document();
+    let expected: &[(&str, &str, &[&str])] = &[
+        (
+            "/v1/campaigns",
+            "post",
+            &["201", "400", "401", "403", "413", "415", "500"],
+        ),
+        (
+            "/v1/mailboxes",
+            "post",
+            &["201", "400", "401", "403", "409", "413", "415", "500"],
+        ),
+        (
+            "/v1/agents",
+            "post",
+            &["201", "400", "401", "403", "409", "413", "415", "500"],
+        ),
+        ("/readyz", "get", &["200", "500", "503"]),
+    ];
+    for (path, method, statuses) in expected {
+        let responses = &document["paths"][path][method]["responses"];
+        let declared: BTreeSet<&str> = responses
+            .as_object()
+            .map(|responses| responses.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            declared,
+            statuses.iter().copied().collect(),
+            "{method} {path}"
+        );
+        for status in statuses.iter().filter(|status| !status.starts_with('2')) {
+            assert_eq!(
+                responses[status]["content"]["application/json; charset=utf-8"]["schema"]["$ref"],
+                "#/components/schemas/Error",
+                "{method} {path} {status}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_committed_openapi_document_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == openapi_json(),
+        "api/openapi.json is stale or missing; regenerate it with `cargo xtask openapi`"
+    );
+}

@@ -1,0 +1,294 @@
+//! The `sendline` binary as a newcomer runs it (spec section 6). These run the real executable on a
+//! SQLite file of their own (the command line is the same for every backend).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::is_object_id;
+
+const SENDLINE: &str = env!("CARGO_BIN_EXE_sendline");
+
+/// A SQLite file of this test's own, removed when dropped.
+struct TempDatabase(PathBuf);
+
+impl TempDatabase {
+    fn new() -> Self {
+        static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.subsec_nanos())
+            .unwrap_or(0);
+        Self(std::env::temp_dir().join(format!(
+            "sendline-cli-{}-{}-{nanos}.db",
+            std::process::id(),
+            SEQUENCE.fetch_add(1, Ordering::Relaxed)
+        )))
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.0.display())
+    }
+}
+
+impl Drop for TempDatabase {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = self.0.clone().into_os_string();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+fn sendline(args: &[&str]) -> Command {
+    let mut command = Command::new(SENDLINE);
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("SENDLINE_BIND")
+        .env_remove("SENDLINE_ALLOW_PRIVATE_WEBHOOKS")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    sendline(args).output().expect("sendline runs")
+}
+
+#[test]
+fn openapi_prints_the_committed_document() {
+    let output = run(&["openapi"]);
+    assert!(output.status.success());
+    let printed = String::from_utf8(output.stdout).expect("UTF-8");
+    assert_eq!(printed, api::app::openapi_json());
+}
+
+#[test]
+fn init_prints_one_json_object_with_the_keys_and_refuses_a_second_user_with_the_address() {
+    let database = TempDatabase::new();
+    let url = database.url();
+    let output = run(&[
+        "init",
+        "--email",
+        "founder@example.com",
+        "--workspace",
+        "Acme",
+        "--database-url",
+        &url,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    let printed: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    let object = printed.as_object().expect("an object");
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["platformKey", "userId", "workspaceId", "workspaceKey"]
+    );
+    assert!(is_object_id(printed["userId"].as_str().unwrap_or_default()));
+    assert!(is_object_id(
+        printed["workspaceId"].as_str().unwrap_or_default()
+    ));
+    assert!(
+        printed["platformKey"]
+            .as_str()
+            .is_some_and(|key| key.starts_with("sk_user_") && key.len() == 56)
+    );
+    assert!(
+        printed["workspaceKey"]
+            .as_str()
+            .is_some_and(|key| key.starts_with("sk_") && key.len() == 51)
+    );
+
+    let again = run(&[
+        "init",
+        "--email",
+        "FOUNDER@example.com",
+        "--database-url",
+        &url,
+    ]);
+    assert!(!again.status.success());
+    assert!(again.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+}
+
+#[test]
+fn init_names_the_flag_that_is_wrong() {
+    let database = TempDatabase::new();
+    let output = run(&[
+        "init",
+        "--email",
+        "not an address",
+        "--database-url",
+        &database.url(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--email: "), "{stderr}");
+    assert!(!stderr.contains("request body"), "{stderr}");
+}
+
+#[test]
+fn the_openapi_subcommand_is_hidden_from_help() {
+    let output = run(&["--help"]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    for shown in ["serve", "init", "migrate"] {
+        assert!(help.contains(shown), "{help}");
+    }
+    assert!(!help.contains("openapi"), "{help}");
+}
+
+#[test]
+fn migrate_runs_the_migrations_and_is_idempotent() {
+    let database = TempDatabase::new();
+    let url = database.url();
+    for _ in 0..2 {
+        let output = run(&["migrate", "--database-url", &url]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(database.0.exists());
+}
+
+/// A running `sendline serve`, stopped with SIGTERM when dropped.
+struct Served {
+    child: Child,
+    lines: Vec<String>,
+}
+
+impl Served {
+    fn start(args: &[&str]) -> Self {
+        let mut child = sendline(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sendline starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !lines
+            .iter()
+            .any(|line: &String| line.starts_with("  curl "))
+        {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match receiver.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(_) => panic!("sendline serve --demo did not print its hint: {lines:?}"),
+            }
+        }
+        Self { child, lines }
+    }
+
+    fn line_after(&self, prefix: &str) -> String {
+        self.lines
+            .iter()
+            .find_map(|line| line.split_once(prefix).map(|(_, rest)| rest.to_owned()))
+            .unwrap_or_else(|| panic!("no line with {prefix:?} in {:?}", self.lines))
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sendline did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[tokio::test]
+async fn serve_demo_prints_a_key_and_a_hint_that_works_and_stops_cleanly_on_sigterm() {
+    let database = TempDatabase::new();
+    let url = database.url();
+    let mut served = Served::start(&[
+        "serve",
+        "--demo",
+        "--bind",
+        "127.0.0.1:0",
+        "--database-url",
+        &url,
+    ]);
+    let base = served
+        .line_after("listening on ")
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let key = served.line_after("(shown once): ");
+    assert!(key.starts_with("sk_"), "{key}");
+    let hint = served.line_after("  curl ");
+    assert!(
+        hint.contains(&key) && hint.contains(&format!("{base}/v1/campaigns")),
+        "{hint}"
+    );
+
+    // What the hint sends.
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{base}/v1/campaigns"))
+        .header("Content-Type", "application/json")
+        .header("X-Api-Key", &key)
+        .body(
+            json!({"name": "My first campaign", "mailboxTags": ["outreach"],
+                   "sequence": [{"type": "email", "subject": "Hi {{firstName}}", "body": "Quick question about {{companyName}}."}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status().as_u16(), 201);
+    let created: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        created["data"]["mailboxCount"], 3,
+        "the demo's three outreach mailboxes"
+    );
+    let docs = client
+        .get(format!("{base}/docs"))
+        .send()
+        .await
+        .expect("docs");
+    assert_eq!(docs.status().as_u16(), 200);
+
+    let status = served.terminate();
+    assert!(status.success(), "{status:?}");
+}

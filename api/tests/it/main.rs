@@ -1,0 +1,15 @@
+//! End-to-end tests of the HTTP API: the real server on 127.0.0.1:0, a fresh database per test, real
+//! HTTP. Every test runs on every backend of `adapters::testing::backends()` (SQLite always; PostgreSQL
+//! too when `SENDLINE_TEST_POSTGRES_URL` is set). `TEST_LOG=1` shows the server's logs.
+
+// The expected campaigns of spec 4.8 are large `json!` literals.
+#![recursion_limit = "256"]
+
+mod auth;
+mod binary;
+mod create_campaign;
+mod errors;
+mod mailboxes_and_agents;
+mod operations;
+mod support;
+mod tenancy;

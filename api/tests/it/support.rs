@@ -1,0 +1,560 @@
+//! `TestApp`: the real server on 127.0.0.1:0 with a fresh database, a seeded workspace, and helpers
+//! that read like the spec.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, Once};
+
+use adapters::testing::{TestBackend, backends, fresh_database};
+use api::app::{self, Options, Ports};
+use application::ports::{CampaignRepository, Readiness, RepositoryError};
+use application::tenancy::Tenancy;
+use application::use_cases::create_agent::CreateAgent;
+use application::use_cases::init_workspace::{InitWorkspace, Initialized};
+use application::use_cases::register_mailbox::RegisterMailbox;
+use async_trait::async_trait;
+use domain::agent::Agent;
+use domain::campaign::Campaign;
+use domain::id::{CampaignId, WorkspaceId};
+use domain::mailbox::Mailbox;
+use domain::problem::Problems;
+use domain::request::{AgentRequest, MailboxRequest};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The seed's own request body, byte for byte (copied from the seed's curl example).
+pub const SEED_BODY: &str = include_str!("../fixtures/seed_create_campaign.json");
+
+/// Runs `test` once per backend of `adapters::testing::backends()`, each time on a fresh app.
+pub async fn on_every_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    on_every_backend_with(Customize::default(), test).await;
+}
+
+/// [`on_every_backend`], with ports or options replaced.
+pub async fn on_every_backend_with<F, Fut>(customize: Customize, test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        eprintln!("--- on {backend:?}");
+        let app = TestApp::spawn_with(backend, customize.clone()).await;
+        test(app).await;
+    }
+}
+
+/// What a test changes about the app it runs against.
+#[derive(Clone, Default)]
+pub struct Customize {
+    pub options: Options,
+    pub campaigns: Option<Arc<dyn CampaignRepository>>,
+    pub readiness: Option<Arc<dyn Readiness>>,
+}
+
+/// An HTTP answer, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestResponse {
+    async fn read(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a readable response body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// `(pointer, code)` of every `errors` entry, in order.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        self.body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|entry| {
+                (
+                    entry["pointer"].as_str().unwrap_or("?").to_owned(),
+                    entry["code"].as_str().unwrap_or("?").to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Asserts the error envelope of spec section 1: `{success: false, error: <reason phrase>,
+    /// code: <status>, errorCode, message, errors: [...]}` and nothing else.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, error_code: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        let reason = reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|status| status.canonical_reason())
+            .expect("a known status");
+        let body = self.body.as_object().expect("a JSON object");
+        let mut keys: Vec<&str> = body.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["code", "error", "errorCode", "errors", "message", "success"],
+            "{}",
+            self.text
+        );
+        assert_eq!(self.body["success"], false, "{}", self.text);
+        assert_eq!(self.body["error"], reason, "{}", self.text);
+        assert_eq!(self.body["code"], status, "{}", self.text);
+        assert_eq!(self.body["errorCode"], error_code, "{}", self.text);
+        assert!(
+            self.body["message"]
+                .as_str()
+                .is_some_and(|message| !message.is_empty()),
+            "{}",
+            self.text
+        );
+        for entry in self.body["errors"].as_array().expect("errors is a list") {
+            let mut keys: Vec<&str> = entry
+                .as_object()
+                .expect("an errors entry is an object")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys.sort_unstable();
+            assert_eq!(keys, ["code", "message", "pointer"], "{}", self.text);
+        }
+        assert!(
+            self.header("content-type")
+                .is_some_and(|content_type| content_type.starts_with("application/json")),
+            "{:?}",
+            self.headers
+        );
+    }
+
+    /// The created resource of a 201.
+    #[track_caller]
+    pub fn created(&self) -> &Value {
+        assert_eq!(self.status, 201, "{}", self.text);
+        assert_eq!(self.body["success"], true, "{}", self.text);
+        &self.body["data"]
+    }
+}
+
+/// The workspace a test acts in, with its keys.
+#[derive(Debug, Clone)]
+pub struct TestWorkspace {
+    pub user_id: String,
+    pub workspace_id: String,
+    pub platform_key: String,
+    pub workspace_key: String,
+}
+
+impl From<&Initialized> for TestWorkspace {
+    fn from(initialized: &Initialized) -> Self {
+        Self {
+            user_id: initialized.user_id.to_string(),
+            workspace_id: initialized.workspace_id.to_string(),
+            platform_key: initialized.platform_key.expose().to_owned(),
+            workspace_key: initialized.workspace_key.expose().to_owned(),
+        }
+    }
+}
+
+/// A recording decorator: which campaigns the use case asked storage to insert.
+struct RecordingCampaigns {
+    inner: Arc<dyn CampaignRepository>,
+    inserted: Arc<Mutex<Vec<CampaignId>>>,
+}
+
+#[async_trait]
+impl CampaignRepository for RecordingCampaigns {
+    async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError> {
+        self.inner.insert(campaign).await?;
+        self.inserted
+            .lock()
+            .expect("the record is not poisoned")
+            .push(campaign.id());
+        Ok(())
+    }
+
+    async fn find(
+        &self,
+        workspace: WorkspaceId,
+        id: CampaignId,
+    ) -> Result<Option<Campaign>, RepositoryError> {
+        self.inner.find(workspace, id).await
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub address: SocketAddr,
+    pub client: reqwest::Client,
+    pub ports: Ports,
+    /// The seeded workspace: three mailboxes tagged `outreach`.
+    pub workspace: TestWorkspace,
+    /// Its mailboxes, in ascending id order.
+    pub mailboxes: Vec<Mailbox>,
+    inserted: Arc<Mutex<Vec<CampaignId>>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    /// Kept so the test database lives as long as the app.
+    _database: adapters::Database,
+}
+
+fn init_test_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+impl TestApp {
+    pub async fn spawn_with(backend: TestBackend, customize: Customize) -> TestApp {
+        init_test_logging();
+        let database = fresh_database(backend)
+            .await
+            .unwrap_or_else(|error| panic!("a fresh {backend:?} database: {error:#}"));
+        let mut ports = Ports::from_database(&database);
+        let inserted = Arc::new(Mutex::new(Vec::new()));
+        ports.campaigns = Arc::new(RecordingCampaigns {
+            inner: customize
+                .campaigns
+                .unwrap_or_else(|| ports.campaigns.clone()),
+            inserted: inserted.clone(),
+        });
+        if let Some(readiness) = customize.readiness {
+            ports.readiness = readiness;
+        }
+
+        let workspace = init_workspace(&ports, "owner@example.com", "Acme").await;
+        let tenancy = tenancy_of(&workspace);
+        let mut mailboxes = Vec::new();
+        for (email, provider) in [
+            ("alex@acme.example.com", "gmail"),
+            ("sam@acme.example.com", "outlook"),
+            ("jordan@acme.example.com", "custom"),
+        ] {
+            mailboxes.push(register_mailbox(&ports, tenancy, email, provider, &["outreach"]).await);
+        }
+        mailboxes.sort_by_key(|mailbox| mailbox.id());
+
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .expect("a free port on 127.0.0.1");
+        let address = acceptor
+            .local_addr()
+            .into_iter()
+            .find_map(|address| address.as_socket_addr().copied())
+            .expect("a socket address");
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let server = tokio::spawn(app::serve(
+            acceptor,
+            app::app(&ports, customize.options),
+            async move {
+                let _ = signal.await;
+            },
+        ));
+        TestApp {
+            base: format!("http://{address}"),
+            address,
+            client: reqwest::Client::new(),
+            ports,
+            workspace: (&workspace).into(),
+            mailboxes,
+            inserted,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _database: database,
+        }
+    }
+
+    pub fn tenancy(&self) -> Tenancy {
+        Tenancy {
+            workspace_id: WorkspaceId::parse(&self.workspace.workspace_id).expect("an id"),
+            user_id: domain::id::UserId::parse(&self.workspace.user_id).expect("an id"),
+        }
+    }
+
+    pub fn mailbox_ids(&self) -> Vec<String> {
+        self.mailboxes
+            .iter()
+            .map(|mailbox| mailbox.id().to_string())
+            .collect()
+    }
+
+    /// `POST /v1/campaigns` with the workspace key.
+    pub async fn post_campaign(&self, body: &Value) -> TestResponse {
+        self.post_json("/v1/campaigns", body).await
+    }
+
+    /// `POST path` with a JSON body and the workspace key.
+    pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
+        self.post_raw(
+            path,
+            body.to_string(),
+            &[
+                ("Content-Type", "application/json"),
+                ("X-Api-Key", &self.workspace.workspace_key),
+            ],
+        )
+        .await
+    }
+
+    /// `POST path` with exactly these bytes and headers.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = self.client.post(format!("{}{path}", self.base)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        TestResponse::read(request.send().await.expect("the server answers")).await
+    }
+
+    /// Any request.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        TestResponse::read(request.send().await.expect("the server answers")).await
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(reqwest::Method::GET, path, &[]).await
+    }
+
+    /// How many campaigns the app has stored since it started.
+    pub fn campaigns_stored(&self) -> usize {
+        self.inserted
+            .lock()
+            .expect("the record is not poisoned")
+            .len()
+    }
+
+    /// Asserts that no campaign was stored: what a rejected request must leave behind.
+    #[track_caller]
+    pub fn assert_nothing_stored(&self) {
+        assert_eq!(
+            self.campaigns_stored(),
+            0,
+            "a rejected request stored a campaign"
+        );
+    }
+
+    /// The stored campaign, read back through the repository (so re-parsed through the domain).
+    pub async fn stored_campaign(&self, workspace_id: &str, id: &str) -> Option<Campaign> {
+        self.ports
+            .campaigns
+            .find(
+                WorkspaceId::parse(workspace_id).expect("a workspace id"),
+                CampaignId::parse(id).expect("a campaign id"),
+            )
+            .await
+            .expect("the repository answers")
+    }
+
+    /// Another user's workspace on the same server, with one mailbox tagged `outreach` and one agent.
+    pub async fn other_workspace(&self) -> (TestWorkspace, Mailbox, Agent) {
+        let workspace = init_workspace(&self.ports, "rival@example.org", "Rival").await;
+        let tenancy = tenancy_of(&workspace);
+        let mailbox = register_mailbox(
+            &self.ports,
+            tenancy,
+            "rep@rival.example.org",
+            "gmail",
+            &["outreach"],
+        )
+        .await;
+        let agent = create_agent(&self.ports, tenancy, "Rival agent").await;
+        ((&workspace).into(), mailbox, agent)
+    }
+
+    /// An agent of the seeded workspace.
+    pub async fn create_agent(&self, name: &str) -> Agent {
+        create_agent(&self.ports, self.tenancy(), name).await
+    }
+
+    /// Signals shutdown and waits for the server to finish its in-flight requests and stop.
+    pub async fn shut_down(&mut self) -> std::io::Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await.expect("the server task does not panic"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+fn tenancy_of(initialized: &Initialized) -> Tenancy {
+    Tenancy {
+        workspace_id: initialized.workspace_id,
+        user_id: initialized.user_id,
+    }
+}
+
+async fn init_workspace(ports: &Ports, email: &str, name: &str) -> Initialized {
+    InitWorkspace {
+        identity: ports.identity.clone(),
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+        secrets: ports.secrets.clone(),
+    }
+    .execute(email, name)
+    .await
+    .expect("a workspace")
+}
+
+async fn register_mailbox(
+    ports: &Ports,
+    tenancy: Tenancy,
+    email: &str,
+    provider: &str,
+    tags: &[&str],
+) -> Mailbox {
+    RegisterMailbox {
+        mailboxes: ports.mailboxes.clone(),
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+    }
+    .execute(
+        tenancy,
+        &MailboxRequest {
+            email: Some(email.to_owned()),
+            provider: Some(provider.to_owned()),
+            tags: Some(tags.iter().map(|tag| (*tag).to_owned()).collect()),
+            ..MailboxRequest::default()
+        },
+        Problems::new(),
+    )
+    .await
+    .expect("a mailbox")
+}
+
+async fn create_agent(ports: &Ports, tenancy: Tenancy, name: &str) -> Agent {
+    CreateAgent {
+        agents: ports.agents.clone(),
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+    }
+    .execute(
+        tenancy,
+        &AgentRequest {
+            name: Some(name.to_owned()),
+            ..AgentRequest::default()
+        },
+        Problems::new(),
+    )
+    .await
+    .expect("an agent")
+}
+
+/// A storage that fails the way a broken database does, with SQL in its error.
+pub struct BrokenCampaigns;
+
+#[async_trait]
+impl CampaignRepository for BrokenCampaigns {
+    async fn insert(&self, _campaign: &Campaign) -> Result<(), RepositoryError> {
+        Err(RepositoryError::Unknown(
+            anyhow::anyhow!("error returned from database: relation \"campaigns\" does not exist")
+                .context("INSERT INTO \"campaigns\" (\"id\", \"name\") VALUES ($1, $2)"),
+        ))
+    }
+
+    async fn find(
+        &self,
+        _workspace: WorkspaceId,
+        _id: CampaignId,
+    ) -> Result<Option<Campaign>, RepositoryError> {
+        Ok(None)
+    }
+}
+
+/// A storage whose code has a bug that panics.
+pub struct PanickingCampaigns;
+
+#[async_trait]
+impl CampaignRepository for PanickingCampaigns {
+    async fn insert(&self, _campaign: &Campaign) -> Result<(), RepositoryError> {
+        panic!("index out of bounds in the row mapper (a test panic)");
+    }
+
+    async fn find(
+        &self,
+        _workspace: WorkspaceId,
+        _id: CampaignId,
+    ) -> Result<Option<Campaign>, RepositoryError> {
+        Ok(None)
+    }
+}
+
+/// A database that does not answer.
+pub struct DownDatabase;
+
+#[async_trait]
+impl Readiness for DownDatabase {
+    async fn ping(&self) -> Result<(), RepositoryError> {
+        Err(RepositoryError::Unknown(anyhow::anyhow!(
+            "pool timed out while waiting for an open connection"
+        )))
+    }
+}
+
+/// `true` when `text` is an id of the ObjectId layout: 24 lowercase hex digits.
+pub fn is_object_id(text: &str) -> bool {
+    text.len() == 24
+        && text
+            .bytes()
+            .all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// `true` when `text` is a wire timestamp: RFC 3339, UTC, milliseconds.
+pub fn is_wire_timestamp(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.len() == 24
+        && text.ends_with('Z')
+        && bytes[10] == b'T'
+        && bytes[19] == b'.'
+        && chrono::DateTime::parse_from_rfc3339(text).is_ok()
+}
