@@ -69,7 +69,7 @@ pub trait MailboxRepository: Send + Sync {
 /// Why an agent was not stored.
 #[derive(Debug, thiserror::Error)]
 pub enum AgentInsertError {
-    /// The workspace already has the most agents it may have.
+    /// The workspace already has the most agents it may have; carries how many it has.
     #[error("the workspace already has {0} agents")]
     LimitReached(usize),
     #[error(transparent)]
