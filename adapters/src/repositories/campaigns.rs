@@ -37,8 +37,8 @@ impl SqlCampaignRepository {
 #[async_trait]
 impl CampaignRepository for SqlCampaignRepository {
     /// The campaign row, its subsequences (one multi-row INSERT, when it has any) and its mailbox links
-    /// (one multi-row INSERT per 5,000, when it has any), all or nothing, through [`insert_all`]: one
-    /// statement on PostgreSQL, `BEGIN IMMEDIATE` + one batch + `COMMIT` on SQLite.
+    /// (one multi-row INSERT per `LINKS_PER_STATEMENT`, when it has any), all or nothing, through
+    /// [`insert_all`]: one statement on PostgreSQL, `BEGIN IMMEDIATE` + one batch + `COMMIT` on SQLite.
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError> {
         let id = campaign.id().to_string();
         let workspace_id = campaign.workspace_id().to_string();
