@@ -40,7 +40,7 @@ pub enum AuthError {
     /// A platform key on a workspace-scoped endpoint without `X-Workspace-Id` (400).
     #[error("a platform key must name its workspace in X-Workspace-Id")]
     WorkspaceRequired,
-    /// `X-Workspace-Id` is not an id (400).
+    /// `X-Workspace-Id` is not an id (400), whatever the key.
     #[error("X-Workspace-Id must be a 24-character lowercase hex id")]
     MalformedWorkspaceId,
     /// The key may not act in the named workspace (403).
@@ -88,22 +88,19 @@ impl Authenticate {
             .map(str::trim)
             .map(|raw| WorkspaceId::parse(raw).map_err(|_| AuthError::MalformedWorkspaceId))
             .transpose();
+        let named = named?;
         match (caller.key_workspace, named) {
-            (Some(own), Ok(None)) => Ok(Tenancy {
+            (Some(own), None) => Ok(Tenancy {
                 workspace_id: own,
                 user_id: caller.user_id,
             }),
-            (Some(own), Ok(Some(named))) if named == own => Ok(Tenancy {
+            (Some(own), Some(named)) if named == own => Ok(Tenancy {
                 workspace_id: own,
                 user_id: caller.user_id,
             }),
-            (Some(_), Ok(Some(named))) => Err(AuthError::Forbidden(named.to_string())),
-            (Some(_), Err(_)) => Err(AuthError::Forbidden(
-                credentials.workspace_id.unwrap_or_default().to_owned(),
-            )),
-            (None, Ok(None)) => Err(AuthError::WorkspaceRequired),
-            (None, Err(malformed)) => Err(malformed),
-            (None, Ok(Some(named))) => match self.identity.role_of(caller.user_id, named).await? {
+            (Some(_), Some(named)) => Err(AuthError::Forbidden(named.to_string())),
+            (None, None) => Err(AuthError::WorkspaceRequired),
+            (None, Some(named)) => match self.identity.role_of(caller.user_id, named).await? {
                 Some(_) => Ok(Tenancy {
                     workspace_id: named,
                     user_id: caller.user_id,
@@ -120,16 +117,14 @@ fn presented_key(credentials: Credentials<'_>) -> Result<&str, AuthError> {
         .api_key
         .map(str::trim)
         .filter(|key| !key.is_empty());
-    let bearer_key = match credentials.authorization.map(str::trim) {
-        None | Some("") => None,
-        Some(value) => {
-            let (scheme, token) = value.split_once(' ').ok_or(AuthError::Unauthorized)?;
-            if !scheme.eq_ignore_ascii_case("bearer") {
-                return Err(AuthError::Unauthorized);
-            }
-            Some(token.trim())
-        }
-    };
+    // Another scheme (a proxy's `Basic …`) carries no key of ours: it neither counts nor conflicts.
+    let bearer_key = credentials
+        .authorization
+        .map(str::trim)
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty());
     match (header_key, bearer_key) {
         (Some(a), Some(b)) if a != b => Err(AuthError::ConflictingKeys),
         (Some(key), _) | (None, Some(key)) => Ok(key),

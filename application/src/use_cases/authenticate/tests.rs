@@ -134,6 +134,10 @@ async fn missing_malformed_unknown_and_revoked_keys_are_401() {
             authorization: Some(basic),
             ..Credentials::default()
         },
+        Credentials {
+            authorization: Some("Bearer "),
+            ..Credentials::default()
+        },
     ] {
         assert!(
             matches!(
@@ -181,6 +185,25 @@ async fn a_platform_key_needs_x_workspace_id_of_a_workspace_it_belongs_to() {
         authenticate().tenancy(naming(&key, &stranger)).await,
         Err(AuthError::Forbidden(_))
     ));
+    assert!(matches!(
+        authenticate().tenancy(naming(&key, "not-an-id")).await,
+        Err(AuthError::MalformedWorkspaceId)
+    ));
+}
+
+#[tokio::test]
+async fn an_authorization_header_of_another_scheme_does_not_hide_a_valid_x_api_key() {
+    let key = workspace_key();
+    let credentials = Credentials {
+        authorization: Some("Basic dXNlcjpwYXNz"),
+        ..header(&key)
+    };
+    assert!(authenticate().tenancy(credentials).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_malformed_x_workspace_id_is_400_for_a_workspace_key_too() {
+    let key = workspace_key();
     assert!(matches!(
         authenticate().tenancy(naming(&key, "not-an-id")).await,
         Err(AuthError::MalformedWorkspaceId)
