@@ -133,14 +133,7 @@ impl<'a, T: Type> ApiExtractor<'a> for JsonBody<T> {
             Some(content_type) if is_json(content_type) => {
                 <Self as ParsePayload>::from_request(request, body).await
             }
-            Some(content_type) => Err(ApiError::unsupported_media_type(format!(
-                "Content-Type {content_type} is not supported; send application/json"
-            ))
-            .into()),
-            None => Err(ApiError::unsupported_media_type(
-                "the request needs Content-Type: application/json",
-            )
-            .into()),
+            other => Err(ApiError::unsupported_media_type(other).into()),
         }
     }
 }

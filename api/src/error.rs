@@ -250,8 +250,14 @@ impl ApiError {
         )
     }
 
-    /// 415 `UNSUPPORTED_MEDIA_TYPE`.
-    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+    /// 415 `UNSUPPORTED_MEDIA_TYPE` for a body sent with `content_type` (or with none) instead of JSON.
+    pub fn unsupported_media_type(content_type: Option<&str>) -> Self {
+        let message = match content_type {
+            None => "the request needs Content-Type: application/json".to_owned(),
+            Some(content_type) => {
+                format!("Content-Type {content_type} is not supported; send application/json")
+            }
+        };
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UnsupportedMediaType,
@@ -329,12 +335,8 @@ impl ApiError {
         }
         if let Some(content_type) = error.downcast_ref::<ContentTypeError>() {
             return Self::unsupported_media_type(match content_type {
-                ContentTypeError::ExpectContentType => {
-                    "the request needs Content-Type: application/json".to_owned()
-                }
-                ContentTypeError::NotSupported { content_type } => {
-                    format!("Content-Type {content_type} is not supported; send application/json")
-                }
+                ContentTypeError::ExpectContentType => None,
+                ContentTypeError::NotSupported { content_type } => Some(content_type),
             });
         }
         if let Some(read) = error.downcast_ref::<ReadBodyError>() {
@@ -392,9 +394,7 @@ impl ApiError {
             StatusCode::UNAUTHORIZED => Self::unauthorized(AUTH_MESSAGE),
             StatusCode::FORBIDDEN => Self::forbidden("this key may not do this"),
             StatusCode::PAYLOAD_TOO_LARGE => Self::payload_too_large(crate::body::MAX_BODY_BYTES),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                Self::unsupported_media_type("send the request body as application/json")
-            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type(None),
             StatusCode::BAD_REQUEST => Self::new(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::ValidationFailed,
