@@ -179,11 +179,9 @@ impl Campaign {
         provisions: Provisions,
         mut new_subsequence_id: impl FnMut() -> ObjectId,
     ) -> Campaign {
-        let mut settings = new.settings;
-        settings.resolve_agent(provisions.ai_agent_id);
-        if let Some(secret) = provisions.webhook_secret {
-            settings.provide_webhook_secret(secret);
-        }
+        let settings = new
+            .settings
+            .resolved(provisions.ai_agent_id, provisions.webhook_secret);
         Campaign {
             id: provisions.id,
             workspace_id: provisions.workspace_id,
@@ -413,11 +411,7 @@ impl Campaign {
         now: DateTime<Utc>,
         subsequence: impl FnMut(NewSubsequence) -> Subsequence,
     ) -> Campaign {
-        let mut settings = content.settings;
-        settings.resolve_agent(ai_agent_id);
-        if let Some(secret) = webhook_secret {
-            settings.provide_webhook_secret(secret);
-        }
+        let settings = content.settings.resolved(ai_agent_id, webhook_secret);
         self.name = content.name;
         self.sequence = content.sequence;
         self.subsequences = content.subsequences.into_iter().map(subsequence).collect();

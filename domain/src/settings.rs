@@ -160,11 +160,20 @@ impl AgentRequest {
             None => None,
             Some(raw) => Some(AgentId::parse(raw).ok()?),
         };
-        Some(match (id, request.ai_agent_enabled.unwrap_or(false)) {
+        Some(Self::from_settings(
+            id,
+            request.ai_agent_enabled.unwrap_or(false),
+        ))
+    }
+
+    /// The request `aiAgentId` and `aiAgentEnabled` make together: an id wins; enabled without one asks
+    /// for the workspace's default.
+    fn from_settings(id: Option<AgentId>, enabled: bool) -> AgentRequest {
+        match (id, enabled) {
             (Some(id), _) => AgentRequest::Specific(id),
             (None, true) => AgentRequest::WorkspaceDefault,
             (None, false) => AgentRequest::None,
-        })
+        }
     }
 }
 
@@ -415,27 +424,26 @@ impl Settings {
 
     /// Which agent these settings ask for (spec 4.5 `aiAgentId`, `aiAgentEnabled`).
     pub fn agent_request(&self) -> AgentRequest {
-        match (self.ai_agent_id, self.ai_agent_enabled) {
-            (Some(id), _) => AgentRequest::Specific(id),
-            (None, true) => AgentRequest::WorkspaceDefault,
-            (None, false) => AgentRequest::None,
-        }
+        AgentRequest::from_settings(self.ai_agent_id, self.ai_agent_enabled)
     }
 
-    /// Records the agent the workspace resolved for [`Self::agent_request`].
-    pub(crate) fn resolve_agent(&mut self, agent: Option<AgentId>) {
+    /// These settings with what the server resolved: the agent the workspace answered for
+    /// [`Self::agent_request`], and a generated webhook secret when none was given.
+    pub(crate) fn resolved(
+        mut self,
+        agent: Option<AgentId>,
+        generated_secret: Option<WebhookSecret>,
+    ) -> Settings {
         self.ai_agent_id = agent;
+        if self.webhook.secret.is_none() {
+            self.webhook.secret = generated_secret;
+        }
+        self
     }
 
     /// Whether the webhook is on without a secret, so one must be generated.
     pub fn needs_webhook_secret(&self) -> bool {
         self.webhook.enabled && self.webhook.secret.is_none()
-    }
-
-    pub(crate) fn provide_webhook_secret(&mut self, secret: WebhookSecret) {
-        if self.webhook.secret.is_none() {
-            self.webhook.secret = Some(secret);
-        }
     }
 
     pub fn track_opens(&self) -> bool {
