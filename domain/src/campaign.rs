@@ -10,7 +10,7 @@ use crate::rules::ParseRules;
 use crate::schedule::Schedule;
 use crate::sequence::{Sequence, SequenceRole};
 use crate::settings::{AgentRequest, Settings};
-use crate::stats::Stats;
+use crate::stats::{LeadCounts, Stats};
 use crate::status::{CampaignStatus, InvalidTransition, LifecycleAction};
 use crate::subsequence::{NewSubsequence, Subsequence};
 use crate::text::required_trimmed;
@@ -166,6 +166,7 @@ pub struct Campaign {
     schedule: Schedule,
     settings: Settings,
     stats: Stats,
+    lead_counts: LeadCounts,
     started_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
@@ -198,6 +199,7 @@ impl Campaign {
             schedule: new.schedule,
             settings,
             stats: Stats::default(),
+            lead_counts: LeadCounts::default(),
             started_at: None,
             completed_at: None,
             created_at: provisions.now,
@@ -241,6 +243,9 @@ impl Campaign {
     pub fn stats(&self) -> Stats {
         self.stats
     }
+    pub fn lead_counts(&self) -> LeadCounts {
+        self.lead_counts
+    }
     pub fn started_at(&self) -> Option<DateTime<Utc>> {
         self.started_at
     }
@@ -269,6 +274,7 @@ pub struct StoredCampaign {
     pub subsequence_counters: Vec<SubsequenceCounters>,
     pub mailboxes: Vec<MailboxId>,
     pub stats: Stats,
+    pub lead_counts: LeadCounts,
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -325,6 +331,7 @@ impl Campaign {
             schedule: new.schedule,
             settings: new.settings,
             stats: stored.stats,
+            lead_counts: stored.lead_counts,
             started_at: stored.started_at,
             completed_at: stored.completed_at,
             created_at: stored.created_at,

@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod campaign_update;
 pub mod id;
 pub mod identity;
+pub mod listing;
 pub mod mailbox;
 pub mod problem;
 pub mod request;

@@ -9,6 +9,9 @@ pub struct Model {
     pub user_id: String,
     /// A column of its own (not inside `content`) so lists can search it.
     pub name: String,
+    /// `domain::listing::fold_case(name)`: what case-insensitive searches compare, the same way on
+    /// every backend.
+    pub name_folded: String,
     /// `CampaignStatus::as_str`.
     pub status: String,
     /// Sequence, schedule and settings in request form: `crate::storage::CampaignContent`.
@@ -21,10 +24,15 @@ pub struct Model {
     pub replied: i64,
     pub bounced: i64,
     pub unsubscribed: i64,
+    /// `LeadCounts::total` and `LeadCounts::active`.
+    pub lead_total: i64,
+    pub lead_active: i64,
     pub started_at_ms: Option<i64>,
     pub completed_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// 0 when inserted, +1 on every update: what conditional writes compare.
+    pub version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ mod m20250610_000001_identity;
 mod m20250610_000002_mailboxes;
 mod m20250610_000003_agents;
 mod m20250610_000004_campaigns;
+mod m20251127_000005_campaign_versions;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250610_000002_mailboxes::Migration),
             Box::new(m20250610_000003_agents::Migration),
             Box::new(m20250610_000004_campaigns::Migration),
+            Box::new(m20251127_000005_campaign_versions::Migration),
         ]
     }
 }

@@ -15,12 +15,21 @@
 //!
 //! Past a backend's limit on bound parameters (a campaign linking thousands of mailboxes) the INSERTs
 //! go one by one inside a sea-orm transaction instead.
+//!
+//! Conditional writes (a campaign update only at the version read) need the guard's answer before
+//! the rest: [`sqlite_write_if`] takes two round trips on the writer connection; PostgreSQL callers
+//! use a sea-orm transaction and [`insert_all_in`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Alias, CommonTableExpression, InsertStatement, WithClause};
-use sea_orm::sqlx::{self, AssertSqlSafe};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement, Values};
+use sea_orm::sqlx::sqlite::SqliteConnection;
+use sea_orm::sqlx::{self, AssertSqlSafe, Row as _};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, RuntimeErr, Statement, Value, Values,
+};
 use sea_query_sqlx::SqlxValues;
 
 use crate::database::{Backend, Pools, finish};
@@ -37,33 +46,53 @@ pub(crate) async fn insert_all(pools: &Pools, inserts: Vec<InsertStatement>) -> 
     }
 }
 
-async fn insert_all_postgres(
-    pools: &Pools,
-    mut inserts: Vec<InsertStatement>,
+/// Runs `inserts` (in order) inside `transaction`: on PostgreSQL as one statement while the parameters
+/// fit, else one by one.
+pub(crate) async fn insert_all_in(
+    transaction: &DatabaseTransaction,
+    inserts: &[InsertStatement],
 ) -> Result<(), DbErr> {
-    let Some(last) = inserts.pop() else {
+    let backend = transaction.get_database_backend();
+    if backend == DbBackend::Postgres
+        && let Some(statement) = postgres_statement(inserts)
+        && parameters(&statement) <= POSTGRES_MAX_PARAMETERS
+    {
+        transaction.execute_raw(statement).await?;
         return Ok(());
-    };
-    let statement = if inserts.is_empty() {
-        DbBackend::Postgres.build(&last)
-    } else {
-        let mut with = WithClause::new();
-        for (index, insert) in inserts.iter().enumerate() {
-            with.cte(
-                CommonTableExpression::new()
-                    .table_name(Alias::new(format!("s{index}")))
-                    .query(insert.clone())
-                    .to_owned(),
-            );
-        }
-        DbBackend::Postgres.build(&with.query(last.clone()))
+    }
+    for insert in inserts {
+        transaction.execute_raw(backend.build(insert)).await?;
+    }
+    Ok(())
+}
+
+/// The INSERTs as one PostgreSQL statement: every one but the last a data-modifying CTE of the last.
+fn postgres_statement(inserts: &[InsertStatement]) -> Option<Statement> {
+    let (last, first) = inserts.split_last()?;
+    if first.is_empty() {
+        return Some(DbBackend::Postgres.build(last));
+    }
+    let mut with = WithClause::new();
+    for (index, insert) in first.iter().enumerate() {
+        with.cte(
+            CommonTableExpression::new()
+                .table_name(Alias::new(format!("s{index}")))
+                .query(insert.clone())
+                .to_owned(),
+        );
+    }
+    Some(DbBackend::Postgres.build(&with.query(last.clone())))
+}
+
+async fn insert_all_postgres(pools: &Pools, inserts: Vec<InsertStatement>) -> Result<(), DbErr> {
+    let Some(statement) = postgres_statement(&inserts) else {
+        return Ok(());
     };
     if parameters(&statement) <= POSTGRES_MAX_PARAMETERS {
         pools.writer.execute_raw(statement).await?;
         return Ok(());
     }
-    inserts.push(last);
-    one_by_one(pools, &inserts, DbBackend::Postgres).await
+    one_by_one(pools, &inserts).await
 }
 
 async fn insert_all_sqlite(pools: &Pools, inserts: Vec<InsertStatement>) -> Result<(), DbErr> {
@@ -72,7 +101,7 @@ async fn insert_all_sqlite(pools: &Pools, inserts: Vec<InsertStatement>) -> Resu
         .map(|insert| DbBackend::Sqlite.build(insert))
         .collect();
     if built.iter().map(parameters).sum::<usize>() > SQLITE_MAX_PARAMETERS {
-        return one_by_one(pools, &inserts, DbBackend::Sqlite).await;
+        return one_by_one(pools, &inserts).await;
     }
     if built.len() == 1
         && let Some(statement) = built.pop()
@@ -81,32 +110,84 @@ async fn insert_all_sqlite(pools: &Pools, inserts: Vec<InsertStatement>) -> Resu
         pools.writer.execute_raw(statement).await?;
         return Ok(());
     }
-    let mut sql = String::from("BEGIN IMMEDIATE;\n");
-    let mut values = Vec::new();
-    for statement in built {
-        sql.push_str(&statement.sql);
-        sql.push_str(";\n");
-        values.extend(
-            statement
-                .values
-                .map(|Values(values)| values)
-                .unwrap_or_default(),
-        );
-    }
+    let (mut sql, values) = joined("BEGIN IMMEDIATE;\n", built);
     sql.push_str("COMMIT;");
+    on_sqlite_writer(pools, move |connection| {
+        Box::pin(async move {
+            sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
+                .execute(connection)
+                .await
+                .map(drop)
+        })
+    })
+    .await
+}
 
+/// SQLite: runs `guard` (an UPDATE or DELETE) and, only if it changed a row, `then` (in order), in one
+/// write transaction on the writer connection; returns whether the guard changed a row (if not,
+/// nothing was written).
+///
+/// Two round trips: `BEGIN IMMEDIATE; guard; SELECT changes();`, then `then…; COMMIT;` (split where
+/// the parameters would not fit one exchange) or `ROLLBACK`. (`changes()` is read in SQL because the
+/// driver's affected-rows count also adds stale counts for `BEGIN`.)
+pub(crate) async fn sqlite_write_if(
+    pools: &Pools,
+    guard: Statement,
+    then: Vec<Statement>,
+) -> Result<bool, DbErr> {
+    let (mut guard_sql, guard_values) = joined("BEGIN IMMEDIATE;\n", [guard]);
+    guard_sql.push_str("SELECT changes();");
+    let mut exchanges = parameter_bounded_groups(then, SQLITE_MAX_PARAMETERS);
+    if let Some((sql, _)) = exchanges.last_mut() {
+        sql.push_str("COMMIT;");
+    } else {
+        exchanges.push(("COMMIT;".to_owned(), Vec::new()));
+    }
+    on_sqlite_writer(pools, move |connection| {
+        Box::pin(async move {
+            let rows = sqlx::query_with(AssertSqlSafe(guard_sql), SqlxValues(Values(guard_values)))
+                .fetch_all(&mut *connection)
+                .await?;
+            let changed = match rows.first() {
+                Some(row) => row.try_get::<i64, _>(0)?,
+                None => 0,
+            };
+            if changed == 0 {
+                sqlx::query("ROLLBACK").execute(&mut *connection).await?;
+                return Ok(false);
+            }
+            for (sql, values) in exchanges {
+                sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
+                    .execute(&mut *connection)
+                    .await?;
+            }
+            Ok(true)
+        })
+    })
+    .await
+}
+
+/// Runs `exchange` on the SQLite writer connection, in a task of its own so that a caller that gives
+/// up half-way (a dropped request) cannot leave the writer inside an open transaction. If it fails, the
+/// same connection runs `ROLLBACK` before anyone else can use it (harmless when no transaction is
+/// open), and is replaced if even that fails.
+async fn on_sqlite_writer<T, F>(pools: &Pools, exchange: F) -> Result<T, DbErr>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(
+            &'c mut SqliteConnection,
+        ) -> Pin<Box<dyn Future<Output = Result<T, sqlx::Error>> + Send + 'c>>
+        + Send
+        + 'static,
+{
     let pool = pools.writer.get_sqlite_connection_pool().clone();
     let in_memory = pools.sqlite_in_memory;
-    let exchange = tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let mut connection = pool.acquire().await.map_err(exec_error)?;
-        let written = sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
-            .execute(&mut *connection)
-            .await;
-        let Err(error) = written else {
-            return Ok(());
+        let error = match exchange(&mut connection).await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
         };
-        // A statement failed between BEGIN and COMMIT: end the transaction here, on this connection.
-        // (If BEGIN itself failed there is none, and ROLLBACK fails harmlessly.)
         if sqlx::query("ROLLBACK")
             .execute(&mut *connection)
             .await
@@ -119,28 +200,59 @@ async fn insert_all_sqlite(pools: &Pools, inserts: Vec<InsertStatement>) -> Resu
         }
         Err(exec_error(error))
     });
-    exchange
-        .await
+    task.await
         .map_err(|error| DbErr::Custom(format!("the write task ended early: {error}")))?
 }
 
-/// The slow path: a transaction with one round trip per INSERT.
-async fn one_by_one(
-    pools: &Pools,
-    inserts: &[InsertStatement],
-    backend: DbBackend,
-) -> Result<(), DbErr> {
-    let transaction = pools.begin_write().await?;
-    let mut written = Ok(());
-    for insert in inserts {
-        written = transaction
-            .execute_raw(backend.build(insert))
-            .await
-            .map(drop);
-        if written.is_err() {
-            break;
+/// `prefix` followed by the statements, `;`-separated, and their parameters in order (sqlx binds
+/// positional parameters across the statements of one string).
+fn joined(prefix: &str, statements: impl IntoIterator<Item = Statement>) -> (String, Vec<Value>) {
+    let mut sql = String::from(prefix);
+    let mut values = Vec::new();
+    for statement in statements {
+        sql.push_str(&statement.sql);
+        sql.push_str(";\n");
+        values.extend(
+            statement
+                .values
+                .map(|Values(values)| values)
+                .unwrap_or_default(),
+        );
+    }
+    (sql, values)
+}
+
+/// The statements joined into as few strings as keep each within `limit` parameters.
+fn parameter_bounded_groups(statements: Vec<Statement>, limit: usize) -> Vec<(String, Vec<Value>)> {
+    let mut groups: Vec<Vec<Statement>> = Vec::new();
+    let mut in_last = 0;
+    for statement in statements {
+        let count = parameters(&statement);
+        match groups.last_mut() {
+            Some(group) if in_last + count <= limit => {
+                in_last += count;
+                group.push(statement);
+            }
+            _ => {
+                in_last = count;
+                groups.push(vec![statement]);
+            }
         }
     }
+    groups.into_iter().map(|group| joined("", group)).collect()
+}
+
+/// The slow path: a transaction with one round trip per INSERT.
+async fn one_by_one(pools: &Pools, inserts: &[InsertStatement]) -> Result<(), DbErr> {
+    let transaction = pools.begin_write().await?;
+    let written = async {
+        let backend = transaction.get_database_backend();
+        for insert in inserts {
+            transaction.execute_raw(backend.build(insert)).await?;
+        }
+        Ok(())
+    }
+    .await;
     finish(transaction, written, |error| error).await
 }
 
@@ -234,5 +346,121 @@ mod tests {
             assert_eq!(rows(pools).await?, 4, "{backend:?}");
         }
         Ok(())
+    }
+
+    #[tokio::test]
+    async fn inserts_in_a_transaction_past_the_parameter_limit_are_written_one_by_one()
+    -> anyhow::Result<()> {
+        for backend in backends() {
+            let database = fresh_database(backend).await?;
+            let pools = database.pools();
+            pools
+                .writer
+                .execute_unprepared("CREATE TABLE t (v BIGINT PRIMARY KEY)")
+                .await?;
+            let half = half(backend);
+
+            let transaction = pools.begin_write().await?;
+            let written =
+                insert_all_in(&transaction, &[insert(0..half), insert(half..2 * half)]).await;
+            finish(transaction, written, |error| error).await?;
+            assert_eq!(rows(pools).await?, 2 * half, "{backend:?}");
+        }
+        Ok(())
+    }
+
+    /// `UPDATE g SET version = version + 1 WHERE version = <expected>` on the scratch table `g`.
+    fn bump(expected: i64) -> Statement {
+        Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "UPDATE g SET version = version + 1 WHERE version = ?",
+            [expected.into()],
+        )
+    }
+
+    async fn version(pools: &Pools) -> anyhow::Result<i64> {
+        let row = pools
+            .reader
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT version FROM g",
+            ))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no version"))?;
+        Ok(row.try_get_by_index(0)?)
+    }
+
+    #[tokio::test]
+    async fn sqlite_write_if_writes_only_when_the_guard_changed_a_row_and_then_all_or_nothing()
+    -> anyhow::Result<()> {
+        let database = fresh_database(TestBackend::Sqlite).await?;
+        let pools = database.pools();
+        pools
+            .writer
+            .execute_unprepared(
+                "CREATE TABLE t (v BIGINT PRIMARY KEY); CREATE TABLE g (version BIGINT NOT NULL); \
+                 INSERT INTO g VALUES (0);",
+            )
+            .await?;
+        let build = |insert: InsertStatement| DbBackend::Sqlite.build(&insert);
+        // Two statements that do not fit one exchange: `then` takes two.
+        let half = half(TestBackend::Sqlite);
+
+        let written = sqlite_write_if(
+            pools,
+            bump(0),
+            vec![build(insert(0..half)), build(insert(half..2 * half))],
+        )
+        .await?;
+        assert!(written);
+        assert_eq!((version(pools).await?, rows(pools).await?), (1, 2 * half));
+
+        // The guard matches nothing: nothing of `then` is written.
+        let written = sqlite_write_if(pools, bump(0), vec![build(insert(-5..0))]).await?;
+        assert!(!written);
+        assert_eq!((version(pools).await?, rows(pools).await?), (1, 2 * half));
+
+        // The guard matches but the second exchange fails: the guard's write and the first
+        // exchange's are taken back, and the writer stays usable.
+        let failed = sqlite_write_if(
+            pools,
+            bump(1),
+            vec![
+                build(insert(2 * half..3 * half)),
+                build(insert(3 * half..4 * half)),
+                build(insert(0..1)),
+            ],
+        )
+        .await;
+        assert!(failed.is_err());
+        assert_eq!((version(pools).await?, rows(pools).await?), (1, 2 * half));
+        assert!(sqlite_write_if(pools, bump(1), vec![]).await?);
+        assert_eq!(version(pools).await?, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn statements_are_grouped_within_the_parameter_limit_in_order() {
+        let statement = |parameters: i64| {
+            Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                format!("S{parameters}"),
+                (0..parameters).map(Value::from),
+            )
+        };
+        let groups = parameter_bounded_groups(
+            vec![
+                statement(3),
+                statement(2),
+                statement(4),
+                statement(0),
+                statement(5),
+            ],
+            5,
+        );
+        let sql: Vec<&str> = groups.iter().map(|(sql, _)| sql.as_str()).collect();
+        assert_eq!(sql, ["S3;\nS2;\n", "S4;\nS0;\n", "S5;\n"]);
+        let parameters: Vec<usize> = groups.iter().map(|(_, values)| values.len()).collect();
+        assert_eq!(parameters, [5, 4, 5]);
     }
 }

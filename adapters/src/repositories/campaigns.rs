@@ -1,18 +1,30 @@
-use application::ports::{CampaignRepository, RepositoryError};
+use std::collections::HashMap;
+
+use application::ports::{
+    CampaignPage, CampaignQuery, CampaignRepository, RepositoryError, Version, VersionedCampaign,
+    WriteOutcome,
+};
 use async_trait::async_trait;
 use domain::campaign::{Campaign, StoredCampaign, SubsequenceCounters};
 use domain::id::{CampaignId, MailboxId, SubsequenceId, UserId, WorkspaceId};
+use domain::listing::fold_case;
 use domain::request::{CampaignRequest, StepRequest, SubsequenceRequest, TriggerRequest};
+use domain::stats::LeadCounts;
 use domain::status::CampaignStatus;
 use domain::subsequence::Subsequence;
+use sea_orm::sea_query::{
+    Alias, Asterisk, CommonTableExpression, DeleteStatement, Expr, ExprTrait, Func,
+    InsertStatement, LikeExpr, Query, UpdateStatement, WithClause,
+};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    SqlErr,
 };
 
-use super::batch::insert_all;
+use super::batch::{insert_all, insert_all_in, sqlite_write_if};
 use super::values::{counter_from_db, counter_to_db, parse_id, stats_from_db, stats_to_db};
-use crate::database::{Pools, finish};
+use crate::database::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_mailbox, subsequence};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::storage::{CampaignContent, StepDto};
@@ -23,6 +35,13 @@ const TABLE: &str = "campaigns";
 /// Mailbox links per INSERT statement (4 parameters each). Campaigns rarely link more; longer lists take
 /// several statements, still in the same round trip while the parameters fit (see `batch`).
 const LINKS_PER_STATEMENT: usize = 1_000;
+
+/// The escape character of name searches' `LIKE` patterns (written as an `ESCAPE` clause, so both
+/// backends read the pattern the same way).
+const LIKE_ESCAPE: char = '\\';
+
+/// The name of the PostgreSQL update's CTE holding the bumped campaign row (if any).
+const BUMPED: &str = "bumped";
 
 pub(crate) struct SqlCampaignRepository {
     pools: Pools,
@@ -40,33 +59,11 @@ impl CampaignRepository for SqlCampaignRepository {
     /// (one multi-row INSERT per `LINKS_PER_STATEMENT`, when it has any), all or nothing, through
     /// [`insert_all`]: one statement on PostgreSQL, `BEGIN IMMEDIATE` + one batch + `COMMIT` on SQLite.
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError> {
-        let id = campaign.id().to_string();
-        let workspace_id = campaign.workspace_id().to_string();
-        let mut inserts = vec![campaign::Entity::insert(campaign_row(campaign)?).into_query()];
-        if !campaign.subsequences().is_empty() {
-            let subsequences = campaign
-                .subsequences()
-                .iter()
-                .enumerate()
-                .map(|(position, subsequence)| subsequence_row(&id, position, subsequence))
-                .collect::<Result<Vec<_>, _>>()?;
-            inserts.push(subsequence::Entity::insert_many(subsequences).into_query());
-        }
-        for (chunk, mailboxes) in campaign.mailboxes().chunks(LINKS_PER_STATEMENT).enumerate() {
-            let first = chunk * LINKS_PER_STATEMENT;
-            let links = mailboxes.iter().enumerate().map(|(index, mailbox)| {
-                campaign_mailbox::ActiveModel {
-                    workspace_id: Set(workspace_id.clone()),
-                    campaign_id: Set(id.clone()),
-                    position: Set(position_to_db(first + index)),
-                    mailbox_id: Set(mailbox.to_string()),
-                }
-            });
-            inserts.push(campaign_mailbox::Entity::insert_many(links).into_query());
-        }
-        insert_all(&self.pools, inserts)
-            .await
-            .map_err(|error| repository_error(error, duplicate_id))
+        let mut row = campaign_row(campaign)?;
+        row.version = Set(0);
+        let mut inserts = vec![campaign::Entity::insert(row).into_query()];
+        inserts.extend(owned_row_inserts(campaign)?);
+        insert_all(&self.pools, inserts).await.map_err(write_error)
     }
 
     /// Three queries (campaign, subsequences, mailbox links) in one read-only transaction, so they see
@@ -75,51 +72,390 @@ impl CampaignRepository for SqlCampaignRepository {
         &self,
         workspace: WorkspaceId,
         id: CampaignId,
-    ) -> Result<Option<Campaign>, RepositoryError> {
-        let id = id.to_string();
+    ) -> Result<Option<VersionedCampaign>, RepositoryError> {
+        let workspace = workspace.to_string();
         let transaction = self.pools.begin_read().await.or_unknown()?;
-        let rows = read_rows(&transaction, workspace.to_string(), id.clone())
+        let read = async {
+            let row = campaign::Entity::find_by_id(id.to_string())
+                .filter(campaign::Column::WorkspaceId.eq(workspace.clone()))
+                .one(&transaction)
+                .await?;
+            with_owned_rows(&transaction, &workspace, Vec::from_iter(row)).await
+        }
+        .await
+        .or_unknown();
+        let found = finish(transaction, read, unknown).await?;
+        found.into_iter().next().map(restore).transpose()
+    }
+
+    /// In one read-only transaction (one snapshot): the page (`limit + 1` rows, the extra one only
+    /// telling whether there are more), the count of every match (skipped when the first page holds
+    /// them all), then the page's subsequences and mailbox links, one query each.
+    async fn list(
+        &self,
+        workspace: WorkspaceId,
+        query: &CampaignQuery,
+    ) -> Result<CampaignPage, RepositoryError> {
+        let workspace = workspace.to_string();
+        let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
+        let transaction = self.pools.begin_read().await.or_unknown()?;
+        let read = async {
+            let mut page = matching(&workspace, query)
+                .apply_if(query.before, |select, before| {
+                    select.filter(campaign::Column::Id.lt(before.to_string()))
+                })
+                .order_by_desc(campaign::Column::Id)
+                .limit(u64::from(query.limit.get()) + 1)
+                .all(&transaction)
+                .await?;
+            let has_more = page.len() > limit;
+            page.truncate(limit);
+            let total = if query.before.is_none() && !has_more {
+                page.len() as u64
+            } else {
+                count_matching(&transaction, &workspace, query).await?
+            };
+            let page = with_owned_rows(&transaction, &workspace, page).await?;
+            Ok((page, total, has_more))
+        }
+        .await
+        .or_unknown();
+        let (page, total, has_more) = finish(transaction, read, unknown).await?;
+        Ok(CampaignPage {
+            campaigns: page
+                .into_iter()
+                .map(|rows| restore(rows).map(|found| found.campaign))
+                .collect::<Result<_, _>>()?,
+            total,
+            has_more,
+        })
+    }
+
+    /// One write transaction: the campaign row is updated (version + 1) only at `expected`; only then
+    /// are its subsequences and mailbox links deleted and written again. SQLite: two round trips on
+    /// the writer connection ([`sqlite_write_if`]). PostgreSQL: four — `BEGIN`, one statement that
+    /// updates the row and deletes what it owns when it matched (CTEs) and says whether it did, one
+    /// that inserts the new rows, `COMMIT`.
+    async fn update(
+        &self,
+        campaign: &Campaign,
+        expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        let bump = bump_statement(campaign, expected)?;
+        let deletes = owned_row_deletes(campaign);
+        let inserts = owned_row_inserts(campaign)?;
+        let written = match self.pools.backend {
+            Backend::Sqlite => {
+                let sqlite = DbBackend::Sqlite;
+                let then = deletes
+                    .iter()
+                    .map(|delete| sqlite.build(delete))
+                    .chain(inserts.iter().map(|insert| sqlite.build(insert)))
+                    .collect();
+                sqlite_write_if(&self.pools, sqlite.build(&bump), then).await
+            }
+            Backend::Postgres => {
+                // In a task of its own: a caller dropped half-way cannot leave the transaction (and
+                // the campaign row's lock) open until its connection is next used.
+                let pools = self.pools.clone();
+                tokio::spawn(async move { update_postgres(&pools, bump, deletes, &inserts).await })
+                    .await
+                    .unwrap_or_else(|error| {
+                        Err(DbErr::Custom(format!(
+                            "the write task ended early: {error}"
+                        )))
+                    })
+            }
+        }
+        .map_err(write_error)?;
+        Ok(outcome(written))
+    }
+
+    /// One statement: the row is deleted only at `expected`, and its subsequences and mailbox links go
+    /// with it (their foreign keys cascade).
+    async fn delete(
+        &self,
+        workspace: WorkspaceId,
+        id: CampaignId,
+        expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        let deleted = campaign::Entity::delete_many()
+            .filter(campaign::Column::Id.eq(id.to_string()))
+            .filter(campaign::Column::WorkspaceId.eq(workspace.to_string()))
+            .filter(campaign::Column::Version.eq(expected.0))
+            .exec(&self.pools.writer)
             .await
-            .or_unknown();
-        let Some((row, subsequences, mailboxes)) = finish(transaction, rows, unknown).await? else {
-            return Ok(None);
-        };
-        let stored = stored_campaign(row, subsequences, mailboxes)?;
-        Campaign::restore(stored)
-            .map(Some)
-            .map_err(|problems| corrupt_row(TABLE, &id, describe(&problems)))
+            .or_unknown()?;
+        Ok(outcome(deleted.rows_affected > 0))
     }
 }
 
-/// A campaign's row, its subsequence rows and its mailbox ids in list order; `None` when the
-/// workspace has no such campaign.
-async fn read_rows(
+fn outcome(written: bool) -> WriteOutcome {
+    if written {
+        WriteOutcome::Written
+    } else {
+        WriteOutcome::Stale
+    }
+}
+
+/// Foreign-key refusals become a plain message (a mailbox of the list was deleted meanwhile, most
+/// likely): no SQL reaches the logs' readers or the caller. Unique violations are id clashes.
+fn write_error(error: DbErr) -> RepositoryError {
+    match error.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+            RepositoryError::Unknown(anyhow::anyhow!(
+                "the campaign names a mailbox, workspace or user that does not exist in its workspace \
+             (deleted meanwhile?)"
+            ))
+        }
+        _ => repository_error(error, duplicate_id),
+    }
+}
+
+/// The workspace's campaigns that match the query's status and name (not its cursor).
+fn matching(workspace: &str, query: &CampaignQuery) -> Select<campaign::Entity> {
+    campaign::Entity::find()
+        .filter(campaign::Column::WorkspaceId.eq(workspace))
+        .apply_if(query.status, |select, status| {
+            select.filter(campaign::Column::Status.eq(status.as_str()))
+        })
+        .apply_if(query.name.as_ref(), |select, name| {
+            select.filter(
+                Expr::col(campaign::Column::NameFolded)
+                    .like(LikeExpr::new(contains_pattern(name.folded())).escape(LIKE_ESCAPE)),
+            )
+        })
+}
+
+async fn count_matching(
     transaction: &DatabaseTransaction,
-    workspace: String,
-    id: String,
-) -> Result<Option<(campaign::Model, Vec<subsequence::Model>, Vec<String>)>, DbErr> {
-    let Some(row) = campaign::Entity::find_by_id(id.clone())
-        .filter(campaign::Column::WorkspaceId.eq(workspace.clone()))
+    workspace: &str,
+    query: &CampaignQuery,
+) -> Result<u64, DbErr> {
+    let count: Option<i64> = matching(workspace, query)
+        .select_only()
+        .expr(Func::count(Expr::col(Asterisk)))
+        .into_tuple()
         .one(transaction)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let subsequences = subsequence::Entity::find()
-        .filter(subsequence::Column::CampaignId.eq(id.clone()))
+        .await?;
+    Ok(count
+        .and_then(|count| u64::try_from(count).ok())
+        .unwrap_or(0))
+}
+
+/// A `LIKE` pattern matching any text that contains `needle` literally: its `%`, `_` and escape
+/// characters escaped.
+fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::with_capacity(needle.len() + 2);
+    pattern.push('%');
+    for character in needle.chars() {
+        if matches!(character, '%' | '_' | LIKE_ESCAPE) {
+            pattern.push(LIKE_ESCAPE);
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A campaign's rows: its own, its subsequences' in order, and its mailbox ids in list order.
+struct CampaignRows {
+    row: campaign::Model,
+    subsequences: Vec<subsequence::Model>,
+    mailboxes: Vec<String>,
+}
+
+/// `rows` (campaigns of `workspace`) with what they own, in the same order: one query for all their
+/// subsequences and one for all their mailbox links.
+async fn with_owned_rows(
+    transaction: &DatabaseTransaction,
+    workspace: &str,
+    rows: Vec<campaign::Model>,
+) -> Result<Vec<CampaignRows>, DbErr> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+    let mut subsequences: HashMap<String, Vec<subsequence::Model>> = HashMap::new();
+    for subsequence in subsequence::Entity::find()
+        .filter(subsequence::Column::CampaignId.is_in(ids.clone()))
+        .order_by_asc(subsequence::Column::CampaignId)
         .order_by_asc(subsequence::Column::Position)
         .all(transaction)
-        .await?;
-    let mailboxes = campaign_mailbox::Entity::find()
+        .await?
+    {
+        subsequences
+            .entry(subsequence.campaign_id.clone())
+            .or_default()
+            .push(subsequence);
+    }
+    let mut mailboxes: HashMap<String, Vec<String>> = HashMap::new();
+    for (campaign_id, mailbox_id) in campaign_mailbox::Entity::find()
         .select_only()
+        .column(campaign_mailbox::Column::CampaignId)
         .column(campaign_mailbox::Column::MailboxId)
         .filter(campaign_mailbox::Column::WorkspaceId.eq(workspace))
-        .filter(campaign_mailbox::Column::CampaignId.eq(id))
+        .filter(campaign_mailbox::Column::CampaignId.is_in(ids))
+        .order_by_asc(campaign_mailbox::Column::CampaignId)
         .order_by_asc(campaign_mailbox::Column::Position)
-        .into_tuple()
+        .into_tuple::<(String, String)>()
         .all(transaction)
-        .await?;
-    Ok(Some((row, subsequences, mailboxes)))
+        .await?
+    {
+        mailboxes.entry(campaign_id).or_default().push(mailbox_id);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| CampaignRows {
+            subsequences: subsequences.remove(&row.id).unwrap_or_default(),
+            mailboxes: mailboxes.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
+/// The campaign the rows hold, re-parsed through the domain's constructors, with its version.
+fn restore(rows: CampaignRows) -> Result<VersionedCampaign, RepositoryError> {
+    let id = rows.row.id.clone();
+    let version = Version(rows.row.version);
+    let stored = stored_campaign(rows.row, rows.subsequences, rows.mailboxes)?;
+    let campaign = Campaign::restore(stored)
+        .map_err(|problems| corrupt_row(TABLE, &id, describe(&problems)))?;
+    Ok(VersionedCampaign { campaign, version })
+}
+
+/// The INSERTs of what a campaign owns: its subsequences (one statement, when it has any) and its
+/// mailbox links (one statement per `LINKS_PER_STATEMENT`, when it has any).
+fn owned_row_inserts(campaign: &Campaign) -> Result<Vec<InsertStatement>, RepositoryError> {
+    let id = campaign.id().to_string();
+    let workspace_id = campaign.workspace_id().to_string();
+    let mut inserts = Vec::new();
+    if !campaign.subsequences().is_empty() {
+        let subsequences = campaign
+            .subsequences()
+            .iter()
+            .enumerate()
+            .map(|(position, subsequence)| subsequence_row(&id, position, subsequence))
+            .collect::<Result<Vec<_>, _>>()?;
+        inserts.push(subsequence::Entity::insert_many(subsequences).into_query());
+    }
+    for (chunk, mailboxes) in campaign.mailboxes().chunks(LINKS_PER_STATEMENT).enumerate() {
+        let first = chunk * LINKS_PER_STATEMENT;
+        let links =
+            mailboxes
+                .iter()
+                .enumerate()
+                .map(|(index, mailbox)| campaign_mailbox::ActiveModel {
+                    workspace_id: Set(workspace_id.clone()),
+                    campaign_id: Set(id.clone()),
+                    position: Set(position_to_db(first + index)),
+                    mailbox_id: Set(mailbox.to_string()),
+                });
+        inserts.push(campaign_mailbox::Entity::insert_many(links).into_query());
+    }
+    Ok(inserts)
+}
+
+/// The DELETEs of what a campaign owns: its subsequences, then its mailbox links.
+fn owned_row_deletes(campaign: &Campaign) -> [DeleteStatement; 2] {
+    let id = campaign.id().to_string();
+    [
+        subsequence::Entity::delete_many()
+            .filter(subsequence::Column::CampaignId.eq(id.clone()))
+            .into_query(),
+        campaign_mailbox::Entity::delete_many()
+            .filter(campaign_mailbox::Column::WorkspaceId.eq(campaign.workspace_id().to_string()))
+            .filter(campaign_mailbox::Column::CampaignId.eq(id))
+            .into_query(),
+    ]
+}
+
+/// `UPDATE campaigns SET <every column an update may change>, version = version + 1` for the
+/// campaign's row, only at `expected`.
+fn bump_statement(
+    campaign: &Campaign,
+    expected: Version,
+) -> Result<UpdateStatement, RepositoryError> {
+    let mut row = campaign_row(campaign)?;
+    // Never change once created.
+    row.id = NotSet;
+    row.workspace_id = NotSet;
+    row.user_id = NotSet;
+    row.created_at_ms = NotSet;
+    Ok(campaign::Entity::update_many()
+        .set(row)
+        .col_expr(
+            campaign::Column::Version,
+            Expr::col(campaign::Column::Version).add(1),
+        )
+        .filter(campaign::Column::Id.eq(campaign.id().to_string()))
+        .filter(campaign::Column::WorkspaceId.eq(campaign.workspace_id().to_string()))
+        .filter(campaign::Column::Version.eq(expected.0))
+        .into_query())
+}
+
+/// PostgreSQL's update: `BEGIN`; `WITH bumped AS (UPDATE … RETURNING id), s0 AS (DELETE … WHERE …
+/// AND EXISTS (SELECT 1 FROM bumped)), s1 AS (…) SELECT COUNT(*) FROM bumped`; the INSERTs when it
+/// matched; `COMMIT` (or `ROLLBACK` when it did not). The inserts are a statement of their own: the
+/// parts of one statement run in no defined order, and kept subsequences are deleted and inserted
+/// again under the same ids.
+async fn update_postgres(
+    pools: &Pools,
+    mut bump: UpdateStatement,
+    deletes: [DeleteStatement; 2],
+    inserts: &[InsertStatement],
+) -> Result<bool, DbErr> {
+    bump.returning_col(campaign::Column::Id);
+    let bumped_exists = Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(Alias::new(BUMPED))
+            .to_owned(),
+    );
+    let mut with = WithClause::new();
+    with.cte(
+        CommonTableExpression::new()
+            .table_name(Alias::new(BUMPED))
+            .query(bump)
+            .to_owned(),
+    );
+    for (index, mut delete) in deletes.into_iter().enumerate() {
+        delete.and_where(bumped_exists.clone());
+        with.cte(
+            CommonTableExpression::new()
+                .table_name(Alias::new(format!("s{index}")))
+                .query(delete)
+                .to_owned(),
+        );
+    }
+    let guarded_replace = with.query(
+        Query::select()
+            .expr(Func::count(Expr::col(Asterisk)))
+            .from(Alias::new(BUMPED))
+            .to_owned(),
+    );
+
+    let transaction = pools.begin_write().await?;
+    let written = async {
+        let changed: i64 = transaction
+            .query_one_raw(DbBackend::Postgres.build(&guarded_replace))
+            .await?
+            .map(|row| row.try_get_by_index(0))
+            .transpose()?
+            .unwrap_or(0);
+        if changed == 0 {
+            return Ok(false);
+        }
+        insert_all_in(&transaction, inserts).await?;
+        Ok(true)
+    }
+    .await;
+    if let Ok(false) = written {
+        // Stale: nothing was written; end the transaction without a commit.
+        transaction.rollback().await?;
+        return Ok(false);
+    }
+    finish(transaction, written, |error| error).await
 }
 
 fn position_to_db(position: usize) -> i32 {
@@ -133,7 +469,8 @@ fn steps_to_json(steps: Vec<StepRequest>) -> Result<serde_json::Value, Repositor
 }
 
 /// The campaign's own row: its content in request form (`Campaign::content`) minus what has a place
-/// of its own (name column, subsequence rows, mailbox links).
+/// of its own (name columns, subsequence rows, mailbox links). The version is left unset: inserts and
+/// updates each write their own.
 fn campaign_row(campaign: &Campaign) -> Result<campaign::ActiveModel, RepositoryError> {
     let CampaignRequest {
         sequence,
@@ -157,11 +494,14 @@ fn campaign_row(campaign: &Campaign) -> Result<campaign::ActiveModel, Repository
         bounced,
         unsubscribed,
     ] = stats_to_db(campaign.stats())?;
+    let LeadCounts { total, active } = campaign.lead_counts();
+    let name = campaign.name().as_str();
     Ok(campaign::ActiveModel {
         id: Set(campaign.id().to_string()),
         workspace_id: Set(campaign.workspace_id().to_string()),
         user_id: Set(campaign.user_id().to_string()),
-        name: Set(campaign.name().as_str().to_owned()),
+        name: Set(name.to_owned()),
+        name_folded: Set(fold_case(name)),
         status: Set(campaign.status().as_str().to_owned()),
         content: Set(content),
         sent: Set(sent),
@@ -171,10 +511,13 @@ fn campaign_row(campaign: &Campaign) -> Result<campaign::ActiveModel, Repository
         replied: Set(replied),
         bounced: Set(bounced),
         unsubscribed: Set(unsubscribed),
+        lead_total: Set(counter_to_db(total)?),
+        lead_active: Set(counter_to_db(active)?),
         started_at_ms: Set(campaign.started_at().map(to_millis)),
         completed_at_ms: Set(campaign.completed_at().map(to_millis)),
         created_at_ms: Set(to_millis(campaign.created_at())),
         updated_at_ms: Set(to_millis(campaign.updated_at())),
+        version: NotSet,
     })
 }
 
@@ -266,6 +609,10 @@ fn stored_campaign(
             TABLE,
             &id,
         )?,
+        lead_counts: LeadCounts {
+            total: counter_from_db(row.lead_total, TABLE, &id)?,
+            active: counter_from_db(row.lead_active, TABLE, &id)?,
+        },
         started_at: row
             .started_at_ms
             .map(|millis| from_millis(millis, TABLE, &id))

@@ -1,7 +1,20 @@
 //! `CampaignRepository`.
 
-use application::ports::RepositoryError;
+use std::sync::Arc;
+
+use adapters::Database;
+use anyhow::Context as _;
+use application::ports::{
+    CampaignPage, CampaignQuery, RepositoryError, Version, VersionedCampaign, WriteOutcome,
+};
+use domain::campaign::Campaign;
 use domain::id::{AgentId, CampaignId};
+use domain::listing::{NameSearch, PageLimit};
+use domain::request::{StepRequest, SubsequenceRequest, TriggerRequest};
+use domain::stats::LeadCounts;
+use domain::status::{CampaignStatus, LifecycleAction};
+use tokio::sync::Barrier;
+use tokio::task::JoinSet;
 
 use crate::support::*;
 
@@ -26,9 +39,7 @@ async fn campaign_with_every_seed_field_and_subsequences_reads_back_equal() -> a
         assert_eq!(campaign.subsequences().len(), 2);
 
         database.campaigns().insert(&campaign).await?;
-        let found = database
-            .campaigns()
-            .find(tenant.workspace, campaign.id())
+        let found = find_campaign(&database, tenant.workspace, campaign.id())
             .await?
             .expect("the campaign is found");
 
@@ -50,10 +61,7 @@ async fn campaign_with_only_defaults_reads_back_equal() -> anyhow::Result<()> {
         let tenant = tenant(&database).await?;
         let campaign = campaign(tenant, &minimal_request("Just a name"), vec![], None);
         database.campaigns().insert(&campaign).await?;
-        let found = database
-            .campaigns()
-            .find(tenant.workspace, campaign.id())
-            .await?;
+        let found = find_campaign(&database, tenant.workspace, campaign.id()).await?;
         assert_eq!(found, Some(campaign));
         Ok(())
     })
@@ -107,10 +115,7 @@ async fn campaign_with_a_repeated_id_is_a_conflict_without_sql() -> anyhow::Resu
         let next = self::campaign(tenant, &full_request(), vec![], None);
         database.campaigns().insert(&next).await?;
         assert_eq!(
-            database
-                .campaigns()
-                .find(tenant.workspace, next.id())
-                .await?,
+            find_campaign(&database, tenant.workspace, next.id()).await?,
             Some(next)
         );
         Ok(())
@@ -134,6 +139,7 @@ async fn failed_campaign_write_leaves_no_campaign_subsequence_or_link_behind() -
             .await
             .expect_err("the link is refused");
         assert!(matches!(error, RepositoryError::Unknown(_)), "{error:?}");
+        assert_no_sql(&format!("{error:#}"));
 
         assert_eq!(
             database
@@ -143,13 +149,10 @@ async fn failed_campaign_write_leaves_no_campaign_subsequence_or_link_behind() -
             None
         );
         // The same campaign id and subsequence ids go in cleanly: nothing of the failed write remained.
-        let fixed = restore_with_mailboxes(&broken, vec![real]);
+        let fixed = restored(&broken, |stored| stored.mailboxes = vec![real]);
         database.campaigns().insert(&fixed).await?;
         assert_eq!(
-            database
-                .campaigns()
-                .find(tenant.workspace, fixed.id())
-                .await?,
+            find_campaign(&database, tenant.workspace, fixed.id()).await?,
             Some(fixed)
         );
         Ok(())
@@ -182,33 +185,10 @@ async fn campaign_cannot_link_a_mailbox_of_another_workspace() -> anyhow::Result
     .await
 }
 
-/// The same campaign (ids included) with another mailbox list, through the storage form.
-fn restore_with_mailboxes(
-    campaign: &domain::campaign::Campaign,
-    mailboxes: Vec<domain::id::MailboxId>,
-) -> domain::campaign::Campaign {
-    domain::campaign::Campaign::restore(domain::campaign::StoredCampaign {
-        id: campaign.id(),
-        workspace_id: campaign.workspace_id(),
-        user_id: campaign.user_id(),
-        status: campaign.status(),
-        content: campaign.content(),
-        subsequence_counters: campaign.subsequence_counters(),
-        mailboxes,
-        stats: campaign.stats(),
-        started_at: campaign.started_at(),
-        completed_at: campaign.completed_at(),
-        created_at: campaign.created_at(),
-        updated_at: campaign.updated_at(),
-    })
-    .expect("a valid campaign")
-}
-
 #[tokio::test]
-async fn campaign_status_counters_and_times_read_back_equal() -> anyhow::Result<()> {
-    use domain::campaign::{Campaign, StoredCampaign, SubsequenceCounters};
+async fn campaign_status_counters_lead_counts_and_times_read_back_equal() -> anyhow::Result<()> {
+    use domain::campaign::{StoredCampaign, SubsequenceCounters};
     use domain::stats::Stats;
-    use domain::status::CampaignStatus;
 
     on_every_backend(async |database| {
         let tenant = tenant(&database).await?;
@@ -242,6 +222,10 @@ async fn campaign_status_counters_and_times_read_back_equal() -> anyhow::Result<
             subsequence_counters,
             mailboxes: vec![],
             stats: stats(100),
+            lead_counts: LeadCounts {
+                total: 120,
+                active: 80,
+            },
             started_at: Some(at(5_000)),
             completed_at: Some(at(9_000)),
             created_at: at(3),
@@ -250,10 +234,7 @@ async fn campaign_status_counters_and_times_read_back_equal() -> anyhow::Result<
         .expect("a valid campaign");
 
         database.campaigns().insert(&running).await?;
-        let found = database
-            .campaigns()
-            .find(tenant.workspace, running.id())
-            .await?;
+        let found = find_campaign(&database, tenant.workspace, running.id()).await?;
         assert_eq!(found, Some(running));
         Ok(())
     })
@@ -275,10 +256,7 @@ async fn campaign_linking_more_mailboxes_than_one_statement_holds_keeps_them_in_
         mailboxes.reverse();
         let campaign = campaign(tenant, &minimal_request("Wide"), mailboxes.clone(), None);
         database.campaigns().insert(&campaign).await?;
-        let found = database
-            .campaigns()
-            .find(tenant.workspace, campaign.id())
-            .await?;
+        let found = find_campaign(&database, tenant.workspace, campaign.id()).await?;
         assert_eq!(
             found.map(|found| found.mailboxes().to_vec()),
             Some(mailboxes)
@@ -286,4 +264,883 @@ async fn campaign_linking_more_mailboxes_than_one_statement_holds_keeps_them_in_
         Ok(())
     })
     .await
+}
+
+// Versions, updates and deletes.
+
+#[tokio::test]
+async fn find_gives_version_0_after_insert_and_one_more_after_each_update() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let original = campaign(tenant, &minimal_request("Versioned"), vec![], None);
+        campaigns.insert(&original).await?;
+        assert_eq!(
+            campaigns.find(tenant.workspace, original.id()).await?,
+            Some(VersionedCampaign {
+                campaign: original.clone(),
+                version: Version(0),
+            })
+        );
+
+        let renamed = updated(
+            &original,
+            |content| content.name = s("Renamed"),
+            None,
+            at(10),
+        );
+        assert_eq!(
+            campaigns.update(&renamed, Version(0)).await?,
+            WriteOutcome::Written
+        );
+        assert_eq!(
+            campaigns.find(tenant.workspace, original.id()).await?,
+            Some(VersionedCampaign {
+                campaign: renamed.clone(),
+                version: Version(1),
+            })
+        );
+
+        let again = updated(&renamed, |content| content.name = s("Again"), None, at(20));
+        assert_eq!(
+            campaigns.update(&again, Version(1)).await?,
+            WriteOutcome::Written
+        );
+        assert_eq!(
+            campaigns.find(tenant.workspace, original.id()).await?,
+            Some(VersionedCampaign {
+                campaign: again,
+                version: Version(2),
+            })
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn update_at_a_stale_version_writes_nothing_and_is_stale() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let mailbox =
+            store_mailbox(&database, mailbox(tenant, "a@acme.test", "gmail", &[])).await?;
+        let original = campaign(tenant, &full_request(), vec![mailbox], Some(new_id()));
+        campaigns.insert(&original).await?;
+        let first = updated(&original, |content| content.name = s("First"), None, at(10));
+        assert_eq!(
+            campaigns.update(&first, Version(0)).await?,
+            WriteOutcome::Written
+        );
+
+        // Built from what was read at version 0: another name, no subsequences, no mailboxes.
+        let late = updated(
+            &original,
+            |content| {
+                content.name = s("Late");
+                content.subsequences = Some(vec![]);
+            },
+            Some(vec![]),
+            at(20),
+        );
+        for stale in [Version(0), Version(2), Version(-1)] {
+            assert_eq!(
+                campaigns.update(&late, stale).await?,
+                WriteOutcome::Stale,
+                "{stale:?}"
+            );
+        }
+        assert_eq!(
+            campaigns.find(tenant.workspace, original.id()).await?,
+            Some(VersionedCampaign {
+                campaign: first,
+                version: Version(1),
+            })
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn update_replaces_subsequences_keeping_the_domains_ids_and_counters_and_links_in_order()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let mut mailboxes = Vec::new();
+        for email in ["a@acme.test", "b@acme.test", "c@acme.test"] {
+            mailboxes.push(store_mailbox(&database, mailbox(tenant, email, "gmail", &[])).await?);
+        }
+        let [a, b, c] = mailboxes[..] else {
+            anyhow::bail!("three mailboxes");
+        };
+        // The first subsequence ("Interested follow-up") has sent, so leaving it out keeps it archived.
+        let original = restored(
+            &campaign(tenant, &full_request(), vec![a, b, c], Some(new_id())),
+            |stored| {
+                let interested = &mut stored.subsequence_counters[0];
+                interested.added_count = 4;
+                interested.stats.sent = 3;
+            },
+        );
+        campaigns.insert(&original).await?;
+
+        let changed = updated(
+            &original,
+            |content| {
+                let listed = content.subsequences.take().unwrap_or_default();
+                content.subsequences = Some(
+                    listed
+                        .into_iter()
+                        .skip(1)
+                        .chain([subsequence_request("Brand new", "Meeting booked")])
+                        .collect(),
+                );
+            },
+            Some(vec![c, a]),
+            at(10),
+        );
+        let [on_reply, interested] = [1, 0].map(|index| original.subsequences()[index].id());
+        let ids: Vec<_> = changed
+            .subsequences()
+            .iter()
+            .map(|kept| kept.id())
+            .collect();
+        assert_eq!(ids.len(), 3);
+        assert_eq!((ids[0], ids[2]), (on_reply, interested));
+        assert!(
+            !original
+                .subsequence_counters()
+                .iter()
+                .any(|old| old.id == ids[1])
+        );
+
+        assert_eq!(
+            campaigns.update(&changed, Version(0)).await?,
+            WriteOutcome::Written
+        );
+        let found = campaigns
+            .find(tenant.workspace, original.id())
+            .await?
+            .context("the campaign is found")?;
+        assert_eq!(found.campaign, changed);
+        assert_eq!(found.campaign.mailboxes(), &[c, a]);
+        assert_eq!(
+            found.campaign.subsequence_counters(),
+            changed.subsequence_counters()
+        );
+        let kept = found.campaign.subsequence_counters()[2];
+        assert_eq!(
+            (kept.id, kept.added_count, kept.stats.sent),
+            (interested, 4, 3)
+        );
+        assert!(found.campaign.subsequences()[2].archived());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn update_writes_status_times_and_lead_counts_as_the_domain_gives_them() -> anyhow::Result<()>
+{
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let mailbox =
+            store_mailbox(&database, mailbox(tenant, "a@acme.test", "gmail", &[])).await?;
+        let original = campaign(tenant, &full_request(), vec![mailbox], Some(new_id()));
+        campaigns.insert(&original).await?;
+
+        let started = original
+            .clone()
+            .act(LifecycleAction::Start, at(50))
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        // Lead counters are kept by storage; the domain only carries them.
+        let counted = restored(&started, |stored| {
+            stored.lead_counts = LeadCounts {
+                total: 9,
+                active: 4,
+            }
+        });
+        assert_eq!(
+            campaigns.update(&counted, Version(0)).await?,
+            WriteOutcome::Written
+        );
+        let found = find_campaign(&database, tenant.workspace, original.id())
+            .await?
+            .context("the campaign is found")?;
+        assert_eq!(found, counted);
+        assert_eq!(found.status(), CampaignStatus::Active);
+        assert_eq!(found.started_at(), Some(at(50)));
+        assert_eq!(
+            found.lead_counts(),
+            LeadCounts {
+                total: 9,
+                active: 4
+            }
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_updates_retried_when_stale_all_persist() -> anyhow::Result<()> {
+    const TASKS: usize = 8;
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let original = campaign(tenant, &minimal_request("Busy"), vec![], None);
+        database.campaigns().insert(&original).await?;
+
+        // Every task first reads version 0, so all but one of those first writes must be stale.
+        let first_reads_done = Arc::new(Barrier::new(TASKS));
+        let mut tasks = JoinSet::new();
+        for task in 0..TASKS {
+            let campaigns = database.campaigns();
+            let first_reads_done = Arc::clone(&first_reads_done);
+            let (workspace, id) = (tenant.workspace, original.id());
+            tasks.spawn(async move {
+                let mut stale = 0;
+                loop {
+                    let read = campaigns
+                        .find(workspace, id)
+                        .await?
+                        .context("the campaign is found")?;
+                    if stale == 0 {
+                        first_reads_done.wait().await;
+                    }
+                    // Each task adds a subsequence of its own.
+                    let change = updated(
+                        &read.campaign,
+                        |content| {
+                            content
+                                .subsequences
+                                .get_or_insert_default()
+                                .push(subsequence_request(
+                                    &format!("Task {task}"),
+                                    &format!("Tag {task}"),
+                                ));
+                        },
+                        None,
+                        at(100),
+                    );
+                    match campaigns.update(&change, read.version).await? {
+                        WriteOutcome::Written => return anyhow::Ok(stale),
+                        WriteOutcome::Stale => stale += 1,
+                    }
+                    anyhow::ensure!(stale < 100, "task {task} never got its write in");
+                }
+            });
+        }
+        let mut stale = 0;
+        while let Some(task) = tasks.join_next().await {
+            stale += task??;
+        }
+
+        let found = database
+            .campaigns()
+            .find(tenant.workspace, original.id())
+            .await?
+            .context("the campaign is found")?;
+        let mut names: Vec<_> = found
+            .campaign
+            .subsequences()
+            .iter()
+            .map(|subsequence| subsequence.name().to_owned())
+            .collect();
+        names.sort();
+        let expected: Vec<_> = (0..TASKS).map(|task| format!("Task {task}")).collect();
+        assert_eq!(names, expected);
+        assert_eq!(found.version, Version(TASKS as i64));
+        assert!(stale >= TASKS - 1, "only {stale} stale writes");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn update_naming_a_mailbox_that_no_longer_exists_fails_without_sql_and_writes_nothing()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let mailbox =
+            store_mailbox(&database, mailbox(tenant, "a@acme.test", "gmail", &[])).await?;
+        let original = campaign(tenant, &full_request(), vec![mailbox], Some(new_id()));
+        campaigns.insert(&original).await?;
+
+        // As if the second mailbox had been deleted between the lookup and the write.
+        let gone = updated(
+            &original,
+            |content| content.name = s("Gone"),
+            Some(vec![mailbox, new_id()]),
+            at(10),
+        );
+        let error = campaigns
+            .update(&gone, Version(0))
+            .await
+            .expect_err("the link is refused");
+        assert!(matches!(error, RepositoryError::Unknown(_)), "{error:?}");
+        assert_no_sql(&format!("{error:#}"));
+        assert_eq!(
+            campaigns.find(tenant.workspace, original.id()).await?,
+            Some(VersionedCampaign {
+                campaign: original.clone(),
+                version: Version(0),
+            })
+        );
+
+        // The failed transaction was ended: the next write goes through.
+        let renamed = updated(&original, |content| content.name = s("Fine"), None, at(20));
+        assert_eq!(
+            campaigns.update(&renamed, Version(0)).await?,
+            WriteOutcome::Written
+        );
+        assert_eq!(
+            find_campaign(&database, tenant.workspace, original.id()).await?,
+            Some(renamed)
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn delete_at_a_stale_version_is_stale_and_deletes_nothing() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let mailbox =
+            store_mailbox(&database, mailbox(tenant, "a@acme.test", "gmail", &[])).await?;
+        let original = campaign(tenant, &full_request(), vec![mailbox], Some(new_id()));
+        campaigns.insert(&original).await?;
+        let renamed = updated(
+            &original,
+            |content| content.name = s("Renamed"),
+            None,
+            at(10),
+        );
+        campaigns.update(&renamed, Version(0)).await?;
+
+        for stale in [Version(0), Version(2)] {
+            assert_eq!(
+                campaigns
+                    .delete(tenant.workspace, original.id(), stale)
+                    .await?,
+                WriteOutcome::Stale,
+                "{stale:?}"
+            );
+        }
+        assert_eq!(
+            campaigns.find(tenant.workspace, original.id()).await?,
+            Some(VersionedCampaign {
+                campaign: renamed,
+                version: Version(1),
+            })
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn delete_removes_the_campaign_with_its_subsequences_and_mailbox_links() -> anyhow::Result<()>
+{
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let mut mailboxes = Vec::new();
+        for email in ["a@acme.test", "b@acme.test"] {
+            mailboxes.push(store_mailbox(&database, mailbox(tenant, email, "gmail", &[])).await?);
+        }
+        let original = campaign(tenant, &full_request(), mailboxes.clone(), Some(new_id()));
+        campaigns.insert(&original).await?;
+
+        assert_eq!(
+            campaigns
+                .delete(tenant.workspace, original.id(), Version(0))
+                .await?,
+            WriteOutcome::Written
+        );
+        assert_eq!(campaigns.find(tenant.workspace, original.id()).await?, None);
+        assert_eq!(
+            campaigns
+                .list(tenant.workspace, &CampaignQuery::default())
+                .await?
+                .total,
+            0
+        );
+        assert_eq!(
+            campaigns
+                .delete(tenant.workspace, original.id(), Version(0))
+                .await?,
+            WriteOutcome::Stale
+        );
+        assert_eq!(
+            campaigns.update(&original, Version(0)).await?,
+            WriteOutcome::Stale
+        );
+        assert_eq!(campaigns.find(tenant.workspace, original.id()).await?, None);
+
+        // The same campaign id, subsequence ids and link positions go in again: none of its
+        // subsequence or link rows remained (their keys would clash), and it reads back whole.
+        campaigns.insert(&original).await?;
+        assert_eq!(
+            campaigns.find(tenant.workspace, original.id()).await?,
+            Some(VersionedCampaign {
+                campaign: original,
+                version: Version(0),
+            })
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn another_workspaces_campaigns_never_appear_in_list_find_update_or_delete()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let owner = tenant(&database).await?;
+        let stranger = tenant(&database).await?;
+        let owners = campaign(owner, &minimal_request("Shared name"), vec![], None);
+        let strangers = campaign(stranger, &minimal_request("Shared name"), vec![], None);
+        campaigns.insert(&owners).await?;
+        campaigns.insert(&strangers).await?;
+
+        for query in [
+            CampaignQuery::default(),
+            CampaignQuery {
+                name: search("shared"),
+                status: Some(CampaignStatus::Draft),
+                ..CampaignQuery::default()
+            },
+        ] {
+            let page = campaigns.list(stranger.workspace, &query).await?;
+            assert_eq!(page.campaigns, vec![strangers.clone()]);
+            assert_eq!((page.total, page.has_more), (1, false));
+        }
+        let empty = tenant(&database).await?;
+        let page = campaigns
+            .list(empty.workspace, &CampaignQuery::default())
+            .await?;
+        assert_eq!(
+            (page.campaigns.len(), page.total, page.has_more),
+            (0, 0, false)
+        );
+
+        assert_eq!(campaigns.find(stranger.workspace, owners.id()).await?, None);
+        // The owner's campaign id, written as if it were the stranger's.
+        let hijacked = restored(&owners, |stored| {
+            stored.workspace_id = stranger.workspace;
+            stored.content.name = s("Hijacked");
+        });
+        assert_eq!(
+            campaigns.update(&hijacked, Version(0)).await?,
+            WriteOutcome::Stale
+        );
+        assert_eq!(
+            campaigns
+                .delete(stranger.workspace, owners.id(), Version(0))
+                .await?,
+            WriteOutcome::Stale
+        );
+        assert_eq!(
+            campaigns.find(owner.workspace, owners.id()).await?,
+            Some(VersionedCampaign {
+                campaign: owners,
+                version: Version(0),
+            })
+        );
+        Ok(())
+    })
+    .await
+}
+
+// Lists.
+
+#[tokio::test]
+async fn list_gives_the_newest_first_at_most_limit_and_whether_more_match() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        store_named(&database, tenant, &["C0", "C1", "C2", "C3", "C4"]).await?;
+        let campaigns = database.campaigns();
+
+        let two = campaigns
+            .list(tenant.workspace, &first_page(limit(2)))
+            .await?;
+        assert_eq!(names(&two), ["C4", "C3"]);
+        assert_eq!((two.total, two.has_more), (5, true));
+
+        for exact_or_more in [5, 6, 100] {
+            let all = campaigns
+                .list(tenant.workspace, &first_page(limit(exact_or_more)))
+                .await?;
+            assert_eq!(names(&all), ["C4", "C3", "C2", "C1", "C0"]);
+            assert_eq!((all.total, all.has_more), (5, false), "{exact_or_more}");
+        }
+        let default = campaigns
+            .list(tenant.workspace, &CampaignQuery::default())
+            .await?;
+        assert_eq!(names(&default).len(), 5);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_total_counts_every_match_whatever_the_cursor() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let stored = store_named(&database, tenant, &["C0", "C1", "C2", "C3", "C4"]).await?;
+        let campaigns = database.campaigns();
+        let page_after = |index: usize| CampaignQuery {
+            before: Some(stored[index].id()),
+            limit: limit(2),
+            ..CampaignQuery::default()
+        };
+
+        let second = campaigns.list(tenant.workspace, &page_after(3)).await?;
+        assert_eq!(names(&second), ["C2", "C1"]);
+        assert_eq!((second.total, second.has_more), (5, true));
+        let last = campaigns.list(tenant.workspace, &page_after(1)).await?;
+        assert_eq!(names(&last), ["C0"]);
+        assert_eq!((last.total, last.has_more), (5, false));
+        let beyond = campaigns.list(tenant.workspace, &page_after(0)).await?;
+        assert!(beyond.campaigns.is_empty());
+        assert_eq!((beyond.total, beyond.has_more), (5, false));
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_pages_walk_every_match_exactly_once_while_campaigns_are_created() -> anyhow::Result<()>
+{
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let names: Vec<String> = (0..11).map(|index| format!("Walk {index}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let stored = store_named(&database, tenant, &names).await?;
+        let campaigns = database.campaigns();
+
+        let mut seen = Vec::new();
+        let mut query = first_page(limit(3));
+        for page_number in 0.. {
+            anyhow::ensure!(page_number < 10, "the walk does not end");
+            let page = campaigns.list(tenant.workspace, &query).await?;
+            assert_eq!(
+                page.total,
+                11 + page_number,
+                "every match, new ones included"
+            );
+            seen.extend(page.campaigns.iter().map(Campaign::id));
+            if !page.has_more {
+                break;
+            }
+            query.before = page.campaigns.last().map(Campaign::id);
+            // Newer than every page still to come: it must not shift them.
+            campaigns
+                .insert(&campaign(
+                    tenant,
+                    &minimal_request("Walk late"),
+                    vec![],
+                    None,
+                ))
+                .await?;
+        }
+        let newest_first: Vec<_> = stored.iter().rev().map(Campaign::id).collect();
+        assert_eq!(seen, newest_first);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_filters_by_status() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let draft = campaign(tenant, &minimal_request("Draft"), vec![], None);
+        let archived = campaign(tenant, &minimal_request("Archived"), vec![], None)
+            .act(LifecycleAction::Archive, at(5))
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        let paused = restored(
+            &campaign(tenant, &minimal_request("Paused"), vec![], None),
+            |stored| {
+                stored.status = CampaignStatus::Paused;
+                stored.started_at = Some(at(3));
+            },
+        );
+        let other_draft = campaign(tenant, &minimal_request("Other draft"), vec![], None);
+        for campaign in [&draft, &archived, &paused, &other_draft] {
+            campaigns.insert(campaign).await?;
+        }
+
+        for (status, expected) in [
+            (
+                CampaignStatus::Draft,
+                vec![other_draft.clone(), draft.clone()],
+            ),
+            (CampaignStatus::Archived, vec![archived.clone()]),
+            (CampaignStatus::Paused, vec![paused.clone()]),
+            (CampaignStatus::Active, vec![]),
+        ] {
+            let page = campaigns
+                .list(
+                    tenant.workspace,
+                    &CampaignQuery {
+                        status: Some(status),
+                        ..CampaignQuery::default()
+                    },
+                )
+                .await?;
+            assert_eq!(page.total, expected.len() as u64, "{status:?}");
+            assert_eq!(page.campaigns, expected, "{status:?}");
+        }
+        // With a cursor, the count comes from its own query: still by status.
+        let page = campaigns
+            .list(
+                tenant.workspace,
+                &CampaignQuery {
+                    status: Some(CampaignStatus::Draft),
+                    before: Some(other_draft.id()),
+                    ..CampaignQuery::default()
+                },
+            )
+            .await?;
+        assert_eq!((names(&page), page.total), (vec!["Draft"], 2));
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_search_ignores_case_beyond_ascii_too() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        store_named(
+            &database,
+            tenant,
+            &[
+                "Été launch",
+                "SUMMER ÉTÉ sale",
+                "Winter",
+                "été",
+                "Ete without accents",
+            ],
+        )
+        .await?;
+        let campaigns = database.campaigns();
+        let searching = |text: &str| CampaignQuery {
+            name: search(text),
+            ..CampaignQuery::default()
+        };
+
+        for text in ["ÉTÉ", "été", "Été"] {
+            let page = campaigns.list(tenant.workspace, &searching(text)).await?;
+            assert_eq!(
+                names(&page),
+                ["été", "SUMMER ÉTÉ sale", "Été launch"],
+                "{text}"
+            );
+            assert_eq!(page.total, 3, "{text}");
+        }
+        let page = campaigns
+            .list(tenant.workspace, &searching("Summer é"))
+            .await?;
+        assert_eq!(names(&page), ["SUMMER ÉTÉ sale"]);
+        let page = campaigns
+            .list(tenant.workspace, &searching("LAUNCH"))
+            .await?;
+        assert_eq!(names(&page), ["Été launch"]);
+
+        // The search is counted like the page, also past a cursor.
+        let page = campaigns
+            .list(
+                tenant.workspace,
+                &CampaignQuery {
+                    limit: limit(1),
+                    ..searching("été")
+                },
+            )
+            .await?;
+        assert_eq!(
+            (names(&page), page.total, page.has_more),
+            (vec!["été"], 3, true)
+        );
+        let next = campaigns
+            .list(
+                tenant.workspace,
+                &CampaignQuery {
+                    before: page.campaigns.last().map(Campaign::id),
+                    limit: limit(1),
+                    ..searching("été")
+                },
+            )
+            .await?;
+        assert_eq!(
+            (names(&next), next.total, next.has_more),
+            (vec!["SUMMER ÉTÉ sale"], 3, true)
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_search_takes_percent_underscore_and_backslash_literally() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        store_named(
+            &database,
+            tenant,
+            &[
+                "100% off",
+                "1000 off",
+                "snake_case",
+                "snakeXcase",
+                r"back\slash",
+                "backslash",
+                r"back\\double",
+            ],
+        )
+        .await?;
+        let campaigns = database.campaigns();
+        for (text, expected) in [
+            ("%", vec!["100% off"]),
+            ("0%", vec!["100% off"]),
+            ("e_c", vec!["snake_case"]),
+            ("_", vec!["snake_case"]),
+            (r"\", vec![r"back\\double", r"back\slash"]),
+            (r"k\s", vec![r"back\slash"]),
+            (r"\\", vec![r"back\\double"]),
+            (r"\%", vec![]),
+        ] {
+            let page = campaigns
+                .list(
+                    tenant.workspace,
+                    &CampaignQuery {
+                        name: search(text),
+                        ..CampaignQuery::default()
+                    },
+                )
+                .await?;
+            assert_eq!(names(&page), expected, "{text}");
+            assert_eq!(page.total, expected.len() as u64, "{text}");
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_gives_each_campaign_whole_as_find_does() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let mut mailboxes = Vec::new();
+        for email in ["a@acme.test", "b@acme.test", "c@acme.test"] {
+            mailboxes.push(store_mailbox(&database, mailbox(tenant, email, "gmail", &[])).await?);
+        }
+        let [a, b, c] = mailboxes[..] else {
+            anyhow::bail!("three mailboxes");
+        };
+        let stored = [
+            campaign(tenant, &full_request(), vec![a, b], Some(new_id())),
+            campaign(tenant, &minimal_request("Bare"), vec![], None),
+            restored(
+                &campaign(tenant, &full_request(), vec![c, a], Some(new_id())),
+                |stored| {
+                    stored.subsequence_counters[1].added_count = 7;
+                    stored.lead_counts = LeadCounts {
+                        total: 5,
+                        active: 2,
+                    };
+                },
+            ),
+            campaign(tenant, &minimal_request("Only links"), vec![b], None),
+        ];
+        for campaign in &stored {
+            campaigns.insert(campaign).await?;
+        }
+
+        let page = campaigns
+            .list(tenant.workspace, &CampaignQuery::default())
+            .await?;
+        let newest_first: Vec<_> = stored.iter().rev().cloned().collect();
+        assert_eq!(page.campaigns, newest_first);
+        for listed in &page.campaigns {
+            assert_eq!(
+                find_campaign(&database, tenant.workspace, listed.id())
+                    .await?
+                    .as_ref(),
+                Some(listed)
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Minimal campaigns named `names`, stored in that order (so the last is the newest).
+async fn store_named(
+    database: &Database,
+    tenant: Tenant,
+    names: &[&str],
+) -> anyhow::Result<Vec<Campaign>> {
+    let mut stored = Vec::new();
+    for name in names {
+        let campaign = campaign(tenant, &minimal_request(name), vec![], None);
+        database.campaigns().insert(&campaign).await?;
+        stored.push(campaign);
+    }
+    Ok(stored)
+}
+
+fn names(page: &CampaignPage) -> Vec<&str> {
+    page.campaigns
+        .iter()
+        .map(|campaign| campaign.name().as_str())
+        .collect()
+}
+
+fn limit(limit: i64) -> PageLimit {
+    PageLimit::parse(Some(limit)).expect("a limit in range")
+}
+
+fn first_page(limit: PageLimit) -> CampaignQuery {
+    CampaignQuery {
+        limit,
+        ..CampaignQuery::default()
+    }
+}
+
+fn search(text: &str) -> Option<NameSearch> {
+    Some(
+        NameSearch::parse(Some(text))
+            .expect("a valid search")
+            .expect("not blank"),
+    )
+}
+
+/// An enabled subsequence with one email, triggered by the AI tag `tag`.
+fn subsequence_request(name: &str, tag: &str) -> SubsequenceRequest {
+    SubsequenceRequest {
+        name: s(name),
+        trigger: Some(TriggerRequest {
+            kind: s("ai_tag"),
+            value: s(tag),
+        }),
+        sequence: Some(vec![StepRequest {
+            kind: s("email"),
+            body: s("Let's talk"),
+            ..StepRequest::default()
+        }]),
+        enabled: Some(true),
+        archived: Some(false),
+        ..SubsequenceRequest::default()
+    }
 }

@@ -81,10 +81,7 @@ async fn sixty_four_concurrent_writers_all_succeed_and_every_write_is_readable()
     assert_eq!(failures, Vec::<String>::new(), "every write succeeds");
     assert_eq!(written.len(), WRITERS * CAMPAIGNS_PER_WRITER);
     for campaign in written {
-        let found = database
-            .campaigns()
-            .find(tenant.workspace, campaign.id())
-            .await?;
+        let found = find_campaign(&database, tenant.workspace, campaign.id()).await?;
         assert_eq!(found, Some(campaign));
     }
     Ok(())

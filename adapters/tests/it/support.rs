@@ -7,7 +7,8 @@ use adapters::{Database, ObjectIdGenerator};
 use anyhow::Context as _;
 use application::ports::{IdGenerator, RepositoryError};
 use chrono::{DateTime, Utc};
-use domain::campaign::{Campaign, NewCampaign, Provisions};
+use domain::campaign::{Campaign, NewCampaign, Provisions, StoredCampaign};
+use domain::campaign_update::UpdateProvisions;
 use domain::id::{AgentId, CampaignId, MailboxId, ObjectId, UserId, WorkspaceId};
 use domain::identity::{User, Workspace, WorkspaceName};
 use domain::mailbox::{Mailbox, MailboxFields, MailboxSelection};
@@ -363,4 +364,69 @@ pub fn assert_no_sql(message: &str) {
     ] {
         assert!(!lower.contains(word), "{message:?} leaks {word:?}");
     }
+}
+
+/// The campaign `find` reads, without its version.
+pub async fn find_campaign(
+    database: &Database,
+    workspace: WorkspaceId,
+    id: CampaignId,
+) -> anyhow::Result<Option<Campaign>> {
+    Ok(database
+        .campaigns()
+        .find(workspace, id)
+        .await?
+        .map(|found| found.campaign))
+}
+
+/// `campaign` with its storage form changed by `change` (ids included), as storage would rebuild it:
+/// for what only the server sets (status, counters, times).
+pub fn restored(campaign: &Campaign, change: impl FnOnce(&mut StoredCampaign)) -> Campaign {
+    let mut stored = StoredCampaign {
+        id: campaign.id(),
+        workspace_id: campaign.workspace_id(),
+        user_id: campaign.user_id(),
+        status: campaign.status(),
+        content: campaign.content(),
+        subsequence_counters: campaign.subsequence_counters(),
+        mailboxes: campaign.mailboxes().to_vec(),
+        stats: campaign.stats(),
+        lead_counts: campaign.lead_counts(),
+        started_at: campaign.started_at(),
+        completed_at: campaign.completed_at(),
+        created_at: campaign.created_at(),
+        updated_at: campaign.updated_at(),
+    };
+    change(&mut stored);
+    Campaign::restore(stored).expect("a valid stored campaign")
+}
+
+/// `campaign` after an update through the domain (`plan_update` then `apply_update`) at `now`:
+/// `change` edits its content in request form (the subsequence list counts as given, so `_id`s keep
+/// subsequences); `mailboxes` replaces the mailbox list when given.
+pub fn updated(
+    campaign: &Campaign,
+    change: impl FnOnce(&mut CampaignRequest),
+    mailboxes: Option<Vec<MailboxId>>,
+    now: DateTime<Utc>,
+) -> Campaign {
+    let mut merged = campaign.content();
+    change(&mut merged);
+    let plan = campaign
+        .plan_update(
+            &merged,
+            true,
+            ParseRules::update(WebhookHostPolicy::PublicOnly),
+        )
+        .expect("a valid update");
+    campaign.clone().apply_update(
+        plan,
+        UpdateProvisions {
+            now,
+            mailboxes,
+            ai_agent_id: campaign.settings().ai_agent_id(),
+            webhook_secret: None,
+        },
+        || ObjectIdGenerator.new_id(),
+    )
 }

@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex, Once};
 
 use adapters::testing::{TestBackend, backends, fresh_database};
 use api::app::{self, Options, Ports};
-use application::ports::{CampaignRepository, Readiness, RepositoryError};
+use application::ports::{
+    CampaignPage, CampaignQuery, CampaignRepository, Readiness, RepositoryError, Version,
+    VersionedCampaign, WriteOutcome,
+};
 use application::tenancy::Tenancy;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::init_workspace::{InitWorkspace, Initialized};
@@ -153,6 +156,14 @@ impl TestResponse {
         assert_eq!(self.body["success"], true, "{}", self.text);
         &self.body["data"]
     }
+
+    /// The `data` of a 200 answer.
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "{}", self.text);
+        assert_eq!(self.body["success"], true, "{}", self.text);
+        &self.body["data"]
+    }
 }
 
 /// The workspace a test acts in, with its keys.
@@ -175,10 +186,18 @@ impl From<&Initialized> for TestWorkspace {
     }
 }
 
-/// A recording decorator: which campaigns the use case asked storage to insert.
+/// A recording decorator: which campaigns the use cases inserted, and which they changed (updated or
+/// deleted).
 struct RecordingCampaigns {
     inner: Arc<dyn CampaignRepository>,
     inserted: Arc<Mutex<Vec<CampaignId>>>,
+    changed: Arc<Mutex<Vec<CampaignId>>>,
+}
+
+fn record(record: &Mutex<Vec<CampaignId>>, id: CampaignId, outcome: WriteOutcome) {
+    if outcome == WriteOutcome::Written {
+        record.lock().expect("the record is not poisoned").push(id);
+    }
 }
 
 #[async_trait]
@@ -196,8 +215,37 @@ impl CampaignRepository for RecordingCampaigns {
         &self,
         workspace: WorkspaceId,
         id: CampaignId,
-    ) -> Result<Option<Campaign>, RepositoryError> {
+    ) -> Result<Option<VersionedCampaign>, RepositoryError> {
         self.inner.find(workspace, id).await
+    }
+
+    async fn list(
+        &self,
+        workspace: WorkspaceId,
+        query: &CampaignQuery,
+    ) -> Result<CampaignPage, RepositoryError> {
+        self.inner.list(workspace, query).await
+    }
+
+    async fn update(
+        &self,
+        campaign: &Campaign,
+        expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        let outcome = self.inner.update(campaign, expected).await?;
+        record(&self.changed, campaign.id(), outcome);
+        Ok(outcome)
+    }
+
+    async fn delete(
+        &self,
+        workspace: WorkspaceId,
+        id: CampaignId,
+        expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        let outcome = self.inner.delete(workspace, id, expected).await?;
+        record(&self.changed, id, outcome);
+        Ok(outcome)
     }
 }
 
@@ -211,6 +259,7 @@ pub struct TestApp {
     /// Its mailboxes, in ascending id order.
     pub mailboxes: Vec<Mailbox>,
     inserted: Arc<Mutex<Vec<CampaignId>>>,
+    changed: Arc<Mutex<Vec<CampaignId>>>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
     /// Kept so the test database lives as long as the app.
@@ -239,11 +288,13 @@ impl TestApp {
             .unwrap_or_else(|error| panic!("a fresh {backend:?} database: {error:#}"));
         let mut ports = Ports::from_database(&database);
         let inserted = Arc::new(Mutex::new(Vec::new()));
+        let changed = Arc::new(Mutex::new(Vec::new()));
         ports.campaigns = Arc::new(RecordingCampaigns {
             inner: customize
                 .campaigns
                 .unwrap_or_else(|| ports.campaigns.clone()),
             inserted: inserted.clone(),
+            changed: changed.clone(),
         });
         if let Some(readiness) = customize.readiness {
             ports.readiness = readiness;
@@ -286,6 +337,7 @@ impl TestApp {
             workspace: (&workspace).into(),
             mailboxes,
             inserted,
+            changed,
             shutdown: Some(shutdown),
             server: Some(server),
             _database: database,
@@ -374,6 +426,16 @@ impl TestApp {
         );
     }
 
+    /// Asserts that no campaign was updated or deleted: what a refused change must leave behind.
+    #[track_caller]
+    pub fn assert_nothing_changed(&self) {
+        assert_eq!(
+            *self.changed.lock().expect("the record is not poisoned"),
+            [],
+            "a refused request changed a campaign"
+        );
+    }
+
     /// The stored campaign, read back through the repository (so re-parsed through the domain).
     pub async fn stored_campaign(&self, workspace_id: &str, id: &str) -> Option<Campaign> {
         self.ports
@@ -384,6 +446,75 @@ impl TestApp {
             )
             .await
             .expect("the repository answers")
+            .map(|found| found.campaign)
+    }
+
+    /// `method path` with the workspace key and, when given, a JSON body.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("X-Api-Key", &self.workspace.workspace_key);
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        TestResponse::read(request.send().await.expect("the server answers")).await
+    }
+
+    /// `method path` with the workspace key and exactly these body bytes, as JSON.
+    pub async fn request_with_body(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &'static str,
+    ) -> TestResponse {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("X-Api-Key", &self.workspace.workspace_key)
+            .header("Content-Type", "application/json")
+            .body(body);
+        TestResponse::read(request.send().await.expect("the server answers")).await
+    }
+
+    /// `GET path` with the workspace key.
+    pub async fn get_with_key(&self, path: &str) -> TestResponse {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// `PATCH /v1/campaigns/{id}` with the workspace key.
+    pub async fn patch_campaign(&self, id: &str, patch: &Value) -> TestResponse {
+        self.send(
+            reqwest::Method::PATCH,
+            &format!("/v1/campaigns/{id}"),
+            Some(patch),
+        )
+        .await
+    }
+
+    /// `POST /v1/campaigns/{id}/{action}` with the workspace key and no body.
+    pub async fn campaign_action(&self, id: &str, action: &str) -> TestResponse {
+        self.send(
+            reqwest::Method::POST,
+            &format!("/v1/campaigns/{id}/{action}"),
+            None,
+        )
+        .await
+    }
+
+    /// Creates a campaign from `body` and answers its `_id`.
+    pub async fn create_campaign(&self, body: &Value) -> String {
+        self.post_campaign(body).await.created()["_id"]
+            .as_str()
+            .expect("an _id")
+            .to_owned()
     }
 
     /// Another user's workspace on the same server, with one mailbox tagged `outreach` and one agent.
@@ -506,9 +637,41 @@ impl CampaignRepository for BrokenCampaigns {
         &self,
         _workspace: WorkspaceId,
         _id: CampaignId,
-    ) -> Result<Option<Campaign>, RepositoryError> {
-        Ok(None)
+    ) -> Result<Option<VersionedCampaign>, RepositoryError> {
+        Err(broken_select())
     }
+
+    async fn list(
+        &self,
+        _workspace: WorkspaceId,
+        _query: &CampaignQuery,
+    ) -> Result<CampaignPage, RepositoryError> {
+        Err(broken_select())
+    }
+
+    async fn update(
+        &self,
+        _campaign: &Campaign,
+        _expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        Err(broken_select())
+    }
+
+    async fn delete(
+        &self,
+        _workspace: WorkspaceId,
+        _id: CampaignId,
+        _expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        Err(broken_select())
+    }
+}
+
+fn broken_select() -> RepositoryError {
+    RepositoryError::Unknown(
+        anyhow::anyhow!("error returned from database: relation \"campaigns\" does not exist")
+            .context("SELECT \"campaigns\".\"id\" FROM \"campaigns\" WHERE \"workspace_id\" = $1"),
+    )
 }
 
 /// A storage whose code has a bug that panics.
@@ -524,8 +687,33 @@ impl CampaignRepository for PanickingCampaigns {
         &self,
         _workspace: WorkspaceId,
         _id: CampaignId,
-    ) -> Result<Option<Campaign>, RepositoryError> {
-        Ok(None)
+    ) -> Result<Option<VersionedCampaign>, RepositoryError> {
+        panic!("a bug in the row mapper (a test panic)");
+    }
+
+    async fn list(
+        &self,
+        _workspace: WorkspaceId,
+        _query: &CampaignQuery,
+    ) -> Result<CampaignPage, RepositoryError> {
+        panic!("a bug in the row mapper (a test panic)");
+    }
+
+    async fn update(
+        &self,
+        _campaign: &Campaign,
+        _expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        panic!("a bug in the row mapper (a test panic)");
+    }
+
+    async fn delete(
+        &self,
+        _workspace: WorkspaceId,
+        _id: CampaignId,
+        _expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError> {
+        panic!("a bug in the row mapper (a test panic)");
     }
 }
 

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use domain::campaign::{Campaign, NewCampaign, Provisions};
-use domain::id::{AgentId, CampaignId, MailboxId};
-use domain::mailbox::MailboxSelection;
-use domain::problem::{JsonPointer, ProblemCode, Problems};
+use domain::id::CampaignId;
+use domain::problem::Problems;
 use domain::request::CampaignRequest;
 use domain::rules::ParseRules;
-use domain::settings::AgentRequest;
 use domain::values::WebhookHostPolicy;
+
+use super::campaign_references::{CampaignReferences, Refusal, references_of_invalid};
 
 use crate::ports::{
     AgentRepository, CampaignRepository, Clock, IdGenerator, MailboxRepository, RepositoryError,
@@ -32,6 +32,16 @@ pub enum CreateCampaignError {
     AgentNotFound(Problems),
     #[error(transparent)]
     Unknown(anyhow::Error),
+}
+
+impl From<Refusal> for CreateCampaignError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(problems) => Self::Invalid(problems),
+            Refusal::MailboxNotFound(problems) => Self::MailboxNotFound(problems),
+            Refusal::AgentNotFound(problems) => Self::AgentNotFound(problems),
+        }
+    }
 }
 
 impl From<RepositoryError> for CreateCampaignError {
@@ -78,42 +88,24 @@ impl CreateCampaign {
             Err(edge_problems.followed_by(parsed.err().unwrap_or_default()))
         };
 
-        // References are looked up even when the request is otherwise invalid, so that one answer lists
-        // every problem. A selector that does not parse has its problem in `parsed` already; the others are
-        // still looked up.
-        let reparsed_selection;
-        let (selection, agent_request) = match &parsed {
-            Ok(new) => (Some(new.mailbox_selection()), Some(new.agent_request())),
+        let lookups = match &parsed {
+            Ok(new) => {
+                self.references()
+                    .look_up(
+                        tenancy,
+                        Some(new.mailbox_selection()),
+                        Some(new.agent_request()),
+                    )
+                    .await?
+            }
             Err(_) => {
-                reparsed_selection = MailboxSelection::parse_partial(
-                    &request.mailbox_selectors,
-                    &JsonPointer::root(),
-                )
-                .0;
-                (
-                    Some(&reparsed_selection),
-                    AgentRequest::of_request(request.settings.as_ref()),
-                )
+                let (selection, agent) = references_of_invalid(request);
+                self.references()
+                    .look_up(tenancy, Some(&selection), agent)
+                    .await?
             }
         };
-        let mailboxes = self.resolve_mailboxes(tenancy, selection).await?;
-        let agent = self.resolve_agent(tenancy, agent_request).await?;
-
-        let (new, mailboxes, ai_agent_id) = match (parsed, mailboxes, agent) {
-            (Ok(new), Ok(mailboxes), Ok(agent)) => (new, mailboxes, agent),
-            (Ok(_), Err(missing), Ok(_)) => {
-                return Err(CreateCampaignError::MailboxNotFound(missing));
-            }
-            (Ok(_), Ok(_), Err(missing)) => {
-                return Err(CreateCampaignError::AgentNotFound(missing));
-            }
-            (parsed, mailboxes, agent) => {
-                let mut problems = parsed.err().unwrap_or_default();
-                problems.extend(mailboxes.err().unwrap_or_default());
-                problems.extend(agent.err().unwrap_or_default());
-                return Err(CreateCampaignError::Invalid(problems));
-            }
-        };
+        let (new, resolved) = lookups.judge(parsed).map_err(CreateCampaignError::from)?;
 
         let webhook_secret = new
             .needs_webhook_secret()
@@ -123,8 +115,8 @@ impl CreateCampaign {
             workspace_id: tenancy.workspace_id,
             user_id: tenancy.user_id,
             now: self.clock.now(),
-            mailboxes,
-            ai_agent_id,
+            mailboxes: resolved.mailboxes,
+            ai_agent_id: resolved.ai_agent_id,
             webhook_secret,
         };
         let campaign = Campaign::create(new, provisions, || self.ids.new_id());
@@ -132,59 +124,10 @@ impl CreateCampaign {
         Ok(campaign)
     }
 
-    /// The campaign's mailbox list, or a problem per missing id or address. No selection (or one that
-    /// did not parse) resolves to nothing without a lookup.
-    async fn resolve_mailboxes(
-        &self,
-        tenancy: Tenancy,
-        selection: Option<&MailboxSelection>,
-    ) -> Result<Result<Vec<MailboxId>, Problems>, RepositoryError> {
-        let Some(selection) = selection.filter(|selection| !selection.is_empty()) else {
-            return Ok(Ok(Vec::new()));
-        };
-        let candidates = self
-            .mailboxes
-            .candidates(tenancy.workspace_id, selection)
-            .await?;
-        Ok(selection.resolve(&candidates))
-    }
-
-    /// The agent the campaign will use, or the problem of a missing one.
-    async fn resolve_agent(
-        &self,
-        tenancy: Tenancy,
-        request: Option<AgentRequest>,
-    ) -> Result<Result<Option<AgentId>, Problems>, RepositoryError> {
-        let settings = JsonPointer::root().field("settings");
-        match request {
-            None | Some(AgentRequest::None) => Ok(Ok(None)),
-            Some(AgentRequest::Specific(agent)) => {
-                if self.agents.exists(tenancy.workspace_id, agent).await? {
-                    Ok(Ok(Some(agent)))
-                } else {
-                    let mut problems = Problems::new();
-                    problems.add(
-                        settings.field("aiAgentId"),
-                        ProblemCode::AgentNotFound,
-                        format!("agent {agent} is not an agent of this workspace"),
-                    );
-                    Ok(Err(problems))
-                }
-            }
-            Some(AgentRequest::WorkspaceDefault) => {
-                match self.agents.default_agent(tenancy.workspace_id).await? {
-                    Some(agent) => Ok(Ok(Some(agent))),
-                    None => {
-                        let mut problems = Problems::new();
-                        problems.add(
-                            settings.field("aiAgentEnabled"),
-                            ProblemCode::AgentNotFound,
-                            "aiAgentEnabled is true without an aiAgentId, and this workspace has no agent to default to",
-                        );
-                        Ok(Err(problems))
-                    }
-                }
-            }
+    fn references(&self) -> CampaignReferences {
+        CampaignReferences {
+            mailboxes: self.mailboxes.clone(),
+            agents: self.agents.clone(),
         }
     }
 }

@@ -1,8 +1,16 @@
 //! One module per use case.
 
+/// How often a use case that writes a campaign conditionally reads it again after another write came
+/// first. Each round lets at least one writer through, so this bounds the wait of the unluckiest.
+pub const MAX_WRITE_ATTEMPTS: usize = 16;
+
 pub mod authenticate;
+pub mod campaign_lifecycle;
+mod campaign_references;
 pub mod create_agent;
 pub mod create_campaign;
 pub mod demo;
 pub mod init_workspace;
+pub mod read_campaigns;
 pub mod register_mailbox;
+pub mod update_campaign;

@@ -69,6 +69,7 @@ fn campaign_with_a_sent_subsequence() -> Campaign {
         subsequence_counters: counters,
         mailboxes: created.mailboxes().to_vec(),
         stats: created.stats(),
+        lead_counts: created.lead_counts(),
         started_at: None,
         completed_at: None,
         created_at: created.created_at(),

@@ -146,6 +146,7 @@ fn stored_content_re_parses_to_the_same_campaign() {
         subsequence_counters: campaign.subsequence_counters(),
         mailboxes: campaign.mailboxes().to_vec(),
         stats: campaign.stats(),
+        lead_counts: campaign.lead_counts(),
         started_at: None,
         completed_at: None,
         created_at: campaign.created_at(),
