@@ -9,9 +9,12 @@ use application::ports::{
     Readiness, SecretGenerator,
 };
 use application::use_cases::authenticate::Authenticate;
+use application::use_cases::campaign_lifecycle::CampaignLifecycle;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
+use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::register_mailbox::RegisterMailbox;
+use application::use_cases::update_campaign::UpdateCampaign;
 use domain::values::WebhookHostPolicy;
 use poem::listener::Acceptor;
 use poem::middleware::CatchPanic;
@@ -80,6 +83,9 @@ impl Default for Options {
 pub struct AppState {
     pub authenticate: Authenticate,
     pub create_campaign: CreateCampaign,
+    pub read_campaigns: ReadCampaigns,
+    pub update_campaign: UpdateCampaign,
+    pub campaign_lifecycle: CampaignLifecycle,
     pub register_mailbox: RegisterMailbox,
     pub create_agent: CreateAgent,
     pub readiness: Arc<dyn Readiness>,
@@ -105,6 +111,22 @@ impl AppState {
                 ids: ports.ids.clone(),
                 secrets: ports.secrets.clone(),
                 webhook_hosts: options.webhook_hosts,
+            },
+            read_campaigns: ReadCampaigns {
+                campaigns: ports.campaigns.clone(),
+            },
+            update_campaign: UpdateCampaign {
+                campaigns: ports.campaigns.clone(),
+                mailboxes: ports.mailboxes.clone(),
+                agents: ports.agents.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+                secrets: ports.secrets.clone(),
+                webhook_hosts: options.webhook_hosts,
+            },
+            campaign_lifecycle: CampaignLifecycle {
+                campaigns: ports.campaigns.clone(),
+                clock: ports.clock.clone(),
             },
             register_mailbox: RegisterMailbox {
                 mailboxes: ports.mailboxes.clone(),

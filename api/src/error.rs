@@ -47,6 +47,8 @@ pub enum ErrorCode {
     MailboxNotFound,
     /// Only the AI agent reference is wrong.
     AgentNotFound,
+    /// The campaign's status does not allow the action; the message names the status.
+    InvalidStateTransition,
     /// The request conflicts with what exists (a duplicate, a limit).
     Conflict,
     /// A dependency (the database) does not answer.
@@ -237,6 +239,24 @@ impl ApiError {
     }
 
     /// 404 `NOT_FOUND`.
+    /// 400 `VALIDATION_FAILED` for a query parameter the domain refused.
+    pub fn invalid_parameter(name: &str, refusal: domain::problem::Invalid) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationFailed,
+            format!("query parameter {name}: {}", refusal.message),
+        )
+    }
+
+    /// 409 `INVALID_STATE_TRANSITION`: the resource's status does not allow the action.
+    pub fn invalid_state_transition(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            ErrorCode::InvalidStateTransition,
+            message,
+        )
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }

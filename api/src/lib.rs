@@ -5,6 +5,7 @@
 pub mod app;
 pub mod auth;
 pub mod body;
+mod campaign_patch;
 pub mod cli;
 pub mod dto;
 pub mod error;

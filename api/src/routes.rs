@@ -3,21 +3,35 @@
 
 use std::sync::Arc;
 
+use application::ports::CampaignQuery;
+use application::use_cases::campaign_lifecycle::{DeleteCampaignError, LifecycleCommandError};
 use application::use_cases::create_agent::CreateAgentError;
 use application::use_cases::create_campaign::CreateCampaignError;
+use application::use_cases::read_campaigns::ReadCampaignError;
 use application::use_cases::register_mailbox::RegisterMailboxError;
+use application::use_cases::update_campaign::UpdateCampaignError;
+use domain::campaign::{Campaign, LifecycleError};
+use domain::id::CampaignId;
+use domain::listing::{NameSearch, PageLimit};
+use domain::status::{CampaignStatus, LifecycleAction};
 use poem::web::Data;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
-use crate::dto::Success;
+use crate::campaign_patch::JsonMergePatch;
 use crate::dto::agent::{AgentBody, CreateAgentRequest};
-use crate::dto::campaign::{CampaignBody, SecretDisclosure};
-use crate::dto::campaign_input::CreateCampaignRequest;
+use crate::dto::campaign::{
+    CampaignBody, CampaignDeletedBody, CampaignDetailBody, CampaignStatusBody, CampaignStatuses,
+    SecretDisclosure,
+};
+use crate::dto::campaign_input::{CreateCampaignRequest, UpdateCampaignRequest};
+use crate::dto::choice::Choice;
 use crate::dto::mailbox::{MailboxBody, RegisterMailboxRequest};
+use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::json_body;
 
@@ -41,6 +55,53 @@ error_responses!(
         403 => "The key may not act in the named workspace (FORBIDDEN).",
         413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
         415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What reading one campaign can answer besides 200.
+    ReadCampaignErrors {
+        400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        404 => "The workspace has no campaign with this id (NOT_FOUND).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What listing campaigns can answer besides 200.
+    ListCampaignsErrors {
+        400 => "A query parameter is not valid (VALIDATION_FAILED), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What `PATCH /v1/campaigns/{campaignId}` can answer besides 200.
+    UpdateCampaignErrors {
+        400 => "The merged campaign breaks rules of the contract (VALIDATION_FAILED, every problem listed), the body is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        404 => "The workspace has no campaign with this id (NOT_FOUND).",
+        409 => "The campaign is archived (read-only), a subsequence that has sent was given another trigger, or other writes kept coming first (CONFLICT); nothing was changed.",
+        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
+        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What a lifecycle action or a delete can answer besides 200.
+    CampaignActionErrors {
+        400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        404 => "The workspace has no campaign with this id (NOT_FOUND).",
+        409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed.",
         500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
     }
 );
@@ -84,6 +145,67 @@ pub enum CampaignCreated {
     /// The campaign, in `draft`, with every field; the webhook secret in full (this once).
     #[oai(status = 201)]
     Created(Json<Success<CampaignBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum CampaignRead {
+    /// The campaign (webhook secret masked) and its lead counts.
+    #[oai(status = 200)]
+    Ok(Json<Success<CampaignDetailBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum CampaignsListed {
+    /// A page of campaigns, newest first (webhook secrets masked).
+    #[oai(status = 200)]
+    Ok(Json<Page<CampaignDetailBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum CampaignResumed {
+    /// The campaign's id and its new status, `active`.
+    #[oai(status = 200)]
+    Ok(Json<Success<CampaignStatusBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum CampaignDeleted {
+    /// The campaign is gone, with its subsequences and mailbox links.
+    #[oai(status = 200)]
+    Ok(Json<Success<CampaignDeletedBody>>),
+}
+
+impl CampaignRead {
+    fn of(campaign: &Campaign, secret: SecretDisclosure) -> Self {
+        Self::Ok(Json(Success::new(CampaignDetailBody::from_domain(
+            campaign, secret,
+        ))))
+    }
+}
+
+/// A path's campaign id; one that is not even well-formed names no campaign, so it is a 404 too.
+fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
+    CampaignId::parse(raw).map_err(|_| campaign_not_found(raw))
+}
+
+fn campaign_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("no campaign {id:?} in this workspace"))
+}
+
+/// How a refused lifecycle action is answered.
+fn lifecycle_error(id: &str, error: LifecycleCommandError) -> ApiError {
+    match error {
+        LifecycleCommandError::NotFound => campaign_not_found(id),
+        LifecycleCommandError::Refused {
+            status,
+            error: error @ LifecycleError::NotReady(_),
+        } => ApiError::invalid_state_transition(format!("{error}; it is still {status}")),
+        LifecycleCommandError::Refused { error, .. } => {
+            ApiError::invalid_state_transition(error.to_string())
+        }
+        LifecycleCommandError::Contended => ApiError::conflict(error.to_string(), []),
+        LifecycleCommandError::Unknown(cause) => ApiError::internal(&cause),
+    }
 }
 
 #[derive(Debug, ApiResponse)]
@@ -166,6 +288,275 @@ impl CampaignsApi {
             CampaignBody::from_domain(&campaign, SecretDisclosure::Full),
         ))))
     }
+
+    /// Get campaign
+    ///
+    /// One campaign of the workspace, with `leadCounts`. The webhook secret is masked (`whsec_…` and
+    /// its last 4 characters).
+    #[oai(
+        path = "/v1/campaigns/:campaignId",
+        method = "get",
+        operation_id = "getCampaign"
+    )]
+    async fn get(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "campaignId")] id: Path<String>,
+    ) -> Result<CampaignRead, ReadCampaignErrors> {
+        let campaign = state
+            .read_campaigns
+            .get(tenant.0, campaign_id(&id)?)
+            .await
+            .map_err(|error| match error {
+                ReadCampaignError::NotFound => campaign_not_found(&id),
+                ReadCampaignError::Unknown(cause) => ApiError::internal(&cause.into()),
+            })?;
+        Ok(CampaignRead::of(&campaign, SecretDisclosure::Masked))
+    }
+
+    /// List campaigns
+    ///
+    /// The workspace's campaigns, newest first, a page at a time. Filter by `status` and by `search`
+    /// (a case-insensitive substring of the name). To get the next page, pass the answer's
+    /// `pagination.nextCursor` as `cursor`: campaigns created meanwhile never shift the pages still to
+    /// come. `pagination.total` counts every campaign matching the filters.
+    #[oai(path = "/v1/campaigns", method = "get", operation_id = "listCampaigns")]
+    async fn list(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        /// Only campaigns in this status.
+        status: Query<Option<Choice<CampaignStatuses>>>,
+        /// Only campaigns whose name contains this text, ignoring case.
+        #[oai(validator(max_length = 200))]
+        search: Query<Option<String>>,
+        /// The `nextCursor` of the previous page.
+        #[oai(validator(pattern = "^[0-9a-f]{24}$"))]
+        cursor: Query<Option<String>>,
+        /// Campaigns per page, 1–100 (default 25).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<i64>>,
+    ) -> Result<CampaignsListed, ListCampaignsErrors> {
+        let query = CampaignQuery {
+            status: status
+                .0
+                .as_ref()
+                .and_then(|choice| CampaignStatus::from_wire(choice.as_str())),
+            name: NameSearch::parse(search.0.as_deref())
+                .map_err(|refusal| ApiError::invalid_parameter("search", refusal))?,
+            before: cursor
+                .0
+                .as_deref()
+                .map(CampaignId::parse)
+                .transpose()
+                .map_err(|refusal| ApiError::invalid_parameter("cursor", refusal))?,
+            limit: PageLimit::parse(limit.0)
+                .map_err(|refusal| ApiError::invalid_parameter("limit", refusal))?,
+        };
+        let page = state
+            .read_campaigns
+            .list(tenant.0, &query)
+            .await
+            .map_err(|cause| ApiError::internal(&cause.into()))?;
+        let next_cursor = page
+            .has_more
+            .then(|| page.campaigns.last().map(|last| last.id().to_string()))
+            .flatten();
+        Ok(CampaignsListed::Ok(Json(Page {
+            success: true,
+            data: page
+                .campaigns
+                .iter()
+                .map(|campaign| CampaignDetailBody::from_domain(campaign, SecretDisclosure::Masked))
+                .collect(),
+            pagination: PaginationBody {
+                limit: query.limit.get(),
+                total: page.total,
+                has_more: page.has_more,
+                next_cursor,
+            },
+        })))
+    }
+
+    /// Update campaign
+    ///
+    /// Change a campaign with a JSON Merge Patch (RFC 7386) of its create request: fields left out
+    /// keep their values, `null` resets a field to its default, `schedule` and `settings` merge member
+    /// by member, `sequence` and `subsequences` replace the whole list, and any mailbox selector
+    /// replaces the mailbox list. The merged campaign must satisfy every create rule; every problem is
+    /// reported at once and nothing changes. An archived campaign is read-only (409). `_id`, `status`,
+    /// `stats` and `createdAt` never change here; `updatedAt` moves. Concurrent updates of different
+    /// fields are all kept. The webhook secret is masked, unless this update generated it.
+    #[oai(
+        path = "/v1/campaigns/:campaignId",
+        method = "patch",
+        operation_id = "updateCampaign"
+    )]
+    async fn update(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "campaignId")] id: Path<String>,
+        body: JsonBody<UpdateCampaignRequest>,
+    ) -> Result<CampaignRead, UpdateCampaignErrors> {
+        let updated = state
+            .update_campaign
+            .execute(
+                tenant.0,
+                campaign_id(&id)?,
+                &JsonMergePatch::new(body.value()),
+            )
+            .await
+            .map_err(|error| match error {
+                UpdateCampaignError::NotFound => campaign_not_found(&id),
+                UpdateCampaignError::Invalid(problems) => ApiError::validation(&problems),
+                UpdateCampaignError::MailboxNotFound(problems) => {
+                    ApiError::mailbox_not_found(&problems)
+                }
+                UpdateCampaignError::AgentNotFound(problems) => {
+                    ApiError::agent_not_found(&problems)
+                }
+                UpdateCampaignError::ReadOnly
+                | UpdateCampaignError::TriggerFrozen(_)
+                | UpdateCampaignError::Contended => ApiError::conflict(error.to_string(), []),
+                UpdateCampaignError::Unknown(cause) => ApiError::internal(&cause),
+            })?;
+        tracing::info!(campaign = %updated.campaign.id(), "campaign updated");
+        let secret = if updated.generated_webhook_secret {
+            SecretDisclosure::Full
+        } else {
+            SecretDisclosure::Masked
+        };
+        Ok(CampaignRead::of(&updated.campaign, secret))
+    }
+
+    /// Start campaign
+    ///
+    /// `draft` or `paused` → `active`. Needs at least one mailbox and one email step. Sets
+    /// `startedAt` the first time.
+    #[oai(
+        path = "/v1/campaigns/:campaignId/start",
+        method = "post",
+        operation_id = "startCampaign"
+    )]
+    async fn start(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "campaignId")] id: Path<String>,
+    ) -> Result<CampaignRead, CampaignActionErrors> {
+        let campaign = act(&state, tenant, &id, LifecycleAction::Start).await?;
+        Ok(CampaignRead::of(&campaign, SecretDisclosure::Masked))
+    }
+
+    /// Pause campaign
+    ///
+    /// `active` → `paused`.
+    #[oai(
+        path = "/v1/campaigns/:campaignId/pause",
+        method = "post",
+        operation_id = "pauseCampaign"
+    )]
+    async fn pause(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "campaignId")] id: Path<String>,
+    ) -> Result<CampaignRead, CampaignActionErrors> {
+        let campaign = act(&state, tenant, &id, LifecycleAction::Pause).await?;
+        Ok(CampaignRead::of(&campaign, SecretDisclosure::Masked))
+    }
+
+    /// Resume campaign
+    ///
+    /// `paused` → `active`; answers the campaign's `id` and `status`.
+    #[oai(
+        path = "/v1/campaigns/:campaignId/resume",
+        method = "post",
+        operation_id = "resumeCampaign"
+    )]
+    async fn resume(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "campaignId")] id: Path<String>,
+    ) -> Result<CampaignResumed, CampaignActionErrors> {
+        let campaign = act(&state, tenant, &id, LifecycleAction::Resume).await?;
+        Ok(CampaignResumed::Ok(Json(Success::new(
+            CampaignStatusBody::from_domain(&campaign),
+        ))))
+    }
+
+    /// Archive campaign
+    ///
+    /// [ext] Any status but `archived` → `archived`. An archived campaign is read-only.
+    #[oai(
+        path = "/v1/campaigns/:campaignId/archive",
+        method = "post",
+        operation_id = "archiveCampaign"
+    )]
+    async fn archive(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "campaignId")] id: Path<String>,
+    ) -> Result<CampaignRead, CampaignActionErrors> {
+        let campaign = act(&state, tenant, &id, LifecycleAction::Archive).await?;
+        Ok(CampaignRead::of(&campaign, SecretDisclosure::Masked))
+    }
+
+    /// Delete campaign
+    ///
+    /// [ext] Deletes a `draft` that never started, with its subsequences and mailbox links. Any other
+    /// campaign is 409 (archive it instead).
+    #[oai(
+        path = "/v1/campaigns/:campaignId",
+        method = "delete",
+        operation_id = "deleteCampaign"
+    )]
+    async fn delete(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "campaignId")] id: Path<String>,
+    ) -> Result<CampaignDeleted, CampaignActionErrors> {
+        state
+            .campaign_lifecycle
+            .delete(tenant.0, campaign_id(&id)?)
+            .await
+            .map_err(|error| match error {
+                DeleteCampaignError::NotFound => campaign_not_found(&id),
+                DeleteCampaignError::NotDeletable(_) => {
+                    ApiError::invalid_state_transition(error.to_string())
+                }
+                DeleteCampaignError::Contended => ApiError::conflict(error.to_string(), []),
+                DeleteCampaignError::Unknown(cause) => ApiError::internal(&cause),
+            })?;
+        tracing::info!(campaign = %id.0, "campaign deleted");
+        Ok(CampaignDeleted::Ok(Json(Success::new(
+            CampaignDeletedBody {
+                id: id.0,
+                deleted: true,
+            },
+        ))))
+    }
+}
+
+/// Runs a lifecycle action on the path's campaign.
+async fn act(
+    state: &AppState,
+    tenant: Tenant,
+    id: &str,
+    action: LifecycleAction,
+) -> Result<Campaign, ApiError> {
+    let campaign = state
+        .campaign_lifecycle
+        .act(tenant.0, campaign_id(id)?, action)
+        .await
+        .map_err(|error| lifecycle_error(id, error))?;
+    tracing::info!(campaign = %campaign.id(), status = %campaign.status(), "campaign {}", action.as_str());
+    Ok(campaign)
 }
 
 #[derive(Debug)]

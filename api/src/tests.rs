@@ -49,6 +49,7 @@ fn request_schemas_list_exactly_the_fields_json_body_accepts() {
     let document = document();
     let pairs: &[(&str, &[&[&str]])] = &[
         ("CreateCampaignRequest", &[json_body::CAMPAIGN_FIELDS]),
+        ("UpdateCampaignRequest", &[json_body::CAMPAIGN_FIELDS]),
         ("StepInput", &[json_body::STEP_FIELDS]),
         ("VariantInput", &[json_body::VARIANT_FIELDS]),
         (
@@ -93,12 +94,17 @@ fn request_schemas_list_exactly_the_fields_json_body_accepts() {
 #[test]
 fn each_operation_documents_its_request_body_schema() {
     let document = document();
-    for (path, schema) in [
-        ("/v1/campaigns", "CreateCampaignRequest"),
-        ("/v1/mailboxes", "RegisterMailboxRequest"),
-        ("/v1/agents", "CreateAgentRequest"),
+    for (path, method, schema) in [
+        ("/v1/campaigns", "post", "CreateCampaignRequest"),
+        (
+            "/v1/campaigns/{campaignId}",
+            "patch",
+            "UpdateCampaignRequest",
+        ),
+        ("/v1/mailboxes", "post", "RegisterMailboxRequest"),
+        ("/v1/agents", "post", "CreateAgentRequest"),
     ] {
-        let body = &document["paths"][path]["post"]["requestBody"];
+        let body = &document["paths"][path][method]["requestBody"];
         assert_eq!(body["required"], true, "{path}");
         assert_eq!(
             body["content"]["application/json"]["schema"]["$ref"],
@@ -126,13 +132,25 @@ fn workspace_scoped_operations_declare_both_key_schemes_and_the_workspace_header
     assert_eq!(schemes["ApiKey"]["name"], "X-Api-Key");
     assert_eq!(schemes["Bearer"]["type"], "http");
     assert_eq!(schemes["Bearer"]["scheme"], "bearer");
-    for path in ["/v1/campaigns", "/v1/mailboxes", "/v1/agents"] {
-        let operation = &document["paths"][path]["post"];
+    for (path, method) in [
+        ("/v1/campaigns", "post"),
+        ("/v1/campaigns", "get"),
+        ("/v1/campaigns/{campaignId}", "get"),
+        ("/v1/campaigns/{campaignId}", "patch"),
+        ("/v1/campaigns/{campaignId}", "delete"),
+        ("/v1/campaigns/{campaignId}/start", "post"),
+        ("/v1/campaigns/{campaignId}/pause", "post"),
+        ("/v1/campaigns/{campaignId}/resume", "post"),
+        ("/v1/campaigns/{campaignId}/archive", "post"),
+        ("/v1/mailboxes", "post"),
+        ("/v1/agents", "post"),
+    ] {
+        let operation = &document["paths"][path][method];
         // Two requirement objects: either key style alone authenticates.
         assert_eq!(
             operation["security"],
             serde_json::json!([{"ApiKey": []}, {"Bearer": []}]),
-            "{path}"
+            "{method} {path}"
         );
         let parameters = operation["parameters"]
             .as_array()
@@ -141,7 +159,7 @@ fn workspace_scoped_operations_declare_both_key_schemes_and_the_workspace_header
         let header = parameters
             .iter()
             .find(|parameter| parameter["name"] == "X-Workspace-Id")
-            .unwrap_or_else(|| panic!("{path} does not declare X-Workspace-Id"));
+            .unwrap_or_else(|| panic!("{method} {path} does not declare X-Workspace-Id"));
         assert_eq!(header["in"], "header");
         assert_eq!(header["required"], false);
     }
@@ -171,6 +189,44 @@ fn every_operation_declares_its_error_responses_with_the_envelope() {
             "/v1/agents",
             "post",
             &["201", "400", "401", "403", "409", "413", "415", "500"],
+        ),
+        ("/v1/campaigns", "get", &["200", "400", "401", "403", "500"]),
+        (
+            "/v1/campaigns/{campaignId}",
+            "get",
+            &["200", "400", "401", "403", "404", "500"],
+        ),
+        (
+            "/v1/campaigns/{campaignId}",
+            "patch",
+            &[
+                "200", "400", "401", "403", "404", "409", "413", "415", "500",
+            ],
+        ),
+        (
+            "/v1/campaigns/{campaignId}",
+            "delete",
+            &["200", "400", "401", "403", "404", "409", "500"],
+        ),
+        (
+            "/v1/campaigns/{campaignId}/start",
+            "post",
+            &["200", "400", "401", "403", "404", "409", "500"],
+        ),
+        (
+            "/v1/campaigns/{campaignId}/pause",
+            "post",
+            &["200", "400", "401", "403", "404", "409", "500"],
+        ),
+        (
+            "/v1/campaigns/{campaignId}/resume",
+            "post",
+            &["200", "400", "401", "403", "404", "409", "500"],
+        ),
+        (
+            "/v1/campaigns/{campaignId}/archive",
+            "post",
+            &["200", "400", "401", "403", "404", "409", "500"],
         ),
         ("/readyz", "get", &["200", "500", "503"]),
     ];

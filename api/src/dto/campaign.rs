@@ -113,6 +113,63 @@ pub struct CampaignBody {
     pub updated_at: Timestamp,
 }
 
+/// How many leads a campaign has: all, and those still moving through its sequence.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "LeadCounts", rename_all = "camelCase")]
+pub struct LeadCountsBody {
+    pub total: u64,
+    pub active: u64,
+}
+
+/// A campaign as read back (one, or an item of a list): the campaign and its lead counts.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "CampaignDetail", rename_all = "camelCase")]
+pub struct CampaignDetailBody {
+    #[oai(flatten)]
+    pub campaign: CampaignBody,
+    pub lead_counts: LeadCountsBody,
+}
+
+impl CampaignDetailBody {
+    /// The campaign and its lead counts.
+    pub fn from_domain(campaign: &Campaign, secret: SecretDisclosure) -> Self {
+        let leads = campaign.lead_counts();
+        Self {
+            campaign: CampaignBody::from_domain(campaign, secret),
+            lead_counts: LeadCountsBody {
+                total: leads.total,
+                active: leads.active,
+            },
+        }
+    }
+}
+
+/// A campaign's id and status: what resume answers (spec section 3).
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "CampaignStatusChange", rename_all = "camelCase")]
+pub struct CampaignStatusBody {
+    pub id: String,
+    pub status: Choice<CampaignStatuses>,
+}
+
+impl CampaignStatusBody {
+    pub fn from_domain(campaign: &Campaign) -> Self {
+        Self {
+            id: campaign.id().to_string(),
+            status: campaign.status().into(),
+        }
+    }
+}
+
+/// What a delete answers.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "CampaignDeleted", rename_all = "camelCase")]
+pub struct CampaignDeletedBody {
+    pub id: String,
+    /// Always `true`.
+    pub deleted: bool,
+}
+
 /// One step of a sequence, by `type`.
 #[derive(Debug, Clone, Union)]
 #[oai(rename = "Step", discriminator_name = "type", one_of)]

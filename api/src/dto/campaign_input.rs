@@ -126,6 +126,45 @@ pub struct CreateCampaignRequest {
     pub mailbox_provider: Option<Choice<MailboxProviders>>,
 }
 
+/// The body of `PATCH /v1/campaigns/{campaignId}`: a JSON Merge Patch (RFC 7386) of the campaign in
+/// the create request's form. A field left out keeps its value; `null` resets it to its default (and a
+/// required one, like `name`, cannot be reset). `schedule` and `settings` merge member by member, nested
+/// objects too; `sequence` and `subsequences` replace the whole list (a subsequence given with its `_id`
+/// keeps its counters; one left out is removed if it never sent, else archived). Any mailbox selector
+/// given replaces the mailbox list. The merged campaign must satisfy every create rule. Unknown fields
+/// are rejected.
+#[derive(Debug, Object)]
+#[oai(rename = "UpdateCampaignRequest", rename_all = "camelCase")]
+pub struct UpdateCampaignRequest {
+    /// Campaign name; trimmed, 1–200 characters.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: Option<String>,
+    /// Replaces the whole main sequence.
+    #[oai(validator(max_items = 50))]
+    pub sequence: Option<Vec<StepInput>>,
+    /// Replaces the whole subsequence list; entries with an existing `_id` update that subsequence.
+    #[oai(validator(max_items = 50))]
+    pub subsequences: Option<Vec<SubsequenceInput>>,
+    /// Merged into the stored schedule.
+    pub schedule: Option<ScheduleInput>,
+    /// Merged into the stored settings (nested objects merge too).
+    pub settings: Option<SettingsInput>,
+    /// Mailbox IDs (legacy name of `mailboxIds`). Any selector given replaces the mailbox list.
+    #[oai(validator(max_items = 1000))]
+    pub mailboxes: Option<Vec<String>>,
+    /// Mailbox IDs to send from. Any selector given replaces the mailbox list.
+    #[oai(validator(max_items = 1000))]
+    pub mailbox_ids: Option<Vec<String>>,
+    /// Mailboxes by address, case-insensitively. Any selector given replaces the mailbox list.
+    #[oai(validator(max_items = 1000))]
+    pub mailbox_emails: Option<Vec<String>>,
+    /// Every mailbox having any of these tags. Any selector given replaces the mailbox list.
+    #[oai(validator(max_items = 1000))]
+    pub mailbox_tags: Option<Vec<String>>,
+    /// Every mailbox of this provider. Any selector given replaces the mailbox list.
+    pub mailbox_provider: Option<Choice<MailboxProviders>>,
+}
+
 /// One step of a sequence, by `type`. `order` is zero-based: either every step carries it or none does
 /// (then array position is the order).
 #[derive(Debug, Union)]
@@ -230,8 +269,9 @@ pub struct ConditionInput {
 #[derive(Debug, Object)]
 #[oai(rename = "SubsequenceInput", rename_all = "camelCase")]
 pub struct SubsequenceInput {
-    /// Server-assigned: refused on create.
-    #[oai(rename = "_id", read_only)]
+    /// Server-assigned: refused on create. On update, names the existing subsequence this entry
+    /// updates (it keeps its counters).
+    #[oai(rename = "_id")]
     pub id: Option<String>,
     /// Trimmed, 1–200 characters.
     #[oai(validator(min_length = 1, max_length = 200))]

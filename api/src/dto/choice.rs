@@ -5,7 +5,9 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use poem_openapi::types::{
+    ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type,
+};
 use serde_json::Value;
 
 /// A named list of accepted string values.
@@ -94,6 +96,18 @@ impl<C: Choices> ParseFromJSON for Choice<C> {
     }
 }
 
+impl<C: Choices> ParseFromParameter for Choice<C> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        match C::values().into_iter().find(|choice| *choice == value) {
+            Some(choice) => Ok(Self::new(choice)),
+            None => Err(ParseError::custom(format!(
+                "must be one of {}",
+                C::values().join(", ")
+            ))),
+        }
+    }
+}
+
 impl<C: Choices> ToJSON for Choice<C> {
     fn to_json(&self) -> Option<Value> {
         Some(Value::from(self.value))
@@ -155,5 +169,16 @@ mod tests {
         assert_eq!(parsed.ok().map(|choice| choice.as_str()), Some("green"));
         assert!(Choice::<Colours>::parse_from_json(Some(Value::from("blue"))).is_err());
         assert!(Choice::<Colours>::parse_from_json(Some(Value::from(1))).is_err());
+    }
+
+    #[test]
+    fn only_listed_values_parse_from_a_query_parameter() {
+        let parsed = Choice::<Colours>::parse_from_parameter("red");
+        assert_eq!(parsed.ok().map(|choice| choice.as_str()), Some("red"));
+        let refused = Choice::<Colours>::parse_from_parameter("Red")
+            .err()
+            .map(|error| error.into_message())
+            .unwrap_or_default();
+        assert!(refused.ends_with("must be one of red, green"), "{refused}");
     }
 }

@@ -27,3 +27,29 @@ impl<T: ParseFromJSON + ToJSON> Success<T> {
         }
     }
 }
+
+/// Where a list page sits in the whole list.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Pagination", rename_all = "camelCase")]
+pub struct PaginationBody {
+    /// The page size asked for (default 25).
+    pub limit: u32,
+    /// How many items match the filters, on every page alike.
+    pub total: u64,
+    /// Whether another page follows.
+    pub has_more: bool,
+    /// Pass as `cursor` to get the next page: the `_id` of this page's last item; `null` when no
+    /// page follows.
+    #[oai(nullable)]
+    pub next_cursor: Option<String>,
+}
+
+/// Every successful list answer: `{"success": true, "data": [...], "pagination": {...}}`.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Page", rename_all = "camelCase")]
+pub struct Page<T: ParseFromJSON + ToJSON> {
+    /// Always `true`.
+    pub success: bool,
+    pub data: Vec<T>,
+    pub pagination: PaginationBody,
+}

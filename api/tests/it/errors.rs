@@ -321,6 +321,23 @@ async fn an_unexpected_failure_is_an_opaque_500_logged_under_the_request_id() {
         }
         assert!(response.header("x-request-id").is_some_and(is_object_id));
         app.assert_nothing_stored();
+
+        let campaign = "/v1/campaigns/0123456789abcdef01234567";
+        for (method, path) in [
+            (reqwest::Method::GET, "/v1/campaigns"),
+            (reqwest::Method::GET, campaign),
+            (reqwest::Method::PATCH, campaign),
+            (reqwest::Method::DELETE, campaign),
+            (reqwest::Method::POST, &format!("{campaign}/start")),
+        ] {
+            let response = app.send(method.clone(), path, Some(&json!({}))).await;
+            response.assert_error(500, "INTERNAL");
+            assert!(
+                !response.text.to_lowercase().contains("select"),
+                "{method} {path} leaks SQL: {}",
+                response.text
+            );
+        }
     })
     .await;
 }

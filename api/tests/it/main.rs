@@ -7,6 +7,7 @@
 
 mod auth;
 mod binary;
+mod campaign_resource;
 mod create_campaign;
 mod errors;
 mod mailboxes_and_agents;

@@ -1,0 +1,36 @@
+//! A PATCH body as the update use case sees it: a JSON Merge Patch (RFC 7386) of the campaign in
+//! request form, read with the same reader as a create body once merged.
+
+use application::use_cases::update_campaign::CampaignPatch;
+use domain::problem::Problems;
+use domain::request::CampaignRequest;
+use serde_json::Value;
+
+use crate::json_body;
+
+/// The client's PATCH body.
+#[derive(Debug)]
+pub struct JsonMergePatch<'a> {
+    patch: &'a Value,
+}
+
+impl<'a> JsonMergePatch<'a> {
+    pub fn new(patch: &'a Value) -> Self {
+        Self { patch }
+    }
+}
+
+impl CampaignPatch for JsonMergePatch<'_> {
+    /// The stored content written as JSON, the patch merged in, and the result read like a create body:
+    /// every shape problem lands at the same pointer as in the client's patch.
+    fn apply_to(&self, current: &CampaignRequest) -> (CampaignRequest, Problems) {
+        let mut document = json_body::campaign_json(current);
+        json_body::merge_patch(&mut document, self.patch);
+        json_body::campaign_request(&document)
+    }
+
+    /// `subsequences` given, even as `null` (which empties the list).
+    fn replaces_subsequences(&self) -> bool {
+        self.patch.get("subsequences").is_some()
+    }
+}
