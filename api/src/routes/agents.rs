@@ -1,0 +1,70 @@
+//! `/v1/agents`: the workspace's AI reply agents.
+
+use std::sync::Arc;
+
+use application::use_cases::create_agent::CreateAgentError;
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use crate::app::AppState;
+use crate::auth::Tenant;
+use crate::body::JsonBody;
+use crate::dto::Success;
+use crate::dto::agent::{AgentBody, CreateAgentRequest};
+use crate::error::{ApiError, error_responses};
+use crate::json_body;
+
+use super::ApiTags;
+
+error_responses!(
+    /// What `POST /v1/agents` can answer besides 201.
+    CreateAgentErrors {
+        400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        409 => "The workspace already has 3 agents (CONFLICT).",
+        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
+        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+#[derive(Debug, ApiResponse)]
+pub enum AgentCreated {
+    /// The agent; the workspace's first is its default.
+    #[oai(status = 201)]
+    Created(Json<Success<AgentBody>>),
+}
+
+#[derive(Debug)]
+pub struct AgentsApi;
+
+#[OpenApi(tag = "ApiTags::Agents")]
+impl AgentsApi {
+    /// Create agent
+    ///
+    /// Create an AI reply agent. A workspace has at most 3; its first is the default, used by campaigns
+    /// that enable the agent without naming one.
+    #[oai(path = "/v1/agents", method = "post", operation_id = "createAgent")]
+    async fn create(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        body: JsonBody<CreateAgentRequest>,
+    ) -> Result<AgentCreated, CreateAgentErrors> {
+        let (request, edge_problems) = json_body::agent_request(body.value());
+        let agent = state
+            .create_agent
+            .execute(tenant.0, &request, edge_problems)
+            .await
+            .map_err(|error| match error {
+                CreateAgentError::Invalid(problems) => ApiError::validation(&problems),
+                CreateAgentError::LimitReached => ApiError::conflict(error.to_string(), []),
+                CreateAgentError::Unknown(cause) => ApiError::internal(&cause),
+            })?;
+        Ok(AgentCreated::Created(Json(Success::new(
+            AgentBody::from_domain(&agent),
+        ))))
+    }
+}

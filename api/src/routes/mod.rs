@@ -1,0 +1,26 @@
+//! The operations, one module per resource: each reads its body raw, lets `json_body` report the shape
+//! problems, hands both to its use case, and maps the outcome onto the wire.
+
+mod agents;
+mod campaigns;
+mod health;
+mod mailboxes;
+
+use poem_openapi::Tags;
+
+pub use agents::AgentsApi;
+pub use campaigns::CampaignsApi;
+pub use health::HealthApi;
+pub use mailboxes::MailboxesApi;
+
+#[derive(Debug, Tags)]
+pub enum ApiTags {
+    /// Outreach campaigns.
+    Campaigns,
+    /// Sending mailboxes.
+    Mailboxes,
+    /// AI reply agents.
+    Agents,
+    /// Liveness and readiness.
+    Health,
+}

@@ -1,0 +1,93 @@
+//! Campaign storage.
+
+use async_trait::async_trait;
+use domain::campaign::Campaign;
+use domain::id::{CampaignId, WorkspaceId};
+use domain::listing::{NameSearch, PageLimit};
+use domain::status::CampaignStatus;
+
+use super::RepositoryError;
+
+/// A campaign's version: every write bumps it, so a writer can tell whether what it read is still what
+/// is stored (optimistic concurrency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(pub i64);
+
+/// A stored campaign and the version it was read at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionedCampaign {
+    pub campaign: Campaign,
+    pub version: Version,
+}
+
+/// Whether a conditional write happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// Nothing was written: the campaign changed since it was read (or is gone).
+    Stale,
+}
+
+/// Which campaigns of a workspace to list, and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CampaignQuery {
+    pub status: Option<CampaignStatus>,
+    pub name: Option<NameSearch>,
+    /// Only campaigns older than this one (ids sort by creation time): the previous page's last id.
+    pub before: Option<CampaignId>,
+    pub limit: PageLimit,
+}
+
+/// One page of campaigns, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignPage {
+    pub campaigns: Vec<Campaign>,
+    /// How many campaigns match the filters (status, name), on every page alike.
+    pub total: u64,
+    /// Whether campaigns older than the last one of this page match too.
+    pub has_more: bool,
+}
+
+/// Campaigns and everything they own (subsequences, mailbox links).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CampaignRepository: Send + Sync {
+    /// Stores a new campaign with its subsequences and mailbox links in one transaction: either all of it
+    /// is written or none of it.
+    async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError>;
+
+    /// The campaign `id` of `workspace`, re-parsed through the domain's constructors, with its version;
+    /// `None` when there is none (or it belongs to another workspace).
+    async fn find(
+        &self,
+        workspace: WorkspaceId,
+        id: CampaignId,
+    ) -> Result<Option<VersionedCampaign>, RepositoryError>;
+
+    /// The workspace's campaigns that match `query`, newest first (descending id), at most
+    /// `query.limit` of them. Campaigns created while a client pages through never shift the pages it
+    /// has not read yet, because `before` is an id, not an offset.
+    async fn list(
+        &self,
+        workspace: WorkspaceId,
+        query: &CampaignQuery,
+    ) -> Result<CampaignPage, RepositoryError>;
+
+    /// Replaces the stored campaign `campaign.id()` of `campaign.workspace_id()` (row, subsequences and
+    /// mailbox links) in one transaction, only if its version is still `expected`, and bumps the version.
+    /// `Stale` (nothing written) when another write came first or the campaign is gone.
+    async fn update(
+        &self,
+        campaign: &Campaign,
+        expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError>;
+
+    /// Deletes the campaign and everything it owns, only if its version is still `expected`; `Stale`
+    /// (nothing deleted) otherwise.
+    async fn delete(
+        &self,
+        workspace: WorkspaceId,
+        id: CampaignId,
+        expected: Version,
+    ) -> Result<WriteOutcome, RepositoryError>;
+}

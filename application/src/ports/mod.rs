@@ -1,0 +1,28 @@
+//! The ports the use cases drive. Each doc comment is the contract every adapter must keep; the adapters'
+//! contract suite tests it on every backend.
+//!
+//! Tenancy is part of every contract: a method that takes a workspace MUST behave, for anything of
+//! another workspace, exactly as if it did not exist.
+
+mod agents;
+mod campaigns;
+mod identity;
+mod mailboxes;
+mod system;
+
+pub use agents::*;
+pub use campaigns::*;
+pub use identity::*;
+pub use mailboxes::*;
+pub use system::*;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError {
+    /// A uniqueness rule refused the write (the message names the rule, never SQL).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Anything else; the edge logs it and answers an opaque 500.
+    #[error(transparent)]
+    Unknown(#[from] anyhow::Error),
+}
