@@ -12,6 +12,7 @@ use application::use_cases::authenticate::Authenticate;
 use application::use_cases::campaign_lifecycle::CampaignLifecycle;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
+use application::use_cases::list_agents::ListAgents;
 use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::register_mailbox::RegisterMailbox;
 use application::use_cases::update_campaign::UpdateCampaign;
@@ -88,6 +89,7 @@ pub struct AppState {
     pub campaign_lifecycle: CampaignLifecycle,
     pub register_mailbox: RegisterMailbox,
     pub create_agent: CreateAgent,
+    pub list_agents: ListAgents,
     pub readiness: Arc<dyn Readiness>,
 }
 
@@ -137,6 +139,9 @@ impl AppState {
                 agents: ports.agents.clone(),
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
+            },
+            list_agents: ListAgents {
+                agents: ports.agents.clone(),
             },
             readiness: ports.readiness.clone(),
         }

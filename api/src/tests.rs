@@ -144,6 +144,7 @@ fn workspace_scoped_operations_declare_both_key_schemes_and_the_workspace_header
         ("/v1/campaigns/{campaignId}/archive", "post"),
         ("/v1/mailboxes", "post"),
         ("/v1/agents", "post"),
+        ("/v1/agents", "get"),
     ] {
         let operation = &document["paths"][path][method];
         // Two requirement objects: either key style alone authenticates.
@@ -228,6 +229,7 @@ fn every_operation_declares_its_error_responses_with_the_envelope() {
             "post",
             &["200", "400", "401", "403", "404", "409", "500"],
         ),
+        ("/v1/agents", "get", &["200", "400", "401", "403", "500"]),
         ("/readyz", "get", &["200", "500", "503"]),
     ];
     for (path, method, statuses) in expected {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use application::use_cases::create_agent::CreateAgentError;
+use domain::agent::MAX_AGENTS_PER_WORKSPACE;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -10,8 +11,8 @@ use poem_openapi::{ApiResponse, OpenApi};
 use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
-use crate::dto::Success;
 use crate::dto::agent::{AgentBody, CreateAgentRequest};
+use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::json_body;
 
@@ -29,6 +30,23 @@ error_responses!(
         500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
     }
 );
+
+error_responses!(
+    /// What `GET /v1/agents` can answer besides 200.
+    ListAgentsErrors {
+        400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+#[derive(Debug, ApiResponse)]
+pub enum AgentsListed {
+    /// Every agent of the workspace, the default (oldest) first; one page always holds them all.
+    #[oai(status = 200)]
+    Ok(Json<Page<AgentBody>>),
+}
 
 #[derive(Debug, ApiResponse)]
 pub enum AgentCreated {
@@ -66,5 +84,32 @@ impl AgentsApi {
         Ok(AgentCreated::Created(Json(Success::new(
             AgentBody::from_domain(&agent),
         ))))
+    }
+
+    /// List agents
+    ///
+    /// The workspace's AI reply agents, the default (its first) first. A workspace has at most 3, so
+    /// one page always holds them all.
+    #[oai(path = "/v1/agents", method = "get", operation_id = "listAgents")]
+    async fn list(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+    ) -> Result<AgentsListed, ListAgentsErrors> {
+        let agents = state
+            .list_agents
+            .execute(tenant.0)
+            .await
+            .map_err(|cause| ApiError::internal(&cause.into()))?;
+        Ok(AgentsListed::Ok(Json(Page {
+            success: true,
+            data: agents.iter().map(AgentBody::from_domain).collect(),
+            pagination: PaginationBody {
+                limit: u32::try_from(MAX_AGENTS_PER_WORKSPACE).unwrap_or(u32::MAX),
+                total: u64::try_from(agents.len()).unwrap_or(u64::MAX),
+                has_more: false,
+                next_cursor: None,
+            },
+        })))
     }
 }

@@ -5,6 +5,7 @@
 // The expected campaigns of spec 4.8 are large `json!` literals.
 #![recursion_limit = "256"]
 
+mod agents;
 mod auth;
 mod binary;
 mod campaign_resource;

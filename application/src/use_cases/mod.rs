@@ -11,6 +11,7 @@ pub mod create_agent;
 pub mod create_campaign;
 pub mod demo;
 pub mod init_workspace;
+pub mod list_agents;
 pub mod read_campaigns;
 pub mod register_mailbox;
 pub mod update_campaign;
