@@ -8,14 +8,20 @@ use application::ports::{
     AgentRepository, CampaignRepository, Clock, IdGenerator, IdentityRepository, MailboxRepository,
     Readiness, SecretGenerator,
 };
+use application::use_cases::account::ReadAccount;
 use application::use_cases::authenticate::Authenticate;
 use application::use_cases::campaign_lifecycle::CampaignLifecycle;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
+use application::use_cases::delete_mailbox::DeleteMailbox;
 use application::use_cases::list_agents::ListAgents;
 use application::use_cases::read_campaigns::ReadCampaigns;
+use application::use_cases::read_mailboxes::ReadMailboxes;
 use application::use_cases::register_mailbox::RegisterMailbox;
 use application::use_cases::update_campaign::UpdateCampaign;
+use application::use_cases::update_mailbox::UpdateMailbox;
+use application::use_cases::workspace_keys::WorkspaceKeys;
+use application::use_cases::workspaces::Workspaces;
 use domain::values::WebhookHostPolicy;
 use poem::listener::Acceptor;
 use poem::middleware::CatchPanic;
@@ -23,7 +29,7 @@ use poem::{Endpoint, EndpointExt, Response, Route, Server};
 use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::error::{ApiError, render_error};
-use crate::routes::{AgentsApi, CampaignsApi, HealthApi, MailboxesApi};
+use crate::routes::{AgentsApi, CampaignsApi, HealthApi, MailboxesApi, WorkspacesApi};
 use crate::telemetry::RequestTracing;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
@@ -88,8 +94,14 @@ pub struct AppState {
     pub update_campaign: UpdateCampaign,
     pub campaign_lifecycle: CampaignLifecycle,
     pub register_mailbox: RegisterMailbox,
+    pub read_mailboxes: ReadMailboxes,
+    pub update_mailbox: UpdateMailbox,
+    pub delete_mailbox: DeleteMailbox,
     pub create_agent: CreateAgent,
     pub list_agents: ListAgents,
+    pub read_account: ReadAccount,
+    pub workspaces: Workspaces,
+    pub workspace_keys: WorkspaceKeys,
     pub readiness: Arc<dyn Readiness>,
 }
 
@@ -135,6 +147,17 @@ impl AppState {
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
             },
+            read_mailboxes: ReadMailboxes {
+                mailboxes: ports.mailboxes.clone(),
+            },
+            update_mailbox: UpdateMailbox {
+                mailboxes: ports.mailboxes.clone(),
+                clock: ports.clock.clone(),
+            },
+            delete_mailbox: DeleteMailbox {
+                mailboxes: ports.mailboxes.clone(),
+                clock: ports.clock.clone(),
+            },
             create_agent: CreateAgent {
                 agents: ports.agents.clone(),
                 clock: ports.clock.clone(),
@@ -143,12 +166,32 @@ impl AppState {
             list_agents: ListAgents {
                 agents: ports.agents.clone(),
             },
+            read_account: ReadAccount {
+                identity: ports.identity.clone(),
+            },
+            workspaces: Workspaces {
+                identity: ports.identity.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            workspace_keys: WorkspaceKeys {
+                identity: ports.identity.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+                secrets: ports.secrets.clone(),
+            },
             readiness: ports.readiness.clone(),
         }
     }
 }
 
-type Apis = (CampaignsApi, MailboxesApi, AgentsApi, HealthApi);
+type Apis = (
+    CampaignsApi,
+    MailboxesApi,
+    AgentsApi,
+    WorkspacesApi,
+    HealthApi,
+);
 
 const DESCRIPTION: &str = "\
 Sendline: a self-hosted cold-email campaign backend, wire-compatible with the SendKit Platform API.
@@ -165,7 +208,13 @@ else a new one).";
 /// The OpenAPI service: the operations and the document describing them.
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (CampaignsApi, MailboxesApi, AgentsApi, HealthApi),
+        (
+            CampaignsApi,
+            MailboxesApi,
+            AgentsApi,
+            WorkspacesApi,
+            HealthApi,
+        ),
         "Sendline API",
         env!("CARGO_PKG_VERSION"),
     )
@@ -194,10 +243,11 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
     let docs = service.swagger_ui();
     let json = service.spec_endpoint();
     let yaml = service.spec_endpoint_yaml();
-    Route::new()
+    let routes = Route::new()
         .nest("/docs", docs)
         .at("/openapi.json", json)
-        .at("/openapi.yaml", yaml)
+        .at("/openapi.yaml", yaml);
+    routes
         .nest("/", service)
         .data(state)
         .catch_all_error(render_error)

@@ -5,12 +5,19 @@
 //! the headers, calls it, and maps its errors into the envelope. In the OpenAPI document it declares
 //! both security schemes (`X-Api-Key` or `Authorization: Bearer`, either one) and the optional
 //! `X-Workspace-Id` header that names the workspace, named by the operation argument's `name`.
+//!
+//! [`KeyHolder`] is the first argument of the operations that name their workspace in the path or need
+//! none (`/v1/account`, `/v1/workspaces…`): it authenticates the key and resolves no workspace, so it
+//! declares the same security schemes but no `X-Workspace-Id`; one sent anyway is ignored.
+//!
+//! Neither puts a key in a log line or a span field: the request span holds the request id, method,
+//! path and workspace, and `ApiKeySecret`'s `Debug` shows no more than the key's visible prefix.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use application::tenancy::Tenancy;
-use application::use_cases::authenticate::{AuthError, Credentials};
+use application::use_cases::authenticate::{AuthError, Caller, Credentials};
 use poem::http::header::AUTHORIZATION;
 use poem::{Request, RequestBody};
 use poem_openapi::registry::{
@@ -28,11 +35,15 @@ pub const BEARER_SCHEME: &str = "Bearer";
 pub const API_KEY_HEADER: &str = "X-Api-Key";
 pub const WORKSPACE_HEADER: &str = "X-Workspace-Id";
 
-const KEY_DESCRIPTION: &str = "Platform API key (`sk_user_…`) or workspace API key (`sk_…`). Send it in `X-Api-Key` or as `Authorization: Bearer <key>`, not both with different keys. A platform key must name its workspace in `X-Workspace-Id`.";
+const KEY_DESCRIPTION: &str = "Platform API key (`sk_user_…`) or workspace API key (`sk_…`). Send it in `X-Api-Key` or as `Authorization: Bearer <key>`, not both with different keys. On workspace-scoped operations (`/v1/campaigns`, `/v1/mailboxes`, `/v1/agents`) a platform key must name its workspace in `X-Workspace-Id`; `/v1/account` and `/v1/workspaces…` take no `X-Workspace-Id`.";
 
 /// The workspace a request acts in, and the user behind its key.
 #[derive(Debug, Clone, Copy)]
 pub struct Tenant(pub Tenancy);
+
+/// The user behind the request's key, and the key's kind; no workspace resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyHolder(pub Caller);
 
 /// A header's value as text; a value that is not valid UTF-8 becomes text that can never be a key or id.
 fn header<'r>(request: &'r Request, name: &str) -> Option<Cow<'r, str>> {
@@ -55,6 +66,74 @@ pub fn auth_error(error: AuthError) -> ApiError {
     }
 }
 
+/// Both ways of sending a key, for the document.
+fn register_key_schemes(registry: &mut Registry) {
+    registry.create_security_scheme(
+        API_KEY_SCHEME,
+        MetaSecurityScheme {
+            ty: "apiKey",
+            description: Some(KEY_DESCRIPTION),
+            name: Some(API_KEY_HEADER),
+            key_in: Some("header"),
+            scheme: None,
+            bearer_format: None,
+            flows: None,
+            openid_connect_url: None,
+        },
+    );
+    registry.create_security_scheme(
+        BEARER_SCHEME,
+        MetaSecurityScheme {
+            ty: "http",
+            description: Some(KEY_DESCRIPTION),
+            name: None,
+            key_in: None,
+            scheme: Some("bearer"),
+            bearer_format: Some("sk_user_… or sk_…"),
+            flows: None,
+            openid_connect_url: None,
+        },
+    );
+}
+
+fn key_security_schemes() -> Vec<&'static str> {
+    // Two requirement objects: either scheme alone is enough.
+    vec![API_KEY_SCHEME, BEARER_SCHEME]
+}
+
+fn state_of(request: &Request) -> Result<&Arc<AppState>, ApiError> {
+    request.data::<Arc<AppState>>().ok_or_else(|| {
+        ApiError::internal(&anyhow::anyhow!(
+            "the application state is not attached to the request"
+        ))
+    })
+}
+
+/// The request's key headers, as sent.
+struct KeyHeaders<'r> {
+    api_key: Option<Cow<'r, str>>,
+    authorization: Option<Cow<'r, str>>,
+    workspace_id: Option<Cow<'r, str>>,
+}
+
+impl<'r> KeyHeaders<'r> {
+    fn of(request: &'r Request) -> Self {
+        Self {
+            api_key: header(request, API_KEY_HEADER),
+            authorization: header(request, AUTHORIZATION.as_str()),
+            workspace_id: header(request, WORKSPACE_HEADER),
+        }
+    }
+
+    fn credentials(&self) -> Credentials<'_> {
+        Credentials {
+            api_key: self.api_key.as_deref(),
+            authorization: self.authorization.as_deref(),
+            workspace_id: self.workspace_id.as_deref(),
+        }
+    }
+}
+
 impl<'a> ApiExtractor<'a> for Tenant {
     const TYPES: &'static [ApiExtractorType] = &[
         ApiExtractorType::SecurityScheme,
@@ -66,37 +145,11 @@ impl<'a> ApiExtractor<'a> for Tenant {
     type ParamRawType = ();
 
     fn register(registry: &mut Registry) {
-        registry.create_security_scheme(
-            API_KEY_SCHEME,
-            MetaSecurityScheme {
-                ty: "apiKey",
-                description: Some(KEY_DESCRIPTION),
-                name: Some(API_KEY_HEADER),
-                key_in: Some("header"),
-                scheme: None,
-                bearer_format: None,
-                flows: None,
-                openid_connect_url: None,
-            },
-        );
-        registry.create_security_scheme(
-            BEARER_SCHEME,
-            MetaSecurityScheme {
-                ty: "http",
-                description: Some(KEY_DESCRIPTION),
-                name: None,
-                key_in: None,
-                scheme: Some("bearer"),
-                bearer_format: Some("sk_user_… or sk_…"),
-                flows: None,
-                openid_connect_url: None,
-            },
-        );
+        register_key_schemes(registry);
     }
 
     fn security_schemes() -> Vec<&'static str> {
-        // Two requirement objects: either scheme alone is enough.
-        vec![API_KEY_SCHEME, BEARER_SCHEME]
+        key_security_schemes()
     }
 
     fn param_in() -> Option<MetaParamIn> {
@@ -120,26 +173,45 @@ impl<'a> ApiExtractor<'a> for Tenant {
         _body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let Some(state) = request.data::<Arc<AppState>>() else {
-            return Err(ApiError::internal(&anyhow::anyhow!(
-                "the application state is not attached to the request"
-            ))
-            .into());
-        };
-        let api_key = header(request, API_KEY_HEADER);
-        let authorization = header(request, AUTHORIZATION.as_str());
-        let workspace_id = header(request, WORKSPACE_HEADER);
-        let credentials = Credentials {
-            api_key: api_key.as_deref(),
-            authorization: authorization.as_deref(),
-            workspace_id: workspace_id.as_deref(),
-        };
+        let state = state_of(request)?;
+        let headers = KeyHeaders::of(request);
         let tenancy = state
             .authenticate
-            .tenancy(credentials)
+            .tenancy(headers.credentials())
             .await
             .map_err(auth_error)?;
         tracing::Span::current().record("workspace", tracing::field::display(tenancy.workspace_id));
         Ok(Tenant(tenancy))
+    }
+}
+
+impl<'a> ApiExtractor<'a> for KeyHolder {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::SecurityScheme];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        register_key_schemes(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        key_security_schemes()
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        _body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let state = state_of(request)?;
+        let headers = KeyHeaders::of(request);
+        // `caller` never reads X-Workspace-Id: these operations take their workspace from the path.
+        let caller = state
+            .authenticate
+            .caller(headers.credentials())
+            .await
+            .map_err(auth_error)?;
+        Ok(KeyHolder(caller))
     }
 }

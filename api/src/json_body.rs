@@ -12,6 +12,7 @@
 //! in request form, [`merge_patch`] applies the client's RFC 7386 merge patch to it, and the merged
 //! document is read with [`campaign_request`] and validated like a create.
 
+use domain::mailbox_update::{MailboxPatchRequest, PatchValue};
 use domain::problem::{JsonPointer, ProblemCode, Problems};
 use domain::request::{
     AgentRequest, CampaignRequest, CnameTrackingRequest, CompanyInfoRequest, ConditionRequest,
@@ -106,6 +107,14 @@ pub const MAILBOX_FIELDS: &[&str] = &[
     "sendingEnabled",
     "signature",
 ];
+/// What `PATCH /v1/mailboxes/{id}` may change; the address, provider and status never change there.
+pub const MAILBOX_PATCH_FIELDS: &[&str] = &[
+    "displayName",
+    "dailySendLimit",
+    "signature",
+    "sendingEnabled",
+    "tags",
+];
 pub const AGENT_FIELDS: &[&str] = &["name", "companyInfo", "persona"];
 pub const COMPANY_INFO_FIELDS: &[&str] = &["name", "description"];
 pub const PERSONA_FIELDS: &[&str] = &["tone", "role", "communicationStyle", "customInstructions"];
@@ -148,6 +157,25 @@ pub fn mailbox_request(body: &Value) -> (MailboxRequest, Problems) {
             daily_send_limit: reader.integer(fields, "dailySendLimit", &root),
             sending_enabled: reader.boolean(fields, "sendingEnabled", &root),
             signature: reader.string(fields, "signature", &root),
+        },
+    };
+    (request, reader.problems)
+}
+
+/// A PATCH-mailbox body and every shape problem found in it. Unlike everywhere else, `null` is kept
+/// apart from absent here: it resets the field to its default. A field not in
+/// [`MAILBOX_PATCH_FIELDS`] (`email`, `provider`…) is an unknown field.
+pub fn mailbox_patch(body: &Value) -> (MailboxPatchRequest, Problems) {
+    let mut reader = Reader::default();
+    let root = JsonPointer::root();
+    let request = match reader.object(body, &root, MAILBOX_PATCH_FIELDS, &[]) {
+        None => MailboxPatchRequest::default(),
+        Some(fields) => MailboxPatchRequest {
+            display_name: reader.patched(fields, "displayName", &root, Reader::string),
+            daily_send_limit: reader.patched(fields, "dailySendLimit", &root, Reader::integer),
+            signature: reader.patched(fields, "signature", &root, Reader::string),
+            sending_enabled: reader.patched(fields, "sendingEnabled", &root, Reader::boolean),
+            tags: reader.patched(fields, "tags", &root, Reader::strings),
         },
     };
     (request, reader.problems)
@@ -471,6 +499,22 @@ impl Reader {
         fields.get(name).filter(|value| !value.is_null())
     }
 
+    /// A member of a PATCH body: absent, `null`, or the value `read` reads (one it cannot read is
+    /// reported and counts as absent).
+    fn patched<T>(
+        &mut self,
+        fields: &Map<String, Value>,
+        name: &str,
+        at: &JsonPointer,
+        read: fn(&mut Reader, &Map<String, Value>, &str, &JsonPointer) -> Option<T>,
+    ) -> PatchValue<T> {
+        match fields.get(name) {
+            None => PatchValue::Absent,
+            Some(Value::Null) => PatchValue::Null,
+            Some(_) => read(self, fields, name, at).map_or(PatchValue::Absent, PatchValue::Given),
+        }
+    }
+
     fn string(
         &mut self,
         fields: &Map<String, Value>,
@@ -741,6 +785,22 @@ impl Reader {
     }
 }
 
+/// The fields of a create-workspace body.
+pub const WORKSPACE_FIELDS: &[&str] = &["name"];
+
+/// A create-workspace body and every shape problem found in it.
+pub fn workspace_request(body: &Value) -> (domain::identity::WorkspaceRequest, Problems) {
+    let mut reader = Reader::default();
+    let root = JsonPointer::root();
+    let request = match reader.object(body, &root, WORKSPACE_FIELDS, &[]) {
+        None => domain::identity::WorkspaceRequest::default(),
+        Some(fields) => domain::identity::WorkspaceRequest {
+            name: reader.string(fields, "name", &root),
+        },
+    };
+    (request, reader.problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -915,6 +975,56 @@ mod tests {
             agent.persona.and_then(|persona| persona.tone).as_deref(),
             Some("warm")
         );
+    }
+
+    #[test]
+    fn a_mailbox_patch_tells_absent_from_null_and_refuses_every_other_field() {
+        let (patch, problems) = mailbox_patch(&json!({
+            "displayName": null, "dailySendLimit": 500, "tags": ["a", 2],
+            "email": "x@acme.example", "provider": "gmail", "sendingEnabled": "yes",
+        }));
+        let found: Vec<(String, ProblemCode)> = problems
+            .iter()
+            .map(|problem| (problem.pointer().to_string(), problem.code()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("/email".to_owned(), ProblemCode::UnknownField),
+                ("/provider".to_owned(), ProblemCode::UnknownField),
+                ("/sendingEnabled".to_owned(), ProblemCode::InvalidType),
+                ("/tags/1".to_owned(), ProblemCode::InvalidType),
+            ]
+        );
+        assert_eq!(patch.display_name, PatchValue::Null);
+        assert_eq!(patch.daily_send_limit, PatchValue::Given(500));
+        assert_eq!(patch.signature, PatchValue::Absent);
+        assert_eq!(patch.sending_enabled, PatchValue::Absent, "unreadable");
+        assert_eq!(
+            patch.tags,
+            PatchValue::Given(vec!["a".to_owned(), String::new()]),
+            "an unreadable item keeps its place"
+        );
+    }
+
+    #[test]
+    fn a_mailbox_patch_daily_send_limit_must_be_a_whole_number() {
+        for limit in [json!(1.5), json!(3.0), json!("10"), json!(true)] {
+            let (patch, problems) = mailbox_patch(&json!({"dailySendLimit": limit}));
+            let found: Vec<(String, ProblemCode)> = problems
+                .iter()
+                .map(|problem| (problem.pointer().to_string(), problem.code()))
+                .collect();
+            assert_eq!(
+                found,
+                [("/dailySendLimit".to_owned(), ProblemCode::InvalidType)],
+                "{limit}"
+            );
+            assert_eq!(patch.daily_send_limit, PatchValue::Absent);
+        }
+        let (patch, problems) = mailbox_patch(&json!({"dailySendLimit": u64::MAX}));
+        assert!(problems.is_empty());
+        assert_eq!(patch.daily_send_limit, PatchValue::Given(i64::MAX));
     }
 
     /// A create body with a non-null value under every field of every campaign `*_FIELDS` constant

@@ -78,9 +78,11 @@ fn request_schemas_list_exactly_the_fields_json_body_accepts() {
             &[json_body::VARIANT_OPTIMIZATION_FIELDS],
         ),
         ("RegisterMailboxRequest", &[json_body::MAILBOX_FIELDS]),
+        ("UpdateMailboxRequest", &[json_body::MAILBOX_PATCH_FIELDS]),
         ("CreateAgentRequest", &[json_body::AGENT_FIELDS]),
         ("CompanyInfoInput", &[json_body::COMPANY_INFO_FIELDS]),
         ("PersonaInput", &[json_body::PERSONA_FIELDS]),
+        ("CreateWorkspaceRequest", &[json_body::WORKSPACE_FIELDS]),
     ];
     for (schema, accepted) in pairs {
         assert_eq!(
@@ -102,7 +104,9 @@ fn each_operation_documents_its_request_body_schema() {
             "UpdateCampaignRequest",
         ),
         ("/v1/mailboxes", "post", "RegisterMailboxRequest"),
+        ("/v1/mailboxes/{mailboxId}", "patch", "UpdateMailboxRequest"),
         ("/v1/agents", "post", "CreateAgentRequest"),
+        ("/v1/workspaces", "post", "CreateWorkspaceRequest"),
     ] {
         let body = &document["paths"][path][method]["requestBody"];
         assert_eq!(body["required"], true, "{path}");
@@ -143,6 +147,10 @@ fn workspace_scoped_operations_declare_both_key_schemes_and_the_workspace_header
         ("/v1/campaigns/{campaignId}/resume", "post"),
         ("/v1/campaigns/{campaignId}/archive", "post"),
         ("/v1/mailboxes", "post"),
+        ("/v1/mailboxes", "get"),
+        ("/v1/mailboxes/{mailboxId}", "get"),
+        ("/v1/mailboxes/{mailboxId}", "patch"),
+        ("/v1/mailboxes/{mailboxId}", "delete"),
         ("/v1/agents", "post"),
         ("/v1/agents", "get"),
     ] {
@@ -172,6 +180,50 @@ fn workspace_scoped_operations_declare_both_key_schemes_and_the_workspace_header
     }
 }
 
+/// `/v1/account` and `/v1/workspaces…` name their workspace in the path or need none (spec section 2).
+const KEY_HOLDER_OPERATIONS: &[(&str, &str)] = &[
+    ("/v1/account", "get"),
+    ("/v1/workspaces", "get"),
+    ("/v1/workspaces", "post"),
+    ("/v1/workspaces/{workspaceId}", "get"),
+    ("/v1/workspaces/{workspaceId}/api-key", "post"),
+    ("/v1/workspaces/{workspaceId}/api-key", "delete"),
+];
+
+#[test]
+fn account_and_workspace_operations_declare_both_key_schemes_and_no_workspace_header() {
+    let document = document();
+    for (path, method) in KEY_HOLDER_OPERATIONS {
+        let operation = &document["paths"][path][method];
+        assert!(operation.is_object(), "no operation {method} {path}");
+        assert_eq!(
+            operation["security"],
+            serde_json::json!([{"ApiKey": []}, {"Bearer": []}]),
+            "{method} {path}"
+        );
+        let parameters = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            parameters
+                .iter()
+                .all(|parameter| parameter["name"] != "X-Workspace-Id"),
+            "{method} {path} declares X-Workspace-Id"
+        );
+    }
+    for (path, name) in [
+        ("/v1/workspaces", "cursor"),
+        ("/v1/workspaces", "limit"),
+        ("/v1/workspaces/{workspaceId}", "workspaceId"),
+    ] {
+        let declared = document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .is_some_and(|parameters| parameters.iter().any(|parameter| parameter["name"] == name));
+        assert!(declared, "GET {path} does not declare {name}");
+    }
+}
+
 #[test]
 fn every_operation_declares_its_error_responses_with_the_envelope() {
     let document = document();
@@ -192,6 +244,22 @@ fn every_operation_declares_its_error_responses_with_the_envelope() {
             &["201", "400", "401", "403", "409", "413", "415", "500"],
         ),
         ("/v1/campaigns", "get", &["200", "400", "401", "403", "500"]),
+        ("/v1/mailboxes", "get", &["200", "400", "401", "403", "500"]),
+        (
+            "/v1/mailboxes/{mailboxId}",
+            "get",
+            &["200", "400", "401", "403", "404", "500"],
+        ),
+        (
+            "/v1/mailboxes/{mailboxId}",
+            "patch",
+            &["200", "400", "401", "403", "404", "413", "415", "500"],
+        ),
+        (
+            "/v1/mailboxes/{mailboxId}",
+            "delete",
+            &["200", "400", "401", "403", "404", "500"],
+        ),
         (
             "/v1/campaigns/{campaignId}",
             "get",
@@ -231,6 +299,28 @@ fn every_operation_declares_its_error_responses_with_the_envelope() {
         ),
         ("/v1/agents", "get", &["200", "400", "401", "403", "500"]),
         ("/readyz", "get", &["200", "500", "503"]),
+        ("/v1/account", "get", &["200", "400", "401", "403", "500"]),
+        ("/v1/workspaces", "get", &["200", "400", "401", "500"]),
+        (
+            "/v1/workspaces",
+            "post",
+            &["201", "400", "401", "403", "413", "415", "500"],
+        ),
+        (
+            "/v1/workspaces/{workspaceId}",
+            "get",
+            &["200", "400", "401", "404", "500"],
+        ),
+        (
+            "/v1/workspaces/{workspaceId}/api-key",
+            "post",
+            &["201", "400", "401", "403", "404", "409", "500"],
+        ),
+        (
+            "/v1/workspaces/{workspaceId}/api-key",
+            "delete",
+            &["200", "400", "401", "403", "404", "500"],
+        ),
     ];
     for (path, method, statuses) in expected {
         let responses = &document["paths"][path][method]["responses"];
@@ -261,4 +351,63 @@ fn the_committed_openapi_document_is_current() {
         committed == openapi_json(),
         "api/openapi.json is stale or missing; regenerate it with `cargo xtask openapi`"
     );
+}
+
+#[test]
+fn the_mailbox_list_documents_its_query_parameters_with_their_validators() {
+    let document = document();
+    let parameters = document["paths"]["/v1/mailboxes"]["get"]["parameters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let parameter = |name: &str| {
+        parameters
+            .iter()
+            .find(|parameter| parameter["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no query parameter {name}"))
+    };
+    for name in [
+        "provider", "status", "tags", "tagMode", "search", "cursor", "limit",
+    ] {
+        let found = parameter(name);
+        assert_eq!(found["in"], "query", "{name}");
+        assert_eq!(found["required"], false, "{name}");
+    }
+    assert_eq!(
+        parameter("provider")["schema"]["$ref"],
+        "#/components/schemas/MailboxProvider"
+    );
+    assert_eq!(
+        parameter("status")["schema"]["$ref"],
+        "#/components/schemas/MailboxStatus"
+    );
+    assert_eq!(
+        parameter("tagMode")["schema"]["$ref"],
+        "#/components/schemas/TagMode"
+    );
+    assert_eq!(
+        document["components"]["schemas"]["TagMode"]["enum"],
+        serde_json::json!(["any", "all"])
+    );
+    assert_eq!(parameter("search")["schema"]["maxLength"], 254);
+    assert_eq!(parameter("cursor")["schema"]["pattern"], "^[0-9a-f]{24}$");
+    assert_eq!(parameter("limit")["schema"]["minimum"], 1.0);
+    assert_eq!(parameter("limit")["schema"]["maximum"], 100.0);
+}
+
+#[test]
+fn no_mailbox_schema_has_a_credential_field() {
+    let document = document();
+    for schema in ["Mailbox", "UpdateMailboxRequest", "RegisterMailboxRequest"] {
+        for property in properties_of(&document, schema) {
+            let lower = property.to_lowercase();
+            for secret in ["password", "credential", "token", "secret", "oauth"] {
+                assert!(
+                    !lower.contains(secret),
+                    "{schema}.{property} looks like a credential"
+                );
+            }
+        }
+    }
 }

@@ -28,6 +28,28 @@ impl Role {
     }
 }
 
+/// What a user's membership allows with a workspace's API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyManagement {
+    /// An owner or admin: may create and revoke the key.
+    Allowed(Role),
+    /// A member uses the workspace but does not manage its key.
+    Refused(Role),
+    /// Not a member: the workspace is not the user's to see at all.
+    NotAMember,
+}
+
+impl KeyManagement {
+    /// The rule for a user whose role in the workspace is `membership` (`None`: not a member).
+    pub fn of(membership: Option<Role>) -> Self {
+        match membership {
+            None => KeyManagement::NotAMember,
+            Some(role) if role.manages_keys() => KeyManagement::Allowed(role),
+            Some(role) => KeyManagement::Refused(role),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     id: UserId,
@@ -55,6 +77,12 @@ impl User {
     pub fn created_at(&self) -> DateTime<Utc> {
         self.created_at
     }
+}
+
+/// The body of a workspace creation, as read: nothing is checked yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkspaceRequest {
+    pub name: Option<String>,
 }
 
 /// A workspace name: trimmed, 1–100 characters.
@@ -116,6 +144,13 @@ wire_enum!(
 );
 
 impl ApiKeyKind {
+    /// Whether a key of this kind acts for its user beyond one workspace: reads the account, lists the
+    /// user's workspaces, makes workspaces and manages workspace keys. A workspace key is handed to a
+    /// tool for one workspace; it must not see the user's other workspaces, nor mint or revoke keys.
+    pub fn acts_for_user(self) -> bool {
+        matches!(self, ApiKeyKind::Platform)
+    }
+
     fn prefix(self) -> &'static str {
         match self {
             ApiKeyKind::Platform => "sk_user_",
@@ -299,6 +334,29 @@ mod tests {
         ] {
             assert_eq!(ApiKeySecret::parse(presented), None, "{presented:?}");
         }
+    }
+
+    #[test]
+    fn only_owners_and_admins_manage_keys_and_strangers_do_not_see_the_workspace() {
+        assert_eq!(
+            KeyManagement::of(Some(Role::Owner)),
+            KeyManagement::Allowed(Role::Owner)
+        );
+        assert_eq!(
+            KeyManagement::of(Some(Role::Admin)),
+            KeyManagement::Allowed(Role::Admin)
+        );
+        assert_eq!(
+            KeyManagement::of(Some(Role::Member)),
+            KeyManagement::Refused(Role::Member)
+        );
+        assert_eq!(KeyManagement::of(None), KeyManagement::NotAMember);
+    }
+
+    #[test]
+    fn only_platform_keys_act_for_their_user() {
+        assert!(ApiKeyKind::Platform.acts_for_user());
+        assert!(!ApiKeyKind::Workspace.acts_for_user());
     }
 
     #[test]

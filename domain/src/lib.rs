@@ -10,6 +10,8 @@ pub mod id;
 pub mod identity;
 pub mod listing;
 pub mod mailbox;
+pub mod mailbox_listing;
+pub mod mailbox_update;
 pub mod problem;
 pub mod request;
 pub mod rules;

@@ -14,6 +14,12 @@ use crate::values::EmailAddress;
 pub const MAX_SELECTOR_ITEMS: usize = 1_000;
 pub const MAX_TAG_CHARS: usize = 100;
 
+/// How tags compare everywhere (uniqueness, selectors, list filters): Unicode lowercase, so
+/// `Outreach`, `OUTREACH` and `outreach` are one tag.
+pub fn fold_tag(tag: &str) -> String {
+    tag.to_lowercase()
+}
+
 wire_enum!(
     /// Who hosts a mailbox.
     MailboxProvider {
@@ -194,12 +200,12 @@ impl MailboxSelection {
         let mut by_id: Vec<&MailboxSummary> = workspace_mailboxes.iter().collect();
         by_id.sort_by_key(|mailbox| mailbox.id);
         if !self.tags.is_empty() {
-            let wanted: HashSet<String> = self.tags.iter().map(|tag| tag.to_lowercase()).collect();
+            let wanted: HashSet<String> = self.tags.iter().map(|tag| fold_tag(tag)).collect();
             for mailbox in &by_id {
                 if mailbox
                     .tags
                     .iter()
-                    .any(|tag| wanted.contains(&tag.to_lowercase()))
+                    .any(|tag| wanted.contains(&fold_tag(tag)))
                 {
                     choose(mailbox.id);
                 }
@@ -234,6 +240,10 @@ fn within_limit<'a>(
 
 /// Every mailbox sends at most this many emails a day.
 pub const MAX_MAILBOX_DAILY_SEND_LIMIT: u32 = 50;
+/// A new mailbox's daily send limit when none is given (also what `dailySendLimit: null` resets to).
+pub const DEFAULT_MAILBOX_DAILY_SEND_LIMIT: u32 = MAX_MAILBOX_DAILY_SEND_LIMIT;
+/// A new mailbox sends unless told otherwise (also what `sendingEnabled: null` resets to).
+pub const DEFAULT_MAILBOX_SENDING_ENABLED: bool = true;
 pub const MAX_MAILBOX_TAGS: usize = 50;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 pub const MAX_SIGNATURE_CHARS: usize = 10_000;
@@ -308,22 +318,18 @@ impl MailboxFields {
                 root.field("provider"),
             ),
         };
-        let display_name = match request.display_name.as_deref().map(str::trim) {
-            None | Some("") => Some(None),
-            Some(name) => problems
-                .check(
-                    at_most(name, "displayName", MAX_DISPLAY_NAME_CHARS),
-                    root.field("displayName"),
-                )
-                .map(|()| Some(name.to_owned())),
-        };
+        let display_name = parse_display_name(
+            request.display_name.as_deref(),
+            &root.field("displayName"),
+            &mut problems,
+        );
         let tags = parse_tags(
             request.tags.as_deref().unwrap_or_default(),
             &root.field("tags"),
             &mut problems,
         );
         let daily_send_limit = match request.daily_send_limit {
-            None => Some(MAX_MAILBOX_DAILY_SEND_LIMIT),
+            None => Some(DEFAULT_MAILBOX_DAILY_SEND_LIMIT),
             Some(raw) => {
                 let limit = u32::try_from(raw)
                     .ok()
@@ -340,15 +346,11 @@ impl MailboxFields {
                 limit
             }
         };
-        let signature = match request.signature.as_deref() {
-            None => Some(None),
-            Some(signature) => problems
-                .check(
-                    at_most(signature, "signature", MAX_SIGNATURE_CHARS),
-                    root.field("signature"),
-                )
-                .map(|()| Some(signature.to_owned())),
-        };
+        let signature = parse_signature(
+            request.signature.as_deref(),
+            &root.field("signature"),
+            &mut problems,
+        );
         match (
             email,
             provider,
@@ -370,7 +372,9 @@ impl MailboxFields {
                 display_name,
                 tags,
                 daily_send_limit,
-                sending_enabled: request.sending_enabled.unwrap_or(true),
+                sending_enabled: request
+                    .sending_enabled
+                    .unwrap_or(DEFAULT_MAILBOX_SENDING_ENABLED),
                 signature,
             }),
             _ => Err(problems),
@@ -401,8 +405,55 @@ impl MailboxFields {
     }
 }
 
+/// A display name: trimmed, at most 100 characters; blank (or absent) means none. `None` when invalid
+/// (the problem is reported).
+pub(crate) fn parse_display_name(
+    raw: Option<&str>,
+    at: &JsonPointer,
+    problems: &mut Problems,
+) -> Option<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Some(None),
+        Some(name) => problems
+            .check(
+                at_most(name, "displayName", MAX_DISPLAY_NAME_CHARS),
+                at.clone(),
+            )
+            .map(|()| Some(name.to_owned())),
+    }
+}
+
+/// A signature, kept as given, at most 10,000 characters. `None` when invalid (the problem is reported).
+pub(crate) fn parse_signature(
+    raw: Option<&str>,
+    at: &JsonPointer,
+    problems: &mut Problems,
+) -> Option<Option<String>> {
+    match raw {
+        None => Some(None),
+        Some(signature) => problems
+            .check(
+                at_most(signature, "signature", MAX_SIGNATURE_CHARS),
+                at.clone(),
+            )
+            .map(|()| Some(signature.to_owned())),
+    }
+}
+
+/// A daily send limit brought into 1–50 (spec 3: PATCH clamps rather than refuses): below 1 is 1,
+/// above 50 is 50.
+pub fn clamp_daily_send_limit(raw: i64) -> u32 {
+    let clamped = raw.clamp(1, i64::from(MAX_MAILBOX_DAILY_SEND_LIMIT));
+    // In 1..=50 by now, so the conversion cannot fail; the fallback only keeps clippy's `unwrap` rule.
+    u32::try_from(clamped).unwrap_or(MAX_MAILBOX_DAILY_SEND_LIMIT)
+}
+
 /// Tags: trimmed, non-blank, at most 100 characters, no repeats (case-insensitively), at most 50.
-fn parse_tags(raw: &[String], at: &JsonPointer, problems: &mut Problems) -> Option<Vec<String>> {
+pub(crate) fn parse_tags(
+    raw: &[String],
+    at: &JsonPointer,
+    problems: &mut Problems,
+) -> Option<Vec<String>> {
     if raw.len() > MAX_MAILBOX_TAGS {
         problems.add(
             at.clone(),
@@ -421,7 +472,7 @@ fn parse_tags(raw: &[String], at: &JsonPointer, problems: &mut Problems) -> Opti
         ) else {
             continue;
         };
-        if seen.insert(tag.to_lowercase()) {
+        if seen.insert(fold_tag(&tag)) {
             tags.push(tag);
         } else {
             problems.add(

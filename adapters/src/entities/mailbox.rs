@@ -13,6 +13,8 @@ pub struct Model {
     /// `MailboxProvider::as_str`.
     pub provider: String,
     pub display_name: Option<String>,
+    /// `domain::listing::fold_case` of the display name: what list searches compare.
+    pub display_name_folded: Option<String>,
     /// The tags as given (a JSON array of strings, in order); `mailbox_tags` indexes them lowercased.
     #[sea_orm(column_type = "JsonBinary")]
     pub tags: Json,

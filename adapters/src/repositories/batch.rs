@@ -167,6 +167,51 @@ pub(crate) async fn sqlite_write_if(
     .await
 }
 
+/// SQLite: runs `statements` (UPDATEs and DELETEs) in order as one write transaction, in one round trip
+/// on the writer connection, and answers how many rows each changed directly (rows removed by a
+/// foreign key's cascade are not counted). Either all of them are written or none.
+pub(crate) async fn sqlite_write_counting(
+    pools: &Pools,
+    statements: Vec<Statement>,
+) -> Result<Vec<u64>, DbErr> {
+    let count = statements.len();
+    let mut sql = String::from("BEGIN IMMEDIATE;\n");
+    let mut values = Vec::new();
+    for statement in statements {
+        sql.push_str(&statement.sql);
+        sql.push_str(";\nSELECT changes();\n");
+        values.extend(
+            statement
+                .values
+                .map(|Values(values)| values)
+                .unwrap_or_default(),
+        );
+    }
+    sql.push_str("COMMIT;");
+    on_sqlite_writer(pools, move |connection| {
+        Box::pin(async move {
+            let rows = sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
+                .fetch_all(&mut *connection)
+                .await?;
+            let changed = rows
+                .iter()
+                .map(|row| {
+                    row.try_get::<i64, _>(0)
+                        .map(|n| u64::try_from(n).unwrap_or(0))
+                })
+                .collect::<Result<Vec<u64>, _>>()?;
+            if changed.len() != count {
+                return Err(sqlx::Error::Protocol(format!(
+                    "expected {count} change counts, read {}",
+                    changed.len()
+                )));
+            }
+            Ok(changed)
+        })
+    })
+    .await
+}
+
 /// Runs `exchange` on the SQLite writer connection, in a task of its own so that a caller that gives
 /// up half-way (a dropped request) cannot leave the writer inside an open transaction. If it fails, the
 /// same connection runs `ROLLBACK` before anyone else can use it (harmless when no transaction is
@@ -436,6 +481,47 @@ mod tests {
         assert_eq!((version(pools).await?, rows(pools).await?), (1, 2 * half));
         assert!(sqlite_write_if(pools, bump(1), vec![]).await?);
         assert_eq!(version(pools).await?, 2);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn sqlite_write_counting_answers_each_statements_changes_and_writes_all_or_nothing()
+    -> anyhow::Result<()> {
+        let database = fresh_database(TestBackend::Sqlite).await?;
+        let pools = database.pools();
+        pools
+            .writer
+            .execute_unprepared(
+                "CREATE TABLE t (v BIGINT PRIMARY KEY); CREATE TABLE g (version BIGINT NOT NULL); \
+                 INSERT INTO g VALUES (0); INSERT INTO t VALUES (1), (2), (3);",
+            )
+            .await?;
+        let delete_below = |bound: i64| {
+            Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "DELETE FROM t WHERE v < ?",
+                [bound.into()],
+            )
+        };
+
+        let counts = sqlite_write_counting(pools, vec![bump(0), delete_below(3), bump(7)]).await?;
+        assert_eq!(counts, [1, 2, 0]);
+        assert_eq!((version(pools).await?, rows(pools).await?), (1, 1));
+
+        // A failing statement takes back the ones before it, and the writer stays usable.
+        let failed = sqlite_write_counting(
+            pools,
+            vec![
+                bump(1),
+                delete_below(10),
+                DbBackend::Sqlite.build(&insert(3..4)),
+                DbBackend::Sqlite.build(&insert(3..4)),
+            ],
+        )
+        .await;
+        assert!(failed.is_err());
+        assert_eq!((version(pools).await?, rows(pools).await?), (1, 1));
+        assert_eq!(sqlite_write_counting(pools, vec![bump(1)]).await?, [1]);
         Ok(())
     }
 

@@ -36,9 +36,9 @@ const TABLE: &str = "campaigns";
 /// several statements, still in the same round trip while the parameters fit (see `batch`).
 const LINKS_PER_STATEMENT: usize = 1_000;
 
-/// The escape character of name searches' `LIKE` patterns (written as an `ESCAPE` clause, so both
+/// The escape character of searches' `LIKE` patterns (written as an `ESCAPE` clause, so both
 /// backends read the pattern the same way).
-const LIKE_ESCAPE: char = '\\';
+pub(super) const LIKE_ESCAPE: char = '\\';
 
 /// The name of the PostgreSQL update's CTE holding the bumped campaign row (if any).
 const BUMPED: &str = "bumped";
@@ -198,16 +198,16 @@ fn outcome(written: bool) -> WriteOutcome {
     }
 }
 
-/// Foreign-key refusals become a plain message (a mailbox of the list was deleted meanwhile, most
-/// likely): no SQL reaches the logs' readers or the caller. Unique violations are id clashes.
+/// A foreign-key refusal is `ReferenceGone` with a plain message (a mailbox of the list deleted since
+/// it was looked up, most likely; the caller looks up again): no SQL reaches the logs' readers or the
+/// caller. Unique violations are id clashes.
 fn write_error(error: DbErr) -> RepositoryError {
     match error.sql_err() {
-        Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
-            RepositoryError::Unknown(anyhow::anyhow!(
-                "the campaign names a mailbox, workspace or user that does not exist in its workspace \
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => RepositoryError::ReferenceGone(
+            "the campaign names a mailbox, workspace or user that does not exist in its workspace \
              (deleted meanwhile?)"
-            ))
-        }
+                .to_owned(),
+        ),
         _ => repository_error(error, duplicate_id),
     }
 }
@@ -245,7 +245,7 @@ async fn count_matching(
 
 /// A `LIKE` pattern matching any text that contains `needle` literally: its `%`, `_` and escape
 /// characters escaped.
-fn contains_pattern(needle: &str) -> String {
+pub(super) fn contains_pattern(needle: &str) -> String {
     let mut pattern = String::with_capacity(needle.len() + 2);
     pattern.push('%');
     for character in needle.chars() {

@@ -35,6 +35,11 @@ fn user_conflict(detail: &str) -> String {
     }
 }
 
+fn membership_conflict(_detail: &str) -> String {
+    // The primary key (user, workspace) is the table's only uniqueness rule.
+    "the user is already a member of this workspace".to_owned()
+}
+
 fn api_key_conflict(detail: &str) -> String {
     if detail.contains("key_hash") {
         "an API key with this hash already exists".to_owned()
@@ -119,6 +124,26 @@ impl IdentityRepository for SqlIdentityRepository {
             .or_unknown()?
             .map(workspace_from_row)
             .transpose()
+    }
+
+    async fn add_membership(
+        &self,
+        user: UserId,
+        workspace: WorkspaceId,
+        role: Role,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError> {
+        let row = membership::ActiveModel {
+            user_id: Set(user.to_string()),
+            workspace_id: Set(workspace.to_string()),
+            role: Set(role.as_str().to_owned()),
+            created_at_ms: Set(to_millis(at)),
+        };
+        membership::Entity::insert(row)
+            .exec_without_returning(&self.pools.writer)
+            .await
+            .map_err(|error| repository_error(error, membership_conflict))?;
+        Ok(())
     }
 
     async fn role_of(

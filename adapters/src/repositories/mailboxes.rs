@@ -1,24 +1,36 @@
 use std::collections::BTreeSet;
 
-use application::ports::{MailboxRepository, RepositoryError};
+use application::ports::{
+    MailboxPage, MailboxQuery, MailboxRemoval, MailboxRepository, RepositoryError,
+};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::id::{MailboxId, WorkspaceId};
+use domain::listing::fold_case;
 use domain::mailbox::{
     Mailbox, MailboxFields, MailboxProvider, MailboxSelection, MailboxStatus, MailboxSummary,
+    fold_tag,
 };
+use domain::mailbox_listing::{TagFilter, TagMode};
+use domain::mailbox_update::MailboxChanges;
 use domain::request::MailboxRequest;
 use domain::values::EmailAddress;
 use sea_orm::sea_query::extension::postgres::PgFunc;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{
+    Asterisk, DeleteStatement, Expr, ExprTrait, Func, InsertStatement, LikeExpr, Query,
+    SelectStatement, UpdateStatement,
+};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
-use super::batch::insert_all;
+use super::batch::{insert_all, sqlite_write_counting};
+use super::campaigns::{LIKE_ESCAPE, contains_pattern};
 use super::values::parse_id;
-use crate::database::{Backend, Pools};
-use crate::entities::{mailbox, mailbox_tag};
-use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error};
+use crate::database::{Backend, Pools, finish};
+use crate::entities::{campaign, campaign_mailbox, mailbox, mailbox_tag};
+use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::time::{from_millis, to_millis};
 
 const TABLE: &str = "mailboxes";
@@ -31,11 +43,6 @@ impl SqlMailboxRepository {
     pub(crate) fn new(pools: Pools) -> Self {
         Self { pools }
     }
-}
-
-/// The form tags are indexed and compared in: the same folding as the domain's selection.
-fn tag_key(tag: &str) -> String {
-    tag.to_lowercase()
 }
 
 fn insert_conflict(detail: &str) -> String {
@@ -59,8 +66,9 @@ impl MailboxRepository for SqlMailboxRepository {
             email_lower: Set(fields.email().normalized()),
             provider: Set(fields.provider().as_str().to_owned()),
             display_name: Set(fields.display_name().map(str::to_owned)),
+            display_name_folded: Set(fields.display_name().map(fold_case)),
             tags: Set(serde_json::Value::from(fields.tags().to_vec())),
-            daily_send_limit: Set(i32::try_from(fields.daily_send_limit()).unwrap_or(i32::MAX)),
+            daily_send_limit: Set(daily_send_limit_to_db(fields.daily_send_limit())),
             sending_enabled: Set(fields.sending_enabled()),
             signature: Set(fields.signature().map(str::to_owned)),
             status: Set(mailbox.status().as_str().to_owned()),
@@ -68,14 +76,7 @@ impl MailboxRepository for SqlMailboxRepository {
             updated_at_ms: Set(to_millis(mailbox.updated_at())),
         };
         let mut inserts = vec![mailbox::Entity::insert(row).into_query()];
-        if !fields.tags().is_empty() {
-            let tags = fields.tags().iter().map(|tag| mailbox_tag::ActiveModel {
-                workspace_id: Set(workspace_id.clone()),
-                tag_lower: Set(tag_key(tag)),
-                mailbox_id: Set(id.clone()),
-            });
-            inserts.push(mailbox_tag::Entity::insert_many(tags).into_query());
-        }
+        inserts.extend(tag_insert(&workspace_id, &id, fields.tags()));
         // The mailbox and its tag index, all or nothing, in one round trip.
         insert_all(&self.pools, inserts)
             .await
@@ -115,7 +116,7 @@ impl MailboxRepository for SqlMailboxRepository {
         if !emails.is_empty() {
             any = any.add(in_workspace().and(mailbox::Column::EmailLower.is_in(emails)));
         }
-        let tags: BTreeSet<String> = selection.tags().iter().map(|tag| tag_key(tag)).collect();
+        let tags: BTreeSet<String> = selection.tags().iter().map(|tag| fold_tag(tag)).collect();
         if !tags.is_empty() {
             let tagged = Query::select()
                 .column(mailbox_tag::Column::MailboxId)
@@ -172,6 +173,329 @@ impl MailboxRepository for SqlMailboxRepository {
             })
             .collect()
     }
+
+    /// In one read-only transaction (one snapshot): the page (`limit + 1` rows, the extra one only
+    /// telling whether there are more), then the count of every match, skipped when the first page
+    /// holds them all.
+    async fn list(
+        &self,
+        workspace: WorkspaceId,
+        query: &MailboxQuery,
+    ) -> Result<MailboxPage, RepositoryError> {
+        let workspace = workspace.to_string();
+        let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
+        let transaction = self.pools.begin_read().await.or_unknown()?;
+        let read = async {
+            let mut page = matching(&workspace, query)
+                .apply_if(query.before, |select, before| {
+                    select.filter(mailbox::Column::Id.lt(before.to_string()))
+                })
+                .order_by_desc(mailbox::Column::Id)
+                .limit(u64::from(query.limit.get()) + 1)
+                .all(&transaction)
+                .await?;
+            let has_more = page.len() > limit;
+            page.truncate(limit);
+            let total = if query.before.is_none() && !has_more {
+                page.len() as u64
+            } else {
+                count_matching(&transaction, &workspace, query).await?
+            };
+            Ok((page, total, has_more))
+        }
+        .await
+        .or_unknown();
+        let (page, total, has_more) = finish(transaction, read, unknown).await?;
+        Ok(MailboxPage {
+            mailboxes: page
+                .into_iter()
+                .map(mailbox_from_row)
+                .collect::<Result<_, _>>()?,
+            total,
+            has_more,
+        })
+    }
+
+    /// One write transaction, in a task of its own (a caller dropped half-way cannot leave it open):
+    /// an `UPDATE` of the given columns and `updated_at_ms` only; when tags are given, the mailbox's tag
+    /// index rows deleted and the new ones inserted; then the row read back.
+    async fn update(
+        &self,
+        workspace: WorkspaceId,
+        id: MailboxId,
+        changes: &MailboxChanges,
+        updated_at: DateTime<Utc>,
+    ) -> Result<Option<Mailbox>, RepositoryError> {
+        let (workspace, id) = (workspace.to_string(), id.to_string());
+        let write = ChangeStatements {
+            update: change_statement(&workspace, &id, changes, updated_at),
+            tags: changes.tags().map(|tags| {
+                (
+                    tag_delete(&workspace, &id),
+                    tag_insert(&workspace, &id, tags),
+                )
+            }),
+        };
+        let pools = self.pools.clone();
+        let row = tokio::spawn(async move { write.run(&pools, &workspace, &id).await })
+            .await
+            .unwrap_or_else(|error| {
+                Err(DbErr::Custom(format!(
+                    "the write task ended early: {error}"
+                )))
+            })
+            .or_unknown()?;
+        row.map(mailbox_from_row).transpose()
+    }
+
+    /// One write transaction: first every campaign of the workspace that lists the mailbox gets its
+    /// version bumped and `updated_at_ms` set, then the mailbox row is deleted, its tag index rows and
+    /// campaign links going with it (their foreign keys cascade). SQLite: one round trip on the writer
+    /// connection. PostgreSQL: `BEGIN`, the two statements, `COMMIT` — two statements, in this order,
+    /// because campaign writers lock the campaign row before the mailbox row (their links' foreign-key
+    /// check), so taking them in the same order cannot deadlock with them.
+    async fn delete(
+        &self,
+        workspace: WorkspaceId,
+        id: MailboxId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<MailboxRemoval>, RepositoryError> {
+        let (workspace, id) = (workspace.to_string(), id.to_string());
+        let bump = bump_listing_campaigns(&workspace, &id, at);
+        let delete = mailbox::Entity::delete_many()
+            .filter(mailbox::Column::WorkspaceId.eq(workspace))
+            .filter(mailbox::Column::Id.eq(id))
+            .into_query();
+        let [campaigns_updated, deleted] = match self.pools.backend {
+            Backend::Sqlite => {
+                let sqlite = DbBackend::Sqlite;
+                let counts = sqlite_write_counting(
+                    &self.pools,
+                    vec![sqlite.build(&bump), sqlite.build(&delete)],
+                )
+                .await
+                .or_unknown()?;
+                [
+                    counts.first().copied().unwrap_or(0),
+                    counts.get(1).copied().unwrap_or(0),
+                ]
+            }
+            Backend::Postgres => {
+                let pools = self.pools.clone();
+                tokio::spawn(async move { delete_postgres(&pools, bump, delete).await })
+                    .await
+                    .unwrap_or_else(|error| {
+                        Err(DbErr::Custom(format!(
+                            "the write task ended early: {error}"
+                        )))
+                    })
+                    .or_unknown()?
+            }
+        };
+        Ok((deleted > 0).then_some(MailboxRemoval { campaigns_updated }))
+    }
+}
+
+/// The statements of a mailbox update: the row's changed columns, and the tag index's replacement when
+/// the tags change (its DELETE, and its INSERT unless the new list is empty).
+struct ChangeStatements {
+    update: UpdateStatement,
+    tags: Option<(DeleteStatement, Option<InsertStatement>)>,
+}
+
+impl ChangeStatements {
+    /// Runs them in one write transaction; the row as stored afterwards, or `None` (nothing written)
+    /// when the workspace has no such mailbox.
+    async fn run(
+        self,
+        pools: &Pools,
+        workspace: &str,
+        id: &str,
+    ) -> Result<Option<mailbox::Model>, DbErr> {
+        let transaction = pools.begin_write().await?;
+        let written = async {
+            if transaction.execute(&self.update).await?.rows_affected() == 0 {
+                return Ok(None);
+            }
+            if let Some((delete, insert)) = &self.tags {
+                transaction.execute(delete).await?;
+                if let Some(insert) = insert {
+                    transaction.execute(insert).await?;
+                }
+            }
+            find_row(&transaction, workspace, id).await
+        }
+        .await;
+        finish(transaction, written, |error| error).await
+    }
+}
+
+async fn find_row(
+    transaction: &DatabaseTransaction,
+    workspace: &str,
+    id: &str,
+) -> Result<Option<mailbox::Model>, DbErr> {
+    mailbox::Entity::find_by_id(id)
+        .filter(mailbox::Column::WorkspaceId.eq(workspace))
+        .one(transaction)
+        .await
+}
+
+/// `UPDATE mailboxes SET <the changed columns>, updated_at_ms = ?` for the workspace's mailbox `id`.
+fn change_statement(
+    workspace: &str,
+    id: &str,
+    changes: &MailboxChanges,
+    updated_at: DateTime<Utc>,
+) -> UpdateStatement {
+    let mut row = mailbox::ActiveModel {
+        updated_at_ms: Set(to_millis(updated_at)),
+        ..Default::default()
+    };
+    if let Some(name) = changes.display_name() {
+        row.display_name = Set(name.map(str::to_owned));
+        row.display_name_folded = Set(name.map(fold_case));
+    }
+    if let Some(limit) = changes.daily_send_limit() {
+        row.daily_send_limit = Set(daily_send_limit_to_db(limit));
+    }
+    if let Some(signature) = changes.signature() {
+        row.signature = Set(signature.map(str::to_owned));
+    }
+    if let Some(enabled) = changes.sending_enabled() {
+        row.sending_enabled = Set(enabled);
+    }
+    if let Some(tags) = changes.tags() {
+        row.tags = Set(serde_json::Value::from(tags.to_vec()));
+    }
+    mailbox::Entity::update_many()
+        .set(row)
+        .filter(mailbox::Column::WorkspaceId.eq(workspace))
+        .filter(mailbox::Column::Id.eq(id))
+        .into_query()
+}
+
+fn daily_send_limit_to_db(limit: u32) -> i32 {
+    // At most 50 (the domain's rule), far below i32::MAX.
+    i32::try_from(limit).unwrap_or(i32::MAX)
+}
+
+/// Deletes a mailbox's tag index rows.
+fn tag_delete(workspace: &str, id: &str) -> DeleteStatement {
+    mailbox_tag::Entity::delete_many()
+        .filter(mailbox_tag::Column::WorkspaceId.eq(workspace))
+        .filter(mailbox_tag::Column::MailboxId.eq(id))
+        .into_query()
+}
+
+/// Inserts a mailbox's tag index rows (folded tags); `None` when it has no tag.
+fn tag_insert(workspace: &str, id: &str, tags: &[String]) -> Option<InsertStatement> {
+    if tags.is_empty() {
+        return None;
+    }
+    let rows = tags.iter().map(|tag| mailbox_tag::ActiveModel {
+        workspace_id: Set(workspace.to_owned()),
+        tag_lower: Set(fold_tag(tag)),
+        mailbox_id: Set(id.to_owned()),
+    });
+    Some(mailbox_tag::Entity::insert_many(rows).into_query())
+}
+
+/// `UPDATE campaigns SET version = version + 1, updated_at_ms = ?` for every campaign of the workspace
+/// that lists the mailbox. The links are found through their key's workspace prefix (there is no index
+/// by mailbox: see docs/storage.md).
+fn bump_listing_campaigns(workspace: &str, mailbox_id: &str, at: DateTime<Utc>) -> UpdateStatement {
+    let listing = Query::select()
+        .column(campaign_mailbox::Column::CampaignId)
+        .from(campaign_mailbox::Entity)
+        .and_where(campaign_mailbox::Column::WorkspaceId.eq(workspace))
+        .and_where(campaign_mailbox::Column::MailboxId.eq(mailbox_id))
+        .to_owned();
+    campaign::Entity::update_many()
+        .col_expr(
+            campaign::Column::Version,
+            Expr::col(campaign::Column::Version).add(1),
+        )
+        .col_expr(campaign::Column::UpdatedAtMs, Expr::val(to_millis(at)))
+        .filter(campaign::Column::WorkspaceId.eq(workspace))
+        .filter(campaign::Column::Id.in_subquery(listing))
+        .into_query()
+}
+
+/// PostgreSQL's delete: `BEGIN`; the campaigns' bump; the mailbox's delete; `COMMIT`. Answers how many
+/// campaigns were bumped and how many mailboxes deleted.
+async fn delete_postgres(
+    pools: &Pools,
+    bump: UpdateStatement,
+    delete: DeleteStatement,
+) -> Result<[u64; 2], DbErr> {
+    let transaction = pools.begin_write().await?;
+    let written = async {
+        let bumped = transaction.execute(&bump).await?.rows_affected();
+        let deleted = transaction.execute(&delete).await?.rows_affected();
+        Ok([bumped, deleted])
+    }
+    .await;
+    finish(transaction, written, |error| error).await
+}
+
+/// The workspace's mailboxes that match the query's filters (not its cursor).
+fn matching(workspace: &str, query: &MailboxQuery) -> Select<mailbox::Entity> {
+    mailbox::Entity::find()
+        .filter(mailbox::Column::WorkspaceId.eq(workspace))
+        .apply_if(query.provider, |select, provider| {
+            select.filter(mailbox::Column::Provider.eq(provider.as_str()))
+        })
+        .apply_if(query.status, |select, status| {
+            select.filter(mailbox::Column::Status.eq(status.as_str()))
+        })
+        .apply_if(query.search.as_ref(), |select, search| {
+            // Both columns hold folded text; the pattern is the folded search.
+            let pattern = contains_pattern(search.folded());
+            let like = || LikeExpr::new(pattern.clone()).escape(LIKE_ESCAPE);
+            select.filter(
+                Condition::any()
+                    .add(Expr::col(mailbox::Column::EmailLower).like(like()))
+                    .add(Expr::col(mailbox::Column::DisplayNameFolded).like(like())),
+            )
+        })
+        .apply_if(query.tags.as_ref(), |select, tags| {
+            select.filter(mailbox::Column::Id.in_subquery(tagged(workspace, tags)))
+        })
+}
+
+/// The ids of the workspace's mailboxes having any (or all) of the filter's tags, from the tag index.
+fn tagged(workspace: &str, filter: &TagFilter) -> SelectStatement {
+    let tags = filter.folded_tags();
+    let mut select = Query::select();
+    select
+        .column(mailbox_tag::Column::MailboxId)
+        .from(mailbox_tag::Entity)
+        .and_where(mailbox_tag::Column::WorkspaceId.eq(workspace))
+        .and_where(mailbox_tag::Column::TagLower.is_in(tags.iter().cloned()));
+    if filter.mode() == TagMode::All {
+        // A mailbox's folded tags are unique (the domain refuses repeats), so one row per tag matched.
+        select
+            .group_by_col(mailbox_tag::Column::MailboxId)
+            .and_having(Func::count(Expr::col(Asterisk)).eq(tags.len() as i64));
+    }
+    select
+}
+
+async fn count_matching(
+    transaction: &DatabaseTransaction,
+    workspace: &str,
+    query: &MailboxQuery,
+) -> Result<u64, DbErr> {
+    let count: Option<i64> = matching(workspace, query)
+        .select_only()
+        .expr(Func::count(Expr::col(Asterisk)))
+        .into_tuple()
+        .one(transaction)
+        .await?;
+    Ok(count
+        .and_then(|count| u64::try_from(count).ok())
+        .unwrap_or(0))
 }
 
 fn tags_from_json(tags: serde_json::Value, id: &str) -> Result<Vec<String>, RepositoryError> {

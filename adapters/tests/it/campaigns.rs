@@ -138,7 +138,10 @@ async fn failed_campaign_write_leaves_no_campaign_subsequence_or_link_behind() -
             .insert(&broken)
             .await
             .expect_err("the link is refused");
-        assert!(matches!(error, RepositoryError::Unknown(_)), "{error:?}");
+        assert!(
+            matches!(error, RepositoryError::ReferenceGone(_)),
+            "{error:?}"
+        );
         assert_no_sql(&format!("{error:#}"));
 
         assert_eq!(
@@ -172,7 +175,11 @@ async fn campaign_cannot_link_a_mailbox_of_another_workspace() -> anyhow::Result
         .await?;
         let campaign = campaign(owner, &minimal_request("Poacher"), vec![foreign], None);
 
-        assert!(database.campaigns().insert(&campaign).await.is_err());
+        let refused = database.campaigns().insert(&campaign).await;
+        assert!(
+            matches!(refused, Err(RepositoryError::ReferenceGone(_))),
+            "{refused:?}"
+        );
         assert_eq!(
             database
                 .campaigns()
@@ -581,7 +588,10 @@ async fn update_naming_a_mailbox_that_no_longer_exists_fails_without_sql_and_wri
             .update(&gone, Version(0))
             .await
             .expect_err("the link is refused");
-        assert!(matches!(error, RepositoryError::Unknown(_)), "{error:?}");
+        assert!(
+            matches!(error, RepositoryError::ReferenceGone(_)),
+            "{error:?}"
+        );
         assert_no_sql(&format!("{error:#}"));
         assert_eq!(
             campaigns.find(tenant.workspace, original.id()).await?,

@@ -210,3 +210,122 @@ async fn workspace_has_at_most_one_live_key_and_revoking_frees_the_place() -> an
     })
     .await
 }
+
+#[tokio::test]
+async fn a_membership_gives_its_role_and_lists_the_workspace() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let identity = database.identity();
+        let owner = tenant(&database).await?;
+        let bob = user("bob@acme.test");
+        identity.insert_user(&bob).await?;
+        identity
+            .add_membership(bob.id(), owner.workspace, Role::Member, at(9))
+            .await?;
+
+        assert_eq!(
+            identity.role_of(bob.id(), owner.workspace).await?,
+            Some(Role::Member)
+        );
+        let listed: Vec<(WorkspaceId, Role)> = identity
+            .workspaces_of(bob.id())
+            .await?
+            .into_iter()
+            .map(|(workspace, role)| (workspace.id(), role))
+            .collect();
+        assert_eq!(listed, [(owner.workspace, Role::Member)]);
+        // The owner's membership is untouched.
+        assert_eq!(
+            identity.role_of(owner.user, owner.workspace).await?,
+            Some(Role::Owner)
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_user_is_a_member_of_a_workspace_once() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let identity = database.identity();
+        let owner = tenant(&database).await?;
+        let message = conflict_message(
+            identity
+                .add_membership(owner.user, owner.workspace, Role::Admin, at(9))
+                .await,
+        )?;
+        assert!(message.contains("member"), "{message}");
+        assert_no_sql(&message);
+        assert_eq!(
+            identity.role_of(owner.user, owner.workspace).await?,
+            Some(Role::Owner),
+            "the refused membership changed nothing"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_membership_of_an_unknown_user_or_workspace_is_refused() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let identity = database.identity();
+        let owner = tenant(&database).await?;
+        let stranger: UserId = new_id();
+        let nowhere: WorkspaceId = new_id();
+        for (user, workspace) in [(stranger, owner.workspace), (owner.user, nowhere)] {
+            let refused = identity
+                .add_membership(user, workspace, Role::Member, at(9))
+                .await;
+            // Refused, and not mistaken for "already a member".
+            assert!(
+                refused.is_err() && conflict_message(refused).is_err(),
+                "an unknown reference must fail, but not as a Conflict"
+            );
+        }
+        assert_eq!(identity.role_of(stranger, owner.workspace).await?, None);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn of_concurrent_live_key_inserts_for_one_workspace_exactly_one_succeeds()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let identity = database.identity();
+        let tenant = tenant(&database).await?;
+        let keys: Vec<ApiKey> = (0..8)
+            .map(|_| key(ApiKeyKind::Workspace, tenant.user, Some(tenant.workspace)))
+            .collect();
+        // All spawned before any is awaited, so they race.
+        let inserts: Vec<_> = keys
+            .iter()
+            .map(|key| {
+                let identity = identity.clone();
+                let key = key.clone();
+                tokio::spawn(async move { identity.insert_api_key(&key).await })
+            })
+            .collect();
+        let mut stored = Vec::new();
+        for (key, insert) in keys.iter().zip(inserts) {
+            match insert.await? {
+                Ok(()) => stored.push(key.hash),
+                Err(application::ports::RepositoryError::Conflict(message)) => {
+                    assert!(message.contains("workspace"), "{message}");
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        assert_eq!(stored.len(), 1, "exactly one live key");
+        let mut live = 0;
+        for key in &keys {
+            if let Some(found) = identity.find_api_key(key.hash).await? {
+                assert!(!found.is_revoked());
+                live += 1;
+            }
+        }
+        assert_eq!(live, 1, "the losers left no row behind");
+        Ok(())
+    })
+    .await
+}

@@ -1,7 +1,9 @@
-//! Sending mailboxes on the wire (`POST /v1/mailboxes`, an extension).
+//! Sending mailboxes on the wire (`/v1/mailboxes…`).
 
 use domain::mailbox::{Mailbox, MailboxStatus};
+use domain::mailbox_listing::TagMode;
 use poem_openapi::Object;
+use poem_openapi::types::MaybeUndefined;
 
 use crate::dto::campaign_input::MailboxProviders;
 use crate::dto::choice::{Choice, domain_choices};
@@ -12,6 +14,13 @@ domain_choices!(
     MailboxStatuses = MailboxStatus,
     "MailboxStatus",
     "Whether a mailbox can send."
+);
+
+domain_choices!(
+    /// `tagMode` of the mailbox list.
+    TagModes = TagMode,
+    "TagMode",
+    "How the `tags` of a mailbox list combine: `any` (a mailbox has at least one of them) or `all` (a mailbox has every one)."
 );
 
 /// The body of `POST /v1/mailboxes`. Unknown fields are rejected.
@@ -35,6 +44,39 @@ pub struct RegisterMailboxRequest {
     /// At most 10,000 characters.
     #[oai(validator(max_length = 10000))]
     pub signature: Option<String>,
+}
+
+/// The body of `PATCH /v1/mailboxes/{mailboxId}`: only these fields change, each one the body gives.
+/// Any other field (`email`, `provider`, `status`…) is refused as an unknown field. `null` resets a
+/// field to what a new mailbox gets.
+#[derive(Debug, Object)]
+#[oai(rename = "UpdateMailboxRequest", rename_all = "camelCase")]
+pub struct UpdateMailboxRequest {
+    /// At most 100 characters; blank or `null` removes it.
+    #[oai(validator(max_length = 100), nullable)]
+    pub display_name: MaybeUndefined<String>,
+    /// Emails a day. Any whole number, clamped into 1–50 (0 becomes 1, 500 becomes 50); `null` is 50.
+    #[oai(nullable)]
+    pub daily_send_limit: MaybeUndefined<i64>,
+    /// At most 10,000 characters; `null` removes it.
+    #[oai(validator(max_length = 10000), nullable)]
+    pub signature: MaybeUndefined<String>,
+    /// `null` is `true`.
+    #[oai(nullable)]
+    pub sending_enabled: MaybeUndefined<bool>,
+    /// Replaces all of the mailbox's tags: trimmed, non-blank, at most 100 characters each, no repeats
+    /// (case-insensitively), at most 50. `null` removes them all.
+    #[oai(validator(max_items = 50), nullable)]
+    pub tags: MaybeUndefined<Vec<String>>,
+}
+
+/// What deleting a mailbox answers.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "MailboxDeleted", rename_all = "camelCase")]
+pub struct MailboxDeletedBody {
+    pub id: String,
+    /// Always `true`.
+    pub deleted: bool,
 }
 
 /// A sending mailbox; credentials are never returned.

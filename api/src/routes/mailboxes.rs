@@ -1,17 +1,31 @@
-//! `/v1/mailboxes…`: the workspace's sending mailboxes.
+//! `/v1/mailboxes…`: the workspace's sending mailboxes — register, read, list, change and delete.
 
 use std::sync::Arc;
 
+use application::ports::MailboxQuery;
+use application::use_cases::delete_mailbox::DeleteMailboxError;
+use application::use_cases::read_mailboxes::ReadMailboxError;
 use application::use_cases::register_mailbox::RegisterMailboxError;
+use application::use_cases::update_mailbox::UpdateMailboxError;
+use domain::id::MailboxId;
+use domain::listing::PageLimit;
+use domain::mailbox::{MailboxProvider, MailboxStatus};
+use domain::mailbox_listing::{MailboxSearch, TagFilter, TagMode};
 use poem::web::Data;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
-use crate::dto::Success;
-use crate::dto::mailbox::{MailboxBody, RegisterMailboxRequest};
+use crate::dto::campaign_input::MailboxProviders;
+use crate::dto::choice::Choice;
+use crate::dto::mailbox::{
+    MailboxBody, MailboxDeletedBody, MailboxStatuses, RegisterMailboxRequest, TagModes,
+    UpdateMailboxRequest,
+};
+use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::json_body;
 
@@ -30,11 +44,75 @@ error_responses!(
     }
 );
 
+error_responses!(
+    /// What listing mailboxes can answer besides 200.
+    ListMailboxesErrors {
+        400 => "A query parameter is not valid (VALIDATION_FAILED), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What reading or deleting one mailbox can answer besides 200.
+    MailboxErrors {
+        400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        404 => "The workspace has no mailbox with this id (NOT_FOUND).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What `PATCH /v1/mailboxes/{mailboxId}` can answer besides 200.
+    UpdateMailboxErrors {
+        400 => "The body breaks rules of the contract or names a field that cannot change here (VALIDATION_FAILED, every problem listed; nothing was changed), is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        404 => "The workspace has no mailbox with this id (NOT_FOUND).",
+        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
+        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
 #[derive(Debug, ApiResponse)]
 pub enum MailboxRegistered {
     /// The mailbox, `active`.
     #[oai(status = 201)]
     Created(Json<Success<MailboxBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum MailboxRead {
+    /// The mailbox (never its credentials).
+    #[oai(status = 200)]
+    Ok(Json<Success<MailboxBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum MailboxesListed {
+    /// A page of mailboxes, newest first.
+    #[oai(status = 200)]
+    Ok(Json<Page<MailboxBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum MailboxDeleted {
+    /// The mailbox is gone, and no campaign lists it any more.
+    #[oai(status = 200)]
+    Ok(Json<Success<MailboxDeletedBody>>),
+}
+
+/// A path's mailbox id; one that is not even well-formed names no mailbox, so it is a 404 too.
+fn mailbox_id(raw: &str) -> Result<MailboxId, ApiError> {
+    MailboxId::parse(raw).map_err(|_| mailbox_not_found(raw))
+}
+
+fn mailbox_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("no mailbox {id:?} in this workspace"))
 }
 
 #[derive(Debug)]
@@ -72,5 +150,188 @@ impl MailboxesApi {
         Ok(MailboxRegistered::Created(Json(Success::new(
             MailboxBody::from_domain(&mailbox),
         ))))
+    }
+
+    /// List mailboxes
+    ///
+    /// The workspace's mailboxes, newest first, a page at a time. Filter by `provider`, `status`,
+    /// `tags` (comma-separated, compared case-insensitively; with `tagMode=any`, the default, a
+    /// mailbox needs one of them, with `tagMode=all` every one) and `search` (a case-insensitive
+    /// substring of the address or the display name). To get the next page, pass the answer's
+    /// `pagination.nextCursor` as `cursor`: mailboxes created meanwhile never shift the pages still to
+    /// come. `pagination.total` counts every mailbox matching the filters.
+    #[oai(path = "/v1/mailboxes", method = "get", operation_id = "listMailboxes")]
+    #[allow(clippy::too_many_arguments)] // One argument per query parameter, as poem-openapi reads them.
+    async fn list(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        /// Only mailboxes of this provider.
+        provider: Query<Option<Choice<MailboxProviders>>>,
+        /// Only mailboxes in this status.
+        status: Query<Option<Choice<MailboxStatuses>>>,
+        /// Comma-separated tags (`Outreach,EU`), compared case-insensitively; each at most 100
+        /// characters, at most 50 different ones. Blank means no filter.
+        tags: Query<Option<String>>,
+        /// Whether a mailbox needs `any` of the `tags` (default) or `all` of them.
+        #[oai(name = "tagMode")]
+        tag_mode: Query<Option<Choice<TagModes>>>,
+        /// Only mailboxes whose address or display name contains this text, ignoring case.
+        #[oai(validator(max_length = 254))]
+        search: Query<Option<String>>,
+        /// The `nextCursor` of the previous page.
+        #[oai(validator(pattern = "^[0-9a-f]{24}$"))]
+        cursor: Query<Option<String>>,
+        /// Mailboxes per page, 1–100 (default 25).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<i64>>,
+    ) -> Result<MailboxesListed, ListMailboxesErrors> {
+        let tag_mode = tag_mode
+            .0
+            .as_ref()
+            .and_then(|choice| TagMode::from_wire(choice.as_str()))
+            .unwrap_or(TagMode::DEFAULT);
+        let query = MailboxQuery {
+            provider: provider
+                .0
+                .as_ref()
+                .and_then(|choice| MailboxProvider::from_wire(choice.as_str())),
+            status: status
+                .0
+                .as_ref()
+                .and_then(|choice| MailboxStatus::from_wire(choice.as_str())),
+            tags: TagFilter::parse(tags.0.as_deref(), tag_mode)
+                .map_err(|refusal| ApiError::invalid_parameter("tags", refusal))?,
+            search: MailboxSearch::parse(search.0.as_deref())
+                .map_err(|refusal| ApiError::invalid_parameter("search", refusal))?,
+            before: cursor
+                .0
+                .as_deref()
+                .map(MailboxId::parse)
+                .transpose()
+                .map_err(|refusal| ApiError::invalid_parameter("cursor", refusal))?,
+            limit: PageLimit::parse(limit.0)
+                .map_err(|refusal| ApiError::invalid_parameter("limit", refusal))?,
+        };
+        let page = state
+            .read_mailboxes
+            .list(tenant.0, &query)
+            .await
+            .map_err(|cause| ApiError::internal(&cause.into()))?;
+        let next_cursor = page
+            .has_more
+            .then(|| page.mailboxes.last().map(|last| last.id().to_string()))
+            .flatten();
+        Ok(MailboxesListed::Ok(Json(Page {
+            success: true,
+            data: page
+                .mailboxes
+                .iter()
+                .map(MailboxBody::from_domain)
+                .collect(),
+            pagination: PaginationBody {
+                limit: query.limit.get(),
+                total: page.total,
+                has_more: page.has_more,
+                next_cursor,
+            },
+        })))
+    }
+
+    /// Get mailbox
+    ///
+    /// One mailbox of the workspace. Credentials are never returned.
+    #[oai(
+        path = "/v1/mailboxes/:mailboxId",
+        method = "get",
+        operation_id = "getMailbox"
+    )]
+    async fn get(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "mailboxId")] id: Path<String>,
+    ) -> Result<MailboxRead, MailboxErrors> {
+        let mailbox = state
+            .read_mailboxes
+            .get(tenant.0, mailbox_id(&id)?)
+            .await
+            .map_err(|error| match error {
+                ReadMailboxError::NotFound => mailbox_not_found(&id),
+                ReadMailboxError::Unknown(cause) => ApiError::internal(&cause.into()),
+            })?;
+        Ok(MailboxRead::Ok(Json(Success::new(
+            MailboxBody::from_domain(&mailbox),
+        ))))
+    }
+
+    /// Update mailbox
+    ///
+    /// Change `displayName`, `dailySendLimit`, `signature`, `sendingEnabled` or `tags`; the fields
+    /// left out keep their values, and only the given ones are written, so concurrent changes of
+    /// different fields are all kept. `dailySendLimit` is clamped into 1–50; `tags` replaces all tags;
+    /// `null` resets a field to what a new mailbox gets. Any other field is refused; every problem is
+    /// reported at once and nothing changes. `updatedAt` moves.
+    #[oai(
+        path = "/v1/mailboxes/:mailboxId",
+        method = "patch",
+        operation_id = "updateMailbox"
+    )]
+    async fn update(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "mailboxId")] id: Path<String>,
+        body: JsonBody<UpdateMailboxRequest>,
+    ) -> Result<MailboxRead, UpdateMailboxErrors> {
+        let mailbox_id = mailbox_id(&id)?;
+        let (request, edge_problems) = json_body::mailbox_patch(body.value());
+        let mailbox = state
+            .update_mailbox
+            .execute(tenant.0, mailbox_id, &request, edge_problems)
+            .await
+            .map_err(|error| match error {
+                UpdateMailboxError::NotFound => mailbox_not_found(&id),
+                UpdateMailboxError::Invalid(problems) => ApiError::validation(&problems),
+                UpdateMailboxError::Unknown(cause) => ApiError::internal(&cause),
+            })?;
+        tracing::info!(mailbox = %mailbox.id(), "mailbox updated");
+        Ok(MailboxRead::Ok(Json(Success::new(
+            MailboxBody::from_domain(&mailbox),
+        ))))
+    }
+
+    /// Delete mailbox
+    ///
+    /// [ext] Deletes the mailbox and removes it from every campaign of the workspace that used it, at
+    /// once. Those campaigns' `updatedAt` moves; their status does not change.
+    #[oai(
+        path = "/v1/mailboxes/:mailboxId",
+        method = "delete",
+        operation_id = "deleteMailbox"
+    )]
+    async fn delete(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "mailboxId")] id: Path<String>,
+    ) -> Result<MailboxDeleted, MailboxErrors> {
+        let removal = state
+            .delete_mailbox
+            .execute(tenant.0, mailbox_id(&id)?)
+            .await
+            .map_err(|error| match error {
+                DeleteMailboxError::NotFound => mailbox_not_found(&id),
+                DeleteMailboxError::Unknown(cause) => ApiError::internal(&cause.into()),
+            })?;
+        tracing::info!(
+            mailbox = %id.0,
+            campaigns_updated = removal.campaigns_updated,
+            "mailbox deleted"
+        );
+        Ok(MailboxDeleted::Ok(Json(Success::new(MailboxDeletedBody {
+            id: id.0,
+            deleted: true,
+        }))))
     }
 }

@@ -5,6 +5,7 @@ mod agents;
 mod campaigns;
 mod health;
 mod mailboxes;
+mod workspaces;
 
 use poem_openapi::Tags;
 
@@ -12,6 +13,7 @@ pub use agents::AgentsApi;
 pub use campaigns::CampaignsApi;
 pub use health::HealthApi;
 pub use mailboxes::MailboxesApi;
+pub use workspaces::WorkspacesApi;
 
 #[derive(Debug, Tags)]
 pub enum ApiTags {
@@ -21,6 +23,10 @@ pub enum ApiTags {
     Mailboxes,
     /// AI reply agents.
     Agents,
+    /// The user behind a platform key.
+    Account,
+    /// Workspaces and their API keys.
+    Workspaces,
     /// Liveness and readiness.
     Health,
 }

@@ -53,7 +53,8 @@ pub struct CampaignPage {
 #[async_trait]
 pub trait CampaignRepository: Send + Sync {
     /// Stores a new campaign with its subsequences and mailbox links in one transaction: either all of it
-    /// is written or none of it.
+    /// is written or none of it. `ReferenceGone` (nothing written) when a mailbox of its list is not a
+    /// mailbox of its workspace, e.g. one deleted since it was looked up.
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError>;
 
     /// The campaign `id` of `workspace`, re-parsed through the domain's constructors, with its version;
@@ -75,7 +76,8 @@ pub trait CampaignRepository: Send + Sync {
 
     /// Replaces the stored campaign `campaign.id()` of `campaign.workspace_id()` (row, subsequences and
     /// mailbox links) in one transaction, only if its version is still `expected`, and bumps the version.
-    /// `Stale` (nothing written) when another write came first or the campaign is gone.
+    /// `Stale` (nothing written) when another write came first or the campaign is gone; `ReferenceGone`
+    /// (nothing written) when a mailbox of its list is not a mailbox of its workspace (any more).
     async fn update(
         &self,
         campaign: &Campaign,

@@ -32,6 +32,17 @@ pub trait IdentityRepository: Send + Sync {
 
     async fn find_workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>, RepositoryError>;
 
+    /// Makes `user` a member of `workspace` with `role`. MUST fail with `Conflict` when the user is a
+    /// member already (whatever the role), and fail (not `Conflict`) when the user or the workspace does
+    /// not exist.
+    async fn add_membership(
+        &self,
+        user: UserId,
+        workspace: WorkspaceId,
+        role: Role,
+        at: DateTime<Utc>,
+    ) -> Result<(), RepositoryError>;
+
     /// The user's role in the workspace, or `None` when not a member.
     async fn role_of(
         &self,
@@ -43,10 +54,12 @@ pub trait IdentityRepository: Send + Sync {
     async fn workspaces_of(&self, user: UserId) -> Result<Vec<(Workspace, Role)>, RepositoryError>;
 
     /// Stores a key (its hash, never its plaintext). MUST fail with `Conflict` when it is a workspace key
-    /// and the workspace already has one that is not revoked.
+    /// and the workspace already has one that is not revoked; of concurrent inserts of live keys for one
+    /// workspace, exactly one succeeds.
     async fn insert_api_key(&self, key: &ApiKey) -> Result<(), RepositoryError>;
 
-    /// The key with this hash, revoked or not.
+    /// The key with this hash, revoked or not, as stored now: a revocation MUST be visible to the very
+    /// next lookup, on every instance (no cache that could outlive it).
     async fn find_api_key(&self, hash: KeyHash) -> Result<Option<ApiKey>, RepositoryError>;
 
     /// Revokes the workspace's live key; `false` when it had none.

@@ -1,10 +1,44 @@
 //! Mailbox storage and lookup.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::id::{MailboxId, WorkspaceId};
-use domain::mailbox::{Mailbox, MailboxSelection, MailboxSummary};
+use domain::listing::PageLimit;
+use domain::mailbox::{Mailbox, MailboxProvider, MailboxSelection, MailboxStatus, MailboxSummary};
+use domain::mailbox_listing::{MailboxSearch, TagFilter};
+use domain::mailbox_update::MailboxChanges;
 
 use super::RepositoryError;
+
+/// Which mailboxes of a workspace to list, and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MailboxQuery {
+    pub provider: Option<MailboxProvider>,
+    pub status: Option<MailboxStatus>,
+    pub tags: Option<TagFilter>,
+    /// In the address or the display name.
+    pub search: Option<MailboxSearch>,
+    /// Only mailboxes older than this one (ids sort by creation time): the previous page's last id.
+    pub before: Option<MailboxId>,
+    pub limit: PageLimit,
+}
+
+/// One page of mailboxes, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxPage {
+    pub mailboxes: Vec<Mailbox>,
+    /// How many mailboxes match the filters (not the cursor), on every page alike.
+    pub total: u64,
+    /// Whether mailboxes older than the last one of this page match too.
+    pub has_more: bool,
+}
+
+/// A deleted mailbox's footprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxRemoval {
+    /// How many campaigns listed the mailbox (and no longer do).
+    pub campaigns_updated: u64,
+}
 
 /// The workspace's sending mailboxes.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -14,7 +48,8 @@ pub trait MailboxRepository: Send + Sync {
     /// same address compared case-insensitively (another workspace's mailbox never conflicts).
     async fn insert(&self, mailbox: &Mailbox) -> Result<(), RepositoryError>;
 
-    /// The mailbox `id` of `workspace`, or `None`.
+    /// The mailbox `id` of `workspace`, re-parsed through the domain's constructors, or `None` (also
+    /// when it belongs to another workspace).
     async fn find(
         &self,
         workspace: WorkspaceId,
@@ -29,4 +64,36 @@ pub trait MailboxRepository: Send + Sync {
         workspace: WorkspaceId,
         selection: &MailboxSelection,
     ) -> Result<Vec<MailboxSummary>, RepositoryError>;
+
+    /// The workspace's mailboxes that match `query`, newest first (descending id), at most
+    /// `query.limit` of them. Mailboxes created while a client pages through never shift the pages it
+    /// has not read yet, because `before` is an id, not an offset.
+    async fn list(
+        &self,
+        workspace: WorkspaceId,
+        query: &MailboxQuery,
+    ) -> Result<MailboxPage, RepositoryError>;
+
+    /// Writes the fields `changes` gives, and only those, with `updated_at`, in one transaction (so two
+    /// concurrent updates of different fields both persist); given tags replace all of the mailbox's
+    /// tags. Returns the mailbox as stored after the write, or `None` (nothing written) when `workspace`
+    /// has no mailbox `id`.
+    async fn update(
+        &self,
+        workspace: WorkspaceId,
+        id: MailboxId,
+        changes: &MailboxChanges,
+        updated_at: DateTime<Utc>,
+    ) -> Result<Option<Mailbox>, RepositoryError>;
+
+    /// Deletes the mailbox `id` of `workspace` and removes it from every campaign of the workspace that
+    /// lists it, in one transaction. Each such campaign's version is bumped (so a concurrent campaign
+    /// write that read the old list is stale) and its `updated_at` set to `at`. `None` (nothing
+    /// written) when `workspace` has no mailbox `id`.
+    async fn delete(
+        &self,
+        workspace: WorkspaceId,
+        id: MailboxId,
+        at: DateTime<Utc>,
+    ) -> Result<Option<MailboxRemoval>, RepositoryError>;
 }

@@ -22,6 +22,11 @@ pub enum RepositoryError {
     /// A uniqueness rule refused the write (the message names the rule, never SQL).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The write references a row that does not exist (any more): a mailbox deleted between a use
+    /// case's lookup and its write, most likely. Nothing was written; looking up again tells what is
+    /// left. The message names what is gone, never SQL.
+    #[error("a referenced record is gone: {0}")]
+    ReferenceGone(String),
     /// Anything else; the edge logs it and answers an opaque 500.
     #[error(transparent)]
     Unknown(#[from] anyhow::Error),

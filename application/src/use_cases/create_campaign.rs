@@ -75,7 +75,32 @@ impl CreateCampaign {
     /// Creates the campaign `request` describes. `edge_problems` are what the edge already found while
     /// reading the body (wrong JSON types, unknown fields); any of them makes the request invalid, and
     /// they are reported together with the rest.
+    ///
+    /// A mailbox deleted between the lookup and the insert makes the insert fail (`ReferenceGone`);
+    /// then the request is judged again, once, on a fresh lookup: an id or address naming the deleted
+    /// mailbox is now `MAILBOX_NOT_FOUND`, and a tag or provider selector simply no longer selects it.
     pub async fn execute(
+        &self,
+        tenancy: Tenancy,
+        request: &CampaignRequest,
+        edge_problems: Problems,
+    ) -> Result<Campaign, CreateCampaignError> {
+        let campaign = self
+            .campaign_of(tenancy, request, edge_problems.clone())
+            .await?;
+        match self.campaigns.insert(&campaign).await {
+            Ok(()) => Ok(campaign),
+            Err(RepositoryError::ReferenceGone(_)) => {
+                let campaign = self.campaign_of(tenancy, request, edge_problems).await?;
+                self.campaigns.insert(&campaign).await?;
+                Ok(campaign)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The campaign `request` describes, its references looked up now; or every problem.
+    async fn campaign_of(
         &self,
         tenancy: Tenancy,
         request: &CampaignRequest,
@@ -119,9 +144,7 @@ impl CreateCampaign {
             ai_agent_id: resolved.ai_agent_id,
             webhook_secret,
         };
-        let campaign = Campaign::create(new, provisions, || self.ids.new_id());
-        self.campaigns.insert(&campaign).await?;
-        Ok(campaign)
+        Ok(Campaign::create(new, provisions, || self.ids.new_id()))
     }
 
     fn references(&self) -> CampaignReferences {

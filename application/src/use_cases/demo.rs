@@ -83,7 +83,7 @@ impl EnsureDemo {
             );
             match self.mailboxes.insert(&mailbox).await {
                 Ok(()) | Err(RepositoryError::Conflict(_)) => {}
-                Err(RepositoryError::Unknown(error)) => return Err(error),
+                Err(error) => return Err(error.into()),
             }
         }
         if self.agents.default_agent(workspace_id).await?.is_none() {

@@ -4,14 +4,20 @@
 /// first. Each round lets at least one writer through, so this bounds the wait of the unluckiest.
 pub const MAX_WRITE_ATTEMPTS: usize = 16;
 
+pub mod account;
 pub mod authenticate;
 pub mod campaign_lifecycle;
 mod campaign_references;
 pub mod create_agent;
 pub mod create_campaign;
+pub mod delete_mailbox;
 pub mod demo;
 pub mod init_workspace;
 pub mod list_agents;
 pub mod read_campaigns;
+pub mod read_mailboxes;
 pub mod register_mailbox;
 pub mod update_campaign;
+pub mod update_mailbox;
+pub mod workspace_keys;
+pub mod workspaces;

@@ -67,7 +67,7 @@ impl RegisterMailbox {
                     format!("this workspace already has a mailbox with the address {address}"),
                 )))
             }
-            Err(RepositoryError::Unknown(error)) => Err(RegisterMailboxError::Unknown(error)),
+            Err(error) => Err(RegisterMailboxError::Unknown(error.into())),
         }
     }
 }

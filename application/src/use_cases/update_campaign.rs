@@ -106,12 +106,17 @@ impl std::fmt::Debug for UpdateCampaign {
 
 impl UpdateCampaign {
     /// Applies `patch` to the campaign `id` of the caller's workspace.
+    ///
+    /// A write that lost the race is redone on a fresh read. So, once, is a write refused because a
+    /// mailbox of its list was deleted after the read or the lookup (`ReferenceGone`): the fresh read
+    /// no longer lists it, and a fresh lookup reports an id or address naming it as `MAILBOX_NOT_FOUND`.
     pub async fn execute(
         &self,
         tenancy: Tenancy,
         id: CampaignId,
         patch: &dyn CampaignPatch,
     ) -> Result<UpdatedCampaign, UpdateCampaignError> {
+        let mut reference_gone_before = false;
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let Some(VersionedCampaign { campaign, version }) =
                 self.campaigns.find(tenancy.workspace_id, id).await?
@@ -119,9 +124,13 @@ impl UpdateCampaign {
                 return Err(UpdateCampaignError::NotFound);
             };
             let updated = self.updated(tenancy, campaign, patch).await?;
-            match self.campaigns.update(&updated.campaign, version).await? {
-                WriteOutcome::Written => return Ok(updated),
-                WriteOutcome::Stale => continue,
+            match self.campaigns.update(&updated.campaign, version).await {
+                Ok(WriteOutcome::Written) => return Ok(updated),
+                Ok(WriteOutcome::Stale) => continue,
+                Err(RepositoryError::ReferenceGone(_)) if !reference_gone_before => {
+                    reference_gone_before = true;
+                }
+                Err(error) => return Err(error.into()),
             }
         }
         Err(UpdateCampaignError::Contended)

@@ -1,7 +1,8 @@
-//! Rules of spec section 4, tested through the domain's public constructors.
+//! Rules of spec sections 3 and 4, tested through the domain's public constructors.
 
 mod campaign_rules;
 mod campaign_update;
+mod mailbox_rules;
 mod mailbox_selection;
 mod properties;
 mod storage_form;

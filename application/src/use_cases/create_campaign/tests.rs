@@ -543,3 +543,113 @@ async fn a_malformed_mailbox_id_does_not_hide_a_missing_well_formed_one() {
         ]
     );
 }
+
+/// A directory over the stored mailboxes in which mailbox 1 is deleted right after the first lookup.
+fn directory_losing_mailbox_1_after_the_first_lookup() -> (MockMailboxRepository, Arc<AtomicU32>) {
+    let lookups = Arc::new(AtomicU32::new(0));
+    let counted = lookups.clone();
+    let mut directory = MockMailboxRepository::new();
+    directory
+        .expect_candidates()
+        .returning(move |workspace, _| {
+            let deleted = counted.fetch_add(1, Ordering::SeqCst) > 0;
+            Ok(stored_mailboxes()
+                .into_iter()
+                .filter(|(owner, summary)| {
+                    *owner == workspace && !(deleted && summary.id == mailbox_id(1))
+                })
+                .map(|(_, summary)| summary)
+                .collect())
+        });
+    (directory, lookups)
+}
+
+fn mailbox_gone() -> RepositoryError {
+    RepositoryError::ReferenceGone("a mailbox of the campaign's list".into())
+}
+
+#[tokio::test]
+async fn a_mailbox_named_by_id_and_deleted_before_the_insert_is_mailbox_not_found_on_the_second_lookup()
+ {
+    let (directory, lookups) = directory_losing_mailbox_1_after_the_first_lookup();
+    let mut ports = Ports::new();
+    ports.mailboxes = directory;
+    ports
+        .campaigns
+        .expect_insert()
+        .times(1)
+        .returning(|_| Err(mailbox_gone()));
+    let selectors = MailboxSelectorsRequest {
+        mailbox_ids: strings(&[&mailbox_id(2).to_string(), &mailbox_id(1).to_string()]),
+        ..Default::default()
+    };
+    let error = ports
+        .use_case()
+        .execute(tenancy(1), &request(selectors), Problems::new())
+        .await
+        .expect_err("mailbox 1 is gone");
+    assert!(
+        matches!(error, CreateCampaignError::MailboxNotFound(_)),
+        "{error:?}"
+    );
+    assert_eq!(
+        pointers(&error),
+        vec![("/mailboxIds/1".to_owned(), ProblemCode::MailboxNotFound)]
+    );
+    assert_eq!(lookups.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_mailbox_selected_by_tag_and_deleted_before_the_insert_is_left_out_on_the_second_lookup()
+{
+    let (directory, lookups) = directory_losing_mailbox_1_after_the_first_lookup();
+    let mut ports = Ports::new();
+    ports.mailboxes = directory;
+    let inserts = AtomicU32::new(0);
+    ports
+        .campaigns
+        .expect_insert()
+        .times(2)
+        .returning(move |campaign| {
+            if inserts.fetch_add(1, Ordering::SeqCst) == 0 {
+                assert_eq!(campaign.mailboxes(), &[mailbox_id(1), mailbox_id(2)]);
+                Err(mailbox_gone())
+            } else {
+                Ok(())
+            }
+        });
+    let selectors = MailboxSelectorsRequest {
+        mailbox_tags: strings(&["outreach"]),
+        ..Default::default()
+    };
+    let campaign = ports
+        .use_case()
+        .execute(tenancy(1), &request(selectors), Problems::new())
+        .await
+        .expect("created without the deleted mailbox");
+    assert_eq!(campaign.mailboxes(), &[mailbox_id(2)]);
+    assert_eq!(lookups.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_reference_gone_again_on_the_second_insert_is_an_unknown_error() {
+    let mut ports = Ports::new();
+    ports
+        .campaigns
+        .expect_insert()
+        .times(2)
+        .returning(|_| Err(mailbox_gone()));
+    let selectors = MailboxSelectorsRequest {
+        mailbox_tags: strings(&["outreach"]),
+        ..Default::default()
+    };
+    let error = ports
+        .use_case()
+        .execute(tenancy(1), &request(selectors), Problems::new())
+        .await
+        .expect_err("gone twice");
+    assert!(
+        matches!(error, CreateCampaignError::Unknown(_)),
+        "{error:?}"
+    );
+}

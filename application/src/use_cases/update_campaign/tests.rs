@@ -16,7 +16,7 @@ use domain::values::{EmailAddress, WebhookHostPolicy, WebhookSecret};
 use super::{CampaignPatch, UpdateCampaign, UpdateCampaignError};
 use crate::ports::{
     MockAgentRepository, MockCampaignRepository, MockClock, MockIdGenerator, MockMailboxRepository,
-    MockSecretGenerator, Version, VersionedCampaign, WriteOutcome,
+    MockSecretGenerator, RepositoryError, Version, VersionedCampaign, WriteOutcome,
 };
 use crate::tenancy::Tenancy;
 use crate::use_cases::MAX_WRITE_ATTEMPTS;
@@ -49,6 +49,11 @@ fn at(minutes: i64) -> DateTime<Utc> {
 
 /// A stored draft with one email step and mailbox 1.
 fn stored_campaign() -> Campaign {
+    stored_campaign_listing(vec![mailbox_id(1)])
+}
+
+/// A stored draft with one email step and these mailboxes.
+fn stored_campaign_listing(mailboxes: Vec<MailboxId>) -> Campaign {
     let request = CampaignRequest {
         name: Some("Q2 Outbound".into()),
         sequence: Some(vec![StepRequest {
@@ -68,7 +73,7 @@ fn stored_campaign() -> Campaign {
             workspace_id: tenancy().workspace_id,
             user_id: tenancy().user_id,
             now: at(0),
-            mailboxes: vec![mailbox_id(1)],
+            mailboxes,
             ai_agent_id: None,
             webhook_secret: None,
         },
@@ -443,5 +448,121 @@ async fn update_that_enables_the_webhook_without_a_secret_generates_one_and_says
     assert_eq!(
         updated.campaign.settings().webhook().secret(),
         Some(&secret)
+    );
+}
+
+fn mailbox_gone() -> RepositoryError {
+    RepositoryError::ReferenceGone("a mailbox of the campaign's list".into())
+}
+
+#[tokio::test]
+async fn update_naming_a_mailbox_deleted_before_the_write_is_mailbox_not_found_on_the_second_lookup()
+ {
+    let mut ports = Ports::storing(stored_campaign());
+    let lookups = Arc::new(Mutex::new(0));
+    let counted = lookups.clone();
+    ports.mailboxes.expect_candidates().returning(move |_, _| {
+        let mut lookups = counted.lock().expect("not poisoned");
+        *lookups += 1;
+        // Mailbox 2 is deleted right after the first lookup.
+        Ok(if *lookups == 1 {
+            vec![MailboxSummary {
+                id: mailbox_id(2),
+                email: EmailAddress::parse("two@a.example").expect("valid address"),
+                provider: MailboxProvider::Outlook,
+                tags: vec![],
+            }]
+        } else {
+            vec![]
+        })
+    });
+    ports
+        .campaigns
+        .expect_update()
+        .times(1)
+        .returning(|_, _| Err(mailbox_gone()));
+    let error = ports
+        .use_case()
+        .execute(
+            tenancy(),
+            campaign_id(),
+            &Patch::new(|request| {
+                request.mailbox_selectors.mailbox_ids = Some(vec![mailbox_id(2).to_string()])
+            }),
+        )
+        .await
+        .expect_err("mailbox 2 is gone");
+    let UpdateCampaignError::MailboxNotFound(problems) = error else {
+        panic!("expected MailboxNotFound, got {error:?}");
+    };
+    assert_eq!(
+        problem_pointers(&problems),
+        vec![("/mailboxIds/0".to_owned(), ProblemCode::MailboxNotFound)]
+    );
+    assert_eq!(*lookups.lock().expect("not poisoned"), 2);
+}
+
+#[tokio::test]
+async fn update_keeping_a_list_whose_mailbox_was_deleted_is_redone_on_the_fresh_reads_list() {
+    let mut campaigns = MockCampaignRepository::new();
+    let reads = Arc::new(Mutex::new(0_i64));
+    let counted = reads.clone();
+    campaigns.expect_find().returning(move |_, _| {
+        let mut reads = counted.lock().expect("not poisoned");
+        *reads += 1;
+        // Deleting mailbox 1 took it off the list (the first read was before that).
+        let mailboxes = if *reads == 1 {
+            vec![mailbox_id(1)]
+        } else {
+            vec![]
+        };
+        Ok(Some(VersionedCampaign {
+            campaign: stored_campaign_listing(mailboxes),
+            version: Version(*reads),
+        }))
+    });
+    campaigns.expect_update().times(2).returning(|campaign, _| {
+        if campaign.mailboxes().is_empty() {
+            Ok(WriteOutcome::Written)
+        } else {
+            Err(mailbox_gone())
+        }
+    });
+    let mut ports = Ports::storing(stored_campaign());
+    ports.campaigns = campaigns;
+    let updated = ports
+        .use_case()
+        .execute(
+            tenancy(),
+            campaign_id(),
+            &Patch::new(|request| request.name = Some("Renamed".into())),
+        )
+        .await
+        .expect("updated on the second attempt");
+    assert_eq!(updated.campaign.name().as_str(), "Renamed");
+    assert!(updated.campaign.mailboxes().is_empty());
+    assert_eq!(*reads.lock().expect("not poisoned"), 2);
+}
+
+#[tokio::test]
+async fn update_refused_for_a_gone_reference_twice_is_an_unknown_error() {
+    let mut ports = Ports::storing(stored_campaign());
+    ports
+        .campaigns
+        .expect_update()
+        .times(2)
+        .returning(|_, _| Err(mailbox_gone()));
+    let error = ports
+        .use_case()
+        .execute(
+            tenancy(),
+            campaign_id(),
+            &Patch::new(|request| request.name = Some("Renamed".into())),
+        )
+        .await
+        .expect_err("gone twice");
+    assert!(
+        matches!(error, UpdateCampaignError::Unknown(_)),
+        "{error:?}"
     );
 }

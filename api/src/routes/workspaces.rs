@@ -1,0 +1,372 @@
+//! `/v1/account` and `/v1/workspaces…`: the user behind a platform key, their workspaces, and each
+//! workspace's API key. These name their workspace in the path (or need none), so they authenticate
+//! with [`KeyHolder`] and take no `X-Workspace-Id`.
+
+use std::sync::Arc;
+
+use application::use_cases::account::ReadAccountError;
+use application::use_cases::workspace_keys::{CreateWorkspaceKeyError, RevokeWorkspaceKeyError};
+use application::use_cases::workspaces::{
+    CreateWorkspaceError, GetWorkspaceError, ListWorkspacesError, WorkspaceQuery,
+};
+use domain::id::WorkspaceId;
+use domain::listing::PageLimit;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use crate::app::AppState;
+use crate::auth::KeyHolder;
+use crate::body::JsonBody;
+use crate::dto::workspace::{
+    AccountBody, CreateWorkspaceRequest, WorkspaceBody, WorkspaceKeyBody, WorkspaceKeyRevokedBody,
+};
+use crate::dto::{Page, PaginationBody, Success};
+use crate::error::{ApiError, error_responses};
+use crate::json_body;
+
+use super::ApiTags;
+
+error_responses!(
+    /// What `GET /v1/account` can answer besides 200.
+    ReadAccountErrors {
+        400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "A workspace key may not read the account; use a platform key (FORBIDDEN).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What `GET /v1/workspaces` can answer besides 200.
+    ListWorkspacesErrors {
+        400 => "A query parameter is not valid (VALIDATION_FAILED), or the key was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What `POST /v1/workspaces` can answer besides 201.
+    CreateWorkspaceErrors {
+        400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed) or is not JSON (MALFORMED_JSON), or the key was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "A workspace key may not create workspaces; use a platform key (FORBIDDEN).",
+        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
+        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What `GET /v1/workspaces/{workspaceId}` can answer besides 200.
+    GetWorkspaceErrors {
+        400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        404 => "No workspace with this id is visible to this key (NOT_FOUND).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What `POST /v1/workspaces/{workspaceId}/api-key` can answer besides 201.
+    CreateWorkspaceKeyErrors {
+        400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "A workspace key may not manage keys, or the user is a member but not an owner or admin (FORBIDDEN).",
+        404 => "No workspace with this id is visible to this key (NOT_FOUND).",
+        409 => "The workspace already has a live API key; revoke it first (CONFLICT).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What `DELETE /v1/workspaces/{workspaceId}/api-key` can answer besides 200.
+    RevokeWorkspaceKeyErrors {
+        400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "A workspace key may not manage keys, or the user is a member but not an owner or admin (FORBIDDEN).",
+        404 => "No workspace with this id is visible to this key, or it has no live API key (NOT_FOUND).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+#[derive(Debug, ApiResponse)]
+pub enum AccountRead {
+    /// The user and every workspace they are a member of.
+    #[oai(status = 200)]
+    Ok(Json<Success<AccountBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum WorkspacesListed {
+    /// A page of the workspaces the key sees, oldest first.
+    #[oai(status = 200)]
+    Ok(Json<Page<WorkspaceBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum WorkspaceCreated {
+    /// The workspace; the caller is its owner.
+    #[oai(status = 201)]
+    Created(Json<Success<WorkspaceBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum WorkspaceRead {
+    /// The workspace, with the caller's role.
+    #[oai(status = 200)]
+    Ok(Json<Success<WorkspaceBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum WorkspaceKeyCreated {
+    /// The workspace key, shown this once.
+    #[oai(status = 201)]
+    Created(Json<Success<WorkspaceKeyBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum WorkspaceKeyRevoked {
+    /// The key is refused from now on; a new one can be made.
+    #[oai(status = 200)]
+    Ok(Json<Success<WorkspaceKeyRevokedBody>>),
+}
+
+fn workspace_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("no workspace {id:?} is visible to this key"))
+}
+
+#[derive(Debug)]
+pub struct WorkspacesApi;
+
+#[OpenApi]
+impl WorkspacesApi {
+    /// Get account
+    ///
+    /// The user behind the platform key (`_id`, `email`, `createdAt`) and every workspace they are a
+    /// member of, with their role in it. A workspace key is refused (403).
+    #[oai(
+        path = "/v1/account",
+        method = "get",
+        operation_id = "getAccount",
+        tag = "ApiTags::Account"
+    )]
+    async fn account(
+        &self,
+        holder: KeyHolder,
+        state: Data<&Arc<AppState>>,
+    ) -> Result<AccountRead, ReadAccountErrors> {
+        let account = state
+            .read_account
+            .execute(holder.0)
+            .await
+            .map_err(|error| match error {
+                ReadAccountError::PlatformKeyRequired => ApiError::forbidden(error.to_string()),
+                ReadAccountError::Unknown(cause) => ApiError::internal(&cause),
+            })?;
+        Ok(AccountRead::Ok(Json(Success::new(
+            AccountBody::from_domain(&account),
+        ))))
+    }
+
+    /// List workspaces
+    ///
+    /// With a platform key, every workspace its user is a member of; with a workspace key, its own
+    /// only. Oldest first, a page at a time: pass the answer's `pagination.nextCursor` as `cursor` for
+    /// the next page.
+    #[oai(
+        path = "/v1/workspaces",
+        method = "get",
+        operation_id = "listWorkspaces",
+        tag = "ApiTags::Workspaces"
+    )]
+    async fn list(
+        &self,
+        holder: KeyHolder,
+        state: Data<&Arc<AppState>>,
+        /// The `nextCursor` of the previous page.
+        #[oai(validator(pattern = "^[0-9a-f]{24}$"))]
+        cursor: Query<Option<String>>,
+        /// Workspaces per page, 1–100 (default 25).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<i64>>,
+    ) -> Result<WorkspacesListed, ListWorkspacesErrors> {
+        let query = WorkspaceQuery {
+            after: cursor
+                .0
+                .as_deref()
+                .map(WorkspaceId::parse)
+                .transpose()
+                .map_err(|refusal| ApiError::invalid_parameter("cursor", refusal))?,
+            limit: PageLimit::parse(limit.0)
+                .map_err(|refusal| ApiError::invalid_parameter("limit", refusal))?,
+        };
+        let page = state
+            .workspaces
+            .list(holder.0, query)
+            .await
+            .map_err(|ListWorkspacesError::Unknown(cause)| ApiError::internal(&cause))?;
+        let next_cursor = page
+            .has_more
+            .then(|| {
+                page.workspaces
+                    .last()
+                    .map(|last| last.workspace.id().to_string())
+            })
+            .flatten();
+        Ok(WorkspacesListed::Ok(Json(Page {
+            success: true,
+            data: page
+                .workspaces
+                .iter()
+                .map(WorkspaceBody::from_domain)
+                .collect(),
+            pagination: PaginationBody {
+                limit: query.limit.get(),
+                total: page.total,
+                has_more: page.has_more,
+                next_cursor,
+            },
+        })))
+    }
+
+    /// Create workspace
+    ///
+    /// A new workspace; the platform key's user becomes its `owner`. It has no API key yet: make one
+    /// with `POST /v1/workspaces/{workspaceId}/api-key`. A workspace key is refused (403).
+    #[oai(
+        path = "/v1/workspaces",
+        method = "post",
+        operation_id = "createWorkspace",
+        tag = "ApiTags::Workspaces"
+    )]
+    async fn create(
+        &self,
+        holder: KeyHolder,
+        state: Data<&Arc<AppState>>,
+        body: JsonBody<CreateWorkspaceRequest>,
+    ) -> Result<WorkspaceCreated, CreateWorkspaceErrors> {
+        let (request, edge_problems) = json_body::workspace_request(body.value());
+        let created = state
+            .workspaces
+            .create(holder.0, &request, edge_problems)
+            .await
+            .map_err(|error| match error {
+                CreateWorkspaceError::PlatformKeyRequired => ApiError::forbidden(error.to_string()),
+                CreateWorkspaceError::Invalid(problems) => ApiError::validation(&problems),
+                CreateWorkspaceError::Unknown(cause) => ApiError::internal(&cause),
+            })?;
+        tracing::info!(workspace = %created.workspace.id(), "workspace created");
+        Ok(WorkspaceCreated::Created(Json(Success::new(
+            WorkspaceBody::from_domain(&created),
+        ))))
+    }
+
+    /// Get workspace
+    ///
+    /// One workspace the key sees, with the caller's role. Any other id, another user's workspace or
+    /// (for a workspace key) any workspace but its own, is 404.
+    #[oai(
+        path = "/v1/workspaces/:workspaceId",
+        method = "get",
+        operation_id = "getWorkspace",
+        tag = "ApiTags::Workspaces"
+    )]
+    async fn get(
+        &self,
+        holder: KeyHolder,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "workspaceId")] id: Path<String>,
+    ) -> Result<WorkspaceRead, GetWorkspaceErrors> {
+        let workspace = state
+            .workspaces
+            .get(holder.0, &id)
+            .await
+            .map_err(|error| match error {
+                GetWorkspaceError::NotFound => workspace_not_found(&id),
+                GetWorkspaceError::Unknown(cause) => ApiError::internal(&cause),
+            })?;
+        Ok(WorkspaceRead::Ok(Json(Success::new(
+            WorkspaceBody::from_domain(&workspace),
+        ))))
+    }
+
+    /// Create workspace API key
+    ///
+    /// The workspace key (`sk_…`), shown in this answer once: only its hash is stored. Needs the
+    /// platform key of the workspace's owner or an admin. A workspace has one live key: revoke it
+    /// (`DELETE`) before making another (else 409).
+    #[oai(
+        path = "/v1/workspaces/:workspaceId/api-key",
+        method = "post",
+        operation_id = "createWorkspaceApiKey",
+        tag = "ApiTags::Workspaces"
+    )]
+    async fn create_key(
+        &self,
+        holder: KeyHolder,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "workspaceId")] id: Path<String>,
+    ) -> Result<WorkspaceKeyCreated, CreateWorkspaceKeyErrors> {
+        let issued =
+            state
+                .workspace_keys
+                .create(holder.0, &id)
+                .await
+                .map_err(|error| match error {
+                    CreateWorkspaceKeyError::NotFound => workspace_not_found(&id),
+                    CreateWorkspaceKeyError::PlatformKeyRequired
+                    | CreateWorkspaceKeyError::NotPermitted(_) => {
+                        ApiError::forbidden(error.to_string())
+                    }
+                    CreateWorkspaceKeyError::AlreadyExists => ApiError::conflict(
+                        "the workspace already has a live API key; revoke it \
+                     (DELETE /v1/workspaces/{workspaceId}/api-key) before creating another",
+                        [],
+                    ),
+                    CreateWorkspaceKeyError::Unknown(cause) => ApiError::internal(&cause),
+                })?;
+        tracing::info!(workspace = %issued.workspace_id, "workspace API key created");
+        Ok(WorkspaceKeyCreated::Created(Json(Success::new(
+            WorkspaceKeyBody::from_domain(&issued),
+        ))))
+    }
+
+    /// Revoke workspace API key
+    ///
+    /// [ext] The workspace's key is refused from the next request on, on every server; a new one can
+    /// then be made. Same permissions as creating it; 404 when the workspace has no live key.
+    #[oai(
+        path = "/v1/workspaces/:workspaceId/api-key",
+        method = "delete",
+        operation_id = "revokeWorkspaceApiKey",
+        tag = "ApiTags::Workspaces"
+    )]
+    async fn revoke_key(
+        &self,
+        holder: KeyHolder,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "workspaceId")] id: Path<String>,
+    ) -> Result<WorkspaceKeyRevoked, RevokeWorkspaceKeyErrors> {
+        let revoked =
+            state
+                .workspace_keys
+                .revoke(holder.0, &id)
+                .await
+                .map_err(|error| match error {
+                    RevokeWorkspaceKeyError::NotFound => workspace_not_found(&id),
+                    RevokeWorkspaceKeyError::NoLiveKey => ApiError::not_found(error.to_string()),
+                    RevokeWorkspaceKeyError::PlatformKeyRequired
+                    | RevokeWorkspaceKeyError::NotPermitted(_) => {
+                        ApiError::forbidden(error.to_string())
+                    }
+                    RevokeWorkspaceKeyError::Unknown(cause) => ApiError::internal(&cause),
+                })?;
+        tracing::info!(workspace = %revoked.workspace_id, "workspace API key revoked");
+        Ok(WorkspaceKeyRevoked::Ok(Json(Success::new(
+            WorkspaceKeyRevokedBody::from_domain(&revoked),
+        ))))
+    }
+}
