@@ -45,6 +45,18 @@ pub struct PaginationBody {
     pub next_cursor: Option<String>,
 }
 
+impl PaginationBody {
+    /// Where a page sits; `last_id` (its last item's id) becomes `nextCursor` only when more follow.
+    pub fn new(limit: u32, total: u64, has_more: bool, last_id: Option<String>) -> Self {
+        Self {
+            limit,
+            total,
+            has_more,
+            next_cursor: last_id.filter(|_| has_more),
+        }
+    }
+}
+
 /// Every successful list answer: `{"success": true, "data": [...], "pagination": {...}}`.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Page", rename_all = "camelCase")]
@@ -53,4 +65,14 @@ pub struct Page<T: ParseFromJSON + ToJSON> {
     pub success: bool,
     pub data: Vec<T>,
     pub pagination: PaginationBody,
+}
+
+impl<T: ParseFromJSON + ToJSON> Page<T> {
+    pub fn new(data: Vec<T>, pagination: PaginationBody) -> Self {
+        Self {
+            success: true,
+            data,
+            pagination,
+        }
+    }
 }

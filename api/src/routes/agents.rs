@@ -101,15 +101,13 @@ impl AgentsApi {
             .execute(tenant.0)
             .await
             .map_err(|cause| ApiError::internal(&cause.into()))?;
-        Ok(AgentsListed::Ok(Json(Page {
-            success: true,
-            data: agents.iter().map(AgentBody::from_domain).collect(),
-            pagination: PaginationBody {
-                limit: u32::try_from(MAX_AGENTS_PER_WORKSPACE).unwrap_or(u32::MAX),
-                total: u64::try_from(agents.len()).unwrap_or(u64::MAX),
-                has_more: false,
-                next_cursor: None,
-            },
-        })))
+        let pagination = PaginationBody::new(
+            u32::try_from(MAX_AGENTS_PER_WORKSPACE).unwrap_or(u32::MAX),
+            u64::try_from(agents.len()).unwrap_or(u64::MAX),
+            false,
+            None,
+        );
+        let data = agents.iter().map(AgentBody::from_domain).collect();
+        Ok(AgentsListed::Ok(Json(Page::new(data, pagination))))
     }
 }

@@ -273,24 +273,18 @@ impl CampaignsApi {
             .list(tenant.0, &query)
             .await
             .map_err(|cause| ApiError::internal(&cause.into()))?;
-        let next_cursor = page
-            .has_more
-            .then(|| page.campaigns.last().map(|last| last.id().to_string()))
-            .flatten();
-        Ok(CampaignsListed::Ok(Json(Page {
-            success: true,
-            data: page
-                .campaigns
-                .iter()
-                .map(|campaign| CampaignDetailBody::from_domain(campaign, SecretDisclosure::Masked))
-                .collect(),
-            pagination: PaginationBody {
-                limit: query.limit.get(),
-                total: page.total,
-                has_more: page.has_more,
-                next_cursor,
-            },
-        })))
+        let pagination = PaginationBody::new(
+            query.limit.get(),
+            page.total,
+            page.has_more,
+            page.campaigns.last().map(|last| last.id().to_string()),
+        );
+        let data = page
+            .campaigns
+            .iter()
+            .map(|campaign| CampaignDetailBody::from_domain(campaign, SecretDisclosure::Masked))
+            .collect();
+        Ok(CampaignsListed::Ok(Json(Page::new(data, pagination))))
     }
 
     /// Update campaign

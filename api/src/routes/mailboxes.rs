@@ -218,24 +218,18 @@ impl MailboxesApi {
             .list(tenant.0, &query)
             .await
             .map_err(|cause| ApiError::internal(&cause.into()))?;
-        let next_cursor = page
-            .has_more
-            .then(|| page.mailboxes.last().map(|last| last.id().to_string()))
-            .flatten();
-        Ok(MailboxesListed::Ok(Json(Page {
-            success: true,
-            data: page
-                .mailboxes
-                .iter()
-                .map(MailboxBody::from_domain)
-                .collect(),
-            pagination: PaginationBody {
-                limit: query.limit.get(),
-                total: page.total,
-                has_more: page.has_more,
-                next_cursor,
-            },
-        })))
+        let pagination = PaginationBody::new(
+            query.limit.get(),
+            page.total,
+            page.has_more,
+            page.mailboxes.last().map(|last| last.id().to_string()),
+        );
+        let data = page
+            .mailboxes
+            .iter()
+            .map(MailboxBody::from_domain)
+            .collect();
+        Ok(MailboxesListed::Ok(Json(Page::new(data, pagination))))
     }
 
     /// Get mailbox

@@ -208,28 +208,20 @@ impl WorkspacesApi {
             .list(holder.0, query)
             .await
             .map_err(|ListWorkspacesError::Unknown(cause)| ApiError::internal(&cause))?;
-        let next_cursor = page
-            .has_more
-            .then(|| {
-                page.workspaces
-                    .last()
-                    .map(|last| last.workspace.id().to_string())
-            })
-            .flatten();
-        Ok(WorkspacesListed::Ok(Json(Page {
-            success: true,
-            data: page
-                .workspaces
-                .iter()
-                .map(WorkspaceBody::from_domain)
-                .collect(),
-            pagination: PaginationBody {
-                limit: query.limit.get(),
-                total: page.total,
-                has_more: page.has_more,
-                next_cursor,
-            },
-        })))
+        let pagination = PaginationBody::new(
+            query.limit.get(),
+            page.total,
+            page.has_more,
+            page.workspaces
+                .last()
+                .map(|last| last.workspace.id().to_string()),
+        );
+        let data = page
+            .workspaces
+            .iter()
+            .map(WorkspaceBody::from_domain)
+            .collect();
+        Ok(WorkspacesListed::Ok(Json(Page::new(data, pagination))))
     }
 
     /// Create workspace
