@@ -76,12 +76,15 @@ impl Ports {
 pub struct Options {
     /// Whether webhooks may target private addresses (`--allow-private-webhooks`).
     pub webhook_hosts: WebhookHostPolicy,
+    /// Whether the benchmark's echo route is mounted (`serve --bench-routes`).
+    pub bench_routes: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             webhook_hosts: WebhookHostPolicy::PublicOnly,
+            bench_routes: false,
         }
     }
 }
@@ -247,6 +250,11 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
         .nest("/docs", docs)
         .at("/openapi.json", json)
         .at("/openapi.yaml", yaml);
+    let routes = if options.bench_routes {
+        routes.at(crate::bench::ECHO_PATH, poem::post(crate::bench::echo))
+    } else {
+        routes
+    };
     routes
         .nest("/", service)
         .data(state)

@@ -37,6 +37,22 @@ pub enum Command {
     /// Print the OpenAPI document (JSON).
     #[command(hide = true)]
     Openapi,
+    /// Fill a database for `cargo xtask bench`.
+    #[command(hide = true)]
+    BenchFill(BenchFillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchFillArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[arg(long, default_value_t = 10_000)]
+    pub mailboxes: u32,
+    #[arg(long, default_value_t = 100_000)]
+    pub campaigns: u32,
+    /// Where to write the workspace key and campaign ids.
+    #[arg(long)]
+    pub output: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -60,6 +76,9 @@ pub struct ServeArgs {
     /// Let webhooks target private, loopback and link-local addresses (development only).
     #[arg(long, env = "SENDLINE_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
+    /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
+    #[arg(long, hide = true)]
+    pub bench_routes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +132,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Openapi => {
             print!("{}", app::openapi_json());
             Ok(())
+        }
+        Command::BenchFill(args) => {
+            let database = connect(&args.database.database_url).await?;
+            let ports = Ports::from_database(&database);
+            crate::bench::fill(&ports, args.mailboxes, args.campaigns, &args.output).await
         }
     }
 }
@@ -191,6 +215,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         } else {
             WebhookHostPolicy::PublicOnly
         },
+        bench_routes: args.bench_routes,
     };
     let acceptor = TcpListener::bind(args.bind.clone())
         .into_acceptor()

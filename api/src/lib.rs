@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+mod bench;
 pub mod body;
 mod campaign_patch;
 pub mod cli;

@@ -6,6 +6,9 @@
 //!   OpenAPI document with `openapi-spec-validator`.
 //! - `openapi [--check]`: regenerates `api/openapi.json` from the code (or fails when it is stale).
 //! - `migrate [-- ARGS]`: runs the database migrations (`sendline migrate`).
+//! - `bench [--backend sqlite|postgres] [--quick]`: load benchmarks with wrk (see `bench.rs`).
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -16,12 +19,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(rest),
         Some("openapi") => openapi(rest.iter().any(|arg| arg == "--check")),
+        Some("bench") => bench::bench(rest),
         Some("migrate") => run(Command::new(cargo())
             .args(["run", "--quiet", "--bin", "sendline", "--", "migrate"])
             .args(rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [-- cargo test args] | openapi [--check] | migrate [args]>"
+                "usage: cargo xtask <test [-- cargo test args] | openapi [--check] | migrate [args] | bench [--backend sqlite|postgres] [--quick]>"
             );
             return ExitCode::from(2);
         }

@@ -282,6 +282,7 @@ async fn private_webhook_targets_are_refused_unless_the_server_allows_them() {
     let allowing = Customize {
         options: api::app::Options {
             webhook_hosts: domain::values::WebhookHostPolicy::AllowPrivate,
+            ..api::app::Options::default()
         },
         ..Customize::default()
     };

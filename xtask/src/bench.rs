@@ -1,0 +1,629 @@
+//! `cargo xtask bench [--backend sqlite|postgres] [--quick]`: the release server on a fresh, filled
+//! database, driven by wrk (32 connections on 127.0.0.1) through each scenario, beside the ceilings of
+//! this machine (`/healthz`, and an echo of the create body without a database), with the server's peak
+//! RSS and, on SQLite, the `-wal` file's size afterwards. Prints a table, writes it as JSON to
+//! `target/bench/`, and rewrites `docs/benchmarks.md`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::{cargo, ensure_local_postgres, run, workspace_root};
+
+const BIND: &str = "127.0.0.1:18080";
+const CONNECTIONS: u32 = 32;
+const THREADS: u32 = 2;
+const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+const POSTGRES_BENCH_DATABASE: &str = "sendline_bench";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// How big and how long.
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    mailboxes: u32,
+    campaigns: u32,
+    seconds: u32,
+}
+
+const FULL: Size = Size {
+    mailboxes: 10_000,
+    campaigns: 100_000,
+    seconds: 15,
+};
+const QUICK: Size = Size {
+    mailboxes: 1_000,
+    campaigns: 10_000,
+    seconds: 4,
+};
+
+/// One wrk run, as its `done` hook reports it.
+#[derive(Debug, Clone)]
+struct Measured {
+    scenario: &'static str,
+    requests: u64,
+    seconds: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    non_2xx: u64,
+    socket_errors: u64,
+}
+
+impl Measured {
+    fn per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.requests as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+pub fn bench(args: &[String]) -> Result<(), String> {
+    let backend = match option_value(args, "--backend").as_deref() {
+        None | Some("sqlite") => Backend::Sqlite,
+        Some("postgres") => Backend::Postgres,
+        Some(other) => return Err(format!("unknown backend {other:?}: sqlite or postgres")),
+    };
+    let size = if args.iter().any(|arg| arg == "--quick") {
+        QUICK
+    } else {
+        FULL
+    };
+    ensure_wrk()?;
+    run(Command::new(cargo()).args(["build", "--release", "--locked", "--bin", "sendline"]))?;
+    let root = workspace_root();
+    let server_binary = root.join("target/release/sendline");
+    let out = root.join("target/bench").join(backend.name());
+    std::fs::create_dir_all(&out).map_err(|error| format!("{}: {error}", out.display()))?;
+
+    let database_url = fresh_database(backend, &out)?;
+    println!(
+        "xtask: filling the {} database: {} mailboxes, {} campaigns",
+        backend.name(),
+        size.mailboxes,
+        size.campaigns
+    );
+    let fill = out.join("fill.txt");
+    let started = Instant::now();
+    run(Command::new(&server_binary)
+        .args(["bench-fill", "--database-url", &database_url])
+        .args(["--mailboxes", &size.mailboxes.to_string()])
+        .args(["--campaigns", &size.campaigns.to_string()])
+        .arg("--output")
+        .arg(&fill))?;
+    println!("xtask: filled in {:.1} s", started.elapsed().as_secs_f64());
+    let (key, ids_file) = read_fill(&fill, &out)?;
+
+    let mut server = Command::new(&server_binary)
+        .args([
+            "serve",
+            "--bench-routes",
+            "--bind",
+            BIND,
+            "--database-url",
+            &database_url,
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|error| format!("could not start the server: {error}"))?;
+    let result = measure(&mut server, size, &key, &ids_file, &out);
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let _ = server.wait();
+    let (results, peak_rss) = result?;
+    let wal_bytes = match backend {
+        Backend::Sqlite => std::fs::metadata(out.join("bench.db-wal"))
+            .map(|metadata| metadata.len())
+            .ok(),
+        Backend::Postgres => None,
+    };
+    report(backend, size, &results, peak_rss, wal_bytes, &out)
+}
+
+fn measure(
+    server: &mut Child,
+    size: Size,
+    key: &str,
+    ids_file: &Path,
+    out: &Path,
+) -> Result<(Vec<Measured>, u64), String> {
+    wait_until_healthy(server)?;
+    let peak_rss = Arc::new(AtomicU64::new(0));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (peak_rss, sampling, pid) = (peak_rss.clone(), sampling.clone(), server.id());
+        std::thread::spawn(move || {
+            while sampling.load(Ordering::Relaxed) {
+                if let Some(rss) = rss_bytes(pid) {
+                    peak_rss.fetch_max(rss, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let seed = workspace_root().join("api/tests/fixtures/seed_create_campaign.json");
+    let scripts = Scripts::write(out, key, &seed, ids_file)?;
+    let mut results = Vec::new();
+    for (scenario, script, path) in [
+        ("healthz (ceiling)", None, "/healthz"),
+        ("echo create body (ceiling)", Some(&scripts.echo), "/"),
+        ("create", Some(&scripts.create), "/"),
+        ("get by id", Some(&scripts.get), "/"),
+        ("list 25", Some(&scripts.list), "/"),
+        ("list 25, search", Some(&scripts.search), "/"),
+        ("mixed 1 create : 4 reads", Some(&scripts.mixed), "/"),
+    ] {
+        let measured = wrk(scenario, script, path, size.seconds)?;
+        println!(
+            "xtask: {scenario}: {:.0} req/s, p99 {:.1} ms, non-2xx {}",
+            measured.per_second(),
+            measured.p99_ms,
+            measured.non_2xx
+        );
+        results.push(measured);
+    }
+    sampling.store(false, Ordering::Relaxed);
+    let _ = sampler.join();
+    Ok((results, peak_rss.load(Ordering::Relaxed)))
+}
+
+/// The database URL of a fresh, empty database for `backend`.
+fn fresh_database(backend: Backend, out: &Path) -> Result<String, String> {
+    match backend {
+        Backend::Sqlite => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(out.join(format!("bench.db{suffix}")));
+            }
+            Ok(format!(
+                "sqlite://{}?mode=rwc",
+                out.join("bench.db").display()
+            ))
+        }
+        Backend::Postgres => {
+            if !ensure_local_postgres() {
+                return Err("PostgreSQL does not answer on 127.0.0.1:5432".to_owned());
+            }
+            for statement in [
+                format!("DROP DATABASE IF EXISTS {POSTGRES_BENCH_DATABASE} WITH (FORCE)"),
+                format!("CREATE DATABASE {POSTGRES_BENCH_DATABASE}"),
+            ] {
+                run(Command::new("psql")
+                    .args([POSTGRES_ADMIN_URL, "-q", "-v", "ON_ERROR_STOP=1", "-c"])
+                    .arg(statement))?;
+            }
+            Ok(format!(
+                "postgres://postgres@127.0.0.1:5432/{POSTGRES_BENCH_DATABASE}"
+            ))
+        }
+    }
+}
+
+/// The workspace key and the file of campaign ids that `sendline bench-fill` wrote.
+fn read_fill(fill: &Path, out: &Path) -> Result<(String, PathBuf), String> {
+    let text =
+        std::fs::read_to_string(fill).map_err(|error| format!("{}: {error}", fill.display()))?;
+    let mut lines = text.lines();
+    let key = lines
+        .next()
+        .filter(|key| key.starts_with("sk_"))
+        .ok_or("bench-fill wrote no workspace key")?
+        .to_owned();
+    let ids: Vec<&str> = lines.collect();
+    if ids.is_empty() {
+        return Err("bench-fill wrote no campaign ids".to_owned());
+    }
+    let ids_file = out.join("campaign_ids.txt");
+    std::fs::write(&ids_file, ids.join("\n") + "\n")
+        .map_err(|error| format!("{}: {error}", ids_file.display()))?;
+    Ok((key, ids_file))
+}
+
+fn ensure_wrk() -> Result<(), String> {
+    let present = || {
+        Command::new("wrk")
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains("wrk"))
+    };
+    if present() {
+        return Ok(());
+    }
+    println!("xtask: installing wrk from Debian's packages");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout.starts_with(b"0"));
+    let mut install = if root {
+        Command::new("apt-get")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.arg("apt-get");
+        sudo
+    };
+    let _ = Command::new(install.get_program()).arg("update").status();
+    run(install
+        .args(["install", "-y", "-q", "wrk"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    if present() {
+        Ok(())
+    } else {
+        Err("wrk is still missing after installing it".to_owned())
+    }
+}
+
+fn wait_until_healthy(server: &mut Child) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = server.try_wait() {
+            return Err(format!("the server exited early with {status}"));
+        }
+        if http_get_status(BIND, "/healthz") == Some(200) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err("the server did not become healthy within 60 s".to_owned())
+}
+
+/// The status code of a plain `GET`, or `None` when nothing answers.
+fn http_get_status(address: &str, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(address).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0_u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// The Lua scripts of the scenarios, written next to the results.
+struct Scripts {
+    echo: PathBuf,
+    create: PathBuf,
+    get: PathBuf,
+    list: PathBuf,
+    search: PathBuf,
+    mixed: PathBuf,
+}
+
+/// Prints what wrk measured on one line `xtask` reads back.
+const DONE: &str = r#"
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    "BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d max_us=%d non2xx=%d socket_errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    errors.status, errors.connect + errors.read + errors.write + errors.timeout))
+end
+"#;
+
+impl Scripts {
+    fn write(out: &Path, key: &str, seed: &Path, ids_file: &Path) -> Result<Scripts, String> {
+        let body = std::fs::read_to_string(seed)
+            .map_err(|error| format!("{}: {error}", seed.display()))?;
+        // A Lua long string holds the body as it is.
+        let body = format!("[==[{}]==]", body.trim());
+        let headers =
+            format!(r#"{{["Content-Type"] = "application/json", ["X-Api-Key"] = "{key}"}}"#);
+        let ids = format!(
+            r#"
+local ids = {{}}
+for line in io.lines("{}") do ids[#ids + 1] = line end
+local function any_id() return ids[math.random(#ids)] end
+"#,
+            ids_file.display()
+        );
+        let write = |name: &str, script: String| -> Result<PathBuf, String> {
+            let path = out.join(format!("{name}.lua"));
+            std::fs::write(&path, script + DONE)
+                .map_err(|error| format!("{}: {error}", path.display()))?;
+            Ok(path)
+        };
+        let get = |path: &str| {
+            format!(
+                "local headers = {headers}\nrequest = function() return wrk.format(\"GET\", {path}, headers) end\n"
+            )
+        };
+        Ok(Scripts {
+            echo: write(
+                "echo",
+                format!(
+                    "wrk.method = \"POST\"\nwrk.body = {body}\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.path = \"/__bench/echo\"\n"
+                ),
+            )?,
+            create: write(
+                "create",
+                format!(
+                    "wrk.method = \"POST\"\nwrk.body = {body}\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"X-Api-Key\"] = \"{key}\"\nwrk.path = \"/v1/campaigns\"\n"
+                ),
+            )?,
+            get: write("get", ids.clone() + &get("\"/v1/campaigns/\" .. any_id()"))?,
+            list: write("list", get("\"/v1/campaigns?limit=25\""))?,
+            search: write(
+                "search",
+                get("\"/v1/campaigns?limit=25&search=makers%20%23\" .. math.random(1, 99)"),
+            )?,
+            mixed: write(
+                "mixed",
+                format!(
+                    "{ids}local headers = {headers}\nlocal body = {body}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  if n % 5 == 0 then return wrk.format(\"POST\", \"/v1/campaigns\", headers, body) end\n  return wrk.format(\"GET\", \"/v1/campaigns/\" .. any_id(), headers)\nend\n"
+                ),
+            )?,
+        })
+    }
+}
+
+fn wrk(
+    scenario: &'static str,
+    script: Option<&PathBuf>,
+    path: &str,
+    seconds: u32,
+) -> Result<Measured, String> {
+    let mut command = Command::new("wrk");
+    command.args([
+        "-t",
+        &THREADS.to_string(),
+        "-c",
+        &CONNECTIONS.to_string(),
+        "-d",
+        &format!("{seconds}s"),
+        "--timeout",
+        "10s",
+    ]);
+    let done_only;
+    let script = match script {
+        Some(script) => script.clone(),
+        None => {
+            done_only = std::env::temp_dir().join("sendline-bench-done.lua");
+            std::fs::write(&done_only, DONE)
+                .map_err(|error| format!("{}: {error}", done_only.display()))?;
+            done_only
+        }
+    };
+    command
+        .arg("-s")
+        .arg(&script)
+        .arg(format!("http://{BIND}{path}"));
+    let output = command
+        .output()
+        .map_err(|error| format!("could not run wrk: {error}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("BENCH "))
+        .ok_or_else(|| format!("wrk printed no summary for {scenario}: {stdout}"))?;
+    let field = |name: &str| -> u64 {
+        line.split_whitespace()
+            .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0)
+    };
+    let millis = |micros: u64| micros as f64 / 1000.0;
+    Ok(Measured {
+        scenario,
+        requests: field("requests"),
+        seconds: field("duration_us") as f64 / 1e6,
+        p50_ms: millis(field("p50_us")),
+        p99_ms: millis(field("p99_us")),
+        max_ms: millis(field("max_us")),
+        non_2xx: field("non2xx"),
+        socket_errors: field("socket_errors"),
+    })
+}
+
+fn option_value(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|index| args.get(index + 1).cloned())
+        .or_else(|| {
+            args.iter()
+                .find_map(|arg| arg.strip_prefix(&format!("{name}=")).map(str::to_owned))
+        })
+}
+
+/// What machine the figures come from.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name"))
+                .map(|model| model.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism()
+        .map(|cores| cores.get())
+        .unwrap_or(0);
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map(|kib| kib / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    format!("{cores} cores ({cpu}), {memory_gib:.0} GiB, load generator on the same cores")
+}
+
+fn now_utc() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn json_string(text: &str) -> String {
+    let escaped: String = text
+        .chars()
+        .flat_map(|character| match character {
+            '"' => "\\\"".chars().collect::<Vec<_>>(),
+            '\\' => "\\\\".chars().collect(),
+            '\n' => "\\n".chars().collect(),
+            other => vec![other],
+        })
+        .collect();
+    format!("\"{escaped}\"")
+}
+
+fn report(
+    backend: Backend,
+    size: Size,
+    results: &[Measured],
+    peak_rss: u64,
+    wal_bytes: Option<u64>,
+    out: &Path,
+) -> Result<(), String> {
+    let healthz = results.first().map(Measured::per_second).unwrap_or(0.0);
+    let echo = results.get(1).map(Measured::per_second).unwrap_or(0.0);
+    let mib = |bytes: u64| bytes as f64 / 1024.0 / 1024.0;
+    let when = now_utc();
+    let machine = machine();
+
+    let mut table = String::from(
+        "| scenario | req/s | p50 ms | p99 ms | max ms | non-2xx | vs healthz | vs echo |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for measured in results {
+        let rate = measured.per_second();
+        table.push_str(&format!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {:.2} | {:.2} |\n",
+            measured.scenario,
+            rate,
+            measured.p50_ms,
+            measured.p99_ms,
+            measured.max_ms,
+            measured.non_2xx + measured.socket_errors,
+            if healthz > 0.0 { rate / healthz } else { 0.0 },
+            if echo > 0.0 { rate / echo } else { 0.0 },
+        ));
+    }
+    let footer = format!(
+        "Server peak RSS {:.1} MiB{}. {} mailboxes, {} campaigns stored before the run; {} s per scenario, {CONNECTIONS} connections, {THREADS} wrk threads.",
+        mib(peak_rss),
+        wal_bytes
+            .map(|bytes| format!("; SQLite -wal after the run {:.1} MiB", mib(bytes)))
+            .unwrap_or_default(),
+        size.mailboxes,
+        size.campaigns,
+        size.seconds,
+    );
+    println!(
+        "\n{} ({when}; {machine})\n\n{table}\n{footer}",
+        backend.name()
+    );
+
+    let scenarios: Vec<String> = results
+        .iter()
+        .map(|measured| {
+            format!(
+                "{{\"scenario\": {}, \"requestsPerSecond\": {:.1}, \"p50Ms\": {:.3}, \"p99Ms\": {:.3}, \"maxMs\": {:.3}, \"requests\": {}, \"non2xx\": {}, \"socketErrors\": {}}}",
+                json_string(measured.scenario),
+                measured.per_second(),
+                measured.p50_ms,
+                measured.p99_ms,
+                measured.max_ms,
+                measured.requests,
+                measured.non_2xx,
+                measured.socket_errors
+            )
+        })
+        .collect();
+    let json = format!(
+        "{{\"backend\": {}, \"at\": {}, \"machine\": {}, \"mailboxes\": {}, \"campaigns\": {}, \"secondsPerScenario\": {}, \"connections\": {CONNECTIONS}, \"peakRssBytes\": {peak_rss}, \"walBytes\": {}, \"scenarios\": [\n  {}\n]}}\n",
+        json_string(backend.name()),
+        json_string(&when),
+        json_string(&machine),
+        size.mailboxes,
+        size.campaigns,
+        size.seconds,
+        wal_bytes
+            .map(|bytes| bytes.to_string())
+            .unwrap_or_else(|| "null".to_owned()),
+        scenarios.join(",\n  ")
+    );
+    let latest = out.join("latest.json");
+    std::fs::write(&latest, &json).map_err(|error| format!("{}: {error}", latest.display()))?;
+    write_docs(
+        backend,
+        &format!(
+            "## {} ({when})\n\n{machine}.\n\n{table}\n{footer}\n",
+            backend.name()
+        ),
+    )?;
+    println!("\nxtask: wrote {} and docs/benchmarks.md", latest.display());
+    Ok(())
+}
+
+/// `docs/benchmarks.md`: the introduction, then the latest section of each backend; the other
+/// backend's section is kept as it was.
+fn write_docs(backend: Backend, section: &str) -> Result<(), String> {
+    let path = workspace_root().join("docs/benchmarks.md");
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut document = String::from(INTRODUCTION);
+    for each in [Backend::Sqlite, Backend::Postgres] {
+        document.push('\n');
+        if each == backend {
+            document.push_str(section);
+        } else if let Some(kept) = section_of(&existing, each) {
+            document.push_str(kept);
+        }
+    }
+    std::fs::write(&path, document).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+/// The `## <backend> (…)` section of `document`, up to the next `## ` heading.
+fn section_of(document: &str, backend: Backend) -> Option<&str> {
+    let start = document.find(&format!("\n## {} (", backend.name()))? + 1;
+    let rest = &document[start..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |end| end + 4);
+    Some(&rest[..end])
+}
+
+const INTRODUCTION: &str = "# Benchmarks
+
+Written by `cargo xtask bench [--backend sqlite|postgres] [--quick]` (see `xtask/src/bench.rs`): the
+release server on a fresh database filled with 10,000 mailboxes and 100,000 campaigns, driven by wrk with
+32 connections on 127.0.0.1. `healthz` and the echo of the create body (read as the create route reads
+it, no database) are this machine's ceilings; the ratios compare each scenario with them.
+
+Targets (issue 7): create >= 4,000 req/s on SQLite with p99 < 20 ms, >= 3,000 on PostgreSQL; get by id
+>= 15,000 req/s; list of 25 out of 100,000 >= 5,000 req/s; server RSS < 150 MB; SQLite -wal < 64 MB after
+the run; no non-2xx responses.
+";
