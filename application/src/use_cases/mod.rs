@@ -21,3 +21,6 @@ pub mod update_campaign;
 pub mod update_mailbox;
 pub mod workspace_keys;
 pub mod workspaces;
+
+#[cfg(test)]
+mod test_campaigns;

@@ -2,17 +2,14 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
-use domain::campaign::{Campaign, LifecycleError, NewCampaign, Provisions};
+use domain::campaign::{Campaign, LifecycleError};
 use domain::id::{CampaignId, MailboxId, ObjectId, UserId, WorkspaceId};
-use domain::request::{CampaignRequest, StepRequest};
-use domain::rules::ParseRules;
 use domain::status::{CampaignStatus, LifecycleAction};
-use domain::values::WebhookHostPolicy;
 
 use super::{CampaignLifecycle, DeleteCampaignError, LifecycleCommandError};
 use crate::ports::{MockCampaignRepository, MockClock, Version, VersionedCampaign, WriteOutcome};
 use crate::tenancy::Tenancy;
+use crate::use_cases::test_campaigns::{at, email_draft};
 
 fn object_id(seconds: u32, counter: u32) -> ObjectId {
     ObjectId::from_parts(seconds, [0xef; 5], counter)
@@ -29,44 +26,14 @@ fn campaign_id() -> CampaignId {
     CampaignId::from(object_id(3_000, 1))
 }
 
-fn at(minutes: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 6, 10, 10, 0, 0)
-        .single()
-        .expect("valid time")
-        + chrono::Duration::minutes(minutes)
-}
-
 /// A draft with one email step and, when `with_mailbox`, one mailbox.
 fn draft(with_mailbox: bool) -> Campaign {
-    let request = CampaignRequest {
-        name: Some("Q2 Outbound".into()),
-        sequence: Some(vec![StepRequest {
-            kind: Some("email".into()),
-            subject: Some("Hi".into()),
-            body: Some("Hello".into()),
-            ..StepRequest::default()
-        }]),
-        ..CampaignRequest::default()
+    let mailboxes = if with_mailbox {
+        vec![MailboxId::from(object_id(4_000, 1))]
+    } else {
+        vec![]
     };
-    let new = NewCampaign::parse(&request, ParseRules::create(WebhookHostPolicy::PublicOnly))
-        .expect("valid request");
-    Campaign::create(
-        new,
-        Provisions {
-            id: campaign_id(),
-            workspace_id: tenancy().workspace_id,
-            user_id: tenancy().user_id,
-            now: at(0),
-            mailboxes: if with_mailbox {
-                vec![MailboxId::from(object_id(4_000, 1))]
-            } else {
-                vec![]
-            },
-            ai_agent_id: None,
-            webhook_secret: None,
-        },
-        || object_id(5_000, 1),
-    )
+    email_draft(campaign_id(), tenancy(), mailboxes)
 }
 
 fn storing(campaign: Campaign) -> MockCampaignRepository {

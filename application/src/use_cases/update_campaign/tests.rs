@@ -3,12 +3,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, TimeZone, Utc};
-use domain::campaign::{Campaign, NewCampaign, Provisions};
+use domain::campaign::Campaign;
 use domain::id::{CampaignId, MailboxId, ObjectId, UserId, WorkspaceId};
 use domain::mailbox::{MailboxProvider, MailboxSummary};
 use domain::problem::{JsonPointer, ProblemCode, Problems};
-use domain::request::{CampaignRequest, SettingsRequest, StepRequest, WebhookRequest};
+use domain::request::{CampaignRequest, SettingsRequest, WebhookRequest};
 use domain::rules::ParseRules;
 use domain::status::LifecycleAction;
 use domain::values::{EmailAddress, WebhookHostPolicy, WebhookSecret};
@@ -20,6 +19,7 @@ use crate::ports::{
 };
 use crate::tenancy::Tenancy;
 use crate::use_cases::MAX_WRITE_ATTEMPTS;
+use crate::use_cases::test_campaigns::{at, email_draft};
 
 fn object_id(seconds: u32, counter: u32) -> ObjectId {
     ObjectId::from_parts(seconds, [0xcd; 5], counter)
@@ -40,13 +40,6 @@ fn mailbox_id(n: u32) -> MailboxId {
     MailboxId::from(object_id(4_000, n))
 }
 
-fn at(minutes: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 6, 10, 10, 0, 0)
-        .single()
-        .expect("valid time")
-        + chrono::Duration::minutes(minutes)
-}
-
 /// A stored draft with one email step and mailbox 1.
 fn stored_campaign() -> Campaign {
     stored_campaign_listing(vec![mailbox_id(1)])
@@ -54,31 +47,7 @@ fn stored_campaign() -> Campaign {
 
 /// A stored draft with one email step and these mailboxes.
 fn stored_campaign_listing(mailboxes: Vec<MailboxId>) -> Campaign {
-    let request = CampaignRequest {
-        name: Some("Q2 Outbound".into()),
-        sequence: Some(vec![StepRequest {
-            kind: Some("email".into()),
-            subject: Some("Hi".into()),
-            body: Some("Hello".into()),
-            ..StepRequest::default()
-        }]),
-        ..CampaignRequest::default()
-    };
-    let new = NewCampaign::parse(&request, ParseRules::create(WebhookHostPolicy::PublicOnly))
-        .expect("valid request");
-    Campaign::create(
-        new,
-        Provisions {
-            id: campaign_id(),
-            workspace_id: tenancy().workspace_id,
-            user_id: tenancy().user_id,
-            now: at(0),
-            mailboxes,
-            ai_agent_id: None,
-            webhook_secret: None,
-        },
-        || object_id(5_000, 1),
-    )
+    email_draft(campaign_id(), tenancy(), mailboxes)
 }
 
 /// A patch that changes the request form with a closure, as the edge's JSON merge patch would.
