@@ -9,6 +9,7 @@
 pub(crate) mod agent;
 pub(crate) mod api_key;
 pub(crate) mod campaign;
+pub(crate) mod campaign_count;
 pub(crate) mod campaign_mailbox;
 pub(crate) mod mailbox;
 pub(crate) mod mailbox_tag;

@@ -13,6 +13,7 @@ mod m20250610_000003_agents;
 mod m20250610_000004_campaigns;
 mod m20251127_000005_campaign_versions;
 mod m20251127_000006_mailbox_search;
+mod m20251127_000007_campaign_counts;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250610_000004_campaigns::Migration),
             Box::new(m20251127_000005_campaign_versions::Migration),
             Box::new(m20251127_000006_mailbox_search::Migration),
+            Box::new(m20251127_000007_campaign_counts::Migration),
         ]
     }
 }

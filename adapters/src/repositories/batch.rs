@@ -123,19 +123,23 @@ async fn insert_all_sqlite(pools: &Pools, inserts: Vec<InsertStatement>) -> Resu
     .await
 }
 
-/// SQLite: runs `guard` (an UPDATE or DELETE) and, only if it changed a row, `then` (in order), in one
-/// write transaction on the writer connection; returns whether the guard changed a row (if not,
-/// nothing was written).
+/// SQLite: runs `before` and `guard` (an UPDATE or DELETE) and, only if the guard changed a row, `then`
+/// (in order), in one write transaction on the writer connection; returns whether the guard changed a
+/// row (if not, nothing was written: `before` is rolled back too).
 ///
-/// Two round trips: `BEGIN IMMEDIATE; guard; SELECT changes();`, then `then…; COMMIT;` (split where
-/// the parameters would not fit one exchange) or `ROLLBACK`. (`changes()` is read in SQL because the
-/// driver's affected-rows count also adds stale counts for `BEGIN`.)
+/// Two round trips: `BEGIN IMMEDIATE; before…; guard; SELECT changes();`, then `then…; COMMIT;` (split
+/// where the parameters would not fit one exchange) or `ROLLBACK`. (`changes()` is read in SQL because
+/// the driver's affected-rows count also adds stale counts for `BEGIN`.)
 pub(crate) async fn sqlite_write_if(
     pools: &Pools,
+    before: Vec<Statement>,
     guard: Statement,
     then: Vec<Statement>,
 ) -> Result<bool, DbErr> {
-    let (mut guard_sql, guard_values) = joined("BEGIN IMMEDIATE;\n", [guard]);
+    let (mut guard_sql, guard_values) = joined(
+        "BEGIN IMMEDIATE;\n",
+        before.into_iter().chain(std::iter::once(guard)),
+    );
     guard_sql.push_str("SELECT changes();");
     let mut exchanges = parameter_bounded_groups(then, SQLITE_MAX_PARAMETERS);
     if let Some((sql, _)) = exchanges.last_mut() {
@@ -453,6 +457,7 @@ mod tests {
 
         let written = sqlite_write_if(
             pools,
+            vec![],
             bump(0),
             vec![build(insert(0..half)), build(insert(half..2 * half))],
         )
@@ -461,7 +466,7 @@ mod tests {
         assert_eq!((version(pools).await?, rows(pools).await?), (1, 2 * half));
 
         // The guard matches nothing: nothing of `then` is written.
-        let written = sqlite_write_if(pools, bump(0), vec![build(insert(-5..0))]).await?;
+        let written = sqlite_write_if(pools, vec![], bump(0), vec![build(insert(-5..0))]).await?;
         assert!(!written);
         assert_eq!((version(pools).await?, rows(pools).await?), (1, 2 * half));
 
@@ -469,6 +474,7 @@ mod tests {
         // exchange's are taken back, and the writer stays usable.
         let failed = sqlite_write_if(
             pools,
+            vec![],
             bump(1),
             vec![
                 build(insert(2 * half..3 * half)),
@@ -479,7 +485,7 @@ mod tests {
         .await;
         assert!(failed.is_err());
         assert_eq!((version(pools).await?, rows(pools).await?), (1, 2 * half));
-        assert!(sqlite_write_if(pools, bump(1), vec![]).await?);
+        assert!(sqlite_write_if(pools, vec![], bump(1), vec![]).await?);
         assert_eq!(version(pools).await?, 2);
         Ok(())
     }

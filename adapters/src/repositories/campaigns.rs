@@ -14,7 +14,8 @@ use domain::status::CampaignStatus;
 use domain::subsequence::Subsequence;
 use sea_orm::sea_query::{
     Alias, Asterisk, CommonTableExpression, DeleteStatement, Expr, ExprTrait, Func,
-    InsertStatement, LikeExpr, Query, UpdateStatement, WithClause,
+    InsertStatement, LikeExpr, OnConflict, Order, Query, SelectStatement, UnionType,
+    UpdateStatement, WithClause,
 };
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
@@ -22,10 +23,10 @@ use sea_orm::{
     SqlErr,
 };
 
-use super::batch::{insert_all, insert_all_in, sqlite_write_if};
+use super::batch::{insert_all, insert_all_in, sqlite_write_counting, sqlite_write_if};
 use super::values::{counter_from_db, counter_to_db, parse_id, stats_from_db, stats_to_db};
 use crate::database::{Backend, Pools, finish};
-use crate::entities::{campaign, campaign_mailbox, subsequence};
+use crate::entities::{campaign, campaign_count, campaign_mailbox, subsequence};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::storage::{CampaignContent, StepDto};
 use crate::time::{from_millis, to_millis};
@@ -43,6 +44,9 @@ pub(super) const LIKE_ESCAPE: char = '\\';
 /// The name of the PostgreSQL update's CTE holding the bumped campaign row (if any).
 const BUMPED: &str = "bumped";
 
+/// The name of the PostgreSQL delete's CTE holding the deleted campaign row (if any).
+const GONE: &str = "gone";
+
 pub(crate) struct SqlCampaignRepository {
     pools: Pools,
 }
@@ -55,14 +59,16 @@ impl SqlCampaignRepository {
 
 #[async_trait]
 impl CampaignRepository for SqlCampaignRepository {
-    /// The campaign row, its subsequences (one multi-row INSERT, when it has any) and its mailbox links
-    /// (one multi-row INSERT per `LINKS_PER_STATEMENT`, when it has any), all or nothing, through
-    /// [`insert_all`]: one statement on PostgreSQL, `BEGIN IMMEDIATE` + one batch + `COMMIT` on SQLite.
+    /// The campaign row, its subsequences (one multi-row INSERT, when it has any), its mailbox links
+    /// (one multi-row INSERT per `LINKS_PER_STATEMENT`, when it has any) and one more campaign of its
+    /// status in `campaign_counts` (an upsert), all or nothing, through [`insert_all`]: one statement
+    /// on PostgreSQL, `BEGIN IMMEDIATE` + one batch + `COMMIT` on SQLite.
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError> {
         let mut row = campaign_row(campaign)?;
         row.version = Set(0);
         let mut inserts = vec![campaign::Entity::insert(row).into_query()];
         inserts.extend(owned_row_inserts(campaign)?);
+        inserts.push(count_inserted(campaign));
         insert_all(&self.pools, inserts).await.map_err(write_error)
     }
 
@@ -90,7 +96,8 @@ impl CampaignRepository for SqlCampaignRepository {
 
     /// In one read-only transaction (one snapshot): the page (`limit + 1` rows, the extra one only
     /// telling whether there are more), the count of every match (skipped when the first page holds
-    /// them all), then the page's subsequences and mailbox links, one query each.
+    /// them all; without a search, the workspace's `campaign_counts` rows), then the page's
+    /// subsequences and mailbox links, one query each.
     async fn list(
         &self,
         workspace: WorkspaceId,
@@ -112,8 +119,10 @@ impl CampaignRepository for SqlCampaignRepository {
             page.truncate(limit);
             let total = if query.before.is_none() && !has_more {
                 page.len() as u64
-            } else {
+            } else if query.name.is_some() {
                 count_matching(&transaction, &workspace, query).await?
+            } else {
+                stored_count(&transaction, &workspace, query.status).await?
             };
             let page = with_owned_rows(&transaction, &workspace, page).await?;
             Ok((page, total, has_more))
@@ -132,10 +141,11 @@ impl CampaignRepository for SqlCampaignRepository {
     }
 
     /// One write transaction: the campaign row is updated (version + 1) only at `expected`; only then
-    /// are its subsequences and mailbox links deleted and written again. SQLite: two round trips on
-    /// the writer connection ([`sqlite_write_if`]). PostgreSQL: four — `BEGIN`, one statement that
-    /// updates the row and deletes what it owns when it matched (CTEs) and says whether it did, one
-    /// that inserts the new rows, `COMMIT`.
+    /// are its subsequences and mailbox links deleted and written again, and, when its status changes,
+    /// `campaign_counts` moved by one from the stored status to the new one. SQLite: two round trips
+    /// on the writer connection ([`sqlite_write_if`]). PostgreSQL: four — `BEGIN`, one statement that
+    /// updates the row, moves the count and deletes what it owns when it matched (CTEs) and says
+    /// whether it did, one that inserts the new rows, `COMMIT`.
     async fn update(
         &self,
         campaign: &Campaign,
@@ -147,46 +157,115 @@ impl CampaignRepository for SqlCampaignRepository {
         let written = match self.pools.backend {
             Backend::Sqlite => {
                 let sqlite = DbBackend::Sqlite;
+                // Before the bump: it reads the stored status at `expected`, which the bump replaces.
+                // When stale it matches nothing, and the transaction is rolled back anyway.
+                let recount = sqlite.build(&count_status_change(campaign, expected, None)?);
                 let then = deletes
                     .iter()
                     .map(|delete| sqlite.build(delete))
                     .chain(inserts.iter().map(|insert| sqlite.build(insert)))
                     .collect();
-                sqlite_write_if(&self.pools, sqlite.build(&bump), then).await
+                sqlite_write_if(&self.pools, vec![recount], sqlite.build(&bump), then).await
             }
             Backend::Postgres => {
                 // In a task of its own: a caller dropped half-way cannot leave the transaction (and
                 // the campaign row's lock) open until its connection is next used.
                 let pools = self.pools.clone();
-                tokio::spawn(async move { update_postgres(&pools, bump, deletes, &inserts).await })
-                    .await
-                    .unwrap_or_else(|error| {
-                        Err(DbErr::Custom(format!(
-                            "the write task ended early: {error}"
-                        )))
-                    })
+                let recount = count_status_change(campaign, expected, Some(bumped_exists()))?;
+                tokio::spawn(async move {
+                    update_postgres(&pools, bump, recount, deletes, &inserts).await
+                })
+                .await
+                .unwrap_or_else(|error| {
+                    Err(DbErr::Custom(format!(
+                        "the write task ended early: {error}"
+                    )))
+                })
             }
         }
         .map_err(write_error)?;
         Ok(outcome(written))
     }
 
-    /// One statement: the row is deleted only at `expected`, and its subsequences and mailbox links go
-    /// with it (their foreign keys cascade).
+    /// The row is deleted only at `expected`, and its subsequences and mailbox links go with it (their
+    /// foreign keys cascade); only then is its status counted one less. One round trip: SQLite
+    /// `BEGIN IMMEDIATE; <count - 1 guarded by the same condition>; DELETE …; COMMIT;`, PostgreSQL
+    /// `WITH gone AS (DELETE … RETURNING status), … AS (UPDATE campaign_counts …) SELECT COUNT(*) FROM
+    /// gone`.
     async fn delete(
         &self,
         workspace: WorkspaceId,
         id: CampaignId,
         expected: Version,
     ) -> Result<WriteOutcome, RepositoryError> {
-        let deleted = campaign::Entity::delete_many()
+        let workspace = workspace.to_string();
+        let mut delete = campaign::Entity::delete_many()
             .filter(campaign::Column::Id.eq(id.to_string()))
-            .filter(campaign::Column::WorkspaceId.eq(workspace.to_string()))
+            .filter(campaign::Column::WorkspaceId.eq(workspace.clone()))
             .filter(campaign::Column::Version.eq(expected.0))
-            .exec(&self.pools.writer)
-            .await
-            .or_unknown()?;
-        Ok(outcome(deleted.rows_affected > 0))
+            .into_query();
+        let deleted = match self.pools.backend {
+            Backend::Sqlite => {
+                // The writer is serialised, so the guarded decrement and the delete see the same row.
+                let stored_status = Query::select()
+                    .column(campaign::Column::Status)
+                    .from(campaign::Entity)
+                    .and_where(campaign::Column::Id.eq(id.to_string()))
+                    .and_where(campaign::Column::WorkspaceId.eq(workspace.clone()))
+                    .and_where(campaign::Column::Version.eq(expected.0))
+                    .to_owned();
+                let sqlite = DbBackend::Sqlite;
+                let changed = sqlite_write_counting(
+                    &self.pools,
+                    vec![
+                        sqlite.build(&count_removed(&workspace, stored_status)),
+                        sqlite.build(&delete),
+                    ],
+                )
+                .await
+                .or_unknown()?;
+                changed.get(1).is_some_and(|deleted| *deleted > 0)
+            }
+            Backend::Postgres => {
+                // The decrement reads what the DELETE returned: it counts only a row that was deleted.
+                delete.returning_col(campaign::Column::Status);
+                let gone_status = Query::select()
+                    .column(campaign::Column::Status)
+                    .from(Alias::new(GONE))
+                    .to_owned();
+                let mut with = WithClause::new();
+                with.cte(
+                    CommonTableExpression::new()
+                        .table_name(Alias::new(GONE))
+                        .query(delete)
+                        .to_owned(),
+                );
+                with.cte(
+                    CommonTableExpression::new()
+                        .table_name(Alias::new("counted"))
+                        .query(count_removed(&workspace, gone_status))
+                        .to_owned(),
+                );
+                let statement = with.query(
+                    Query::select()
+                        .expr(Func::count(Expr::col(Asterisk)))
+                        .from(Alias::new(GONE))
+                        .to_owned(),
+                );
+                let deleted: i64 = self
+                    .pools
+                    .writer
+                    .query_one_raw(DbBackend::Postgres.build(&statement))
+                    .await
+                    .or_unknown()?
+                    .map(|row| row.try_get_by_index(0))
+                    .transpose()
+                    .or_unknown()?
+                    .unwrap_or(0);
+                deleted > 0
+            }
+        };
+        Ok(outcome(deleted))
     }
 }
 
@@ -241,6 +320,126 @@ async fn count_matching(
     Ok(count
         .and_then(|count| u64::try_from(count).ok())
         .unwrap_or(0))
+}
+
+/// How many campaigns of the workspace have `status` (of any status when `None`), from
+/// `campaign_counts`: one row, or the workspace's few.
+async fn stored_count(
+    transaction: &DatabaseTransaction,
+    workspace: &str,
+    status: Option<CampaignStatus>,
+) -> Result<u64, DbErr> {
+    let counts: Vec<i64> = campaign_count::Entity::find()
+        .select_only()
+        .column(campaign_count::Column::Count)
+        .filter(campaign_count::Column::WorkspaceId.eq(workspace))
+        .apply_if(status, |select, status| {
+            select.filter(campaign_count::Column::Status.eq(status.as_str()))
+        })
+        .into_tuple()
+        .all(transaction)
+        .await?;
+    Ok(u64::try_from(counts.into_iter().sum::<i64>()).unwrap_or(0))
+}
+
+/// `INSERT INTO campaign_counts <rows> ON CONFLICT (workspace_id, status) DO UPDATE SET count =
+/// campaign_counts.count + excluded.count`: adds each row's count to its (workspace, status).
+fn add_to_counts() -> OnConflict {
+    OnConflict::columns([
+        campaign_count::Column::WorkspaceId,
+        campaign_count::Column::Status,
+    ])
+    .value(
+        campaign_count::Column::Count,
+        Expr::col((campaign_count::Entity, campaign_count::Column::Count)).add(Expr::col((
+            Alias::new("excluded"),
+            campaign_count::Column::Count,
+        ))),
+    )
+    .to_owned()
+}
+
+/// One more campaign of `campaign`'s status in its workspace.
+fn count_inserted(campaign: &Campaign) -> InsertStatement {
+    campaign_count::Entity::insert(campaign_count::ActiveModel {
+        workspace_id: Set(campaign.workspace_id().to_string()),
+        status: Set(campaign.status().as_str().to_owned()),
+        count: Set(1),
+    })
+    .on_conflict(add_to_counts())
+    .into_query()
+}
+
+/// Moves one campaign in `campaign_counts` from the status stored at `expected` to `campaign`'s, when
+/// they differ: rows `(workspace, stored, -1)` and `(workspace, new, +1)` read from the stored row at
+/// `expected` (none when the status is unchanged or the row is not at `expected`), and only if
+/// `guard` holds. The rows go in status order, so that concurrent writers lock count rows in the
+/// same order (PostgreSQL) and cannot deadlock on them.
+fn count_status_change(
+    campaign: &Campaign,
+    expected: Version,
+    guard: Option<Expr>,
+) -> Result<InsertStatement, RepositoryError> {
+    let new_status = campaign.status().as_str();
+    let at_expected = |select: &mut SelectStatement| {
+        select
+            .from(campaign::Entity)
+            .and_where(campaign::Column::Id.eq(campaign.id().to_string()))
+            .and_where(campaign::Column::WorkspaceId.eq(campaign.workspace_id().to_string()))
+            .and_where(campaign::Column::Version.eq(expected.0))
+            .and_where(campaign::Column::Status.ne(new_status));
+        if let Some(guard) = guard.clone() {
+            select.and_where(guard);
+        }
+    };
+    let mut rows = Query::select();
+    rows.column(campaign::Column::WorkspaceId)
+        .column(campaign::Column::Status)
+        .expr_as(Expr::val(-1_i64), campaign_count::Column::Count);
+    at_expected(&mut rows);
+    let mut added = Query::select();
+    added
+        .column(campaign::Column::WorkspaceId)
+        .expr(Expr::val(new_status))
+        .expr(Expr::val(1_i64));
+    at_expected(&mut added);
+    rows.union(UnionType::All, added);
+    let change = Alias::new("change");
+    let mut insert = Query::insert();
+    insert
+        .into_table(campaign_count::Entity)
+        .columns([
+            campaign_count::Column::WorkspaceId,
+            campaign_count::Column::Status,
+            campaign_count::Column::Count,
+        ])
+        .select_from(
+            Query::select()
+                .columns([
+                    campaign_count::Column::WorkspaceId,
+                    campaign_count::Column::Status,
+                    campaign_count::Column::Count,
+                ])
+                .from_subquery(rows, change)
+                .order_by(campaign_count::Column::Status, Order::Asc)
+                .to_owned(),
+        )
+        .map_err(|error| RepositoryError::Unknown(error.into()))?
+        .on_conflict(add_to_counts());
+    Ok(insert)
+}
+
+/// One campaign less of the status `stored_status` selects (nothing when it selects no row).
+fn count_removed(workspace: &str, stored_status: SelectStatement) -> UpdateStatement {
+    Query::update()
+        .table(campaign_count::Entity)
+        .value(
+            campaign_count::Column::Count,
+            Expr::col(campaign_count::Column::Count).sub(1),
+        )
+        .and_where(campaign_count::Column::WorkspaceId.eq(workspace))
+        .and_where(campaign_count::Column::Status.in_subquery(stored_status))
+        .to_owned()
 }
 
 /// A `LIKE` pattern matching any text that contains `needle` literally: its `%`, `_` and escape
@@ -394,29 +593,37 @@ fn bump_statement(
         .into_query())
 }
 
-/// PostgreSQL's update: `BEGIN`; `WITH bumped AS (UPDATE … RETURNING id), s0 AS (DELETE … WHERE …
-/// AND EXISTS (SELECT 1 FROM bumped)), s1 AS (…) SELECT COUNT(*) FROM bumped`; the INSERTs when it
-/// matched; `COMMIT` (or `ROLLBACK` when it did not). The inserts are a statement of their own: the
-/// parts of one statement run in no defined order, and kept subsequences are deleted and inserted
-/// again under the same ids.
+/// PostgreSQL's update: `BEGIN`; `WITH bumped AS (UPDATE … RETURNING id), counted AS (INSERT INTO
+/// campaign_counts … WHERE … AND EXISTS (SELECT 1 FROM bumped)), s0 AS (DELETE … WHERE … AND EXISTS
+/// (SELECT 1 FROM bumped)), s1 AS (…) SELECT COUNT(*) FROM bumped`; the INSERTs when it matched;
+/// `COMMIT` (or `ROLLBACK` when it did not). The inserts are a statement of their own: the parts of one
+/// statement run in no defined order, and kept subsequences are deleted and inserted again under the
+/// same ids.
+///
+/// `counted` (`recount`, guarded by [`bumped_exists`]) reads the stored status at `expected` from the
+/// statement's snapshot, from before the bump: the caller read that version before this statement
+/// began, so the snapshot holds it whenever the bump matches. Reading `bumped` first makes it take the
+/// campaign row's lock before any count row's, the order every campaign write follows.
 async fn update_postgres(
     pools: &Pools,
     mut bump: UpdateStatement,
+    recount: InsertStatement,
     deletes: [DeleteStatement; 2],
     inserts: &[InsertStatement],
 ) -> Result<bool, DbErr> {
     bump.returning_col(campaign::Column::Id);
-    let bumped_exists = Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(Alias::new(BUMPED))
-            .to_owned(),
-    );
+    let bumped_exists = bumped_exists();
     let mut with = WithClause::new();
     with.cte(
         CommonTableExpression::new()
             .table_name(Alias::new(BUMPED))
             .query(bump)
+            .to_owned(),
+    );
+    with.cte(
+        CommonTableExpression::new()
+            .table_name(Alias::new("counted"))
+            .query(recount)
             .to_owned(),
     );
     for (index, mut delete) in deletes.into_iter().enumerate() {
@@ -456,6 +663,16 @@ async fn update_postgres(
         return Ok(false);
     }
     finish(transaction, written, |error| error).await
+}
+
+/// `EXISTS (SELECT 1 FROM bumped)`: PostgreSQL's update matched.
+fn bumped_exists() -> Expr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(Alias::new(BUMPED))
+            .to_owned(),
+    )
 }
 
 fn position_to_db(position: usize) -> i32 {

@@ -1095,6 +1095,372 @@ async fn list_gives_each_campaign_whole_as_find_does() -> anyhow::Result<()> {
     .await
 }
 
+// `total` kept from per-status counts: exact after every write.
+
+#[tokio::test]
+async fn list_total_stays_exact_across_inserts() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let other = tenant_with_campaigns(&database).await?;
+        assert_totals(&database, tenant, &[]).await?;
+
+        let archived = campaign(tenant, &minimal_request("Archived"), vec![], None)
+            .act(LifecycleAction::Archive, at(5))
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        campaigns.insert(&archived).await?;
+        assert_totals(&database, tenant, &[(CampaignStatus::Archived, 1)]).await?;
+        let paused = restored(
+            &campaign(tenant, &minimal_request("Paused"), vec![], None),
+            |stored| {
+                stored.status = CampaignStatus::Paused;
+                stored.started_at = Some(at(3));
+            },
+        );
+        campaigns.insert(&paused).await?;
+        for drafts in 1..=3 {
+            campaigns
+                .insert(&campaign(tenant, &minimal_request("Draft"), vec![], None))
+                .await?;
+            assert_totals(
+                &database,
+                tenant,
+                &[
+                    (CampaignStatus::Draft, drafts),
+                    (CampaignStatus::Paused, 1),
+                    (CampaignStatus::Archived, 1),
+                ],
+            )
+            .await?;
+        }
+        // A failed insert (a repeated id) counts nothing.
+        campaigns
+            .insert(&archived)
+            .await
+            .expect_err("a repeated id is refused");
+        assert_totals(
+            &database,
+            tenant,
+            &[
+                (CampaignStatus::Draft, 3),
+                (CampaignStatus::Paused, 1),
+                (CampaignStatus::Archived, 1),
+            ],
+        )
+        .await?;
+        // Another workspace's campaigns count in theirs only.
+        assert_totals(&database, other, &[(CampaignStatus::Draft, 2)]).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_total_follows_each_status_change_made_by_update() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let mailbox =
+            store_mailbox(&database, mailbox(tenant, "a@acme.test", "gmail", &[])).await?;
+        let mut current = campaign(tenant, &full_request(), vec![mailbox], None);
+        campaigns.insert(&current).await?;
+        campaigns
+            .insert(&campaign(tenant, &minimal_request("Idle"), vec![], None))
+            .await?;
+        assert_totals(&database, tenant, &[(CampaignStatus::Draft, 2)]).await?;
+
+        for (version, (action, status)) in [
+            (LifecycleAction::Start, CampaignStatus::Active),
+            (LifecycleAction::Pause, CampaignStatus::Paused),
+            (LifecycleAction::Resume, CampaignStatus::Active),
+            (LifecycleAction::Archive, CampaignStatus::Archived),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            current = current
+                .act(action, at(10 + version as i64))
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            assert_eq!(
+                campaigns.update(&current, Version(version as i64)).await?,
+                WriteOutcome::Written
+            );
+            assert_totals(
+                &database,
+                tenant,
+                &[(CampaignStatus::Draft, 1), (status, 1)],
+            )
+            .await
+            .with_context(|| format!("after {action:?}"))?;
+        }
+        // An update that keeps the status moves nothing.
+        let renamed = restored(&current, |stored| {
+            stored.content.name = Some("Renamed".into());
+        });
+        assert_eq!(
+            campaigns.update(&renamed, Version(4)).await?,
+            WriteOutcome::Written
+        );
+        assert_totals(
+            &database,
+            tenant,
+            &[(CampaignStatus::Draft, 1), (CampaignStatus::Archived, 1)],
+        )
+        .await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_total_is_unchanged_by_a_stale_update() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let original = campaign(tenant, &minimal_request("Draft"), vec![], None);
+        campaigns.insert(&original).await?;
+        let renamed = updated(
+            &original,
+            |content| content.name = s("Renamed"),
+            None,
+            at(10),
+        );
+        assert_eq!(
+            campaigns.update(&renamed, Version(0)).await?,
+            WriteOutcome::Written
+        );
+
+        // Built from what was read at version 0.
+        let archived = original
+            .act(LifecycleAction::Archive, at(20))
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        for stale in [Version(0), Version(2)] {
+            assert_eq!(
+                campaigns.update(&archived, stale).await?,
+                WriteOutcome::Stale,
+                "{stale:?}"
+            );
+            assert_totals(&database, tenant, &[(CampaignStatus::Draft, 1)]).await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_total_loses_a_deleted_campaign() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let drafts = store_named(&database, tenant, &["D0", "D1"]).await?;
+        let archived = campaign(tenant, &minimal_request("Archived"), vec![], None)
+            .act(LifecycleAction::Archive, at(5))
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        campaigns.insert(&archived).await?;
+
+        assert_eq!(
+            campaigns
+                .delete(tenant.workspace, drafts[0].id(), Version(0))
+                .await?,
+            WriteOutcome::Written
+        );
+        assert_totals(
+            &database,
+            tenant,
+            &[(CampaignStatus::Draft, 1), (CampaignStatus::Archived, 1)],
+        )
+        .await?;
+        assert_eq!(
+            campaigns
+                .delete(tenant.workspace, archived.id(), Version(0))
+                .await?,
+            WriteOutcome::Written
+        );
+        assert_totals(&database, tenant, &[(CampaignStatus::Draft, 1)]).await?;
+        assert_eq!(
+            campaigns
+                .delete(tenant.workspace, drafts[1].id(), Version(0))
+                .await?,
+            WriteOutcome::Written
+        );
+        assert_totals(&database, tenant, &[]).await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_total_is_unchanged_by_a_stale_delete() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant(&database).await?;
+        let other = tenant_with_campaigns(&database).await?;
+        let original = campaign(tenant, &minimal_request("Draft"), vec![], None);
+        campaigns.insert(&original).await?;
+        let renamed = updated(
+            &original,
+            |content| content.name = s("Renamed"),
+            None,
+            at(10),
+        );
+        campaigns.update(&renamed, Version(0)).await?;
+
+        for stale in [Version(0), Version(2)] {
+            assert_eq!(
+                campaigns
+                    .delete(tenant.workspace, original.id(), stale)
+                    .await?,
+                WriteOutcome::Stale,
+                "{stale:?}"
+            );
+            assert_totals(&database, tenant, &[(CampaignStatus::Draft, 1)]).await?;
+        }
+        // Through another workspace: stale too, and neither workspace's count moves.
+        assert_eq!(
+            campaigns
+                .delete(other.workspace, original.id(), Version(1))
+                .await?,
+            WriteOutcome::Stale
+        );
+        assert_totals(&database, tenant, &[(CampaignStatus::Draft, 1)]).await?;
+        assert_totals(&database, other, &[(CampaignStatus::Draft, 2)]).await
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn list_total_stays_exact_under_concurrent_status_changes_retried_when_stale()
+-> anyhow::Result<()> {
+    const TASKS: usize = 8;
+    const WRITES_PER_TASK: usize = 3;
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let mailbox =
+            store_mailbox(&database, mailbox(tenant, "a@acme.test", "gmail", &[])).await?;
+        // Two campaigns, so that opposite status changes (start and pause) meet on the count rows.
+        let busy = [
+            campaign(tenant, &full_request(), vec![mailbox], None),
+            campaign(tenant, &full_request(), vec![mailbox], None),
+        ];
+        for campaign in &busy {
+            database.campaigns().insert(campaign).await?;
+        }
+        database
+            .campaigns()
+            .insert(&campaign(tenant, &minimal_request("Idle"), vec![], None))
+            .await?;
+
+        let first_reads_done = Arc::new(Barrier::new(TASKS));
+        let mut tasks = JoinSet::new();
+        for task in 0..TASKS {
+            let campaigns = database.campaigns();
+            let first_reads_done = Arc::clone(&first_reads_done);
+            let (workspace, id) = (tenant.workspace, busy[task % busy.len()].id());
+            tasks.spawn(async move {
+                let mut stale = 0;
+                for write in 0..WRITES_PER_TASK {
+                    loop {
+                        let read = campaigns
+                            .find(workspace, id)
+                            .await?
+                            .context("the campaign is found")?;
+                        if write == 0 && stale == 0 {
+                            first_reads_done.wait().await;
+                        }
+                        let action = if read.campaign.status() == CampaignStatus::Active {
+                            LifecycleAction::Pause
+                        } else {
+                            LifecycleAction::Start
+                        };
+                        let change = read
+                            .campaign
+                            .act(action, at(100))
+                            .map_err(|error| anyhow::anyhow!("{error}"))?;
+                        match campaigns.update(&change, read.version).await? {
+                            WriteOutcome::Written => break,
+                            WriteOutcome::Stale => stale += 1,
+                        }
+                        anyhow::ensure!(stale < 500, "task {task} never got its writes in");
+                    }
+                }
+                anyhow::Ok(stale)
+            });
+        }
+        let mut stale = 0;
+        while let Some(task) = tasks.join_next().await {
+            stale += task??;
+        }
+        assert!(stale >= 1, "no write was stale: the test did not race");
+
+        // Each campaign went through 12 changes, starting with a start: it ends paused.
+        for campaign in &busy {
+            let found = database
+                .campaigns()
+                .find(tenant.workspace, campaign.id())
+                .await?
+                .context("the campaign is found")?;
+            let changes = (TASKS / busy.len() * WRITES_PER_TASK) as i64;
+            assert_eq!(found.version, Version(changes));
+            assert_eq!(found.campaign.status(), CampaignStatus::Paused);
+        }
+        assert_totals(
+            &database,
+            tenant,
+            &[(CampaignStatus::Draft, 1), (CampaignStatus::Paused, 2)],
+        )
+        .await
+    })
+    .await
+}
+
+/// Checks `list`'s `total` for every status filter and for none against the campaigns `list` gives
+/// when walking every page, and those against `expected` (statuses left out: none).
+async fn assert_totals(
+    database: &Database,
+    tenant: Tenant,
+    expected: &[(CampaignStatus, u64)],
+) -> anyhow::Result<()> {
+    let filters = std::iter::once(None).chain(CampaignStatus::ALL.iter().copied().map(Some));
+    for status in filters {
+        let expected: u64 = expected
+            .iter()
+            .filter(|(each, _)| status.is_none_or(|status| status == *each))
+            .map(|(_, count)| count)
+            .sum();
+        // From the first page (the count is skipped when that page holds every match), and from a
+        // cursor newer than every campaign (the count is always read).
+        for before in [None, Some(new_id::<CampaignId>())] {
+            let mut query = CampaignQuery {
+                status,
+                before,
+                limit: limit(2),
+                ..CampaignQuery::default()
+            };
+            let mut walked = 0;
+            for page_number in 0.. {
+                anyhow::ensure!(page_number < 100, "the walk does not end");
+                let page = database.campaigns().list(tenant.workspace, &query).await?;
+                walked += page.campaigns.len() as u64;
+                assert_eq!(
+                    page.total, expected,
+                    "total of {status:?} on page {page_number} from {before:?}"
+                );
+                if !page.has_more {
+                    break;
+                }
+                query.before = page.campaigns.last().map(Campaign::id);
+            }
+            assert_eq!(walked, expected, "campaigns listed of {status:?}");
+        }
+    }
+    Ok(())
+}
+
+/// Another tenant, with two draft campaigns of its own.
+async fn tenant_with_campaigns(database: &Database) -> anyhow::Result<Tenant> {
+    let tenant = tenant(database).await?;
+    store_named(database, tenant, &["Elsewhere 0", "Elsewhere 1"]).await?;
+    Ok(tenant)
+}
+
 /// Minimal campaigns named `names`, stored in that order (so the last is the newest).
 async fn store_named(
     database: &Database,
