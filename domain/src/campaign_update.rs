@@ -77,14 +77,9 @@ impl Campaign {
             let listed = request.subsequences.take().unwrap_or_default();
             request.subsequences = Some(self.reconcile_subsequences(listed, &mut problems));
         }
-        let content = match NewCampaign::parse(&request, rules) {
-            Ok(content) if problems.is_empty() => content,
-            parsed => {
-                return Err(UpdateError::Invalid(
-                    problems.followed_by(parsed.err().unwrap_or_default()),
-                ));
-            }
-        };
+        let content = problems
+            .ahead_of(NewCampaign::parse(&request, rules))
+            .map_err(UpdateError::Invalid)?;
         for subsequence in content.subsequences() {
             let Some(existing) = subsequence
                 .existing_id()

@@ -245,6 +245,15 @@ impl Problems {
         self
     }
 
+    /// `parsed`, unless these problems (found first) or its own make it invalid: then all of them,
+    /// these first, as [`Problems::followed_by`] merges them.
+    pub fn ahead_of<T>(self, parsed: Result<T, Problems>) -> Result<T, Problems> {
+        match parsed {
+            Ok(value) if self.is_empty() => Ok(value),
+            parsed => Err(self.followed_by(parsed.err().unwrap_or_default())),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -353,6 +362,26 @@ mod tests {
             .map(|problem| problem.pointer().to_string())
             .collect();
         assert_eq!(merged, ["/sequence/0", "/name", "/sequence/10", "/names"]);
+    }
+
+    #[test]
+    fn earlier_problems_make_a_parse_invalid_and_come_first() {
+        let at = JsonPointer::root().field("name");
+        let mut edge = Problems::new();
+        edge.add(at.clone(), ProblemCode::InvalidType, "not a string");
+        let mut own = Problems::new();
+        own.add(at.clone(), ProblemCode::Required, "name is required");
+        own.add(JsonPointer::root().field("x"), ProblemCode::Blank, "x");
+
+        assert_eq!(Problems::new().ahead_of(Ok::<u8, Problems>(7)), Ok(7));
+        let refused = edge
+            .clone()
+            .ahead_of(Ok::<u8, Problems>(7))
+            .expect_err("edge problems");
+        assert_eq!(refused, edge);
+        let merged = edge.ahead_of(Err::<u8, Problems>(own)).expect_err("both");
+        let codes: Vec<_> = merged.iter().map(|p| p.code()).collect();
+        assert_eq!(codes, [ProblemCode::InvalidType, ProblemCode::Blank]);
     }
 
     #[test]

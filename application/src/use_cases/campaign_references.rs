@@ -62,20 +62,6 @@ impl Lookups {
     }
 }
 
-/// The references a request that did not parse still makes: each mailbox selector that parses, and the
-/// agent request of its settings when `aiAgentId` is well-formed. Looking them up anyway lets one answer
-/// list every problem.
-pub(crate) fn references_of_invalid(
-    request: &CampaignRequest,
-) -> (MailboxSelection, Option<AgentRequest>) {
-    let (selection, _already_reported) =
-        MailboxSelection::parse_partial(&request.mailbox_selectors, &JsonPointer::root());
-    (
-        selection,
-        AgentRequest::of_request(request.settings.as_ref()),
-    )
-}
-
 /// Looks references up in the caller's workspace.
 #[derive(Clone)]
 pub(crate) struct CampaignReferences {
@@ -84,8 +70,31 @@ pub(crate) struct CampaignReferences {
 }
 
 impl CampaignReferences {
+    /// Looks up what `request` names. `parsed` is the mailbox selection (when the request replaces the
+    /// mailbox list) and agent request of a request that parsed; `None` when it did not, and then each
+    /// mailbox selector that parses and the agent of well-formed settings are looked up anyway, so one
+    /// answer lists every problem.
+    pub(crate) async fn of_request(
+        &self,
+        tenancy: Tenancy,
+        request: &CampaignRequest,
+        parsed: Option<(Option<&MailboxSelection>, AgentRequest)>,
+    ) -> Result<Lookups, RepositoryError> {
+        match parsed {
+            Some((selection, agent)) => self.look_up(tenancy, selection, Some(agent)).await,
+            None => {
+                let (selection, _already_reported) = MailboxSelection::parse_partial(
+                    &request.mailbox_selectors,
+                    &JsonPointer::root(),
+                );
+                let agent = AgentRequest::of_request(request.settings.as_ref());
+                self.look_up(tenancy, Some(&selection), agent).await
+            }
+        }
+    }
+
     /// Looks up `selection` (none, or an empty one, resolves to no mailbox without a lookup) and `agent`.
-    pub(crate) async fn look_up(
+    async fn look_up(
         &self,
         tenancy: Tenancy,
         selection: Option<&MailboxSelection>,

@@ -42,14 +42,9 @@ impl CreateAgent {
         edge_problems: Problems,
     ) -> Result<Agent, CreateAgentError> {
         // Problems found at the edge (JSON types, unknown fields) come first; the rest follow.
-        let fields = match (AgentFields::parse(request), edge_problems.is_empty()) {
-            (Ok(fields), true) => fields,
-            (parsed, _) => {
-                return Err(CreateAgentError::Invalid(
-                    edge_problems.followed_by(parsed.err().unwrap_or_default()),
-                ));
-            }
-        };
+        let fields = edge_problems
+            .ahead_of(AgentFields::parse(request))
+            .map_err(CreateAgentError::Invalid)?;
         let inserted = self
             .agents
             .insert(

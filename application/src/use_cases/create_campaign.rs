@@ -10,7 +10,7 @@ use domain::request::CampaignRequest;
 use domain::rules::ParseRules;
 use domain::values::WebhookHostPolicy;
 
-use super::campaign_references::{CampaignReferences, Refusal, references_of_invalid};
+use super::campaign_references::{CampaignReferences, Refusal};
 
 use crate::ports::{
     AgentRepository, CampaignRepository, Clock, IdGenerator, MailboxRepository, RepositoryError,
@@ -106,30 +106,19 @@ impl CreateCampaign {
         request: &CampaignRequest,
         edge_problems: Problems,
     ) -> Result<Campaign, CreateCampaignError> {
-        let parsed = NewCampaign::parse(request, ParseRules::create(self.webhook_hosts));
-        let parsed = if edge_problems.is_empty() {
-            parsed
-        } else {
-            Err(edge_problems.followed_by(parsed.err().unwrap_or_default()))
-        };
+        let parsed = edge_problems.ahead_of(NewCampaign::parse(
+            request,
+            ParseRules::create(self.webhook_hosts),
+        ));
 
-        let lookups = match &parsed {
-            Ok(new) => {
-                self.references()
-                    .look_up(
-                        tenancy,
-                        Some(new.mailbox_selection()),
-                        Some(new.agent_request()),
-                    )
-                    .await?
-            }
-            Err(_) => {
-                let (selection, agent) = references_of_invalid(request);
-                self.references()
-                    .look_up(tenancy, Some(&selection), agent)
-                    .await?
-            }
-        };
+        let named = parsed
+            .as_ref()
+            .ok()
+            .map(|new| (Some(new.mailbox_selection()), new.agent_request()));
+        let lookups = self
+            .references()
+            .of_request(tenancy, request, named)
+            .await?;
         let (new, resolved) = lookups.judge(parsed).map_err(CreateCampaignError::from)?;
 
         let webhook_secret = new

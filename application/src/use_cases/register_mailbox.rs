@@ -43,14 +43,9 @@ impl RegisterMailbox {
         edge_problems: Problems,
     ) -> Result<Mailbox, RegisterMailboxError> {
         // Problems found at the edge (JSON types, unknown fields) come first; the rest follow.
-        let fields = match (MailboxFields::parse(request), edge_problems.is_empty()) {
-            (Ok(fields), true) => fields,
-            (parsed, _) => {
-                return Err(RegisterMailboxError::Invalid(
-                    edge_problems.followed_by(parsed.err().unwrap_or_default()),
-                ));
-            }
-        };
+        let fields = edge_problems
+            .ahead_of(MailboxFields::parse(request))
+            .map_err(RegisterMailboxError::Invalid)?;
         let address = fields.email().as_str().to_owned();
         let mailbox = Mailbox::register(
             MailboxId::from(self.ids.new_id()),

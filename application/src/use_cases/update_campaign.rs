@@ -13,7 +13,7 @@ use domain::rules::ParseRules;
 use domain::values::WebhookHostPolicy;
 
 use super::MAX_WRITE_ATTEMPTS;
-use super::campaign_references::{CampaignReferences, Refusal, references_of_invalid};
+use super::campaign_references::{CampaignReferences, Refusal};
 use crate::ports::{
     AgentRepository, CampaignRepository, Clock, IdGenerator, MailboxRepository, RepositoryError,
     SecretGenerator, VersionedCampaign, WriteOutcome,
@@ -158,31 +158,21 @@ impl UpdateCampaign {
             Err(UpdateError::TriggerFrozen(_)) => Err(Problems::new()),
             Ok(plan) => Ok(plan),
         };
-        let planned = if edge_problems.is_empty() {
-            planned
-        } else {
-            Err(edge_problems.followed_by(planned.err().unwrap_or_default()))
-        };
+        let planned = edge_problems.ahead_of(planned);
 
         let references = CampaignReferences {
             mailboxes: self.mailboxes.clone(),
             agents: self.agents.clone(),
         };
-        let lookups = match &planned {
-            Ok(plan) => {
-                let content = plan.content();
-                let selection = plan
-                    .replaces_mailboxes()
-                    .then(|| content.mailbox_selection());
-                references
-                    .look_up(tenancy, selection, Some(content.agent_request()))
-                    .await?
-            }
-            Err(_) => {
-                let (selection, agent) = references_of_invalid(&merged);
-                references.look_up(tenancy, Some(&selection), agent).await?
-            }
-        };
+        let named = planned.as_ref().ok().map(|plan| {
+            let content = plan.content();
+            (
+                plan.replaces_mailboxes()
+                    .then(|| content.mailbox_selection()),
+                content.agent_request(),
+            )
+        });
+        let lookups = references.of_request(tenancy, &merged, named).await?;
         let (plan, resolved) = lookups.judge(planned)?;
 
         let generated_webhook_secret = plan.content().needs_webhook_secret();

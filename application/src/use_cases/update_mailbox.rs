@@ -54,9 +54,9 @@ impl UpdateMailbox {
         request: &MailboxPatchRequest,
         edge_problems: Problems,
     ) -> Result<Mailbox, UpdateMailboxError> {
-        let changes = match (MailboxChanges::parse(request), edge_problems.is_empty()) {
-            (Ok(changes), true) => changes,
-            (parsed, _) => {
+        let changes = match edge_problems.ahead_of(MailboxChanges::parse(request)) {
+            Ok(changes) => changes,
+            Err(problems) => {
                 // A mailbox that is not there is not found, whatever the body says.
                 if self
                     .mailboxes
@@ -66,9 +66,7 @@ impl UpdateMailbox {
                 {
                     return Err(UpdateMailboxError::NotFound);
                 }
-                return Err(UpdateMailboxError::Invalid(
-                    edge_problems.followed_by(parsed.err().unwrap_or_default()),
-                ));
+                return Err(UpdateMailboxError::Invalid(problems));
             }
         };
         self.mailboxes

@@ -149,17 +149,9 @@ impl Workspaces {
         if !caller.key_kind.acts_for_user() {
             return Err(CreateWorkspaceError::PlatformKeyRequired);
         }
-        let name = match (
-            WorkspaceName::parse_request(request.name.as_deref()),
-            edge_problems.is_empty(),
-        ) {
-            (Ok(name), true) => name,
-            (parsed, _) => {
-                return Err(CreateWorkspaceError::Invalid(
-                    edge_problems.followed_by(parsed.err().unwrap_or_default()),
-                ));
-            }
-        };
+        let name = edge_problems
+            .ahead_of(WorkspaceName::parse_request(request.name.as_deref()))
+            .map_err(CreateWorkspaceError::Invalid)?;
         let workspace =
             Workspace::new(WorkspaceId::from(self.ids.new_id()), name, self.clock.now());
         self.identity
