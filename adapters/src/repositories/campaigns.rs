@@ -1,5 +1,3 @@
-use std::collections::HashMap;
-
 use application::ports::{
     CampaignPage, CampaignQuery, CampaignRepository, RepositoryError, Version, VersionedCampaign,
     WriteOutcome,
@@ -19,11 +17,12 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
-    SqlErr,
+    DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait, Select, SqlErr,
 };
 
 use super::batch::{insert_all, insert_all_in, sqlite_write_counting, sqlite_write_if};
+use super::owned_rows::{CampaignRows, with_owned_columns};
 use super::values::{counter_from_db, counter_to_db, parse_id, stats_from_db, stats_to_db};
 use crate::database::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_count, campaign_mailbox, subsequence};
@@ -72,32 +71,29 @@ impl CampaignRepository for SqlCampaignRepository {
         insert_all(&self.pools, inserts).await.map_err(write_error)
     }
 
-    /// Three queries (campaign, subsequences, mailbox links) in one read-only transaction, so they see
-    /// one snapshot.
+    /// One statement: the campaign row with its subsequences and mailbox ids aggregated into it (see
+    /// [`owned_rows`](super::owned_rows)), so it sees one snapshot without a transaction.
     async fn find(
         &self,
         workspace: WorkspaceId,
         id: CampaignId,
     ) -> Result<Option<VersionedCampaign>, RepositoryError> {
-        let workspace = workspace.to_string();
-        let transaction = self.pools.begin_read().await.or_unknown()?;
-        let read = async {
-            let row = campaign::Entity::find_by_id(id.to_string())
-                .filter(campaign::Column::WorkspaceId.eq(workspace.clone()))
-                .one(&transaction)
-                .await?;
-            with_owned_rows(&transaction, &workspace, Vec::from_iter(row)).await
-        }
+        let found = with_owned_columns(
+            campaign::Entity::find_by_id(id.to_string())
+                .filter(campaign::Column::WorkspaceId.eq(workspace.to_string())),
+            self.pools.backend,
+        )
+        .into_model::<CampaignRows>()
+        .one(&self.pools.reader)
         .await
-        .or_unknown();
-        let found = finish(transaction, read, unknown).await?;
-        found.into_iter().next().map(restore).transpose()
+        .or_unknown()?;
+        found.map(restore).transpose()
     }
 
-    /// In one read-only transaction (one snapshot): the page (`limit + 1` rows, the extra one only
-    /// telling whether there are more), the count of every match (skipped when the first page holds
-    /// them all; without a search, the workspace's `campaign_counts` rows), then the page's
-    /// subsequences and mailbox links, one query each.
+    /// Without a search, one statement: the page (`limit + 1` rows, the extra one only telling whether
+    /// there are more) with what its campaigns own and the workspace's `campaign_counts` total beside
+    /// each row. With a search, one read-only transaction (one snapshot): the page, then the count of
+    /// every match unless the first page holds them all.
     async fn list(
         &self,
         workspace: WorkspaceId,
@@ -105,31 +101,68 @@ impl CampaignRepository for SqlCampaignRepository {
     ) -> Result<CampaignPage, RepositoryError> {
         let workspace = workspace.to_string();
         let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
-        let transaction = self.pools.begin_read().await.or_unknown()?;
-        let read = async {
-            let mut page = matching(&workspace, query)
+        let page = with_owned_columns(
+            matching(&workspace, query)
                 .apply_if(query.before, |select, before| {
                     select.filter(campaign::Column::Id.lt(before.to_string()))
                 })
                 .order_by_desc(campaign::Column::Id)
-                .limit(u64::from(query.limit.get()) + 1)
-                .all(&transaction)
-                .await?;
-            let has_more = page.len() > limit;
-            page.truncate(limit);
-            let total = if query.before.is_none() && !has_more {
-                page.len() as u64
-            } else if query.name.is_some() {
-                count_matching(&transaction, &workspace, query).await?
-            } else {
-                stored_count(&transaction, &workspace, query.status).await?
+                .limit(u64::from(query.limit.get()) + 1),
+            self.pools.backend,
+        );
+        let (mut page, total) = if query.name.is_none() {
+            let listed = page
+                .expr_as(stored_total(&workspace, query.status), STORED_TOTAL)
+                .into_model::<ListedRows>()
+                .all(&self.pools.reader)
+                .await
+                .or_unknown()?;
+            let total = listed.first().map(|listed| listed.stored_total);
+            let page: Vec<CampaignRows> = listed.into_iter().map(|listed| listed.rows).collect();
+            let total = match total {
+                Some(total) => u64::try_from(total).unwrap_or(0),
+                // An empty page (a cursor past the end) carries no total: read it on its own.
+                None => {
+                    let backend = DbBackend::from(self.pools.backend);
+                    let total = self
+                        .pools
+                        .reader
+                        .query_one_raw(
+                            backend.build(&stored_total_select(&workspace, query.status)),
+                        )
+                        .await
+                        .or_unknown()?
+                        .map(|row| row.try_get_by_index::<i64>(0))
+                        .transpose()
+                        .or_unknown()?;
+                    total
+                        .and_then(|total| u64::try_from(total).ok())
+                        .unwrap_or(0)
+                }
             };
-            let page = with_owned_rows(&transaction, &workspace, page).await?;
-            Ok((page, total, has_more))
-        }
-        .await
-        .or_unknown();
-        let (page, total, has_more) = finish(transaction, read, unknown).await?;
+            (page, total)
+        } else {
+            let transaction = self.pools.begin_read().await.or_unknown()?;
+            let read = async {
+                let page = page.into_model::<CampaignRows>().all(&transaction).await?;
+                let total = if query.before.is_none() && page.len() <= limit {
+                    page.len() as u64
+                } else {
+                    count_matching(&transaction, &workspace, query).await?
+                };
+                Ok((page, total))
+            }
+            .await
+            .or_unknown();
+            finish(transaction, read, unknown).await?
+        };
+        let has_more = page.len() > limit;
+        page.truncate(limit);
+        let total = if query.before.is_none() && !has_more {
+            page.len() as u64
+        } else {
+            total
+        };
         Ok(CampaignPage {
             campaigns: page
                 .into_iter()
@@ -322,24 +355,49 @@ async fn count_matching(
         .unwrap_or(0))
 }
 
+/// The column of a listed row holding the workspace's stored total.
+const STORED_TOTAL: &str = "stored_total";
+
 /// How many campaigns of the workspace have `status` (of any status when `None`), from
-/// `campaign_counts`: one row, or the workspace's few.
-async fn stored_count(
-    transaction: &DatabaseTransaction,
-    workspace: &str,
-    status: Option<CampaignStatus>,
-) -> Result<u64, DbErr> {
-    let counts: Vec<i64> = campaign_count::Entity::find()
-        .select_only()
-        .column(campaign_count::Column::Count)
-        .filter(campaign_count::Column::WorkspaceId.eq(workspace))
+/// `campaign_counts` (one row, or the workspace's few), as a scalar subquery.
+fn stored_total(workspace: &str, status: Option<CampaignStatus>) -> Expr {
+    Expr::SubQuery(
+        None,
+        Box::new(stored_total_select(workspace, status).into()),
+    )
+}
+
+fn stored_total_select(workspace: &str, status: Option<CampaignStatus>) -> SelectStatement {
+    Query::select()
+        // PostgreSQL sums BIGINTs as NUMERIC.
+        .expr(Func::cast_as(
+            Func::coalesce([
+                Func::sum(Expr::col(campaign_count::Column::Count)).into(),
+                Expr::val(0i64),
+            ]),
+            Alias::new("BIGINT"),
+        ))
+        .from(campaign_count::Entity)
+        .and_where(campaign_count::Column::WorkspaceId.eq(workspace))
         .apply_if(status, |select, status| {
-            select.filter(campaign_count::Column::Status.eq(status.as_str()))
+            select.and_where(campaign_count::Column::Status.eq(status.as_str()));
         })
-        .into_tuple()
-        .all(transaction)
-        .await?;
-    Ok(u64::try_from(counts.into_iter().sum::<i64>()).unwrap_or(0))
+        .to_owned()
+}
+
+/// A listed campaign's rows and the stored total read beside them.
+struct ListedRows {
+    rows: CampaignRows,
+    stored_total: i64,
+}
+
+impl FromQueryResult for ListedRows {
+    fn from_query_result(result: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(ListedRows {
+            rows: CampaignRows::from_query_result(result, prefix)?,
+            stored_total: result.try_get(prefix, STORED_TOTAL)?,
+        })
+    }
 }
 
 /// `INSERT INTO campaign_counts <rows> ON CONFLICT (workspace_id, status) DO UPDATE SET count =
@@ -455,62 +513,6 @@ pub(super) fn contains_pattern(needle: &str) -> String {
     }
     pattern.push('%');
     pattern
-}
-
-/// A campaign's rows: its own, its subsequences' in order, and its mailbox ids in list order.
-struct CampaignRows {
-    row: campaign::Model,
-    subsequences: Vec<subsequence::Model>,
-    mailboxes: Vec<String>,
-}
-
-/// `rows` (campaigns of `workspace`) with what they own, in the same order: one query for all their
-/// subsequences and one for all their mailbox links.
-async fn with_owned_rows(
-    transaction: &DatabaseTransaction,
-    workspace: &str,
-    rows: Vec<campaign::Model>,
-) -> Result<Vec<CampaignRows>, DbErr> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
-    let mut subsequences: HashMap<String, Vec<subsequence::Model>> = HashMap::new();
-    for subsequence in subsequence::Entity::find()
-        .filter(subsequence::Column::CampaignId.is_in(ids.clone()))
-        .order_by_asc(subsequence::Column::CampaignId)
-        .order_by_asc(subsequence::Column::Position)
-        .all(transaction)
-        .await?
-    {
-        subsequences
-            .entry(subsequence.campaign_id.clone())
-            .or_default()
-            .push(subsequence);
-    }
-    let mut mailboxes: HashMap<String, Vec<String>> = HashMap::new();
-    for (campaign_id, mailbox_id) in campaign_mailbox::Entity::find()
-        .select_only()
-        .column(campaign_mailbox::Column::CampaignId)
-        .column(campaign_mailbox::Column::MailboxId)
-        .filter(campaign_mailbox::Column::WorkspaceId.eq(workspace))
-        .filter(campaign_mailbox::Column::CampaignId.is_in(ids))
-        .order_by_asc(campaign_mailbox::Column::CampaignId)
-        .order_by_asc(campaign_mailbox::Column::Position)
-        .into_tuple::<(String, String)>()
-        .all(transaction)
-        .await?
-    {
-        mailboxes.entry(campaign_id).or_default().push(mailbox_id);
-    }
-    Ok(rows
-        .into_iter()
-        .map(|row| CampaignRows {
-            subsequences: subsequences.remove(&row.id).unwrap_or_default(),
-            mailboxes: mailboxes.remove(&row.id).unwrap_or_default(),
-            row,
-        })
-        .collect())
 }
 
 /// The campaign the rows hold, re-parsed through the domain's constructors, with its version.

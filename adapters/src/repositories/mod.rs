@@ -5,6 +5,7 @@ mod batch;
 mod campaigns;
 mod identity;
 mod mailboxes;
+mod owned_rows;
 mod readiness;
 mod values;
 
