@@ -58,6 +58,7 @@ impl NewCampaign {
         let sequence = problems.absorb(Sequence::parse(
             request.sequence.as_deref().unwrap_or_default(),
             SequenceRole::Main,
+            rules.purpose(),
             &root.field("sequence"),
         ));
         let subsequences = problems.absorb(NewSubsequence::parse_list(

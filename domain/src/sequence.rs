@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use crate::body::EmailBody;
 use crate::problem::{Invalid, JsonPointer, ProblemCode, Problems};
 use crate::request::{ConditionRequest, ConditionalVariableRequest, StepRequest, VariantRequest};
+use crate::rules::Purpose;
 use crate::text::{at_most, parse_choice, wire_enum};
 
 /// At most this many steps in one sequence.
@@ -120,6 +121,7 @@ impl Sequence {
     pub fn parse(
         steps: &[StepRequest],
         role: SequenceRole,
+        purpose: Purpose,
         at: &JsonPointer,
     ) -> Result<Sequence, Problems> {
         let mut problems = Problems::new();
@@ -177,7 +179,8 @@ impl Sequence {
                     emails_seen += 1;
                     let subject_required = role == SequenceRole::Main && first_email == Some(index);
                     let name = step_name(step, default_name, &pointer, &mut problems);
-                    let email = EmailStep::parse(step, subject_required, &pointer, &mut problems);
+                    let email =
+                        EmailStep::parse(step, subject_required, purpose, &pointer, &mut problems);
                     name.zip(email).map(|(name, email)| Step {
                         name,
                         kind: StepKind::Email(email),
@@ -431,10 +434,11 @@ fn parse_subject(raw: Option<&str>, required: bool) -> Result<String, Invalid> {
     Ok(subject.to_owned())
 }
 
-fn parse_body(raw: Option<&str>) -> Result<EmailBody, Invalid> {
-    match raw {
-        None => Err(Invalid::new(ProblemCode::Required, "body is required")),
-        Some(raw) => EmailBody::parse(raw),
+fn parse_body(raw: Option<&str>, purpose: Purpose) -> Result<EmailBody, Invalid> {
+    match (raw, purpose) {
+        (None, _) => Err(Invalid::new(ProblemCode::Required, "body is required")),
+        (Some(stored), Purpose::Stored) => Ok(EmailBody::restore(stored)),
+        (Some(raw), Purpose::Create | Purpose::Update) => EmailBody::parse(raw),
     }
 }
 
@@ -442,6 +446,7 @@ impl EmailStep {
     fn parse(
         step: &StepRequest,
         subject_required: bool,
+        purpose: Purpose,
         at: &JsonPointer,
         problems: &mut Problems,
     ) -> Option<EmailStep> {
@@ -459,7 +464,13 @@ impl EmailStep {
             .as_deref()
             .filter(|variants| !variants.is_empty());
         let variants = given_variants.map(|variants| {
-            parse_variants(variants, subject_required, &at.field("variants"), problems)
+            parse_variants(
+                variants,
+                subject_required,
+                purpose,
+                &at.field("variants"),
+                problems,
+            )
         });
 
         // With variants, the step's own subject and body may be omitted: the first variant provides them.
@@ -476,7 +487,7 @@ impl EmailStep {
         };
         let body = match (&step.body, first_variant) {
             (None, Some(_)) => None, // taken from the first parsed variant below
-            (body, _) => problems.check(parse_body(body.as_deref()), at.field("body")),
+            (body, _) => problems.check(parse_body(body.as_deref(), purpose), at.field("body")),
         };
 
         let use_conditional_variables = step.use_conditional_variables.unwrap_or(false);
@@ -533,6 +544,7 @@ impl EmailStep {
 fn parse_variants(
     variants: &[VariantRequest],
     subject_required: bool,
+    purpose: Purpose,
     at: &JsonPointer,
     problems: &mut Problems,
 ) -> Option<Vec<Variant>> {
@@ -570,7 +582,10 @@ fn parse_variants(
             parse_subject(variant.subject.as_deref(), subject_required),
             pointer.field("subject"),
         );
-        let body = problems.check(parse_body(variant.body.as_deref()), pointer.field("body"));
+        let body = problems.check(
+            parse_body(variant.body.as_deref(), purpose),
+            pointer.field("body"),
+        );
         match (letter, subject, body) {
             (Some(letter), Some(subject), Some(body)) => parsed.push(Variant {
                 letter,

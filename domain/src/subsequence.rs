@@ -233,6 +233,7 @@ impl NewSubsequence {
         let sequence = problems.absorb(Sequence::parse(
             request.sequence.as_deref().unwrap_or_default(),
             SequenceRole::Subsequence,
+            rules.purpose(),
             &at.field("sequence"),
         ));
         Some(NewSubsequence {
