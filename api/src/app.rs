@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::key_cache::KeyCache;
 use application::ports::{
     AgentRepository, CampaignRepository, Clock, IdGenerator, IdentityRepository, MailboxRepository,
     Readiness, SecretGenerator,
@@ -78,6 +79,8 @@ pub struct Options {
     pub webhook_hosts: WebhookHostPolicy,
     /// Whether the benchmark's echo route is mounted (`serve --bench-routes`).
     pub bench_routes: bool,
+    /// How long a live API key is remembered after its lookup (`serve --key-cache-ms`).
+    pub key_cache_time_to_live: Duration,
 }
 
 impl Default for Options {
@@ -85,6 +88,7 @@ impl Default for Options {
         Self {
             webhook_hosts: WebhookHostPolicy::PublicOnly,
             bench_routes: false,
+            key_cache_time_to_live: Duration::from_millis(crate::cli::DEFAULT_KEY_CACHE_MS),
         }
     }
 }
@@ -116,9 +120,11 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(ports: &Ports, options: Options) -> Self {
+        let keys = Arc::new(KeyCache::new(options.key_cache_time_to_live));
         Self {
             authenticate: Authenticate {
                 identity: ports.identity.clone(),
+                keys: keys.clone(),
             },
             create_campaign: CreateCampaign {
                 campaigns: ports.campaigns.clone(),
@@ -179,6 +185,7 @@ impl AppState {
             },
             workspace_keys: WorkspaceKeys {
                 identity: ports.identity.clone(),
+                keys,
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
                 secrets: ports.secrets.clone(),

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use application::use_cases::demo::EnsureDemo;
@@ -17,6 +18,9 @@ use crate::telemetry;
 /// The embedded default: a SQLite file in the working directory, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://sendline.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// How long a live API key is remembered by default: a second bounds how late another instance's
+/// revocation is seen, and still spares a busy client a lookup per request.
+pub const DEFAULT_KEY_CACHE_MS: u64 = 1_000;
 
 /// Sendline: a self-hosted cold-email campaign backend.
 #[derive(Debug, Parser)]
@@ -76,6 +80,11 @@ pub struct ServeArgs {
     /// Let webhooks target private, loopback and link-local addresses (development only).
     #[arg(long, env = "SENDLINE_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
+    /// How long a live API key is remembered after a lookup, in milliseconds (0: look every key up on
+    /// every request). A key revoked through this instance is refused at once; one revoked through
+    /// another instance within this time at most.
+    #[arg(long, env = "SENDLINE_KEY_CACHE_MS", default_value_t = DEFAULT_KEY_CACHE_MS)]
+    pub key_cache_ms: u64,
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
     pub bench_routes: bool,
@@ -216,6 +225,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             WebhookHostPolicy::PublicOnly
         },
         bench_routes: args.bench_routes,
+        key_cache_time_to_live: Duration::from_millis(args.key_cache_ms),
     };
     let acceptor = TcpListener::bind(args.bind.clone())
         .into_acceptor()

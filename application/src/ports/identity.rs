@@ -59,7 +59,8 @@ pub trait IdentityRepository: Send + Sync {
     async fn insert_api_key(&self, key: &ApiKey) -> Result<(), RepositoryError>;
 
     /// The key with this hash, revoked or not, as stored now: a revocation MUST be visible to the very
-    /// next lookup, on every instance (no cache that could outlive it).
+    /// next lookup, on every instance (no cache here; `Authenticate` keeps live keys for a bounded
+    /// time of its own, see `key_cache`).
     async fn find_api_key(&self, hash: KeyHash) -> Result<Option<ApiKey>, RepositoryError>;
 
     /// Revokes the workspace's live key; `false` when it had none.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use domain::id::{UserId, WorkspaceId};
 use domain::identity::{ApiKeyKind, ApiKeySecret};
 
+use crate::key_cache::KeyCache;
 use crate::ports::{IdentityRepository, RepositoryError};
 use crate::tenancy::Tenancy;
 
@@ -53,6 +54,9 @@ pub enum AuthError {
 #[derive(Clone)]
 pub struct Authenticate {
     pub identity: Arc<dyn IdentityRepository>,
+    /// Live keys looked up lately; shared with [`WorkspaceKeys`](super::workspace_keys::WorkspaceKeys),
+    /// which evicts a workspace's keys when it revokes one.
+    pub keys: Arc<KeyCache>,
 }
 
 impl std::fmt::Debug for Authenticate {
@@ -66,12 +70,20 @@ impl Authenticate {
     pub async fn caller(&self, credentials: Credentials<'_>) -> Result<Caller, AuthError> {
         let presented = presented_key(credentials)?;
         let secret = ApiKeySecret::parse(presented).ok_or(AuthError::Unauthorized)?;
-        let key = self
-            .identity
-            .find_api_key(secret.hash())
-            .await?
-            .filter(|key| !key.is_revoked())
-            .ok_or(AuthError::Unauthorized)?;
+        let hash = secret.hash();
+        let key = match self.keys.get(&hash) {
+            Some(key) => key,
+            None => {
+                let key = self
+                    .identity
+                    .find_api_key(hash)
+                    .await?
+                    .filter(|key| !key.is_revoked())
+                    .ok_or(AuthError::Unauthorized)?;
+                self.keys.remember(&key);
+                key
+            }
+        };
         Ok(Caller {
             user_id: key.user_id,
             key_kind: key.kind,

@@ -13,6 +13,7 @@ use domain::identity::{ApiKeyKind, ApiKeySecret, KeyManagement, Role};
 
 use super::authenticate::Caller;
 use super::init_workspace::issue_key;
+use crate::key_cache::KeyCache;
 use crate::ports::{Clock, IdGenerator, IdentityRepository, RepositoryError, SecretGenerator};
 
 /// A new workspace key; `key` is shown once and never again.
@@ -109,6 +110,8 @@ impl From<Refusal> for RevokeWorkspaceKeyError {
 #[derive(Clone)]
 pub struct WorkspaceKeys {
     pub identity: Arc<dyn IdentityRepository>,
+    /// The authenticator's cache of live keys: a revoked key is forgotten at once.
+    pub keys: Arc<KeyCache>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub secrets: Arc<dyn SecretGenerator>,
@@ -167,6 +170,7 @@ impl WorkspaceKeys {
         if !revoked {
             return Err(RevokeWorkspaceKeyError::NoLiveKey);
         }
+        self.keys.forget_workspace(workspace_id);
         Ok(RevokedWorkspaceKey {
             workspace_id,
             revoked_at,

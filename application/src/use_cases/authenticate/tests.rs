@@ -7,6 +7,7 @@ use domain::id::{ObjectId, UserId, WorkspaceId};
 use domain::identity::{ApiKey, ApiKeyKind, ApiKeySecret, Role};
 
 use super::{AuthError, Authenticate, Credentials};
+use crate::key_cache::KeyCache;
 use crate::ports::MockIdentityRepository;
 
 fn workspace(n: u32) -> WorkspaceId {
@@ -59,6 +60,7 @@ fn authenticate() -> Authenticate {
         .returning(|_, named| Ok((named == workspace(1)).then_some(Role::Owner)));
     Authenticate {
         identity: Arc::new(identity),
+        keys: Arc::new(KeyCache::disabled()),
     }
 }
 
@@ -208,4 +210,66 @@ async fn a_malformed_x_workspace_id_is_400_for_a_workspace_key_too() {
         authenticate().tenancy(naming(&key, "not-an-id")).await,
         Err(AuthError::MalformedWorkspaceId)
     ));
+}
+
+#[tokio::test]
+async fn a_live_key_is_looked_up_once_within_the_cache_time_to_live() {
+    let mut identity = MockIdentityRepository::new();
+    let key = ApiKey::issue(
+        ObjectId::from_parts(1, [0; 5], 1),
+        &workspace_key(),
+        user(),
+        Some(workspace(1)),
+        Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+            .single()
+            .expect("valid"),
+    );
+    identity
+        .expect_find_api_key()
+        .times(1)
+        .returning(move |_| Ok(Some(key.clone())));
+    let authenticate = Authenticate {
+        identity: Arc::new(identity),
+        keys: Arc::new(KeyCache::new(std::time::Duration::from_secs(3600))),
+    };
+    let secret = workspace_key();
+    for _ in 0..3 {
+        let tenancy = authenticate
+            .tenancy(header(&secret))
+            .await
+            .expect("the live key is accepted");
+        assert_eq!(tenancy.workspace_id, workspace(1));
+    }
+}
+
+#[tokio::test]
+async fn unknown_and_revoked_keys_are_never_cached_and_are_looked_up_every_time() {
+    let mut identity = MockIdentityRepository::new();
+    let revoked = {
+        let mut key = ApiKey::issue(
+            ObjectId::from_parts(1, [0; 5], 1),
+            &revoked_key(),
+            user(),
+            Some(workspace(1)),
+            Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+                .single()
+                .expect("valid"),
+        );
+        key.revoked_at = Some(key.created_at);
+        key
+    };
+    identity
+        .expect_find_api_key()
+        .times(4)
+        .returning(move |hash| Ok((hash == revoked.hash).then(|| revoked.clone())));
+    let authenticate = Authenticate {
+        identity: Arc::new(identity),
+        keys: Arc::new(KeyCache::new(std::time::Duration::from_secs(3600))),
+    };
+    for secret in [revoked_key(), revoked_key(), platform_key(), platform_key()] {
+        assert!(matches!(
+            authenticate.tenancy(header(&secret)).await,
+            Err(AuthError::Unauthorized)
+        ));
+    }
 }

@@ -7,10 +7,11 @@ use domain::id::{ObjectId, UserId, WorkspaceId};
 use domain::identity::{ApiKey, ApiKeyKind, ApiKeySecret, Role};
 
 use super::{CreateWorkspaceKeyError, RevokeWorkspaceKeyError, WorkspaceKeys};
+use crate::key_cache::KeyCache;
 use crate::ports::{
     MockClock, MockIdGenerator, MockIdentityRepository, MockSecretGenerator, RepositoryError,
 };
-use crate::use_cases::authenticate::Caller;
+use crate::use_cases::authenticate::{AuthError, Authenticate, Caller, Credentials};
 
 fn user_id() -> UserId {
     UserId::from(ObjectId::from_parts(100, [2; 5], 1))
@@ -65,6 +66,10 @@ fn memberships() -> MockIdentityRepository {
 }
 
 fn use_case(identity: MockIdentityRepository) -> WorkspaceKeys {
+    use_case_sharing(identity, Arc::new(KeyCache::disabled()))
+}
+
+fn use_case_sharing(identity: MockIdentityRepository, keys: Arc<KeyCache>) -> WorkspaceKeys {
     let mut clock = MockClock::new();
     clock.expect_now().returning(now);
     let mut ids = MockIdGenerator::new();
@@ -76,6 +81,7 @@ fn use_case(identity: MockIdentityRepository) -> WorkspaceKeys {
     });
     WorkspaceKeys {
         identity: Arc::new(identity),
+        keys,
         clock: Arc::new(clock),
         ids: Arc::new(ids),
         secrets: Arc::new(secrets),
@@ -220,4 +226,58 @@ async fn revoking_the_live_key_says_when_and_without_one_it_is_no_live_key() {
             (_, other) => panic!("unexpected {other:?}"),
         }
     }
+}
+
+#[tokio::test]
+async fn a_key_revoked_through_this_instance_is_refused_at_once_even_while_cached() {
+    let workspace_key = ApiKeySecret::from_random_bytes(ApiKeyKind::Workspace, [9; 24]);
+    let stored = ApiKey::issue(
+        key_id(),
+        &workspace_key,
+        user_id(),
+        Some(workspace_id(1)),
+        now(),
+    );
+    let revoked = Arc::new(Mutex::new(false));
+    let mut lookups = MockIdentityRepository::new();
+    let (answer, is_revoked) = (stored.clone(), revoked.clone());
+    lookups.expect_find_api_key().returning(move |hash| {
+        let mut key = answer.clone();
+        if *is_revoked.lock().expect("not poisoned") {
+            key.revoked_at = Some(now());
+        }
+        Ok((key.hash == hash).then_some(key))
+    });
+    let keys = Arc::new(KeyCache::new(std::time::Duration::from_secs(3600)));
+    let authenticate = Authenticate {
+        identity: Arc::new(lookups),
+        keys: keys.clone(),
+    };
+    let credentials = Credentials {
+        api_key: Some(workspace_key.expose()),
+        ..Credentials::default()
+    };
+    authenticate
+        .caller(credentials)
+        .await
+        .expect("the live key is accepted, and now cached");
+
+    let mut identity = memberships();
+    let mark = revoked.clone();
+    identity
+        .expect_revoke_workspace_key()
+        .times(1)
+        .returning(move |_, _| {
+            *mark.lock().expect("not poisoned") = true;
+            Ok(true)
+        });
+    use_case_sharing(identity, keys)
+        .revoke(platform(), &workspace_id(1).to_string())
+        .await
+        .expect("the owner revokes the key");
+
+    assert!(matches!(
+        authenticate.caller(credentials).await,
+        Err(AuthError::Unauthorized)
+    ));
 }
