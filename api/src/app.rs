@@ -29,6 +29,7 @@ use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route, Server};
 use poem_openapi::{ContactObject, OpenApiService};
 
+use crate::campaign_views::RenderedCampaigns;
 use crate::error::{ApiError, render_error};
 use crate::routes::{AgentsApi, CampaignsApi, HealthApi, MailboxesApi, WorkspacesApi};
 use crate::telemetry::RequestTracing;
@@ -81,6 +82,8 @@ pub struct Options {
     pub bench_routes: bool,
     /// How long a live API key is remembered after its lookup (`serve --key-cache-ms`).
     pub key_cache_time_to_live: Duration,
+    /// How many bytes of rendered campaigns reads keep (`serve --campaign-cache-mb`).
+    pub campaign_cache_bytes: u64,
 }
 
 impl Default for Options {
@@ -89,6 +92,7 @@ impl Default for Options {
             webhook_hosts: WebhookHostPolicy::PublicOnly,
             bench_routes: false,
             key_cache_time_to_live: Duration::from_millis(crate::cli::DEFAULT_KEY_CACHE_MS),
+            campaign_cache_bytes: crate::cli::DEFAULT_CAMPAIGN_CACHE_MB * 1024 * 1024,
         }
     }
 }
@@ -98,6 +102,8 @@ pub struct AppState {
     pub authenticate: Authenticate,
     pub create_campaign: CreateCampaign,
     pub read_campaigns: ReadCampaigns,
+    /// The campaigns reads have rendered, by version.
+    pub rendered_campaigns: RenderedCampaigns,
     pub update_campaign: UpdateCampaign,
     pub campaign_lifecycle: CampaignLifecycle,
     pub register_mailbox: RegisterMailbox,
@@ -138,6 +144,7 @@ impl AppState {
             read_campaigns: ReadCampaigns {
                 campaigns: ports.campaigns.clone(),
             },
+            rendered_campaigns: RenderedCampaigns::new(options.campaign_cache_bytes),
             update_campaign: UpdateCampaign {
                 campaigns: ports.campaigns.clone(),
                 mailboxes: ports.mailboxes.clone(),

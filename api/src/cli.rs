@@ -21,6 +21,8 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// How long a live API key is remembered by default: a second bounds how late another instance's
 /// revocation is seen, and still spares a busy client a lookup per request.
 pub const DEFAULT_KEY_CACHE_MS: u64 = 1_000;
+/// How many MiB of rendered campaigns reads keep by default: ~16,000 campaigns of the seed's size.
+pub const DEFAULT_CAMPAIGN_CACHE_MB: u64 = 64;
 
 /// Sendline: a self-hosted cold-email campaign backend.
 #[derive(Debug, Parser)]
@@ -85,6 +87,10 @@ pub struct ServeArgs {
     /// another instance within this time at most.
     #[arg(long, env = "SENDLINE_KEY_CACHE_MS", default_value_t = DEFAULT_KEY_CACHE_MS)]
     pub key_cache_ms: u64,
+    /// How many MiB of rendered campaigns `GET /v1/campaigns…` keep, each checked against its stored
+    /// version on every read (0: render every campaign on every read).
+    #[arg(long, env = "SENDLINE_CAMPAIGN_CACHE_MB", default_value_t = DEFAULT_CAMPAIGN_CACHE_MB)]
+    pub campaign_cache_mb: u64,
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
     pub bench_routes: bool,
@@ -226,6 +232,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         bench_routes: args.bench_routes,
         key_cache_time_to_live: Duration::from_millis(args.key_cache_ms),
+        campaign_cache_bytes: args.campaign_cache_mb.saturating_mul(1024 * 1024),
     };
     let acceptor = TcpListener::bind(args.bind.clone())
         .into_acceptor()

@@ -7,6 +7,7 @@ pub mod auth;
 mod bench;
 pub mod body;
 mod campaign_patch;
+pub mod campaign_views;
 pub mod cli;
 pub mod dto;
 pub mod error;

@@ -14,6 +14,7 @@ mod m20250610_000004_campaigns;
 mod m20251127_000005_campaign_versions;
 mod m20251127_000006_mailbox_search;
 mod m20251127_000007_campaign_counts;
+pub(crate) mod m20251202_000008_campaign_versions_indexed;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251127_000005_campaign_versions::Migration),
             Box::new(m20251127_000006_mailbox_search::Migration),
             Box::new(m20251127_000007_campaign_counts::Migration),
+            Box::new(m20251202_000008_campaign_versions_indexed::Migration),
         ]
     }
 }

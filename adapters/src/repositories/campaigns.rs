@@ -1,6 +1,6 @@
 use application::ports::{
-    CampaignPage, CampaignQuery, CampaignRepository, RepositoryError, Version, VersionedCampaign,
-    WriteOutcome,
+    CampaignPage, CampaignQuery, CampaignRepository, RepositoryError, Version, VersionPage,
+    VersionedCampaign, WriteOutcome,
 };
 use async_trait::async_trait;
 use domain::campaign::{Campaign, StoredCampaign, SubsequenceCounters};
@@ -18,7 +18,7 @@ use sea_orm::sea_query::{
 use sea_orm::{
     ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
     DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QueryResult,
-    QuerySelect, QueryTrait, Select, SqlErr,
+    QuerySelect, QueryTrait, Select, SqlErr, Statement,
 };
 
 use super::batch::{insert_all, insert_all_in, sqlite_write_counting, sqlite_write_if};
@@ -27,6 +27,7 @@ use super::values::{counter_from_db, counter_to_db, parse_id, stats_from_db, sta
 use crate::database::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_count, campaign_mailbox, subsequence};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
+use crate::migrations::m20251202_000008_campaign_versions_indexed::VERSIONED_INDEX;
 use crate::storage::{CampaignContent, StepDto};
 use crate::time::{from_millis, to_millis};
 
@@ -53,6 +54,88 @@ pub(crate) struct SqlCampaignRepository {
 impl SqlCampaignRepository {
     pub(crate) fn new(pools: Pools) -> Self {
         Self { pools }
+    }
+
+    /// A page of the workspace's campaigns matching `query` as `R` (the columns `columns` selects),
+    /// with the total and whether more follow.
+    ///
+    /// Without a search, one statement: the page (`limit + 1` rows, the extra one only telling whether
+    /// there are more) and the workspace's `campaign_counts` total beside each row. With a search, one
+    /// read-only transaction (one snapshot): the page, then the count of every match unless the first
+    /// page holds them all.
+    async fn page<R: FromQueryResult + Send + Sync>(
+        &self,
+        workspace: WorkspaceId,
+        query: &CampaignQuery,
+        columns: impl FnOnce(Select<campaign::Entity>, Backend) -> Select<campaign::Entity>,
+    ) -> Result<(Vec<R>, u64, bool), RepositoryError> {
+        let workspace = workspace.to_string();
+        let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
+        let page = columns(
+            matching(&workspace, query)
+                .apply_if(query.before, |select, before| {
+                    select.filter(campaign::Column::Id.lt(before.to_string()))
+                })
+                .order_by_desc(campaign::Column::Id)
+                .limit(u64::from(query.limit.get()) + 1),
+            self.pools.backend,
+        );
+        let (mut page, total) = if query.name.is_none() {
+            let listed = page
+                .expr_as(stored_total(&workspace, query.status), STORED_TOTAL)
+                .into_model::<WithStoredTotal<R>>()
+                .all(&self.pools.reader)
+                .await
+                .or_unknown()?;
+            let total = match listed.first().map(|listed| listed.stored_total) {
+                Some(total) => u64::try_from(total).unwrap_or(0),
+                // An empty page (a cursor past the end) carries no total: read it on its own.
+                None => self.stored_total(&workspace, query.status).await?,
+            };
+            (listed.into_iter().map(|listed| listed.row).collect(), total)
+        } else {
+            let transaction = self.pools.begin_read().await.or_unknown()?;
+            let read = async {
+                let page: Vec<R> = page.into_model::<R>().all(&transaction).await?;
+                let total = if query.before.is_none() && page.len() <= limit {
+                    page.len() as u64
+                } else {
+                    count_matching(&transaction, &workspace, query).await?
+                };
+                Ok((page, total))
+            }
+            .await
+            .or_unknown();
+            finish(transaction, read, unknown).await?
+        };
+        let has_more = page.len() > limit;
+        page.truncate(limit);
+        let total = if query.before.is_none() && !has_more {
+            page.len() as u64
+        } else {
+            total
+        };
+        Ok((page, total, has_more))
+    }
+
+    async fn stored_total(
+        &self,
+        workspace: &str,
+        status: Option<CampaignStatus>,
+    ) -> Result<u64, RepositoryError> {
+        let backend = DbBackend::from(self.pools.backend);
+        let total = self
+            .pools
+            .reader
+            .query_one_raw(backend.build(&stored_total_select(workspace, status)))
+            .await
+            .or_unknown()?
+            .map(|row| row.try_get_by_index::<i64>(0))
+            .transpose()
+            .or_unknown()?;
+        Ok(total
+            .and_then(|total| u64::try_from(total).ok())
+            .unwrap_or(0))
     }
 }
 
@@ -90,79 +173,104 @@ impl CampaignRepository for SqlCampaignRepository {
         found.map(restore).transpose()
     }
 
-    /// Without a search, one statement: the page (`limit + 1` rows, the extra one only telling whether
-    /// there are more) with what its campaigns own and the workspace's `campaign_counts` total beside
-    /// each row. With a search, one read-only transaction (one snapshot): the page, then the count of
-    /// every match unless the first page holds them all.
+    /// One statement reading only the version column.
+    async fn version(
+        &self,
+        workspace: WorkspaceId,
+        id: CampaignId,
+    ) -> Result<Option<Version>, RepositoryError> {
+        let (workspace, id) = (workspace.to_string(), id.to_string());
+        let version = match self.pools.backend {
+            // Without stats SQLite's planner prefers the unique (workspace_id, id) index, whose row
+            // lookup reads past the content to the last column; the versioned index holds it.
+            Backend::Sqlite => self
+                .pools
+                .reader
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Sqlite,
+                    format!(
+                        "SELECT version FROM campaigns INDEXED BY {VERSIONED_INDEX} \
+                         WHERE workspace_id = ? AND id = ?"
+                    ),
+                    [workspace.into(), id.into()],
+                ))
+                .await
+                .or_unknown()?
+                .map(|row| row.try_get_by_index::<i64>(0))
+                .transpose()
+                .or_unknown()?,
+            Backend::Postgres => campaign::Entity::find_by_id(id)
+                .filter(campaign::Column::WorkspaceId.eq(workspace))
+                .select_only()
+                .column(campaign::Column::Version)
+                .into_tuple()
+                .one(&self.pools.reader)
+                .await
+                .or_unknown()?,
+        };
+        Ok(version.map(Version))
+    }
+
+    /// One statement, like [`find`](Self::find) for several ids.
+    async fn find_many(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[CampaignId],
+    ) -> Result<Vec<VersionedCampaign>, RepositoryError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        with_owned_columns(
+            campaign::Entity::find()
+                .filter(campaign::Column::WorkspaceId.eq(workspace.to_string()))
+                .filter(campaign::Column::Id.is_in(ids.iter().map(ToString::to_string))),
+            self.pools.backend,
+        )
+        .into_model::<CampaignRows>()
+        .all(&self.pools.reader)
+        .await
+        .or_unknown()?
+        .into_iter()
+        .map(restore)
+        .collect()
+    }
+
+    /// [`list`](Self::list)'s statements reading ids and versions only.
+    async fn list_versions(
+        &self,
+        workspace: WorkspaceId,
+        query: &CampaignQuery,
+    ) -> Result<VersionPage, RepositoryError> {
+        let (page, total, has_more) = self
+            .page::<IdAndVersion>(workspace, query, |select, _| {
+                select
+                    .select_only()
+                    .column(campaign::Column::Id)
+                    .column(campaign::Column::Version)
+            })
+            .await?;
+        Ok(VersionPage {
+            entries: page
+                .into_iter()
+                .map(|row| {
+                    parse_id(&row.id, CampaignId::parse, TABLE, &row.id)
+                        .map(|id| (id, Version(row.version)))
+                })
+                .collect::<Result<_, _>>()?,
+            total,
+            has_more,
+        })
+    }
+
+    /// See [`page`](SqlCampaignRepository::page): the campaign rows with what they own.
     async fn list(
         &self,
         workspace: WorkspaceId,
         query: &CampaignQuery,
     ) -> Result<CampaignPage, RepositoryError> {
-        let workspace = workspace.to_string();
-        let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
-        let page = with_owned_columns(
-            matching(&workspace, query)
-                .apply_if(query.before, |select, before| {
-                    select.filter(campaign::Column::Id.lt(before.to_string()))
-                })
-                .order_by_desc(campaign::Column::Id)
-                .limit(u64::from(query.limit.get()) + 1),
-            self.pools.backend,
-        );
-        let (mut page, total) = if query.name.is_none() {
-            let listed = page
-                .expr_as(stored_total(&workspace, query.status), STORED_TOTAL)
-                .into_model::<ListedRows>()
-                .all(&self.pools.reader)
-                .await
-                .or_unknown()?;
-            let total = listed.first().map(|listed| listed.stored_total);
-            let page: Vec<CampaignRows> = listed.into_iter().map(|listed| listed.rows).collect();
-            let total = match total {
-                Some(total) => u64::try_from(total).unwrap_or(0),
-                // An empty page (a cursor past the end) carries no total: read it on its own.
-                None => {
-                    let backend = DbBackend::from(self.pools.backend);
-                    let total = self
-                        .pools
-                        .reader
-                        .query_one_raw(
-                            backend.build(&stored_total_select(&workspace, query.status)),
-                        )
-                        .await
-                        .or_unknown()?
-                        .map(|row| row.try_get_by_index::<i64>(0))
-                        .transpose()
-                        .or_unknown()?;
-                    total
-                        .and_then(|total| u64::try_from(total).ok())
-                        .unwrap_or(0)
-                }
-            };
-            (page, total)
-        } else {
-            let transaction = self.pools.begin_read().await.or_unknown()?;
-            let read = async {
-                let page = page.into_model::<CampaignRows>().all(&transaction).await?;
-                let total = if query.before.is_none() && page.len() <= limit {
-                    page.len() as u64
-                } else {
-                    count_matching(&transaction, &workspace, query).await?
-                };
-                Ok((page, total))
-            }
-            .await
-            .or_unknown();
-            finish(transaction, read, unknown).await?
-        };
-        let has_more = page.len() > limit;
-        page.truncate(limit);
-        let total = if query.before.is_none() && !has_more {
-            page.len() as u64
-        } else {
-            total
-        };
+        let (page, total, has_more) = self
+            .page::<CampaignRows>(workspace, query, with_owned_columns)
+            .await?;
         Ok(CampaignPage {
             campaigns: page
                 .into_iter()
@@ -385,19 +493,26 @@ fn stored_total_select(workspace: &str, status: Option<CampaignStatus>) -> Selec
         .to_owned()
 }
 
-/// A listed campaign's rows and the stored total read beside them.
-struct ListedRows {
-    rows: CampaignRows,
+/// A listed row and the stored total read beside it.
+struct WithStoredTotal<R> {
+    row: R,
     stored_total: i64,
 }
 
-impl FromQueryResult for ListedRows {
+impl<R: FromQueryResult> FromQueryResult for WithStoredTotal<R> {
     fn from_query_result(result: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
-        Ok(ListedRows {
-            rows: CampaignRows::from_query_result(result, prefix)?,
+        Ok(WithStoredTotal {
+            row: R::from_query_result(result, prefix)?,
             stored_total: result.try_get(prefix, STORED_TOTAL)?,
         })
     }
+}
+
+/// A listed campaign's id and version.
+#[derive(FromQueryResult)]
+struct IdAndVersion {
+    id: String,
+    version: i64,
 }
 
 /// `INSERT INTO campaign_counts <rows> ON CONFLICT (workspace_id, status) DO UPDATE SET count =

@@ -769,6 +769,125 @@ async fn another_workspaces_campaigns_never_appear_in_list_find_update_or_delete
     .await
 }
 
+// Versions: what a reader compares with the views it keeps.
+
+#[tokio::test]
+async fn version_and_find_many_read_what_find_reads_and_nothing_of_another_workspace()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let owner = tenant(&database).await?;
+        let stranger = tenant(&database).await?;
+        let stored = store_named(&database, owner, &["A", "B", "C"]).await?;
+        let strangers = store_named(&database, stranger, &["Theirs"]).await?;
+
+        assert_eq!(
+            campaigns.version(owner.workspace, stored[0].id()).await?,
+            Some(Version(0))
+        );
+        let renamed = restored(&stored[0], |stored| stored.content.name = s("A renamed"));
+        assert_eq!(
+            campaigns.update(&renamed, Version(0)).await?,
+            WriteOutcome::Written
+        );
+        assert_eq!(
+            campaigns.version(owner.workspace, stored[0].id()).await?,
+            Some(Version(1))
+        );
+        assert_eq!(
+            campaigns
+                .version(stranger.workspace, stored[0].id())
+                .await?,
+            None
+        );
+        assert_eq!(
+            campaigns
+                .version(owner.workspace, new_id::<CampaignId>())
+                .await?,
+            None
+        );
+
+        let mut many = campaigns
+            .find_many(
+                owner.workspace,
+                &[
+                    stored[2].id(),
+                    strangers[0].id(),
+                    stored[0].id(),
+                    new_id::<CampaignId>(),
+                ],
+            )
+            .await?;
+        many.sort_by_key(|found| found.campaign.id());
+        let mut expected = Vec::new();
+        for id in [stored[0].id(), stored[2].id()] {
+            expected.extend(campaigns.find(owner.workspace, id).await?);
+        }
+        expected.sort_by_key(|found| found.campaign.id());
+        assert_eq!(many, expected);
+        assert!(campaigns.find_many(owner.workspace, &[]).await?.is_empty());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn list_versions_gives_lists_page_total_and_more_as_ids_and_versions() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let campaigns = database.campaigns();
+        let tenant = tenant_with_campaigns(&database).await?;
+        let stored = store_named(
+            &database,
+            tenant,
+            &["Alpha 0", "Beta 1", "Alpha 2", "Beta 3"],
+        )
+        .await?;
+        let bumped = restored(&stored[1], |stored| stored.content.name = s("Beta one"));
+        campaigns.update(&bumped, Version(0)).await?;
+        for query in [
+            CampaignQuery::default(),
+            first_page(limit(2)),
+            CampaignQuery {
+                before: Some(stored[2].id()),
+                limit: limit(1),
+                ..CampaignQuery::default()
+            },
+            CampaignQuery {
+                name: search("beta"),
+                limit: limit(1),
+                ..CampaignQuery::default()
+            },
+            CampaignQuery {
+                status: Some(CampaignStatus::Active),
+                ..CampaignQuery::default()
+            },
+            CampaignQuery {
+                before: Some(stored[0].id()),
+                ..CampaignQuery::default()
+            },
+        ] {
+            let page = campaigns.list(tenant.workspace, &query).await?;
+            let versions = campaigns.list_versions(tenant.workspace, &query).await?;
+            let mut expected = Vec::new();
+            for campaign in &page.campaigns {
+                let version = campaigns
+                    .version(tenant.workspace, campaign.id())
+                    .await?
+                    .context("listed, so stored")?;
+                expected.push((campaign.id(), version));
+            }
+            assert_eq!(versions.entries, expected, "{query:?}");
+            assert_eq!(
+                (versions.total, versions.has_more),
+                (page.total, page.has_more),
+                "{query:?}"
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
 // Lists.
 
 #[tokio::test]

@@ -14,12 +14,14 @@ use domain::status::{CampaignStatus, LifecycleAction};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
 use crate::campaign_patch::JsonMergePatch;
+use crate::campaign_views::{RenderedCampaign, RenderedJson, page_of, success_of};
 use crate::dto::campaign::{
     CampaignBody, CampaignDeletedBody, CampaignDetailBody, CampaignStatusBody, CampaignStatuses,
     SecretDisclosure,
@@ -102,14 +104,14 @@ pub enum CampaignCreated {
 pub enum CampaignRead {
     /// The campaign (webhook secret masked) and its lead counts.
     #[oai(status = 200)]
-    Ok(Json<Success<CampaignDetailBody>>),
+    Ok(RenderedJson<Success<CampaignDetailBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
 pub enum CampaignsListed {
     /// A page of campaigns, newest first (webhook secrets masked).
     #[oai(status = 200)]
-    Ok(Json<Page<CampaignDetailBody>>),
+    Ok(RenderedJson<Page<CampaignDetailBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
@@ -127,10 +129,12 @@ pub enum CampaignDeleted {
 }
 
 impl CampaignRead {
+    /// A campaign just written, rendered here (reads render through `RenderedCampaigns`).
     fn of(campaign: &Campaign, secret: SecretDisclosure) -> Self {
-        Self::Ok(Json(Success::new(CampaignDetailBody::from_domain(
-            campaign, secret,
-        ))))
+        let body = CampaignDetailBody::from_domain(campaign, secret);
+        Self::Ok(RenderedJson::new(success_of(
+            body.to_json_string().as_bytes(),
+        )))
     }
 }
 
@@ -218,15 +222,15 @@ impl CampaignsApi {
         state: Data<&Arc<AppState>>,
         #[oai(name = "campaignId")] id: Path<String>,
     ) -> Result<CampaignRead, ReadCampaignErrors> {
-        let campaign = state
+        let rendered = state
             .read_campaigns
-            .get(tenant.0, campaign_id(&id)?)
+            .view(tenant.0, campaign_id(&id)?, &state.rendered_campaigns)
             .await
             .map_err(|error| match error {
                 ReadCampaignError::NotFound => campaign_not_found(&id),
                 ReadCampaignError::Unknown(cause) => ApiError::internal(&cause.into()),
             })?;
-        Ok(CampaignRead::of(&campaign, SecretDisclosure::Masked))
+        Ok(CampaignRead::Ok(RenderedJson::new(success_of(&rendered))))
     }
 
     /// List campaigns
@@ -270,21 +274,21 @@ impl CampaignsApi {
         };
         let page = state
             .read_campaigns
-            .list(tenant.0, &query)
+            .list_views(tenant.0, &query, &state.rendered_campaigns)
             .await
             .map_err(|cause| ApiError::internal(&cause.into()))?;
         let pagination = PaginationBody::new(
             query.limit.get(),
             page.total,
             page.has_more,
-            page.campaigns.last().map(|last| last.id().to_string()),
+            page.views.last().map(|(id, _)| id.to_string()),
         );
-        let data = page
-            .campaigns
-            .iter()
-            .map(|campaign| CampaignDetailBody::from_domain(campaign, SecretDisclosure::Masked))
-            .collect();
-        Ok(CampaignsListed::Ok(Json(Page::new(data, pagination))))
+        let rendered: Vec<RenderedCampaign> =
+            page.views.into_iter().map(|(_, view)| view).collect();
+        Ok(CampaignsListed::Ok(RenderedJson::new(page_of(
+            &rendered,
+            &pagination,
+        ))))
     }
 
     /// Update campaign

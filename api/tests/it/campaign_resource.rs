@@ -802,3 +802,85 @@ async fn a_subsequence_that_sent_keeps_its_trigger_and_is_archived_when_left_out
     })
     .await;
 }
+
+// Reads keep each campaign's rendering by version (src/campaign_views.rs): never older than what is
+// stored.
+
+/// The campaign `id` as GET and as the first page of the list answer it.
+async fn read_both_ways(app: &TestApp, id: &str) -> (Value, Value) {
+    let got = app.get_with_key(&format!("/v1/campaigns/{id}")).await;
+    let listed = app.get_with_key("/v1/campaigns?limit=100").await;
+    let listed = listed
+        .ok()
+        .as_array()
+        .expect("data is a list")
+        .iter()
+        .find(|campaign| campaign["_id"] == id)
+        .cloned()
+        .expect("the campaign is listed");
+    (got.ok().clone(), listed)
+}
+
+#[tokio::test]
+async fn reads_after_an_update_a_status_change_or_a_mailbox_deletion_show_it_not_a_kept_rendering()
+{
+    on_every_backend(|app| async move {
+        let id = app.create_campaign(&startable("Kept")).await;
+        let (got, listed) = read_both_ways(&app, &id).await;
+        assert_eq!(got, listed);
+        // Read again: the kept rendering, the same answer.
+        assert_eq!(read_both_ways(&app, &id).await, (got.clone(), listed));
+
+        app.patch_campaign(&id, &json!({"name": "Renamed"}))
+            .await
+            .ok();
+        let (got, listed) = read_both_ways(&app, &id).await;
+        assert_eq!(
+            (got["name"].clone(), listed["name"].clone()),
+            (json!("Renamed"), json!("Renamed"))
+        );
+
+        app.campaign_action(&id, "start").await.ok();
+        let (got, listed) = read_both_ways(&app, &id).await;
+        assert_eq!(
+            (got["status"].clone(), listed["status"].clone()),
+            (json!("active"), json!("active"))
+        );
+
+        let deleted = app.mailboxes[0].id().to_string();
+        app.send(
+            reqwest::Method::DELETE,
+            &format!("/v1/mailboxes/{deleted}"),
+            None,
+        )
+        .await
+        .ok();
+        let (got, listed) = read_both_ways(&app, &id).await;
+        let left: Vec<String> = app
+            .mailbox_ids()
+            .into_iter()
+            .filter(|mailbox| *mailbox != deleted)
+            .collect();
+        assert_eq!(got["mailboxes"], json!(left));
+        assert_eq!(listed["mailboxes"], json!(left));
+        assert_eq!(got, listed);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reads_answer_the_same_json_whether_renderings_are_kept_or_not() {
+    let mut keeping_none = Customize::default();
+    keeping_none.options.campaign_cache_bytes = 0;
+    for customize in [Customize::default(), keeping_none] {
+        on_every_backend_with(customize, |app| async move {
+            let id = app.create_campaign(&seed()).await;
+            let first = read_both_ways(&app, &id).await;
+            let again = read_both_ways(&app, &id).await;
+            assert_eq!(first, again);
+            assert_eq!(first.0, first.1);
+            assert_eq!(first.0["webhook"]["secret"], json!("whsec_…3xyz"));
+        })
+        .await;
+    }
+}

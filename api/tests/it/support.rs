@@ -9,7 +9,7 @@ use adapters::testing::{TestBackend, backends, fresh_database};
 use api::app::{self, Options, Ports};
 use application::ports::{
     CampaignPage, CampaignQuery, CampaignRepository, Readiness, RepositoryError, Version,
-    VersionedCampaign, WriteOutcome,
+    VersionPage, VersionedCampaign, WriteOutcome,
 };
 use application::tenancy::Tenancy;
 use application::use_cases::create_agent::CreateAgent;
@@ -225,6 +225,30 @@ impl CampaignRepository for RecordingCampaigns {
         query: &CampaignQuery,
     ) -> Result<CampaignPage, RepositoryError> {
         self.inner.list(workspace, query).await
+    }
+
+    async fn version(
+        &self,
+        workspace: WorkspaceId,
+        id: CampaignId,
+    ) -> Result<Option<Version>, RepositoryError> {
+        self.inner.version(workspace, id).await
+    }
+
+    async fn find_many(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[CampaignId],
+    ) -> Result<Vec<VersionedCampaign>, RepositoryError> {
+        self.inner.find_many(workspace, ids).await
+    }
+
+    async fn list_versions(
+        &self,
+        workspace: WorkspaceId,
+        query: &CampaignQuery,
+    ) -> Result<VersionPage, RepositoryError> {
+        self.inner.list_versions(workspace, query).await
     }
 
     async fn update(
@@ -649,6 +673,30 @@ impl CampaignRepository for BrokenCampaigns {
         Err(broken_select())
     }
 
+    async fn version(
+        &self,
+        _workspace: WorkspaceId,
+        _id: CampaignId,
+    ) -> Result<Option<Version>, RepositoryError> {
+        Err(broken_select())
+    }
+
+    async fn find_many(
+        &self,
+        _workspace: WorkspaceId,
+        _ids: &[CampaignId],
+    ) -> Result<Vec<VersionedCampaign>, RepositoryError> {
+        Err(broken_select())
+    }
+
+    async fn list_versions(
+        &self,
+        _workspace: WorkspaceId,
+        _query: &CampaignQuery,
+    ) -> Result<VersionPage, RepositoryError> {
+        Err(broken_select())
+    }
+
     async fn update(
         &self,
         _campaign: &Campaign,
@@ -696,6 +744,30 @@ impl CampaignRepository for PanickingCampaigns {
         _workspace: WorkspaceId,
         _query: &CampaignQuery,
     ) -> Result<CampaignPage, RepositoryError> {
+        panic!("a bug in the row mapper (a test panic)");
+    }
+
+    async fn version(
+        &self,
+        _workspace: WorkspaceId,
+        _id: CampaignId,
+    ) -> Result<Option<Version>, RepositoryError> {
+        panic!("a bug in the row mapper (a test panic)");
+    }
+
+    async fn find_many(
+        &self,
+        _workspace: WorkspaceId,
+        _ids: &[CampaignId],
+    ) -> Result<Vec<VersionedCampaign>, RepositoryError> {
+        panic!("a bug in the row mapper (a test panic)");
+    }
+
+    async fn list_versions(
+        &self,
+        _workspace: WorkspaceId,
+        _query: &CampaignQuery,
+    ) -> Result<VersionPage, RepositoryError> {
         panic!("a bug in the row mapper (a test panic)");
     }
 

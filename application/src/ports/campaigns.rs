@@ -48,6 +48,17 @@ pub struct CampaignPage {
     pub has_more: bool,
 }
 
+/// One page of a workspace's campaigns as ids and versions only, newest first: what a reader compares
+/// with what it already holds before reading any campaign whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionPage {
+    pub entries: Vec<(CampaignId, Version)>,
+    /// How many campaigns match the filters (status, name), on every page alike.
+    pub total: u64,
+    /// Whether campaigns older than the last one of this page match too.
+    pub has_more: bool,
+}
+
 /// Campaigns and everything they own (subsequences, mailbox links).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -64,6 +75,31 @@ pub trait CampaignRepository: Send + Sync {
         workspace: WorkspaceId,
         id: CampaignId,
     ) -> Result<Option<VersionedCampaign>, RepositoryError>;
+
+    /// The version of the campaign `id` of `workspace` as stored now; `None` when there is none (or it
+    /// belongs to another workspace). Every change of what a campaign reads as bumps it, including
+    /// the removal of a mailbox it lists.
+    async fn version(
+        &self,
+        workspace: WorkspaceId,
+        id: CampaignId,
+    ) -> Result<Option<Version>, RepositoryError>;
+
+    /// The campaigns `ids` of `workspace` that exist, each with its version, in no particular order;
+    /// ids of other workspaces' campaigns are skipped.
+    async fn find_many(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[CampaignId],
+    ) -> Result<Vec<VersionedCampaign>, RepositoryError>;
+
+    /// [`list`](Self::list)'s page as ids and versions: the same filters, order, `total` and
+    /// `has_more`.
+    async fn list_versions(
+        &self,
+        workspace: WorkspaceId,
+        query: &CampaignQuery,
+    ) -> Result<VersionPage, RepositoryError>;
 
     /// The workspace's campaigns that match `query`, newest first (descending id), at most
     /// `query.limit` of them. Campaigns created while a client pages through never shift the pages it
