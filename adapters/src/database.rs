@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::repositories::group_commit::GroupCommit;
 use anyhow::Context as _;
 use application::ports::{
     AgentRepository, CampaignRepository, IdentityRepository, MailboxRepository, Readiness,
@@ -92,6 +93,8 @@ pub(crate) struct Pools {
     pub(crate) backend: Backend,
     /// `sqlite::memory:`: the database exists only as long as its one connection.
     pub(crate) sqlite_in_memory: bool,
+    /// SQLite: the queue of inserts written several to a transaction (`None` on PostgreSQL).
+    pub(crate) group_commit: Option<GroupCommit>,
 }
 
 impl From<Backend> for sea_orm::DbBackend {
@@ -285,6 +288,7 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
         writer: connection,
         backend: Backend::Postgres,
         sqlite_in_memory: false,
+        group_commit: None,
     })
 }
 
@@ -304,12 +308,14 @@ async fn connect_sqlite_memory(url: &str) -> anyhow::Result<Pools> {
         .connect_with(options)
         .await
         .context("opening the in-memory SQLite database")?;
+    let group_commit = GroupCommit::start(pool.clone(), true);
     let connection = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
     Ok(Pools {
         reader: connection.clone(),
         writer: connection,
         backend: Backend::Sqlite,
         sqlite_in_memory: true,
+        group_commit: Some(group_commit),
     })
 }
 
@@ -345,6 +351,7 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         .context("opening SQLite reader connections")?;
     Ok(Pools {
         reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
+        group_commit: Some(GroupCommit::start(writer.clone(), false)),
         writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
         backend: Backend::Sqlite,
         sqlite_in_memory: false,

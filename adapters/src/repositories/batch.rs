@@ -25,7 +25,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Alias, CommonTableExpression, InsertStatement, WithClause};
-use sea_orm::sqlx::sqlite::SqliteConnection;
+use sea_orm::sqlx::pool::PoolConnection;
+use sea_orm::sqlx::sqlite::{Sqlite, SqliteConnection};
 use sea_orm::sqlx::{self, AssertSqlSafe, Row as _};
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, RuntimeErr, Statement, Value, Values,
@@ -36,7 +37,7 @@ use crate::database::{Backend, Pools, finish};
 
 /// Bound parameters per statement: PostgreSQL's protocol allows 65,535; SQLite 32,766 since 3.32.
 const POSTGRES_MAX_PARAMETERS: usize = 65_535;
-const SQLITE_MAX_PARAMETERS: usize = 32_766;
+pub(super) const SQLITE_MAX_PARAMETERS: usize = 32_766;
 
 /// Runs `inserts` (in order) all or nothing. No `RETURNING` anywhere.
 pub(crate) async fn insert_all(pools: &Pools, inserts: Vec<InsertStatement>) -> Result<(), DbErr> {
@@ -110,17 +111,13 @@ async fn insert_all_sqlite(pools: &Pools, inserts: Vec<InsertStatement>) -> Resu
         pools.writer.execute_raw(statement).await?;
         return Ok(());
     }
-    let (mut sql, values) = joined("BEGIN IMMEDIATE;\n", built);
-    sql.push_str("COMMIT;");
-    on_sqlite_writer(pools, move |connection| {
-        Box::pin(async move {
-            sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
-                .execute(connection)
-                .await
-                .map(drop)
-        })
-    })
-    .await
+    let (sql, values) = joined("", built);
+    match &pools.group_commit {
+        Some(group_commit) => group_commit.insert(sql, values).await,
+        None => Err(DbErr::Custom(
+            "a SQLite database without its writer queue".to_owned(),
+        )),
+    }
 }
 
 /// SQLite: runs `before` and `guard` (an UPDATE or DELETE) and, only if the guard changed a row, `then`
@@ -237,20 +234,25 @@ where
             Ok(value) => return Ok(value),
             Err(error) => error,
         };
-        if sqlx::query("ROLLBACK")
-            .execute(&mut *connection)
-            .await
-            .is_err()
-            && !in_memory
-        {
-            // The connection's state is unknown: replace it rather than hand it to the next writer.
-            // (An in-memory database lives only as long as its one connection, so it keeps it.)
-            let _ = connection.close().await;
-        }
+        roll_back_or_replace(connection, in_memory).await;
         Err(exec_error(error))
     });
     task.await
         .map_err(|error| DbErr::Custom(format!("the write task ended early: {error}")))?
+}
+
+/// After a failed exchange: `ROLLBACK` on the same connection (harmless when no transaction is open),
+/// or, if even that fails, the connection closed so the pool replaces it. (An in-memory database lives
+/// only as long as its one connection, so it keeps it.)
+pub(super) async fn roll_back_or_replace(mut connection: PoolConnection<Sqlite>, in_memory: bool) {
+    if sqlx::query("ROLLBACK")
+        .execute(&mut *connection)
+        .await
+        .is_err()
+        && !in_memory
+    {
+        let _ = connection.close().await;
+    }
 }
 
 /// `prefix` followed by the statements, `;`-separated, and their parameters in order (sqlx binds
@@ -310,7 +312,7 @@ fn parameters(statement: &Statement) -> usize {
 }
 
 /// An sqlx error as sea-orm reports it, so `DbErr::sql_err` still recognises unique violations.
-fn exec_error(error: sqlx::Error) -> DbErr {
+pub(super) fn exec_error(error: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error)))
 }
 

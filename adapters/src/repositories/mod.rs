@@ -3,6 +3,7 @@
 mod agents;
 mod batch;
 mod campaigns;
+pub(crate) mod group_commit;
 mod identity;
 mod mailboxes;
 mod owned_rows;

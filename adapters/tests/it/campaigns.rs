@@ -193,6 +193,76 @@ async fn campaign_cannot_link_a_mailbox_of_another_workspace() -> anyhow::Result
 }
 
 #[tokio::test]
+async fn concurrent_inserts_of_which_one_fails_store_every_other_one_and_refuse_only_it()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let owner = tenant(&database).await?;
+        let stranger = tenant(&database).await?;
+        let own = store_mailbox(&database, mailbox(owner, "ours@acme.test", "gmail", &[])).await?;
+        let foreign = store_mailbox(
+            &database,
+            mailbox(stranger, "theirs@acme.test", "gmail", &[]),
+        )
+        .await?;
+        // Many inserts at once (SQLite writes them several to a transaction); the 7th links a mailbox
+        // its workspace does not have.
+        let inserts: Vec<Campaign> = (0..24)
+            .map(|index| {
+                let mailboxes = if index == 7 {
+                    vec![own, foreign]
+                } else {
+                    vec![own]
+                };
+                campaign(
+                    owner,
+                    &minimal_request(&format!("C{index}")),
+                    mailboxes,
+                    None,
+                )
+            })
+            .collect();
+        let barrier = Arc::new(Barrier::new(inserts.len()));
+        let mut writes = JoinSet::new();
+        for (index, campaign) in inserts.iter().cloned().enumerate() {
+            let (campaigns, barrier) = (database.campaigns(), barrier.clone());
+            writes.spawn(async move {
+                barrier.wait().await;
+                (index, campaigns.insert(&campaign).await)
+            });
+        }
+        while let Some(written) = writes.join_next().await {
+            let (index, result) = written?;
+            if index == 7 {
+                assert!(
+                    matches!(result, Err(RepositoryError::ReferenceGone(_))),
+                    "{result:?}"
+                );
+            } else {
+                result.with_context(|| format!("insert {index}"))?;
+            }
+        }
+        for (index, campaign) in inserts.iter().enumerate() {
+            let found = database
+                .campaigns()
+                .find(owner.workspace, campaign.id())
+                .await?;
+            if index == 7 {
+                assert_eq!(found, None);
+            } else {
+                assert_eq!(found.map(|found| found.campaign), Some(campaign.clone()));
+            }
+        }
+        let page = database
+            .campaigns()
+            .list(owner.workspace, &CampaignQuery::default())
+            .await?;
+        assert_eq!(page.total, 23);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn campaign_status_counters_lead_counts_and_times_read_back_equal() -> anyhow::Result<()> {
     use domain::campaign::{StoredCampaign, SubsequenceCounters};
     use domain::stats::Stats;

@@ -1,0 +1,123 @@
+//! SQLite's group commit: the inserts of concurrent requests, written several to a transaction.
+//!
+//! SQLite has one writer at a time, so concurrent creates queue for the writer connection anyway; each
+//! used to be a hand-off of that connection (a task wake-up), a round trip to its worker thread and a
+//! commit of its own. Here one task owns the queue: it takes every insert waiting (up to
+//! [`MAX_BATCH`], within SQLite's parameter limit) and writes them as ONE transaction in ONE round trip
+//! (`BEGIN IMMEDIATE; <each insert's statements>; COMMIT;`). If that fails, one of them is at fault (a
+//! mailbox deleted meanwhile, say): nothing of the batch was written, and each insert is written again
+//! in a transaction of its own, so each caller gets its own answer and no insert is lost or written
+//! twice. The task runs apart from the callers, so a caller that gives up cannot cut a write short.
+
+use sea_orm::sqlx::sqlite::SqlitePool;
+use sea_orm::sqlx::{self, AssertSqlSafe};
+use sea_orm::{DbErr, Value, Values};
+use sea_query_sqlx::SqlxValues;
+use tokio::sync::{mpsc, oneshot};
+
+use super::batch::{SQLITE_MAX_PARAMETERS, exec_error, roll_back_or_replace};
+
+/// Inserts written in one transaction at most.
+const MAX_BATCH: usize = 32;
+/// Inserts waiting for the writer at most; more wait to be queued.
+const QUEUE: usize = 1024;
+
+/// One caller's insert: its statements (`;`-separated, no transaction control), their parameters in
+/// order, and where to answer.
+struct Insert {
+    sql: String,
+    values: Vec<Value>,
+    done: oneshot::Sender<Result<(), DbErr>>,
+}
+
+/// The sending end of the queue; the writing task ends when every clone is dropped.
+#[derive(Clone)]
+pub(crate) struct GroupCommit {
+    inserts: mpsc::Sender<Insert>,
+}
+
+impl GroupCommit {
+    /// Starts the task writing the queue through `writer` (the one writer connection's pool).
+    pub(crate) fn start(writer: SqlitePool, in_memory: bool) -> Self {
+        let (inserts, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(write_queue(writer, in_memory, queue));
+        Self { inserts }
+    }
+
+    /// Writes `sql` (statements without transaction control, at most `SQLITE_MAX_PARAMETERS`
+    /// parameters) all or nothing, possibly in one transaction with other callers' inserts.
+    pub(crate) async fn insert(&self, sql: String, values: Vec<Value>) -> Result<(), DbErr> {
+        let (done, answer) = oneshot::channel();
+        self.inserts
+            .send(Insert { sql, values, done })
+            .await
+            .map_err(|_| DbErr::Custom("the SQLite writer has stopped".to_owned()))?;
+        answer
+            .await
+            .map_err(|_| DbErr::Custom("the SQLite writer stopped before answering".to_owned()))?
+    }
+}
+
+async fn write_queue(writer: SqlitePool, in_memory: bool, mut queue: mpsc::Receiver<Insert>) {
+    let mut waiting = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut waiting, MAX_BATCH).await > 0 {
+        let mut batch = Vec::with_capacity(waiting.len());
+        let mut parameters = 0;
+        for insert in waiting.drain(..) {
+            if !batch.is_empty() && parameters + insert.values.len() > SQLITE_MAX_PARAMETERS {
+                write_batch(&writer, in_memory, std::mem::take(&mut batch)).await;
+                parameters = 0;
+            }
+            parameters += insert.values.len();
+            batch.push(insert);
+        }
+        write_batch(&writer, in_memory, batch).await;
+    }
+}
+
+/// Writes the batch in one transaction; if that fails, each insert in one of its own.
+async fn write_batch(writer: &SqlitePool, in_memory: bool, batch: Vec<Insert>) {
+    if batch.len() > 1 {
+        let mut sql = String::from("BEGIN IMMEDIATE;\n");
+        let mut values = Vec::new();
+        for insert in &batch {
+            sql.push_str(&insert.sql);
+            values.extend(insert.values.iter().cloned());
+        }
+        sql.push_str("COMMIT;");
+        if transaction(writer, in_memory, sql, values).await.is_ok() {
+            for insert in batch {
+                // A caller that gave up no longer listens; its insert is written all the same.
+                let _ = insert.done.send(Ok(()));
+            }
+            return;
+        }
+    }
+    for insert in batch {
+        let sql = format!("BEGIN IMMEDIATE;\n{}COMMIT;", insert.sql);
+        let _ = insert
+            .done
+            .send(transaction(writer, in_memory, sql, insert.values).await);
+    }
+}
+
+/// Runs `sql` (a whole transaction) on the writer connection; on failure, rolls back on the same
+/// connection before anyone else can use it.
+async fn transaction(
+    writer: &SqlitePool,
+    in_memory: bool,
+    sql: String,
+    values: Vec<Value>,
+) -> Result<(), DbErr> {
+    let mut connection = writer.acquire().await.map_err(exec_error)?;
+    match sqlx::query_with(AssertSqlSafe(sql), SqlxValues(Values(values)))
+        .execute(&mut *connection)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            roll_back_or_replace(connection, in_memory).await;
+            Err(exec_error(error))
+        }
+    }
+}
