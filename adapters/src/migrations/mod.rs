@@ -15,6 +15,7 @@ mod m20251127_000005_campaign_versions;
 mod m20251127_000006_mailbox_search;
 mod m20251127_000007_campaign_counts;
 pub(crate) mod m20251202_000008_campaign_versions_indexed;
+mod m20251202_000009_campaign_count_shards;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251127_000006_mailbox_search::Migration),
             Box::new(m20251127_000007_campaign_counts::Migration),
             Box::new(m20251202_000008_campaign_versions_indexed::Migration),
+            Box::new(m20251202_000009_campaign_count_shards::Migration),
         ]
     }
 }

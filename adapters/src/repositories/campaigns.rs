@@ -359,7 +359,7 @@ impl CampaignRepository for SqlCampaignRepository {
                 let changed = sqlite_write_counting(
                     &self.pools,
                     vec![
-                        sqlite.build(&count_removed(&workspace, stored_status)),
+                        sqlite.build(&count_removed(&workspace, id, stored_status)),
                         sqlite.build(&delete),
                     ],
                 )
@@ -384,7 +384,7 @@ impl CampaignRepository for SqlCampaignRepository {
                 with.cte(
                     CommonTableExpression::new()
                         .table_name(Alias::new("counted"))
-                        .query(count_removed(&workspace, gone_status))
+                        .query(count_removed(&workspace, id, gone_status))
                         .to_owned(),
                 );
                 let statement = with.query(
@@ -515,12 +515,28 @@ struct IdAndVersion {
     version: i64,
 }
 
-/// `INSERT INTO campaign_counts <rows> ON CONFLICT (workspace_id, status) DO UPDATE SET count =
-/// campaign_counts.count + excluded.count`: adds each row's count to its (workspace, status).
+/// The rows per (workspace, status) that share its count (migration 9): concurrent writes of one
+/// workspace's campaigns lock different rows unless their campaigns share a shard.
+const COUNT_SHARDS: u32 = 16;
+
+/// The count row of `id`'s campaign, for as long as it exists: its id's last byte (the low bits of
+/// the ObjectId counter, so consecutive creates spread over every shard).
+fn count_shard(id: CampaignId) -> i16 {
+    let last_byte = id
+        .to_string()
+        .get(22..)
+        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+        .unwrap_or(0);
+    i16::try_from(last_byte % COUNT_SHARDS).unwrap_or(0)
+}
+
+/// `INSERT INTO campaign_counts <rows> ON CONFLICT (workspace_id, status, shard) DO UPDATE SET count =
+/// campaign_counts.count + excluded.count`: adds each row's count to its (workspace, status, shard).
 fn add_to_counts() -> OnConflict {
     OnConflict::columns([
         campaign_count::Column::WorkspaceId,
         campaign_count::Column::Status,
+        campaign_count::Column::Shard,
     ])
     .value(
         campaign_count::Column::Count,
@@ -537,6 +553,7 @@ fn count_inserted(campaign: &Campaign) -> InsertStatement {
     campaign_count::Entity::insert(campaign_count::ActiveModel {
         workspace_id: Set(campaign.workspace_id().to_string()),
         status: Set(campaign.status().as_str().to_owned()),
+        shard: Set(count_shard(campaign.id())),
         count: Set(1),
     })
     .on_conflict(add_to_counts())
@@ -554,6 +571,7 @@ fn count_status_change(
     guard: Option<Expr>,
 ) -> Result<InsertStatement, RepositoryError> {
     let new_status = campaign.status().as_str();
+    let shard = count_shard(campaign.id());
     let at_expected = |select: &mut SelectStatement| {
         select
             .from(campaign::Entity)
@@ -568,12 +586,14 @@ fn count_status_change(
     let mut rows = Query::select();
     rows.column(campaign::Column::WorkspaceId)
         .column(campaign::Column::Status)
+        .expr_as(Expr::val(shard), campaign_count::Column::Shard)
         .expr_as(Expr::val(-1_i64), campaign_count::Column::Count);
     at_expected(&mut rows);
     let mut added = Query::select();
     added
         .column(campaign::Column::WorkspaceId)
         .expr(Expr::val(new_status))
+        .expr(Expr::val(shard))
         .expr(Expr::val(1_i64));
     at_expected(&mut added);
     rows.union(UnionType::All, added);
@@ -584,6 +604,7 @@ fn count_status_change(
         .columns([
             campaign_count::Column::WorkspaceId,
             campaign_count::Column::Status,
+            campaign_count::Column::Shard,
             campaign_count::Column::Count,
         ])
         .select_from(
@@ -591,6 +612,7 @@ fn count_status_change(
                 .columns([
                     campaign_count::Column::WorkspaceId,
                     campaign_count::Column::Status,
+                    campaign_count::Column::Shard,
                     campaign_count::Column::Count,
                 ])
                 .from_subquery(rows, change)
@@ -602,8 +624,13 @@ fn count_status_change(
     Ok(insert)
 }
 
-/// One campaign less of the status `stored_status` selects (nothing when it selects no row).
-fn count_removed(workspace: &str, stored_status: SelectStatement) -> UpdateStatement {
+/// Campaign `id` no longer counted in the status `stored_status` selects (nothing when it selects no
+/// row).
+fn count_removed(
+    workspace: &str,
+    id: CampaignId,
+    stored_status: SelectStatement,
+) -> UpdateStatement {
     Query::update()
         .table(campaign_count::Entity)
         .value(
@@ -612,6 +639,7 @@ fn count_removed(workspace: &str, stored_status: SelectStatement) -> UpdateState
         )
         .and_where(campaign_count::Column::WorkspaceId.eq(workspace))
         .and_where(campaign_count::Column::Status.in_subquery(stored_status))
+        .and_where(campaign_count::Column::Shard.eq(count_shard(id)))
         .to_owned()
 }
 
@@ -1012,6 +1040,20 @@ mod tests {
     use super::*;
     use crate::ObjectIdGenerator;
     use crate::testing::{backends, fresh_database};
+
+    #[test]
+    fn consecutive_campaigns_count_in_every_shard_and_each_always_in_the_same() {
+        let ids: Vec<CampaignId> = (0..u32::from(u8::MAX))
+            .map(|counter| CampaignId::from(domain::id::ObjectId::from_parts(7, [1; 5], counter)))
+            .collect();
+        let shards: std::collections::BTreeSet<i16> =
+            ids.iter().copied().map(count_shard).collect();
+        assert_eq!(shards, (0..16).collect());
+        for id in ids {
+            let reparsed = CampaignId::parse(&id.to_string()).expect("an id parses back");
+            assert_eq!(count_shard(id), count_shard(reparsed));
+        }
+    }
 
     #[tokio::test]
     async fn stored_campaign_that_no_longer_parses_is_an_unknown_error_naming_the_row()
