@@ -20,11 +20,12 @@
 //! the rest: [`sqlite_write_if`] takes two round trips on the writer connection; PostgreSQL callers
 //! use a sea-orm transaction and [`insert_all_in`].
 
+use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Alias, CommonTableExpression, InsertStatement, WithClause};
+use sea_orm::sea_query::{InsertStatement, PostgresQueryBuilder, SqlWriterValues};
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::sqlite::{Sqlite, SqliteConnection};
 use sea_orm::sqlx::{self, AssertSqlSafe, Row as _};
@@ -67,22 +68,27 @@ pub(crate) async fn insert_all_in(
     Ok(())
 }
 
-/// The INSERTs as one PostgreSQL statement: every one but the last a data-modifying CTE of the last.
+/// The INSERTs as one PostgreSQL statement: every one but the last a data-modifying CTE of the last
+/// (`WITH s0 AS (INSERT …), s1 AS (INSERT …) INSERT …`). Written straight into one SQL writer, so the
+/// placeholders number on across the parts and no statement is cloned (sea-query's `WithClause`
+/// clones every part, and a campaign row holds its whole content JSON).
 fn postgres_statement(inserts: &[InsertStatement]) -> Option<Statement> {
     let (last, first) = inserts.split_last()?;
-    if first.is_empty() {
-        return Some(DbBackend::Postgres.build(last));
-    }
-    let mut with = WithClause::new();
+    let mut sql = SqlWriterValues::new("$", true);
     for (index, insert) in first.iter().enumerate() {
-        with.cte(
-            CommonTableExpression::new()
-                .table_name(Alias::new(format!("s{index}")))
-                .query(insert.clone())
-                .to_owned(),
-        );
+        let keyword = if index == 0 { "WITH" } else { "," };
+        // Writing into a String-backed writer cannot fail.
+        let _ = write!(sql, "{keyword} s{index} AS (");
+        insert.build_collect_into(PostgresQueryBuilder, &mut sql);
+        let _ = sql.write_str(") ");
     }
-    Some(DbBackend::Postgres.build(&with.query(last.clone())))
+    last.build_collect_into(PostgresQueryBuilder, &mut sql);
+    let (sql, Values(values)) = sql.into_parts();
+    Some(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
 }
 
 async fn insert_all_postgres(pools: &Pools, inserts: Vec<InsertStatement>) -> Result<(), DbErr> {
