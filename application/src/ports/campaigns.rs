@@ -104,6 +104,8 @@ pub trait CampaignRepository: Send + Sync {
     /// The workspace's campaigns that match `query`, newest first (descending id), at most
     /// `query.limit` of them. Campaigns created while a client pages through never shift the pages it
     /// has not read yet, because `before` is an id, not an offset.
+    /// (`GET /v1/campaigns` reads through `list_versions` and `find_many` instead, re-reading only what
+    /// it does not keep; the contract suite holds `list_versions` to this.)
     async fn list(
         &self,
         workspace: WorkspaceId,

@@ -1,13 +1,13 @@
-//! Reading campaigns: one by id, or a page of the workspace's, newest first.
+//! Reading campaigns: one by id, or a page of the workspace's, newest first, as views the caller keeps
+//! by version (the api keeps each campaign's rendered JSON).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use domain::campaign::Campaign;
 use domain::id::{CampaignId, WorkspaceId};
 
 use crate::ports::{
-    CampaignPage, CampaignQuery, CampaignRepository, RepositoryError, Version, VersionedCampaign,
+    CampaignQuery, CampaignRepository, RepositoryError, Version, VersionedCampaign,
 };
 use crate::tenancy::Tenancy;
 
@@ -57,28 +57,6 @@ impl std::fmt::Debug for ReadCampaigns {
 }
 
 impl ReadCampaigns {
-    /// The campaign `id` of the caller's workspace.
-    pub async fn get(
-        &self,
-        tenancy: Tenancy,
-        id: CampaignId,
-    ) -> Result<Campaign, ReadCampaignError> {
-        self.campaigns
-            .find(tenancy.workspace_id, id)
-            .await?
-            .map(|found| found.campaign)
-            .ok_or(ReadCampaignError::NotFound)
-    }
-
-    /// A page of the caller's workspace's campaigns matching `query`, newest first.
-    pub async fn list(
-        &self,
-        tenancy: Tenancy,
-        query: &CampaignQuery,
-    ) -> Result<CampaignPage, RepositoryError> {
-        self.campaigns.list(tenancy.workspace_id, query).await
-    }
-
     /// The view of the campaign `id` of the caller's workspace: the kept one while its version is still
     /// the stored one (one version lookup), else made from the campaign read whole. Nothing kept: one
     /// read, no version lookup.
