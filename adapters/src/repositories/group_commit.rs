@@ -48,6 +48,7 @@ impl GroupCommit {
     /// parameters) all or nothing, possibly in one transaction with other callers' inserts.
     pub(crate) async fn insert(&self, sql: String, values: Vec<Value>) -> Result<(), DbErr> {
         let (done, answer) = oneshot::channel();
+        let values = values.into_iter().map(json_as_text).collect();
         self.inserts
             .send(Insert { sql, values, done })
             .await
@@ -55,6 +56,16 @@ impl GroupCommit {
         answer
             .await
             .map_err(|_| DbErr::Custom("the SQLite writer stopped before answering".to_owned()))?
+    }
+}
+
+/// A JSON value as the text the driver would store for it (SQLite keeps JSON as TEXT): a batch clones
+/// its inserts' values for the per-insert retry, and a string clones in one copy where a JSON tree
+/// (a campaign's whole content) clones node by node.
+fn json_as_text(value: Value) -> Value {
+    match value {
+        Value::Json(json) => Value::String(json.map(|json| json.to_string())),
+        other => other,
     }
 }
 
