@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::repositories::group_commit::GroupCommit;
+use crate::repositories::held_readers::HeldReaders;
 use anyhow::Context as _;
 use application::ports::{
     AgentRepository, CampaignRepository, IdentityRepository, MailboxRepository, Readiness,
@@ -95,6 +96,8 @@ pub(crate) struct Pools {
     pub(crate) sqlite_in_memory: bool,
     /// SQLite: the queue of inserts written several to a transaction (`None` on PostgreSQL).
     pub(crate) group_commit: Option<GroupCommit>,
+    /// A SQLite file: reader connections outside the pool for the version lookup (`None` otherwise).
+    pub(crate) held_readers: Option<Arc<HeldReaders>>,
 }
 
 impl From<Backend> for sea_orm::DbBackend {
@@ -289,6 +292,7 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
         backend: Backend::Postgres,
         sqlite_in_memory: false,
         group_commit: None,
+        held_readers: None,
     })
 }
 
@@ -316,6 +320,7 @@ async fn connect_sqlite_memory(url: &str) -> anyhow::Result<Pools> {
         backend: Backend::Sqlite,
         sqlite_in_memory: true,
         group_commit: Some(group_commit),
+        held_readers: None,
     })
 }
 
@@ -341,6 +346,10 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         .connect_with(options.clone())
         .await
         .context("opening the SQLite database")?;
+    let held_readers = HeldReaders::new(
+        options.clone().pragma("query_only", "ON"),
+        usize::try_from(sqlite_readers()).unwrap_or(1),
+    );
     let reader = SqlitePoolOptions::new()
         .max_connections(sqlite_readers())
         .min_connections(1)
@@ -355,6 +364,7 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
         backend: Backend::Sqlite,
         sqlite_in_memory: false,
+        held_readers: Some(Arc::new(held_readers)),
     })
 }
 

@@ -183,22 +183,29 @@ impl CampaignRepository for SqlCampaignRepository {
         let version = match self.pools.backend {
             // Without stats SQLite's planner prefers the unique (workspace_id, id) index, whose row
             // lookup reads past the content to the last column; the versioned index holds it.
-            Backend::Sqlite => self
-                .pools
-                .reader
-                .query_one_raw(Statement::from_sql_and_values(
+            Backend::Sqlite => {
+                let lookup = Statement::from_sql_and_values(
                     DbBackend::Sqlite,
                     format!(
                         "SELECT version FROM campaigns INDEXED BY {VERSIONED_INDEX} \
                          WHERE workspace_id = ? AND id = ?"
                     ),
                     [workspace.into(), id.into()],
-                ))
-                .await
-                .or_unknown()?
-                .map(|row| row.try_get_by_index::<i64>(0))
-                .transpose()
-                .or_unknown()?,
+                );
+                match &self.pools.held_readers {
+                    // Outside the pool: one hop instead of the query's and the release ping's.
+                    Some(held) => held.integer(lookup).await.or_unknown()?,
+                    None => self
+                        .pools
+                        .reader
+                        .query_one_raw(lookup)
+                        .await
+                        .or_unknown()?
+                        .map(|row| row.try_get_by_index::<i64>(0))
+                        .transpose()
+                        .or_unknown()?,
+                }
+            }
             Backend::Postgres => campaign::Entity::find_by_id(id)
                 .filter(campaign::Column::WorkspaceId.eq(workspace))
                 .select_only()

@@ -4,6 +4,7 @@ mod agents;
 mod batch;
 mod campaigns;
 pub(crate) mod group_commit;
+pub(crate) mod held_readers;
 mod identity;
 mod mailboxes;
 mod owned_rows;
