@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::repositories::group_commit::GroupCommit;
-use crate::repositories::held_readers::HeldReaders;
+use crate::repositories::held_readers::{Held, HeldReaders};
 use anyhow::Context as _;
 use application::ports::{
     AgentRepository, CampaignRepository, IdentityRepository, MailboxRepository, Readiness,
@@ -56,6 +56,9 @@ const SQLITE_JOURNAL_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
 /// How long a request may wait for a pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
+/// PostgreSQL connections held outside the pool for version lookups (see `held_readers`): a lookup
+/// holds one for a single round trip.
+const POSTGRES_HELD_READERS: usize = 4;
 /// The advisory lock key that serialises migrations on PostgreSQL ("sendline" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7365_6e64_6c69_6e65;
 /// A PostgreSQL connection idle longer than this is pinged before use (a server restart leaves dead ones).
@@ -96,7 +99,8 @@ pub(crate) struct Pools {
     pub(crate) sqlite_in_memory: bool,
     /// SQLite: the queue of inserts written several to a transaction (`None` on PostgreSQL).
     pub(crate) group_commit: Option<GroupCommit>,
-    /// A SQLite file: reader connections outside the pool for the version lookup (`None` otherwise).
+    /// Reader connections outside the pools for the version lookup (`None` for `sqlite::memory:`, whose
+    /// one connection is the pool's).
     pub(crate) held_readers: Option<Arc<HeldReaders>>,
 }
 
@@ -282,9 +286,10 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
                 })
             },
         )
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .context("connecting to PostgreSQL")?;
+    let held_readers = HeldReaders::Postgres(Held::new(options, POSTGRES_HELD_READERS));
     let connection = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
     Ok(Pools {
         reader: connection.clone(),
@@ -292,7 +297,7 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
         backend: Backend::Postgres,
         sqlite_in_memory: false,
         group_commit: None,
-        held_readers: None,
+        held_readers: Some(Arc::new(held_readers)),
     })
 }
 
@@ -346,10 +351,10 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         .connect_with(options.clone())
         .await
         .context("opening the SQLite database")?;
-    let held_readers = HeldReaders::new(
+    let held_readers = HeldReaders::Sqlite(Held::new(
         options.clone().pragma("query_only", "ON"),
         usize::try_from(sqlite_readers()).unwrap_or(1),
-    );
+    ));
     let reader = SqlitePoolOptions::new()
         .max_connections(sqlite_readers())
         .min_connections(1)

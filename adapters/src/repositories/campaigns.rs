@@ -173,46 +173,41 @@ impl CampaignRepository for SqlCampaignRepository {
         found.map(restore).transpose()
     }
 
-    /// One statement reading only the version column.
+    /// One statement reading only the version column, on a held connection when there are (one round
+    /// trip instead of the query's and the pool's release ping).
     async fn version(
         &self,
         workspace: WorkspaceId,
         id: CampaignId,
     ) -> Result<Option<Version>, RepositoryError> {
         let (workspace, id) = (workspace.to_string(), id.to_string());
-        let version = match self.pools.backend {
+        let lookup = match self.pools.backend {
             // Without stats SQLite's planner prefers the unique (workspace_id, id) index, whose row
             // lookup reads past the content to the last column; the versioned index holds it.
-            Backend::Sqlite => {
-                let lookup = Statement::from_sql_and_values(
-                    DbBackend::Sqlite,
-                    format!(
-                        "SELECT version FROM campaigns INDEXED BY {VERSIONED_INDEX} \
-                         WHERE workspace_id = ? AND id = ?"
-                    ),
-                    [workspace.into(), id.into()],
-                );
-                match &self.pools.held_readers {
-                    // Outside the pool: one hop instead of the query's and the release ping's.
-                    Some(held) => held.integer(lookup).await.or_unknown()?,
-                    None => self
-                        .pools
-                        .reader
-                        .query_one_raw(lookup)
-                        .await
-                        .or_unknown()?
-                        .map(|row| row.try_get_by_index::<i64>(0))
-                        .transpose()
-                        .or_unknown()?,
-                }
-            }
+            Backend::Sqlite => Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                format!(
+                    "SELECT version FROM campaigns INDEXED BY {VERSIONED_INDEX} \
+                     WHERE workspace_id = ? AND id = ?"
+                ),
+                [workspace.into(), id.into()],
+            ),
             Backend::Postgres => campaign::Entity::find_by_id(id)
                 .filter(campaign::Column::WorkspaceId.eq(workspace))
                 .select_only()
                 .column(campaign::Column::Version)
-                .into_tuple()
-                .one(&self.pools.reader)
+                .build(DbBackend::Postgres),
+        };
+        let version = match &self.pools.held_readers {
+            Some(held) => held.integer(lookup).await.or_unknown()?,
+            None => self
+                .pools
+                .reader
+                .query_one_raw(lookup)
                 .await
+                .or_unknown()?
+                .map(|row| row.try_get_by_index::<i64>(0))
+                .transpose()
                 .or_unknown()?,
         };
         Ok(version.map(Version))
