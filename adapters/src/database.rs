@@ -6,8 +6,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::repositories::group_commit::GroupCommit;
-use crate::repositories::held_readers::{Held, HeldReaders};
 use anyhow::Context as _;
 use application::ports::{
     AgentRepository, CampaignRepository, IdentityRepository, MailboxRepository, Readiness,
@@ -19,12 +17,14 @@ use sea_orm::sqlx::sqlite::{
 };
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, IsolationLevel,
-    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, TransactionOptions,
-    TransactionTrait,
+    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, Statement,
+    TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
 use crate::migrations::Migrator;
+use crate::repositories::group_commit::GroupCommit;
+use crate::repositories::held_readers::{Held, HeldReaders};
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlIdentityRepository, SqlMailboxRepository,
     SqlReadiness,
@@ -125,6 +125,20 @@ impl Pools {
                 ..TransactionOptions::default()
             })
             .await
+    }
+
+    /// The first column of the first row `statement` reads, as an integer (`None` without a row): on
+    /// a held reader when there are (one round trip, see `held_readers`), else through the reader pool.
+    pub(crate) async fn read_integer(&self, statement: Statement) -> Result<Option<i64>, DbErr> {
+        match &self.held_readers {
+            Some(held) => held.integer(statement).await,
+            None => self
+                .reader
+                .query_one_raw(statement)
+                .await?
+                .map(|row| row.try_get_by_index::<i64>(0))
+                .transpose(),
+        }
     }
 
     /// A transaction that only reads, from one snapshot (several queries that must agree).

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use application::ports::{Version, VersionedCampaign};
 use application::use_cases::read_campaigns::CampaignViews;
+use domain::campaign::Campaign;
 use domain::id::{CampaignId, WorkspaceId};
 use poem::web::IntoResponse;
 use poem::{Body, Response};
@@ -79,8 +80,7 @@ impl CampaignViews for RenderedCampaigns {
     }
 
     fn make(&self, found: &VersionedCampaign) -> RenderedCampaign {
-        let body = CampaignDetailBody::from_domain(&found.campaign, SecretDisclosure::Masked);
-        let rendered: RenderedCampaign = body.to_json_string().into_bytes().into();
+        let rendered: RenderedCampaign = render(&found.campaign, SecretDisclosure::Masked).into();
         if let Some(kept) = &self.kept {
             let campaign = &found.campaign;
             kept.insert(
@@ -90,6 +90,13 @@ impl CampaignViews for RenderedCampaigns {
         }
         rendered
     }
+}
+
+/// A campaign's `data` object, as every campaign answer renders it.
+pub fn render(campaign: &Campaign, secret: SecretDisclosure) -> Vec<u8> {
+    CampaignDetailBody::from_domain(campaign, secret)
+        .to_json_string()
+        .into_bytes()
 }
 
 /// `{"success": true, "data": <campaign>}` around a rendered campaign.

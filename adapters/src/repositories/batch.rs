@@ -7,11 +7,12 @@
 //! - PostgreSQL: ONE statement. Every INSERT but the last becomes a data-modifying CTE of the last
 //!   (`WITH s0 AS (INSERT …), s1 AS (INSERT …) INSERT …`): a single statement is atomic on its own,
 //!   and the foreign keys between its parts are checked at its end.
-//! - SQLite: ONE round trip to the writer connection: `BEGIN IMMEDIATE; INSERT …; INSERT …; COMMIT;`
-//!   as one multi-statement string (sqlx binds the positional parameters across the statements in
-//!   order). If any statement fails, the same connection rolls back before anyone else can use it; the
-//!   whole exchange runs in a task of its own, so a caller that gives up half-way (a dropped request)
-//!   cannot leave the writer connection inside an open transaction.
+//! - SQLite: the INSERTs as one multi-statement string (sqlx binds the positional parameters across
+//!   the statements in order), queued for the writer connection's group commit
+//!   ([`group_commit`](super::group_commit)): one `BEGIN IMMEDIATE; …; COMMIT;` round trip for all the
+//!   inserts waiting, each retried alone if that fails. The other writes here run in a task of their
+//!   own on the writer connection, which rolls back on failure before anyone else can use it, so a
+//!   caller that gives up half-way (a dropped request) cannot leave it inside an open transaction.
 //!
 //! Past a backend's limit on bound parameters (a campaign linking thousands of mailboxes) the INSERTs
 //! go one by one inside a sea-orm transaction instead.

@@ -126,12 +126,8 @@ impl SqlCampaignRepository {
         let backend = DbBackend::from(self.pools.backend);
         let total = self
             .pools
-            .reader
-            .query_one_raw(backend.build(&stored_total_select(workspace, status)))
+            .read_integer(backend.build(&stored_total_select(workspace, status)))
             .await
-            .or_unknown()?
-            .map(|row| row.try_get_by_index::<i64>(0))
-            .transpose()
             .or_unknown()?;
         Ok(total
             .and_then(|total| u64::try_from(total).ok())
@@ -198,18 +194,7 @@ impl CampaignRepository for SqlCampaignRepository {
                 .column(campaign::Column::Version)
                 .build(DbBackend::Postgres),
         };
-        let version = match &self.pools.held_readers {
-            Some(held) => held.integer(lookup).await.or_unknown()?,
-            None => self
-                .pools
-                .reader
-                .query_one_raw(lookup)
-                .await
-                .or_unknown()?
-                .map(|row| row.try_get_by_index::<i64>(0))
-                .transpose()
-                .or_unknown()?,
-        };
+        let version = self.pools.read_integer(lookup).await.or_unknown()?;
         Ok(version.map(Version))
     }
 
@@ -519,17 +504,14 @@ struct IdAndVersion {
 
 /// The rows per (workspace, status) that share its count (migration 9): concurrent writes of one
 /// workspace's campaigns lock different rows unless their campaigns share a shard.
-const COUNT_SHARDS: u32 = 16;
+const COUNT_SHARDS: i16 = 16;
 
-/// The count row of `id`'s campaign, for as long as it exists: its id's last byte (the low bits of
-/// the ObjectId counter, so consecutive creates spread over every shard).
+/// The count row of `id`'s campaign, for as long as it exists: its id's last byte mod 16 (the low
+/// bits of the ObjectId counter, so consecutive creates spread over every shard; migration 9 computes
+/// the same from the id's last hex digit).
 fn count_shard(id: CampaignId) -> i16 {
-    let last_byte = id
-        .to_string()
-        .get(22..)
-        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-        .unwrap_or(0);
-    i16::try_from(last_byte % COUNT_SHARDS).unwrap_or(0)
+    let [.., last_byte] = id.object_id().bytes();
+    i16::from(last_byte) % COUNT_SHARDS
 }
 
 /// `INSERT INTO campaign_counts <rows> ON CONFLICT (workspace_id, status, shard) DO UPDATE SET count =

@@ -14,14 +14,13 @@ use domain::status::{CampaignStatus, LifecycleAction};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
 use crate::campaign_patch::JsonMergePatch;
-use crate::campaign_views::{RenderedCampaign, RenderedJson, page_of, success_of};
+use crate::campaign_views::{RenderedCampaign, RenderedJson, page_of, render, success_of};
 use crate::dto::campaign::{
     CampaignBody, CampaignDeletedBody, CampaignDetailBody, CampaignStatusBody, CampaignStatuses,
     SecretDisclosure,
@@ -131,10 +130,7 @@ pub enum CampaignDeleted {
 impl CampaignRead {
     /// A campaign just written, rendered here (reads render through `RenderedCampaigns`).
     fn of(campaign: &Campaign, secret: SecretDisclosure) -> Self {
-        let body = CampaignDetailBody::from_domain(campaign, secret);
-        Self::Ok(RenderedJson::new(success_of(
-            body.to_json_string().as_bytes(),
-        )))
+        Self::Ok(RenderedJson::new(success_of(&render(campaign, secret))))
     }
 }
 
