@@ -23,8 +23,10 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 use crate::migrations::Migrator;
+use crate::repositories::campaign_group_commit::CampaignGroupCommit;
 use crate::repositories::group_commit::GroupCommit;
-use crate::repositories::held_readers::{Held, HeldReaders};
+use crate::repositories::held_connections::{Held, HeldConnections};
+use crate::repositories::version_lookups::VersionLookups;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlIdentityRepository, SqlMailboxRepository,
     SqlReadiness,
@@ -56,9 +58,9 @@ const SQLITE_JOURNAL_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
 /// How long a request may wait for a pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
-/// PostgreSQL connections held outside the pool for version lookups (see `held_readers`): a lookup
-/// holds one for a single round trip.
-const POSTGRES_HELD_READERS: usize = 4;
+/// PostgreSQL connections held outside the pool for single-statement reads, and as many for inserts
+/// (see `held_connections`): a statement holds one for a single round trip.
+const POSTGRES_HELD_CONNECTIONS: usize = 4;
 /// The advisory lock key that serialises migrations on PostgreSQL ("sendline" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7365_6e64_6c69_6e65;
 /// A PostgreSQL connection idle longer than this is pinged before use (a server restart leaves dead ones).
@@ -99,9 +101,17 @@ pub(crate) struct Pools {
     pub(crate) sqlite_in_memory: bool,
     /// SQLite: the queue of inserts written several to a transaction (`None` on PostgreSQL).
     pub(crate) group_commit: Option<GroupCommit>,
-    /// Reader connections outside the pools for the version lookup (`None` for `sqlite::memory:`, whose
-    /// one connection is the pool's).
-    pub(crate) held_readers: Option<Arc<HeldReaders>>,
+    /// Where single-statement reads run: connections held outside the pools (see `held_connections`),
+    /// or with `sqlite::memory:` its one connection's pool.
+    pub(crate) reads: Arc<HeldConnections>,
+    /// Where single-statement writes run that need no transaction of their own: held connections on
+    /// PostgreSQL, the writer's pool on SQLite (every SQLite write goes through its one writer).
+    pub(crate) writes: Arc<HeldConnections>,
+    /// PostgreSQL: campaign version lookups, several to a statement (`None` on SQLite).
+    pub(crate) version_lookups: Option<VersionLookups>,
+    /// PostgreSQL: campaign inserts, several to a statement (`None` on SQLite, whose `group_commit`
+    /// takes every insert).
+    pub(crate) campaign_group_commit: Option<CampaignGroupCommit>,
 }
 
 impl From<Backend> for sea_orm::DbBackend {
@@ -127,18 +137,13 @@ impl Pools {
             .await
     }
 
-    /// The first column of the first row `statement` reads, as an integer (`None` without a row): on
-    /// a held reader when there are (one round trip, see `held_readers`), else through the reader pool.
+    /// The first column of the first row `statement` reads, as an integer (`None` without a row).
     pub(crate) async fn read_integer(&self, statement: Statement) -> Result<Option<i64>, DbErr> {
-        match &self.held_readers {
-            Some(held) => held.integer(statement).await,
-            None => self
-                .reader
-                .query_one_raw(statement)
-                .await?
-                .map(|row| row.try_get_by_index::<i64>(0))
-                .transpose(),
-        }
+        self.reads
+            .query_one_raw(statement)
+            .await?
+            .map(|row| row.try_get_by_index::<i64>(0))
+            .transpose()
     }
 
     /// A transaction that only reads, from one snapshot (several queries that must agree).
@@ -303,15 +308,34 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
         .connect_with(options.clone())
         .await
         .context("connecting to PostgreSQL")?;
-    let held_readers = HeldReaders::Postgres(Held::new(options, POSTGRES_HELD_READERS));
+    let held_options = options
+        .clone()
+        .options([("plan_cache_mode", "force_generic_plan")]);
+    let held = || {
+        Arc::new(HeldConnections::Postgres(Held::new(
+            held_options.clone(),
+            POSTGRES_HELD_CONNECTIONS,
+        )))
+    };
     let connection = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    let reads = held();
+    let writes = held();
     Ok(Pools {
         reader: connection.clone(),
         writer: connection,
         backend: Backend::Postgres,
         sqlite_in_memory: false,
         group_commit: None,
-        held_readers: Some(Arc::new(held_readers)),
+        version_lookups: Some(VersionLookups::start(
+            Arc::clone(&reads),
+            POSTGRES_HELD_CONNECTIONS,
+        )),
+        campaign_group_commit: Some(CampaignGroupCommit::start(
+            Arc::clone(&writes),
+            POSTGRES_HELD_CONNECTIONS,
+        )),
+        reads,
+        writes,
     })
 }
 
@@ -333,13 +357,17 @@ async fn connect_sqlite_memory(url: &str) -> anyhow::Result<Pools> {
         .context("opening the in-memory SQLite database")?;
     let group_commit = GroupCommit::start(pool.clone(), true);
     let connection = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
+    let pool = Arc::new(HeldConnections::Pool(connection.clone()));
     Ok(Pools {
         reader: connection.clone(),
         writer: connection,
         backend: Backend::Sqlite,
         sqlite_in_memory: true,
         group_commit: Some(group_commit),
-        held_readers: None,
+        reads: pool.clone(),
+        writes: pool,
+        version_lookups: None,
+        campaign_group_commit: None,
     })
 }
 
@@ -365,7 +393,7 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         .connect_with(options.clone())
         .await
         .context("opening the SQLite database")?;
-    let held_readers = HeldReaders::Sqlite(Held::new(
+    let reads = HeldConnections::Sqlite(Held::new(
         options.clone().pragma("query_only", "ON"),
         usize::try_from(sqlite_readers()).unwrap_or(1),
     ));
@@ -377,13 +405,18 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         .connect_with(options.pragma("query_only", "ON"))
         .await
         .context("opening SQLite reader connections")?;
+    let group_commit = GroupCommit::start(writer.clone(), false);
+    let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
     Ok(Pools {
         reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
-        group_commit: Some(GroupCommit::start(writer.clone(), false)),
-        writer: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+        writes: Arc::new(HeldConnections::Pool(writer.clone())),
+        writer,
         backend: Backend::Sqlite,
         sqlite_in_memory: false,
-        held_readers: Some(Arc::new(held_readers)),
+        group_commit: Some(group_commit),
+        reads: Arc::new(reads),
+        version_lookups: None,
+        campaign_group_commit: None,
     })
 }
 

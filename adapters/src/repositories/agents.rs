@@ -70,7 +70,7 @@ impl AgentRepository for SqlAgentRepository {
             .filter(agent::Column::WorkspaceId.eq(workspace.to_string()))
             .order_by_asc(agent::Column::CreatedAtMs)
             .order_by_asc(agent::Column::Id)
-            .all(&self.pools.reader)
+            .all(self.pools.reads.as_ref())
             .await
             .or_unknown()?
             .into_iter()
@@ -88,7 +88,7 @@ impl AgentRepository for SqlAgentRepository {
             .column(agent::Column::Id)
             .filter(agent::Column::WorkspaceId.eq(workspace.to_string()))
             .into_tuple::<String>()
-            .one(&self.pools.reader)
+            .one(self.pools.reads.as_ref())
             .await
             .or_unknown()?;
         Ok(found.is_some())
@@ -104,7 +104,7 @@ impl AgentRepository for SqlAgentRepository {
             .filter(agent::Column::WorkspaceId.eq(workspace.to_string()))
             .filter(agent::Column::IsDefault.eq(true))
             .into_tuple::<String>()
-            .one(&self.pools.reader)
+            .one(self.pools.reads.as_ref())
             .await
             .or_unknown()?;
         found

@@ -38,7 +38,7 @@ use sea_query_sqlx::SqlxValues;
 use crate::database::{Backend, Pools, finish};
 
 /// Bound parameters per statement: PostgreSQL's protocol allows 65,535; SQLite 32,766 since 3.32.
-const POSTGRES_MAX_PARAMETERS: usize = 65_535;
+pub(super) const POSTGRES_MAX_PARAMETERS: usize = 65_535;
 pub(super) const SQLITE_MAX_PARAMETERS: usize = 32_766;
 
 /// Runs `inserts` (in order) all or nothing. No `RETURNING` anywhere.
@@ -73,7 +73,10 @@ pub(crate) async fn insert_all_in(
 /// (`WITH s0 AS (INSERT …), s1 AS (INSERT …) INSERT …`). Written straight into one SQL writer, so the
 /// placeholders number on across the parts and no statement is cloned (sea-query's `WithClause`
 /// clones every part, and a campaign row holds its whole content JSON).
-fn postgres_statement(inserts: &[InsertStatement]) -> Option<Statement> {
+pub(super) fn postgres_statement<'a>(
+    inserts: impl IntoIterator<Item = &'a InsertStatement>,
+) -> Option<Statement> {
+    let inserts: Vec<&InsertStatement> = inserts.into_iter().collect();
     let (last, first) = inserts.split_last()?;
     let mut sql = SqlWriterValues::new("$", true);
     for (index, insert) in first.iter().enumerate() {
@@ -97,7 +100,7 @@ async fn insert_all_postgres(pools: &Pools, inserts: Vec<InsertStatement>) -> Re
         return Ok(());
     };
     if parameters(&statement) <= POSTGRES_MAX_PARAMETERS {
-        pools.writer.execute_raw(statement).await?;
+        pools.writes.execute_raw(statement).await?;
         return Ok(());
     }
     one_by_one(pools, &inserts).await
@@ -314,7 +317,7 @@ async fn one_by_one(pools: &Pools, inserts: &[InsertStatement]) -> Result<(), Db
     finish(transaction, written, |error| error).await
 }
 
-fn parameters(statement: &Statement) -> usize {
+pub(super) fn parameters(statement: &Statement) -> usize {
     statement.values.as_ref().map_or(0, |values| values.0.len())
 }
 

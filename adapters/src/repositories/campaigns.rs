@@ -22,6 +22,7 @@ use sea_orm::{
 };
 
 use super::batch::{insert_all, insert_all_in, sqlite_write_counting, sqlite_write_if};
+use super::campaign_group_commit::{CampaignInsert, CountKey, MAX_OWNED_ROWS};
 use super::owned_rows::{CampaignRows, with_owned_columns};
 use super::values::{counter_from_db, counter_to_db, parse_id, stats_from_db, stats_to_db};
 use crate::database::{Backend, Pools, finish};
@@ -84,7 +85,7 @@ impl SqlCampaignRepository {
             let listed = page
                 .expr_as(stored_total(&workspace, query.status), STORED_TOTAL)
                 .into_model::<WithStoredTotal<R>>()
-                .all(&self.pools.reader)
+                .all(self.pools.reads.as_ref())
                 .await
                 .or_unknown()?;
             let total = match listed.first().map(|listed| listed.stored_total) {
@@ -146,8 +147,18 @@ impl CampaignRepository for SqlCampaignRepository {
         row.version = Set(0);
         let mut inserts = vec![campaign::Entity::insert(row).into_query()];
         inserts.extend(owned_row_inserts(campaign)?);
-        inserts.push(count_inserted(campaign));
-        insert_all(&self.pools, inserts).await.map_err(write_error)
+        let owned_rows = campaign.subsequences().len() + campaign.mailboxes().len();
+        let written = match &self.pools.campaign_group_commit {
+            Some(group_commit) if owned_rows <= MAX_OWNED_ROWS => {
+                let count = count_key(campaign);
+                group_commit.insert(CampaignInsert { inserts, count }).await
+            }
+            _ => {
+                inserts.push(count_inserted(campaign));
+                insert_all(&self.pools, inserts).await
+            }
+        };
+        written.map_err(write_error)
     }
 
     /// One statement: the campaign row with its subsequences and mailbox ids aggregated into it (see
@@ -163,39 +174,39 @@ impl CampaignRepository for SqlCampaignRepository {
             self.pools.backend,
         )
         .into_model::<CampaignRows>()
-        .one(&self.pools.reader)
+        .one(self.pools.reads.as_ref())
         .await
         .or_unknown()?;
         found.map(restore).transpose()
     }
 
-    /// One statement reading only the version column, on a held connection when there are (one round
-    /// trip instead of the query's and the pool's release ping).
+    /// One statement reading only the version column, on a held connection (one round trip instead
+    /// of the query's and the pool's release ping); on PostgreSQL, shared with the concurrent lookups
+    /// (see [`version_lookups`](super::version_lookups)).
     async fn version(
         &self,
         workspace: WorkspaceId,
         id: CampaignId,
     ) -> Result<Option<Version>, RepositoryError> {
         let (workspace, id) = (workspace.to_string(), id.to_string());
-        let lookup = match self.pools.backend {
+        let version = match &self.pools.version_lookups {
+            Some(lookups) => lookups.version(workspace, id).await,
             // Without stats SQLite's planner prefers the unique (workspace_id, id) index, whose row
             // lookup reads past the content to the last column; the versioned index holds it.
-            Backend::Sqlite => Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                format!(
-                    "SELECT version FROM campaigns INDEXED BY {VERSIONED_INDEX} \
-                     WHERE workspace_id = ? AND id = ?"
-                ),
-                [workspace.into(), id.into()],
-            ),
-            Backend::Postgres => campaign::Entity::find_by_id(id)
-                .filter(campaign::Column::WorkspaceId.eq(workspace))
-                .select_only()
-                .column(campaign::Column::Version)
-                .build(DbBackend::Postgres),
+            None => {
+                self.pools
+                    .read_integer(Statement::from_sql_and_values(
+                        DbBackend::Sqlite,
+                        format!(
+                            "SELECT version FROM campaigns INDEXED BY {VERSIONED_INDEX} \
+                             WHERE workspace_id = ? AND id = ?"
+                        ),
+                        [workspace.into(), id.into()],
+                    ))
+                    .await
+            }
         };
-        let version = self.pools.read_integer(lookup).await.or_unknown()?;
-        Ok(version.map(Version))
+        Ok(version.or_unknown()?.map(Version))
     }
 
     /// One statement, like [`find`](Self::find) for several ids.
@@ -214,7 +225,7 @@ impl CampaignRepository for SqlCampaignRepository {
             self.pools.backend,
         )
         .into_model::<CampaignRows>()
-        .all(&self.pools.reader)
+        .all(self.pools.reads.as_ref())
         .await
         .or_unknown()?
         .into_iter()
@@ -532,16 +543,46 @@ fn add_to_counts() -> OnConflict {
     .to_owned()
 }
 
+/// The `campaign_counts` row `campaign` is counted in.
+fn count_key(campaign: &Campaign) -> CountKey {
+    CountKey {
+        workspace_id: campaign.workspace_id().to_string(),
+        status: campaign.status().as_str().to_owned(),
+        shard: count_shard(campaign.id()),
+    }
+}
+
 /// One more campaign of `campaign`'s status in its workspace.
 fn count_inserted(campaign: &Campaign) -> InsertStatement {
-    campaign_count::Entity::insert(campaign_count::ActiveModel {
-        workspace_id: Set(campaign.workspace_id().to_string()),
-        status: Set(campaign.status().as_str().to_owned()),
-        shard: Set(count_shard(campaign.id())),
-        count: Set(1),
-    })
-    .on_conflict(add_to_counts())
-    .into_query()
+    let key = count_key(campaign);
+    campaign_count::Entity::insert(count_row(&key, 1))
+        .on_conflict(add_to_counts())
+        .into_query()
+}
+
+/// Adds each count to its row (one upsert, rows in the order given); `None` without counts.
+pub(super) fn counts_added<'a>(
+    counts: impl IntoIterator<Item = (&'a CountKey, i64)>,
+) -> Option<InsertStatement> {
+    let mut rows = counts
+        .into_iter()
+        .map(|(key, count)| count_row(key, count))
+        .peekable();
+    rows.peek()?;
+    Some(
+        campaign_count::Entity::insert_many(rows)
+            .on_conflict(add_to_counts())
+            .into_query(),
+    )
+}
+
+fn count_row(key: &CountKey, count: i64) -> campaign_count::ActiveModel {
+    campaign_count::ActiveModel {
+        workspace_id: Set(key.workspace_id.clone()),
+        status: Set(key.status.clone()),
+        shard: Set(key.shard),
+        count: Set(count),
+    }
 }
 
 /// Moves one campaign in `campaign_counts` from the status stored at `expected` to `campaign`'s, when

@@ -69,7 +69,7 @@ impl IdentityRepository for SqlIdentityRepository {
 
     async fn find_user(&self, id: UserId) -> Result<Option<User>, RepositoryError> {
         user::Entity::find_by_id(id.to_string())
-            .one(&self.pools.reader)
+            .one(self.pools.reads.as_ref())
             .await
             .or_unknown()?
             .map(user_from_row)
@@ -82,7 +82,7 @@ impl IdentityRepository for SqlIdentityRepository {
     ) -> Result<Option<User>, RepositoryError> {
         user::Entity::find()
             .filter(user::Column::EmailLower.eq(email.normalized()))
-            .one(&self.pools.reader)
+            .one(self.pools.reads.as_ref())
             .await
             .or_unknown()?
             .map(user_from_row)
@@ -119,7 +119,7 @@ impl IdentityRepository for SqlIdentityRepository {
 
     async fn find_workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>, RepositoryError> {
         workspace::Entity::find_by_id(id.to_string())
-            .one(&self.pools.reader)
+            .one(self.pools.reads.as_ref())
             .await
             .or_unknown()?
             .map(workspace_from_row)
@@ -155,7 +155,7 @@ impl IdentityRepository for SqlIdentityRepository {
             .select_only()
             .column(membership::Column::Role)
             .into_tuple::<String>()
-            .one(&self.pools.reader)
+            .one(self.pools.reads.as_ref())
             .await
             .or_unknown()?;
         role.map(|role| role_from_db(&role, &workspace.to_string()))
@@ -176,7 +176,7 @@ impl IdentityRepository for SqlIdentityRepository {
             .order_by_asc(workspace::Column::CreatedAtMs)
             .order_by_asc(workspace::Column::Id)
             .into_tuple()
-            .all(&self.pools.reader)
+            .all(self.pools.reads.as_ref())
             .await
             .or_unknown()?;
         rows.into_iter()
@@ -213,7 +213,7 @@ impl IdentityRepository for SqlIdentityRepository {
     async fn find_api_key(&self, hash: KeyHash) -> Result<Option<ApiKey>, RepositoryError> {
         api_key::Entity::find()
             .filter(api_key::Column::KeyHash.eq(hash.to_hex()))
-            .one(&self.pools.reader)
+            .one(self.pools.reads.as_ref())
             .await
             .or_unknown()?
             .map(api_key_from_row)

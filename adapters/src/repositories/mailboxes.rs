@@ -90,7 +90,7 @@ impl MailboxRepository for SqlMailboxRepository {
     ) -> Result<Option<Mailbox>, RepositoryError> {
         let row = mailbox::Entity::find_by_id(id.to_string())
             .filter(mailbox::Column::WorkspaceId.eq(workspace.to_string()))
-            .one(&self.pools.reader)
+            .one(self.pools.reads.as_ref())
             .await
             .or_unknown()?;
         row.map(mailbox_from_row).transpose()
@@ -156,7 +156,7 @@ impl MailboxRepository for SqlMailboxRepository {
             ])
             .filter(any)
             .into_tuple()
-            .all(&self.pools.reader)
+            .all(self.pools.reads.as_ref())
             .await
             .or_unknown()?;
         rows.into_iter()

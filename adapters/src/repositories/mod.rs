@@ -2,14 +2,16 @@
 
 mod agents;
 mod batch;
+pub(crate) mod campaign_group_commit;
 mod campaigns;
 pub(crate) mod group_commit;
-pub(crate) mod held_readers;
+pub(crate) mod held_connections;
 mod identity;
 mod mailboxes;
 mod owned_rows;
 mod readiness;
 mod values;
+pub(crate) mod version_lookups;
 
 pub(crate) use agents::SqlAgentRepository;
 pub(crate) use campaigns::SqlCampaignRepository;

@@ -204,7 +204,7 @@ async fn concurrent_inserts_of_which_one_fails_store_every_other_one_and_refuse_
             mailbox(stranger, "theirs@acme.test", "gmail", &[]),
         )
         .await?;
-        // Many inserts at once (SQLite writes them several to a transaction); the 7th links a mailbox
+        // Many inserts at once (both backends write them several at a time); the 7th links a mailbox
         // its workspace does not have.
         let inserts: Vec<Campaign> = (0..24)
             .map(|index| {
@@ -896,6 +896,50 @@ async fn version_and_find_many_read_what_find_reads_and_nothing_of_another_works
         expected.sort_by_key(|found| found.campaign.id());
         assert_eq!(many, expected);
         assert!(campaigns.find_many(owner.workspace, &[]).await?.is_empty());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_version_lookups_each_get_their_own_answer_and_nothing_of_another_workspace()
+-> anyhow::Result<()> {
+    // On PostgreSQL concurrent lookups share statements (version_lookups.rs): owners, strangers
+    // and unknown ids asked at once must still each get exactly their own answer.
+    on_every_backend(async |database| {
+        let owner = tenant(&database).await?;
+        let stranger = tenant(&database).await?;
+        let names: Vec<String> = (0..8).map(|index| format!("C{index}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let stored = store_named(&database, owner, &names).await?;
+        let renamed = restored(&stored[1], |stored| stored.content.name = s("C1 renamed"));
+        assert_eq!(
+            database.campaigns().update(&renamed, Version(0)).await?,
+            WriteOutcome::Written
+        );
+
+        let mut lookups = JoinSet::new();
+        for round in 0..24 {
+            for (index, campaign) in stored.iter().enumerate() {
+                let expected = Some(Version(if index == 1 { 1 } else { 0 }));
+                let (workspace, id, expected) = match round % 3 {
+                    0 => (owner.workspace, campaign.id(), expected),
+                    1 => (stranger.workspace, campaign.id(), None),
+                    _ => (owner.workspace, new_id::<CampaignId>(), None),
+                };
+                let campaigns = database.campaigns();
+                lookups.spawn(async move {
+                    anyhow::Ok((campaigns.version(workspace, id).await?, expected))
+                });
+            }
+        }
+        let mut answered = 0;
+        while let Some(lookup) = lookups.join_next().await {
+            let (version, expected) = lookup??;
+            assert_eq!(version, expected);
+            answered += 1;
+        }
+        assert_eq!(answered, 24 * stored.len());
         Ok(())
     })
     .await
