@@ -2,6 +2,7 @@
 
 mod agents;
 mod batch;
+pub(crate) mod batched;
 pub(crate) mod campaign_group_commit;
 mod campaigns;
 pub(crate) mod group_commit;
