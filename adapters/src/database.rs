@@ -357,15 +357,15 @@ async fn connect_sqlite_memory(url: &str) -> anyhow::Result<Pools> {
         .context("opening the in-memory SQLite database")?;
     let group_commit = GroupCommit::start(pool.clone(), true);
     let connection = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
-    let pool = Arc::new(HeldConnections::Pool(connection.clone()));
+    let single = Arc::new(HeldConnections::Pool(connection.clone()));
     Ok(Pools {
         reader: connection.clone(),
         writer: connection,
         backend: Backend::Sqlite,
         sqlite_in_memory: true,
         group_commit: Some(group_commit),
-        reads: pool.clone(),
-        writes: pool,
+        reads: Arc::clone(&single),
+        writes: single,
         version_lookups: None,
         campaign_group_commit: None,
     })

@@ -481,9 +481,8 @@ fn wrk(
         max_ms: millis(field("max_us")),
         non_2xx: field("non2xx"),
         socket_errors: field("socket_errors"),
-        io_stalled_percent: stalled.map(|micros| {
-            micros as f64 / (field("duration_us").max(1) as f64) * 100.0
-        }),
+        io_stalled_percent: stalled
+            .map(|micros| micros as f64 / (field("duration_us").max(1) as f64) * 100.0),
     })
 }
 

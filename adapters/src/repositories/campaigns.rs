@@ -140,8 +140,10 @@ impl SqlCampaignRepository {
 impl CampaignRepository for SqlCampaignRepository {
     /// The campaign row, its subsequences (one multi-row INSERT, when it has any), its mailbox links
     /// (one multi-row INSERT per `LINKS_PER_STATEMENT`, when it has any) and one more campaign of its
-    /// status in `campaign_counts` (an upsert), all or nothing, through [`insert_all`]: one statement
-    /// on PostgreSQL, `BEGIN IMMEDIATE` + one batch + `COMMIT` on SQLite.
+    /// status in `campaign_counts` (an upsert), all or nothing: on PostgreSQL through its group commit
+    /// (one statement, possibly shared with concurrent creates; see
+    /// [`campaign_group_commit`](super::campaign_group_commit)) unless it owns more rows than a batch
+    /// takes, else through [`insert_all`] (on SQLite its group commit too).
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError> {
         let mut row = campaign_row(campaign)?;
         row.version = Set(0);
