@@ -1,9 +1,10 @@
-//! Requests of concurrent callers answered several at a time: the shape PostgreSQL's version lookups,
-//! mailbox lookups and campaign group commit share.
+//! Requests of concurrent callers answered several at a time: the shape SQLite's group commit and
+//! PostgreSQL's version lookups and campaign group commit share.
 //!
-//! On PostgreSQL most of what a small statement costs is the statement itself rather than its rows:
+//! Most of what a small statement costs is the statement itself rather than its rows: on PostgreSQL
 //! the round trip (sending wakes the backend process, its answer wakes the server again), binding,
-//! executor start-up and, for a write, the commit. Here one task takes every request waiting (up to
+//! executor start-up and, for a write, the commit; on SQLite the hand-off to the one writer and its
+//! commit. Here one task takes every request waiting (up to
 //! `max_batch`) and hands them to `answer` as one batch, with up to `concurrency` batches in flight;
 //! while they are, new requests gather for the next. A lone request goes at once; under load the
 //! batches grow by themselves, with no timer anywhere. Batches run in tasks of their own, so a caller

@@ -13,49 +13,41 @@ use sea_orm::sqlx::sqlite::SqlitePool;
 use sea_orm::sqlx::{self, AssertSqlSafe};
 use sea_orm::{DbErr, Value, Values};
 use sea_query_sqlx::SqlxValues;
-use tokio::sync::{mpsc, oneshot};
 
 use super::batch::{SQLITE_MAX_PARAMETERS, exec_error, roll_back_or_replace};
+use super::batched::Batched;
 
 /// Inserts written in one transaction at most.
 const MAX_BATCH: usize = 32;
-/// Inserts waiting for the writer at most; more wait to be queued.
-const QUEUE: usize = 1024;
 
-/// One caller's insert: its statements (`;`-separated, no transaction control), their parameters in
-/// order, and where to answer.
+/// One caller's insert: its statements (`;`-separated, no transaction control) and their parameters
+/// in order.
 struct Insert {
     sql: String,
     values: Vec<Value>,
-    done: oneshot::Sender<Result<(), DbErr>>,
 }
 
-/// The sending end of the queue; the writing task ends when every clone is dropped.
+/// The queue of inserts for the one writer connection ([`Batched`], one transaction at a time).
 #[derive(Clone)]
 pub(crate) struct GroupCommit {
-    inserts: mpsc::Sender<Insert>,
+    batched: Batched<Insert, Result<(), DbErr>>,
 }
 
 impl GroupCommit {
     /// Starts the task writing the queue through `writer` (the one writer connection's pool).
     pub(crate) fn start(writer: SqlitePool, in_memory: bool) -> Self {
-        let (inserts, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_queue(writer, in_memory, queue));
-        Self { inserts }
+        let batched = Batched::start("SQLite writes", MAX_BATCH, 1, move |inserts| {
+            let writer = writer.clone();
+            async move { write_all(&writer, in_memory, inserts).await }
+        });
+        Self { batched }
     }
 
     /// Writes `sql` (statements without transaction control, at most `SQLITE_MAX_PARAMETERS`
     /// parameters) all or nothing, possibly in one transaction with other callers' inserts.
     pub(crate) async fn insert(&self, sql: String, values: Vec<Value>) -> Result<(), DbErr> {
-        let (done, answer) = oneshot::channel();
         let values = values.into_iter().map(json_as_text).collect();
-        self.inserts
-            .send(Insert { sql, values, done })
-            .await
-            .map_err(|_| DbErr::Custom("the SQLite writer has stopped".to_owned()))?;
-        answer
-            .await
-            .map_err(|_| DbErr::Custom("the SQLite writer stopped before answering".to_owned()))?
+        self.batched.ask(Insert { sql, values }).await?
     }
 }
 
@@ -69,25 +61,34 @@ fn json_as_text(value: Value) -> Value {
     }
 }
 
-async fn write_queue(writer: SqlitePool, in_memory: bool, mut queue: mpsc::Receiver<Insert>) {
-    let mut waiting = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut waiting, MAX_BATCH).await > 0 {
-        let mut batch = Vec::with_capacity(waiting.len());
-        let mut parameters = 0;
-        for insert in waiting.drain(..) {
-            if !batch.is_empty() && parameters + insert.values.len() > SQLITE_MAX_PARAMETERS {
-                write_batch(&writer, in_memory, std::mem::take(&mut batch)).await;
-                parameters = 0;
-            }
-            parameters += insert.values.len();
-            batch.push(insert);
+/// Writes the inserts taken from the queue, as few transactions as SQLite's parameter limit allows;
+/// one answer per insert, in order.
+async fn write_all(
+    writer: &SqlitePool,
+    in_memory: bool,
+    inserts: Vec<Insert>,
+) -> Vec<Result<(), DbErr>> {
+    let mut answers = Vec::with_capacity(inserts.len());
+    let mut batch = Vec::with_capacity(inserts.len());
+    let mut parameters = 0;
+    for insert in inserts {
+        if !batch.is_empty() && parameters + insert.values.len() > SQLITE_MAX_PARAMETERS {
+            answers.extend(write_batch(writer, in_memory, std::mem::take(&mut batch)).await);
+            parameters = 0;
         }
-        write_batch(&writer, in_memory, batch).await;
+        parameters += insert.values.len();
+        batch.push(insert);
     }
+    answers.extend(write_batch(writer, in_memory, batch).await);
+    answers
 }
 
 /// Writes the batch in one transaction; if that fails, each insert in one of its own.
-async fn write_batch(writer: &SqlitePool, in_memory: bool, batch: Vec<Insert>) {
+async fn write_batch(
+    writer: &SqlitePool,
+    in_memory: bool,
+    batch: Vec<Insert>,
+) -> Vec<Result<(), DbErr>> {
     if batch.len() > 1 {
         let mut sql = String::from("BEGIN IMMEDIATE;\n");
         let mut values = Vec::new();
@@ -97,19 +98,15 @@ async fn write_batch(writer: &SqlitePool, in_memory: bool, batch: Vec<Insert>) {
         }
         sql.push_str("COMMIT;");
         if transaction(writer, in_memory, sql, values).await.is_ok() {
-            for insert in batch {
-                // A caller that gave up no longer listens; its insert is written all the same.
-                let _ = insert.done.send(Ok(()));
-            }
-            return;
+            return batch.iter().map(|_| Ok(())).collect();
         }
     }
+    let mut answers = Vec::with_capacity(batch.len());
     for insert in batch {
         let sql = format!("BEGIN IMMEDIATE;\n{}COMMIT;", insert.sql);
-        let _ = insert
-            .done
-            .send(transaction(writer, in_memory, sql, insert.values).await);
+        answers.push(transaction(writer, in_memory, sql, insert.values).await);
     }
+    answers
 }
 
 /// Runs `sql` (a whole transaction) on the writer connection; on failure, rolls back on the same
