@@ -14,9 +14,10 @@ pub struct Model {
     pub name_folded: String,
     /// `CampaignStatus::as_str`.
     pub status: String,
-    /// Sequence, schedule and settings in request form: `crate::storage::CampaignContent`.
-    #[sea_orm(column_type = "JsonBinary")]
-    pub content: Json,
+    /// Sequence, schedule and settings in request form, as JSON text: `crate::storage::CampaignContent`.
+    /// Text rather than a JSON type: nothing in SQL looks inside it (migration 10).
+    #[sea_orm(column_type = "Text")]
+    pub content: String,
     pub sent: i64,
     pub delivered: i64,
     pub opened: i64,

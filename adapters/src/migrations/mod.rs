@@ -16,6 +16,7 @@ mod m20251127_000006_mailbox_search;
 mod m20251127_000007_campaign_counts;
 pub(crate) mod m20251202_000008_campaign_versions_indexed;
 mod m20251202_000009_campaign_count_shards;
+mod m20261202_000010_campaign_content_text;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251127_000007_campaign_counts::Migration),
             Box::new(m20251202_000008_campaign_versions_indexed::Migration),
             Box::new(m20251202_000009_campaign_count_shards::Migration),
+            Box::new(m20261202_000010_campaign_content_text::Migration),
         ]
     }
 }

@@ -873,7 +873,7 @@ fn campaign_row(campaign: &Campaign) -> Result<campaign::ActiveModel, Repository
         settings: settings.map(Into::into),
     };
     let content =
-        serde_json::to_value(content).map_err(|error| RepositoryError::Unknown(error.into()))?;
+        serde_json::to_string(&content).map_err(|error| RepositoryError::Unknown(error.into()))?;
     let [
         sent,
         delivered,
@@ -953,7 +953,7 @@ fn stored_campaign(
     mailboxes: Vec<String>,
 ) -> Result<StoredCampaign, RepositoryError> {
     let id = row.id;
-    let content: CampaignContent = serde_json::from_value(row.content)
+    let content: CampaignContent = serde_json::from_str(&row.content)
         .map_err(|error| corrupt_row(TABLE, &id, format!("content: {error}")))?;
 
     let mut subsequences = Vec::with_capacity(subsequence_rows.len());
