@@ -147,15 +147,20 @@ impl CampaignRepository for SqlCampaignRepository {
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError> {
         let mut row = campaign_row(campaign)?;
         row.version = Set(0);
-        let mut inserts = vec![campaign::Entity::insert(row).into_query()];
-        inserts.extend(owned_row_inserts(campaign)?);
         let owned_rows = campaign.subsequences().len() + campaign.mailboxes().len();
         let written = match &self.pools.campaign_group_commit {
             Some(group_commit) if owned_rows <= MAX_OWNED_ROWS => {
-                let count = count_key(campaign);
-                group_commit.insert(CampaignInsert { inserts, count }).await
+                let insert = CampaignInsert {
+                    campaign: row,
+                    subsequences: subsequence_rows(campaign)?,
+                    links: link_rows(campaign, 0, campaign.mailboxes()),
+                    count: count_key(campaign),
+                };
+                group_commit.insert(insert).await
             }
             _ => {
+                let mut inserts = vec![campaign::Entity::insert(row).into_query()];
+                inserts.extend(owned_row_inserts(campaign)?);
                 inserts.push(count_inserted(campaign));
                 insert_all(&self.pools, inserts).await
             }
@@ -698,33 +703,47 @@ fn restore(rows: CampaignRows) -> Result<VersionedCampaign, RepositoryError> {
 /// The INSERTs of what a campaign owns: its subsequences (one statement, when it has any) and its
 /// mailbox links (one statement per `LINKS_PER_STATEMENT`, when it has any).
 fn owned_row_inserts(campaign: &Campaign) -> Result<Vec<InsertStatement>, RepositoryError> {
-    let id = campaign.id().to_string();
-    let workspace_id = campaign.workspace_id().to_string();
     let mut inserts = Vec::new();
-    if !campaign.subsequences().is_empty() {
-        let subsequences = campaign
-            .subsequences()
-            .iter()
-            .enumerate()
-            .map(|(position, subsequence)| subsequence_row(&id, position, subsequence))
-            .collect::<Result<Vec<_>, _>>()?;
+    let subsequences = subsequence_rows(campaign)?;
+    if !subsequences.is_empty() {
         inserts.push(subsequence::Entity::insert_many(subsequences).into_query());
     }
     for (chunk, mailboxes) in campaign.mailboxes().chunks(LINKS_PER_STATEMENT).enumerate() {
-        let first = chunk * LINKS_PER_STATEMENT;
-        let links =
-            mailboxes
-                .iter()
-                .enumerate()
-                .map(|(index, mailbox)| campaign_mailbox::ActiveModel {
-                    workspace_id: Set(workspace_id.clone()),
-                    campaign_id: Set(id.clone()),
-                    position: Set(position_to_db(first + index)),
-                    mailbox_id: Set(mailbox.to_string()),
-                });
+        let links = link_rows(campaign, chunk * LINKS_PER_STATEMENT, mailboxes);
         inserts.push(campaign_mailbox::Entity::insert_many(links).into_query());
     }
     Ok(inserts)
+}
+
+/// The campaign's subsequences as rows, in order.
+fn subsequence_rows(campaign: &Campaign) -> Result<Vec<subsequence::ActiveModel>, RepositoryError> {
+    let id = campaign.id().to_string();
+    campaign
+        .subsequences()
+        .iter()
+        .enumerate()
+        .map(|(position, subsequence)| subsequence_row(&id, position, subsequence))
+        .collect()
+}
+
+/// Links of the campaign to `mailboxes`, the first of them at position `first`.
+fn link_rows(
+    campaign: &Campaign,
+    first: usize,
+    mailboxes: &[MailboxId],
+) -> Vec<campaign_mailbox::ActiveModel> {
+    let id = campaign.id().to_string();
+    let workspace_id = campaign.workspace_id().to_string();
+    mailboxes
+        .iter()
+        .enumerate()
+        .map(|(index, mailbox)| campaign_mailbox::ActiveModel {
+            workspace_id: Set(workspace_id.clone()),
+            campaign_id: Set(id.clone()),
+            position: Set(position_to_db(first + index)),
+            mailbox_id: Set(mailbox.to_string()),
+        })
+        .collect()
 }
 
 /// The DELETEs of what a campaign owns: its subsequences, then its mailbox links.
