@@ -26,6 +26,7 @@ use crate::migrations::Migrator;
 use crate::repositories::campaign_group_commit::CampaignGroupCommit;
 use crate::repositories::group_commit::GroupCommit;
 use crate::repositories::held_connections::{Held, HeldConnections};
+use crate::repositories::mailbox_lookups::MailboxLookups;
 use crate::repositories::version_lookups::VersionLookups;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlIdentityRepository, SqlMailboxRepository,
@@ -109,6 +110,8 @@ pub(crate) struct Pools {
     pub(crate) writes: Arc<HeldConnections>,
     /// PostgreSQL: campaign version lookups, several to a statement (`None` on SQLite).
     pub(crate) version_lookups: Option<VersionLookups>,
+    /// PostgreSQL: mailbox lookups, the same lookup of concurrent callers asked once (`None` on SQLite).
+    pub(crate) mailbox_lookups: Option<MailboxLookups>,
     /// PostgreSQL: campaign inserts, several to a statement (`None` on SQLite, whose `group_commit`
     /// takes every insert).
     pub(crate) campaign_group_commit: Option<CampaignGroupCommit>,
@@ -330,6 +333,7 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
             Arc::clone(&reads),
             POSTGRES_HELD_CONNECTIONS,
         )),
+        mailbox_lookups: Some(MailboxLookups::start(Arc::clone(&reads))),
         campaign_group_commit: Some(CampaignGroupCommit::start(
             Arc::clone(&writes),
             POSTGRES_HELD_CONNECTIONS,
@@ -367,6 +371,7 @@ async fn connect_sqlite_memory(url: &str) -> anyhow::Result<Pools> {
         reads: Arc::clone(&single),
         writes: single,
         version_lookups: None,
+        mailbox_lookups: None,
         campaign_group_commit: None,
     })
 }
@@ -416,6 +421,7 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         group_commit: Some(group_commit),
         reads: Arc::new(reads),
         version_lookups: None,
+        mailbox_lookups: None,
         campaign_group_commit: None,
     })
 }

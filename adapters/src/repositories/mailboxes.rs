@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use application::ports::{
     MailboxPage, MailboxQuery, MailboxRemoval, MailboxRepository, RepositoryError,
@@ -27,6 +27,8 @@ use sea_orm::{
 
 use super::batch::{insert_all, sqlite_write_counting};
 use super::campaigns::{LIKE_ESCAPE, contains_pattern};
+use super::held_connections::HeldConnections;
+use super::mailbox_lookups::{CandidateQuery, CandidateRow};
 use super::values::parse_id;
 use crate::database::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_mailbox, mailbox, mailbox_tag};
@@ -96,79 +98,39 @@ impl MailboxRepository for SqlMailboxRepository {
         row.map(mailbox_from_row).transpose()
     }
 
-    /// One query: each selector is a branch of an `OR`, each branch repeating the workspace so that it
-    /// can use its own index (primary key, (workspace_id, email_lower), (workspace_id, provider), the
-    /// tag index) instead of a scan of the whole workspace.
+    /// On PostgreSQL through [`MailboxLookups`](super::mailbox_lookups::MailboxLookups) (concurrent callers asking the same share one
+    /// statement), on SQLite one statement each: there a lookup is a hop to a reader thread.
     async fn candidates(
         &self,
         workspace: WorkspaceId,
         selection: &MailboxSelection,
     ) -> Result<Vec<MailboxSummary>, RepositoryError> {
-        let workspace = workspace.to_string();
-        let in_workspace = || mailbox::Column::WorkspaceId.eq(workspace.clone());
-        let mut any = Condition::any();
-
-        let ids: BTreeSet<String> = selection.ids().map(|id| id.to_string()).collect();
-        if !ids.is_empty() {
-            any = any.add(in_workspace().and(mailbox::Column::Id.is_in(ids)));
+        let query = CandidateQuery {
+            workspace: workspace.to_string(),
+            ids: selection.ids().map(|id| id.to_string()).collect(),
+            emails: selection.emails().map(EmailAddress::normalized).collect(),
+            tags: selection.tags().iter().map(|tag| fold_tag(tag)).collect(),
+            provider: selection
+                .provider()
+                .map(|provider| provider.as_str().to_owned()),
+        };
+        let rows = match &self.pools.mailbox_lookups {
+            Some(lookups) => lookups.rows(query).await,
+            None => candidate_rows(&self.pools.reads, self.pools.backend, &query)
+                .await
+                .map(Arc::new),
         }
-        let emails: BTreeSet<String> = selection.emails().map(EmailAddress::normalized).collect();
-        if !emails.is_empty() {
-            any = any.add(in_workspace().and(mailbox::Column::EmailLower.is_in(emails)));
-        }
-        let tags: BTreeSet<String> = selection.tags().iter().map(|tag| fold_tag(tag)).collect();
-        if !tags.is_empty() {
-            let tagged = Query::select()
-                .column(mailbox_tag::Column::MailboxId)
-                .from(mailbox_tag::Entity)
-                .and_where(mailbox_tag::Column::WorkspaceId.eq(workspace.clone()))
-                .and_where(mailbox_tag::Column::TagLower.is_in(tags))
-                .to_owned();
-            let tagged = match self.pools.backend {
-                // SQLite plans `IN (subquery)` as one more branch of its multi-index OR.
-                Backend::Sqlite => mailbox::Column::Id.in_subquery(tagged),
-                // PostgreSQL cannot turn `IN (subquery)` under an OR into an index scan and falls back
-                // to scanning the workspace; `= ANY(ARRAY(subquery))` runs the subquery once and keeps
-                // every branch on an index (a BitmapOr).
-                Backend::Postgres => Expr::col((mailbox::Entity, mailbox::Column::Id)).eq(
-                    PgFunc::any(Expr::cust_with_expr(
-                        "ARRAY $1",
-                        Expr::SubQuery(None, Box::new(tagged.into())),
-                    )),
-                ),
-            };
-            any = any.add(in_workspace().and(tagged));
-        }
-        if let Some(provider) = selection.provider() {
-            any = any.add(in_workspace().and(mailbox::Column::Provider.eq(provider.as_str())));
-        }
-        if any.is_empty() {
-            return Ok(Vec::new());
-        }
-
-        let rows: Vec<(String, String, String, serde_json::Value)> = mailbox::Entity::find()
-            .select_only()
-            .columns([
-                mailbox::Column::Id,
-                mailbox::Column::Email,
-                mailbox::Column::Provider,
-                mailbox::Column::Tags,
-            ])
-            .filter(any)
-            .into_tuple()
-            .all(self.pools.reads.as_ref())
-            .await
-            .or_unknown()?;
-        rows.into_iter()
+        .or_unknown()?;
+        rows.iter()
             .map(|(id, email, provider, tags)| {
                 Ok(MailboxSummary {
-                    id: parse_id(&id, MailboxId::parse, TABLE, &id)?,
-                    email: EmailAddress::parse(&email)
-                        .map_err(|invalid| corrupt_row(TABLE, &id, invalid.message))?,
-                    provider: MailboxProvider::from_wire(&provider).ok_or_else(|| {
-                        corrupt_row(TABLE, &id, format!("unknown provider {provider:?}"))
+                    id: parse_id(id, MailboxId::parse, TABLE, id)?,
+                    email: EmailAddress::parse(email)
+                        .map_err(|invalid| corrupt_row(TABLE, id, invalid.message))?,
+                    provider: MailboxProvider::from_wire(provider).ok_or_else(|| {
+                        corrupt_row(TABLE, id, format!("unknown provider {provider:?}"))
                     })?,
-                    tags: tags_from_json(tags, &id)?,
+                    tags: tags_from_json(tags.clone(), id)?,
                 })
             })
             .collect()
@@ -328,6 +290,62 @@ impl ChangeStatements {
         .await;
         finish(transaction, written, |error| error).await
     }
+}
+
+/// The mailboxes of the workspace that `query` selects, in one statement: each selector is a branch of
+/// an `OR`, each branch repeating the workspace so that it can use its own index (primary key,
+/// (workspace_id, email_lower), (workspace_id, provider), the tag index) instead of a scan of the whole
+/// workspace. No selector, no statement.
+pub(super) async fn candidate_rows(
+    reads: &HeldConnections,
+    backend: Backend,
+    query: &CandidateQuery,
+) -> Result<Vec<CandidateRow>, DbErr> {
+    let in_workspace = || mailbox::Column::WorkspaceId.eq(query.workspace.clone());
+    let mut any = Condition::any();
+    if !query.ids.is_empty() {
+        any = any.add(in_workspace().and(mailbox::Column::Id.is_in(query.ids.clone())));
+    }
+    if !query.emails.is_empty() {
+        any = any.add(in_workspace().and(mailbox::Column::EmailLower.is_in(query.emails.clone())));
+    }
+    if !query.tags.is_empty() {
+        let tagged = Query::select()
+            .column(mailbox_tag::Column::MailboxId)
+            .from(mailbox_tag::Entity)
+            .and_where(mailbox_tag::Column::WorkspaceId.eq(query.workspace.clone()))
+            .and_where(mailbox_tag::Column::TagLower.is_in(query.tags.clone()))
+            .to_owned();
+        let tagged = match backend {
+            // SQLite plans `IN (subquery)` as one more branch of its multi-index OR.
+            Backend::Sqlite => mailbox::Column::Id.in_subquery(tagged),
+            // PostgreSQL cannot turn `IN (subquery)` under an OR into an index scan and falls back
+            // to scanning the workspace; `= ANY(ARRAY(subquery))` runs the subquery once and keeps
+            // every branch on an index (a BitmapOr).
+            Backend::Postgres => Expr::col((mailbox::Entity, mailbox::Column::Id)).eq(PgFunc::any(
+                Expr::cust_with_expr("ARRAY $1", Expr::SubQuery(None, Box::new(tagged.into()))),
+            )),
+        };
+        any = any.add(in_workspace().and(tagged));
+    }
+    if let Some(provider) = &query.provider {
+        any = any.add(in_workspace().and(mailbox::Column::Provider.eq(provider.as_str())));
+    }
+    if any.is_empty() {
+        return Ok(Vec::new());
+    }
+    mailbox::Entity::find()
+        .select_only()
+        .columns([
+            mailbox::Column::Id,
+            mailbox::Column::Email,
+            mailbox::Column::Provider,
+            mailbox::Column::Tags,
+        ])
+        .filter(any)
+        .into_tuple()
+        .all(reads)
+        .await
 }
 
 async fn find_row(

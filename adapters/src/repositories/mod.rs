@@ -8,6 +8,7 @@ mod campaigns;
 pub(crate) mod group_commit;
 pub(crate) mod held_connections;
 mod identity;
+pub(crate) mod mailbox_lookups;
 mod mailboxes;
 mod owned_rows;
 mod readiness;

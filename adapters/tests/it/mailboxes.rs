@@ -244,6 +244,84 @@ async fn candidates_by_provider_are_the_workspaces_mailboxes_of_that_provider() 
     .await
 }
 
+fn tagged(tag: &str) -> MailboxSelectorsRequest {
+    MailboxSelectorsRequest {
+        mailbox_tags: Some(vec![tag.into()]),
+        ..MailboxSelectorsRequest::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_candidate_lookups_each_get_their_own_workspaces_answer() -> anyhow::Result<()> {
+    // On PostgreSQL concurrent lookups asking the same share one statement (mailbox_lookups.rs): the
+    // same tag asked in two workspaces at once, and another tag beside them, each get their own.
+    on_every_backend(async |database| {
+        let f = fixture(&database).await?;
+        let stranger = tenant_of_another_workspace(&database).await?;
+        let strangers_outreach = store_mailbox(
+            &database,
+            mailbox(stranger, "one@acme.test", "gmail", &["Outreach"]),
+        )
+        .await?;
+        let mut lookups = JoinSet::new();
+        for round in 0..60 {
+            let (tenant, selectors, expected) = match round % 3 {
+                0 => (f.tenant, tagged("outreach"), ids(&[f.gmail_outreach])),
+                1 => (stranger, tagged("OUTREACH"), ids(&[strangers_outreach])),
+                _ => (f.tenant, tagged("eu"), ids(&[f.outlook_eu])),
+            };
+            let mailboxes = database.mailboxes();
+            lookups.spawn(async move {
+                let found = mailboxes
+                    .candidates(tenant.workspace, &selection(selectors))
+                    .await?;
+                let found: BTreeSet<MailboxId> = found.into_iter().map(|found| found.id).collect();
+                anyhow::Ok((found, expected))
+            });
+        }
+        let mut answered = 0;
+        while let Some(lookup) = lookups.join_next().await {
+            let (found, expected) = lookup??;
+            assert_eq!(found, expected);
+            answered += 1;
+        }
+        assert_eq!(answered, 60);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_lookup_asked_after_a_registration_sees_it_while_others_are_in_flight()
+-> anyhow::Result<()> {
+    // Sharing a lookup must never hand a caller an answer read before it asked.
+    on_every_backend(async |database| {
+        let f = fixture(&database).await?;
+        let mut in_flight = JoinSet::new();
+        for _ in 0..32 {
+            let mailboxes = database.mailboxes();
+            let tenant = f.tenant;
+            in_flight.spawn(async move {
+                mailboxes
+                    .candidates(tenant.workspace, &selection(tagged("outreach")))
+                    .await
+            });
+        }
+        let registered = store_mailbox(
+            &database,
+            mailbox(f.tenant, "four@acme.test", "gmail", &["Outreach"]),
+        )
+        .await?;
+        let found = candidate_ids(&database, f.tenant, tagged("outreach")).await?;
+        assert_eq!(found, ids(&[f.gmail_outreach, registered]));
+        while let Some(lookup) = in_flight.join_next().await {
+            lookup??;
+        }
+        Ok(())
+    })
+    .await
+}
+
 #[tokio::test]
 async fn candidates_of_combined_selectors_are_their_union() -> anyhow::Result<()> {
     on_every_backend(async |database| {

@@ -1,0 +1,110 @@
+//! PostgreSQL: the mailbox lookups of concurrent creates and updates ([`Batched`]), each distinct
+//! lookup asked once for all the callers waiting with it.
+//!
+//! Every create that selects mailboxes runs one lookup. On PostgreSQL its statement cost about a third
+//! of the database's CPU per create (executor start-up and sending the rows) and the server one round
+//! trip. Scripts that create many campaigns tend to send the same selectors into the same workspace
+//! one after another, so a batch of waiting lookups holds few distinct ones; the rest share an answer.
+//! Each answer comes from a statement that starts after its caller asked, so no caller sees the
+//! directory as it was before its request (a join onto a statement already running could).
+//!
+//! Distinct lookups of one batch stay a statement each, run side by side: batching different selectors
+//! into one statement was tried and gave PostgreSQL a generic plan that scanned the whole workspace.
+//! Two batches at most are in flight, so that under load lookups wait long enough to meet their
+//! duplicates: in the create benchmark 0.28 statements per create with one batch in flight, 0.48 with
+//! two, 0.76 with four, against one per create without batching.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use sea_orm::DbErr;
+use tokio::task::{JoinError, JoinSet};
+
+use super::batched::Batched;
+use super::held_connections::HeldConnections;
+use super::mailboxes::candidate_rows;
+use crate::database::Backend;
+
+/// Lookups taken from the queue at once at most.
+const MAX_BATCH: usize = 64;
+/// Batches in flight at most (see above).
+const IN_FLIGHT: usize = 2;
+
+/// One lookup as the query sees it: the workspace and the selectors, folded as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CandidateQuery {
+    pub(crate) workspace: String,
+    pub(crate) ids: BTreeSet<String>,
+    pub(crate) emails: BTreeSet<String>,
+    pub(crate) tags: BTreeSet<String>,
+    pub(crate) provider: Option<String>,
+}
+
+/// A matching mailbox's id, address, provider and tags, as stored.
+pub(crate) type CandidateRow = (String, String, String, serde_json::Value);
+
+/// Rows shared by every caller that asked the same lookup.
+pub(crate) type SharedRows = Arc<Vec<CandidateRow>>;
+
+#[derive(Clone)]
+pub(crate) struct MailboxLookups {
+    batched: Batched<CandidateQuery, Result<SharedRows, DbErr>>,
+}
+
+impl MailboxLookups {
+    /// Starts answering lookups through `reads`.
+    pub(crate) fn start(reads: Arc<HeldConnections>) -> Self {
+        let batched = Batched::start("mailbox lookups", MAX_BATCH, IN_FLIGHT, move |batch| {
+            let reads = Arc::clone(&reads);
+            async move { answer(&reads, batch).await }
+        });
+        Self { batched }
+    }
+
+    /// The rows matching `query`, possibly shared with other callers that asked the same.
+    pub(crate) async fn rows(&self, query: CandidateQuery) -> Result<SharedRows, DbErr> {
+        self.batched.ask(query).await?
+    }
+}
+
+/// Runs each distinct lookup of `batch` once (those of different workspaces or selectors side by side,
+/// on connections of their own) and gives every request its answer.
+async fn answer(
+    reads: &Arc<HeldConnections>,
+    batch: Vec<CandidateQuery>,
+) -> Vec<Result<SharedRows, DbErr>> {
+    let mut running = JoinSet::new();
+    let mut distinct = HashSet::new();
+    for query in &batch {
+        if distinct.insert(query) {
+            let (reads, query) = (Arc::clone(reads), query.clone());
+            running.spawn(async move {
+                let rows = candidate_rows(&reads, Backend::Postgres, &query).await;
+                (query, rows.map(Arc::new))
+            });
+        }
+    }
+    let mut answered = HashMap::with_capacity(distinct.len());
+    while let Some(done) = running.join_next().await {
+        match done {
+            Ok((query, rows)) => {
+                answered.insert(query, rows);
+            }
+            Err(stopped) => return stopped_answers(batch.len(), &stopped),
+        }
+    }
+    batch
+        .iter()
+        .map(|query| {
+            answered.get(query).cloned().unwrap_or_else(|| {
+                Err(DbErr::Custom("a mailbox lookup went unanswered".to_owned()))
+            })
+        })
+        .collect()
+}
+
+/// Every request's answer when a lookup's task stopped without one (it panicked).
+fn stopped_answers(requests: usize, stopped: &JoinError) -> Vec<Result<SharedRows, DbErr>> {
+    let error = DbErr::Custom(format!("a mailbox lookup stopped: {stopped}"));
+    vec![Err(error); requests]
+}
