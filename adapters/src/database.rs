@@ -110,8 +110,8 @@ pub(crate) struct Pools {
     pub(crate) writes: Arc<HeldConnections>,
     /// PostgreSQL: campaign version lookups, several to a statement (`None` on SQLite).
     pub(crate) version_lookups: Option<VersionLookups>,
-    /// PostgreSQL: mailbox lookups, the same lookup of concurrent callers asked once (`None` on SQLite).
-    pub(crate) mailbox_lookups: Option<MailboxLookups>,
+    /// Mailbox lookups, the same lookup of concurrent callers asked once.
+    pub(crate) mailbox_lookups: MailboxLookups,
     /// PostgreSQL: campaign inserts, several to a statement (`None` on SQLite, whose `group_commit`
     /// takes every insert).
     pub(crate) campaign_group_commit: Option<CampaignGroupCommit>,
@@ -333,7 +333,7 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
             Arc::clone(&reads),
             POSTGRES_HELD_CONNECTIONS,
         )),
-        mailbox_lookups: Some(MailboxLookups::start(Arc::clone(&reads))),
+        mailbox_lookups: MailboxLookups::start(Arc::clone(&reads), Backend::Postgres),
         campaign_group_commit: Some(CampaignGroupCommit::start(
             Arc::clone(&writes),
             POSTGRES_HELD_CONNECTIONS,
@@ -368,10 +368,10 @@ async fn connect_sqlite_memory(url: &str) -> anyhow::Result<Pools> {
         backend: Backend::Sqlite,
         sqlite_in_memory: true,
         group_commit: Some(group_commit),
+        mailbox_lookups: MailboxLookups::start(Arc::clone(&single), Backend::Sqlite),
         reads: Arc::clone(&single),
         writes: single,
         version_lookups: None,
-        mailbox_lookups: None,
         campaign_group_commit: None,
     })
 }
@@ -398,10 +398,10 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         .connect_with(options.clone())
         .await
         .context("opening the SQLite database")?;
-    let reads = HeldConnections::Sqlite(Held::new(
+    let reads = Arc::new(HeldConnections::Sqlite(Held::new(
         options.clone().pragma("query_only", "ON"),
         usize::try_from(sqlite_readers()).unwrap_or(1),
-    ));
+    )));
     let reader = SqlitePoolOptions::new()
         .max_connections(sqlite_readers())
         .min_connections(1)
@@ -419,9 +419,9 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         backend: Backend::Sqlite,
         sqlite_in_memory: false,
         group_commit: Some(group_commit),
-        reads: Arc::new(reads),
+        mailbox_lookups: MailboxLookups::start(Arc::clone(&reads), Backend::Sqlite),
+        reads,
         version_lookups: None,
-        mailbox_lookups: None,
         campaign_group_commit: None,
     })
 }

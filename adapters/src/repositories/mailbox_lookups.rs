@@ -1,18 +1,20 @@
-//! PostgreSQL: the mailbox lookups of concurrent creates and updates ([`Batched`]), each distinct
-//! lookup asked once for all the callers waiting with it.
+//! The mailbox lookups of concurrent creates and updates ([`Batched`]), each distinct lookup asked
+//! once for all the callers waiting with it.
 //!
 //! Every create that selects mailboxes runs one lookup. On PostgreSQL its statement cost about a third
 //! of the database's CPU per create (executor start-up and sending the rows) and the server one round
-//! trip. Scripts that create many campaigns tend to send the same selectors into the same workspace
-//! one after another, so a batch of waiting lookups holds few distinct ones; the rest share an answer.
-//! Each answer comes from a statement that starts after its caller asked, so no caller sees the
-//! directory as it was before its request (a join onto a statement already running could).
+//! trip; on SQLite the hop to a reader thread, building the statement and converting the rows were
+//! ~11% of the server's CPU per create. Scripts that create many campaigns tend to send the same
+//! selectors into the same workspace one after another, so a batch of waiting lookups holds few
+//! distinct ones; the rest share an answer. Each answer comes from a statement that starts after its
+//! caller asked, so no caller sees the directory as it was before its request (a join onto a
+//! statement already running could).
 //!
 //! Distinct lookups of one batch stay a statement each, run side by side: batching different selectors
 //! into one statement was tried and gave PostgreSQL a generic plan that scanned the whole workspace.
 //! Two batches at most are in flight, so that under load lookups wait long enough to meet their
-//! duplicates: in the create benchmark 0.28 statements per create with one batch in flight, 0.48 with
-//! two, 0.76 with four, against one per create without batching.
+//! duplicates: in the PostgreSQL create benchmark 0.28 statements per create with one batch in
+//! flight, 0.48 with two, 0.76 with four, against one per create without batching.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -53,10 +55,10 @@ pub(crate) struct MailboxLookups {
 
 impl MailboxLookups {
     /// Starts answering lookups through `reads`.
-    pub(crate) fn start(reads: Arc<HeldConnections>) -> Self {
+    pub(crate) fn start(reads: Arc<HeldConnections>, backend: Backend) -> Self {
         let batched = Batched::start("mailbox lookups", MAX_BATCH, IN_FLIGHT, move |batch| {
             let reads = Arc::clone(&reads);
-            async move { answer(&reads, batch).await }
+            async move { answer(&reads, backend, batch).await }
         });
         Self { batched }
     }
@@ -71,6 +73,7 @@ impl MailboxLookups {
 /// on connections of their own) and gives every request its answer.
 async fn answer(
     reads: &Arc<HeldConnections>,
+    backend: Backend,
     batch: Vec<CandidateQuery>,
 ) -> Vec<Result<SharedRows, DbErr>> {
     let mut running = JoinSet::new();
@@ -79,7 +82,7 @@ async fn answer(
         if distinct.insert(query) {
             let (reads, query) = (Arc::clone(reads), query.clone());
             running.spawn(async move {
-                let rows = candidate_rows(&reads, Backend::Postgres, &query).await;
+                let rows = candidate_rows(&reads, backend, &query).await;
                 (query, rows.map(Arc::new))
             });
         }

@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use application::ports::{
     MailboxPage, MailboxQuery, MailboxRemoval, MailboxRepository, RepositoryError,
 };
@@ -98,8 +96,8 @@ impl MailboxRepository for SqlMailboxRepository {
         row.map(mailbox_from_row).transpose()
     }
 
-    /// On PostgreSQL through [`MailboxLookups`](super::mailbox_lookups::MailboxLookups) (concurrent callers asking the same share one
-    /// statement), on SQLite one statement each: there a lookup is a hop to a reader thread.
+    /// Through [`MailboxLookups`](super::mailbox_lookups::MailboxLookups): concurrent callers asking
+    /// the same share one statement.
     async fn candidates(
         &self,
         workspace: WorkspaceId,
@@ -114,13 +112,7 @@ impl MailboxRepository for SqlMailboxRepository {
                 .provider()
                 .map(|provider| provider.as_str().to_owned()),
         };
-        let rows = match &self.pools.mailbox_lookups {
-            Some(lookups) => lookups.rows(query).await,
-            None => candidate_rows(&self.pools.reads, self.pools.backend, &query)
-                .await
-                .map(Arc::new),
-        }
-        .or_unknown()?;
+        let rows = self.pools.mailbox_lookups.rows(query).await.or_unknown()?;
         rows.iter()
             .map(|(id, email, provider, tags)| {
                 Ok(MailboxSummary {
