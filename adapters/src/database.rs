@@ -28,6 +28,7 @@ use crate::repositories::group_commit::GroupCommit;
 use crate::repositories::held_connections::{Held, HeldConnections};
 use crate::repositories::mailbox_lookups::MailboxLookups;
 use crate::repositories::version_lookups::VersionLookups;
+use crate::repositories::wal_checkpoints::WalCheckpoints;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlIdentityRepository, SqlMailboxRepository,
     SqlReadiness,
@@ -359,7 +360,8 @@ async fn connect_sqlite_memory(url: &str) -> anyhow::Result<Pools> {
         .connect_with(options)
         .await
         .context("opening the in-memory SQLite database")?;
-    let group_commit = GroupCommit::start(pool.clone(), true);
+    // No file, no log to checkpoint.
+    let group_commit = GroupCommit::start(pool.clone(), true, None);
     let connection = SqlxSqliteConnector::from_sqlx_sqlite_pool(pool);
     let single = Arc::new(HeldConnections::Pool(connection.clone()));
     Ok(Pools {
@@ -407,10 +409,13 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         .min_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
-        .connect_with(options.pragma("query_only", "ON"))
+        .connect_with(options.clone().pragma("query_only", "ON"))
         .await
         .context("opening SQLite reader connections")?;
-    let group_commit = GroupCommit::start(writer.clone(), false);
+    let checkpoints = WalCheckpoints::start(&options)
+        .await
+        .context("opening the SQLite checkpoint connection")?;
+    let group_commit = GroupCommit::start(writer.clone(), false, Some(checkpoints));
     let writer = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
     Ok(Pools {
         reader: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),

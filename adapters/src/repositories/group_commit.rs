@@ -16,6 +16,7 @@ use sea_query_sqlx::SqlxValues;
 
 use super::batch::{SQLITE_MAX_PARAMETERS, exec_error, roll_back_or_replace};
 use super::batched::Batched;
+use super::wal_checkpoints::WalCheckpoints;
 
 /// Inserts written in one transaction at most.
 const MAX_BATCH: usize = 32;
@@ -34,11 +35,22 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the task writing the queue through `writer` (the one writer connection's pool).
-    pub(crate) fn start(writer: SqlitePool, in_memory: bool) -> Self {
+    /// Starts the task writing the queue through `writer` (the one writer connection's pool), asking
+    /// `checkpoints` (a database file's) for a checkpoint after each transaction.
+    pub(crate) fn start(
+        writer: SqlitePool,
+        in_memory: bool,
+        checkpoints: Option<WalCheckpoints>,
+    ) -> Self {
         let batched = Batched::start("SQLite writes", MAX_BATCH, 1, move |inserts| {
-            let writer = writer.clone();
-            async move { write_all(&writer, in_memory, inserts).await }
+            let (writer, checkpoints) = (writer.clone(), checkpoints.clone());
+            async move {
+                let answers = write_all(&writer, in_memory, inserts).await;
+                if let Some(checkpoints) = &checkpoints {
+                    checkpoints.after_commit();
+                }
+                answers
+            }
         });
         Self { batched }
     }

@@ -14,6 +14,7 @@ mod owned_rows;
 mod readiness;
 mod values;
 pub(crate) mod version_lookups;
+pub(crate) mod wal_checkpoints;
 
 pub(crate) use agents::SqlAgentRepository;
 pub(crate) use campaigns::SqlCampaignRepository;

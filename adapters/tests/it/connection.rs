@@ -2,6 +2,7 @@
 
 use adapters::testing::{TestBackend, backends};
 use adapters::{Backend, Database};
+use domain::id::CampaignId;
 
 use crate::support::*;
 
@@ -88,5 +89,52 @@ async fn unsupported_url_is_refused_without_repeating_it() -> anyhow::Result<()>
     let message = format!("{error:#}");
     assert!(message.contains("unsupported database URL"), "{message}");
     assert!(!message.contains("hunter2"), "{message}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_commits_reach_the_database_file_without_waiting_for_the_writers_checkpoint()
+-> anyhow::Result<()> {
+    // Background checkpoints (wal_checkpoints.rs): soon after a group commit its pages are copied
+    // from the -wal into the database file, long before the writer's own checkpoint at 1,000 pages.
+    use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+    use sea_orm::sqlx::{Connection as _, SqliteConnection};
+
+    init_logging();
+    let path = std::env::temp_dir().join(format!(
+        "sendline-checkpoint-{}-{}.db",
+        std::process::id(),
+        new_id::<CampaignId>()
+    ));
+    let database = Database::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
+    database.migrate().await?;
+    let tenant = tenant(&database).await?;
+    let written = campaign(tenant, &minimal_request("Checkpointed"), vec![], None);
+    database.campaigns().insert(&written).await?;
+
+    // `immutable` reads the file alone, ignoring the log: only what a checkpoint copied.
+    let file_only = SqliteConnectOptions::new()
+        .filename(&path)
+        .immutable(true)
+        .read_only(true);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let in_file = loop {
+        let mut connection = SqliteConnection::connect_with(&file_only).await?;
+        let found: i64 = sea_orm::sqlx::query_scalar("SELECT count(*) FROM campaigns WHERE id = ?")
+            .bind(written.id().to_string())
+            .fetch_one(&mut connection)
+            .await
+            .unwrap_or(0);
+        connection.close().await?;
+        if found == 1 || std::time::Instant::now() > deadline {
+            break found == 1;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    drop(database);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    assert!(in_file, "the commit never reached the database file");
     Ok(())
 }
