@@ -1,8 +1,8 @@
 //! `cargo xtask bench [--backend sqlite|postgres] [--quick]`: the release server on a fresh, filled
 //! database, driven by wrk (32 connections on 127.0.0.1) through each scenario, beside the ceilings of
 //! this machine (`/healthz`, and an echo of the create body without a database), with the server's peak
-//! RSS and, on SQLite, the `-wal` file's size afterwards. Prints a table, writes it as JSON to
-//! `target/bench/`, and rewrites `docs/benchmarks.md`.
+//! RSS and, on SQLite, the `-wal` file's largest size and its size at the end. Prints a table, writes
+//! it as JSON to `target/bench/`, and rewrites `docs/benchmarks.md`.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -143,16 +143,18 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         .spawn()
         .map_err(|error| format!("could not start the server: {error}"))?;
     let result = measure(&mut server, size, &key, &ids_file, &out);
-    let _ = Command::new("kill").arg(server.id().to_string()).status();
-    let _ = server.wait();
-    let (results, peak_rss) = result?;
+    // Measured while the server still runs: a clean shutdown checkpoints and may remove the file.
     let wal_bytes = match backend {
-        Backend::Sqlite => std::fs::metadata(out.join("bench.db-wal"))
-            .map(|metadata| metadata.len())
-            .ok(),
+        // No file (yet, or any more) is an empty log.
+        Backend::Sqlite => {
+            Some(std::fs::metadata(out.join("bench.db-wal")).map_or(0, |metadata| metadata.len()))
+        }
         Backend::Postgres => None,
     };
-    report(backend, size, &results, peak_rss, wal_bytes, &out)
+    let _ = Command::new("kill").arg(server.id().to_string()).status();
+    let _ = server.wait();
+    let (results, peaks) = result?;
+    report(backend, size, &results, peaks, wal_bytes, &out)
 }
 
 fn measure(
@@ -161,16 +163,21 @@ fn measure(
     key: &str,
     ids_file: &Path,
     out: &Path,
-) -> Result<(Vec<Measured>, u64), String> {
+) -> Result<(Vec<Measured>, Peaks), String> {
     wait_until_healthy(server)?;
     let peak_rss = Arc::new(AtomicU64::new(0));
+    let peak_wal = Arc::new(AtomicU64::new(0));
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
-        let (peak_rss, sampling, pid) = (peak_rss.clone(), sampling.clone(), server.id());
+        let (peak_rss, peak_wal, sampling) = (peak_rss.clone(), peak_wal.clone(), sampling.clone());
+        let (pid, wal) = (server.id(), out.join("bench.db-wal"));
         std::thread::spawn(move || {
             while sampling.load(Ordering::Relaxed) {
                 if let Some(rss) = rss_bytes(pid) {
                     peak_rss.fetch_max(rss, Ordering::Relaxed);
+                }
+                if let Ok(metadata) = std::fs::metadata(&wal) {
+                    peak_wal.fetch_max(metadata.len(), Ordering::Relaxed);
                 }
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -200,7 +207,18 @@ fn measure(
     }
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.join();
-    Ok((results, peak_rss.load(Ordering::Relaxed)))
+    let peaks = Peaks {
+        rss: peak_rss.load(Ordering::Relaxed),
+        wal: peak_wal.load(Ordering::Relaxed),
+    };
+    Ok((results, peaks))
+}
+
+/// The largest server RSS and SQLite `-wal` size seen, sampled every 100 ms through the run.
+#[derive(Clone, Copy)]
+struct Peaks {
+    rss: u64,
+    wal: u64,
 }
 
 /// The database URL of a fresh, empty database for `backend`.
@@ -562,7 +580,7 @@ fn report(
     backend: Backend,
     size: Size,
     results: &[Measured],
-    peak_rss: u64,
+    peaks: Peaks,
     wal_bytes: Option<u64>,
     out: &Path,
 ) -> Result<(), String> {
@@ -592,9 +610,13 @@ fn report(
     }
     let footer = format!(
         "Server peak RSS {:.1} MiB{}. {} mailboxes, {} campaigns stored before the run; {} s per scenario, {CONNECTIONS} connections, {THREADS} wrk threads.",
-        mib(peak_rss),
+        mib(peaks.rss),
         wal_bytes
-            .map(|bytes| format!("; SQLite -wal after the run {:.1} MiB", mib(bytes)))
+            .map(|bytes| format!(
+                "; SQLite -wal at most {:.1} MiB during the run, {:.1} MiB after it",
+                mib(peaks.wal),
+                mib(bytes)
+            ))
             .unwrap_or_default(),
         size.mailboxes,
         size.campaigns,
@@ -625,15 +647,19 @@ fn report(
         })
         .collect();
     let json = format!(
-        "{{\"backend\": {}, \"at\": {}, \"machine\": {}, \"mailboxes\": {}, \"campaigns\": {}, \"secondsPerScenario\": {}, \"connections\": {CONNECTIONS}, \"peakRssBytes\": {peak_rss}, \"walBytes\": {}, \"scenarios\": [\n  {}\n]}}\n",
+        "{{\"backend\": {}, \"at\": {}, \"machine\": {}, \"mailboxes\": {}, \"campaigns\": {}, \"secondsPerScenario\": {}, \"connections\": {CONNECTIONS}, \"peakRssBytes\": {}, \"walBytes\": {}, \"peakWalBytes\": {}, \"scenarios\": [\n  {}\n]}}\n",
         json_string(backend.name()),
         json_string(&when),
         json_string(&machine),
         size.mailboxes,
         size.campaigns,
         size.seconds,
+        peaks.rss,
         wal_bytes
             .map(|bytes| bytes.to_string())
+            .unwrap_or_else(|| "null".to_owned()),
+        wal_bytes
+            .map(|_| peaks.wal.to_string())
             .unwrap_or_else(|| "null".to_owned()),
         scenarios.join(",\n  ")
     );
