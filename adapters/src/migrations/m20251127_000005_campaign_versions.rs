@@ -120,6 +120,7 @@ mod tests {
 
     use super::*;
     use crate::migrations::Migrator;
+    use crate::migrations::earlier_rows::*;
     use crate::testing::{backends, unmigrated_database};
 
     /// Campaigns stored before this migration: more than one backfill batch.
@@ -133,13 +134,6 @@ mod tests {
         }
     }
 
-    fn insert(table: &str, columns: &[&str]) -> InsertStatement {
-        Query::insert()
-            .into_table(Alias::new(table))
-            .columns(columns.iter().map(|column| Alias::new(*column)))
-            .to_owned()
-    }
-
     #[tokio::test]
     async fn campaigns_stored_earlier_get_their_folded_name_version_0_and_no_leads()
     -> anyhow::Result<()> {
@@ -148,16 +142,8 @@ mod tests {
             let writer = &database.pools().writer;
             Migrator::up(writer, Some(4)).await?;
 
-            let (user, workspace) = (format!("{:024x}", 1), format!("{:024x}", 2));
-            let mut users = insert("users", &["id", "email", "email_lower", "created_at_ms"]);
-            users.values([
-                user.as_str().into(),
-                "a@acme.test".into(),
-                "a@acme.test".into(),
-                0.into(),
-            ])?;
-            let mut workspaces = insert("workspaces", &["id", "name", "created_at_ms"]);
-            workspaces.values([workspace.as_str().into(), "Acme".into(), 0.into()])?;
+            let user = store_user(writer).await?;
+            let workspace = store_workspace(writer, 2).await?;
             let mut campaigns = insert(
                 "campaigns",
                 &[
@@ -183,9 +169,7 @@ mod tests {
                     0.into(),
                 ])?;
             }
-            for statement in [users, workspaces, campaigns] {
-                writer.execute(&statement).await?;
-            }
+            writer.execute(&campaigns).await?;
 
             Migrator::up(writer, None).await?;
 

@@ -98,6 +98,7 @@ mod tests {
 
     use super::*;
     use crate::migrations::Migrator;
+    use crate::migrations::earlier_rows::*;
     use crate::testing::{backends, unmigrated_database};
 
     /// Mailboxes stored before this migration: more than one backfill batch.
@@ -111,13 +112,6 @@ mod tests {
         }
     }
 
-    fn insert(table: &str, columns: &[&str]) -> InsertStatement {
-        Query::insert()
-            .into_table(Alias::new(table))
-            .columns(columns.iter().map(|column| Alias::new(*column)))
-            .to_owned()
-    }
-
     #[tokio::test]
     async fn mailboxes_stored_earlier_get_their_folded_display_name_and_are_found_by_it()
     -> anyhow::Result<()> {
@@ -126,9 +120,7 @@ mod tests {
             let writer = &database.pools().writer;
             Migrator::up(writer, Some(5)).await?;
 
-            let workspace = format!("{:024x}", 2);
-            let mut workspaces = insert("workspaces", &["id", "name", "created_at_ms"]);
-            workspaces.values([workspace.as_str().into(), "Acme".into(), 0.into()])?;
+            let workspace = store_workspace(writer, 2).await?;
             let mut mailboxes = insert(
                 "mailboxes",
                 &[
@@ -163,9 +155,7 @@ mod tests {
                     0.into(),
                 ])?;
             }
-            for statement in [workspaces, mailboxes] {
-                writer.execute(&statement).await?;
-            }
+            writer.execute(&mailboxes).await?;
 
             Migrator::up(writer, None).await?;
 

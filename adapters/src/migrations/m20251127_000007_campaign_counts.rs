@@ -103,8 +103,8 @@ mod tests {
     use sea_orm_migration::MigratorTrait;
     use sea_orm_migration::sea_orm::ConnectionTrait;
 
-    use super::*;
     use crate::migrations::Migrator;
+    use crate::migrations::earlier_rows::*;
     use crate::testing::{backends, unmigrated_database};
 
     /// Campaigns stored before this migration, per workspace and status.
@@ -115,13 +115,6 @@ mod tests {
         (3, "draft", 4),
     ];
 
-    fn insert(table: &str, columns: &[&str]) -> InsertStatement {
-        Query::insert()
-            .into_table(Alias::new(table))
-            .columns(columns.iter().map(|column| Alias::new(*column)))
-            .to_owned()
-    }
-
     #[tokio::test]
     async fn campaigns_stored_earlier_are_counted_per_workspace_and_status() -> anyhow::Result<()> {
         for backend in backends() {
@@ -129,17 +122,9 @@ mod tests {
             let writer = &database.pools().writer;
             Migrator::up(writer, Some(6)).await?;
 
-            let user = format!("{:024x}", 1);
-            let mut users = insert("users", &["id", "email", "email_lower", "created_at_ms"]);
-            users.values([
-                user.as_str().into(),
-                "a@acme.test".into(),
-                "a@acme.test".into(),
-                0.into(),
-            ])?;
-            let mut workspaces = insert("workspaces", &["id", "name", "created_at_ms"]);
+            let user = store_user(writer).await?;
             for workspace in [2, 3, 4] {
-                workspaces.values([format!("{workspace:024x}").into(), "Acme".into(), 0.into()])?;
+                store_workspace(writer, workspace).await?;
             }
             let mut campaigns = insert(
                 "campaigns",
@@ -172,9 +157,7 @@ mod tests {
                     ])?;
                 }
             }
-            for statement in [users, workspaces, campaigns] {
-                writer.execute(&statement).await?;
-            }
+            writer.execute(&campaigns).await?;
 
             Migrator::up(writer, None).await?;
 

@@ -117,16 +117,9 @@ mod tests {
     use sea_orm_migration::MigratorTrait;
     use sea_orm_migration::sea_orm::ConnectionTrait;
 
-    use super::*;
     use crate::migrations::Migrator;
+    use crate::migrations::earlier_rows::*;
     use crate::testing::{backends, unmigrated_database};
-
-    fn insert(table: &str, columns: &[&str]) -> InsertStatement {
-        Query::insert()
-            .into_table(Alias::new(table))
-            .columns(columns.iter().map(|column| Alias::new(*column)))
-            .to_owned()
-    }
 
     async fn total(database: &crate::Database, workspace: WorkspaceId) -> anyhow::Result<u64> {
         // A cursor newer than every campaign makes `list` read its total from the counts.
@@ -153,16 +146,8 @@ mod tests {
             let writer = &database.pools().writer;
             Migrator::up(writer, Some(8)).await?;
 
-            let (user, workspace) = (format!("{:024x}", 1), format!("{:024x}", 2));
-            let mut users = insert("users", &["id", "email", "email_lower", "created_at_ms"]);
-            users.values([
-                user.as_str().into(),
-                "a@acme.test".into(),
-                "a@acme.test".into(),
-                0.into(),
-            ])?;
-            let mut workspaces = insert("workspaces", &["id", "name", "created_at_ms"]);
-            workspaces.values([workspace.as_str().into(), "Acme".into(), 0.into()])?;
+            let user = store_user(writer).await?;
+            let workspace = store_workspace(writer, 2).await?;
             let mut campaigns = insert(
                 "campaigns",
                 &[
@@ -195,7 +180,7 @@ mod tests {
             let mut earlier_counts =
                 insert("campaign_counts", &["workspace_id", "status", "count"]);
             earlier_counts.values([workspace.as_str().into(), "draft".into(), 32.into()])?;
-            for statement in [users, workspaces, campaigns, earlier_counts] {
+            for statement in [campaigns, earlier_counts] {
                 writer.execute(&statement).await?;
             }
 

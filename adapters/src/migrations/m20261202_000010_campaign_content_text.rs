@@ -57,16 +57,9 @@ mod tests {
     use sea_orm_migration::MigratorTrait;
     use sea_orm_migration::sea_orm::ConnectionTrait;
 
-    use super::*;
     use crate::migrations::Migrator;
+    use crate::migrations::earlier_rows::*;
     use crate::testing::{backends, unmigrated_database};
-
-    fn insert(table: &str, columns: &[&str]) -> InsertStatement {
-        Query::insert()
-            .into_table(Alias::new(table))
-            .columns(columns.iter().map(|column| Alias::new(*column)))
-            .to_owned()
-    }
 
     #[tokio::test]
     async fn content_stored_as_json_before_reads_back_the_same_after() -> anyhow::Result<()> {
@@ -75,20 +68,9 @@ mod tests {
             let writer = &database.pools().writer;
             Migrator::up(writer, Some(9)).await?;
 
-            let (user, workspace, id) = (
-                format!("{:024x}", 1),
-                format!("{:024x}", 2),
-                format!("{:024x}", 3),
-            );
-            let mut users = insert("users", &["id", "email", "email_lower", "created_at_ms"]);
-            users.values([
-                user.as_str().into(),
-                "a@acme.test".into(),
-                "a@acme.test".into(),
-                0.into(),
-            ])?;
-            let mut workspaces = insert("workspaces", &["id", "name", "created_at_ms"]);
-            workspaces.values([workspace.as_str().into(), "Acme".into(), 0.into()])?;
+            let user = store_user(writer).await?;
+            let workspace = store_workspace(writer, 2).await?;
+            let id = stored_id(3);
             let mut campaigns = insert(
                 "campaigns",
                 &[
@@ -119,9 +101,7 @@ mod tests {
                 0.into(),
                 0.into(),
             ])?;
-            for statement in [users, workspaces, campaigns] {
-                writer.execute(&statement).await?;
-            }
+            writer.execute(&campaigns).await?;
 
             Migrator::up(writer, None).await?;
 

@@ -7,6 +7,8 @@
 
 use sea_orm_migration::prelude::*;
 
+#[cfg(all(test, feature = "testing"))]
+mod earlier_rows;
 mod m20250610_000001_identity;
 mod m20250610_000002_mailboxes;
 mod m20250610_000003_agents;
