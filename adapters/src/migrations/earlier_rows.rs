@@ -12,6 +12,25 @@ pub(super) fn insert(table: &str, columns: &[&str]) -> InsertStatement {
         .to_owned()
 }
 
+/// An INSERT into `campaigns` naming the columns migrations 7 to 9 require (the rest have defaults):
+/// id, workspace_id, user_id, name, name_folded, status, content, created_at_ms, updated_at_ms.
+pub(super) fn campaigns_insert() -> InsertStatement {
+    insert(
+        "campaigns",
+        &[
+            "id",
+            "workspace_id",
+            "user_id",
+            "name",
+            "name_folded",
+            "status",
+            "content",
+            "created_at_ms",
+            "updated_at_ms",
+        ],
+    )
+}
+
 /// The id stored for `number`: 24 hex digits, as every id is.
 pub(super) fn stored_id(number: u64) -> String {
     format!("{number:024x}")

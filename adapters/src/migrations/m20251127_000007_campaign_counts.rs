@@ -126,20 +126,7 @@ mod tests {
             for workspace in [2, 3, 4] {
                 store_workspace(writer, workspace).await?;
             }
-            let mut campaigns = insert(
-                "campaigns",
-                &[
-                    "id",
-                    "workspace_id",
-                    "user_id",
-                    "name",
-                    "name_folded",
-                    "status",
-                    "content",
-                    "created_at_ms",
-                    "updated_at_ms",
-                ],
-            );
+            let mut campaigns = campaigns_insert();
             let mut id = 1_000;
             for (workspace, status, count) in EARLIER {
                 for _ in 0..count {

@@ -148,20 +148,7 @@ mod tests {
 
             let user = store_user(writer).await?;
             let workspace = store_workspace(writer, 2).await?;
-            let mut campaigns = insert(
-                "campaigns",
-                &[
-                    "id",
-                    "workspace_id",
-                    "user_id",
-                    "name",
-                    "name_folded",
-                    "status",
-                    "content",
-                    "created_at_ms",
-                    "updated_at_ms",
-                ],
-            );
+            let mut campaigns = campaigns_insert();
             // Ids ending in every hex digit: every shard holds campaigns stored before the shards.
             let ids: Vec<String> = (0x1000..0x1020).map(|id| format!("{id:024x}")).collect();
             for id in &ids {

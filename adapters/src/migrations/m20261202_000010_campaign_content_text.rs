@@ -71,20 +71,7 @@ mod tests {
             let user = store_user(writer).await?;
             let workspace = store_workspace(writer, 2).await?;
             let id = stored_id(3);
-            let mut campaigns = insert(
-                "campaigns",
-                &[
-                    "id",
-                    "workspace_id",
-                    "user_id",
-                    "name",
-                    "name_folded",
-                    "status",
-                    "content",
-                    "created_at_ms",
-                    "updated_at_ms",
-                ],
-            );
+            let mut campaigns = campaigns_insert();
             let content = serde_json::json!({
                 "sequence": [{"type": "email", "subject": "Hi {{firstName}}", "body": "<p>Hi</p>"}],
                 "schedule": {"timezone": "America/Chicago", "workingDays": [1, 2, 3]},
