@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use application::ports::{
-    AgentRepository, CampaignRepository, IdentityRepository, MailboxRepository, Readiness,
+    AgentRepository, CampaignRepository, IdempotencyKeys, IdentityRepository, MailboxRepository,
+    Readiness,
 };
 use sea_orm::sqlx::Connection as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -30,8 +31,8 @@ use crate::repositories::mailbox_lookups::MailboxLookups;
 use crate::repositories::version_lookups::VersionLookups;
 use crate::repositories::wal_checkpoints::WalCheckpoints;
 use crate::repositories::{
-    SqlAgentRepository, SqlCampaignRepository, SqlIdentityRepository, SqlMailboxRepository,
-    SqlReadiness,
+    SqlAgentRepository, SqlCampaignRepository, SqlIdempotencyKeys, SqlIdentityRepository,
+    SqlMailboxRepository, SqlReadiness,
 };
 
 /// Which database engine a [`Database`] talks to.
@@ -257,6 +258,10 @@ impl Database {
 
     pub fn agents(&self) -> Arc<dyn AgentRepository> {
         Arc::new(SqlAgentRepository::new(self.pools.clone()))
+    }
+
+    pub fn idempotency_keys(&self) -> Arc<dyn IdempotencyKeys> {
+        Arc::new(SqlIdempotencyKeys::new(self.pools.clone()))
     }
 
     pub fn identity(&self) -> Arc<dyn IdentityRepository> {

@@ -19,6 +19,7 @@ mod m20251127_000007_campaign_counts;
 pub(crate) mod m20251202_000008_campaign_versions_indexed;
 mod m20251202_000009_campaign_count_shards;
 mod m20261202_000010_campaign_content_text;
+mod m20261204_000011_idempotency_keys;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251202_000008_campaign_versions_indexed::Migration),
             Box::new(m20251202_000009_campaign_count_shards::Migration),
             Box::new(m20261202_000010_campaign_content_text::Migration),
+            Box::new(m20261204_000011_idempotency_keys::Migration),
         ]
     }
 }

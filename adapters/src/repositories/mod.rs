@@ -7,6 +7,7 @@ pub(crate) mod campaign_group_commit;
 mod campaigns;
 pub(crate) mod group_commit;
 pub(crate) mod held_connections;
+mod idempotency_keys;
 mod identity;
 pub(crate) mod mailbox_lookups;
 mod mailboxes;
@@ -18,6 +19,7 @@ pub(crate) mod wal_checkpoints;
 
 pub(crate) use agents::SqlAgentRepository;
 pub(crate) use campaigns::SqlCampaignRepository;
+pub(crate) use idempotency_keys::SqlIdempotencyKeys;
 pub(crate) use identity::SqlIdentityRepository;
 pub(crate) use mailboxes::SqlMailboxRepository;
 pub(crate) use readiness::SqlReadiness;

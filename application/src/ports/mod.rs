@@ -6,12 +6,14 @@
 
 mod agents;
 mod campaigns;
+mod idempotency;
 mod identity;
 mod mailboxes;
 mod system;
 
 pub use agents::*;
 pub use campaigns::*;
+pub use idempotency::*;
 pub use identity::*;
 pub use mailboxes::*;
 pub use system::*;

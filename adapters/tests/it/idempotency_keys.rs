@@ -1,0 +1,232 @@
+//! `IdempotencyKeys`.
+
+use std::sync::Arc;
+
+use application::ports::{
+    IdempotencyKeys, IdempotencyScope, KeyClaim, RecordedResponse, RequestFingerprint,
+};
+use chrono::{DateTime, Utc};
+
+use crate::support::*;
+
+fn scope(name: &str) -> IdempotencyScope {
+    IdempotencyScope::new(name.to_owned())
+}
+
+fn fingerprint(name: &str) -> RequestFingerprint {
+    RequestFingerprint::new(name.to_owned())
+}
+
+fn created(body: &str) -> RecordedResponse {
+    RecordedResponse {
+        status: 201,
+        content_type: "application/json; charset=utf-8".to_owned(),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+/// A claim at `now_ms` leased for 60 s and kept for a day.
+async fn claim(
+    keys: &dyn IdempotencyKeys,
+    scope: &IdempotencyScope,
+    fingerprint: &RequestFingerprint,
+    now_ms: i64,
+) -> anyhow::Result<KeyClaim> {
+    Ok(keys
+        .claim(
+            scope,
+            "key-1",
+            fingerprint,
+            at(now_ms),
+            lease_until(now_ms),
+            at(now_ms + 86_400_000),
+        )
+        .await?)
+}
+
+fn lease_until(claimed_at_ms: i64) -> DateTime<Utc> {
+    at(claimed_at_ms + 60_000)
+}
+
+#[tokio::test]
+async fn a_key_is_claimed_once_and_shows_in_flight_to_every_later_claim() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let keys = database.idempotency_keys();
+        let (scope, request) = (scope("a"), fingerprint("request-1"));
+        assert_eq!(claim(&*keys, &scope, &request, 0).await?, KeyClaim::Claimed);
+        for other in ["request-1", "request-2"] {
+            assert_eq!(
+                claim(&*keys, &scope, &fingerprint(other), 10).await?,
+                KeyClaim::InFlight {
+                    fingerprint: request.clone()
+                }
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_completed_key_answers_its_recorded_response_until_it_expires() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let keys = database.idempotency_keys();
+        let (scope, request) = (scope("a"), fingerprint("request-1"));
+        claim(&*keys, &scope, &request, 0).await?;
+        keys.complete(&scope, "key-1", lease_until(0), &created(r#"{"id":1}"#))
+            .await?;
+        let completed = KeyClaim::Completed {
+            fingerprint: request.clone(),
+            response: created(r#"{"id":1}"#),
+        };
+        // Long past the lease, the answer is still what is kept.
+        assert_eq!(claim(&*keys, &scope, &request, 3_600_000).await?, completed);
+        assert_eq!(
+            claim(&*keys, &scope, &fingerprint("request-2"), 3_600_000).await?,
+            completed
+        );
+        // From its expiry on, the key is free again.
+        assert_eq!(
+            claim(&*keys, &scope, &fingerprint("request-2"), 86_400_000).await?,
+            KeyClaim::Claimed
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_released_key_is_free_for_any_request() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let keys = database.idempotency_keys();
+        let scope = scope("a");
+        claim(&*keys, &scope, &fingerprint("request-1"), 0).await?;
+        keys.release(&scope, "key-1", lease_until(0)).await?;
+        assert_eq!(
+            claim(&*keys, &scope, &fingerprint("request-2"), 10).await?,
+            KeyClaim::Claimed
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_abandoned_claim_is_taken_over_only_by_the_same_request_after_its_lease()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let keys = database.idempotency_keys();
+        let (scope, request) = (scope("a"), fingerprint("request-1"));
+        claim(&*keys, &scope, &request, 0).await?;
+        let in_flight = KeyClaim::InFlight {
+            fingerprint: request.clone(),
+        };
+        assert_eq!(claim(&*keys, &scope, &request, 59_999).await?, in_flight);
+        assert_eq!(
+            claim(&*keys, &scope, &fingerprint("request-2"), 60_000).await?,
+            in_flight
+        );
+        assert_eq!(
+            claim(&*keys, &scope, &request, 60_000).await?,
+            KeyClaim::Claimed
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn only_the_claim_holding_the_key_completes_or_releases_it() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let keys = database.idempotency_keys();
+        let (scope, request) = (scope("a"), fingerprint("request-1"));
+        claim(&*keys, &scope, &request, 0).await?;
+        // The retry that took the key over after the lease holds it now.
+        claim(&*keys, &scope, &request, 60_000).await?;
+        keys.complete(&scope, "key-1", lease_until(0), &created("late"))
+            .await?;
+        keys.release(&scope, "key-1", lease_until(0)).await?;
+        let in_flight = KeyClaim::InFlight {
+            fingerprint: request.clone(),
+        };
+        assert_eq!(claim(&*keys, &scope, &request, 60_001).await?, in_flight);
+        keys.complete(&scope, "key-1", lease_until(60_000), &created("retry"))
+            .await?;
+        // A completed key is no longer anyone's to release.
+        keys.release(&scope, "key-1", lease_until(60_000)).await?;
+        assert_eq!(
+            claim(&*keys, &scope, &request, 60_002).await?,
+            KeyClaim::Completed {
+                fingerprint: request,
+                response: created("retry"),
+            }
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn one_scopes_key_is_invisible_to_another_scope() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let keys = database.idempotency_keys();
+        let request = fingerprint("request-1");
+        claim(&*keys, &scope("a"), &request, 0).await?;
+        keys.complete(&scope("a"), "key-1", lease_until(0), &created("a"))
+            .await?;
+        assert_eq!(
+            claim(&*keys, &scope("b"), &request, 10).await?,
+            KeyClaim::Claimed
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn forgetting_expired_keys_deletes_only_those_expired_by_now() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let keys = database.idempotency_keys();
+        let request = fingerprint("request-1");
+        for (name, claimed_at_ms) in [("old", 0), ("new", 1_000)] {
+            claim(&*keys, &scope(name), &request, claimed_at_ms).await?;
+        }
+        assert_eq!(keys.forget_expired(at(86_400_000)).await?, 1);
+        assert_eq!(
+            claim(&*keys, &scope("old"), &fingerprint("request-2"), 2_000).await?,
+            KeyClaim::Claimed
+        );
+        assert_eq!(
+            claim(&*keys, &scope("new"), &fingerprint("request-2"), 2_000).await?,
+            KeyClaim::InFlight {
+                fingerprint: request
+            }
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn concurrent_claims_of_one_key_give_it_to_exactly_one() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let keys = database.idempotency_keys();
+        let claims: Vec<_> = (0..16)
+            .map(|_| {
+                let keys = Arc::clone(&keys);
+                tokio::spawn(async move {
+                    claim(&*keys, &scope("a"), &fingerprint("request-1"), 0).await
+                })
+            })
+            .collect();
+        let mut claimed = 0;
+        for outcome in claims {
+            if outcome.await?? == KeyClaim::Claimed {
+                claimed += 1;
+            }
+        }
+        assert_eq!(claimed, 1);
+        Ok(())
+    })
+    .await
+}
