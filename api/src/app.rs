@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use application::key_cache::KeyCache;
 use application::ports::{
-    AgentRepository, CampaignRepository, Clock, IdGenerator, IdentityRepository, MailboxRepository,
-    Readiness, SecretGenerator,
+    AgentRepository, CampaignRepository, Clock, IdGenerator, IdempotencyKeys, IdentityRepository,
+    MailboxRepository, Readiness, SecretGenerator,
 };
 use application::use_cases::account::ReadAccount;
 use application::use_cases::authenticate::Authenticate;
@@ -15,6 +15,7 @@ use application::use_cases::campaign_lifecycle::CampaignLifecycle;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
 use application::use_cases::delete_mailbox::DeleteMailbox;
+use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::list_agents::ListAgents;
 use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::read_mailboxes::ReadMailboxes;
@@ -31,6 +32,7 @@ use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::campaign_views::RenderedCampaigns;
 use crate::error::{ApiError, render_error};
+use crate::idempotency::Idempotency;
 use crate::routes::{AgentsApi, CampaignsApi, HealthApi, MailboxesApi, WorkspacesApi};
 use crate::telemetry::RequestTracing;
 
@@ -44,6 +46,7 @@ pub struct Ports {
     pub mailboxes: Arc<dyn MailboxRepository>,
     pub agents: Arc<dyn AgentRepository>,
     pub identity: Arc<dyn IdentityRepository>,
+    pub idempotency_keys: Arc<dyn IdempotencyKeys>,
     pub readiness: Arc<dyn Readiness>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
@@ -65,6 +68,7 @@ impl Ports {
             mailboxes: database.mailboxes(),
             agents: database.agents(),
             identity: database.identity(),
+            idempotency_keys: database.idempotency_keys(),
             readiness: database.readiness(),
             clock: Arc::new(adapters::SystemClock),
             ids: Arc::new(adapters::ObjectIdGenerator),
@@ -84,6 +88,9 @@ pub struct Options {
     pub key_cache_time_to_live: Duration,
     /// How many bytes of rendered campaigns reads keep (`serve --campaign-cache-mb`).
     pub campaign_cache_bytes: u64,
+    /// How long a request holds its `Idempotency-Key` before a retry may run in its place
+    /// (`serve --idempotency-lease-ms`).
+    pub idempotency_lease: Duration,
 }
 
 impl Default for Options {
@@ -93,6 +100,7 @@ impl Default for Options {
             bench_routes: false,
             key_cache_time_to_live: Duration::from_millis(crate::cli::DEFAULT_KEY_CACHE_MS),
             campaign_cache_bytes: crate::cli::DEFAULT_CAMPAIGN_CACHE_MB * 1024 * 1024,
+            idempotency_lease: Duration::from_millis(crate::cli::DEFAULT_IDEMPOTENCY_LEASE_MS),
         }
     }
 }
@@ -115,6 +123,7 @@ pub struct AppState {
     pub read_account: ReadAccount,
     pub workspaces: Workspaces,
     pub workspace_keys: WorkspaceKeys,
+    pub idempotent_requests: IdempotentRequests,
     pub readiness: Arc<dyn Readiness>,
 }
 
@@ -197,6 +206,11 @@ impl AppState {
                 ids: ports.ids.clone(),
                 secrets: ports.secrets.clone(),
             },
+            idempotent_requests: IdempotentRequests {
+                keys: ports.idempotency_keys.clone(),
+                clock: ports.clock.clone(),
+                lease: options.idempotency_lease,
+            },
             readiness: ports.readiness.clone(),
         }
     }
@@ -219,6 +233,11 @@ Sendline: a self-hosted cold-email campaign backend, wire-compatible with the Se
 JSON (400 `MALFORMED_JSON`), not `application/json` (415) or larger than 1 MiB (413)) has the shape \
 `{\"success\": false, \"error\", \"code\", \"errorCode\", \"message\", \"errors\": [{\"pointer\", \"code\", \"message\"}]}`, \
 where `errors` lists every problem found, each located by a JSON Pointer into the request body.
+* Every POST takes an optional `Idempotency-Key` (1–255 printable ASCII characters): the first success \
+with a key is kept for 24 hours and replayed, with `Idempotent-Replayed: true`, for a retry with the same key, \
+method, path and body; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the \
+first request still runs waits for its answer (up to 5 s, then 409 `CONFLICT` with `Retry-After`). Refusals \
+and failures are not kept. Keys belong to the caller and workspace.
 * Every response carries `X-Request-Id` (the one sent, when it is 1–128 characters of `A-Z a-z 0-9 . _ : -`, \
 else a new one).";
 
@@ -271,9 +290,10 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
     };
     routes
         .nest("/", service)
-        .data(state)
+        .data(state.clone())
         .catch_all_error(render_error)
         .with(CatchPanic::new().with_handler(panic_response))
+        .with(Idempotency::new(state))
         .with(RequestTracing::new(ports.ids.clone()))
 }
 

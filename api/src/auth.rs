@@ -110,14 +110,14 @@ fn state_of(request: &Request) -> Result<&Arc<AppState>, ApiError> {
 }
 
 /// The request's key headers, as sent.
-struct KeyHeaders<'r> {
+pub(crate) struct KeyHeaders<'r> {
     api_key: Option<Cow<'r, str>>,
     authorization: Option<Cow<'r, str>>,
     workspace_id: Option<Cow<'r, str>>,
 }
 
 impl<'r> KeyHeaders<'r> {
-    fn of(request: &'r Request) -> Self {
+    pub(crate) fn of(request: &'r Request) -> Self {
         Self {
             api_key: header(request, API_KEY_HEADER),
             authorization: header(request, AUTHORIZATION.as_str()),
@@ -125,7 +125,7 @@ impl<'r> KeyHeaders<'r> {
         }
     }
 
-    fn credentials(&self) -> Credentials<'_> {
+    pub(crate) fn credentials(&self) -> Credentials<'_> {
         Credentials {
             api_key: self.api_key.as_deref(),
             authorization: self.authorization.as_deref(),

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use application::use_cases::demo::EnsureDemo;
+use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
 use clap::{Args, Parser, Subcommand};
 use domain::values::WebhookHostPolicy;
@@ -23,6 +24,11 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_KEY_CACHE_MS: u64 = 1_000;
 /// How many MiB of rendered campaigns reads keep by default: ~16,000 campaigns of the seed's size.
 pub const DEFAULT_CAMPAIGN_CACHE_MB: u64 = 64;
+/// How long a request holds its `Idempotency-Key` by default: far longer than any request runs, and
+/// a retry after a crash waits no longer than this.
+pub const DEFAULT_IDEMPOTENCY_LEASE_MS: u64 = 60_000;
+/// How often expired idempotency keys are forgotten.
+const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
 
 /// Sendline: a self-hosted cold-email campaign backend.
 #[derive(Debug, Parser)]
@@ -91,6 +97,11 @@ pub struct ServeArgs {
     /// version on every read (0: render every campaign on every read).
     #[arg(long, env = "SENDLINE_CAMPAIGN_CACHE_MB", default_value_t = DEFAULT_CAMPAIGN_CACHE_MB)]
     pub campaign_cache_mb: u64,
+    /// How long a request holds its `Idempotency-Key`, in milliseconds: a retry of it waits (or is
+    /// told to come back) meanwhile, and may run in its place only after this, when the instance
+    /// running it is taken to have died. Keep it well above the longest request.
+    #[arg(long, env = "SENDLINE_IDEMPOTENCY_LEASE_MS", default_value_t = DEFAULT_IDEMPOTENCY_LEASE_MS)]
+    pub idempotency_lease_ms: u64,
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
     pub bench_routes: bool,
@@ -221,6 +232,21 @@ async fn init(args: InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Forgets expired idempotency keys now and then, for as long as the server runs.
+async fn forget_expired_idempotency_keys(requests: IdempotentRequests) {
+    let mut every = tokio::time::interval(IDEMPOTENCY_PURGE_EVERY);
+    loop {
+        every.tick().await;
+        match requests.forget_expired().await {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::info!(forgotten, "expired idempotency keys forgotten"),
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "forgetting expired idempotency keys failed");
+            }
+        }
+    }
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let database = connect(&args.database.database_url).await?;
     let ports = Ports::from_database(&database);
@@ -233,7 +259,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         bench_routes: args.bench_routes,
         key_cache_time_to_live: Duration::from_millis(args.key_cache_ms),
         campaign_cache_bytes: args.campaign_cache_mb.saturating_mul(1024 * 1024),
+        idempotency_lease: Duration::from_millis(args.idempotency_lease_ms),
     };
+    tokio::spawn(forget_expired_idempotency_keys(IdempotentRequests {
+        keys: ports.idempotency_keys.clone(),
+        clock: ports.clock.clone(),
+        lease: options.idempotency_lease,
+    }));
     let acceptor = TcpListener::bind(args.bind.clone())
         .into_acceptor()
         .await

@@ -49,8 +49,11 @@ pub enum ErrorCode {
     AgentNotFound,
     /// The campaign's status does not allow the action; the message names the status.
     InvalidStateTransition,
-    /// The request conflicts with what exists (a duplicate, a limit).
+    /// The request conflicts with what exists (a duplicate, a limit), or a request with its
+    /// `Idempotency-Key` is still running (retry after `Retry-After` seconds).
     Conflict,
+    /// The `Idempotency-Key` was already used for a different request (method, path or body).
+    IdempotencyKeyReused,
     /// A dependency (the database) does not answer.
     ServiceUnavailable,
     /// Something unexpected; it was logged with the request id.
@@ -238,7 +241,25 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, ErrorCode::Conflict, message).with_problems(problems)
     }
 
-    /// 404 `NOT_FOUND`.
+    /// 422 `IDEMPOTENCY_KEY_REUSED`.
+    pub fn idempotency_key_reused() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was already used for a different request (method, path or body); \
+             send a new key with a new request",
+        )
+    }
+
+    /// 400 `VALIDATION_FAILED` for a request header the contract constrains.
+    pub fn invalid_header(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationFailed,
+            message,
+        )
+    }
+
     /// 400 `VALIDATION_FAILED` for a query parameter the domain refused.
     pub fn invalid_parameter(name: &str, refusal: domain::problem::Invalid) -> Self {
         Self::new(
@@ -257,6 +278,7 @@ impl ApiError {
         )
     }
 
+    /// 404 `NOT_FOUND`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }

@@ -11,6 +11,7 @@ pub mod campaign_views;
 pub mod cli;
 pub mod dto;
 pub mod error;
+pub mod idempotency;
 mod json_body;
 pub mod routes;
 pub mod telemetry;

@@ -29,6 +29,7 @@ use crate::dto::campaign_input::{CreateCampaignRequest, UpdateCampaignRequest};
 use crate::dto::choice::Choice;
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
+use crate::idempotency::IdempotencyKeyHeader;
 use crate::json_body;
 
 use super::ApiTags;
@@ -36,11 +37,13 @@ use super::ApiTags;
 error_responses!(
     /// What `POST /v1/campaigns` can answer besides 201.
     CreateCampaignErrors {
-        400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed), is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed), is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
         401 => "No API key, or not a valid one (UNAUTHORIZED).",
         403 => "The key may not act in the named workspace (FORBIDDEN).",
+        409 => "A request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
         413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
         415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
         500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
     }
 );
@@ -81,8 +84,21 @@ error_responses!(
 );
 
 error_responses!(
-    /// What a lifecycle action or a delete can answer besides 200.
+    /// What a lifecycle action (a POST) can answer besides 200.
     CampaignActionErrors {
+        400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
+        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        404 => "The workspace has no campaign with this id (NOT_FOUND).",
+        409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed. Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
+        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
+        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+    }
+);
+
+error_responses!(
+    /// What `DELETE /v1/campaigns/{campaignId}` can answer besides 200.
+    CampaignDeleteErrors {
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
         401 => "No API key, or not a valid one (UNAUTHORIZED).",
         403 => "The key may not act in the named workspace (FORBIDDEN).",
@@ -179,6 +195,7 @@ impl CampaignsApi {
     async fn create(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateCampaignRequest>,
     ) -> Result<CampaignCreated, CreateCampaignErrors> {
@@ -351,6 +368,7 @@ impl CampaignsApi {
     async fn start(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         #[oai(name = "campaignId")] id: Path<String>,
     ) -> Result<CampaignRead, CampaignActionErrors> {
@@ -369,6 +387,7 @@ impl CampaignsApi {
     async fn pause(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         #[oai(name = "campaignId")] id: Path<String>,
     ) -> Result<CampaignRead, CampaignActionErrors> {
@@ -387,6 +406,7 @@ impl CampaignsApi {
     async fn resume(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         #[oai(name = "campaignId")] id: Path<String>,
     ) -> Result<CampaignResumed, CampaignActionErrors> {
@@ -407,6 +427,7 @@ impl CampaignsApi {
     async fn archive(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         #[oai(name = "campaignId")] id: Path<String>,
     ) -> Result<CampaignRead, CampaignActionErrors> {
@@ -428,7 +449,7 @@ impl CampaignsApi {
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
         state: Data<&Arc<AppState>>,
         #[oai(name = "campaignId")] id: Path<String>,
-    ) -> Result<CampaignDeleted, CampaignActionErrors> {
+    ) -> Result<CampaignDeleted, CampaignDeleteErrors> {
         state
             .campaign_lifecycle
             .delete(tenant.0, campaign_id(&id)?)

@@ -27,6 +27,7 @@ use crate::dto::mailbox::{
 };
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
+use crate::idempotency::IdempotencyKeyHeader;
 use crate::json_body;
 
 use super::ApiTags;
@@ -34,12 +35,13 @@ use super::ApiTags;
 error_responses!(
     /// What `POST /v1/mailboxes` can answer besides 201.
     RegisterMailboxErrors {
-        400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
         401 => "No API key, or not a valid one (UNAUTHORIZED).",
         403 => "The key may not act in the named workspace (FORBIDDEN).",
-        409 => "The workspace already has a mailbox with this address (CONFLICT).",
+        409 => "The workspace already has a mailbox with this address (CONFLICT). Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
         413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
         415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
         500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
     }
 );
@@ -132,6 +134,7 @@ impl MailboxesApi {
     async fn register(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<RegisterMailboxRequest>,
     ) -> Result<MailboxRegistered, RegisterMailboxErrors> {

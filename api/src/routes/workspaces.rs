@@ -24,6 +24,7 @@ use crate::dto::workspace::{
 };
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
+use crate::idempotency::IdempotencyKeyHeader;
 use crate::json_body;
 
 use super::ApiTags;
@@ -50,11 +51,13 @@ error_responses!(
 error_responses!(
     /// What `POST /v1/workspaces` can answer besides 201.
     CreateWorkspaceErrors {
-        400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed) or is not JSON (MALFORMED_JSON), or the key was sent twice, differently (CONFLICTING_API_KEYS).",
+        400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed) or is not JSON (MALFORMED_JSON), or the key was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
         401 => "No API key, or not a valid one (UNAUTHORIZED).",
         403 => "A workspace key may not create workspaces; use a platform key (FORBIDDEN).",
+        409 => "A request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
         413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
         415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
+        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
         500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
     }
 );
@@ -72,11 +75,12 @@ error_responses!(
 error_responses!(
     /// What `POST /v1/workspaces/{workspaceId}/api-key` can answer besides 201.
     CreateWorkspaceKeyErrors {
-        400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
+        400 => "The key was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
         401 => "No API key, or not a valid one (UNAUTHORIZED).",
         403 => "A workspace key may not manage keys, or the user is a member but not an owner or admin (FORBIDDEN).",
         404 => "No workspace with this id is visible to this key (NOT_FOUND).",
-        409 => "The workspace already has a live API key; revoke it first (CONFLICT).",
+        409 => "The workspace already has a live API key; revoke it first (CONFLICT). Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
+        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
         500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
     }
 );
@@ -237,6 +241,7 @@ impl WorkspacesApi {
     async fn create(
         &self,
         holder: KeyHolder,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateWorkspaceRequest>,
     ) -> Result<WorkspaceCreated, CreateWorkspaceErrors> {
@@ -299,6 +304,7 @@ impl WorkspacesApi {
     async fn create_key(
         &self,
         holder: KeyHolder,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         #[oai(name = "workspaceId")] id: Path<String>,
     ) -> Result<WorkspaceKeyCreated, CreateWorkspaceKeyErrors> {

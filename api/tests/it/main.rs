@@ -11,6 +11,7 @@ mod binary;
 mod campaign_resource;
 mod create_campaign;
 mod errors;
+mod idempotency;
 mod mailboxes;
 mod mailboxes_and_agents;
 mod operations;

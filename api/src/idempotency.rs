@@ -1,0 +1,304 @@
+//! `Idempotency-Key` on every POST: a retry of a request that succeeded is answered with the first
+//! answer, replayed, instead of running again.
+//!
+//! The rules live in `application::use_cases::idempotent_requests`; this middleware reads the key,
+//! authenticates the caller (a key is only ever replayed to a caller whose credential still works,
+//! and belongs to that caller and workspace), fingerprints the request (method, path, body), and
+//! records the answer. A request without the header, or whose credential does not authenticate,
+//! passes through untouched: the route answers it as ever.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::ports::{IdempotencyScope, RecordedResponse, RequestFingerprint};
+use application::use_cases::authenticate::Caller;
+use application::use_cases::idempotent_requests::{
+    Admission, HeldKey, IdempotencyKey, InvalidIdempotencyKey, MAX_KEY_LENGTH,
+};
+use poem::error::ResponseError;
+use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use poem::http::{HeaderValue, Method, StatusCode};
+use poem::{Body, Endpoint, IntoResponse, Middleware, Request, RequestBody, Response};
+use poem_openapi::registry::{MetaParamIn, MetaSchema, MetaSchemaRef};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::auth::KeyHeaders;
+use crate::body::MAX_BODY_BYTES;
+use crate::error::ApiError;
+
+pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+/// Set (to `true`) on an answer that is a replay of a first run's.
+pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
+
+/// How long a retry waits for the first run of its request to finish before it is told to come back.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(5);
+/// How often a waiting retry looks again.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(25);
+/// What a retry told to come back is asked to wait (`Retry-After`, seconds).
+const IN_FLIGHT_RETRY_AFTER_SECONDS: u32 = 1;
+
+/// The middleware; see the module documentation.
+pub struct Idempotency {
+    state: Arc<AppState>,
+}
+
+impl std::fmt::Debug for Idempotency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idempotency").finish_non_exhaustive()
+    }
+}
+
+impl Idempotency {
+    pub fn new(state: Arc<AppState>) -> Self {
+        Self { state }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for Idempotency {
+    type Output = IdempotencyEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        IdempotencyEndpoint {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+pub struct IdempotencyEndpoint<E> {
+    inner: E,
+    state: Arc<AppState>,
+}
+
+impl<E> std::fmt::Debug for IdempotencyEndpoint<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdempotencyEndpoint")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Endpoint> IdempotencyEndpoint<E> {
+    async fn pass(&self, request: Request) -> poem::Result<Response> {
+        self.inner
+            .call(request)
+            .await
+            .map(IntoResponse::into_response)
+    }
+
+    /// Runs the request holding its key, and records the answer.
+    async fn run(&self, request: Request, held: HeldKey) -> poem::Result<Response> {
+        let requests = &self.state.idempotent_requests;
+        let response = match self.inner.call(request).await {
+            Ok(output) => output.into_response(),
+            Err(error) => {
+                release_quietly(requests.abandon(held).await);
+                return Err(error);
+            }
+        };
+        let (parts, body) = response.into_parts();
+        let body = match body.into_bytes().await {
+            Ok(body) => body,
+            Err(error) => {
+                release_quietly(requests.abandon(held).await);
+                return Err(error.into());
+            }
+        };
+        let recorded = RecordedResponse {
+            status: parts.status.as_u16(),
+            content_type: parts
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+            body: body.to_vec(),
+        };
+        if let Err(error) = requests.finish(held, &recorded).await {
+            // The work is done and the client gets its answer; only a replay of it is lost.
+            tracing::error!(error = %format!("{error:#}"), "recording an idempotent answer failed");
+        }
+        Ok(Response::from_parts(parts, Body::from_bytes(body)))
+    }
+}
+
+fn release_quietly(released: Result<(), application::ports::RepositoryError>) {
+    if let Err(error) = released {
+        // The key stays held until its lease ends; a retry waits for that.
+        tracing::warn!(error = %format!("{error:#}"), "freeing an idempotency key failed");
+    }
+}
+
+impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut request: Request) -> poem::Result<Response> {
+        if request.method() != Method::POST {
+            return self.pass(request).await;
+        }
+        let Some(raw_key) = request.headers().get(IDEMPOTENCY_KEY_HEADER) else {
+            return self.pass(request).await;
+        };
+        let parsed = raw_key
+            .to_str()
+            .map_err(|_| InvalidIdempotencyKey)
+            .and_then(|text| IdempotencyKey::parse(text.trim()));
+        let key = match parsed {
+            Ok(key) => key,
+            Err(invalid) => return Ok(ApiError::invalid_header(invalid.to_string()).as_response()),
+        };
+        let headers = KeyHeaders::of(&request);
+        let Ok(caller) = self.state.authenticate.caller(headers.credentials()).await else {
+            drop(headers);
+            return self.pass(request).await;
+        };
+        let scope = scope_of(&caller, headers.credentials().workspace_id);
+        drop(headers);
+        let body = match read_body(&mut request).await {
+            Ok(body) => body,
+            Err(refusal) => return Ok(refusal.as_response()),
+        };
+        let fingerprint = fingerprint_of(&request, &body);
+        request.set_body(Body::from_vec(body));
+
+        let requests = &self.state.idempotent_requests;
+        let mut waited = Duration::ZERO;
+        loop {
+            let admission = requests
+                .admit(scope.clone(), key.clone(), &fingerprint)
+                .await
+                .map_err(|error| ApiError::internal(&error.into()))?;
+            match admission {
+                Admission::Proceed(held) => return self.run(request, held).await,
+                Admission::Replay(recorded) => return Ok(replay(recorded)),
+                Admission::KeyReused => {
+                    return Ok(ApiError::idempotency_key_reused().as_response());
+                }
+                Admission::InFlight if waited < IN_FLIGHT_WAIT => {
+                    tokio::time::sleep(IN_FLIGHT_POLL).await;
+                    waited += IN_FLIGHT_POLL;
+                }
+                Admission::InFlight => {
+                    let mut response = ApiError::conflict(
+                        "a request with this Idempotency-Key is still running; retry it shortly",
+                        [],
+                    )
+                    .as_response();
+                    response.headers_mut().insert(
+                        RETRY_AFTER,
+                        HeaderValue::from(IN_FLIGHT_RETRY_AFTER_SECONDS),
+                    );
+                    return Ok(response);
+                }
+            }
+        }
+    }
+}
+
+/// The body, read whole (bounded as the routes bound it).
+async fn read_body(request: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let declared_length = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    }
+    request
+        .take_body()
+        .into_bytes_limit(MAX_BODY_BYTES)
+        .await
+        .map(|body| body.to_vec())
+        .map_err(|error| ApiError::from_poem(error.into()))
+}
+
+/// Whose keys these are: the user behind the credential, in the workspace the request acts in.
+fn scope_of(caller: &Caller, named_workspace: Option<&str>) -> IdempotencyScope {
+    let mut digest = Sha256::new();
+    digest.update(caller.user_id.to_string());
+    digest.update([0]);
+    if let Some(own) = caller.key_workspace {
+        digest.update(own.to_string());
+    }
+    digest.update([0]);
+    digest.update(named_workspace.map(str::trim).unwrap_or_default());
+    IdempotencyScope::new(hex(&digest.finalize()))
+}
+
+/// What the request is: its method, path (with query) and body.
+fn fingerprint_of(request: &Request, body: &[u8]) -> RequestFingerprint {
+    let mut digest = Sha256::new();
+    digest.update(request.method().as_str());
+    digest.update([0]);
+    digest.update(
+        request
+            .uri()
+            .path_and_query()
+            .map(|path| path.as_str())
+            .unwrap_or_default(),
+    );
+    digest.update([0]);
+    digest.update(body);
+    RequestFingerprint::new(hex(&digest.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The first run's answer, again.
+fn replay(recorded: RecordedResponse) -> Response {
+    let status = StatusCode::from_u16(recorded.status).unwrap_or(StatusCode::OK);
+    let mut response = Response::builder().status(status);
+    if let Ok(content_type) = HeaderValue::from_str(&recorded.content_type) {
+        response = response.header(CONTENT_TYPE, content_type);
+    }
+    response
+        .header(REPLAYED_HEADER, "true")
+        .body(Body::from_vec(recorded.body))
+}
+
+/// Declares a POST's optional `Idempotency-Key` header in the OpenAPI document; the middleware does
+/// the work before the operation runs, so extracting it does nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyKeyHeader;
+
+impl<'a> ApiExtractor<'a> for IdempotencyKeyHeader {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::Parameter];
+    const PARAM_IS_REQUIRED: bool = false;
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn param_in() -> Option<MetaParamIn> {
+        Some(MetaParamIn::Header)
+    }
+
+    fn param_schema_ref() -> Option<MetaSchemaRef> {
+        Some(MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some(
+                "Makes a retry safe: the first success with this key is kept for 24 hours and \
+                 replayed (with `Idempotent-Replayed: true`) for a retry with the same key, method, \
+                 path and body, instead of running again. The same key with a different request is \
+                 422 IDEMPOTENCY_KEY_REUSED; while the first request still runs, a retry waits up to \
+                 5 s for its answer, then gets 409 CONFLICT with Retry-After. A refusal or failure is \
+                 not kept: the key may be used again. Keys belong to the caller and workspace. \
+                 1 to 255 printable ASCII characters (a UUID is the usual choice).",
+            ),
+            min_length: Some(1),
+            max_length: Some(MAX_KEY_LENGTH),
+            pattern: Some("^[\\x20-\\x7E]+$".to_owned()),
+            ..MetaSchema::new("string")
+        })))
+    }
+
+    async fn from_request(
+        _request: &'a Request,
+        _body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(Self)
+    }
+}
