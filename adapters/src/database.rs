@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use application::ports::{
     AgentRepository, CampaignRepository, IdempotencyKeys, IdentityRepository, MailboxRepository,
-    Readiness,
+    RateLimitWindows, Readiness,
 };
 use sea_orm::sqlx::Connection as _;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -32,7 +32,7 @@ use crate::repositories::version_lookups::VersionLookups;
 use crate::repositories::wal_checkpoints::WalCheckpoints;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlIdempotencyKeys, SqlIdentityRepository,
-    SqlMailboxRepository, SqlReadiness,
+    SqlMailboxRepository, SqlRateLimitWindows, SqlReadiness,
 };
 
 /// Which database engine a [`Database`] talks to.
@@ -266,6 +266,10 @@ impl Database {
 
     pub fn identity(&self) -> Arc<dyn IdentityRepository> {
         Arc::new(SqlIdentityRepository::new(self.pools.clone()))
+    }
+
+    pub fn rate_limit_windows(&self) -> Arc<dyn RateLimitWindows> {
+        Arc::new(SqlRateLimitWindows::new(self.pools.clone()))
     }
 
     pub fn readiness(&self) -> Arc<dyn Readiness> {

@@ -3,5 +3,6 @@
 
 pub mod key_cache;
 pub mod ports;
+pub mod rate_limiter;
 pub mod tenancy;
 pub mod use_cases;

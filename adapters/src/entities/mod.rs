@@ -15,6 +15,7 @@ pub(crate) mod idempotency_key;
 pub(crate) mod mailbox;
 pub(crate) mod mailbox_tag;
 pub(crate) mod membership;
+pub(crate) mod rate_limit_window;
 pub(crate) mod subsequence;
 pub(crate) mod user;
 pub(crate) mod workspace;

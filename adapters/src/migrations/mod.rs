@@ -20,6 +20,7 @@ pub(crate) mod m20251202_000008_campaign_versions_indexed;
 mod m20251202_000009_campaign_count_shards;
 mod m20261202_000010_campaign_content_text;
 mod m20261204_000011_idempotency_keys;
+mod m20261204_000012_rate_limit_windows;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251202_000009_campaign_count_shards::Migration),
             Box::new(m20261202_000010_campaign_content_text::Migration),
             Box::new(m20261204_000011_idempotency_keys::Migration),
+            Box::new(m20261204_000012_rate_limit_windows::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ mod connection;
 mod idempotency_keys;
 mod identity;
 mod mailboxes;
+mod rate_limit_windows;
 mod readiness;
 mod sqlite_load;
 mod support;

@@ -9,6 +9,7 @@ mod campaigns;
 mod idempotency;
 mod identity;
 mod mailboxes;
+mod rate_limits;
 mod system;
 
 pub use agents::*;
@@ -16,6 +17,7 @@ pub use campaigns::*;
 pub use idempotency::*;
 pub use identity::*;
 pub use mailboxes::*;
+pub use rate_limits::*;
 pub use system::*;
 
 /// A storage failure.
