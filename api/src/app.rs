@@ -7,8 +7,9 @@ use std::time::Duration;
 use application::key_cache::KeyCache;
 use application::ports::{
     AgentRepository, CampaignRepository, Clock, IdGenerator, IdempotencyKeys, IdentityRepository,
-    MailboxRepository, Readiness, SecretGenerator,
+    MailboxRepository, RateLimitWindows, Readiness, SecretGenerator,
 };
+use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
 use application::use_cases::authenticate::Authenticate;
 use application::use_cases::campaign_lifecycle::CampaignLifecycle;
@@ -33,6 +34,7 @@ use poem_openapi::{ContactObject, OpenApiService};
 use crate::campaign_views::RenderedCampaigns;
 use crate::error::{ApiError, render_error};
 use crate::idempotency::Idempotency;
+use crate::rate_limits::{RateLimiters, RateLimiting};
 use crate::routes::{AgentsApi, CampaignsApi, HealthApi, MailboxesApi, WorkspacesApi};
 use crate::telemetry::RequestTracing;
 
@@ -47,6 +49,7 @@ pub struct Ports {
     pub agents: Arc<dyn AgentRepository>,
     pub identity: Arc<dyn IdentityRepository>,
     pub idempotency_keys: Arc<dyn IdempotencyKeys>,
+    pub rate_limit_windows: Arc<dyn RateLimitWindows>,
     pub readiness: Arc<dyn Readiness>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
@@ -69,6 +72,7 @@ impl Ports {
             agents: database.agents(),
             identity: database.identity(),
             idempotency_keys: database.idempotency_keys(),
+            rate_limit_windows: database.rate_limit_windows(),
             readiness: database.readiness(),
             clock: Arc::new(adapters::SystemClock),
             ids: Arc::new(adapters::ObjectIdGenerator),
@@ -91,6 +95,13 @@ pub struct Options {
     /// How long a request holds its `Idempotency-Key` before a retry may run in its place
     /// (`serve --idempotency-lease-ms`).
     pub idempotency_lease: Duration,
+    /// Requests per API key per window; 0: unlimited (`serve --rate-limit`).
+    pub rate_limit_per_key: u64,
+    /// Requests without a valid key per client address per window; 0: unlimited
+    /// (`serve --rate-limit-per-address`).
+    pub rate_limit_per_address: u64,
+    /// The rate-limit window (`serve --rate-limit-window-s`).
+    pub rate_limit_window: Duration,
 }
 
 impl Default for Options {
@@ -101,6 +112,9 @@ impl Default for Options {
             key_cache_time_to_live: Duration::from_millis(crate::cli::DEFAULT_KEY_CACHE_MS),
             campaign_cache_bytes: crate::cli::DEFAULT_CAMPAIGN_CACHE_MB * 1024 * 1024,
             idempotency_lease: Duration::from_millis(crate::cli::DEFAULT_IDEMPOTENCY_LEASE_MS),
+            rate_limit_per_key: crate::cli::DEFAULT_RATE_LIMIT_PER_KEY,
+            rate_limit_per_address: crate::cli::DEFAULT_RATE_LIMIT_PER_ADDRESS,
+            rate_limit_window: Duration::from_secs(crate::cli::DEFAULT_RATE_LIMIT_WINDOW_S),
         }
     }
 }
@@ -124,6 +138,8 @@ pub struct AppState {
     pub workspaces: Workspaces,
     pub workspace_keys: WorkspaceKeys,
     pub idempotent_requests: IdempotentRequests,
+    /// Shared with their background sync, which ends when the state is dropped.
+    pub rate_limiters: Arc<RateLimiters>,
     pub readiness: Arc<dyn Readiness>,
 }
 
@@ -211,9 +227,28 @@ impl AppState {
                 clock: ports.clock.clone(),
                 lease: options.idempotency_lease,
             },
+            rate_limiters: Arc::new(RateLimiters {
+                per_key: rate_limiter(ports, options.rate_limit_per_key, options.rate_limit_window),
+                per_address: rate_limiter(
+                    ports,
+                    options.rate_limit_per_address,
+                    options.rate_limit_window,
+                ),
+            }),
             readiness: ports.readiness.clone(),
         }
     }
+}
+
+/// A limiter of `requests` per `window`; `None` for 0 (unlimited).
+fn rate_limiter(ports: &Ports, requests: u64, window: Duration) -> Option<RateLimiter> {
+    (requests > 0).then(|| {
+        RateLimiter::new(
+            ports.rate_limit_windows.clone(),
+            ports.clock.clone(),
+            RateLimit { requests, window },
+        )
+    })
 }
 
 type Apis = (
@@ -238,6 +273,10 @@ with a key is kept for 24 hours and replayed, with `Idempotent-Replayed: true`, 
 method, path and body; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the \
 first request still runs waits for its answer (up to 5 s, then 409 `CONFLICT` with `Retry-After`). Refusals \
 and failures are not kept. Keys belong to the caller and workspace.
+* Rate limits: every response carries `X-RateLimit-Limit` (requests allowed in the current window), \
+`X-RateLimit-Remaining` and `X-RateLimit-Reset` (whole seconds until the window ends) for its client: the \
+API key, or the client address for requests without a valid key. Past the limit: 429 `RATE_LIMITED` with \
+`Retry-After`.
 * Every response carries `X-Request-Id` (the one sent, when it is 1–128 characters of `A-Z a-z 0-9 . _ : -`, \
 else a new one).";
 
@@ -275,6 +314,7 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// route (a panic included), and a request id with a tracing span on every request.
 pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
     let state = Arc::new(AppState::new(ports, options));
+    RateLimiters::keep_shared(&state.rate_limiters);
     let service = api_service();
     let docs = service.swagger_ui();
     let json = service.spec_endpoint();
@@ -293,7 +333,8 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
         .data(state.clone())
         .catch_all_error(render_error)
         .with(CatchPanic::new().with_handler(panic_response))
-        .with(Idempotency::new(state))
+        .with(Idempotency::new(state.clone()))
+        .with(RateLimiting::new(state))
         .with(RequestTracing::new(ports.ids.clone()))
 }
 

@@ -27,6 +27,12 @@ pub const DEFAULT_CAMPAIGN_CACHE_MB: u64 = 64;
 /// How long a request holds its `Idempotency-Key` by default: far longer than any request runs, and
 /// a retry after a crash waits no longer than this.
 pub const DEFAULT_IDEMPOTENCY_LEASE_MS: u64 = 60_000;
+/// Requests per API key per window by default: 100 a second on average, bursts up to all of it.
+pub const DEFAULT_RATE_LIMIT_PER_KEY: u64 = 6_000;
+/// Requests without a valid key per client address per window by default: enough for health probes
+/// and the docs, little for guessing keys.
+pub const DEFAULT_RATE_LIMIT_PER_ADDRESS: u64 = 600;
+pub const DEFAULT_RATE_LIMIT_WINDOW_S: u64 = 60;
 /// How often expired idempotency keys are forgotten.
 const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
 
@@ -102,6 +108,15 @@ pub struct ServeArgs {
     /// running it is taken to have died. Keep it well above the longest request.
     #[arg(long, env = "SENDLINE_IDEMPOTENCY_LEASE_MS", default_value_t = DEFAULT_IDEMPOTENCY_LEASE_MS)]
     pub idempotency_lease_ms: u64,
+    /// Requests per API key per window (0: unlimited). Counted by every instance together.
+    #[arg(long, env = "SENDLINE_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT_PER_KEY)]
+    pub rate_limit: u64,
+    /// Requests without a valid API key per client address per window (0: unlimited).
+    #[arg(long, env = "SENDLINE_RATE_LIMIT_PER_ADDRESS", default_value_t = DEFAULT_RATE_LIMIT_PER_ADDRESS)]
+    pub rate_limit_per_address: u64,
+    /// The rate-limit window, in seconds.
+    #[arg(long, env = "SENDLINE_RATE_LIMIT_WINDOW_S", default_value_t = DEFAULT_RATE_LIMIT_WINDOW_S, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate_limit_window_s: u64,
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
     pub bench_routes: bool,
@@ -260,6 +275,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         key_cache_time_to_live: Duration::from_millis(args.key_cache_ms),
         campaign_cache_bytes: args.campaign_cache_mb.saturating_mul(1024 * 1024),
         idempotency_lease: Duration::from_millis(args.idempotency_lease_ms),
+        rate_limit_per_key: args.rate_limit,
+        rate_limit_per_address: args.rate_limit_per_address,
+        rate_limit_window: Duration::from_secs(args.rate_limit_window_s),
     };
     tokio::spawn(forget_expired_idempotency_keys(IdempotentRequests {
         keys: ports.idempotency_keys.clone(),

@@ -54,6 +54,8 @@ pub enum ErrorCode {
     Conflict,
     /// The `Idempotency-Key` was already used for a different request (method, path or body).
     IdempotencyKeyReused,
+    /// The client used up its requests for the current window; retry after `Retry-After` seconds.
+    RateLimited,
     /// A dependency (the database) does not answer.
     ServiceUnavailable,
     /// Something unexpected; it was logged with the request id.
@@ -316,6 +318,18 @@ impl ApiError {
         )
     }
 
+    /// 429 `RATE_LIMITED`: the window ends in `reset_after_seconds`.
+    pub fn rate_limited(reset_after_seconds: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            format!(
+                "too many requests: this client's allowance for the current window is used up; \
+                 retry in {reset_after_seconds} s"
+            ),
+        )
+    }
+
     /// 503 `SERVICE_UNAVAILABLE`; `cause` is logged, never answered.
     pub fn unavailable(message: impl Into<String>, cause: &anyhow::Error) -> Self {
         tracing::warn!(error = %format!("{cause:#}"), "a dependency is unavailable");
@@ -482,7 +496,11 @@ pub async fn render_error(error: poem::Error) -> Response {
     ApiError::from_poem(error).as_response()
 }
 
-/// Declares the error responses an operation can give, for the OpenAPI document. The value is always
+/// The 429 every operation with declared errors can answer.
+pub const RATE_LIMITED_DESCRIPTION: &str = "The client (its API key, or its address without a valid key) used up its requests for the current window (RATE_LIMITED); retry after Retry-After seconds.";
+
+/// Declares the error responses an operation can give (and the 429 of rate limits), for the OpenAPI
+/// document. The value is always
 /// an [`ApiError`]; the type only tells the document which statuses to list.
 macro_rules! error_responses {
     ($(#[$doc:meta])* $name:ident { $($status:literal => $description:literal),+ $(,)? }) => {
@@ -516,7 +534,16 @@ macro_rules! error_responses {
                             }],
                             headers: vec![],
                         }
-                    ),+],
+                    ),+, poem_openapi::registry::MetaResponse {
+                        description: $crate::error::RATE_LIMITED_DESCRIPTION,
+                        status: Some(429),
+                        status_range: None,
+                        content: vec![poem_openapi::registry::MetaMediaType {
+                            content_type: "application/json; charset=utf-8",
+                            schema: <$crate::error::ErrorBody as poem_openapi::types::Type>::schema_ref(),
+                        }],
+                        headers: vec![],
+                    }],
                 }
             }
 

@@ -13,6 +13,7 @@ pub mod dto;
 pub mod error;
 pub mod idempotency;
 mod json_body;
+pub mod rate_limits;
 pub mod routes;
 pub mod telemetry;
 

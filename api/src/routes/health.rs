@@ -13,6 +13,13 @@ use crate::error::{ApiError, error_responses};
 use super::ApiTags;
 
 error_responses!(
+    /// What `GET /healthz` can answer besides 200.
+    LivenessErrors {
+        500 => "Something unexpected (INTERNAL).",
+    }
+);
+
+error_responses!(
     /// What `GET /readyz` can answer besides 200.
     ReadinessErrors {
         503 => "The database does not answer (SERVICE_UNAVAILABLE).",
@@ -52,8 +59,8 @@ impl HealthApi {
     ///
     /// [ext] 200 while the process serves requests; it does not look at the database.
     #[oai(path = "/healthz", method = "get", operation_id = "liveness")]
-    async fn liveness(&self) -> Healthy {
-        Healthy::ok()
+    async fn liveness(&self) -> Result<Healthy, LivenessErrors> {
+        Ok(Healthy::ok())
     }
 
     /// Readiness

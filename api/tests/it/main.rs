@@ -15,6 +15,7 @@ mod idempotency;
 mod mailboxes;
 mod mailboxes_and_agents;
 mod operations;
+mod rate_limits;
 mod support;
 mod tenancy;
 mod workspaces;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use domain::id::{UserId, WorkspaceId};
-use domain::identity::{ApiKeyKind, ApiKeySecret};
+use domain::identity::{ApiKey, ApiKeyKind, ApiKeySecret};
 
 use crate::key_cache::KeyCache;
 use crate::ports::{IdentityRepository, RepositoryError};
@@ -68,6 +68,16 @@ impl std::fmt::Debug for Authenticate {
 impl Authenticate {
     /// The caller behind the presented key, whatever the endpoint.
     pub async fn caller(&self, credentials: Credentials<'_>) -> Result<Caller, AuthError> {
+        let key = self.key(credentials).await?;
+        Ok(Caller {
+            user_id: key.user_id,
+            key_kind: key.kind,
+            key_workspace: key.workspace_id,
+        })
+    }
+
+    /// The live key the request presented.
+    pub async fn key(&self, credentials: Credentials<'_>) -> Result<ApiKey, AuthError> {
         let presented = presented_key(credentials)?;
         let secret = ApiKeySecret::parse(presented).ok_or(AuthError::Unauthorized)?;
         let hash = secret.hash();
@@ -84,11 +94,7 @@ impl Authenticate {
                 key
             }
         };
-        Ok(Caller {
-            user_id: key.user_id,
-            key_kind: key.kind,
-            key_workspace: key.workspace_id,
-        })
+        Ok(key)
     }
 
     /// The tenancy of a workspace-scoped request: a workspace key acts in its own workspace (naming

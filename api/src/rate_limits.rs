@@ -1,0 +1,177 @@
+//! Rate limits: every response says how much of its client's allowance is left; past it, 429.
+//!
+//! A client is the API key the request authenticates with, or, without a valid key, the address the
+//! connection comes from (so key guessing is limited too, and more tightly). Counting lives in
+//! `application::rate_limiter`: decided in memory, shared through the database every 100 ms.
+//! Headers on every response, limited or not: `X-RateLimit-Limit` (the window's allowance),
+//! `X-RateLimit-Remaining`, `X-RateLimit-Reset` (whole seconds until the window ends); a refused
+//! request is 429 `RATE_LIMITED` with `Retry-After` (the same seconds).
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use application::ports::RateLimitBucket;
+use application::rate_limiter::{RateLimitStatus, RateLimiter};
+use poem::error::ResponseError;
+use poem::http::HeaderValue;
+use poem::http::header::RETRY_AFTER;
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+
+use crate::app::AppState;
+use crate::auth::KeyHeaders;
+use crate::error::ApiError;
+
+pub const LIMIT_HEADER: &str = "X-RateLimit-Limit";
+pub const REMAINING_HEADER: &str = "X-RateLimit-Remaining";
+pub const RESET_HEADER: &str = "X-RateLimit-Reset";
+
+/// How often each instance shares its counts.
+const SYNC_EVERY: Duration = Duration::from_millis(100);
+/// How often each instance deletes long-ended windows (every this many syncs: ten minutes).
+const FORGET_EVERY_SYNCS: u32 = 6_000;
+
+/// The limiters of the two kinds of client; `None` where unlimited.
+#[derive(Debug, Default)]
+pub struct RateLimiters {
+    /// Requests that authenticate: per API key.
+    pub per_key: Option<RateLimiter>,
+    /// Requests without a valid key: per client address.
+    pub per_address: Option<RateLimiter>,
+}
+
+impl RateLimiters {
+    fn all(&self) -> impl Iterator<Item = &RateLimiter> {
+        self.per_key.iter().chain(self.per_address.iter())
+    }
+
+    /// Shares the counts every [`SYNC_EVERY`] and deletes ended windows now and then, for as long
+    /// as the limiters live. Needs a Tokio runtime; without one, counts stay per instance.
+    pub fn keep_shared(limiters: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if limiters.all().next().is_none() {
+            return;
+        }
+        let limiters: Weak<Self> = Arc::downgrade(limiters);
+        runtime.spawn(async move {
+            let mut every = tokio::time::interval(SYNC_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut syncs: u32 = 0;
+            loop {
+                every.tick().await;
+                let Some(limiters) = limiters.upgrade() else {
+                    return;
+                };
+                for limiter in limiters.all() {
+                    if let Err(error) = limiter.sync().await {
+                        tracing::warn!(error = %format!("{error:#}"), "sharing rate-limit counts failed");
+                    }
+                    if syncs.is_multiple_of(FORGET_EVERY_SYNCS)
+                        && let Err(error) = limiter.forget_ended_windows().await
+                    {
+                        tracing::warn!(error = %format!("{error:#}"), "forgetting rate-limit windows failed");
+                    }
+                }
+                syncs = syncs.wrapping_add(1);
+            }
+        });
+    }
+}
+
+/// The middleware; see the module documentation.
+pub struct RateLimiting {
+    state: Arc<AppState>,
+}
+
+impl std::fmt::Debug for RateLimiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiting").finish_non_exhaustive()
+    }
+}
+
+impl RateLimiting {
+    pub fn new(state: Arc<AppState>) -> Self {
+        Self { state }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for RateLimiting {
+    type Output = RateLimitingEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        RateLimitingEndpoint {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+pub struct RateLimitingEndpoint<E> {
+    inner: E,
+    state: Arc<AppState>,
+}
+
+impl<E> std::fmt::Debug for RateLimitingEndpoint<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimitingEndpoint")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Endpoint> RateLimitingEndpoint<E> {
+    /// The request's client, and its limiter (`None`: unlimited).
+    async fn client_of(&self, request: &Request) -> Option<(RateLimitBucket, &RateLimiter)> {
+        let limiters = &self.state.rate_limiters;
+        let headers = KeyHeaders::of(request);
+        let credentials = headers.credentials();
+        let presented = credentials.api_key.is_some() || credentials.authorization.is_some();
+        if presented && let Ok(key) = self.state.authenticate.key(credentials).await {
+            let limiter = limiters.per_key.as_ref()?;
+            return Some((RateLimitBucket::api_key(&key.id.to_string()), limiter));
+        }
+        let limiter = limiters.per_address.as_ref()?;
+        let address = request
+            .remote_addr()
+            .as_socket_addr()
+            .map(|address| address.ip().to_string())
+            .unwrap_or_else(|| request.remote_addr().to_string());
+        Some((RateLimitBucket::address(&address), limiter))
+    }
+}
+
+impl<E: Endpoint> Endpoint for RateLimitingEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, request: Request) -> poem::Result<Response> {
+        let Some((bucket, limiter)) = self.client_of(&request).await else {
+            return self
+                .inner
+                .call(request)
+                .await
+                .map(IntoResponse::into_response);
+        };
+        let status = limiter.admit(&bucket);
+        let mut response = if status.admitted {
+            match self.inner.call(request).await {
+                Ok(output) => output.into_response(),
+                Err(error) => error.into_response(),
+            }
+        } else {
+            let mut refused = ApiError::rate_limited(status.reset_after_seconds).as_response();
+            refused
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(status.reset_after_seconds));
+            refused
+        };
+        add_headers(&mut response, status);
+        Ok(response)
+    }
+}
+
+fn add_headers(response: &mut Response, status: RateLimitStatus) {
+    let headers = response.headers_mut();
+    headers.insert(LIMIT_HEADER, HeaderValue::from(status.limit));
+    headers.insert(REMAINING_HEADER, HeaderValue::from(status.remaining));
+    headers.insert(RESET_HEADER, HeaderValue::from(status.reset_after_seconds));
+}
