@@ -32,11 +32,19 @@ use poem::{Endpoint, EndpointExt, Response, Route, Server};
 use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::campaign_views::RenderedCampaigns;
+use crate::deadline::RequestDeadline;
 use crate::error::{ApiError, render_error};
 use crate::idempotency::Idempotency;
 use crate::rate_limits::{RateLimiters, RateLimiting};
 use crate::routes::{AgentsApi, CampaignsApi, HealthApi, MailboxesApi, WorkspacesApi};
 use crate::telemetry::RequestTracing;
+
+/// How long a request's body may take to arrive by default.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request may take by default, body included.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection may stay idle (nothing read or written) before it is closed.
+pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -102,6 +110,11 @@ pub struct Options {
     pub rate_limit_per_address: u64,
     /// The rate-limit window (`serve --rate-limit-window-s`).
     pub rate_limit_window: Duration,
+    /// How long a request's body may take to arrive (`serve --body-timeout-ms`); past it, 408.
+    pub body_read_timeout: Duration,
+    /// How long a request may take (`serve --request-timeout-ms`); past it, 503. Keep it below the
+    /// idempotency lease.
+    pub request_timeout: Duration,
 }
 
 impl Default for Options {
@@ -115,6 +128,8 @@ impl Default for Options {
             rate_limit_per_key: crate::cli::DEFAULT_RATE_LIMIT_PER_KEY,
             rate_limit_per_address: crate::cli::DEFAULT_RATE_LIMIT_PER_ADDRESS,
             rate_limit_window: Duration::from_secs(crate::cli::DEFAULT_RATE_LIMIT_WINDOW_S),
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -140,6 +155,7 @@ pub struct AppState {
     pub idempotent_requests: IdempotentRequests,
     /// Shared with their background sync, which ends when the state is dropped.
     pub rate_limiters: Arc<RateLimiters>,
+    pub body_read_timeout: Duration,
     pub readiness: Arc<dyn Readiness>,
 }
 
@@ -235,6 +251,7 @@ impl AppState {
                     options.rate_limit_window,
                 ),
             }),
+            body_read_timeout: options.body_read_timeout,
             readiness: ports.readiness.clone(),
         }
     }
@@ -265,9 +282,11 @@ Sendline: a self-hosted cold-email campaign backend, wire-compatible with the Se
 * JSON in and out, `camelCase` field names. Unknown fields in a request body are rejected.
 * Success: `{\"success\": true, \"data\": ...}`; create answers 201.
 * Every error (4xx and 5xx, including unknown routes (404), wrong methods (405), a body that is not \
-JSON (400 `MALFORMED_JSON`), not `application/json` (415) or larger than 1 MiB (413)) has the shape \
+JSON (400 `MALFORMED_JSON`), not `application/json` (415), larger than 1 MiB (413) or slower to arrive \
+than the body timeout (408), and requests stopped at the server's deadline (503)) has the shape \
 `{\"success\": false, \"error\", \"code\", \"errorCode\", \"message\", \"errors\": [{\"pointer\", \"code\", \"message\"}]}`, \
-where `errors` lists every problem found, each located by a JSON Pointer into the request body.
+where `errors` lists every problem found (the first 1,000 of them; `message` counts them all), each located \
+by a JSON Pointer into the request body.
 * Every POST takes an optional `Idempotency-Key` (1–255 printable ASCII characters): the first success \
 with a key is kept for 24 hours and replayed, with `Idempotent-Replayed: true`, for a retry with the same key, \
 method, path and body; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the \
@@ -334,6 +353,7 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
         .catch_all_error(render_error)
         .with(CatchPanic::new().with_handler(panic_response))
         .with(Idempotency::new(state.clone()))
+        .with(RequestDeadline::new(options.request_timeout))
         .with(RateLimiting::new(state))
         .with(RequestTracing::new(ports.ids.clone()))
 }
@@ -346,6 +366,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     Server::new_with_acceptor(acceptor)
+        .idle_timeout(IDLE_CONNECTION_TIMEOUT)
         .run_with_graceful_shutdown(app, shutdown, Some(SHUTDOWN_GRACE))
         .await
 }

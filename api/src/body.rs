@@ -7,19 +7,53 @@
 //! request body as `T`, so clients see the typed contract.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
 
+use poem::http::HeaderMap;
 use poem::http::header::CONTENT_LENGTH;
-use poem::{Request, RequestBody};
+use poem::{Body, Request, RequestBody};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::Value;
 
+use crate::app::AppState;
 use crate::error::ApiError;
 
 /// The largest request body accepted: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The body, whole: refused past [`MAX_BODY_BYTES`] (as declared, or counted as it arrives, for a
+/// chunked body) and when it has not all arrived within `timeout` (a client trickling bytes must not
+/// hold a worker).
+pub(crate) async fn read_bounded(
+    headers: &HeaderMap,
+    body: Body,
+    timeout: Duration,
+) -> Result<impl AsRef<[u8]> + Into<Body>, ApiError> {
+    let declared_length = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    }
+    match tokio::time::timeout(timeout, body.into_bytes_limit(MAX_BODY_BYTES)).await {
+        Ok(read) => read.map_err(|error| ApiError::from_poem(error.into())),
+        Err(_) => Err(ApiError::request_timeout(timeout)),
+    }
+}
+
+/// How long the request's body may take to arrive, as the server was configured.
+pub(crate) fn body_read_timeout(request: &Request) -> Duration {
+    request
+        .data::<Arc<AppState>>()
+        .map_or(crate::app::DEFAULT_BODY_READ_TIMEOUT, |state| {
+            state.body_read_timeout
+        })
+}
 
 /// A JSON request body documented as `T` and delivered as the raw JSON value.
 pub struct JsonBody<T> {
@@ -74,18 +108,10 @@ impl<T: Type> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let declared_length = request
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok());
-        if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-            return Err(ApiError::payload_too_large(MAX_BODY_BYTES).into());
-        }
-        // A body without a Content-Length (chunked) is counted as it arrives.
-        let bytes = body.take()?.into_bytes_limit(MAX_BODY_BYTES).await?;
+        let bytes =
+            read_bounded(request.headers(), body.take()?, body_read_timeout(request)).await?;
         Ok(Self {
-            value: parse(&bytes)?,
+            value: parse(bytes.as_ref())?,
             schema: PhantomData,
         })
     }

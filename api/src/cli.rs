@@ -117,6 +117,13 @@ pub struct ServeArgs {
     /// The rate-limit window, in seconds.
     #[arg(long, env = "SENDLINE_RATE_LIMIT_WINDOW_S", default_value_t = DEFAULT_RATE_LIMIT_WINDOW_S, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate_limit_window_s: u64,
+    /// How long a request's body may take to arrive, in milliseconds; past it, 408.
+    #[arg(long, env = "SENDLINE_BODY_TIMEOUT_MS", default_value_t = app::DEFAULT_BODY_READ_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_ms: u64,
+    /// How long a request may take, body included, in milliseconds; past it, it is stopped and
+    /// answered 503. Keep it well below --idempotency-lease-ms.
+    #[arg(long, env = "SENDLINE_REQUEST_TIMEOUT_MS", default_value_t = app::DEFAULT_REQUEST_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout_ms: u64,
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
     pub bench_routes: bool,
@@ -278,7 +285,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_key: args.rate_limit,
         rate_limit_per_address: args.rate_limit_per_address,
         rate_limit_window: Duration::from_secs(args.rate_limit_window_s),
+        body_read_timeout: Duration::from_millis(args.body_timeout_ms),
+        request_timeout: Duration::from_millis(args.request_timeout_ms),
     };
+    if options.idempotency_lease <= options.request_timeout {
+        anyhow::bail!(
+            "--idempotency-lease-ms must be longer than --request-timeout-ms: a retry must not run \
+             beside the request it retries"
+        );
+    }
     tokio::spawn(forget_expired_idempotency_keys(IdempotentRequests {
         keys: ports.idempotency_keys.clone(),
         clock: ports.clock.clone(),

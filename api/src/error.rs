@@ -43,6 +43,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The request body is larger than 1 MiB.
     PayloadTooLarge,
+    /// The request body did not arrive in time.
+    RequestTimeout,
     /// Only mailbox references are wrong: one `errors` entry per missing id or address.
     MailboxNotFound,
     /// Only the AI agent reference is wrong.
@@ -147,6 +149,10 @@ pub struct ErrorBody {
     pub errors: Vec<ProblemBody>,
 }
 
+/// The most problems an error lists. Every problem is found and counted, but a body of a megabyte of
+/// `[1,1,1,…]` has half a million, and listing them all made a 33 MB answer of an 0.8 MB request.
+pub const MAX_LISTED_PROBLEMS: usize = 1_000;
+
 /// The error value of the HTTP edge: a status, a slug, a message and the problems.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -166,8 +172,21 @@ impl ApiError {
         }
     }
 
+    /// Lists the problems, at most [`MAX_LISTED_PROBLEMS`] of them; the message says when some are
+    /// left out.
     fn with_problems<'a>(mut self, problems: impl IntoIterator<Item = &'a Problem>) -> Self {
-        self.problems = problems.into_iter().map(ProblemBody::from).collect();
+        let mut problems = problems.into_iter();
+        self.problems = problems
+            .by_ref()
+            .take(MAX_LISTED_PROBLEMS)
+            .map(ProblemBody::from)
+            .collect();
+        if problems.next().is_some() {
+            self.message = format!(
+                "{}; the first {MAX_LISTED_PROBLEMS} are listed",
+                self.message
+            );
+        }
         self
     }
 
@@ -326,6 +345,31 @@ impl ApiError {
             format!(
                 "too many requests: this client's allowance for the current window is used up; \
                  retry in {reset_after_seconds} s"
+            ),
+        )
+    }
+
+    /// 408 `REQUEST_TIMEOUT`: the body did not arrive within `timeout`.
+    pub fn request_timeout(timeout: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::RequestTimeout,
+            format!(
+                "the request body did not arrive within {} ms",
+                timeout.as_millis()
+            ),
+        )
+    }
+
+    /// 503 `SERVICE_UNAVAILABLE` for a request that did not finish within `deadline`.
+    pub fn deadline_passed(deadline: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ServiceUnavailable,
+            format!(
+                "the request did not finish within {} ms and was stopped; it may or may not have \
+                 taken effect: retry it (a POST with the same Idempotency-Key)",
+                deadline.as_millis()
             ),
         )
     }
@@ -499,8 +543,11 @@ pub async fn render_error(error: poem::Error) -> Response {
 /// The 429 every operation with declared errors can answer.
 pub const RATE_LIMITED_DESCRIPTION: &str = "The client (its API key, or its address without a valid key) used up its requests for the current window (RATE_LIMITED); retry after Retry-After seconds.";
 
-/// Declares the error responses an operation can give (and the 429 of rate limits), for the OpenAPI
-/// document. The value is always
+/// The 503 every operation with declared errors can answer.
+pub const UNAVAILABLE_DESCRIPTION: &str = "The database does not answer, or the request did not finish within the server's deadline (SERVICE_UNAVAILABLE); retry after Retry-After seconds.";
+
+/// Declares the error responses an operation can give (and the 429 of rate limits and the 503 of
+/// deadlines, which every operation can give), for the OpenAPI document. The value is always
 /// an [`ApiError`]; the type only tells the document which statuses to list.
 macro_rules! error_responses {
     ($(#[$doc:meta])* $name:ident { $($status:literal => $description:literal),+ $(,)? }) => {
@@ -534,16 +581,23 @@ macro_rules! error_responses {
                             }],
                             headers: vec![],
                         }
-                    ),+, poem_openapi::registry::MetaResponse {
-                        description: $crate::error::RATE_LIMITED_DESCRIPTION,
-                        status: Some(429),
+                    ),+]
+                    .into_iter()
+                    .chain([
+                        (429, $crate::error::RATE_LIMITED_DESCRIPTION),
+                        (503, $crate::error::UNAVAILABLE_DESCRIPTION),
+                    ]
+                    .map(|(status, description)| poem_openapi::registry::MetaResponse {
+                        description,
+                        status: Some(status),
                         status_range: None,
                         content: vec![poem_openapi::registry::MetaMediaType {
                             content_type: "application/json; charset=utf-8",
                             schema: <$crate::error::ErrorBody as poem_openapi::types::Type>::schema_ref(),
                         }],
                         headers: vec![],
-                    }],
+                    }))
+                    .collect(),
                 }
             }
 
@@ -564,6 +618,31 @@ mod tests {
     fn envelope(error: ApiError) -> serde_json::Value {
         use poem_openapi::types::ToJSON;
         error.body().to_json().unwrap_or_default()
+    }
+
+    #[test]
+    fn an_error_lists_at_most_1000_problems_and_its_message_counts_them_all() {
+        let many = |count: usize| {
+            let mut problems = Problems::new();
+            for index in 0..count {
+                problems.add(
+                    JsonPointer::root().field("mailboxIds").index(index),
+                    ProblemCode::InvalidType,
+                    "must be a string",
+                );
+            }
+            envelope(ApiError::validation(&problems))
+        };
+        let all_listed = many(MAX_LISTED_PROBLEMS);
+        assert_eq!(all_listed["errors"].as_array().map(Vec::len), Some(1_000));
+        assert_eq!(all_listed["message"], "1000 problems in the request body");
+        let capped = many(400_001);
+        assert_eq!(capped["errors"].as_array().map(Vec::len), Some(1_000));
+        assert_eq!(capped["errors"][999]["pointer"], "/mailboxIds/999");
+        assert_eq!(
+            capped["message"],
+            "400001 problems in the request body; the first 1000 are listed"
+        );
     }
 
     #[test]

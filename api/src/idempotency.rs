@@ -16,7 +16,7 @@ use application::use_cases::idempotent_requests::{
     Admission, HeldKey, IdempotencyKey, InvalidIdempotencyKey, MAX_KEY_LENGTH,
 };
 use poem::error::ResponseError;
-use poem::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
 use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, RequestBody, Response};
 use poem_openapi::registry::{MetaParamIn, MetaSchema, MetaSchemaRef};
@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::auth::KeyHeaders;
-use crate::body::MAX_BODY_BYTES;
+use crate::body::read_bounded;
 use crate::error::ApiError;
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
@@ -155,12 +155,14 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
         };
         let scope = scope_of(&caller, headers.credentials().workspace_id);
         drop(headers);
-        let body = match read_body(&mut request).await {
+        let timeout = self.state.body_read_timeout;
+        let sent = request.take_body();
+        let body = match read_bounded(request.headers(), sent, timeout).await {
             Ok(body) => body,
             Err(refusal) => return Ok(refusal.as_response()),
         };
-        let fingerprint = fingerprint_of(&request, &body);
-        request.set_body(Body::from_vec(body));
+        let fingerprint = fingerprint_of(&request, body.as_ref());
+        request.set_body(body.into());
 
         let requests = &self.state.idempotent_requests;
         let mut waited = Duration::ZERO;
@@ -194,24 +196,6 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
             }
         }
     }
-}
-
-/// The body, read whole (bounded as the routes bound it).
-async fn read_body(request: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let declared_length = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
-    }
-    request
-        .take_body()
-        .into_bytes_limit(MAX_BODY_BYTES)
-        .await
-        .map(|body| body.to_vec())
-        .map_err(|error| ApiError::from_poem(error.into()))
 }
 
 /// Whose keys these are: the user behind the credential, in the workspace the request acts in.

@@ -9,6 +9,7 @@ pub mod body;
 mod campaign_patch;
 pub mod campaign_views;
 pub mod cli;
+pub mod deadline;
 pub mod dto;
 pub mod error;
 pub mod idempotency;

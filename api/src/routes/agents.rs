@@ -25,6 +25,7 @@ error_responses!(
         400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
         401 => "No API key, or not a valid one (UNAUTHORIZED).",
         403 => "The key may not act in the named workspace (FORBIDDEN).",
+        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
         409 => "The workspace already has 3 agents (CONFLICT). Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
         413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
         415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",

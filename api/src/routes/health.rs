@@ -22,7 +22,6 @@ error_responses!(
 error_responses!(
     /// What `GET /readyz` can answer besides 200.
     ReadinessErrors {
-        503 => "The database does not answer (SERVICE_UNAVAILABLE).",
         500 => "Something unexpected (INTERNAL).",
     }
 );

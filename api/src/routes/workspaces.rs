@@ -54,6 +54,7 @@ error_responses!(
         400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed) or is not JSON (MALFORMED_JSON), or the key was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
         401 => "No API key, or not a valid one (UNAUTHORIZED).",
         403 => "A workspace key may not create workspaces; use a platform key (FORBIDDEN).",
+        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
         409 => "A request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
         413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
         415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
@@ -79,7 +80,9 @@ error_responses!(
         401 => "No API key, or not a valid one (UNAUTHORIZED).",
         403 => "A workspace key may not manage keys, or the user is a member but not an owner or admin (FORBIDDEN).",
         404 => "No workspace with this id is visible to this key (NOT_FOUND).",
+        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
         409 => "The workspace already has a live API key; revoke it first (CONFLICT). Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
+        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
         422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
         500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
     }

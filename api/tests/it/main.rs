@@ -16,6 +16,7 @@ mod mailboxes;
 mod mailboxes_and_agents;
 mod operations;
 mod rate_limits;
+mod request_limits;
 mod support;
 mod tenancy;
 mod workspaces;
