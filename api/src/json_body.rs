@@ -1330,4 +1330,149 @@ mod tests {
         };
         assert_eq!(merged, expected);
     }
+
+    /// Property tests of the create parser: mutations of a body holding every field.
+    mod properties {
+        use domain::campaign::NewCampaign;
+        use domain::rules::ParseRules;
+        use domain::values::WebhookHostPolicy;
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Strings that exercise the rules: empty, blank, HTML, placeholders, zones, times, URLs.
+        const EDGE_STRINGS: &[&str] = &[
+            "",
+            " ",
+            "email",
+            "wait",
+            "reply",
+            "ai_tag",
+            "keyword",
+            "<script>alert(1)</script>",
+            "{{firstName}}",
+            "{{",
+            "Europe/Paris",
+            "Mars/Olympus",
+            "09:00",
+            "24:00",
+            "9:5",
+            "https://example.com/hook",
+            "http://127.0.0.1/",
+            "javascript:alert(1)",
+            "a@example.com",
+            "not-an-address",
+            "6650a1b2c3d4e5f6a7b8c9d2",
+            "\u{0}",
+            "\u{202e}é",
+        ];
+
+        fn any_json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                any::<f64>()
+                    .prop_filter("JSON numbers are finite", |number| number.is_finite())
+                    .prop_map(Value::from),
+                ".{0,40}".prop_map(Value::from),
+                prop::sample::select(EDGE_STRINGS).prop_map(Value::from),
+                (1usize..600).prop_map(|length| Value::from("x".repeat(length))),
+            ];
+            leaf.prop_recursive(3, 32, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map(".{0,8}", inner, 0..4)
+                        .prop_map(|members| Value::Object(members.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// Every JSON Pointer into `value` (its root included).
+        fn pointers(value: &Value, at: String, into: &mut Vec<String>) {
+            match value {
+                Value::Object(members) => {
+                    for (name, member) in members {
+                        pointers(member, format!("{at}/{name}"), into);
+                    }
+                }
+                Value::Array(items) => {
+                    for (index, item) in items.iter().enumerate() {
+                        pointers(item, format!("{at}/{index}"), into);
+                    }
+                }
+                _ => {}
+            }
+            into.push(at);
+        }
+
+        /// The full body with each `(place, value)` applied: a place's value replaced, or removed.
+        fn mutated(mutations: &[(prop::sample::Index, Option<Value>)]) -> Value {
+            let mut body = every_campaign_field();
+            for (place, replacement) in mutations {
+                let mut places = Vec::new();
+                pointers(&body, String::new(), &mut places);
+                let place = place.get(&places).clone();
+                match replacement {
+                    Some(value) => {
+                        if let Some(target) = body.pointer_mut(&place) {
+                            *target = value.clone();
+                        }
+                    }
+                    None => {
+                        let (parent, last) = place.rsplit_once('/').unwrap_or(("", ""));
+                        match body.pointer_mut(parent) {
+                            Some(Value::Object(members)) => {
+                                members.remove(last);
+                            }
+                            Some(Value::Array(items)) => {
+                                if let Ok(index) = last.parse::<usize>()
+                                    && index < items.len()
+                                {
+                                    items.remove(index);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            body
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// The create parser (the edge's reader, then the domain's rules) never panics, and
+            /// every problem it reports points at the body or a member missing from it.
+            #[test]
+            fn the_create_parser_takes_any_mutation_of_a_full_body_without_panicking(
+                mutations in prop::collection::vec(
+                    (any::<prop::sample::Index>(), prop::option::weighted(0.8, any_json())),
+                    1..6,
+                ),
+            ) {
+                let body = mutated(&mutations);
+                let (request, edge_problems) = campaign_request(&body);
+                let parsed = edge_problems.ahead_of(NewCampaign::parse(
+                    &request,
+                    ParseRules::create(WebhookHostPolicy::PublicOnly),
+                ));
+                if let Err(problems) = parsed {
+                    prop_assert!(!problems.is_empty());
+                    for problem in problems.iter() {
+                        let pointer = problem.pointer().to_string();
+                        let parent = pointer.rsplit_once('/').map_or("", |(parent, _)| parent);
+                        prop_assert!(
+                            body.pointer(&pointer).is_some() || body.pointer(parent).is_some(),
+                            "{} points nowhere in {}", pointer, body
+                        );
+                    }
+                    let answer = crate::error::ApiError::validation(&problems);
+                    prop_assert_eq!(answer.status().as_u16(), 400);
+                }
+            }
+        }
+    }
 }
