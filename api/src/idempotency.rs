@@ -206,8 +206,14 @@ fn scope_of(caller: &Caller, named_workspace: Option<&str>) -> IdempotencyScope 
     if let Some(own) = caller.key_workspace {
         digest.update(own.to_string());
     }
-    digest.update([0]);
-    digest.update(named_workspace.map(str::trim).unwrap_or_default());
+    // An empty `X-Workspace-Id` is not an absent one: the route refuses the first and not the second.
+    match named_workspace {
+        None => digest.update([0]),
+        Some(named) => {
+            digest.update([1]);
+            digest.update(named);
+        }
+    }
     IdempotencyScope::new(hex(&digest.finalize()))
 }
 

@@ -140,6 +140,37 @@ async fn a_replay_needs_a_key_that_authenticates() {
 }
 
 #[tokio::test]
+async fn a_replay_is_never_given_to_a_request_its_route_would_refuse() {
+    on_every_backend(|app| async move {
+        let body = json!({"name": "Ours"}).to_string();
+        post_with_key(&app, "/v1/campaigns", &body, KEY)
+            .await
+            .created();
+        let (rival, _, _) = app.other_workspace().await;
+        for (workspace_header, status, error_code) in [
+            ("", 400, "WORKSPACE_REQUIRED"),
+            (rival.workspace_id.as_str(), 403, "FORBIDDEN"),
+        ] {
+            let answer = app
+                .post_raw(
+                    "/v1/campaigns",
+                    body.clone(),
+                    &[
+                        ("Content-Type", "application/json"),
+                        ("X-Api-Key", &app.workspace.workspace_key),
+                        ("X-Workspace-Id", workspace_header),
+                        ("Idempotency-Key", KEY),
+                    ],
+                )
+                .await;
+            answer.assert_error(status, error_code);
+        }
+        assert_eq!(app.campaigns_stored(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_idempotency_key_must_be_1_to_255_printable_ascii_characters() {
     on_every_backend(|app| async move {
         let body = json!({"name": "Never"}).to_string();
