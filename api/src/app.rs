@@ -31,6 +31,7 @@ use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route, Server};
 use poem_openapi::{ContactObject, OpenApiService};
 
+use crate::allowed_methods::with_allow_header;
 use crate::campaign_views::RenderedCampaigns;
 use crate::deadline::RequestDeadline;
 use crate::error::{ApiError, render_error};
@@ -351,6 +352,7 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
         .nest("/", service)
         .data(state.clone())
         .catch_all_error(render_error)
+        .around(with_allow_header)
         .with(CatchPanic::new().with_handler(panic_response))
         .with(Idempotency::new(state.clone()))
         .with(RequestDeadline::new(options.request_timeout))

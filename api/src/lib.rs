@@ -2,6 +2,7 @@
 //! OpenAPI document, and the `sendline` command line. The binary (`src/main.rs`) only calls
 //! [`cli::main`]; [`app`] is the composition root.
 
+pub mod allowed_methods;
 pub mod app;
 pub mod auth;
 mod bench;

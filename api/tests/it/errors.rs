@@ -206,12 +206,17 @@ async fn unknown_routes_are_404_in_the_envelope() {
 }
 
 #[tokio::test]
-async fn wrong_methods_are_405_in_the_envelope() {
+async fn wrong_methods_are_405_in_the_envelope_with_the_allowed_methods() {
     on_every_backend(|app| async move {
-        for (method, path) in [
-            (reqwest::Method::PUT, "/v1/campaigns"),
-            (reqwest::Method::DELETE, "/v1/agents"),
-            (reqwest::Method::POST, "/healthz"),
+        for (method, path, allowed) in [
+            (reqwest::Method::PUT, "/v1/campaigns", "GET, POST, HEAD"),
+            (reqwest::Method::DELETE, "/v1/agents", "GET, POST, HEAD"),
+            (reqwest::Method::POST, "/healthz", "GET, HEAD"),
+            (
+                reqwest::Method::TRACE,
+                "/v1/campaigns/6650a1b2c3d4e5f6a7b8c9d0/start",
+                "POST",
+            ),
         ] {
             let response = app
                 .request(
@@ -221,6 +226,23 @@ async fn wrong_methods_are_405_in_the_envelope() {
                 )
                 .await;
             response.assert_error(405, "METHOD_NOT_ALLOWED");
+            let mut listed: Vec<&str> = response
+                .header("Allow")
+                .unwrap_or_default()
+                .split(", ")
+                .collect();
+            listed.sort_unstable();
+            let mut expected: Vec<&str> = allowed.split(", ").collect();
+            expected.sort_unstable();
+            assert_eq!(listed, expected, "{method} {path}");
+            // Every method the answer allows is answered by something other than 405.
+            for allowed in expected {
+                let method = reqwest::Method::from_bytes(allowed.as_bytes()).expect("a method");
+                let answer = app
+                    .request(method, path, &[("X-Api-Key", &app.workspace.workspace_key)])
+                    .await;
+                assert_ne!(answer.status, 405, "{allowed} {path}");
+            }
         }
         app.assert_nothing_stored();
     })
