@@ -3,11 +3,14 @@
 //! - `test`: every check and test, the command the README and CI use. Checks that the inner rings name
 //!   no framework, makes sure PostgreSQL answers (starting the local cluster when it can) so the
 //!   end-to-end and contract suites run on both backends, runs every suite, and validates the committed
-//!   OpenAPI document with `openapi-spec-validator`.
+//!   OpenAPI document with `openapi-spec-validator`, then fuzzes the live server against it
+//!   (`api-fuzz`).
 //! - `openapi [--check]`: regenerates `api/openapi.json` from the code (or fails when it is stale).
 //! - `migrate [-- ARGS]`: runs the database migrations (`sendline migrate`).
 //! - `bench [--backend sqlite|postgres] [--quick]`: load benchmarks with wrk (see `bench.rs`).
+//! - `api-fuzz`: schemathesis against the live server's OpenAPI document (see `api_fuzz.rs`).
 
+mod api_fuzz;
 mod bench;
 
 use std::path::{Path, PathBuf};
@@ -20,12 +23,13 @@ fn main() -> ExitCode {
         Some("test") => test(rest),
         Some("openapi") => openapi(rest.iter().any(|arg| arg == "--check")),
         Some("bench") => bench::bench(rest),
+        Some("api-fuzz") => api_fuzz::api_fuzz(),
         Some("migrate") => run(Command::new(cargo())
             .args(["run", "--quiet", "--bin", "sendline", "--", "migrate"])
             .args(rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [-- cargo test args] | openapi [--check] | migrate [args] | bench [--backend sqlite|postgres] [--quick]>"
+                "usage: cargo xtask <test [-- cargo test args] | openapi [--check] | migrate [args] | bench [--backend sqlite|postgres] [--quick] | api-fuzz>"
             );
             return ExitCode::from(2);
         }
@@ -76,7 +80,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         ),
     }
     run(&mut tests)?;
-    validate_openapi_document()
+    validate_openapi_document()?;
+    api_fuzz::api_fuzz()
 }
 
 /// Whether PostgreSQL answers locally, starting the Debian cluster when it does not yet.
