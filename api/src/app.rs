@@ -157,6 +157,7 @@ pub struct AppState {
     /// Shared with their background sync, which ends when the state is dropped.
     pub rate_limiters: Arc<RateLimiters>,
     pub body_read_timeout: Duration,
+    pub request_timeout: Duration,
     pub readiness: Arc<dyn Readiness>,
 }
 
@@ -253,6 +254,7 @@ impl AppState {
                 ),
             }),
             body_read_timeout: options.body_read_timeout,
+            request_timeout: options.request_timeout,
             readiness: ports.readiness.clone(),
         }
     }

@@ -130,6 +130,9 @@ pub fn page_of(campaigns: &[RenderedCampaign], pagination: &PaginationBody) -> V
     json
 }
 
+/// The content type of every rendered answer.
+pub const RENDERED_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
 /// A JSON answer already serialized, documented as `T`: what the rendered reads send.
 pub struct RenderedJson<T> {
     json: Vec<u8>,
@@ -155,7 +158,7 @@ impl<T> std::fmt::Debug for RenderedJson<T> {
 }
 
 impl<T: Type> Payload for RenderedJson<T> {
-    const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
+    const CONTENT_TYPE: &'static str = RENDERED_CONTENT_TYPE;
 
     fn schema_ref() -> MetaSchemaRef {
         T::schema_ref()

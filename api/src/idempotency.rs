@@ -32,7 +32,8 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 /// Set (to `true`) on an answer that is a replay of a first run's.
 pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 
-/// How long a retry waits for the first run of its request to finish before it is told to come back.
+/// How long a retry waits for the first run of its request to finish before it is told to come back;
+/// at most half the request deadline, so that it is told before the deadline stops it.
 const IN_FLIGHT_WAIT: Duration = Duration::from_secs(5);
 /// How often a waiting retry looks again.
 const IN_FLIGHT_POLL: Duration = Duration::from_millis(25);
@@ -88,7 +89,9 @@ impl<E: Endpoint> IdempotencyEndpoint<E> {
     }
 
     /// Runs the request holding its key, and records the answer.
-    async fn run(&self, request: Request, held: HeldKey) -> poem::Result<Response> {
+    async fn run(&self, mut request: Request, held: HeldKey) -> poem::Result<Response> {
+        // A route that can store its answer with its work (a campaign create) finds the key here.
+        request.set_data(held.clone());
         let requests = &self.state.idempotent_requests;
         let response = match self.inner.call(request).await {
             Ok(output) => output.into_response(),
@@ -165,6 +168,7 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
         request.set_body(body.into());
 
         let requests = &self.state.idempotent_requests;
+        let in_flight_wait = IN_FLIGHT_WAIT.min(self.state.request_timeout / 2);
         let mut waited = Duration::ZERO;
         loop {
             let admission = requests
@@ -177,7 +181,7 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
                 Admission::KeyReused => {
                     return Ok(ApiError::idempotency_key_reused().as_response());
                 }
-                Admission::InFlight if waited < IN_FLIGHT_WAIT => {
+                Admission::InFlight if waited < in_flight_wait => {
                     tokio::time::sleep(IN_FLIGHT_POLL).await;
                     waited += IN_FLIGHT_POLL;
                 }

@@ -19,12 +19,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use application::ports::KeyCompletion;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryTrait};
 
 use super::batch::{POSTGRES_MAX_PARAMETERS, parameters, postgres_statement};
 use super::batched::Batched;
 use super::campaigns::counts_added;
 use super::held_connections::HeldConnections;
+use super::idempotency_keys::completions_stored;
 use crate::entities::{campaign, campaign_mailbox, subsequence};
 
 /// Creates written in one statement at most.
@@ -48,6 +50,8 @@ pub(crate) struct CampaignInsert {
     pub(crate) subsequences: Vec<subsequence::ActiveModel>,
     pub(crate) links: Vec<campaign_mailbox::ActiveModel>,
     pub(crate) count: CountKey,
+    /// The idempotency key the create answers, completed in the same statement.
+    pub(crate) completion: Option<KeyCompletion>,
 }
 
 #[derive(Clone)]
@@ -98,7 +102,8 @@ async fn write_batch(
 }
 
 /// The creates as one statement (see `batch::postgres_statement`): one INSERT per table for the rows
-/// of every create, then one upsert adding up their counts per row.
+/// of every create, one upsert completing the idempotency keys they answer, then one upsert adding up
+/// their counts per row.
 fn statement(inserts: &[CampaignInsert]) -> Option<sea_orm::Statement> {
     let mut counts = BTreeMap::<&CountKey, i64>::new();
     for insert in inserts {
@@ -120,6 +125,11 @@ fn statement(inserts: &[CampaignInsert]) -> Option<sea_orm::Statement> {
     if !links.is_empty() {
         statements.push(campaign_mailbox::Entity::insert_many(links).into_query());
     }
+    statements.extend(completions_stored(
+        inserts
+            .iter()
+            .filter_map(|insert| insert.completion.as_ref()),
+    ));
     statements.push(counts_added(counts)?);
     postgres_statement(&statements)
 }

@@ -1,6 +1,6 @@
 use application::ports::{
-    CampaignPage, CampaignQuery, CampaignRepository, RepositoryError, Version, VersionPage,
-    VersionedCampaign, WriteOutcome,
+    CampaignPage, CampaignQuery, CampaignRepository, KeyCompletion, RepositoryError, Version,
+    VersionPage, VersionedCampaign, WriteOutcome,
 };
 use async_trait::async_trait;
 use domain::campaign::{Campaign, StoredCampaign, SubsequenceCounters};
@@ -23,6 +23,7 @@ use sea_orm::{
 
 use super::batch::{insert_all, insert_all_in, sqlite_write_counting, sqlite_write_if};
 use super::campaign_group_commit::{CampaignInsert, CountKey, MAX_OWNED_ROWS};
+use super::idempotency_keys::completions_stored;
 use super::owned_rows::{CampaignRows, with_owned_columns};
 use super::values::{counter_from_db, counter_to_db, parse_id, stats_from_db, stats_to_db};
 use crate::database::{Backend, Pools, finish};
@@ -134,6 +135,37 @@ impl SqlCampaignRepository {
             .and_then(|total| u64::try_from(total).ok())
             .unwrap_or(0))
     }
+
+    /// A new campaign's rows, its count and the idempotency key it answers, if any, all or nothing.
+    async fn insert_new(
+        &self,
+        campaign: &Campaign,
+        completion: Option<&KeyCompletion>,
+    ) -> Result<(), RepositoryError> {
+        let mut row = campaign_row(campaign)?;
+        row.version = Set(0);
+        let owned_rows = campaign.subsequences().len() + campaign.mailboxes().len();
+        let written = match &self.pools.campaign_group_commit {
+            Some(group_commit) if owned_rows <= MAX_OWNED_ROWS => {
+                let insert = CampaignInsert {
+                    campaign: row,
+                    subsequences: subsequence_rows(campaign)?,
+                    links: link_rows(campaign, 0, campaign.mailboxes()),
+                    count: count_key(campaign),
+                    completion: completion.cloned(),
+                };
+                group_commit.insert(insert).await
+            }
+            _ => {
+                let mut inserts = vec![campaign::Entity::insert(row).into_query()];
+                inserts.extend(owned_row_inserts(campaign)?);
+                inserts.extend(completions_stored(completion));
+                inserts.push(count_inserted(campaign));
+                insert_all(&self.pools, inserts).await
+            }
+        };
+        written.map_err(write_error)
+    }
 }
 
 #[async_trait]
@@ -145,27 +177,15 @@ impl CampaignRepository for SqlCampaignRepository {
     /// [`campaign_group_commit`](super::campaign_group_commit)) unless it owns more rows than a batch
     /// takes, else through [`insert_all`] (on SQLite its group commit too).
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError> {
-        let mut row = campaign_row(campaign)?;
-        row.version = Set(0);
-        let owned_rows = campaign.subsequences().len() + campaign.mailboxes().len();
-        let written = match &self.pools.campaign_group_commit {
-            Some(group_commit) if owned_rows <= MAX_OWNED_ROWS => {
-                let insert = CampaignInsert {
-                    campaign: row,
-                    subsequences: subsequence_rows(campaign)?,
-                    links: link_rows(campaign, 0, campaign.mailboxes()),
-                    count: count_key(campaign),
-                };
-                group_commit.insert(insert).await
-            }
-            _ => {
-                let mut inserts = vec![campaign::Entity::insert(row).into_query()];
-                inserts.extend(owned_row_inserts(campaign)?);
-                inserts.push(count_inserted(campaign));
-                insert_all(&self.pools, inserts).await
-            }
-        };
-        written.map_err(write_error)
+        self.insert_new(campaign, None).await
+    }
+
+    async fn insert_answering(
+        &self,
+        campaign: &Campaign,
+        completion: &KeyCompletion,
+    ) -> Result<(), RepositoryError> {
+        self.insert_new(campaign, Some(completion)).await
     }
 
     /// One statement: the campaign row with its subsequences and mailbox ids aggregated into it (see

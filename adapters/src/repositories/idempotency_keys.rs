@@ -1,14 +1,15 @@
 //! `IdempotencyKeys` on the `idempotency_keys` table.
 
 use application::ports::{
-    IdempotencyKeys, IdempotencyScope, KeyClaim, RecordedResponse, RepositoryError,
+    IdempotencyKeys, IdempotencyScope, KeyClaim, KeyCompletion, RecordedResponse, RepositoryError,
     RequestFingerprint,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{LockType, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, LockType, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait,
 };
 
 use crate::database::{Pools, finish};
@@ -195,4 +196,44 @@ fn stored_claim(stored: idempotency_key::Model) -> Result<KeyClaim, RepositoryEr
             body: stored.body.unwrap_or_default(),
         },
     })
+}
+
+/// The completions of held keys as one upsert, for a write that stores them with its work (a
+/// campaign insert); `None` without completions. A key's row is completed only while it is pending
+/// for the claim that holds it (a key taken over since is left as it is); a row that is gone is
+/// stored whole, completed.
+pub(super) fn completions_stored<'a>(
+    completions: impl IntoIterator<Item = &'a KeyCompletion>,
+) -> Option<InsertStatement> {
+    let mut rows = completions.into_iter().map(completed_row).peekable();
+    rows.peek()?;
+    let excluded = |column: Column| Expr::col((Alias::new("excluded"), column));
+    Some(
+        Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([Column::Scope, Column::Key])
+                    .update_columns([Column::StatusCode, Column::ContentType, Column::Body])
+                    .action_and_where(
+                        Expr::col((Entity, Column::StatusCode)).is_null().and(
+                            Expr::col((Entity, Column::LeaseUntilMs))
+                                .eq(excluded(Column::LeaseUntilMs)),
+                        ),
+                    )
+                    .to_owned(),
+            )
+            .into_query(),
+    )
+}
+
+fn completed_row(completion: &KeyCompletion) -> idempotency_key::ActiveModel {
+    idempotency_key::ActiveModel {
+        scope: Set(completion.scope.as_str().to_owned()),
+        key: Set(completion.key.clone()),
+        fingerprint: Set(completion.fingerprint.as_str().to_owned()),
+        lease_until_ms: Set(to_millis(completion.lease_until)),
+        expires_at_ms: Set(to_millis(completion.expires_at)),
+        status_code: Set(Some(i32::from(completion.response.status))),
+        content_type: Set(Some(completion.response.content_type.clone())),
+        body: Set(Some(completion.response.body.clone())),
+    }
 }

@@ -7,7 +7,7 @@ pub(crate) mod campaign_group_commit;
 mod campaigns;
 pub(crate) mod group_commit;
 pub(crate) mod held_connections;
-mod idempotency_keys;
+pub(crate) mod idempotency_keys;
 mod identity;
 pub(crate) mod mailbox_lookups;
 mod mailboxes;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use application::ports::{
-    IdempotencyKeys, IdempotencyScope, KeyClaim, RecordedResponse, RequestFingerprint,
+    IdempotencyKeys, IdempotencyScope, KeyClaim, KeyCompletion, RecordedResponse,
+    RequestFingerprint,
 };
 use chrono::{DateTime, Utc};
 
@@ -229,4 +230,144 @@ async fn concurrent_claims_of_one_key_give_it_to_exactly_one() -> anyhow::Result
         Ok(())
     })
     .await
+}
+
+fn completion(scope: &IdempotencyScope, claimed_at_ms: i64, body: &str) -> KeyCompletion {
+    KeyCompletion {
+        scope: scope.clone(),
+        key: "key-1".to_owned(),
+        fingerprint: fingerprint("request-1"),
+        lease_until: lease_until(claimed_at_ms),
+        expires_at: at(claimed_at_ms + 86_400_000),
+        response: created(body),
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_insert_answering_a_key_completes_it_in_the_same_write() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let keys = database.idempotency_keys();
+        let scope = scope("a");
+        claim(&*keys, &scope, &fingerprint("request-1"), 0).await?;
+        let campaign = campaign(tenant, &minimal_request("Answered"), vec![], None);
+        database
+            .campaigns()
+            .insert_answering(&campaign, &completion(&scope, 0, "the campaign"))
+            .await?;
+        assert!(
+            find_campaign(&database, tenant.workspace, campaign.id())
+                .await?
+                .is_some()
+        );
+        assert_eq!(
+            claim(&*keys, &scope, &fingerprint("request-1"), 10).await?,
+            completion(&scope, 0, "the campaign").into_claim()
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_refused_campaign_insert_leaves_its_key_pending() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let owner = tenant(&database).await?;
+        let stranger = tenant(&database).await?;
+        let foreign = store_mailbox(
+            &database,
+            mailbox(stranger, "theirs@acme.test", "gmail", &[]),
+        )
+        .await?;
+        let keys = database.idempotency_keys();
+        let scope = scope("a");
+        claim(&*keys, &scope, &fingerprint("request-1"), 0).await?;
+        let campaign = campaign(owner, &minimal_request("Poacher"), vec![foreign], None);
+        let refused = database
+            .campaigns()
+            .insert_answering(&campaign, &completion(&scope, 0, "never"))
+            .await;
+        assert!(refused.is_err(), "{refused:?}");
+        assert_eq!(
+            claim(&*keys, &scope, &fingerprint("request-1"), 10).await?,
+            KeyClaim::InFlight {
+                fingerprint: fingerprint("request-1")
+            }
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_campaign_insert_of_a_claim_taken_over_leaves_the_new_claims_key_pending()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let keys = database.idempotency_keys();
+        let scope = scope("a");
+        claim(&*keys, &scope, &fingerprint("request-1"), 0).await?;
+        claim(&*keys, &scope, &fingerprint("request-1"), 60_000).await?;
+        let campaign = campaign(tenant, &minimal_request("Late"), vec![], None);
+        database
+            .campaigns()
+            .insert_answering(&campaign, &completion(&scope, 0, "late"))
+            .await?;
+        assert_eq!(
+            claim(&*keys, &scope, &fingerprint("request-1"), 60_001).await?,
+            KeyClaim::InFlight {
+                fingerprint: fingerprint("request-1")
+            }
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn concurrent_campaign_inserts_each_complete_their_own_key() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let keys = database.idempotency_keys();
+        let scopes: Vec<IdempotencyScope> = (0..12).map(|n| scope(&format!("s{n}"))).collect();
+        for scope in &scopes {
+            claim(&*keys, scope, &fingerprint("request-1"), 0).await?;
+        }
+        let inserts: Vec<_> = scopes
+            .iter()
+            .map(|scope| {
+                let campaigns = database.campaigns();
+                let campaign = campaign(tenant, &minimal_request("Batched"), vec![], None);
+                let completion = completion(scope, 0, scope.as_str());
+                tokio::spawn(
+                    async move { campaigns.insert_answering(&campaign, &completion).await },
+                )
+            })
+            .collect();
+        for insert in inserts {
+            insert.await??;
+        }
+        for scope in &scopes {
+            assert_eq!(
+                claim(&*keys, scope, &fingerprint("request-1"), 10).await?,
+                completion(scope, 0, scope.as_str()).into_claim()
+            );
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// What a claim finds once `self` is stored.
+trait IntoClaim {
+    fn into_claim(self) -> KeyClaim;
+}
+
+impl IntoClaim for KeyCompletion {
+    fn into_claim(self) -> KeyClaim {
+        KeyClaim::Completed {
+            fingerprint: self.fingerprint,
+            response: self.response,
+        }
+    }
 }

@@ -2,25 +2,31 @@
 
 use std::sync::Arc;
 
-use application::ports::CampaignQuery;
+use application::ports::{CampaignQuery, RecordedResponse};
 use application::use_cases::campaign_lifecycle::{DeleteCampaignError, LifecycleCommandError};
 use application::use_cases::create_campaign::CreateCampaignError;
+use application::use_cases::idempotent_requests::HeldKey;
 use application::use_cases::read_campaigns::ReadCampaignError;
 use application::use_cases::update_campaign::UpdateCampaignError;
 use domain::campaign::{Campaign, LifecycleError};
 use domain::id::CampaignId;
 use domain::listing::{NameSearch, PageLimit};
 use domain::status::{CampaignStatus, LifecycleAction};
+use poem::Request;
+use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
+use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
 use crate::campaign_patch::JsonMergePatch;
-use crate::campaign_views::{RenderedCampaign, RenderedJson, page_of, render, success_of};
+use crate::campaign_views::{
+    RENDERED_CONTENT_TYPE, RenderedCampaign, RenderedJson, page_of, render, success_of,
+};
 use crate::dto::campaign::{
     CampaignBody, CampaignDeletedBody, CampaignDetailBody, CampaignStatusBody, CampaignStatuses,
     SecretDisclosure,
@@ -116,7 +122,15 @@ error_responses!(
 pub enum CampaignCreated {
     /// The campaign, in `draft`, with every field; the webhook secret in full (this once).
     #[oai(status = 201)]
-    Created(Json<Success<CampaignBody>>),
+    Created(RenderedJson<Success<CampaignBody>>),
+}
+
+/// The 201 body of a new campaign, `{"success": true, "data": <campaign>}`, its webhook secret in full:
+/// what the create answers, and what a retry with its `Idempotency-Key` gets again.
+fn created_body(campaign: &Campaign) -> Vec<u8> {
+    Success::new(CampaignBody::from_domain(campaign, SecretDisclosure::Full))
+        .to_json_string()
+        .into_bytes()
 }
 
 #[derive(Debug, ApiResponse)]
@@ -202,25 +216,38 @@ impl CampaignsApi {
         #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateCampaignRequest>,
+        http_request: &Request,
     ) -> Result<CampaignCreated, CreateCampaignErrors> {
         let (request, edge_problems) = json_body::campaign_request(body.value());
-        let campaign = state
-            .create_campaign
-            .execute(tenant.0, &request, edge_problems)
-            .await
-            .map_err(|error| match error {
-                CreateCampaignError::Invalid(problems) => ApiError::validation(&problems),
-                CreateCampaignError::MailboxNotFound(problems) => {
-                    ApiError::mailbox_not_found(&problems)
-                }
-                CreateCampaignError::AgentNotFound(problems) => {
-                    ApiError::agent_not_found(&problems)
-                }
-                CreateCampaignError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+        let use_case = &state.create_campaign;
+        // A request holding an Idempotency-Key stores its answer with the campaign (see
+        // `CreateCampaign::execute_answering`): no crash can leave one without the other.
+        let created = match http_request.data::<HeldKey>() {
+            Some(held) => {
+                let answer = |campaign: &Campaign| {
+                    held.completion(RecordedResponse {
+                        status: StatusCode::CREATED.as_u16(),
+                        content_type: RENDERED_CONTENT_TYPE.to_owned(),
+                        body: created_body(campaign),
+                    })
+                };
+                use_case
+                    .execute_answering(tenant.0, &request, edge_problems, &answer)
+                    .await
+            }
+            None => use_case.execute(tenant.0, &request, edge_problems).await,
+        };
+        let campaign = created.map_err(|error| match error {
+            CreateCampaignError::Invalid(problems) => ApiError::validation(&problems),
+            CreateCampaignError::MailboxNotFound(problems) => {
+                ApiError::mailbox_not_found(&problems)
+            }
+            CreateCampaignError::AgentNotFound(problems) => ApiError::agent_not_found(&problems),
+            CreateCampaignError::Unknown(cause) => ApiError::internal(&cause),
+        })?;
         tracing::info!(campaign = %campaign.id(), "campaign created");
-        Ok(CampaignCreated::Created(Json(Success::new(
-            CampaignBody::from_domain(&campaign, SecretDisclosure::Full),
+        Ok(CampaignCreated::Created(RenderedJson::new(created_body(
+            &campaign,
         ))))
     }
 

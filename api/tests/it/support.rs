@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, Once};
 use adapters::testing::{TestBackend, backends, fresh_database};
 use api::app::{self, Options, Ports};
 use application::ports::{
-    CampaignPage, CampaignQuery, CampaignRepository, Readiness, RepositoryError, Version,
-    VersionPage, VersionedCampaign, WriteOutcome,
+    CampaignPage, CampaignQuery, CampaignRepository, KeyCompletion, Readiness, RepositoryError,
+    Version, VersionPage, VersionedCampaign, WriteOutcome,
 };
 use application::tenancy::Tenancy;
 use application::use_cases::create_agent::CreateAgent;
@@ -204,6 +204,19 @@ fn record(record: &Mutex<Vec<CampaignId>>, id: CampaignId, outcome: WriteOutcome
 impl CampaignRepository for RecordingCampaigns {
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError> {
         self.inner.insert(campaign).await?;
+        self.inserted
+            .lock()
+            .expect("the record is not poisoned")
+            .push(campaign.id());
+        Ok(())
+    }
+
+    async fn insert_answering(
+        &self,
+        campaign: &Campaign,
+        completion: &KeyCompletion,
+    ) -> Result<(), RepositoryError> {
+        self.inner.insert_answering(campaign, completion).await?;
         self.inserted
             .lock()
             .expect("the record is not poisoned")
@@ -657,6 +670,14 @@ impl CampaignRepository for BrokenCampaigns {
         ))
     }
 
+    async fn insert_answering(
+        &self,
+        campaign: &Campaign,
+        _completion: &KeyCompletion,
+    ) -> Result<(), RepositoryError> {
+        self.insert(campaign).await
+    }
+
     async fn find(
         &self,
         _workspace: WorkspaceId,
@@ -728,6 +749,14 @@ pub struct PanickingCampaigns;
 #[async_trait]
 impl CampaignRepository for PanickingCampaigns {
     async fn insert(&self, _campaign: &Campaign) -> Result<(), RepositoryError> {
+        panic!("index out of bounds in the row mapper (a test panic)");
+    }
+
+    async fn insert_answering(
+        &self,
+        _campaign: &Campaign,
+        _completion: &KeyCompletion,
+    ) -> Result<(), RepositoryError> {
         panic!("index out of bounds in the row mapper (a test panic)");
     }
 

@@ -6,7 +6,7 @@ use domain::id::{CampaignId, WorkspaceId};
 use domain::listing::{NameSearch, PageLimit};
 use domain::status::CampaignStatus;
 
-use super::RepositoryError;
+use super::{KeyCompletion, RepositoryError};
 
 /// A campaign's version: every write bumps it, so a writer can tell whether what it read is still what
 /// is stored (optimistic concurrency).
@@ -67,6 +67,16 @@ pub trait CampaignRepository: Send + Sync {
     /// is written or none of it. `ReferenceGone` (nothing written) when a mailbox of its list is not a
     /// mailbox of its workspace, e.g. one deleted since it was looked up.
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError>;
+
+    /// [`insert`](Self::insert), and in the same transaction completes the idempotency key that
+    /// `completion` names with its answer, as [`IdempotencyKeys::complete`](super::IdempotencyKeys)
+    /// would (only the pending row of the claim holding it; stored whole if the row is gone): the
+    /// campaign and the answer that replays it are written together or not at all.
+    async fn insert_answering(
+        &self,
+        campaign: &Campaign,
+        completion: &KeyCompletion,
+    ) -> Result<(), RepositoryError>;
 
     /// The campaign `id` of `workspace`, re-parsed through the domain's constructors, with its version;
     /// `None` when there is none (or it belongs to another workspace).

@@ -43,6 +43,19 @@ pub struct RecordedResponse {
     pub body: Vec<u8>,
 }
 
+/// A held key's answer, written in the same transaction as the work it answers for: a crash can then
+/// never leave the work done and its key still pending, which a retry would take for work not done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCompletion {
+    pub scope: IdempotencyScope,
+    pub key: String,
+    pub fingerprint: RequestFingerprint,
+    /// The lease of the claim that holds the key: a key taken over since is left as it is.
+    pub lease_until: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub response: RecordedResponse,
+}
+
 /// What a claim of a key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyClaim {

@@ -13,8 +13,8 @@ use domain::values::WebhookHostPolicy;
 use super::campaign_references::{CampaignReferences, Refusal};
 
 use crate::ports::{
-    AgentRepository, CampaignRepository, Clock, IdGenerator, MailboxRepository, RepositoryError,
-    SecretGenerator,
+    AgentRepository, CampaignRepository, Clock, IdGenerator, KeyCompletion, MailboxRepository,
+    RepositoryError, SecretGenerator,
 };
 use crate::tenancy::Tenancy;
 
@@ -85,17 +85,56 @@ impl CreateCampaign {
         request: &CampaignRequest,
         edge_problems: Problems,
     ) -> Result<Campaign, CreateCampaignError> {
+        self.create(tenancy, request, edge_problems, None).await
+    }
+
+    /// [`execute`](Self::execute) for a request holding an idempotency key: the campaign is stored
+    /// with `answer`'s completion of the key (its answer rendered from the campaign), in one
+    /// transaction, so a crash can never leave the campaign stored and its key still pending.
+    pub async fn execute_answering(
+        &self,
+        tenancy: Tenancy,
+        request: &CampaignRequest,
+        edge_problems: Problems,
+        answer: &(dyn Fn(&Campaign) -> KeyCompletion + Sync),
+    ) -> Result<Campaign, CreateCampaignError> {
+        self.create(tenancy, request, edge_problems, Some(answer))
+            .await
+    }
+
+    async fn create(
+        &self,
+        tenancy: Tenancy,
+        request: &CampaignRequest,
+        edge_problems: Problems,
+        answer: Option<&(dyn Fn(&Campaign) -> KeyCompletion + Sync)>,
+    ) -> Result<Campaign, CreateCampaignError> {
         let campaign = self
             .campaign_of(tenancy, request, edge_problems.clone())
             .await?;
-        match self.campaigns.insert(&campaign).await {
+        match self.store(&campaign, answer).await {
             Ok(()) => Ok(campaign),
             Err(RepositoryError::ReferenceGone(_)) => {
                 let campaign = self.campaign_of(tenancy, request, edge_problems).await?;
-                self.campaigns.insert(&campaign).await?;
+                self.store(&campaign, answer).await?;
                 Ok(campaign)
             }
             Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn store(
+        &self,
+        campaign: &Campaign,
+        answer: Option<&(dyn Fn(&Campaign) -> KeyCompletion + Sync)>,
+    ) -> Result<(), RepositoryError> {
+        match answer {
+            Some(answer) => {
+                self.campaigns
+                    .insert_answering(campaign, &answer(campaign))
+                    .await
+            }
+            None => self.campaigns.insert(campaign).await,
         }
     }
 

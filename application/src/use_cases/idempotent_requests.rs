@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::ports::{
-    Clock, IdempotencyKeys, IdempotencyScope, KeyClaim, RecordedResponse, RepositoryError,
-    RequestFingerprint,
+    Clock, IdempotencyKeys, IdempotencyScope, KeyClaim, KeyCompletion, RecordedResponse,
+    RepositoryError, RequestFingerprint,
 };
 
 /// How long a successful answer is replayed.
@@ -58,11 +58,28 @@ pub enum Admission {
 }
 
 /// A key held by the request running with it.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldKey {
     scope: IdempotencyScope,
     key: IdempotencyKey,
+    fingerprint: RequestFingerprint,
     lease_until: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+impl HeldKey {
+    /// The completion of this key with `response`, for a write that stores it with its work
+    /// (`CampaignRepository::insert_answering`). Only a success is worth storing (see `finish`).
+    pub fn completion(&self, response: RecordedResponse) -> KeyCompletion {
+        KeyCompletion {
+            scope: self.scope.clone(),
+            key: self.key.as_str().to_owned(),
+            fingerprint: self.fingerprint.clone(),
+            lease_until: self.lease_until,
+            expires_at: self.expires_at,
+            response,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -100,6 +117,7 @@ impl IdempotentRequests {
     ) -> Result<Admission, RepositoryError> {
         let now = self.clock.now();
         let lease_until = after(now, self.lease);
+        let expires_at = after(now, RETENTION);
         let claim = self
             .keys
             .claim(
@@ -108,14 +126,16 @@ impl IdempotentRequests {
                 fingerprint,
                 now,
                 lease_until,
-                after(now, RETENTION),
+                expires_at,
             )
             .await?;
         Ok(match claim {
             KeyClaim::Claimed => Admission::Proceed(HeldKey {
                 scope,
                 key,
+                fingerprint: fingerprint.clone(),
                 lease_until,
+                expires_at,
             }),
             KeyClaim::Completed {
                 fingerprint: first,
@@ -139,6 +159,7 @@ impl IdempotentRequests {
             scope,
             key,
             lease_until,
+            ..
         } = held;
         if (200..300).contains(&response.status) {
             self.keys
@@ -220,7 +241,9 @@ mod tests {
         HeldKey {
             scope: scope(),
             key: key(),
+            fingerprint: fingerprint("body-a"),
             lease_until: now() + chrono::Duration::seconds(60),
+            expires_at: now() + chrono::Duration::hours(24),
         }
     }
 
@@ -342,6 +365,21 @@ mod tests {
                 .await
                 .expect("the store answers");
         }
+    }
+
+    #[test]
+    fn a_held_keys_completion_names_its_claim_and_keeps_the_answer_24_hours() {
+        assert_eq!(
+            held().completion(response(201)),
+            KeyCompletion {
+                scope: scope(),
+                key: "3f1c1a52-8a3e-4bd4-9d6e-0a9f1c2b3d4e".to_owned(),
+                fingerprint: fingerprint("body-a"),
+                lease_until: now() + chrono::Duration::seconds(60),
+                expires_at: now() + chrono::Duration::hours(24),
+                response: response(201),
+            }
+        );
     }
 
     #[tokio::test]

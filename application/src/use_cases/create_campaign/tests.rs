@@ -653,3 +653,40 @@ async fn a_reference_gone_again_on_the_second_insert_is_an_unknown_error() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_create_holding_an_idempotency_key_stores_the_keys_answer_with_the_campaign() {
+    use crate::ports::{IdempotencyScope, KeyCompletion, RecordedResponse, RequestFingerprint};
+
+    let answer_of = |campaign: &domain::campaign::Campaign| KeyCompletion {
+        scope: IdempotencyScope::new("scope".to_owned()),
+        key: "key-1".to_owned(),
+        fingerprint: RequestFingerprint::new("request".to_owned()),
+        lease_until: Utc.timestamp_opt(1_800_000_000, 0).single().expect("valid"),
+        expires_at: Utc.timestamp_opt(1_800_086_400, 0).single().expect("valid"),
+        response: RecordedResponse {
+            status: 201,
+            content_type: "application/json".to_owned(),
+            body: campaign.id().to_string().into_bytes(),
+        },
+    };
+    let mut ports = Ports::new();
+    ports.campaigns.expect_insert().never();
+    ports
+        .campaigns
+        .expect_insert_answering()
+        .times(1)
+        .withf(move |campaign, completion| *completion == answer_of(campaign))
+        .returning(|_, _| Ok(()));
+    let campaign = ports
+        .use_case()
+        .execute_answering(
+            tenancy(1),
+            &request(MailboxSelectorsRequest::default()),
+            Problems::new(),
+            &answer_of,
+        )
+        .await
+        .expect("created");
+    assert_eq!(campaign.workspace_id(), workspace(1));
+}
