@@ -46,16 +46,26 @@ fn postgres_url() -> Option<String> {
 /// fresh schema created on the server of `SENDLINE_TEST_POSTGRES_URL`. Removed best-effort when the
 /// last clone of the returned [`Database`] is dropped.
 pub async fn fresh_database(backend: TestBackend) -> anyhow::Result<Database> {
-    let database = unmigrated_database(backend).await?;
+    Ok(fresh_database_and_url(backend).await?.0)
+}
+
+/// [`fresh_database`], with the URL that connects to it: for a server process of its own.
+pub async fn fresh_database_and_url(backend: TestBackend) -> anyhow::Result<(Database, String)> {
+    let (database, url) = unmigrated_database_and_url(backend).await?;
     database
         .migrate()
         .await
         .with_context(|| format!("migrating a fresh {backend:?} test database"))?;
-    Ok(database)
+    Ok((database, url))
 }
 
-/// A fresh database without any table.
+/// A fresh database without any table (for the migrations' own tests).
+#[cfg(test)]
 pub(crate) async fn unmigrated_database(backend: TestBackend) -> anyhow::Result<Database> {
+    Ok(unmigrated_database_and_url(backend).await?.0)
+}
+
+async fn unmigrated_database_and_url(backend: TestBackend) -> anyhow::Result<(Database, String)> {
     match backend {
         TestBackend::Sqlite => fresh_sqlite().await,
         TestBackend::Postgres => fresh_postgres().await,
@@ -78,15 +88,16 @@ fn unique_name() -> String {
     )
 }
 
-async fn fresh_sqlite() -> anyhow::Result<Database> {
+async fn fresh_sqlite() -> anyhow::Result<(Database, String)> {
     let path = std::env::temp_dir().join(format!("sendline-test-{}.db", unique_name()));
     let url = format!("sqlite://{}?mode=rwc", path.display());
-    Database::connect_with_cleanup(&url, Cleanup::SqliteFile(path.clone()))
+    let database = Database::connect_with_cleanup(&url, Cleanup::SqliteFile(path.clone()))
         .await
-        .with_context(|| format!("creating the SQLite test database {}", path.display()))
+        .with_context(|| format!("creating the SQLite test database {}", path.display()))?;
+    Ok((database, url))
 }
 
-async fn fresh_postgres() -> anyhow::Result<Database> {
+async fn fresh_postgres() -> anyhow::Result<(Database, String)> {
     let base = postgres_url().with_context(|| format!("{POSTGRES_URL_VARIABLE} is not set"))?;
     let schema = format!("{SCHEMA_PREFIX}{}", unique_name());
     let admin = Database::connect(&base).await.with_context(|| {
@@ -106,9 +117,10 @@ async fn fresh_postgres() -> anyhow::Result<Database> {
         server: base,
         schema,
     };
-    Database::connect_with_cleanup(&url, cleanup)
+    let database = Database::connect_with_cleanup(&url, cleanup)
         .await
-        .context("connecting to the test schema")
+        .context("connecting to the test schema")?;
+    Ok((database, url))
 }
 
 /// Drops test schemas older than an hour: what crashed or killed runs left behind.

@@ -1,17 +1,14 @@
 //! The `sendline` binary as a newcomer runs it (spec section 6). These run the real executable on a
 //! SQLite file of their own (the command line is the same for every backend).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::served::{Served, sendline};
 use crate::support::is_object_id;
-
-const SENDLINE: &str = env!("CARGO_BIN_EXE_sendline");
 
 /// A SQLite file of this test's own, removed when dropped.
 struct TempDatabase(PathBuf);
@@ -43,18 +40,6 @@ impl Drop for TempDatabase {
             let _ = std::fs::remove_file(file);
         }
     }
-}
-
-fn sendline(args: &[&str]) -> Command {
-    let mut command = Command::new(SENDLINE);
-    command
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("SENDLINE_BIND")
-        .env_remove("SENDLINE_ALLOW_PRIVATE_WEBHOOKS")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null());
-    command
 }
 
 fn run(args: &[&str]) -> Output {
@@ -164,89 +149,21 @@ fn migrate_runs_the_migrations_and_is_idempotent() {
     assert!(database.0.exists());
 }
 
-/// A running `sendline serve`, stopped with SIGTERM when dropped.
-struct Served {
-    child: Child,
-    lines: Vec<String>,
-}
-
-impl Served {
-    fn start(args: &[&str]) -> Self {
-        let mut child = sendline(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sendline starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut lines = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !lines
-            .iter()
-            .any(|line: &String| line.starts_with("  curl "))
-        {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match receiver.recv_timeout(left) {
-                Ok(line) => lines.push(line),
-                Err(_) => panic!("sendline serve --demo did not print its hint: {lines:?}"),
-            }
-        }
-        Self { child, lines }
-    }
-
-    fn line_after(&self, prefix: &str) -> String {
-        self.lines
-            .iter()
-            .find_map(|line| line.split_once(prefix).map(|(_, rest)| rest.to_owned()))
-            .unwrap_or_else(|| panic!("no line with {prefix:?} in {:?}", self.lines))
-    }
-
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "sendline did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 #[tokio::test]
 async fn serve_demo_prints_a_key_and_a_hint_that_works_and_stops_cleanly_on_sigterm() {
     let database = TempDatabase::new();
     let url = database.url();
-    let mut served = Served::start(&[
-        "serve",
-        "--demo",
-        "--bind",
-        "127.0.0.1:0",
-        "--database-url",
-        &url,
-    ]);
+    let mut served = Served::start(
+        "  curl ",
+        &[
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+        ],
+    );
     let base = served
         .line_after("listening on ")
         .split(' ')

@@ -1,0 +1,89 @@
+//! The `sendline` binary run as a child process, for the tests that need the real executable.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SENDLINE: &str = env!("CARGO_BIN_EXE_sendline");
+
+/// `sendline args`, with none of the environment that would change what it does.
+pub fn sendline(args: &[&str]) -> Command {
+    let mut command = Command::new(SENDLINE);
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("SENDLINE_BIND")
+        .env_remove("SENDLINE_ALLOW_PRIVATE_WEBHOOKS")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    command
+}
+
+/// A running `sendline serve`, stopped with SIGTERM when dropped.
+pub struct Served {
+    pub child: Child,
+    lines: Vec<String>,
+}
+
+impl Served {
+    /// Starts `sendline args` and reads its output up to the first line starting with `ready`.
+    pub fn start(ready: &str, args: &[&str]) -> Self {
+        let mut child = sendline(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sendline starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !lines.iter().any(|line: &String| line.starts_with(ready)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match receiver.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(_) => panic!("sendline did not print {ready:?}: {lines:?}"),
+            }
+        }
+        Self { child, lines }
+    }
+
+    pub fn line_after(&self, prefix: &str) -> String {
+        self.lines
+            .iter()
+            .find_map(|line| line.split_once(prefix).map(|(_, rest)| rest.to_owned()))
+            .unwrap_or_else(|| panic!("no line with {prefix:?} in {:?}", self.lines))
+    }
+
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sendline did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
