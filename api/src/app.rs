@@ -293,7 +293,8 @@ by a JSON Pointer into the request body.
 * Every POST takes an optional `Idempotency-Key` (1–255 printable ASCII characters): the first success \
 with a key is kept for 24 hours and replayed, with `Idempotent-Replayed: true`, for a retry with the same key, \
 method, path and body; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; a retry while the \
-first request still runs waits for its answer (up to 5 s, then 409 `CONFLICT` with `Retry-After`). Refusals \
+first request still runs waits for its answer (up to 5 s, at most half the request deadline, then 409 `CONFLICT` \
+with `Retry-After`). Refusals \
 and failures are not kept. Keys belong to the caller and workspace.
 * Rate limits: every response carries `X-RateLimit-Limit` (requests allowed in the current window), \
 `X-RateLimit-Remaining` and `X-RateLimit-Reset` (whole seconds until the window ends) for its client: the \

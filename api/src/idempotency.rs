@@ -277,7 +277,8 @@ impl<'a> ApiExtractor<'a> for IdempotencyKeyHeader {
                  replayed (with `Idempotent-Replayed: true`) for a retry with the same key, method, \
                  path and body, instead of running again. The same key with a different request is \
                  422 IDEMPOTENCY_KEY_REUSED; while the first request still runs, a retry waits up to \
-                 5 s for its answer, then gets 409 CONFLICT with Retry-After. A refusal or failure is \
+                 5 s (at most half the request deadline) for its answer, then gets 409 CONFLICT with \
+                 Retry-After. A refusal or failure is \
                  not kept: the key may be used again. Keys belong to the caller and workspace. \
                  1 to 255 printable ASCII characters (a UUID is the usual choice).",
             ),
