@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{cargo, run, workspace_root};
+use crate::{cargo, ensure_python_package, run, workspace_root};
 
 const DEFAULT_SEED: &str = "20261204";
 const DEFAULT_EXAMPLES: &str = "40";
@@ -34,7 +34,7 @@ impl Drop for Server {
 }
 
 pub fn api_fuzz() -> Result<(), String> {
-    ensure_schemathesis()?;
+    ensure_python_package("schemathesis", "schemathesis>=4,<5")?;
     run(Command::new(cargo()).args(["build", "--quiet", "--locked", "--bin", "sendline"]))?;
     let root = workspace_root();
     let dir = root.join("target/api-fuzz");
@@ -119,24 +119,4 @@ fn read_base_and_key(server: &mut Child) -> Result<(String, String), String> {
         }
     }
     Err("the server did not print its address and demo key".to_owned())
-}
-
-/// Installs schemathesis from PyPI when it is missing.
-fn ensure_schemathesis() -> Result<(), String> {
-    let present = Command::new("python3")
-        .args(["-c", "import schemathesis"])
-        .status()
-        .is_ok_and(|status| status.success());
-    if present {
-        return Ok(());
-    }
-    println!("xtask: installing schemathesis from PyPI");
-    run(Command::new("python3").args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "schemathesis>=4,<5",
-    ]))
 }

@@ -126,24 +126,30 @@ fn validate_openapi_document() -> Result<(), String> {
             document.display()
         ));
     }
-    let validator_present = Command::new("python3")
-        .args(["-c", "import openapi_spec_validator"])
-        .status()
-        .is_ok_and(|status| status.success());
-    if !validator_present {
-        println!("xtask: installing openapi-spec-validator from PyPI");
-        run(Command::new("python3").args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "openapi-spec-validator",
-        ]))?;
-    }
+    ensure_python_package("openapi_spec_validator", "openapi-spec-validator")?;
     run(Command::new("python3")
         .args(["-m", "openapi_spec_validator"])
         .arg(&document))
+}
+
+/// Installs `package` from PyPI when Python cannot import `module`.
+fn ensure_python_package(module: &str, package: &str) -> Result<(), String> {
+    let present = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|status| status.success());
+    if present {
+        return Ok(());
+    }
+    println!("xtask: installing {package} from PyPI");
+    run(Command::new("python3").args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        package,
+    ]))
 }
 
 /// Writes the OpenAPI document the code generates to `api/openapi.json`, or with `check` fails when the
