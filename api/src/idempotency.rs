@@ -118,7 +118,7 @@ impl<E: Endpoint> IdempotencyEndpoint<E> {
                 .to_owned(),
             body: body.to_vec(),
         };
-        if let Err(error) = requests.finish(held, &recorded).await {
+        if let Err(error) = requests.finish(held, recorded).await {
             // The work is done and the client gets its answer; only a replay of it is lost.
             tracing::error!(error = %format!("{error:#}"), "recording an idempotent answer failed");
         }

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, LockType, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait,
 };
 
 use crate::database::{Pools, finish};
@@ -89,19 +89,15 @@ impl IdempotencyKeys for SqlIdempotencyKeys {
         )))
     }
 
-    async fn complete(
-        &self,
-        scope: &IdempotencyScope,
-        key: &str,
-        lease_until: DateTime<Utc>,
-        response: &RecordedResponse,
-    ) -> Result<(), RepositoryError> {
-        Entity::update_many()
-            .col_expr(Column::StatusCode, i32::from(response.status).into())
-            .col_expr(Column::ContentType, response.content_type.clone().into())
-            .col_expr(Column::Body, response.body.clone().into())
-            .filter(held_by(scope, key, lease_until))
-            .exec(self.pools.writes.as_ref())
+    /// The upsert a campaign insert also writes in its transaction, on its own.
+    async fn complete(&self, completion: &KeyCompletion) -> Result<(), RepositoryError> {
+        let Some(upsert) = completions_stored([completion]) else {
+            return Ok(());
+        };
+        let backend = sea_orm::DbBackend::from(self.pools.backend);
+        self.pools
+            .writes
+            .execute_raw(backend.build(&upsert))
             .await
             .or_unknown()?;
         Ok(())

@@ -74,8 +74,7 @@ async fn a_completed_key_answers_its_recorded_response_until_it_expires() -> any
         let keys = database.idempotency_keys();
         let (scope, request) = (scope("a"), fingerprint("request-1"));
         claim(&*keys, &scope, &request, 0).await?;
-        keys.complete(&scope, "key-1", lease_until(0), &created(r#"{"id":1}"#))
-            .await?;
+        keys.complete(&completion(&scope, 0, r#"{"id":1}"#)).await?;
         let completed = KeyClaim::Completed {
             fingerprint: request.clone(),
             response: created(r#"{"id":1}"#),
@@ -144,15 +143,13 @@ async fn only_the_claim_holding_the_key_completes_or_releases_it() -> anyhow::Re
         claim(&*keys, &scope, &request, 0).await?;
         // The retry that took the key over after the lease holds it now.
         claim(&*keys, &scope, &request, 60_000).await?;
-        keys.complete(&scope, "key-1", lease_until(0), &created("late"))
-            .await?;
+        keys.complete(&completion(&scope, 0, "late")).await?;
         keys.release(&scope, "key-1", lease_until(0)).await?;
         let in_flight = KeyClaim::InFlight {
             fingerprint: request.clone(),
         };
         assert_eq!(claim(&*keys, &scope, &request, 60_001).await?, in_flight);
-        keys.complete(&scope, "key-1", lease_until(60_000), &created("retry"))
-            .await?;
+        keys.complete(&completion(&scope, 60_000, "retry")).await?;
         // A completed key is no longer anyone's to release.
         keys.release(&scope, "key-1", lease_until(60_000)).await?;
         assert_eq!(
@@ -173,8 +170,7 @@ async fn one_scopes_key_is_invisible_to_another_scope() -> anyhow::Result<()> {
         let keys = database.idempotency_keys();
         let request = fingerprint("request-1");
         claim(&*keys, &scope("a"), &request, 0).await?;
-        keys.complete(&scope("a"), "key-1", lease_until(0), &created("a"))
-            .await?;
+        keys.complete(&completion(&scope("a"), 0, "a")).await?;
         assert_eq!(
             claim(&*keys, &scope("b"), &request, 10).await?,
             KeyClaim::Claimed

@@ -70,8 +70,7 @@ pub trait CampaignRepository: Send + Sync {
 
     /// [`insert`](Self::insert), and in the same transaction completes the idempotency key that
     /// `completion` names with its answer, as [`IdempotencyKeys::complete`](super::IdempotencyKeys)
-    /// would (only the pending row of the claim holding it; stored whole if the row is gone): the
-    /// campaign and the answer that replays it are written together or not at all.
+    /// does: the campaign and the answer that replays it are written together or not at all.
     async fn insert_answering(
         &self,
         campaign: &Campaign,

@@ -89,15 +89,10 @@ pub trait IdempotencyKeys: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> Result<KeyClaim, RepositoryError>;
 
-    /// Stores `response` in the pending record that the claim leased until `lease_until` made. A
-    /// record no longer held by that claim (taken over after its lease ended) is left as it is.
-    async fn complete(
-        &self,
-        scope: &IdempotencyScope,
-        key: &str,
-        lease_until: DateTime<Utc>,
-        response: &RecordedResponse,
-    ) -> Result<(), RepositoryError>;
+    /// Stores the completion's answer in the pending record that its claim (the one leased until
+    /// `completion.lease_until`) made. A record no longer held by that claim (taken over after its
+    /// lease ended) is left as it is; a record that is gone is stored whole, completed.
+    async fn complete(&self, completion: &KeyCompletion) -> Result<(), RepositoryError>;
 
     /// Forgets the pending record that the claim leased until `lease_until` made (its request ended
     /// without an answer to replay); anything else is left as it is.

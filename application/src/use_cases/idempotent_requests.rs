@@ -153,20 +153,12 @@ impl IdempotentRequests {
     pub async fn finish(
         &self,
         held: HeldKey,
-        response: &RecordedResponse,
+        response: RecordedResponse,
     ) -> Result<(), RepositoryError> {
-        let HeldKey {
-            scope,
-            key,
-            lease_until,
-            ..
-        } = held;
         if (200..300).contains(&response.status) {
-            self.keys
-                .complete(&scope, key.as_str(), lease_until, response)
-                .await
+            self.keys.complete(&held.completion(response)).await
         } else {
-            self.keys.release(&scope, key.as_str(), lease_until).await
+            self.abandon(held).await
         }
     }
 
@@ -331,17 +323,12 @@ mod tests {
         for status in [200, 201, 204] {
             let mut keys = MockIdempotencyKeys::new();
             keys.expect_complete()
-                .with(
-                    eq(scope()),
-                    eq("3f1c1a52-8a3e-4bd4-9d6e-0a9f1c2b3d4e"),
-                    eq(held().lease_until),
-                    eq(response(status)),
-                )
+                .with(eq(held().completion(response(status))))
                 .times(1)
-                .returning(|_, _, _, _| Ok(()));
+                .returning(|_| Ok(()));
             keys.expect_release().never();
             use_case(keys)
-                .finish(held(), &response(status))
+                .finish(held(), response(status))
                 .await
                 .expect("the store answers");
         }
@@ -361,7 +348,7 @@ mod tests {
                 .returning(|_, _, _| Ok(()));
             keys.expect_complete().never();
             use_case(keys)
-                .finish(held(), &response(status))
+                .finish(held(), response(status))
                 .await
                 .expect("the store answers");
         }
