@@ -5,8 +5,6 @@
 use std::time::Duration;
 
 use poem::error::ResponseError;
-use poem::http::HeaderValue;
-use poem::http::header::RETRY_AFTER;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
 use crate::error::ApiError;
@@ -51,11 +49,7 @@ impl<E: Endpoint> Endpoint for RequestDeadlineEndpoint<E> {
                     deadline_ms = self.deadline.as_millis() as u64,
                     "request stopped at its deadline"
                 );
-                let mut response = ApiError::deadline_passed(self.deadline).as_response();
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from(1));
-                Ok(response)
+                Ok(ApiError::deadline_passed(self.deadline).as_response())
             }
         }
     }

@@ -12,7 +12,8 @@ use poem::error::{
     MethodNotAllowedError, NotFoundError, ParsePathError as RouterPathError, ReadBodyError,
     ResponseError,
 };
-use poem::http::StatusCode;
+use poem::http::header::RETRY_AFTER;
+use poem::http::{HeaderValue, StatusCode};
 use poem::{IntoResponse, Response};
 use poem_openapi::error::{
     AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
@@ -160,6 +161,8 @@ pub struct ApiError {
     code: ErrorCode,
     message: String,
     problems: Vec<ProblemBody>,
+    /// Sent as `Retry-After` (seconds) with the answer: when asking again may succeed.
+    retry_after_seconds: Option<u64>,
 }
 
 impl ApiError {
@@ -169,7 +172,13 @@ impl ApiError {
             code,
             message: message.into(),
             problems: Vec::new(),
+            retry_after_seconds: None,
         }
+    }
+
+    fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
     }
 
     /// Lists the problems, at most [`MAX_LISTED_PROBLEMS`] of them; the message says when some are
@@ -272,6 +281,15 @@ impl ApiError {
         )
     }
 
+    /// 409 `CONFLICT` with `Retry-After: 1`: a request with the same `Idempotency-Key` is running.
+    pub fn idempotent_request_in_flight() -> Self {
+        Self::conflict(
+            "a request with this Idempotency-Key is still running; retry it shortly",
+            [],
+        )
+        .retry_after(1)
+    }
+
     /// 400 `VALIDATION_FAILED` for a request header the contract constrains.
     pub fn invalid_header(message: impl Into<String>) -> Self {
         Self::new(
@@ -337,7 +355,7 @@ impl ApiError {
         )
     }
 
-    /// 429 `RATE_LIMITED`: the window ends in `reset_after_seconds`.
+    /// 429 `RATE_LIMITED` with `Retry-After`: the window ends in `reset_after_seconds`.
     pub fn rate_limited(reset_after_seconds: u64) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -347,6 +365,7 @@ impl ApiError {
                  retry in {reset_after_seconds} s"
             ),
         )
+        .retry_after(reset_after_seconds)
     }
 
     /// 408 `REQUEST_TIMEOUT`: the body did not arrive within `timeout`.
@@ -361,7 +380,8 @@ impl ApiError {
         )
     }
 
-    /// 503 `SERVICE_UNAVAILABLE` for a request that did not finish within `deadline`.
+    /// 503 `SERVICE_UNAVAILABLE` with `Retry-After: 1` for a request that did not finish within
+    /// `deadline`.
     pub fn deadline_passed(deadline: std::time::Duration) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -372,6 +392,7 @@ impl ApiError {
                 deadline.as_millis()
             ),
         )
+        .retry_after(1)
     }
 
     /// 503 `SERVICE_UNAVAILABLE`; `cause` is logged, never answered.
@@ -529,9 +550,15 @@ impl ResponseError for ApiError {
     }
 
     fn as_response(&self) -> Response {
-        poem_openapi::payload::Json(self.body())
+        let mut response = poem_openapi::payload::Json(self.body())
             .with_status(self.status)
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

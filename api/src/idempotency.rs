@@ -16,7 +16,7 @@ use application::use_cases::idempotent_requests::{
     Admission, HeldKey, IdempotencyKey, InvalidIdempotencyKey, MAX_KEY_LENGTH,
 };
 use poem::error::ResponseError;
-use poem::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use poem::http::header::CONTENT_TYPE;
 use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, RequestBody, Response};
 use poem_openapi::registry::{MetaParamIn, MetaSchema, MetaSchemaRef};
@@ -37,8 +37,6 @@ pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 const IN_FLIGHT_WAIT: Duration = Duration::from_secs(5);
 /// How often a waiting retry looks again.
 const IN_FLIGHT_POLL: Duration = Duration::from_millis(25);
-/// What a retry told to come back is asked to wait (`Retry-After`, seconds).
-const IN_FLIGHT_RETRY_AFTER_SECONDS: u32 = 1;
 
 /// The middleware; see the module documentation.
 pub struct Idempotency {
@@ -186,16 +184,7 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
                     waited += IN_FLIGHT_POLL;
                 }
                 Admission::InFlight => {
-                    let mut response = ApiError::conflict(
-                        "a request with this Idempotency-Key is still running; retry it shortly",
-                        [],
-                    )
-                    .as_response();
-                    response.headers_mut().insert(
-                        RETRY_AFTER,
-                        HeaderValue::from(IN_FLIGHT_RETRY_AFTER_SECONDS),
-                    );
-                    return Ok(response);
+                    return Ok(ApiError::idempotent_request_in_flight().as_response());
                 }
             }
         }

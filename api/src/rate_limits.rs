@@ -14,7 +14,6 @@ use application::ports::RateLimitBucket;
 use application::rate_limiter::{RateLimitStatus, RateLimiter};
 use poem::error::ResponseError;
 use poem::http::HeaderValue;
-use poem::http::header::RETRY_AFTER;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
 use crate::app::AppState;
@@ -158,11 +157,7 @@ impl<E: Endpoint> Endpoint for RateLimitingEndpoint<E> {
                 Err(error) => error.into_response(),
             }
         } else {
-            let mut refused = ApiError::rate_limited(status.reset_after_seconds).as_response();
-            refused
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(status.reset_after_seconds));
-            refused
+            ApiError::rate_limited(status.reset_after_seconds).as_response()
         };
         add_headers(&mut response, status);
         Ok(response)

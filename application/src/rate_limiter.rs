@@ -84,10 +84,6 @@ impl RateLimiter {
         }
     }
 
-    pub fn limit(&self) -> RateLimit {
-        self.limit
-    }
-
     fn window_ms(&self) -> i64 {
         i64::try_from(self.limit.window.as_millis())
             .unwrap_or(i64::MAX)
