@@ -61,8 +61,9 @@ async fn create(
     Some((status, response.json().await.ok()?))
 }
 
-fn started(args: &[&str]) -> (Served, String) {
-    let served = Served::start("Sendline listening on ", args);
+/// `sendline args` once it has printed a line starting with `ready`, and the base URL it serves.
+fn started(ready: &str, args: &[&str]) -> (Served, String) {
+    let served = Served::start(ready, args);
     let base = served
         .line_after("Sendline listening on ")
         .split_whitespace()
@@ -113,14 +114,8 @@ async fn a_server_killed_mid_create_keeps_every_201_whole_and_retries_create_eac
             REQUEST_TIMEOUT_MS,
         ];
         // The first start makes the demo workspace (three mailboxes tagged `outreach`) and its key.
-        let mut first = Served::start("  curl ", &[&serve[..], &["--demo"]].concat());
+        let (mut first, base) = started("  curl ", &[&serve[..], &["--demo"]].concat());
         let api_key = first.line_after("Workspace API key (shown once): ");
-        let base = first
-            .line_after("Sendline listening on ")
-            .split_whitespace()
-            .next()
-            .expect("the address")
-            .to_owned();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -178,7 +173,7 @@ async fn a_server_killed_mid_create_keeps_every_201_whole_and_retries_create_eac
         );
 
         // Started again, without --demo: the key stays the same.
-        let (_second, base) = started(&serve);
+        let (_second, base) = started("Sendline listening on ", &serve);
         for (attempt, id) in &answered {
             let id = id.as_deref().expect("answered");
             let read = client
