@@ -185,9 +185,20 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The problems of a list, found ones first.
+pub type ProblemsIter<'a> =
+    std::iter::Chain<std::slice::Iter<'a, Problem>, std::slice::Iter<'a, Problem>>;
+
 /// Every problem found in one request, in the order they were found.
+///
+/// A problem may also be held back as a *fallback* ([`Problems::add_fallback`]): it counts only where
+/// the checks that follow (see [`Problems::followed_by`]) report nothing at or around its place. The
+/// edge's schema validators are such fallbacks: the domain's own rules, with their own words, come first.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Problems(Vec<Problem>);
+pub struct Problems {
+    found: Vec<Problem>,
+    fallbacks: Vec<Problem>,
+}
 
 impl Problems {
     pub fn new() -> Self {
@@ -195,16 +206,23 @@ impl Problems {
     }
 
     pub fn push(&mut self, problem: Problem) {
-        self.0.push(problem);
+        self.found.push(problem);
     }
 
     /// Records a problem at `pointer`.
     pub fn add(&mut self, pointer: JsonPointer, code: ProblemCode, message: impl Into<String>) {
-        self.0.push(Problem::new(pointer, code, message));
+        self.found.push(Problem::new(pointer, code, message));
+    }
+
+    /// Holds `problem` back until the checks that follow have spoken: it is reported only if none of
+    /// theirs (nor of these) is at or around its place.
+    pub fn add_fallback(&mut self, problem: Problem) {
+        self.fallbacks.push(problem);
     }
 
     pub fn extend(&mut self, other: Problems) {
-        self.0.extend(other.0);
+        self.found.extend(other.found);
+        self.fallbacks.extend(other.fallbacks);
     }
 
     /// Keeps the value of `result`, or records its problem at `pointer` and yields `None`.
@@ -231,17 +249,30 @@ impl Problems {
 
     /// These problems (found first, e.g. by the JSON edge) followed by those of `later` that are not
     /// within a place already reported: a field the edge could not read gets one problem, not two.
+    ///
+    /// The fallbacks of both come last, each only if no problem reported by then lies at, within or
+    /// around its place.
     pub fn followed_by(mut self, later: Problems) -> Problems {
         let reported: Vec<JsonPointer> = self
-            .0
+            .found
             .iter()
             .map(|problem| problem.pointer.clone())
             .collect();
-        self.0.extend(later.0.into_iter().filter(|problem| {
+        self.found.extend(later.found.into_iter().filter(|problem| {
             !reported
                 .iter()
                 .any(|place| problem.pointer.is_within(place))
         }));
+        let fallbacks: Vec<Problem> = self.fallbacks.drain(..).chain(later.fallbacks).collect();
+        for fallback in fallbacks {
+            let overlaps = self.found.iter().any(|problem| {
+                fallback.pointer.is_within(&problem.pointer)
+                    || problem.pointer.is_within(&fallback.pointer)
+            });
+            if !overlaps {
+                self.found.push(fallback);
+            }
+        }
         self
     }
 
@@ -255,20 +286,21 @@ impl Problems {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.found.is_empty() && self.fallbacks.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.found.len() + self.fallbacks.len()
     }
 
-    pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
-        self.0.iter()
+    /// The problems found, then the fallbacks still held back.
+    pub fn iter(&self) -> ProblemsIter<'_> {
+        self.found.iter().chain(self.fallbacks.iter())
     }
 
     /// `Ok(value)` when nothing was recorded, else every problem.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, Problems> {
-        if self.0.is_empty() {
+        if self.is_empty() {
             Ok(value())
         } else {
             Err(self)
@@ -278,31 +310,34 @@ impl Problems {
 
 impl IntoIterator for Problems {
     type Item = Problem;
-    type IntoIter = std::vec::IntoIter<Problem>;
+    type IntoIter = std::iter::Chain<std::vec::IntoIter<Problem>, std::vec::IntoIter<Problem>>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.found.into_iter().chain(self.fallbacks)
     }
 }
 
 impl<'a> IntoIterator for &'a Problems {
     type Item = &'a Problem;
-    type IntoIter = std::slice::Iter<'a, Problem>;
+    type IntoIter = ProblemsIter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.iter()
     }
 }
 
 impl From<Problem> for Problems {
     fn from(problem: Problem) -> Self {
-        Self(vec![problem])
+        Self {
+            found: vec![problem],
+            fallbacks: Vec::new(),
+        }
     }
 }
 
 impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.len() {
+        match self.len() {
             1 => f.write_str("1 problem in the request body"),
             n => write!(f, "{n} problems in the request body"),
         }
@@ -362,6 +397,71 @@ mod tests {
             .map(|problem| problem.pointer().to_string())
             .collect();
         assert_eq!(merged, ["/sequence/0", "/name", "/sequence/10", "/names"]);
+    }
+
+    #[test]
+    fn a_fallback_speaks_only_where_no_later_check_reports_at_or_around_its_place() {
+        let root = JsonPointer::root();
+        let mut edge = Problems::new();
+        edge.add_fallback(Problem::new(
+            root.field("name"),
+            ProblemCode::TooLong,
+            "the schema's words",
+        ));
+        edge.add_fallback(Problem::new(
+            root.field("settings").field("slackChannelId"),
+            ProblemCode::InvalidFormat,
+            "only the schema refuses this",
+        ));
+        edge.add_fallback(Problem::new(
+            root.field("sequence"),
+            ProblemCode::TooMany,
+            "the domain reports inside it",
+        ));
+        assert!(
+            !edge.is_empty(),
+            "a fallback alone makes the request invalid"
+        );
+        let mut domain = Problems::new();
+        domain.add(
+            root.field("name"),
+            ProblemCode::TooLong,
+            "the domain's words",
+        );
+        domain.add(
+            root.field("sequence").index(3).field("body"),
+            ProblemCode::Required,
+            "body is required",
+        );
+        let merged: Vec<(String, String)> = edge
+            .ahead_of(Err::<u8, Problems>(domain))
+            .expect_err("invalid")
+            .iter()
+            .map(|problem| (problem.pointer().to_string(), problem.message().to_owned()))
+            .collect();
+        assert_eq!(
+            merged,
+            [
+                ("/name".to_owned(), "the domain's words".to_owned()),
+                ("/sequence/3/body".to_owned(), "body is required".to_owned()),
+                (
+                    "/settings/slackChannelId".to_owned(),
+                    "only the schema refuses this".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn fallbacks_alone_refuse_a_parse_that_succeeded() {
+        let mut edge = Problems::new();
+        edge.add_fallback(Problem::new(
+            JsonPointer::root().field("x"),
+            ProblemCode::OutOfRange,
+            "x",
+        ));
+        let refused = edge.ahead_of(Ok::<u8, Problems>(7)).expect_err("refused");
+        assert_eq!(refused.len(), 1);
     }
 
     #[test]
