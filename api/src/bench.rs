@@ -17,7 +17,8 @@ use poem::web::Json;
 use serde_json::Value;
 
 use crate::app::Ports;
-use crate::json_body;
+use crate::dto::campaign_input::CreateCampaignRequest;
+use crate::request_body;
 
 /// The path of the echo route that `serve --bench-routes` adds.
 pub const ECHO_PATH: &str = "/__bench/echo";
@@ -31,7 +32,7 @@ const FILL_CONCURRENCY: usize = 16;
 /// Reads the body as the create route does (JSON, then the campaign reader) and answers it back.
 #[handler]
 pub async fn echo(Json(body): Json<Value>) -> Json<Value> {
-    let (_request, problems) = json_body::campaign_request(&body);
+    let (_request, problems) = request_body::read::<CreateCampaignRequest>(body.clone());
     if problems.is_empty() {
         Json(body)
     } else {
@@ -96,7 +97,7 @@ pub async fn fill(
         webhook_hosts: WebhookHostPolicy::PublicOnly,
     };
     let seed: Value = serde_json::from_str(SEED_BODY).context("the seed body is JSON")?;
-    let (seed, _) = json_body::campaign_request(&seed);
+    let (seed, _) = request_body::read::<CreateCampaignRequest>(seed);
     let mut workers = tokio::task::JoinSet::new();
     for worker in 0..FILL_CONCURRENCY {
         let (create, seed) = (create.clone(), seed.clone());

@@ -3,8 +3,8 @@
 //! The contract wants every problem of a body reported at once, wrong JSON types and unknown fields
 //! included; poem-openapi's own `Json<T>` stops at the first. So [`JsonBody<T>`] reads the body as a
 //! plain `serde_json::Value` (after checking its content type and size) and hands it to the handler,
-//! which reads it with `crate::json_body`. `T` is only the schema: the OpenAPI document shows the
-//! request body as `T`, so clients see the typed contract.
+//! which reads it as `T` with [`JsonBody::read`] (see `crate::request_body`), or, for a merge patch,
+//! takes the value as sent. The OpenAPI document shows the request body as `T`.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use serde_json::Value;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::request_body::{self, DeclaredBody};
 
 /// The largest request body accepted: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -71,6 +72,13 @@ impl<T> JsonBody<T> {
     /// The body as sent, parsed as JSON and nothing more.
     pub fn value(&self) -> &Value {
         &self.value
+    }
+}
+
+impl<T: DeclaredBody> JsonBody<T> {
+    /// The body read as `T`'s domain request, with every shape problem found in it.
+    pub fn read(self) -> (T::Request, domain::problem::Problems) {
+        request_body::read::<T>(self.value)
     }
 }
 

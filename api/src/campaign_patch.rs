@@ -1,12 +1,13 @@
 //! A PATCH body as the update use case sees it: a JSON Merge Patch (RFC 7386) of the campaign in
-//! request form, read with the same reader as a create body once merged.
+//! request form (the create body's declaration, written back), read like a create body once merged.
 
 use application::use_cases::update_campaign::CampaignPatch;
 use domain::problem::Problems;
 use domain::request::CampaignRequest;
 use serde_json::Value;
 
-use crate::json_body;
+use crate::dto::campaign_input::CreateCampaignRequest;
+use crate::request_body::{self, merge_patch, written};
 
 /// The client's PATCH body.
 #[derive(Debug)]
@@ -24,9 +25,9 @@ impl CampaignPatch for JsonMergePatch<'_> {
     /// The stored content written as JSON, the patch merged in, and the result read like a create body:
     /// every shape problem lands at the same pointer as in the client's patch.
     fn apply_to(&self, current: &CampaignRequest) -> (CampaignRequest, Problems) {
-        let mut document = json_body::campaign_json(current);
-        json_body::merge_patch(&mut document, self.patch);
-        json_body::campaign_request(&document)
+        let mut document = written(&CreateCampaignRequest::from(current.clone()));
+        merge_patch(&mut document, self.patch);
+        request_body::read::<CreateCampaignRequest>(document)
     }
 
     /// `subsequences` given, even as `null` (which empties the list).

@@ -14,8 +14,8 @@ pub mod deadline;
 pub mod dto;
 pub mod error;
 pub mod idempotency;
-mod json_body;
 pub mod rate_limits;
+mod request_body;
 pub mod routes;
 pub mod telemetry;
 

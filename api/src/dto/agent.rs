@@ -1,25 +1,31 @@
 //! AI reply agents on the wire (`POST /v1/agents`).
 
 use domain::agent::Agent;
+use domain::request::{AgentRequest, CompanyInfoRequest, PersonaRequest};
 use poem_openapi::Object;
+use serde::Deserialize;
 
 use crate::dto::timestamp::Timestamp;
+use crate::dto::wire::Required;
+use crate::request_body::DeclaredBody;
 
 /// The body of `POST /v1/agents`: at most 3 agents per workspace; the first is the default. Unknown
 /// fields are rejected.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(rename = "CreateAgentRequest", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CreateAgentRequest {
     /// Trimmed, 1–100 characters.
     #[oai(validator(min_length = 1, max_length = 100))]
-    pub name: String,
+    pub name: Required<String>,
     pub company_info: Option<CompanyInfoInput>,
     pub persona: Option<PersonaInput>,
 }
 
 /// What the agent knows about the company it answers for.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(rename = "CompanyInfoInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CompanyInfoInput {
     /// At most 200 characters.
     #[oai(validator(max_length = 200))]
@@ -30,8 +36,9 @@ pub struct CompanyInfoInput {
 }
 
 /// How the agent writes.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(rename = "PersonaInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct PersonaInput {
     /// At most 200 characters.
     #[oai(validator(max_length = 200))]
@@ -45,6 +52,39 @@ pub struct PersonaInput {
     /// At most 5,000 characters.
     #[oai(validator(max_length = 5000))]
     pub custom_instructions: Option<String>,
+}
+
+impl DeclaredBody for CreateAgentRequest {
+    type Request = AgentRequest;
+
+    fn into_request(self) -> AgentRequest {
+        let Self {
+            name,
+            company_info,
+            persona,
+        } = self;
+        AgentRequest {
+            name: name.0,
+            company_info: company_info.map(|company_info| {
+                let CompanyInfoInput { name, description } = company_info;
+                CompanyInfoRequest { name, description }
+            }),
+            persona: persona.map(|persona| {
+                let PersonaInput {
+                    tone,
+                    role,
+                    communication_style,
+                    custom_instructions,
+                } = persona;
+                PersonaRequest {
+                    tone,
+                    role,
+                    communication_style,
+                    custom_instructions,
+                }
+            }),
+        }
+    }
 }
 
 /// An AI reply agent.

@@ -1,19 +1,30 @@
-//! The create-campaign request as the OpenAPI document shows it (spec section 4).
-//!
-//! These types are the schema of the request body only: bodies are read raw by `crate::json_body`, so
-//! that every problem (wrong JSON types and unknown fields included) is reported at once. A test keeps
-//! the property names here equal to the field names `json_body` accepts.
+//! The campaign request bodies (spec sections 4 and 5), declared once: each type here is the OpenAPI
+//! schema, what `crate::request_body` reads (serde), and — in its `From` impls, written with exhaustive
+//! destructuring — the domain's request and the way back from it (a PATCH writes the stored campaign in
+//! this form before merging the client's patch).
 
 use domain::mailbox::MailboxProvider;
+use domain::request::{
+    CampaignRequest, CnameTrackingRequest, ConditionRequest, ConditionalVariableRequest,
+    CopyFatigueProtectionRequest, MailboxSelectorsRequest, ScheduleRequest, SettingsRequest,
+    StepRequest, SubsequenceRequest, TriggerRequest, VariantOptimizationRequest, VariantRequest,
+    WebhookRequest,
+};
 use domain::sequence::ConditionOperator;
 use domain::settings::{
     EspMatchingMode, OptimizationMetric, SegCheckMode, SegProvider, WebhookEvent,
 };
 use domain::subsequence::TriggerType;
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseFromJSON, ParseResult, ToJSON, Type};
 use poem_openapi::{Object, Union};
-use serde_json::Value;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
 
-use crate::dto::choice::{Choice, Choices, domain_choices};
+use crate::dto::choice::{Choice, Choices, as_sent, domain_choices, sent, sent_each};
+use crate::dto::wire::{Int, Required, int, ints, whole, wholes};
+use crate::request_body::DeclaredBody;
 
 domain_choices!(
     /// `mailboxProvider`, and a mailbox's `provider`.
@@ -89,16 +100,17 @@ impl Choices for SegCheckModesOnWrite {
 /// The body of `POST /v1/campaigns`. Only `name` is required; everything else has a default. Mailboxes
 /// can be assigned with any combination of `mailboxes`/`mailboxIds`, `mailboxEmails`, `mailboxTags` and
 /// `mailboxProvider`: the union of all selectors, without duplicates. Unknown fields are rejected.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "CreateCampaignRequest", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CreateCampaignRequest {
     /// Campaign name; trimmed, 1–200 characters.
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub name: String,
+    pub name: Required<String>,
     /// The steps of the main sequence (default `[]`): it starts with an email, never has two waits in
     /// a row and never ends with a wait.
     #[oai(validator(max_items = 50))]
-    pub sequence: Option<Vec<StepInput>>,
+    pub sequence: Option<Vec<StepFields>>,
     /// Nested follow-up flows (default `[]`), each fired when a lead's AI tag matches
     /// (`trigger.type = ai_tag`) or when the lead first replies (`trigger.type = reply`). At most 15
     /// active (non-archived); at most one active with trigger `reply`; active `ai_tag` values unique
@@ -141,7 +153,7 @@ pub struct UpdateCampaignRequest {
     pub name: Option<String>,
     /// Replaces the whole main sequence.
     #[oai(validator(max_items = 50))]
-    pub sequence: Option<Vec<StepInput>>,
+    pub sequence: Option<Vec<StepFields>>,
     /// Replaces the whole subsequence list; entries with an existing `_id` update that subsequence.
     #[oai(validator(max_items = 50))]
     pub subsequences: Option<Vec<SubsequenceInput>>,
@@ -177,11 +189,12 @@ pub enum StepInput {
 }
 
 /// An email step.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "EmailStepInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct EmailStepInput {
     /// Step position (zero-based).
-    pub order: Option<u32>,
+    pub order: Option<Int<u32>>,
     /// Step display name, at most 100 characters; auto-assigned when omitted (`Initial Email`,
     /// `Follow-up 1`, …).
     #[oai(validator(max_length = 100))]
@@ -206,29 +219,31 @@ pub struct EmailStepInput {
 }
 
 /// A wait step: total more than 0 hours and at most 365 days.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "WaitStepInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct WaitStepInput {
     /// Step position (zero-based).
-    pub order: Option<u32>,
+    pub order: Option<Int<u32>>,
     /// Step display name, at most 100 characters; auto-assigned when omitted (`Wait 3 days`,
     /// `Wait 2 days 4 hours`).
     #[oai(validator(max_length = 100))]
     pub name: Option<String>,
     /// Days to wait.
     #[oai(validator(maximum(value = "365")))]
-    pub wait_days: Option<u32>,
+    pub wait_days: Option<Int<u32>>,
     /// Hours to wait.
-    pub wait_hours: Option<u32>,
+    pub wait_hours: Option<Int<u32>>,
 }
 
 /// An A/B variant of an email step.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "VariantInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct VariantInput {
     /// Single uppercase letter A–Z, unique within the step; need not be sequential or start at A.
     #[oai(validator(pattern = "^[A-Z]$"))]
-    pub letter: String,
+    pub letter: Required<String>,
     #[oai(validator(max_length = 500))]
     pub subject: Option<String>,
     #[oai(validator(max_length = 100000))]
@@ -236,51 +251,55 @@ pub struct VariantInput {
 }
 
 /// A conditional variable: conditions are tried in order; `else` applies when none holds.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "ConditionalVariableInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ConditionalVariableInput {
     /// Unique within the step.
     #[oai(validator(pattern = "^[A-Za-z_][A-Za-z0-9_]*$", max_length = 64))]
-    pub name: String,
+    pub name: Required<String>,
     #[oai(validator(min_items = 1, max_items = 20))]
-    pub conditions: Vec<ConditionInput>,
+    pub conditions: Required<Vec<ConditionInput>>,
     /// Text used when no condition holds (default `""`).
     #[oai(validator(max_length = 1000))]
     pub r#else: Option<String>,
 }
 
 /// One condition of a conditional variable.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "ConditionInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ConditionInput {
     /// The lead field to test.
     #[oai(validator(max_length = 100))]
-    pub field: String,
-    pub operator: Choice<ConditionOperators>,
+    pub field: Required<String>,
+    pub operator: Required<Choice<ConditionOperators>>,
     /// Required for `equals`, `not_equals`, `contains`, `not_contains`; not allowed otherwise.
     #[oai(validator(max_length = 1000))]
     pub value: Option<String>,
     /// The text when the condition holds.
     #[oai(validator(max_length = 1000))]
-    pub then: String,
+    pub then: Required<String>,
 }
 
 /// A subsequence.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "SubsequenceInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct SubsequenceInput {
     /// Server-assigned: refused on create. On update, names the existing subsequence this entry
     /// updates (it keeps its counters).
     #[oai(rename = "_id")]
+    #[serde(rename = "_id")]
     pub id: Option<String>,
     /// Trimmed, 1–200 characters.
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub name: String,
-    pub trigger: TriggerInput,
+    pub name: Required<String>,
+    pub trigger: Required<TriggerInput>,
     /// Follows the rules of the main sequence, except that its first step may be a wait; it has at
     /// least one email.
     #[oai(validator(min_items = 1, max_items = 50))]
-    pub sequence: Vec<StepInput>,
+    pub sequence: Required<Vec<StepFields>>,
     /// Default `true`.
     pub enabled: Option<bool>,
     /// Default `false`.
@@ -288,10 +307,11 @@ pub struct SubsequenceInput {
 }
 
 /// What makes a lead enter a subsequence.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "TriggerInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct TriggerInput {
-    pub r#type: Choice<TriggerTypes>,
+    pub r#type: Required<Choice<TriggerTypes>>,
     /// Required when `type` is `ai_tag` (non-blank, at most 100 characters): the AI tag to match.
     /// Ignored (stored as null) for `reply`.
     #[oai(validator(max_length = 100))]
@@ -299,8 +319,9 @@ pub struct TriggerInput {
 }
 
 /// Sending schedule configuration.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "ScheduleInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct ScheduleInput {
     /// IANA time zone (default `America/New_York`).
     pub timezone: Option<String>,
@@ -313,14 +334,15 @@ pub struct ScheduleInput {
     /// Days of the week to send, 0 = Sunday … 6 = Saturday; non-empty, no duplicates
     /// (default `[1,2,3,4,5]`).
     #[oai(validator(min_items = 1, max_items = 7))]
-    pub working_days: Option<Vec<u8>>,
+    pub working_days: Option<Vec<Int<u8>>>,
     /// Skip sending on national holidays (default `true`).
     pub skip_national_holidays: Option<bool>,
 }
 
 /// Campaign tracking, sending and deliverability settings; flattened onto the campaign in responses.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "SettingsInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct SettingsInput {
     /// Track email opens (default `true`).
     pub track_opens: Option<bool>,
@@ -342,13 +364,14 @@ pub struct SettingsInput {
     pub stop_on_company_reply: Option<bool>,
     /// Skip leads in your Do Not Contact list (default `true`).
     #[oai(rename = "skipDNC")]
+    #[serde(rename = "skipDNC")]
     pub skip_dnc: Option<bool>,
     /// Maximum emails to send per day, 1–10,000 (default none: mailbox limits apply).
     #[oai(validator(minimum(value = "1"), maximum(value = "10000")))]
-    pub daily_send_limit: Option<u32>,
+    pub daily_send_limit: Option<Int<u32>>,
     /// Minutes between each email send, 1–1,440 (default 15).
     #[oai(validator(minimum(value = "1"), maximum(value = "1440")))]
-    pub email_interval_minutes: Option<u32>,
+    pub email_interval_minutes: Option<Int<u32>>,
     /// Default `disabled`.
     pub esp_matching_mode: Option<Choice<EspMatchingModesOnWrite>>,
     /// Legacy custom ESP matching rules: accepted and ignored.
@@ -386,8 +409,9 @@ pub struct SettingsInput {
 }
 
 /// Custom tracking domain configuration.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "CnameTrackingInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CnameTrackingInput {
     /// Enable custom CNAME tracking domain (default `false`).
     pub enabled: Option<bool>,
@@ -396,8 +420,9 @@ pub struct CnameTrackingInput {
 }
 
 /// Webhook configuration.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "WebhookInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct WebhookInput {
     /// Enable webhook notifications (default `false`).
     pub enabled: Option<bool>,
@@ -414,8 +439,9 @@ pub struct WebhookInput {
 }
 
 /// Copy fatigue protection.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "CopyFatigueProtectionInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CopyFatigueProtectionInput {
     /// Enable copy fatigue protection (default `false`).
     pub enabled: Option<bool>,
@@ -426,20 +452,683 @@ pub struct CopyFatigueProtectionInput {
 }
 
 /// A/B variant optimization.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize, Serialize)]
 #[oai(rename = "VariantOptimizationInput", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct VariantOptimizationInput {
     /// Enable automatic variant optimization (default `false`).
     pub enabled: Option<bool>,
     /// Minimum sends per variant before optimizing, 1–100,000 (default 25).
     #[oai(validator(minimum(value = "1"), maximum(value = "100000")))]
-    pub minimum_sends_per_variant: Option<u32>,
+    pub minimum_sends_per_variant: Option<Int<u32>>,
     /// Minimum days before optimizing, 0–365 (default 3).
     #[oai(validator(maximum(value = "365")))]
-    pub minimum_days: Option<u32>,
+    pub minimum_days: Option<Int<u32>>,
     /// Metric that picks the winning variant (default `replyRate`).
     pub optimization_metric: Option<Choice<OptimizationMetrics>>,
     /// Minimum number of variants to keep active, 1–26 (default 1).
     #[oai(validator(minimum(value = "1"), maximum(value = "26")))]
-    pub keep_minimum_variants: Option<u32>,
+    pub keep_minimum_variants: Option<Int<u32>>,
+}
+
+/// A step as read: its `type` as sent and the members of both kinds, so that a member of the other
+/// kind reaches the domain, which refuses it by name. Documented as [`StepInput`], whose variants
+/// declare the members.
+#[derive(Debug, Default)]
+pub struct StepFields {
+    kind: Option<String>,
+    email: EmailStepInput,
+    wait: WaitStepInput,
+}
+
+impl Type for StepFields {
+    const IS_REQUIRED: bool = true;
+
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        StepInput::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        StepInput::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        StepInput::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromJSON for StepFields {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        serde_json::from_value(value.unwrap_or_default())
+            .map_err(|error| poem_openapi::types::ParseError::custom(error.to_string()))
+    }
+}
+
+impl ToJSON for StepFields {
+    fn to_json(&self) -> Option<Value> {
+        serde_json::to_value(self).ok()
+    }
+}
+
+impl<'de> Deserialize<'de> for StepFields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let members = Map::<String, Value>::deserialize(deserializer)?;
+        let kind = members
+            .get("type")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let step = Value::Object(members);
+        Ok(Self {
+            kind,
+            email: EmailStepInput::deserialize(&step).map_err(D::Error::custom)?,
+            wait: WaitStepInput::deserialize(&step).map_err(D::Error::custom)?,
+        })
+    }
+}
+
+impl Serialize for StepFields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut members = Map::new();
+        if let Some(kind) = &self.kind {
+            members.insert("type".to_owned(), Value::from(kind.as_str()));
+        }
+        let parts = [
+            serde_json::to_value(&self.email),
+            serde_json::to_value(&self.wait),
+        ];
+        for part in parts {
+            if let Value::Object(part) = part.map_err(serde::ser::Error::custom)? {
+                for (name, value) in part {
+                    if !value.is_null() {
+                        members.entry(name).or_insert(value);
+                    }
+                }
+            }
+        }
+        members.serialize(serializer)
+    }
+}
+
+/// `Option<Vec<A>>` mapped item by item.
+fn each<A, B: From<A>>(items: Option<Vec<A>>) -> Option<Vec<B>> {
+    items.map(|items| items.into_iter().map(B::from).collect())
+}
+
+/// `Option<A>` mapped.
+fn nested<A, B: From<A>>(value: Option<A>) -> Option<B> {
+    value.map(B::from)
+}
+
+impl DeclaredBody for CreateCampaignRequest {
+    type Request = CampaignRequest;
+
+    fn into_request(self) -> CampaignRequest {
+        let Self {
+            name,
+            sequence,
+            subsequences,
+            schedule,
+            settings,
+            mailboxes,
+            mailbox_ids,
+            mailbox_emails,
+            mailbox_tags,
+            mailbox_provider,
+        } = self;
+        CampaignRequest {
+            name: name.0,
+            sequence: each(sequence),
+            subsequences: each(subsequences),
+            schedule: nested(schedule),
+            settings: nested(settings),
+            mailbox_selectors: MailboxSelectorsRequest {
+                mailboxes,
+                mailbox_ids,
+                mailbox_emails,
+                mailbox_tags,
+                mailbox_provider: sent(mailbox_provider),
+            },
+        }
+    }
+}
+
+impl From<CampaignRequest> for CreateCampaignRequest {
+    fn from(request: CampaignRequest) -> Self {
+        let CampaignRequest {
+            name,
+            sequence,
+            subsequences,
+            schedule,
+            settings,
+            mailbox_selectors:
+                MailboxSelectorsRequest {
+                    mailboxes,
+                    mailbox_ids,
+                    mailbox_emails,
+                    mailbox_tags,
+                    mailbox_provider,
+                },
+        } = request;
+        Self {
+            name: name.into(),
+            sequence: each(sequence),
+            subsequences: each(subsequences),
+            schedule: nested(schedule),
+            settings: nested(settings),
+            mailboxes,
+            mailbox_ids,
+            mailbox_emails,
+            mailbox_tags,
+            mailbox_provider: mailbox_provider.map(Choice::from),
+        }
+    }
+}
+
+impl From<StepFields> for StepRequest {
+    fn from(step: StepFields) -> Self {
+        let StepFields { kind, email, wait } = step;
+        let EmailStepInput {
+            order,
+            name,
+            subject,
+            body,
+            use_conditional_variables,
+            conditional_variables,
+            variants,
+        } = email;
+        // `order` and `name` belong to both kinds: both parts read them from the same members.
+        let WaitStepInput {
+            order: _,
+            name: _,
+            wait_days,
+            wait_hours,
+        } = wait;
+        StepRequest {
+            kind,
+            order: whole(order),
+            name,
+            subject,
+            body,
+            wait_days: whole(wait_days),
+            wait_hours: whole(wait_hours),
+            use_conditional_variables,
+            conditional_variables: each(conditional_variables),
+            variants: each(variants),
+        }
+    }
+}
+
+impl From<StepRequest> for StepFields {
+    fn from(step: StepRequest) -> Self {
+        let StepRequest {
+            kind,
+            order,
+            name,
+            subject,
+            body,
+            wait_days,
+            wait_hours,
+            use_conditional_variables,
+            conditional_variables,
+            variants,
+        } = step;
+        Self {
+            kind,
+            email: EmailStepInput {
+                order: int(order),
+                name: name.clone(),
+                subject,
+                body,
+                use_conditional_variables,
+                conditional_variables: each(conditional_variables),
+                variants: each(variants),
+            },
+            wait: WaitStepInput {
+                order: int(order),
+                name,
+                wait_days: int(wait_days),
+                wait_hours: int(wait_hours),
+            },
+        }
+    }
+}
+
+impl From<VariantInput> for VariantRequest {
+    fn from(variant: VariantInput) -> Self {
+        let VariantInput {
+            letter,
+            subject,
+            body,
+        } = variant;
+        Self {
+            letter: letter.0,
+            subject,
+            body,
+        }
+    }
+}
+
+impl From<VariantRequest> for VariantInput {
+    fn from(variant: VariantRequest) -> Self {
+        let VariantRequest {
+            letter,
+            subject,
+            body,
+        } = variant;
+        Self {
+            letter: letter.into(),
+            subject,
+            body,
+        }
+    }
+}
+
+impl From<ConditionalVariableInput> for ConditionalVariableRequest {
+    fn from(variable: ConditionalVariableInput) -> Self {
+        let ConditionalVariableInput {
+            name,
+            conditions,
+            r#else,
+        } = variable;
+        Self {
+            name: name.0,
+            conditions: each(conditions.0),
+            otherwise: r#else,
+        }
+    }
+}
+
+impl From<ConditionalVariableRequest> for ConditionalVariableInput {
+    fn from(variable: ConditionalVariableRequest) -> Self {
+        let ConditionalVariableRequest {
+            name,
+            conditions,
+            otherwise,
+        } = variable;
+        Self {
+            name: name.into(),
+            conditions: each(conditions).into(),
+            r#else: otherwise,
+        }
+    }
+}
+
+impl From<ConditionInput> for ConditionRequest {
+    fn from(condition: ConditionInput) -> Self {
+        let ConditionInput {
+            field,
+            operator,
+            value,
+            then,
+        } = condition;
+        Self {
+            field: field.0,
+            operator: sent(operator.0),
+            value,
+            then: then.0,
+        }
+    }
+}
+
+impl From<ConditionRequest> for ConditionInput {
+    fn from(condition: ConditionRequest) -> Self {
+        let ConditionRequest {
+            field,
+            operator,
+            value,
+            then,
+        } = condition;
+        Self {
+            field: field.into(),
+            operator: operator.map(Choice::from).into(),
+            value,
+            then: then.into(),
+        }
+    }
+}
+
+impl From<SubsequenceInput> for SubsequenceRequest {
+    fn from(subsequence: SubsequenceInput) -> Self {
+        let SubsequenceInput {
+            id,
+            name,
+            trigger,
+            sequence,
+            enabled,
+            archived,
+        } = subsequence;
+        Self {
+            id,
+            name: name.0,
+            trigger: nested(trigger.0),
+            sequence: each(sequence.0),
+            enabled,
+            archived,
+        }
+    }
+}
+
+impl From<SubsequenceRequest> for SubsequenceInput {
+    fn from(subsequence: SubsequenceRequest) -> Self {
+        let SubsequenceRequest {
+            id,
+            name,
+            trigger,
+            sequence,
+            enabled,
+            archived,
+        } = subsequence;
+        Self {
+            id,
+            name: name.into(),
+            trigger: nested(trigger).into(),
+            sequence: each(sequence).into(),
+            enabled,
+            archived,
+        }
+    }
+}
+
+impl From<TriggerInput> for TriggerRequest {
+    fn from(trigger: TriggerInput) -> Self {
+        let TriggerInput { r#type, value } = trigger;
+        Self {
+            kind: sent(r#type.0),
+            value,
+        }
+    }
+}
+
+impl From<TriggerRequest> for TriggerInput {
+    fn from(trigger: TriggerRequest) -> Self {
+        let TriggerRequest { kind, value } = trigger;
+        Self {
+            r#type: kind.map(Choice::from).into(),
+            value,
+        }
+    }
+}
+
+impl From<ScheduleInput> for ScheduleRequest {
+    fn from(schedule: ScheduleInput) -> Self {
+        let ScheduleInput {
+            timezone,
+            start_time,
+            end_time,
+            working_days,
+            skip_national_holidays,
+        } = schedule;
+        Self {
+            timezone,
+            start_time,
+            end_time,
+            working_days: wholes(working_days),
+            skip_national_holidays,
+        }
+    }
+}
+
+impl From<ScheduleRequest> for ScheduleInput {
+    fn from(schedule: ScheduleRequest) -> Self {
+        let ScheduleRequest {
+            timezone,
+            start_time,
+            end_time,
+            working_days,
+            skip_national_holidays,
+        } = schedule;
+        Self {
+            timezone,
+            start_time,
+            end_time,
+            working_days: ints(working_days),
+            skip_national_holidays,
+        }
+    }
+}
+
+impl From<SettingsInput> for SettingsRequest {
+    fn from(settings: SettingsInput) -> Self {
+        let SettingsInput {
+            track_opens,
+            track_clicks,
+            include_unsubscribe_link,
+            cc,
+            bcc,
+            stop_on_reply,
+            stop_on_auto_reply,
+            stop_on_company_reply,
+            skip_dnc,
+            daily_send_limit,
+            email_interval_minutes,
+            esp_matching_mode,
+            // Legacy (spec 4.6): accepted and ignored, so never stored nor written back.
+            esp_matching_rules: _,
+            seg_check_mode,
+            seg_skip_providers,
+            cname_tracking,
+            slack_channel_id,
+            positive_replies_only_slack,
+            notification_emails,
+            positive_replies_only_email,
+            ai_agent_id,
+            ai_agent_enabled,
+            webhook,
+            copy_fatigue_protection,
+            variant_optimization,
+        } = settings;
+        Self {
+            track_opens,
+            track_clicks,
+            include_unsubscribe_link,
+            cc,
+            bcc,
+            stop_on_reply,
+            stop_on_auto_reply,
+            stop_on_company_reply,
+            skip_dnc,
+            daily_send_limit: whole(daily_send_limit),
+            email_interval_minutes: whole(email_interval_minutes),
+            esp_matching_mode: sent(esp_matching_mode),
+            seg_check_mode: sent(seg_check_mode),
+            seg_skip_providers: sent_each(seg_skip_providers),
+            cname_tracking: nested(cname_tracking),
+            slack_channel_id,
+            positive_replies_only_slack,
+            notification_emails,
+            positive_replies_only_email,
+            ai_agent_id,
+            ai_agent_enabled,
+            webhook: nested(webhook),
+            copy_fatigue_protection: nested(copy_fatigue_protection),
+            variant_optimization: nested(variant_optimization),
+        }
+    }
+}
+
+impl From<SettingsRequest> for SettingsInput {
+    fn from(settings: SettingsRequest) -> Self {
+        let SettingsRequest {
+            track_opens,
+            track_clicks,
+            include_unsubscribe_link,
+            cc,
+            bcc,
+            stop_on_reply,
+            stop_on_auto_reply,
+            stop_on_company_reply,
+            skip_dnc,
+            daily_send_limit,
+            email_interval_minutes,
+            esp_matching_mode,
+            seg_check_mode,
+            seg_skip_providers,
+            cname_tracking,
+            slack_channel_id,
+            positive_replies_only_slack,
+            notification_emails,
+            positive_replies_only_email,
+            ai_agent_id,
+            ai_agent_enabled,
+            webhook,
+            copy_fatigue_protection,
+            variant_optimization,
+        } = settings;
+        Self {
+            track_opens,
+            track_clicks,
+            include_unsubscribe_link,
+            cc,
+            bcc,
+            stop_on_reply,
+            stop_on_auto_reply,
+            stop_on_company_reply,
+            skip_dnc,
+            daily_send_limit: int(daily_send_limit),
+            email_interval_minutes: int(email_interval_minutes),
+            esp_matching_mode: esp_matching_mode.map(Choice::from),
+            esp_matching_rules: None,
+            seg_check_mode: seg_check_mode.map(Choice::from),
+            seg_skip_providers: as_sent(seg_skip_providers),
+            cname_tracking: nested(cname_tracking),
+            slack_channel_id,
+            positive_replies_only_slack,
+            notification_emails,
+            positive_replies_only_email,
+            ai_agent_id,
+            ai_agent_enabled,
+            webhook: nested(webhook),
+            copy_fatigue_protection: nested(copy_fatigue_protection),
+            variant_optimization: nested(variant_optimization),
+        }
+    }
+}
+
+impl From<CnameTrackingInput> for CnameTrackingRequest {
+    fn from(cname: CnameTrackingInput) -> Self {
+        let CnameTrackingInput { enabled, domain } = cname;
+        Self { enabled, domain }
+    }
+}
+
+impl From<CnameTrackingRequest> for CnameTrackingInput {
+    fn from(cname: CnameTrackingRequest) -> Self {
+        let CnameTrackingRequest { enabled, domain } = cname;
+        Self { enabled, domain }
+    }
+}
+
+impl From<WebhookInput> for WebhookRequest {
+    fn from(webhook: WebhookInput) -> Self {
+        let WebhookInput {
+            enabled,
+            url,
+            secret,
+            events,
+        } = webhook;
+        Self {
+            enabled,
+            url,
+            secret,
+            events: sent_each(events),
+        }
+    }
+}
+
+impl From<WebhookRequest> for WebhookInput {
+    fn from(webhook: WebhookRequest) -> Self {
+        let WebhookRequest {
+            enabled,
+            url,
+            secret,
+            events,
+        } = webhook;
+        Self {
+            enabled,
+            url,
+            secret,
+            events: as_sent(events),
+        }
+    }
+}
+
+impl From<CopyFatigueProtectionInput> for CopyFatigueProtectionRequest {
+    fn from(protection: CopyFatigueProtectionInput) -> Self {
+        let CopyFatigueProtectionInput {
+            enabled,
+            auto_regenerate,
+            auto_resume,
+        } = protection;
+        Self {
+            enabled,
+            auto_regenerate,
+            auto_resume,
+        }
+    }
+}
+
+impl From<CopyFatigueProtectionRequest> for CopyFatigueProtectionInput {
+    fn from(protection: CopyFatigueProtectionRequest) -> Self {
+        let CopyFatigueProtectionRequest {
+            enabled,
+            auto_regenerate,
+            auto_resume,
+        } = protection;
+        Self {
+            enabled,
+            auto_regenerate,
+            auto_resume,
+        }
+    }
+}
+
+impl From<VariantOptimizationInput> for VariantOptimizationRequest {
+    fn from(optimization: VariantOptimizationInput) -> Self {
+        let VariantOptimizationInput {
+            enabled,
+            minimum_sends_per_variant,
+            minimum_days,
+            optimization_metric,
+            keep_minimum_variants,
+        } = optimization;
+        Self {
+            enabled,
+            minimum_sends_per_variant: whole(minimum_sends_per_variant),
+            minimum_days: whole(minimum_days),
+            optimization_metric: sent(optimization_metric),
+            keep_minimum_variants: whole(keep_minimum_variants),
+        }
+    }
+}
+
+impl From<VariantOptimizationRequest> for VariantOptimizationInput {
+    fn from(optimization: VariantOptimizationRequest) -> Self {
+        let VariantOptimizationRequest {
+            enabled,
+            minimum_sends_per_variant,
+            minimum_days,
+            optimization_metric,
+            keep_minimum_variants,
+        } = optimization;
+        Self {
+            enabled,
+            minimum_sends_per_variant: int(minimum_sends_per_variant),
+            minimum_days: int(minimum_days),
+            optimization_metric: optimization_metric.map(Choice::from),
+            keep_minimum_variants: int(keep_minimum_variants),
+        }
+    }
 }

@@ -18,35 +18,71 @@ pub trait Choices: Send + Sync + 'static {
     fn values() -> Vec<&'static str>;
 }
 
-/// One of the values of `C`.
+/// One of the values of `C`: in answers and query parameters always one of them; in request bodies
+/// whatever string was sent (the body is read with serde and the domain judges the value, so that every
+/// problem is reported in its own words).
 pub struct Choice<C> {
-    value: &'static str,
+    value: Cow<'static, str>,
     choices: PhantomData<fn() -> C>,
 }
 
 impl<C> Choice<C> {
     /// `value` must be one of `C`'s; the callers pass the domain's own `as_str()`.
     pub fn new(value: &'static str) -> Self {
+        Self::sent(Cow::Borrowed(value))
+    }
+
+    fn sent(value: Cow<'static, str>) -> Self {
         Self {
             value,
             choices: PhantomData,
         }
     }
 
-    pub fn as_str(&self) -> &'static str {
-        self.value
+    pub fn as_str(&self) -> &str {
+        &self.value
+    }
+
+    /// The value as the domain reads it.
+    pub fn into_string(self) -> String {
+        self.value.into_owned()
+    }
+}
+
+impl<C> From<String> for Choice<C> {
+    /// A value as a request body held it (the way back from the domain's request).
+    fn from(value: String) -> Self {
+        Self::sent(Cow::Owned(value))
+    }
+}
+
+impl<C> serde::Serialize for Choice<C> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.value)
+    }
+}
+
+impl<'de, C> serde::Deserialize<'de> for Choice<C> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(Self::from)
     }
 }
 
 impl<C> std::fmt::Debug for Choice<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Choice").field(&self.value).finish()
+        f.debug_tuple("Choice").field(&self.as_str()).finish()
     }
 }
 
 impl<C> Clone for Choice<C> {
     fn clone(&self) -> Self {
-        Self::new(self.value)
+        Self::sent(self.value.clone())
+    }
+}
+
+impl<C> PartialEq for Choice<C> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
     }
 }
 
@@ -110,8 +146,23 @@ impl<C: Choices> ParseFromParameter for Choice<C> {
 
 impl<C: Choices> ToJSON for Choice<C> {
     fn to_json(&self) -> Option<Value> {
-        Some(Value::from(self.value))
+        Some(Value::from(self.as_str()))
     }
+}
+
+/// `Option<Choice<C>>` as the domain reads it: the string sent.
+pub fn sent(choice: Option<Choice<impl Choices>>) -> Option<String> {
+    choice.map(Choice::into_string)
+}
+
+/// `Option<Vec<Choice<C>>>` as the domain reads it.
+pub fn sent_each(choices: Option<Vec<Choice<impl Choices>>>) -> Option<Vec<String>> {
+    choices.map(|choices| choices.into_iter().map(Choice::into_string).collect())
+}
+
+/// The way back: strings as the body held them.
+pub fn as_sent<C>(values: Option<Vec<String>>) -> Option<Vec<Choice<C>>> {
+    values.map(|values| values.into_iter().map(Choice::from).collect())
 }
 
 /// Declares a [`Choices`] whose values are all of a domain wire enum's.
@@ -166,7 +217,7 @@ mod tests {
     #[test]
     fn only_listed_values_parse() {
         let parsed = Choice::<Colours>::parse_from_json(Some(Value::from("green")));
-        assert_eq!(parsed.ok().map(|choice| choice.as_str()), Some("green"));
+        assert_eq!(parsed.ok().as_ref().map(Choice::as_str), Some("green"));
         assert!(Choice::<Colours>::parse_from_json(Some(Value::from("blue"))).is_err());
         assert!(Choice::<Colours>::parse_from_json(Some(Value::from(1))).is_err());
     }
@@ -174,7 +225,7 @@ mod tests {
     #[test]
     fn only_listed_values_parse_from_a_query_parameter() {
         let parsed = Choice::<Colours>::parse_from_parameter("red");
-        assert_eq!(parsed.ok().map(|choice| choice.as_str()), Some("red"));
+        assert_eq!(parsed.ok().as_ref().map(Choice::as_str), Some("red"));
         let refused = Choice::<Colours>::parse_from_parameter("Red")
             .err()
             .map(|error| error.into_message())

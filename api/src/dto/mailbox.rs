@@ -2,12 +2,17 @@
 
 use domain::mailbox::{Mailbox, MailboxStatus};
 use domain::mailbox_listing::TagMode;
+use domain::mailbox_update::{MailboxPatchRequest, PatchValue};
+use domain::request::MailboxRequest;
 use poem_openapi::Object;
 use poem_openapi::types::MaybeUndefined;
+use serde::Deserialize;
 
 use crate::dto::campaign_input::MailboxProviders;
-use crate::dto::choice::{Choice, domain_choices};
+use crate::dto::choice::{Choice, domain_choices, sent};
 use crate::dto::timestamp::Timestamp;
+use crate::dto::wire::{Int, Required, whole};
+use crate::request_body::DeclaredBody;
 
 domain_choices!(
     /// A mailbox's `status`.
@@ -24,12 +29,13 @@ domain_choices!(
 );
 
 /// The body of `POST /v1/mailboxes`. Unknown fields are rejected.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(rename = "RegisterMailboxRequest", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct RegisterMailboxRequest {
     /// The sending address; unique per workspace, compared case-insensitively.
-    pub email: String,
-    pub provider: Choice<MailboxProviders>,
+    pub email: Required<String>,
+    pub provider: Required<Choice<MailboxProviders>>,
     /// At most 100 characters.
     #[oai(validator(max_length = 100))]
     pub display_name: Option<String>,
@@ -38,7 +44,7 @@ pub struct RegisterMailboxRequest {
     pub tags: Option<Vec<String>>,
     /// Emails a day, 1–50 (default 50).
     #[oai(validator(minimum(value = "1"), maximum(value = "50")))]
-    pub daily_send_limit: Option<u32>,
+    pub daily_send_limit: Option<Int<u32>>,
     /// Default `true`.
     pub sending_enabled: Option<bool>,
     /// At most 10,000 characters.
@@ -49,8 +55,9 @@ pub struct RegisterMailboxRequest {
 /// The body of `PATCH /v1/mailboxes/{mailboxId}`: only these fields change, each one the body gives.
 /// Any other field (`email`, `provider`, `status`…) is refused as an unknown field. `null` resets a
 /// field to what a new mailbox gets.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(rename = "UpdateMailboxRequest", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct UpdateMailboxRequest {
     /// At most 100 characters; blank or `null` removes it.
     #[oai(validator(max_length = 100), nullable)]
@@ -68,6 +75,61 @@ pub struct UpdateMailboxRequest {
     /// (case-insensitively), at most 50. `null` removes them all.
     #[oai(validator(max_items = 50), nullable)]
     pub tags: MaybeUndefined<Vec<String>>,
+}
+
+impl DeclaredBody for RegisterMailboxRequest {
+    type Request = MailboxRequest;
+
+    fn into_request(self) -> MailboxRequest {
+        let Self {
+            email,
+            provider,
+            display_name,
+            tags,
+            daily_send_limit,
+            sending_enabled,
+            signature,
+        } = self;
+        MailboxRequest {
+            email: email.0,
+            provider: sent(provider.0),
+            display_name,
+            tags,
+            daily_send_limit: whole(daily_send_limit),
+            sending_enabled,
+            signature,
+        }
+    }
+}
+
+impl DeclaredBody for UpdateMailboxRequest {
+    type Request = MailboxPatchRequest;
+
+    fn into_request(self) -> MailboxPatchRequest {
+        let Self {
+            display_name,
+            daily_send_limit,
+            signature,
+            sending_enabled,
+            tags,
+        } = self;
+        MailboxPatchRequest {
+            display_name: patched(display_name),
+            daily_send_limit: patched(daily_send_limit),
+            signature: patched(signature),
+            sending_enabled: patched(sending_enabled),
+            tags: patched(tags),
+        }
+    }
+}
+
+/// A PATCH member: left out, `null`, or a value.
+fn patched<T>(member: MaybeUndefined<T>) -> PatchValue<T> {
+    match member {
+        MaybeUndefined::Undefined => PatchValue::Absent,
+        MaybeUndefined::Null => PatchValue::Null,
+        MaybeUndefined::Value(value) => PatchValue::Given(value),
+    }
 }
 
 /// What deleting a mailbox answers.

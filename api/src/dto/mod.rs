@@ -6,6 +6,7 @@ pub mod campaign_input;
 pub mod choice;
 pub mod mailbox;
 pub mod timestamp;
+pub mod wire;
 pub mod workspace;
 
 use poem_openapi::Object;

@@ -4,17 +4,31 @@ use application::use_cases::account::Account;
 use application::use_cases::workspace_keys::{IssuedWorkspaceKey, RevokedWorkspaceKey};
 use application::use_cases::workspaces::WorkspaceView;
 use domain::identity::Role;
+use domain::identity::WorkspaceRequest;
 use poem_openapi::{Enum, Object};
+use serde::Deserialize;
 
 use crate::dto::timestamp::Timestamp;
+use crate::dto::wire::Required;
+use crate::request_body::DeclaredBody;
 
 /// The body of `POST /v1/workspaces`. Unknown fields are rejected.
-#[derive(Debug, Object)]
+#[derive(Debug, Default, Object, Deserialize)]
 #[oai(rename = "CreateWorkspaceRequest", rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", default)]
 pub struct CreateWorkspaceRequest {
     /// Trimmed, 1–100 characters.
     #[oai(validator(min_length = 1, max_length = 100))]
-    pub name: String,
+    pub name: Required<String>,
+}
+
+impl DeclaredBody for CreateWorkspaceRequest {
+    type Request = WorkspaceRequest;
+
+    fn into_request(self) -> WorkspaceRequest {
+        let Self { name } = self;
+        WorkspaceRequest { name: name.0 }
+    }
 }
 
 /// A user's role in a workspace: owners and admins manage its API key.

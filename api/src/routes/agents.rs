@@ -15,7 +15,6 @@ use crate::dto::agent::{AgentBody, CreateAgentRequest};
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
-use crate::json_body;
 
 use super::ApiTags;
 
@@ -75,7 +74,7 @@ impl AgentsApi {
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateAgentRequest>,
     ) -> Result<AgentCreated, CreateAgentErrors> {
-        let (request, edge_problems) = json_body::agent_request(body.value());
+        let (request, edge_problems) = body.read();
         let agent = state
             .create_agent
             .execute(tenant.0, &request, edge_problems)

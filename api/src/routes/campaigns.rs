@@ -36,7 +36,6 @@ use crate::dto::choice::Choice;
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
-use crate::json_body;
 
 use super::ApiTags;
 
@@ -218,7 +217,7 @@ impl CampaignsApi {
         body: JsonBody<CreateCampaignRequest>,
         http_request: &Request,
     ) -> Result<CampaignCreated, CreateCampaignErrors> {
-        let (request, edge_problems) = json_body::campaign_request(body.value());
+        let (request, edge_problems) = body.read();
         let use_case = &state.create_campaign;
         // A request holding an Idempotency-Key stores its answer with the campaign (see
         // `CreateCampaign::execute_answering`): no crash can leave one without the other.

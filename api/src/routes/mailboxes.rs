@@ -28,7 +28,6 @@ use crate::dto::mailbox::{
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
-use crate::json_body;
 
 use super::ApiTags;
 
@@ -140,7 +139,7 @@ impl MailboxesApi {
         state: Data<&Arc<AppState>>,
         body: JsonBody<RegisterMailboxRequest>,
     ) -> Result<MailboxRegistered, RegisterMailboxErrors> {
-        let (request, edge_problems) = json_body::mailbox_request(body.value());
+        let (request, edge_problems) = body.read();
         let mailbox = state
             .register_mailbox
             .execute(tenant.0, &request, edge_problems)
@@ -284,7 +283,7 @@ impl MailboxesApi {
         body: JsonBody<UpdateMailboxRequest>,
     ) -> Result<MailboxRead, UpdateMailboxErrors> {
         let mailbox_id = mailbox_id(&id)?;
-        let (request, edge_problems) = json_body::mailbox_patch(body.value());
+        let (request, edge_problems) = body.read();
         let mailbox = state
             .update_mailbox
             .execute(tenant.0, mailbox_id, &request, edge_problems)

@@ -25,7 +25,6 @@ use crate::dto::workspace::{
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
-use crate::json_body;
 
 use super::ApiTags;
 
@@ -248,7 +247,7 @@ impl WorkspacesApi {
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateWorkspaceRequest>,
     ) -> Result<WorkspaceCreated, CreateWorkspaceErrors> {
-        let (request, edge_problems) = json_body::workspace_request(body.value());
+        let (request, edge_problems) = body.read();
         let created = state
             .workspaces
             .create(holder.0, &request, edge_problems)
