@@ -710,29 +710,14 @@ fn parse_seg_providers(
 ) -> Option<Vec<SegProvider>> {
     let raw = raw.unwrap_or_default();
     let before = problems.len();
-    let mut providers = Vec::with_capacity(raw.len());
-    for (index, item) in raw.iter().enumerate() {
-        let Some(provider) = problems.check(
-            parse_choice(
-                item,
-                "segSkipProviders",
-                SegProvider::from_wire,
-                SegProvider::choices,
-            ),
-            at.index(index),
-        ) else {
-            continue;
-        };
-        if providers.contains(&provider) {
-            problems.add(
-                at.index(index),
-                ProblemCode::Duplicate,
-                format!("segSkipProviders lists {provider} more than once"),
-            );
-        } else {
-            providers.push(provider);
-        }
-    }
+    let providers = parse_choice_list(
+        raw,
+        "segSkipProviders",
+        SegProvider::from_wire,
+        SegProvider::choices,
+        at,
+        problems,
+    );
     if mode == Some(SegCheckMode::SkipProviders) && raw.is_empty() {
         problems.add(
             at.clone(),
@@ -741,6 +726,36 @@ fn parse_seg_providers(
         );
     }
     (problems.len() == before).then_some(providers)
+}
+
+/// A list of wire enum values at `at`: each one of the choices, none repeated. Keeps the valid ones.
+fn parse_choice_list<T: Copy + PartialEq + std::fmt::Display>(
+    raw: &[String],
+    field: &str,
+    from_wire: impl Fn(&str) -> Option<T>,
+    choices: impl Fn() -> String,
+    at: &JsonPointer,
+    problems: &mut Problems,
+) -> Vec<T> {
+    let mut values = Vec::with_capacity(raw.len());
+    for (index, item) in raw.iter().enumerate() {
+        let Some(value) = problems.check(
+            parse_choice(item, field, &from_wire, &choices),
+            at.index(index),
+        ) else {
+            continue;
+        };
+        if values.contains(&value) {
+            problems.add(
+                at.index(index),
+                ProblemCode::Duplicate,
+                format!("{field} lists {value} more than once"),
+            );
+        } else {
+            values.push(value);
+        }
+    }
+    values
 }
 
 impl CnameTracking {
@@ -824,30 +839,14 @@ impl Webhook {
             ),
         };
         let raw_events = request.events.unwrap_or_default();
-        let mut events = Vec::with_capacity(raw_events.len());
-        for (index, raw) in raw_events.iter().enumerate() {
-            let pointer = at.field("events").index(index);
-            let Some(event) = problems.check(
-                parse_choice(
-                    raw,
-                    "events",
-                    WebhookEvent::from_wire,
-                    WebhookEvent::choices,
-                ),
-                pointer.clone(),
-            ) else {
-                continue;
-            };
-            if events.contains(&event) {
-                problems.add(
-                    pointer,
-                    ProblemCode::Duplicate,
-                    format!("events lists {event} more than once"),
-                );
-            } else {
-                events.push(event);
-            }
-        }
+        let events = parse_choice_list(
+            &raw_events,
+            "events",
+            WebhookEvent::from_wire,
+            WebhookEvent::choices,
+            &at.field("events"),
+            problems,
+        );
         if enabled && raw_events.is_empty() {
             problems.add(
                 at.field("events"),
