@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::id::{AgentId, CampaignId, MailboxId, ObjectId, SubsequenceId, UserId, WorkspaceId};
+use crate::id::{AgentId, CampaignId, MailboxId, ObjectId, UserId, WorkspaceId};
 use crate::mailbox::MailboxSelection;
 use crate::problem::{JsonPointer, Problems};
 use crate::request::CampaignRequest;
@@ -15,6 +15,9 @@ use crate::status::{CampaignStatus, InvalidTransition, LifecycleAction};
 use crate::subsequence::{NewSubsequence, Subsequence};
 use crate::text::required_trimmed;
 use crate::values::WebhookSecret;
+
+/// Still reachable here, where [`StoredCampaign`] uses it, for the callers that name this path.
+pub use crate::subsequence::SubsequenceCounters;
 
 pub const MAX_CAMPAIGN_NAME_CHARS: usize = 200;
 
@@ -280,13 +283,6 @@ pub struct StoredCampaign {
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SubsequenceCounters {
-    pub id: SubsequenceId,
-    pub added_count: u64,
-    pub stats: Stats,
 }
 
 impl Campaign {

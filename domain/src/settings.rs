@@ -82,32 +82,75 @@ wire_enum!(
 /// The legacy spelling normalised to `disabled` on every write (spec 4.5, 4.6).
 const LEGACY_SEG_CHECK_MODE: &str = "use_specific_mailboxes";
 
+/// Campaign settings, held by group; the getters read them flat, as the wire does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    track_opens: bool,
-    track_clicks: bool,
-    include_unsubscribe_link: bool,
-    cc: Vec<EmailAddress>,
-    bcc: Vec<EmailAddress>,
-    stop_on_reply: bool,
-    stop_on_auto_reply: bool,
-    stop_on_company_reply: bool,
-    skip_dnc: bool,
-    daily_send_limit: Option<u32>,
-    email_interval_minutes: u32,
-    esp_matching_mode: EspMatchingMode,
-    seg_check_mode: SegCheckMode,
-    seg_skip_providers: Vec<SegProvider>,
-    cname_tracking: CnameTracking,
-    slack_channel_id: Option<SlackChannelId>,
-    positive_replies_only_slack: bool,
-    notification_emails: Vec<EmailAddress>,
-    positive_replies_only_email: bool,
-    ai_agent_id: Option<AgentId>,
-    ai_agent_enabled: bool,
+    tracking: Tracking,
+    copies: Copies,
+    stop_rules: StopRules,
+    limits: SendingLimits,
+    deliverability: Deliverability,
+    notifications: Notifications,
+    ai_agent: AiAgent,
     webhook: Webhook,
     copy_fatigue_protection: CopyFatigueProtection,
     variant_optimization: VariantOptimization,
+}
+
+/// `trackOpens`, `trackClicks`, `includeUnsubscribeLink` and `cnameTracking`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Tracking {
+    opens: bool,
+    clicks: bool,
+    unsubscribe_link: bool,
+    cname: CnameTracking,
+}
+
+/// `cc` and `bcc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Copies {
+    cc: Vec<EmailAddress>,
+    bcc: Vec<EmailAddress>,
+}
+
+/// `stopOnReply`, `stopOnAutoReply`, `stopOnCompanyReply` and `skipDNC`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct StopRules {
+    on_reply: bool,
+    on_auto_reply: bool,
+    on_company_reply: bool,
+    skip_dnc: bool,
+}
+
+/// `dailySendLimit` and `emailIntervalMinutes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SendingLimits {
+    daily: Option<u32>,
+    interval_minutes: u32,
+}
+
+/// `espMatchingMode`, `segCheckMode` and `segSkipProviders`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Deliverability {
+    esp_matching_mode: EspMatchingMode,
+    seg_check_mode: SegCheckMode,
+    seg_skip_providers: Vec<SegProvider>,
+}
+
+/// `slackChannelId`, `positiveRepliesOnlySlack`, `notificationEmails` and `positiveRepliesOnlyEmail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Notifications {
+    slack_channel_id: Option<SlackChannelId>,
+    positive_replies_only_slack: bool,
+    emails: Vec<EmailAddress>,
+    positive_replies_only_email: bool,
+}
+
+/// `aiAgentId` and `aiAgentEnabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AiAgent {
+    id: Option<AgentId>,
+    enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -179,6 +222,10 @@ impl AgentRequest {
 
 impl Settings {
     /// Parses `settings` at `at`; every absent field takes its default.
+    ///
+    /// Problems are listed in the order of the calls below, and clients see that order: keep it.
+    /// `notificationEmails` is checked with the other address lists, ahead of the rest of the
+    /// notifications.
     pub fn parse(
         request: Option<&SettingsRequest>,
         rules: ParseRules,
@@ -187,20 +234,7 @@ impl Settings {
         let default = SettingsRequest::default();
         let request = request.unwrap_or(&default);
         let mut problems = Problems::new();
-        let cc = parse_addresses(
-            request.cc.as_deref(),
-            "cc",
-            MAX_COPY_ADDRESSES,
-            at,
-            &mut problems,
-        );
-        let bcc = parse_addresses(
-            request.bcc.as_deref(),
-            "bcc",
-            MAX_COPY_ADDRESSES,
-            at,
-            &mut problems,
-        );
+        let copies = Copies::parse(request, at, &mut problems);
         let notification_emails = parse_addresses(
             request.notification_emails.as_deref(),
             "notificationEmails",
@@ -208,128 +242,53 @@ impl Settings {
             at,
             &mut problems,
         );
-        let daily_send_limit = match request.daily_send_limit {
-            None => Some(None),
-            Some(raw) => problems
-                .check(
-                    in_range(raw, 1, 10_000, "dailySendLimit"),
-                    at.field("dailySendLimit"),
-                )
-                .map(Some),
-        };
-        let email_interval_minutes = problems.check(
-            in_range(
-                request.email_interval_minutes.unwrap_or(15),
-                1,
-                1_440,
-                "emailIntervalMinutes",
-            ),
-            at.field("emailIntervalMinutes"),
-        );
-        let esp_matching_mode = problems.check(
-            parse_esp_matching_mode(request.esp_matching_mode.as_deref(), rules),
-            at.field("espMatchingMode"),
-        );
-        let seg_check_mode = problems.check(
-            parse_seg_check_mode(request.seg_check_mode.as_deref()),
-            at.field("segCheckMode"),
-        );
-        let seg_skip_providers = parse_seg_providers(
-            request.seg_skip_providers.as_deref(),
-            seg_check_mode,
-            &at.field("segSkipProviders"),
-            &mut problems,
-        );
-        let cname_tracking = CnameTracking::parse(
-            request.cname_tracking.as_ref(),
-            &at.field("cnameTracking"),
-            &mut problems,
-        );
-        let slack_channel_id = match request.slack_channel_id.as_deref() {
-            None => Some(None),
-            Some(raw) => problems
-                .check(
-                    SlackChannelId::parse(raw).map_err(|invalid| named("slackChannelId", invalid)),
-                    at.field("slackChannelId"),
-                )
-                .map(Some),
-        };
-        let ai_agent_id = match request.ai_agent_id.as_deref() {
-            None => Some(None),
-            Some(raw) => problems
-                .check(
-                    AgentId::parse(raw).map_err(|invalid| named("aiAgentId", invalid)),
-                    at.field("aiAgentId"),
-                )
-                .map(Some),
-        };
+        let limits = SendingLimits::parse(request, at, &mut problems);
+        let deliverability = Deliverability::parse(request, rules, at, &mut problems);
+        let tracking = Tracking::parse(request, at, &mut problems);
+        let notifications = Notifications::parse(request, notification_emails, at, &mut problems);
+        let ai_agent = AiAgent::parse(request, at, &mut problems);
         let webhook = Webhook::parse(
             request.webhook.as_ref(),
             rules,
             &at.field("webhook"),
             &mut problems,
         );
-        let copy_fatigue_protection =
-            CopyFatigueProtection::parse(request.copy_fatigue_protection.as_ref());
         let variant_optimization = VariantOptimization::parse(
             request.variant_optimization.as_ref(),
             &at.field("variantOptimization"),
             &mut problems,
         );
-
         match (
-            cc,
-            bcc,
-            notification_emails,
-            daily_send_limit,
-            email_interval_minutes,
-            esp_matching_mode,
-            seg_check_mode,
-            seg_skip_providers,
-            cname_tracking,
-            slack_channel_id,
-            ai_agent_id,
+            tracking,
+            copies,
+            limits,
+            deliverability,
+            notifications,
+            ai_agent,
             webhook,
             variant_optimization,
         ) {
             (
-                Some(cc),
-                Some(bcc),
-                Some(notification_emails),
-                Some(daily_send_limit),
-                Some(email_interval_minutes),
-                Some(esp_matching_mode),
-                Some(seg_check_mode),
-                Some(seg_skip_providers),
-                Some(cname_tracking),
-                Some(slack_channel_id),
-                Some(ai_agent_id),
+                Some(tracking),
+                Some(copies),
+                Some(limits),
+                Some(deliverability),
+                Some(notifications),
+                Some(ai_agent),
                 Some(webhook),
                 Some(variant_optimization),
             ) if problems.is_empty() => Ok(Settings {
-                track_opens: request.track_opens.unwrap_or(true),
-                track_clicks: request.track_clicks.unwrap_or(true),
-                include_unsubscribe_link: request.include_unsubscribe_link.unwrap_or(false),
-                cc,
-                bcc,
-                stop_on_reply: request.stop_on_reply.unwrap_or(true),
-                stop_on_auto_reply: request.stop_on_auto_reply.unwrap_or(false),
-                stop_on_company_reply: request.stop_on_company_reply.unwrap_or(false),
-                skip_dnc: request.skip_dnc.unwrap_or(true),
-                daily_send_limit,
-                email_interval_minutes,
-                esp_matching_mode,
-                seg_check_mode,
-                seg_skip_providers,
-                cname_tracking,
-                slack_channel_id,
-                positive_replies_only_slack: request.positive_replies_only_slack.unwrap_or(false),
-                notification_emails,
-                positive_replies_only_email: request.positive_replies_only_email.unwrap_or(true),
-                ai_agent_id,
-                ai_agent_enabled: request.ai_agent_enabled.unwrap_or(false),
+                tracking,
+                copies,
+                stop_rules: StopRules::of(request),
+                limits,
+                deliverability,
+                notifications,
+                ai_agent,
                 webhook,
-                copy_fatigue_protection,
+                copy_fatigue_protection: CopyFatigueProtection::parse(
+                    request.copy_fatigue_protection.as_ref(),
+                ),
                 variant_optimization,
             }),
             _ => Err(problems),
@@ -338,93 +297,47 @@ impl Settings {
 
     /// These settings in request form (the webhook secret in full).
     pub fn to_request(&self) -> SettingsRequest {
-        let addresses = |list: &[EmailAddress]| {
-            Some(
-                list.iter()
-                    .map(|address| address.as_str().to_owned())
-                    .collect(),
-            )
-        };
         SettingsRequest {
-            track_opens: Some(self.track_opens),
-            track_clicks: Some(self.track_clicks),
-            include_unsubscribe_link: Some(self.include_unsubscribe_link),
-            cc: addresses(&self.cc),
-            bcc: addresses(&self.bcc),
-            stop_on_reply: Some(self.stop_on_reply),
-            stop_on_auto_reply: Some(self.stop_on_auto_reply),
-            stop_on_company_reply: Some(self.stop_on_company_reply),
-            skip_dnc: Some(self.skip_dnc),
-            daily_send_limit: self.daily_send_limit.map(i64::from),
-            email_interval_minutes: Some(i64::from(self.email_interval_minutes)),
-            esp_matching_mode: Some(self.esp_matching_mode.as_str().to_owned()),
-            seg_check_mode: Some(self.seg_check_mode.as_str().to_owned()),
+            track_opens: Some(self.tracking.opens),
+            track_clicks: Some(self.tracking.clicks),
+            include_unsubscribe_link: Some(self.tracking.unsubscribe_link),
+            cc: addresses_request(&self.copies.cc),
+            bcc: addresses_request(&self.copies.bcc),
+            stop_on_reply: Some(self.stop_rules.on_reply),
+            stop_on_auto_reply: Some(self.stop_rules.on_auto_reply),
+            stop_on_company_reply: Some(self.stop_rules.on_company_reply),
+            skip_dnc: Some(self.stop_rules.skip_dnc),
+            daily_send_limit: self.limits.daily.map(i64::from),
+            email_interval_minutes: Some(i64::from(self.limits.interval_minutes)),
+            esp_matching_mode: Some(self.deliverability.esp_matching_mode.as_str().to_owned()),
+            seg_check_mode: Some(self.deliverability.seg_check_mode.as_str().to_owned()),
             seg_skip_providers: Some(
-                self.seg_skip_providers
+                self.deliverability
+                    .seg_skip_providers
                     .iter()
                     .map(|provider| provider.as_str().to_owned())
                     .collect(),
             ),
-            cname_tracking: Some(CnameTrackingRequest {
-                enabled: Some(self.cname_tracking.enabled),
-                domain: self
-                    .cname_tracking
-                    .domain
-                    .as_ref()
-                    .map(|domain| domain.as_str().to_owned()),
-            }),
+            cname_tracking: Some(self.tracking.cname.to_request()),
             slack_channel_id: self
+                .notifications
                 .slack_channel_id
                 .as_ref()
                 .map(|id| id.as_str().to_owned()),
-            positive_replies_only_slack: Some(self.positive_replies_only_slack),
-            notification_emails: addresses(&self.notification_emails),
-            positive_replies_only_email: Some(self.positive_replies_only_email),
-            ai_agent_id: self.ai_agent_id.map(|id| id.to_string()),
-            ai_agent_enabled: Some(self.ai_agent_enabled),
-            webhook: Some(WebhookRequest {
-                enabled: Some(self.webhook.enabled),
-                url: self.webhook.url.as_ref().map(|url| url.as_str().to_owned()),
-                secret: self
-                    .webhook
-                    .secret
-                    .as_ref()
-                    .map(|secret| secret.as_str().to_owned()),
-                events: Some(
-                    self.webhook
-                        .events
-                        .iter()
-                        .map(|event| event.as_str().to_owned())
-                        .collect(),
-                ),
-            }),
-            copy_fatigue_protection: Some(CopyFatigueProtectionRequest {
-                enabled: Some(self.copy_fatigue_protection.enabled),
-                auto_regenerate: Some(self.copy_fatigue_protection.auto_regenerate),
-                auto_resume: Some(self.copy_fatigue_protection.auto_resume),
-            }),
-            variant_optimization: Some(VariantOptimizationRequest {
-                enabled: Some(self.variant_optimization.enabled),
-                minimum_sends_per_variant: Some(i64::from(
-                    self.variant_optimization.minimum_sends_per_variant,
-                )),
-                minimum_days: Some(i64::from(self.variant_optimization.minimum_days)),
-                optimization_metric: Some(
-                    self.variant_optimization
-                        .optimization_metric
-                        .as_str()
-                        .to_owned(),
-                ),
-                keep_minimum_variants: Some(i64::from(
-                    self.variant_optimization.keep_minimum_variants,
-                )),
-            }),
+            positive_replies_only_slack: Some(self.notifications.positive_replies_only_slack),
+            notification_emails: addresses_request(&self.notifications.emails),
+            positive_replies_only_email: Some(self.notifications.positive_replies_only_email),
+            ai_agent_id: self.ai_agent.id.map(|id| id.to_string()),
+            ai_agent_enabled: Some(self.ai_agent.enabled),
+            webhook: Some(self.webhook.to_request()),
+            copy_fatigue_protection: Some(self.copy_fatigue_protection.to_request()),
+            variant_optimization: Some(self.variant_optimization.to_request()),
         }
     }
 
     /// Which agent these settings ask for (spec 4.5 `aiAgentId`, `aiAgentEnabled`).
     pub fn agent_request(&self) -> AgentRequest {
-        AgentRequest::from_settings(self.ai_agent_id, self.ai_agent_enabled)
+        AgentRequest::from_settings(self.ai_agent.id, self.ai_agent.enabled)
     }
 
     /// These settings with what the server resolved: the agent the workspace answered for
@@ -434,7 +347,7 @@ impl Settings {
         agent: Option<AgentId>,
         generated_secret: Option<WebhookSecret>,
     ) -> Settings {
-        self.ai_agent_id = agent;
+        self.ai_agent.id = agent;
         if self.webhook.secret.is_none() {
             self.webhook.secret = generated_secret;
         }
@@ -447,67 +360,67 @@ impl Settings {
     }
 
     pub fn track_opens(&self) -> bool {
-        self.track_opens
+        self.tracking.opens
     }
     pub fn track_clicks(&self) -> bool {
-        self.track_clicks
+        self.tracking.clicks
     }
     pub fn include_unsubscribe_link(&self) -> bool {
-        self.include_unsubscribe_link
+        self.tracking.unsubscribe_link
     }
     pub fn cc(&self) -> &[EmailAddress] {
-        &self.cc
+        &self.copies.cc
     }
     pub fn bcc(&self) -> &[EmailAddress] {
-        &self.bcc
+        &self.copies.bcc
     }
     pub fn stop_on_reply(&self) -> bool {
-        self.stop_on_reply
+        self.stop_rules.on_reply
     }
     pub fn stop_on_auto_reply(&self) -> bool {
-        self.stop_on_auto_reply
+        self.stop_rules.on_auto_reply
     }
     pub fn stop_on_company_reply(&self) -> bool {
-        self.stop_on_company_reply
+        self.stop_rules.on_company_reply
     }
     pub fn skip_dnc(&self) -> bool {
-        self.skip_dnc
+        self.stop_rules.skip_dnc
     }
     pub fn daily_send_limit(&self) -> Option<u32> {
-        self.daily_send_limit
+        self.limits.daily
     }
     pub fn email_interval_minutes(&self) -> u32 {
-        self.email_interval_minutes
+        self.limits.interval_minutes
     }
     pub fn esp_matching_mode(&self) -> EspMatchingMode {
-        self.esp_matching_mode
+        self.deliverability.esp_matching_mode
     }
     pub fn seg_check_mode(&self) -> SegCheckMode {
-        self.seg_check_mode
+        self.deliverability.seg_check_mode
     }
     pub fn seg_skip_providers(&self) -> &[SegProvider] {
-        &self.seg_skip_providers
+        &self.deliverability.seg_skip_providers
     }
     pub fn cname_tracking(&self) -> &CnameTracking {
-        &self.cname_tracking
+        &self.tracking.cname
     }
     pub fn slack_channel_id(&self) -> Option<&SlackChannelId> {
-        self.slack_channel_id.as_ref()
+        self.notifications.slack_channel_id.as_ref()
     }
     pub fn positive_replies_only_slack(&self) -> bool {
-        self.positive_replies_only_slack
+        self.notifications.positive_replies_only_slack
     }
     pub fn notification_emails(&self) -> &[EmailAddress] {
-        &self.notification_emails
+        &self.notifications.emails
     }
     pub fn positive_replies_only_email(&self) -> bool {
-        self.positive_replies_only_email
+        self.notifications.positive_replies_only_email
     }
     pub fn ai_agent_id(&self) -> Option<AgentId> {
-        self.ai_agent_id
+        self.ai_agent.id
     }
     pub fn ai_agent_enabled(&self) -> bool {
-        self.ai_agent_enabled
+        self.ai_agent.enabled
     }
     pub fn webhook(&self) -> &Webhook {
         &self.webhook
@@ -518,6 +431,192 @@ impl Settings {
     pub fn variant_optimization(&self) -> VariantOptimization {
         self.variant_optimization
     }
+}
+
+impl Tracking {
+    fn parse(
+        request: &SettingsRequest,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> Option<Tracking> {
+        let cname = CnameTracking::parse(
+            request.cname_tracking.as_ref(),
+            &at.field("cnameTracking"),
+            problems,
+        )?;
+        Some(Tracking {
+            opens: request.track_opens.unwrap_or(true),
+            clicks: request.track_clicks.unwrap_or(true),
+            unsubscribe_link: request.include_unsubscribe_link.unwrap_or(false),
+            cname,
+        })
+    }
+}
+
+impl Copies {
+    fn parse(
+        request: &SettingsRequest,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> Option<Copies> {
+        let cc = parse_addresses(
+            request.cc.as_deref(),
+            "cc",
+            MAX_COPY_ADDRESSES,
+            at,
+            problems,
+        );
+        let bcc = parse_addresses(
+            request.bcc.as_deref(),
+            "bcc",
+            MAX_COPY_ADDRESSES,
+            at,
+            problems,
+        );
+        Some(Copies { cc: cc?, bcc: bcc? })
+    }
+}
+
+impl StopRules {
+    fn of(request: &SettingsRequest) -> StopRules {
+        StopRules {
+            on_reply: request.stop_on_reply.unwrap_or(true),
+            on_auto_reply: request.stop_on_auto_reply.unwrap_or(false),
+            on_company_reply: request.stop_on_company_reply.unwrap_or(false),
+            skip_dnc: request.skip_dnc.unwrap_or(true),
+        }
+    }
+}
+
+impl SendingLimits {
+    fn parse(
+        request: &SettingsRequest,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> Option<SendingLimits> {
+        let daily = match request.daily_send_limit {
+            None => Some(None),
+            Some(raw) => problems
+                .check(
+                    in_range(raw, 1, 10_000, "dailySendLimit"),
+                    at.field("dailySendLimit"),
+                )
+                .map(Some),
+        };
+        let interval_minutes = problems.check(
+            in_range(
+                request.email_interval_minutes.unwrap_or(15),
+                1,
+                1_440,
+                "emailIntervalMinutes",
+            ),
+            at.field("emailIntervalMinutes"),
+        );
+        Some(SendingLimits {
+            daily: daily?,
+            interval_minutes: interval_minutes?,
+        })
+    }
+}
+
+impl Deliverability {
+    fn parse(
+        request: &SettingsRequest,
+        rules: ParseRules,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> Option<Deliverability> {
+        let esp_matching_mode = problems.check(
+            parse_esp_matching_mode(request.esp_matching_mode.as_deref(), rules),
+            at.field("espMatchingMode"),
+        );
+        let seg_check_mode = problems.check(
+            parse_seg_check_mode(request.seg_check_mode.as_deref()),
+            at.field("segCheckMode"),
+        );
+        let seg_skip_providers = parse_seg_providers(
+            request.seg_skip_providers.as_deref(),
+            seg_check_mode,
+            &at.field("segSkipProviders"),
+            problems,
+        );
+        Some(Deliverability {
+            esp_matching_mode: esp_matching_mode?,
+            seg_check_mode: seg_check_mode?,
+            seg_skip_providers: seg_skip_providers?,
+        })
+    }
+}
+
+impl Notifications {
+    /// `emails` are the `notificationEmails`, checked earlier with the other address lists.
+    fn parse(
+        request: &SettingsRequest,
+        emails: Option<Vec<EmailAddress>>,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> Option<Notifications> {
+        let slack_channel_id = parse_optional(
+            request.slack_channel_id.as_deref(),
+            "slackChannelId",
+            SlackChannelId::parse,
+            at,
+            problems,
+        );
+        Some(Notifications {
+            slack_channel_id: slack_channel_id?,
+            positive_replies_only_slack: request.positive_replies_only_slack.unwrap_or(false),
+            emails: emails?,
+            positive_replies_only_email: request.positive_replies_only_email.unwrap_or(true),
+        })
+    }
+}
+
+impl AiAgent {
+    fn parse(
+        request: &SettingsRequest,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> Option<AiAgent> {
+        let id = parse_optional(
+            request.ai_agent_id.as_deref(),
+            "aiAgentId",
+            AgentId::parse,
+            at,
+            problems,
+        );
+        Some(AiAgent {
+            id: id?,
+            enabled: request.ai_agent_enabled.unwrap_or(false),
+        })
+    }
+}
+
+/// An optional text field: absent is `Some(None)`; present, it must parse (its problem at `field`).
+fn parse_optional<T>(
+    raw: Option<&str>,
+    field: &str,
+    parse: impl FnOnce(&str) -> Result<T, Invalid>,
+    at: &JsonPointer,
+    problems: &mut Problems,
+) -> Option<Option<T>> {
+    match raw {
+        None => Some(None),
+        Some(raw) => problems
+            .check(
+                parse(raw).map_err(|invalid| named(field, invalid)),
+                at.field(field),
+            )
+            .map(Some),
+    }
+}
+
+fn addresses_request(list: &[EmailAddress]) -> Option<Vec<String>> {
+    Some(
+        list.iter()
+            .map(|address| address.as_str().to_owned())
+            .collect(),
+    )
 }
 
 fn in_range(raw: i64, min: u32, max: u32, field: &str) -> Result<u32, Invalid> {
@@ -611,29 +710,14 @@ fn parse_seg_providers(
 ) -> Option<Vec<SegProvider>> {
     let raw = raw.unwrap_or_default();
     let before = problems.len();
-    let mut providers = Vec::with_capacity(raw.len());
-    for (index, item) in raw.iter().enumerate() {
-        let Some(provider) = problems.check(
-            parse_choice(
-                item,
-                "segSkipProviders",
-                SegProvider::from_wire,
-                SegProvider::choices,
-            ),
-            at.index(index),
-        ) else {
-            continue;
-        };
-        if providers.contains(&provider) {
-            problems.add(
-                at.index(index),
-                ProblemCode::Duplicate,
-                format!("segSkipProviders lists {provider} more than once"),
-            );
-        } else {
-            providers.push(provider);
-        }
-    }
+    let providers = parse_choice_list(
+        raw,
+        "segSkipProviders",
+        SegProvider::from_wire,
+        SegProvider::choices,
+        at,
+        problems,
+    );
     if mode == Some(SegCheckMode::SkipProviders) && raw.is_empty() {
         problems.add(
             at.clone(),
@@ -642,6 +726,36 @@ fn parse_seg_providers(
         );
     }
     (problems.len() == before).then_some(providers)
+}
+
+/// A list of wire enum values at `at`: each one of the choices, none repeated. Keeps the valid ones.
+fn parse_choice_list<T: Copy + PartialEq + std::fmt::Display>(
+    raw: &[String],
+    field: &str,
+    from_wire: impl Fn(&str) -> Option<T>,
+    choices: impl Fn() -> String,
+    at: &JsonPointer,
+    problems: &mut Problems,
+) -> Vec<T> {
+    let mut values = Vec::with_capacity(raw.len());
+    for (index, item) in raw.iter().enumerate() {
+        let Some(value) = problems.check(
+            parse_choice(item, field, &from_wire, &choices),
+            at.index(index),
+        ) else {
+            continue;
+        };
+        if values.contains(&value) {
+            problems.add(
+                at.index(index),
+                ProblemCode::Duplicate,
+                format!("{field} lists {value} more than once"),
+            );
+        } else {
+            values.push(value);
+        }
+    }
+    values
 }
 
 impl CnameTracking {
@@ -668,6 +782,16 @@ impl CnameTracking {
             )?),
         };
         Some(CnameTracking { enabled, domain })
+    }
+
+    fn to_request(&self) -> CnameTrackingRequest {
+        CnameTrackingRequest {
+            enabled: Some(self.enabled),
+            domain: self
+                .domain
+                .as_ref()
+                .map(|domain| domain.as_str().to_owned()),
+        }
     }
 
     pub fn enabled(&self) -> bool {
@@ -715,30 +839,14 @@ impl Webhook {
             ),
         };
         let raw_events = request.events.unwrap_or_default();
-        let mut events = Vec::with_capacity(raw_events.len());
-        for (index, raw) in raw_events.iter().enumerate() {
-            let pointer = at.field("events").index(index);
-            let Some(event) = problems.check(
-                parse_choice(
-                    raw,
-                    "events",
-                    WebhookEvent::from_wire,
-                    WebhookEvent::choices,
-                ),
-                pointer.clone(),
-            ) else {
-                continue;
-            };
-            if events.contains(&event) {
-                problems.add(
-                    pointer,
-                    ProblemCode::Duplicate,
-                    format!("events lists {event} more than once"),
-                );
-            } else {
-                events.push(event);
-            }
-        }
+        let events = parse_choice_list(
+            &raw_events,
+            "events",
+            WebhookEvent::from_wire,
+            WebhookEvent::choices,
+            &at.field("events"),
+            problems,
+        );
         if enabled && raw_events.is_empty() {
             problems.add(
                 at.field("events"),
@@ -752,6 +860,23 @@ impl Webhook {
             secret,
             events,
         })
+    }
+
+    fn to_request(&self) -> WebhookRequest {
+        WebhookRequest {
+            enabled: Some(self.enabled),
+            url: self.url.as_ref().map(|url| url.as_str().to_owned()),
+            secret: self
+                .secret
+                .as_ref()
+                .map(|secret| secret.as_str().to_owned()),
+            events: Some(
+                self.events
+                    .iter()
+                    .map(|event| event.as_str().to_owned())
+                    .collect(),
+            ),
+        }
     }
 
     pub fn enabled(&self) -> bool {
@@ -778,6 +903,14 @@ impl CopyFatigueProtection {
             enabled: request.enabled.unwrap_or(false),
             auto_regenerate: request.auto_regenerate.unwrap_or(false),
             auto_resume: request.auto_resume.unwrap_or(false),
+        }
+    }
+
+    fn to_request(self) -> CopyFatigueProtectionRequest {
+        CopyFatigueProtectionRequest {
+            enabled: Some(self.enabled),
+            auto_regenerate: Some(self.auto_regenerate),
+            auto_resume: Some(self.auto_resume),
         }
     }
 
@@ -842,6 +975,16 @@ impl VariantOptimization {
             optimization_metric: optimization_metric?,
             keep_minimum_variants: keep_minimum_variants?,
         })
+    }
+
+    fn to_request(self) -> VariantOptimizationRequest {
+        VariantOptimizationRequest {
+            enabled: Some(self.enabled),
+            minimum_sends_per_variant: Some(i64::from(self.minimum_sends_per_variant)),
+            minimum_days: Some(i64::from(self.minimum_days)),
+            optimization_metric: Some(self.optimization_metric.as_str().to_owned()),
+            keep_minimum_variants: Some(i64::from(self.keep_minimum_variants)),
+        }
     }
 
     pub fn enabled(&self) -> bool {

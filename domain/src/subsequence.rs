@@ -110,6 +110,14 @@ pub struct NewSubsequence {
     archived: bool,
 }
 
+/// What only the server counts for a subsequence; storage keeps it beside the request form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubsequenceCounters {
+    pub id: SubsequenceId,
+    pub added_count: u64,
+    pub stats: Stats,
+}
+
 /// A stored subsequence with its counters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subsequence {
@@ -276,11 +284,9 @@ impl NewSubsequence {
             stats: Stats::default(),
         }
     }
-}
 
-impl NewSubsequence {
     /// A stored subsequence rebuilt with its counters.
-    pub(crate) fn into_stored(self, counters: crate::campaign::SubsequenceCounters) -> Subsequence {
+    pub(crate) fn into_stored(self, counters: SubsequenceCounters) -> Subsequence {
         Subsequence {
             id: counters.id,
             name: self.name,

@@ -1722,3 +1722,90 @@ fn every_problem_of_a_request_is_reported_at_once() {
     }
     assert_eq!(found.len(), expected.len(), "{found:#?}");
 }
+
+/// Every settings field that can be wrong, wrong at once: the problems come in one fixed order, with
+/// these pointers, codes and messages (clients see this list as is).
+#[test]
+fn rule_4_5_settings_problems_come_in_a_fixed_order() {
+    let many = |count: usize| {
+        (0..count)
+            .map(|index| format!("n{index}@example.com"))
+            .collect::<Vec<_>>()
+    };
+    let request = with_settings(SettingsRequest {
+        track_opens: Some(false),
+        cc: Some(vec!["nope".into()]),
+        bcc: Some(vec!["a@example.com".into(), "A@example.com".into()]),
+        notification_emails: Some(many(6)),
+        daily_send_limit: Some(0),
+        email_interval_minutes: Some(1_441),
+        esp_matching_mode: s("custom"),
+        seg_check_mode: s("sometimes"),
+        seg_skip_providers: Some(vec![
+            "nobody".into(),
+            "proofpoint".into(),
+            "proofpoint".into(),
+        ]),
+        cname_tracking: Some(CnameTrackingRequest {
+            enabled: Some(true),
+            domain: None,
+        }),
+        slack_channel_id: s("general"),
+        ai_agent_id: s("agent-1"),
+        webhook: Some(WebhookRequest {
+            enabled: Some(true),
+            url: s("ftp://hooks.example.com"),
+            secret: s("short"),
+            events: Some(vec![
+                "email.sent".into(),
+                "email.sent".into(),
+                "nope".into(),
+            ]),
+        }),
+        variant_optimization: Some(VariantOptimizationRequest {
+            enabled: Some(true),
+            minimum_sends_per_variant: Some(0),
+            minimum_days: Some(366),
+            optimization_metric: s("luck"),
+            keep_minimum_variants: Some(27),
+        }),
+        ..Default::default()
+    });
+    let found: Vec<String> = match parse(&request) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems
+            .iter()
+            .map(|problem| {
+                format!(
+                    "{} {} {}",
+                    problem.pointer(),
+                    problem.code(),
+                    problem.message()
+                )
+            })
+            .collect(),
+    };
+    let expected = [
+        "/settings/cc/0 invalid_format cc must be a valid email address",
+        "/settings/bcc/1 duplicate bcc lists A@example.com more than once",
+        "/settings/notificationEmails too_many notificationEmails has at most 5 addresses",
+        "/settings/dailySendLimit out_of_range dailySendLimit must be between 1 and 10000",
+        "/settings/emailIntervalMinutes out_of_range emailIntervalMinutes must be between 1 and 1440",
+        "/settings/espMatchingMode invalid_value espMatchingMode custom is read-back only; writes accept disabled or auto",
+        "/settings/segCheckMode invalid_value segCheckMode must be one of disabled, skip_all or skip_providers",
+        "/settings/segSkipProviders/0 invalid_value segSkipProviders must be one of proofpoint, mimecast, barracuda, cisco, forcepoint, sophos, trendmicro, symantec, mcafee, microsoft_atp or google_postini",
+        "/settings/segSkipProviders/2 duplicate segSkipProviders lists proofpoint more than once",
+        "/settings/cnameTracking/domain required domain is required when CNAME tracking is enabled",
+        "/settings/slackChannelId invalid_format slackChannelId must be a Slack channel ID such as C04ABCDEF12",
+        "/settings/aiAgentId invalid_format aiAgentId must be a 24-character lowercase hex id",
+        "/settings/webhook/url invalid_format url must be an absolute http or https URL",
+        "/settings/webhook/secret too_short secret must be at least 8 characters",
+        "/settings/webhook/events/1 duplicate events lists email.sent more than once",
+        "/settings/webhook/events/2 invalid_value events must be one of email.sent, email.opened, email.clicked, email.replied, email.bounced, email.unsubscribed, email.positive_reply, lead.replied, lead.bounced, lead.updated or lead.tag_changed",
+        "/settings/variantOptimization/minimumSendsPerVariant out_of_range minimumSendsPerVariant must be between 1 and 100000",
+        "/settings/variantOptimization/minimumDays out_of_range minimumDays must be between 0 and 365",
+        "/settings/variantOptimization/optimizationMetric invalid_value optimizationMetric must be one of replyRate, openRate or clickRate",
+        "/settings/variantOptimization/keepMinimumVariants out_of_range keepMinimumVariants must be between 1 and 26",
+    ];
+    assert_eq!(found, expected, "{found:#?}");
+}

@@ -6,7 +6,8 @@ use domain::campaign::{Campaign, Provisions, StoredCampaign};
 use domain::id::{AgentId, CampaignId, ObjectId, UserId, WorkspaceId};
 use domain::request::{
     CampaignRequest, CnameTrackingRequest, ConditionRequest, ConditionalVariableRequest,
-    ScheduleRequest, SettingsRequest, StepRequest, VariantOptimizationRequest, WebhookRequest,
+    CopyFatigueProtectionRequest, ScheduleRequest, SettingsRequest, StepRequest,
+    VariantOptimizationRequest, WebhookRequest,
 };
 use domain::status::CampaignStatus;
 
@@ -159,4 +160,123 @@ fn stored_content_re_parses_to_the_same_campaign() {
         campaign.content(),
         "the request form is a fixed point"
     );
+}
+
+/// What parsing a full `settings` gives, read through every getter and back in request form.
+#[test]
+fn full_settings_read_back_field_by_field() {
+    let mut request = full_request();
+    let raw = request
+        .settings
+        .as_mut()
+        .expect("the full request has settings");
+    // Neighbouring flags differ, so a swap would show.
+    raw.track_opens = Some(false);
+    raw.include_unsubscribe_link = Some(true);
+    raw.stop_on_reply = Some(false);
+    raw.stop_on_company_reply = Some(false);
+    raw.skip_dnc = Some(false);
+    raw.copy_fatigue_protection = Some(CopyFatigueProtectionRequest {
+        enabled: Some(true),
+        auto_regenerate: Some(false),
+        auto_resume: Some(true),
+    });
+    let expected_form = raw.clone();
+    let new = valid(&request);
+    let settings = new.settings();
+    assert_eq!(settings.to_request(), expected_form, "the request form");
+    let cname = settings.cname_tracking();
+    let webhook = settings.webhook();
+    let fatigue = settings.copy_fatigue_protection();
+    let optimization = settings.variant_optimization();
+    let read = [
+        format!("track_opens {:?}", settings.track_opens()),
+        format!("track_clicks {:?}", settings.track_clicks()),
+        format!(
+            "include_unsubscribe_link {:?}",
+            settings.include_unsubscribe_link()
+        ),
+        format!("cc {:?}", settings.cc()),
+        format!("bcc {:?}", settings.bcc()),
+        format!("stop_on_reply {:?}", settings.stop_on_reply()),
+        format!("stop_on_auto_reply {:?}", settings.stop_on_auto_reply()),
+        format!(
+            "stop_on_company_reply {:?}",
+            settings.stop_on_company_reply()
+        ),
+        format!("skip_dnc {:?}", settings.skip_dnc()),
+        format!("daily_send_limit {:?}", settings.daily_send_limit()),
+        format!(
+            "email_interval_minutes {:?}",
+            settings.email_interval_minutes()
+        ),
+        format!("esp_matching_mode {:?}", settings.esp_matching_mode()),
+        format!("seg_check_mode {:?}", settings.seg_check_mode()),
+        format!("seg_skip_providers {:?}", settings.seg_skip_providers()),
+        format!("cname {:?} {:?}", cname.enabled(), cname.domain()),
+        format!("slack_channel_id {:?}", settings.slack_channel_id()),
+        format!(
+            "positive_replies_only_slack {:?}",
+            settings.positive_replies_only_slack()
+        ),
+        format!("notification_emails {:?}", settings.notification_emails()),
+        format!(
+            "positive_replies_only_email {:?}",
+            settings.positive_replies_only_email()
+        ),
+        format!("ai_agent_id {:?}", settings.ai_agent_id()),
+        format!("ai_agent_enabled {:?}", settings.ai_agent_enabled()),
+        format!("agent_request {:?}", settings.agent_request()),
+        format!(
+            "webhook {:?} {:?} {:?} {:?}",
+            webhook.enabled(),
+            webhook.url().map(|url| url.as_str()),
+            webhook.secret().map(|secret| secret.as_str()),
+            webhook.events()
+        ),
+        format!(
+            "copy_fatigue {:?} {:?} {:?}",
+            fatigue.enabled(),
+            fatigue.auto_regenerate(),
+            fatigue.auto_resume()
+        ),
+        format!(
+            "variant_optimization {:?} {:?} {:?} {:?} {:?}",
+            optimization.enabled(),
+            optimization.minimum_sends_per_variant(),
+            optimization.minimum_days(),
+            optimization.optimization_metric(),
+            optimization.keep_minimum_variants()
+        ),
+        format!("needs_webhook_secret {:?}", settings.needs_webhook_secret()),
+    ];
+    let expected = [
+        "track_opens false",
+        "track_clicks true",
+        "include_unsubscribe_link true",
+        "cc [EmailAddress { address: \"sales-log@yourcompany.com\", at: 9 }]",
+        "bcc [EmailAddress { address: \"crm-sync@yourcompany.com\", at: 8 }]",
+        "stop_on_reply false",
+        "stop_on_auto_reply true",
+        "stop_on_company_reply false",
+        "skip_dnc false",
+        "daily_send_limit Some(50)",
+        "email_interval_minutes 12",
+        "esp_matching_mode Auto",
+        "seg_check_mode SkipProviders",
+        "seg_skip_providers [Proofpoint, Mimecast]",
+        "cname true Some(HostName(\"track.yourcompany.com\"))",
+        "slack_channel_id Some(SlackChannelId(\"C04ABCDEF12\"))",
+        "positive_replies_only_slack true",
+        "notification_emails [EmailAddress { address: \"owner@yourcompany.com\", at: 5 }]",
+        "positive_replies_only_email false",
+        "ai_agent_id Some(AgentId(665a1b2c3d4e5f6a7b8c9d0e))",
+        "ai_agent_enabled true",
+        "agent_request Specific(AgentId(665a1b2c3d4e5f6a7b8c9d0e))",
+        "webhook true Some(\"https://yourcompany.com/webhooks/sendkit\") Some(\"whsec_abc123xyz\") [LeadReplied, EmailSent, LeadBounced]",
+        "copy_fatigue true false true",
+        "variant_optimization true 50 5 ReplyRate 2",
+        "needs_webhook_secret false",
+    ];
+    assert_eq!(read, expected, "{read:#?}");
 }
