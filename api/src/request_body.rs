@@ -50,6 +50,9 @@ pub(crate) fn read<T: DeclaredBody>(body: Value) -> (T::Request, Problems) {
     (request, problems)
 }
 
+/// The problem of a body that passed the walk and still did not deserialise (a defect).
+const UNREADABLE: &str = "the body could not be read";
+
 /// `body` read as `T`'s request, its shape problems, and what the schema's validators refuse.
 fn read_checked<T: DeclaredBody>(mut body: Value) -> (T::Request, Problems, Problems) {
     let mut problems = Problems::new();
@@ -72,11 +75,7 @@ fn read_checked<T: DeclaredBody>(mut body: Value) -> (T::Request, Problems, Prob
             // The walk above leaves only values of the declared types; this is a defect, not the
             // client's mistake, but the client still gets a 400 rather than a panic.
             tracing::error!(%error, body = %T::name(), "a checked request body did not deserialise");
-            problems.add(
-                JsonPointer::root(),
-                ProblemCode::InvalidType,
-                "the body could not be read",
-            );
+            problems.add(JsonPointer::root(), ProblemCode::InvalidType, UNREADABLE);
             T::default()
         }
     };
@@ -1253,6 +1252,11 @@ mod tests {
             ) {
                 let body = mutated(&mutations);
                 let (request, edge_problems) = campaign_request(&body);
+                // The walk leaves only values of the declared types, so serde always fills the DTO.
+                prop_assert!(
+                    edge_problems.iter().all(|problem| problem.message() != UNREADABLE),
+                    "a checked body did not deserialise: {}", body
+                );
                 let parsed = edge_problems.ahead_of(NewCampaign::parse(
                     &request,
                     ParseRules::create(WebhookHostPolicy::PublicOnly),
