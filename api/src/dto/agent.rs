@@ -6,7 +6,7 @@ use poem_openapi::Object;
 use serde::Deserialize;
 
 use crate::dto::timestamp::Timestamp;
-use crate::dto::wire::Required;
+use crate::dto::wire::{Required, mapped};
 use crate::request_body::DeclaredBody;
 
 /// The body of `POST /v1/agents`: at most 3 agents per workspace; the first is the default. Unknown
@@ -58,32 +58,31 @@ impl DeclaredBody for CreateAgentRequest {
     type Request = AgentRequest;
 
     fn into_request(self) -> AgentRequest {
-        let Self {
-            name,
-            company_info,
-            persona,
-        } = self;
-        AgentRequest {
-            name: name.0,
-            company_info: company_info.map(|company_info| {
-                let CompanyInfoInput { name, description } = company_info;
-                CompanyInfoRequest { name, description }
-            }),
-            persona: persona.map(|persona| {
-                let PersonaInput {
-                    tone,
-                    role,
-                    communication_style,
-                    custom_instructions,
-                } = persona;
-                PersonaRequest {
-                    tone,
-                    role,
-                    communication_style,
-                    custom_instructions,
-                }
-            }),
-        }
+        self.into()
+    }
+}
+
+mapped! {
+    CreateAgentRequest <=> AgentRequest {
+        name: required,
+        company_info: nested,
+        persona: nested,
+    }
+}
+
+mapped! {
+    CompanyInfoInput <=> CompanyInfoRequest {
+        name: same,
+        description: same,
+    }
+}
+
+mapped! {
+    PersonaInput <=> PersonaRequest {
+        tone: same,
+        role: same,
+        communication_style: same,
+        custom_instructions: same,
     }
 }
 

@@ -22,8 +22,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::dto::choice::{Choice, Choices, as_sent, domain_choices, sent, sent_each};
-use crate::dto::wire::{Int, Required, int, ints, whole, wholes};
+use crate::dto::choice::{Choice, Choices, domain_choices, sent};
+use crate::dto::wire::{Int, Required, each, int, mapped, nested, whole};
 use crate::request_body::DeclaredBody;
 
 domain_choices!(
@@ -562,16 +562,6 @@ impl Serialize for StepFields {
     }
 }
 
-/// `Option<Vec<A>>` mapped item by item.
-fn each<A, B: From<A>>(items: Option<Vec<A>>) -> Option<Vec<B>> {
-    items.map(|items| items.into_iter().map(B::from).collect())
-}
-
-/// `Option<A>` mapped.
-fn nested<A, B: From<A>>(value: Option<A>) -> Option<B> {
-    value.map(B::from)
-}
-
 impl DeclaredBody for CreateCampaignRequest {
     type Request = CampaignRequest;
 
@@ -706,429 +696,120 @@ impl From<StepRequest> for StepFields {
     }
 }
 
-impl From<VariantInput> for VariantRequest {
-    fn from(variant: VariantInput) -> Self {
-        let VariantInput {
-            letter,
-            subject,
-            body,
-        } = variant;
-        Self {
-            letter: letter.0,
-            subject,
-            body,
-        }
+mapped! {
+    VariantInput <=> VariantRequest {
+        letter: required,
+        subject: same,
+        body: same,
     }
 }
 
-impl From<VariantRequest> for VariantInput {
-    fn from(variant: VariantRequest) -> Self {
-        let VariantRequest {
-            letter,
-            subject,
-            body,
-        } = variant;
-        Self {
-            letter: letter.into(),
-            subject,
-            body,
-        }
+mapped! {
+    ConditionalVariableInput <=> ConditionalVariableRequest {
+        name: required,
+        conditions: required_each,
+        r#else => otherwise: same,
     }
 }
 
-impl From<ConditionalVariableInput> for ConditionalVariableRequest {
-    fn from(variable: ConditionalVariableInput) -> Self {
-        let ConditionalVariableInput {
-            name,
-            conditions,
-            r#else,
-        } = variable;
-        Self {
-            name: name.0,
-            conditions: each(conditions.0),
-            otherwise: r#else,
-        }
+mapped! {
+    ConditionInput <=> ConditionRequest {
+        field: required,
+        operator: required_choice,
+        value: same,
+        then: required,
     }
 }
 
-impl From<ConditionalVariableRequest> for ConditionalVariableInput {
-    fn from(variable: ConditionalVariableRequest) -> Self {
-        let ConditionalVariableRequest {
-            name,
-            conditions,
-            otherwise,
-        } = variable;
-        Self {
-            name: name.into(),
-            conditions: each(conditions).into(),
-            r#else: otherwise,
-        }
+mapped! {
+    SubsequenceInput <=> SubsequenceRequest {
+        id: same,
+        name: required,
+        trigger: required_nested,
+        sequence: required_each,
+        enabled: same,
+        archived: same,
     }
 }
 
-impl From<ConditionInput> for ConditionRequest {
-    fn from(condition: ConditionInput) -> Self {
-        let ConditionInput {
-            field,
-            operator,
-            value,
-            then,
-        } = condition;
-        Self {
-            field: field.0,
-            operator: sent(operator.0),
-            value,
-            then: then.0,
-        }
+mapped! {
+    TriggerInput <=> TriggerRequest {
+        r#type => kind: required_choice,
+        value: same,
     }
 }
 
-impl From<ConditionRequest> for ConditionInput {
-    fn from(condition: ConditionRequest) -> Self {
-        let ConditionRequest {
-            field,
-            operator,
-            value,
-            then,
-        } = condition;
-        Self {
-            field: field.into(),
-            operator: operator.map(Choice::from).into(),
-            value,
-            then: then.into(),
-        }
+mapped! {
+    ScheduleInput <=> ScheduleRequest {
+        timezone: same,
+        start_time: same,
+        end_time: same,
+        working_days: ints,
+        skip_national_holidays: same,
     }
 }
 
-impl From<SubsequenceInput> for SubsequenceRequest {
-    fn from(subsequence: SubsequenceInput) -> Self {
-        let SubsequenceInput {
-            id,
-            name,
-            trigger,
-            sequence,
-            enabled,
-            archived,
-        } = subsequence;
-        Self {
-            id,
-            name: name.0,
-            trigger: nested(trigger.0),
-            sequence: each(sequence.0),
-            enabled,
-            archived,
-        }
+mapped! {
+    SettingsInput <=> SettingsRequest {
+        track_opens: same,
+        track_clicks: same,
+        include_unsubscribe_link: same,
+        cc: same,
+        bcc: same,
+        stop_on_reply: same,
+        stop_on_auto_reply: same,
+        stop_on_company_reply: same,
+        skip_dnc: same,
+        daily_send_limit: int,
+        email_interval_minutes: int,
+        esp_matching_mode: choice,
+        // Legacy (spec 4.6): accepted and ignored, so never stored nor written back.
+        esp_matching_rules: ignored,
+        seg_check_mode: choice,
+        seg_skip_providers: choices,
+        cname_tracking: nested,
+        slack_channel_id: same,
+        positive_replies_only_slack: same,
+        notification_emails: same,
+        positive_replies_only_email: same,
+        ai_agent_id: same,
+        ai_agent_enabled: same,
+        webhook: nested,
+        copy_fatigue_protection: nested,
+        variant_optimization: nested,
     }
 }
 
-impl From<SubsequenceRequest> for SubsequenceInput {
-    fn from(subsequence: SubsequenceRequest) -> Self {
-        let SubsequenceRequest {
-            id,
-            name,
-            trigger,
-            sequence,
-            enabled,
-            archived,
-        } = subsequence;
-        Self {
-            id,
-            name: name.into(),
-            trigger: nested(trigger).into(),
-            sequence: each(sequence).into(),
-            enabled,
-            archived,
-        }
+mapped! {
+    CnameTrackingInput <=> CnameTrackingRequest {
+        enabled: same,
+        domain: same,
     }
 }
 
-impl From<TriggerInput> for TriggerRequest {
-    fn from(trigger: TriggerInput) -> Self {
-        let TriggerInput { r#type, value } = trigger;
-        Self {
-            kind: sent(r#type.0),
-            value,
-        }
+mapped! {
+    WebhookInput <=> WebhookRequest {
+        enabled: same,
+        url: same,
+        secret: same,
+        events: choices,
     }
 }
 
-impl From<TriggerRequest> for TriggerInput {
-    fn from(trigger: TriggerRequest) -> Self {
-        let TriggerRequest { kind, value } = trigger;
-        Self {
-            r#type: kind.map(Choice::from).into(),
-            value,
-        }
+mapped! {
+    CopyFatigueProtectionInput <=> CopyFatigueProtectionRequest {
+        enabled: same,
+        auto_regenerate: same,
+        auto_resume: same,
     }
 }
 
-impl From<ScheduleInput> for ScheduleRequest {
-    fn from(schedule: ScheduleInput) -> Self {
-        let ScheduleInput {
-            timezone,
-            start_time,
-            end_time,
-            working_days,
-            skip_national_holidays,
-        } = schedule;
-        Self {
-            timezone,
-            start_time,
-            end_time,
-            working_days: wholes(working_days),
-            skip_national_holidays,
-        }
-    }
-}
-
-impl From<ScheduleRequest> for ScheduleInput {
-    fn from(schedule: ScheduleRequest) -> Self {
-        let ScheduleRequest {
-            timezone,
-            start_time,
-            end_time,
-            working_days,
-            skip_national_holidays,
-        } = schedule;
-        Self {
-            timezone,
-            start_time,
-            end_time,
-            working_days: ints(working_days),
-            skip_national_holidays,
-        }
-    }
-}
-
-impl From<SettingsInput> for SettingsRequest {
-    fn from(settings: SettingsInput) -> Self {
-        let SettingsInput {
-            track_opens,
-            track_clicks,
-            include_unsubscribe_link,
-            cc,
-            bcc,
-            stop_on_reply,
-            stop_on_auto_reply,
-            stop_on_company_reply,
-            skip_dnc,
-            daily_send_limit,
-            email_interval_minutes,
-            esp_matching_mode,
-            // Legacy (spec 4.6): accepted and ignored, so never stored nor written back.
-            esp_matching_rules: _,
-            seg_check_mode,
-            seg_skip_providers,
-            cname_tracking,
-            slack_channel_id,
-            positive_replies_only_slack,
-            notification_emails,
-            positive_replies_only_email,
-            ai_agent_id,
-            ai_agent_enabled,
-            webhook,
-            copy_fatigue_protection,
-            variant_optimization,
-        } = settings;
-        Self {
-            track_opens,
-            track_clicks,
-            include_unsubscribe_link,
-            cc,
-            bcc,
-            stop_on_reply,
-            stop_on_auto_reply,
-            stop_on_company_reply,
-            skip_dnc,
-            daily_send_limit: whole(daily_send_limit),
-            email_interval_minutes: whole(email_interval_minutes),
-            esp_matching_mode: sent(esp_matching_mode),
-            seg_check_mode: sent(seg_check_mode),
-            seg_skip_providers: sent_each(seg_skip_providers),
-            cname_tracking: nested(cname_tracking),
-            slack_channel_id,
-            positive_replies_only_slack,
-            notification_emails,
-            positive_replies_only_email,
-            ai_agent_id,
-            ai_agent_enabled,
-            webhook: nested(webhook),
-            copy_fatigue_protection: nested(copy_fatigue_protection),
-            variant_optimization: nested(variant_optimization),
-        }
-    }
-}
-
-impl From<SettingsRequest> for SettingsInput {
-    fn from(settings: SettingsRequest) -> Self {
-        let SettingsRequest {
-            track_opens,
-            track_clicks,
-            include_unsubscribe_link,
-            cc,
-            bcc,
-            stop_on_reply,
-            stop_on_auto_reply,
-            stop_on_company_reply,
-            skip_dnc,
-            daily_send_limit,
-            email_interval_minutes,
-            esp_matching_mode,
-            seg_check_mode,
-            seg_skip_providers,
-            cname_tracking,
-            slack_channel_id,
-            positive_replies_only_slack,
-            notification_emails,
-            positive_replies_only_email,
-            ai_agent_id,
-            ai_agent_enabled,
-            webhook,
-            copy_fatigue_protection,
-            variant_optimization,
-        } = settings;
-        Self {
-            track_opens,
-            track_clicks,
-            include_unsubscribe_link,
-            cc,
-            bcc,
-            stop_on_reply,
-            stop_on_auto_reply,
-            stop_on_company_reply,
-            skip_dnc,
-            daily_send_limit: int(daily_send_limit),
-            email_interval_minutes: int(email_interval_minutes),
-            esp_matching_mode: esp_matching_mode.map(Choice::from),
-            esp_matching_rules: None,
-            seg_check_mode: seg_check_mode.map(Choice::from),
-            seg_skip_providers: as_sent(seg_skip_providers),
-            cname_tracking: nested(cname_tracking),
-            slack_channel_id,
-            positive_replies_only_slack,
-            notification_emails,
-            positive_replies_only_email,
-            ai_agent_id,
-            ai_agent_enabled,
-            webhook: nested(webhook),
-            copy_fatigue_protection: nested(copy_fatigue_protection),
-            variant_optimization: nested(variant_optimization),
-        }
-    }
-}
-
-impl From<CnameTrackingInput> for CnameTrackingRequest {
-    fn from(cname: CnameTrackingInput) -> Self {
-        let CnameTrackingInput { enabled, domain } = cname;
-        Self { enabled, domain }
-    }
-}
-
-impl From<CnameTrackingRequest> for CnameTrackingInput {
-    fn from(cname: CnameTrackingRequest) -> Self {
-        let CnameTrackingRequest { enabled, domain } = cname;
-        Self { enabled, domain }
-    }
-}
-
-impl From<WebhookInput> for WebhookRequest {
-    fn from(webhook: WebhookInput) -> Self {
-        let WebhookInput {
-            enabled,
-            url,
-            secret,
-            events,
-        } = webhook;
-        Self {
-            enabled,
-            url,
-            secret,
-            events: sent_each(events),
-        }
-    }
-}
-
-impl From<WebhookRequest> for WebhookInput {
-    fn from(webhook: WebhookRequest) -> Self {
-        let WebhookRequest {
-            enabled,
-            url,
-            secret,
-            events,
-        } = webhook;
-        Self {
-            enabled,
-            url,
-            secret,
-            events: as_sent(events),
-        }
-    }
-}
-
-impl From<CopyFatigueProtectionInput> for CopyFatigueProtectionRequest {
-    fn from(protection: CopyFatigueProtectionInput) -> Self {
-        let CopyFatigueProtectionInput {
-            enabled,
-            auto_regenerate,
-            auto_resume,
-        } = protection;
-        Self {
-            enabled,
-            auto_regenerate,
-            auto_resume,
-        }
-    }
-}
-
-impl From<CopyFatigueProtectionRequest> for CopyFatigueProtectionInput {
-    fn from(protection: CopyFatigueProtectionRequest) -> Self {
-        let CopyFatigueProtectionRequest {
-            enabled,
-            auto_regenerate,
-            auto_resume,
-        } = protection;
-        Self {
-            enabled,
-            auto_regenerate,
-            auto_resume,
-        }
-    }
-}
-
-impl From<VariantOptimizationInput> for VariantOptimizationRequest {
-    fn from(optimization: VariantOptimizationInput) -> Self {
-        let VariantOptimizationInput {
-            enabled,
-            minimum_sends_per_variant,
-            minimum_days,
-            optimization_metric,
-            keep_minimum_variants,
-        } = optimization;
-        Self {
-            enabled,
-            minimum_sends_per_variant: whole(minimum_sends_per_variant),
-            minimum_days: whole(minimum_days),
-            optimization_metric: sent(optimization_metric),
-            keep_minimum_variants: whole(keep_minimum_variants),
-        }
-    }
-}
-
-impl From<VariantOptimizationRequest> for VariantOptimizationInput {
-    fn from(optimization: VariantOptimizationRequest) -> Self {
-        let VariantOptimizationRequest {
-            enabled,
-            minimum_sends_per_variant,
-            minimum_days,
-            optimization_metric,
-            keep_minimum_variants,
-        } = optimization;
-        Self {
-            enabled,
-            minimum_sends_per_variant: int(minimum_sends_per_variant),
-            minimum_days: int(minimum_days),
-            optimization_metric: optimization_metric.map(Choice::from),
-            keep_minimum_variants: int(keep_minimum_variants),
-        }
+mapped! {
+    VariantOptimizationInput <=> VariantOptimizationRequest {
+        enabled: same,
+        minimum_sends_per_variant: int,
+        minimum_days: int,
+        optimization_metric: choice,
+        keep_minimum_variants: int,
     }
 }

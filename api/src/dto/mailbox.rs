@@ -9,9 +9,9 @@ use poem_openapi::types::MaybeUndefined;
 use serde::Deserialize;
 
 use crate::dto::campaign_input::MailboxProviders;
-use crate::dto::choice::{Choice, domain_choices, sent};
+use crate::dto::choice::{Choice, domain_choices};
 use crate::dto::timestamp::Timestamp;
-use crate::dto::wire::{Int, Required, whole};
+use crate::dto::wire::{Int, Required, mapped};
 use crate::request_body::DeclaredBody;
 
 domain_choices!(
@@ -81,24 +81,19 @@ impl DeclaredBody for RegisterMailboxRequest {
     type Request = MailboxRequest;
 
     fn into_request(self) -> MailboxRequest {
-        let Self {
-            email,
-            provider,
-            display_name,
-            tags,
-            daily_send_limit,
-            sending_enabled,
-            signature,
-        } = self;
-        MailboxRequest {
-            email: email.0,
-            provider: sent(provider.0),
-            display_name,
-            tags,
-            daily_send_limit: whole(daily_send_limit),
-            sending_enabled,
-            signature,
-        }
+        self.into()
+    }
+}
+
+mapped! {
+    RegisterMailboxRequest <=> MailboxRequest {
+        email: required,
+        provider: required_choice,
+        display_name: same,
+        tags: same,
+        daily_send_limit: int,
+        sending_enabled: same,
+        signature: same,
     }
 }
 

@@ -4,6 +4,8 @@
 //! - [`Required<T>`]: shown as a required `T`; read as "maybe absent" (the domain says it is required).
 //! - [`Int<T>`]: shown as the integer type `T` (`uint32`, `uint8`…); read as any 64-bit whole number (the
 //!   domain says what range it takes).
+//!
+//! And [`mapped!`], which maps a DTO and the domain's request into each other from one line per field.
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -204,3 +206,85 @@ pub fn int<T>(value: Option<i64>) -> Option<Int<T>> {
 pub fn ints<T>(values: Option<Vec<i64>>) -> Option<Vec<Int<T>>> {
     values.map(|values| values.into_iter().map(Int::new).collect())
 }
+
+/// `Option<Vec<A>>` mapped item by item.
+pub fn each<A, B: From<A>>(items: Option<Vec<A>>) -> Option<Vec<B>> {
+    items.map(|items| items.into_iter().map(B::from).collect())
+}
+
+/// `Option<A>` mapped.
+pub fn nested<A, B: From<A>>(value: Option<A>) -> Option<B> {
+    value.map(B::from)
+}
+
+/// `From` both ways between a request DTO and the domain's request, from one line per field:
+/// `dto_field: conversion` or `dto_field => request_field: conversion`. Both impls destructure their
+/// source whole and build their target with a struct literal, so a field added on either side and not
+/// listed here does not compile.
+///
+/// Conversions (DTO side ↔ request side): `same` (`T` ↔ `T`), `int` (`Option<Int<_>>` ↔ `Option<i64>`),
+/// `ints` (lists of them), `choice` (`Option<Choice<_>>` ↔ `Option<String>`), `choices` (lists of them),
+/// `nested` (`Option<A>` ↔ `Option<B>` by `From`), `each` (lists of them), `required`
+/// (`Required<T>` ↔ `Option<T>`), `required_choice`, `required_nested`, `required_each`; and `ignored`:
+/// a legacy DTO field the domain never sees (dropped on the way in, absent on the way back).
+macro_rules! mapped {
+    ($dto:ident <=> $request:ident { $($fields:tt)* }) => {
+        $crate::dto::wire::mapped!(@fields $dto $request [] [] $($fields)*);
+    };
+    (@fields $dto:ident $request:ident [$($done:tt)*] [$($ignored:ident)*]) => {
+        $crate::dto::wire::mapped!(@emit $dto $request [$($done)*] [$($ignored)*]);
+    };
+    (@fields $dto:ident $request:ident [$($done:tt)*] [$($ignored:ident)*]
+        $field:ident : ignored $(, $($rest:tt)*)?) => {
+        $crate::dto::wire::mapped!(@fields $dto $request [$($done)*] [$($ignored)* $field] $($($rest)*)?);
+    };
+    (@fields $dto:ident $request:ident [$($done:tt)*] [$($ignored:ident)*]
+        $field:ident => $name:ident : $conversion:ident $(, $($rest:tt)*)?) => {
+        $crate::dto::wire::mapped!(@fields $dto $request [$($done)* ($field $name $conversion)] [$($ignored)*] $($($rest)*)?);
+    };
+    (@fields $dto:ident $request:ident [$($done:tt)*] [$($ignored:ident)*]
+        $field:ident : $conversion:ident $(, $($rest:tt)*)?) => {
+        $crate::dto::wire::mapped!(@fields $dto $request [$($done)* ($field $field $conversion)] [$($ignored)*] $($($rest)*)?);
+    };
+    (@emit $dto:ident $request:ident [$(($field:ident $name:ident $conversion:ident))*] [$($ignored:ident)*]) => {
+        impl From<$dto> for $request {
+            fn from(dto: $dto) -> Self {
+                let $dto { $($field,)* $($ignored: _,)* } = dto;
+                Self { $($name: $crate::dto::wire::mapped!(@in $conversion $field)),* }
+            }
+        }
+
+        impl From<$request> for $dto {
+            fn from(request: $request) -> Self {
+                let $request { $($name),* } = request;
+                Self {
+                    $($field: $crate::dto::wire::mapped!(@out $conversion $name),)*
+                    $($ignored: None,)*
+                }
+            }
+        }
+    };
+    (@in same $value:ident) => { $value };
+    (@out same $value:ident) => { $value };
+    (@in int $value:ident) => { $crate::dto::wire::whole($value) };
+    (@out int $value:ident) => { $crate::dto::wire::int($value) };
+    (@in ints $value:ident) => { $crate::dto::wire::wholes($value) };
+    (@out ints $value:ident) => { $crate::dto::wire::ints($value) };
+    (@in choice $value:ident) => { $crate::dto::choice::sent($value) };
+    (@out choice $value:ident) => { $value.map($crate::dto::choice::Choice::from) };
+    (@in choices $value:ident) => { $crate::dto::choice::sent_each($value) };
+    (@out choices $value:ident) => { $crate::dto::choice::as_sent($value) };
+    (@in nested $value:ident) => { $crate::dto::wire::nested($value) };
+    (@out nested $value:ident) => { $crate::dto::wire::nested($value) };
+    (@in each $value:ident) => { $crate::dto::wire::each($value) };
+    (@out each $value:ident) => { $crate::dto::wire::each($value) };
+    (@in required $value:ident) => { $value.0 };
+    (@out required $value:ident) => { $value.into() };
+    (@in required_choice $value:ident) => { $crate::dto::choice::sent($value.0) };
+    (@out required_choice $value:ident) => { $value.map($crate::dto::choice::Choice::from).into() };
+    (@in required_nested $value:ident) => { $crate::dto::wire::nested($value.0) };
+    (@out required_nested $value:ident) => { $crate::dto::wire::nested($value).into() };
+    (@in required_each $value:ident) => { $crate::dto::wire::each($value.0) };
+    (@out required_each $value:ident) => { $crate::dto::wire::each($value).into() };
+}
+pub(crate) use mapped;

@@ -9,7 +9,7 @@ use poem_openapi::{Enum, Object};
 use serde::Deserialize;
 
 use crate::dto::timestamp::Timestamp;
-use crate::dto::wire::Required;
+use crate::dto::wire::{Required, mapped};
 use crate::request_body::DeclaredBody;
 
 /// The body of `POST /v1/workspaces`. Unknown fields are rejected.
@@ -26,8 +26,13 @@ impl DeclaredBody for CreateWorkspaceRequest {
     type Request = WorkspaceRequest;
 
     fn into_request(self) -> WorkspaceRequest {
-        let Self { name } = self;
-        WorkspaceRequest { name: name.0 }
+        self.into()
+    }
+}
+
+mapped! {
+    CreateWorkspaceRequest <=> WorkspaceRequest {
+        name: required,
     }
 }
 
