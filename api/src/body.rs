@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::problem::Problems;
 use poem::http::HeaderMap;
 use poem::http::header::CONTENT_LENGTH;
 use poem::{Body, Request, RequestBody};
@@ -21,6 +22,7 @@ use serde_json::Value;
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::json_document;
 use crate::request_body::{self, DeclaredBody};
 
 /// The largest request body accepted: 1 MiB.
@@ -56,9 +58,11 @@ pub(crate) fn body_read_timeout(request: &Request) -> Duration {
         })
 }
 
-/// A JSON request body documented as `T` and delivered as the raw JSON value.
+/// A JSON request body documented as `T` and delivered as the raw JSON value, with a problem for each
+/// member name it repeats within one object.
 pub struct JsonBody<T> {
     value: Value,
+    duplicates: Problems,
     schema: PhantomData<fn() -> T>,
 }
 
@@ -73,12 +77,18 @@ impl<T> JsonBody<T> {
     pub fn value(&self) -> &Value {
         &self.value
     }
+
+    /// A `duplicate_key` problem for each member name repeated within one object (the last is kept).
+    pub fn duplicates(&self) -> &Problems {
+        &self.duplicates
+    }
 }
 
 impl<T: DeclaredBody> JsonBody<T> {
     /// The body read as `T`'s domain request, with every shape problem found in it.
-    pub fn read(self) -> (T::Request, domain::problem::Problems) {
-        request_body::read::<T>(self.value)
+    pub fn read(self) -> (T::Request, Problems) {
+        let (request, problems) = request_body::read::<T>(self.value);
+        (request, self.duplicates.followed_by(problems))
     }
 }
 
@@ -118,21 +128,23 @@ impl<T: Type> ParsePayload for JsonBody<T> {
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         let bytes =
             read_bounded(request.headers(), body.take()?, body_read_timeout(request)).await?;
+        let (value, duplicates) = parse(bytes.as_ref())?;
         Ok(Self {
-            value: parse(bytes.as_ref())?,
+            value,
+            duplicates,
             schema: PhantomData,
         })
     }
 }
 
-/// The body as JSON, or 400 `MALFORMED_JSON` saying where it breaks.
-fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
+/// The body as JSON with its repeated member names, or 400 `MALFORMED_JSON` saying where it breaks.
+fn parse(bytes: &[u8]) -> Result<(Value, Problems), ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::malformed_json(
             "the request body is empty; send a JSON object",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|error| {
+    json_document::parse(bytes).map_err(|error| {
         ApiError::malformed_json(format!("the request body is not valid JSON: {error}"))
     })
 }
@@ -214,7 +226,13 @@ mod tests {
 
     #[test]
     fn any_json_value_is_delivered_as_sent() {
-        assert_eq!(parse(b"[1, 2]").ok(), Some(serde_json::json!([1, 2])));
-        assert_eq!(parse(b"null").ok(), Some(Value::Null));
+        assert_eq!(
+            parse(b"[1, 2]").ok().map(|(value, _)| value),
+            Some(serde_json::json!([1, 2]))
+        );
+        assert_eq!(
+            parse(b"null").ok().map(|(value, _)| value),
+            Some(Value::Null)
+        );
     }
 }

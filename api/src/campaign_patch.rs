@@ -9,15 +9,16 @@ use serde_json::Value;
 use crate::dto::campaign_input::CreateCampaignRequest;
 use crate::request_body::{self, merge_patch, written};
 
-/// The client's PATCH body.
+/// The client's PATCH body, and the member names it repeats.
 #[derive(Debug)]
 pub struct JsonMergePatch<'a> {
     patch: &'a Value,
+    duplicates: &'a Problems,
 }
 
 impl<'a> JsonMergePatch<'a> {
-    pub fn new(patch: &'a Value) -> Self {
-        Self { patch }
+    pub fn new(patch: &'a Value, duplicates: &'a Problems) -> Self {
+        Self { patch, duplicates }
     }
 }
 
@@ -27,7 +28,8 @@ impl CampaignPatch for JsonMergePatch<'_> {
     fn apply_to(&self, current: &CampaignRequest) -> (CampaignRequest, Problems) {
         let mut document = written(&CreateCampaignRequest::from(current.clone()));
         merge_patch(&mut document, self.patch);
-        request_body::read::<CreateCampaignRequest>(document)
+        let (merged, problems) = request_body::read::<CreateCampaignRequest>(document);
+        (merged, self.duplicates.clone().followed_by(problems))
     }
 
     /// `subsequences` given, even as `null` (which empties the list).

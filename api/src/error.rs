@@ -86,6 +86,7 @@ pub enum ProblemCodeDto {
     AgentNotFound,
     UnknownField,
     InvalidType,
+    DuplicateKey,
 }
 
 impl From<ProblemCode> for ProblemCodeDto {
@@ -108,6 +109,7 @@ impl From<ProblemCode> for ProblemCodeDto {
             ProblemCode::AgentNotFound => Self::AgentNotFound,
             ProblemCode::UnknownField => Self::UnknownField,
             ProblemCode::InvalidType => Self::InvalidType,
+            ProblemCode::DuplicateKey => Self::DuplicateKey,
         }
     }
 }

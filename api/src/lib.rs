@@ -14,6 +14,7 @@ pub mod deadline;
 pub mod dto;
 pub mod error;
 pub mod idempotency;
+mod json_document;
 pub mod rate_limits;
 mod request_body;
 pub mod routes;

@@ -305,11 +305,12 @@ impl<'a> Shape<'a> {
         let mut unknown = Vec::new();
         for name in members.keys() {
             if !declared.iter().any(|(known, _)| known == name) {
-                self.problems.add(
-                    at.field(name),
-                    ProblemCode::UnknownField,
-                    format!("unknown field {name:?}"),
-                );
+                let message = match closest(name, declared.iter().map(|(known, _)| *known)) {
+                    Some(known) => format!("unknown field {name:?}; did you mean {known:?}?"),
+                    None => format!("unknown field {name:?}"),
+                };
+                self.problems
+                    .add(at.field(name), ProblemCode::UnknownField, message);
                 unknown.push(name.clone());
             }
         }
@@ -427,6 +428,45 @@ fn subject(at: &JsonPointer) -> String {
         Some(name) if !name.is_empty() && name.parse::<usize>().is_err() => format!("{name} "),
         _ => String::new(),
     }
+}
+
+/// The declared name an unknown `name` was most likely meant to be: the same ignoring case, or within
+/// a typo or two (one for short names) of it; the first declared one when several are as close.
+fn closest<'n>(name: &str, declared: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+    let typed: Vec<char> = name.to_lowercase().chars().collect();
+    let allowed = if typed.len() < 5 { 1 } else { 2 };
+    declared
+        .map(|known| {
+            let known_chars: Vec<char> = known.to_lowercase().chars().collect();
+            (edit_distance(&typed, &known_chars), known)
+        })
+        .filter(|(distance, _)| *distance <= allowed)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known)
+}
+
+/// Edit distance counting insertions, deletions, substitutions and swaps of two neighbours (optimal
+/// string alignment): `nmae` is one typo from `name`.
+fn edit_distance(from: &[char], to: &[char]) -> usize {
+    // rows[i][j]: the distance between the first i characters of `from` and the first j of `to`.
+    let mut rows = vec![vec![0usize; to.len() + 1]; from.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=from.len() {
+        for j in 1..=to.len() {
+            let substitution = rows[i - 1][j - 1] + usize::from(from[i - 1] != to[j - 1]);
+            let mut distance = substitution.min(rows[i - 1][j] + 1).min(rows[i][j - 1] + 1);
+            if i > 1 && j > 1 && from[i - 1] == to[j - 2] && from[i - 2] == to[j - 1] {
+                distance = distance.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = distance;
+        }
+    }
+    rows[from.len()][to.len()]
 }
 
 fn is_nullable(schema: &MetaSchemaRef) -> bool {
@@ -554,6 +594,52 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn an_unknown_field_close_to_a_declared_one_suggests_it() {
+        let messages = |body: Value| -> Vec<String> {
+            let (_, problems) = campaign_request(&body);
+            problems
+                .iter()
+                .map(|problem| problem.message().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            messages(json!({"name": "x", "settings": {"trackOpen": true, "skipDnc": false}})),
+            [
+                r#"unknown field "trackOpen"; did you mean "trackOpens"?"#,
+                r#"unknown field "skipDnc"; did you mean "skipDNC"?"#,
+            ]
+        );
+        assert_eq!(
+            messages(json!({"nmae": "x", "colour": "red", "shedule": {}})),
+            [
+                r#"unknown field "nmae"; did you mean "name"?"#,
+                r#"unknown field "colour""#,
+                r#"unknown field "shedule"; did you mean "schedule"?"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_substitutions_and_swaps() {
+        let chars = |text: &str| text.chars().collect::<Vec<_>>();
+        for (from, to, distance) in [
+            ("", "", 0),
+            ("abc", "abc", 0),
+            ("", "abc", 3),
+            ("kitten", "sitting", 3),
+            ("trackopen", "trackopens", 1),
+            ("nmae", "name", 1),
+            ("ab", "ba", 1),
+        ] {
+            assert_eq!(
+                edit_distance(&chars(from), &chars(to)),
+                distance,
+                "{from} {to}"
+            );
+        }
     }
 
     #[test]

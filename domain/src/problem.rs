@@ -42,6 +42,8 @@ pub enum ProblemCode {
     UnknownField,
     /// A JSON value of the wrong type (a string where a number belongs…).
     InvalidType,
+    /// A member name that appears twice in one JSON object.
+    DuplicateKey,
 }
 
 impl ProblemCode {
@@ -65,6 +67,7 @@ impl ProblemCode {
             Self::AgentNotFound => "agent_not_found",
             Self::UnknownField => "unknown_field",
             Self::InvalidType => "invalid_type",
+            Self::DuplicateKey => "duplicate_key",
         }
     }
 }

@@ -360,7 +360,7 @@ impl CampaignsApi {
             .execute(
                 tenant.0,
                 campaign_id(&id)?,
-                &JsonMergePatch::new(body.value()),
+                &JsonMergePatch::new(body.value(), body.duplicates()),
             )
             .await
             .map_err(|error| match error {

@@ -17,6 +17,7 @@ mod mailboxes;
 mod mailboxes_and_agents;
 mod operations;
 mod rate_limits;
+mod request_bodies;
 mod request_limits;
 mod served;
 mod support;

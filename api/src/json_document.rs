@@ -1,0 +1,218 @@
+//! A request body parsed as JSON, with every member name that appears twice in one object.
+//!
+//! `serde_json::Value` keeps the last of two members with the same name, silently; a client sending
+//! `{"name": "a", "name": "b"}` has made a mistake it should hear about. The parse here builds the same
+//! value serde_json would (same numbers, same depth limit, the last member kept) and notes each repeated
+//! member's JSON Pointer. Pointers are only written out for repeats, so a body without any costs no more
+//! than a plain parse.
+
+use std::fmt;
+
+use domain::problem::{JsonPointer, ProblemCode, Problems};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// The body as JSON, and a `duplicate_key` problem for each member name repeated within an object.
+pub(crate) fn parse(bytes: &[u8]) -> serde_json::Result<(Value, Problems)> {
+    let mut duplicates = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = Node {
+        place: &Place::Root,
+        duplicates: &mut duplicates,
+    }
+    .deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    let mut problems = Problems::new();
+    for (at, name) in duplicates {
+        problems.add(
+            at,
+            ProblemCode::DuplicateKey,
+            format!("{name} appears more than once in this object; send each member once"),
+        );
+    }
+    Ok((value, problems))
+}
+
+/// Where a value stands, as a chain of borrowed steps up to the root.
+enum Place<'p> {
+    Root,
+    Member(&'p Place<'p>, &'p str),
+    Item(&'p Place<'p>, usize),
+}
+
+impl Place<'_> {
+    fn pointer(&self) -> JsonPointer {
+        match self {
+            Place::Root => JsonPointer::root(),
+            Place::Member(parent, name) => parent.pointer().field(name),
+            Place::Item(parent, index) => parent.pointer().index(*index),
+        }
+    }
+}
+
+/// Reads one value at `place`.
+struct Node<'p, 'd> {
+    place: &'p Place<'p>,
+    duplicates: &'d mut Vec<(JsonPointer, String)>,
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_, '_> {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+        Ok(Value::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+        Ok(Value::from(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+        Ok(Value::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Value, E> {
+        Ok(Value::String(value))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
+        let mut values = Vec::with_capacity(items.size_hint().unwrap_or(0));
+        loop {
+            let place = Place::Item(self.place, values.len());
+            let item = Node {
+                place: &place,
+                duplicates: &mut *self.duplicates,
+            };
+            match items.next_element_seed(item)? {
+                Some(value) => values.push(value),
+                None => return Ok(Value::Array(values)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(name) = members.next_key::<String>()? {
+            let place = Place::Member(self.place, &name);
+            let value = members.next_value_seed(Node {
+                place: &place,
+                duplicates: &mut *self.duplicates,
+            })?;
+            if object.contains_key(&name) {
+                self.duplicates.push((place.pointer(), name.clone()));
+            }
+            object.insert(name, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn duplicates_of(body: &str) -> Vec<(String, ProblemCode)> {
+        let (_, problems) = parse(body.as_bytes()).expect("JSON");
+        problems
+            .iter()
+            .map(|problem| (problem.pointer().to_string(), problem.code()))
+            .collect()
+    }
+
+    #[test]
+    fn a_member_repeated_in_one_object_is_a_duplicate_key_at_its_pointer() {
+        assert_eq!(
+            duplicates_of(r#"{"name": "a", "name": "b"}"#),
+            [("/name".to_owned(), ProblemCode::DuplicateKey)]
+        );
+        assert_eq!(
+            duplicates_of(
+                r#"{"settings": {"webhook": {"url": "x", "url": "y"}}, "sequence": [{}, {"type": "email", "type": "wait"}]}"#
+            ),
+            [
+                (
+                    "/settings/webhook/url".to_owned(),
+                    ProblemCode::DuplicateKey
+                ),
+                ("/sequence/1/type".to_owned(), ProblemCode::DuplicateKey),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_same_name_in_different_objects_is_not_a_duplicate() {
+        assert!(
+            duplicates_of(
+                r#"{"name": "a", "settings": {"name": 1}, "list": [{"name": 2}, {"name": 3}]}"#
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_value_is_what_serde_json_reads() {
+        for body in [
+            r#"{"a": [1, -2, 3.5, 18446744073709551615, "x", null, true, {"b": {}}], "c": "é\u0041"}"#,
+            "[]",
+            "null",
+            "-0",
+            "1e400",
+        ] {
+            let plain: serde_json::Result<Value> = serde_json::from_str(body);
+            match plain {
+                Ok(plain) => assert_eq!(parse(body.as_bytes()).expect("JSON").0, plain, "{body}"),
+                Err(_) => assert!(parse(body.as_bytes()).is_err(), "{body}"),
+            }
+        }
+        let (kept, _) = parse(br#"{"name": "a", "name": "b"}"#).expect("JSON");
+        assert_eq!(
+            kept,
+            json!({"name": "b"}),
+            "the last member is kept, as serde_json does"
+        );
+    }
+
+    #[test]
+    fn broken_json_and_trailing_text_are_errors() {
+        for body in [&b"{"[..], b"{\"a\": 1} x", b"[1,]", b""] {
+            assert!(parse(body).is_err(), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn the_depth_limit_is_serde_jsons() {
+        let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(parse(nested(127).as_bytes()).is_ok());
+        assert!(parse(nested(128).as_bytes()).is_err());
+    }
+}
