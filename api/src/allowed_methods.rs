@@ -12,7 +12,7 @@ type Routes = Vec<(Vec<Option<String>>, String)>;
 
 static ROUTES: LazyLock<Routes> = LazyLock::new(|| {
     let document: serde_json::Value =
-        serde_json::from_str(&crate::app::api_service().spec()).unwrap_or_default();
+        serde_json::from_str(&crate::openapi::api_service().spec()).unwrap_or_default();
     let Some(paths) = document["paths"].as_object() else {
         return Vec::new();
     };

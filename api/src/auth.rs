@@ -25,8 +25,8 @@ use poem_openapi::registry::{
 };
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The security scheme of `X-Api-Key`.
 pub const API_KEY_SCHEME: &str = "ApiKey";

@@ -16,8 +16,8 @@ use poem::handler;
 use poem::web::Json;
 use serde_json::Value;
 
-use crate::app::Ports;
 use crate::json_body;
+use crate::state::Ports;
 
 /// The path of the echo route that `serve --bench-routes` adds.
 pub const ECHO_PATH: &str = "/__bench/echo";

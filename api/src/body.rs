@@ -19,8 +19,8 @@ use poem_openapi::types::Type;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The largest request body accepted: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -50,7 +50,7 @@ pub(crate) async fn read_bounded(
 pub(crate) fn body_read_timeout(request: &Request) -> Duration {
     request
         .data::<Arc<AppState>>()
-        .map_or(crate::app::DEFAULT_BODY_READ_TIMEOUT, |state| {
+        .map_or(crate::state::DEFAULT_BODY_READ_TIMEOUT, |state| {
             state.body_read_timeout
         })
 }

@@ -463,7 +463,7 @@ impl ApiError {
         if let Some(read) = error.downcast_ref::<ReadBodyError>() {
             return match read {
                 ReadBodyError::PayloadTooLarge => {
-                    Self::payload_too_large(crate::body::MAX_BODY_BYTES)
+                    Self::payload_too_large(crate::state::MAX_BODY_BYTES)
                 }
                 ReadBodyError::Utf8(_) | ReadBodyError::Io(_) => {
                     Self::malformed_json("the request body could not be read")
@@ -514,7 +514,7 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
             StatusCode::UNAUTHORIZED => Self::unauthorized(AUTH_MESSAGE),
             StatusCode::FORBIDDEN => Self::forbidden("this key may not do this"),
-            StatusCode::PAYLOAD_TOO_LARGE => Self::payload_too_large(crate::body::MAX_BODY_BYTES),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::payload_too_large(crate::state::MAX_BODY_BYTES),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type(None),
             StatusCode::BAD_REQUEST => Self::new(
                 StatusCode::BAD_REQUEST,

@@ -23,10 +23,10 @@ use poem_openapi::registry::{MetaParamIn, MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::auth::KeyHeaders;
 use crate::body::read_bounded;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 /// Set (to `true`) on an answer that is a replay of a first run's.

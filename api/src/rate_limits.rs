@@ -16,9 +16,9 @@ use poem::error::ResponseError;
 use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::app::AppState;
 use crate::auth::KeyHeaders;
 use crate::error::ApiError;
+use crate::state::{AppState, RateLimiters};
 
 pub const LIMIT_HEADER: &str = "X-RateLimit-Limit";
 pub const REMAINING_HEADER: &str = "X-RateLimit-Remaining";
@@ -29,53 +29,38 @@ const SYNC_EVERY: Duration = Duration::from_millis(100);
 /// How often each instance deletes long-ended windows (every this many syncs: ten minutes).
 const FORGET_EVERY_SYNCS: u32 = 6_000;
 
-/// The limiters of the two kinds of client; `None` where unlimited.
-#[derive(Debug, Default)]
-pub struct RateLimiters {
-    /// Requests that authenticate: per API key.
-    pub per_key: Option<RateLimiter>,
-    /// Requests without a valid key: per client address.
-    pub per_address: Option<RateLimiter>,
-}
-
-impl RateLimiters {
-    fn all(&self) -> impl Iterator<Item = &RateLimiter> {
-        self.per_key.iter().chain(self.per_address.iter())
+/// Shares the counts every [`SYNC_EVERY`] and deletes ended windows now and then, for as long
+/// as the limiters live. Needs a Tokio runtime; without one, counts stay per instance.
+pub fn keep_shared(limiters: &Arc<RateLimiters>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if limiters.all().next().is_none() {
+        return;
     }
-
-    /// Shares the counts every [`SYNC_EVERY`] and deletes ended windows now and then, for as long
-    /// as the limiters live. Needs a Tokio runtime; without one, counts stay per instance.
-    pub fn keep_shared(limiters: &Arc<Self>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        if limiters.all().next().is_none() {
-            return;
-        }
-        let limiters: Weak<Self> = Arc::downgrade(limiters);
-        runtime.spawn(async move {
-            let mut every = tokio::time::interval(SYNC_EVERY);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut syncs: u32 = 0;
-            loop {
-                every.tick().await;
-                let Some(limiters) = limiters.upgrade() else {
-                    return;
-                };
-                for limiter in limiters.all() {
-                    if let Err(error) = limiter.sync().await {
-                        tracing::warn!(error = %format!("{error:#}"), "sharing rate-limit counts failed");
-                    }
-                    if syncs.is_multiple_of(FORGET_EVERY_SYNCS)
-                        && let Err(error) = limiter.forget_ended_windows().await
-                    {
-                        tracing::warn!(error = %format!("{error:#}"), "forgetting rate-limit windows failed");
-                    }
+    let limiters: Weak<RateLimiters> = Arc::downgrade(limiters);
+    runtime.spawn(async move {
+        let mut every = tokio::time::interval(SYNC_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut syncs: u32 = 0;
+        loop {
+            every.tick().await;
+            let Some(limiters) = limiters.upgrade() else {
+                return;
+            };
+            for limiter in limiters.all() {
+                if let Err(error) = limiter.sync().await {
+                    tracing::warn!(error = %format!("{error:#}"), "sharing rate-limit counts failed");
                 }
-                syncs = syncs.wrapping_add(1);
+                if syncs.is_multiple_of(FORGET_EVERY_SYNCS)
+                    && let Err(error) = limiter.forget_ended_windows().await
+                {
+                    tracing::warn!(error = %format!("{error:#}"), "forgetting rate-limit windows failed");
+                }
             }
-        });
-    }
+            syncs = syncs.wrapping_add(1);
+        }
+    });
 }
 
 /// The middleware; see the module documentation.

@@ -8,7 +8,6 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
-use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
 use crate::dto::agent::{AgentBody, CreateAgentRequest};
@@ -16,6 +15,7 @@ use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
 use crate::json_body;
+use crate::state::AppState;
 
 use super::ApiTags;
 

@@ -20,7 +20,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, OpenApi};
 
-use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
 use crate::campaign_patch::JsonMergePatch;
@@ -37,6 +36,7 @@ use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
 use crate::json_body;
+use crate::state::AppState;
 
 use super::ApiTags;
 

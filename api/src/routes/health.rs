@@ -6,9 +6,9 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::app::AppState;
 use crate::dto::Success;
 use crate::error::{ApiError, error_responses};
+use crate::state::AppState;
 
 use super::ApiTags;
 

@@ -16,7 +16,6 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
-use crate::app::AppState;
 use crate::auth::KeyHolder;
 use crate::body::JsonBody;
 use crate::dto::workspace::{
@@ -26,6 +25,7 @@ use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
 use crate::json_body;
+use crate::state::AppState;
 
 use super::ApiTags;
 
