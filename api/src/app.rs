@@ -9,6 +9,7 @@ use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route, Server};
 
 use crate::allowed_methods::with_allow_header;
+use crate::auth::Authentication;
 use crate::deadline::RequestDeadline;
 use crate::error::{ApiError, render_error};
 use crate::idempotency::Idempotency;
@@ -24,7 +25,8 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// The whole HTTP application: the API, its document and docs UI, the error envelope around every
-/// route (a panic included), and a request id with a tracing span on every request.
+/// route (a panic included), and a request id with a tracing span on every request. Outermost first:
+/// tracing, authentication (once), rate limits, the deadline, idempotency, then the routes.
 pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
     let state = Arc::new(AppState::new(ports, options));
     keep_shared(&state.rate_limiters);
@@ -49,7 +51,8 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
         .with(CatchPanic::new().with_handler(panic_response))
         .with(Idempotency::new(state.clone()))
         .with(RequestDeadline::new(options.request_timeout))
-        .with(RateLimiting::new(state))
+        .with(RateLimiting::new(state.clone()))
+        .with(Authentication::new(state.authenticate.clone()))
         .with(RequestTracing::new(ports.ids.clone()))
 }
 

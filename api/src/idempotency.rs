@@ -2,8 +2,8 @@
 //! answer, replayed, instead of running again.
 //!
 //! The rules live in `application::use_cases::idempotent_requests`; this middleware reads the key,
-//! authenticates the caller (a key is only ever replayed to a caller whose credential still works,
-//! and belongs to that caller and workspace), fingerprints the request (method, path, body), and
+//! takes the caller that `auth::Authentication` found (a key is only ever replayed to a caller whose
+//! credential works, and belongs to that caller and workspace), fingerprints the request (method, path, body), and
 //! records the answer. A request without the header, or whose credential does not authenticate,
 //! passes through untouched: the route answers it as ever.
 
@@ -23,7 +23,7 @@ use poem_openapi::registry::{MetaParamIn, MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use sha2::{Digest, Sha256};
 
-use crate::auth::KeyHeaders;
+use crate::auth::{Authenticated, named_workspace};
 use crate::body::read_bounded;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -149,13 +149,10 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
             Ok(key) => key,
             Err(invalid) => return Ok(ApiError::invalid_header(invalid.to_string()).as_response()),
         };
-        let headers = KeyHeaders::of(&request);
-        let Ok(caller) = self.state.authenticate.caller(headers.credentials()).await else {
-            drop(headers);
+        let Some(Ok(caller)) = Authenticated::of(&request).map(Authenticated::caller) else {
             return self.pass(request).await;
         };
-        let scope = scope_of(&caller, headers.credentials().workspace_id);
-        drop(headers);
+        let scope = scope_of(&caller, named_workspace(&request).as_deref());
         let timeout = self.state.body_read_timeout;
         let sent = request.take_body();
         let body = match read_bounded(request.headers(), sent, timeout).await {

@@ -16,7 +16,7 @@ use poem::error::ResponseError;
 use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::auth::KeyHeaders;
+use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::{AppState, RateLimiters};
 
@@ -105,12 +105,9 @@ impl<E> std::fmt::Debug for RateLimitingEndpoint<E> {
 
 impl<E: Endpoint> RateLimitingEndpoint<E> {
     /// The request's client, and its limiter (`None`: unlimited).
-    async fn client_of(&self, request: &Request) -> Option<(RateLimitBucket, &RateLimiter)> {
+    fn client_of(&self, request: &Request) -> Option<(RateLimitBucket, &RateLimiter)> {
         let limiters = &self.state.rate_limiters;
-        let headers = KeyHeaders::of(request);
-        let credentials = headers.credentials();
-        let presented = credentials.api_key.is_some() || credentials.authorization.is_some();
-        if presented && let Ok(key) = self.state.authenticate.key(credentials).await {
+        if let Some(key) = Authenticated::of(request).and_then(Authenticated::key) {
             let limiter = limiters.per_key.as_ref()?;
             return Some((RateLimitBucket::api_key(&key.id.to_string()), limiter));
         }
@@ -128,7 +125,7 @@ impl<E: Endpoint> Endpoint for RateLimitingEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, request: Request) -> poem::Result<Response> {
-        let Some((bucket, limiter)) = self.client_of(&request).await else {
+        let Some((bucket, limiter)) = self.client_of(&request) else {
             return self
                 .inner
                 .call(request)
