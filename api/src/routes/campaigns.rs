@@ -1,18 +1,16 @@
 //! `/v1/campaigns…`: create, read, list, update, the lifecycle and delete (spec sections 3–5).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use application::ports::{CampaignQuery, RecordedResponse};
 use application::use_cases::campaign_lifecycle::{DeleteCampaignError, LifecycleCommandError};
 use application::use_cases::create_campaign::CreateCampaignError;
-use application::use_cases::idempotent_requests::HeldKey;
 use application::use_cases::read_campaigns::ReadCampaignError;
 use application::use_cases::update_campaign::UpdateCampaignError;
 use domain::campaign::{Campaign, LifecycleError};
 use domain::id::CampaignId;
 use domain::listing::{NameSearch, PageLimit};
 use domain::status::{CampaignStatus, LifecycleAction};
-use poem::Request;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -133,6 +131,35 @@ fn created_body(campaign: &Campaign) -> Vec<u8> {
         .into_bytes()
 }
 
+/// The 201 answer of a keyed create, rendered once: into the key's record (stored in the campaign's
+/// transaction) and kept for the client. A create that had to start again (a mailbox deleted
+/// meanwhile) renders its new campaign; the last rendering is the stored one.
+#[derive(Debug, Default)]
+struct CreatedAnswer(Mutex<Option<(CampaignId, Vec<u8>)>>);
+
+impl CreatedAnswer {
+    /// The answer for `campaign`, to store with it; kept.
+    fn render(&self, campaign: &Campaign) -> RecordedResponse {
+        let body = created_body(campaign);
+        if let Ok(mut kept) = self.0.lock() {
+            *kept = Some((campaign.id(), body.clone()));
+        }
+        RecordedResponse {
+            status: StatusCode::CREATED.as_u16(),
+            content_type: RENDERED_CONTENT_TYPE.to_owned(),
+            body,
+        }
+    }
+
+    /// The body rendered for `campaign` (rendered now only if it never was).
+    fn into_body(self, campaign: &Campaign) -> Vec<u8> {
+        match self.0.into_inner() {
+            Ok(Some((id, body))) if id == campaign.id() => body,
+            _ => created_body(campaign),
+        }
+    }
+}
+
 #[derive(Debug, ApiResponse)]
 pub enum CampaignRead {
     /// The campaign (webhook secret masked) and its lead counts.
@@ -213,29 +240,31 @@ impl CampaignsApi {
     async fn create(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
-        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
+        #[oai(name = "Idempotency-Key")] idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateCampaignRequest>,
-        http_request: &Request,
     ) -> Result<CampaignCreated, CreateCampaignErrors> {
         let (request, edge_problems) = json_body::campaign_request(body.value());
         let use_case = &state.create_campaign;
         // A request holding an Idempotency-Key stores its answer with the campaign (see
         // `CreateCampaign::execute_answering`): no crash can leave one without the other.
-        let created = match http_request.data::<HeldKey>() {
+        let (created, answer) = match &idempotency_key.0 {
             Some(held) => {
-                let answer = |campaign: &Campaign| {
-                    held.completion(RecordedResponse {
-                        status: StatusCode::CREATED.as_u16(),
-                        content_type: RENDERED_CONTENT_TYPE.to_owned(),
-                        body: created_body(campaign),
+                let answer = CreatedAnswer::default();
+                let created = use_case
+                    .execute_answering(tenant.0, &request, edge_problems, &|campaign: &Campaign| {
+                        held.completion(answer.render(campaign))
                     })
-                };
-                use_case
-                    .execute_answering(tenant.0, &request, edge_problems, &answer)
-                    .await
+                    .await;
+                if created.is_ok() {
+                    held.answer_stored();
+                }
+                (created, Some(answer))
             }
-            None => use_case.execute(tenant.0, &request, edge_problems).await,
+            None => (
+                use_case.execute(tenant.0, &request, edge_problems).await,
+                None,
+            ),
         };
         let campaign = created.map_err(|error| match error {
             CreateCampaignError::Invalid(problems) => ApiError::validation(&problems),
@@ -246,9 +275,11 @@ impl CampaignsApi {
             CreateCampaignError::Unknown(cause) => ApiError::internal(&cause),
         })?;
         tracing::info!(campaign = %campaign.id(), "campaign created");
-        Ok(CampaignCreated::Created(RenderedJson::new(created_body(
-            &campaign,
-        ))))
+        let body = match answer {
+            Some(answer) => answer.into_body(&campaign),
+            None => created_body(&campaign),
+        };
+        Ok(CampaignCreated::Created(RenderedJson::new(body)))
     }
 
     /// Get campaign
