@@ -567,17 +567,39 @@ pub async fn render_error(error: poem::Error) -> Response {
     ApiError::from_poem(error).as_response()
 }
 
-/// The 429 every operation with declared errors can answer.
-pub const RATE_LIMITED_DESCRIPTION: &str = "The client (its API key, or its address without a valid key) used up its requests for the current window (RATE_LIMITED); retry after Retry-After seconds.";
-
-/// The 503 every operation with declared errors can answer.
-pub const UNAVAILABLE_DESCRIPTION: &str = "The database does not answer, or the request did not finish within the server's deadline (SERVICE_UNAVAILABLE); retry after Retry-After seconds.";
+/// The descriptions that the error responses of many operations share, written once.
+pub(crate) mod descriptions {
+    /// The 401 of every operation that takes a key.
+    pub(crate) const UNAUTHORIZED: &str = "No API key, or not a valid one (UNAUTHORIZED).";
+    /// The 403 of every workspace-scoped operation.
+    pub(crate) const FORBIDDEN_IN_WORKSPACE: &str =
+        "The key may not act in the named workspace (FORBIDDEN).";
+    /// The 500 of every operation that takes a key.
+    pub(crate) const INTERNAL: &str =
+        "Something unexpected; logged under the response's X-Request-Id (INTERNAL).";
+    /// The 408 of every operation that reads a body.
+    pub(crate) const REQUEST_TIMEOUT: &str =
+        "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).";
+    /// The 413 of every operation that reads a body.
+    pub(crate) const PAYLOAD_TOO_LARGE: &str = "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).";
+    /// The 415 of every operation that reads a JSON body.
+    pub(crate) const UNSUPPORTED_MEDIA_TYPE: &str =
+        "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).";
+    /// The 422 of every POST (each takes an `Idempotency-Key`).
+    pub(crate) const IDEMPOTENCY_KEY_REUSED: &str =
+        "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).";
+    /// The 429 every operation with declared errors can answer.
+    pub(crate) const RATE_LIMITED: &str = "The client (its API key, or its address without a valid key) used up its requests for the current window (RATE_LIMITED); retry after Retry-After seconds.";
+    /// The 503 every operation with declared errors can answer.
+    pub(crate) const UNAVAILABLE: &str = "The database does not answer, or the request did not finish within the server's deadline (SERVICE_UNAVAILABLE); retry after Retry-After seconds.";
+}
 
 /// Declares the error responses an operation can give (and the 429 of rate limits and the 503 of
-/// deadlines, which every operation can give), for the OpenAPI document. The value is always
+/// deadlines, which every operation can give), for the OpenAPI document. A description is a literal,
+/// or one of the shared [`descriptions`]. The value is always
 /// an [`ApiError`]; the type only tells the document which statuses to list.
 macro_rules! error_responses {
-    ($(#[$doc:meta])* $name:ident { $($status:literal => $description:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $($status:literal => $description:expr),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name(pub $crate::error::ApiError);
@@ -611,8 +633,8 @@ macro_rules! error_responses {
                     ),+]
                     .into_iter()
                     .chain([
-                        (429, $crate::error::RATE_LIMITED_DESCRIPTION),
-                        (503, $crate::error::UNAVAILABLE_DESCRIPTION),
+                        (429, $crate::error::descriptions::RATE_LIMITED),
+                        (503, $crate::error::descriptions::UNAVAILABLE),
                     ]
                     .map(|(status, description)| poem_openapi::registry::MetaResponse {
                         description,

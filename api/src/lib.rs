@@ -21,6 +21,7 @@ pub mod rate_limits;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+mod use_case_errors;
 
 #[cfg(test)]
 mod tests;

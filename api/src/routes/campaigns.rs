@@ -3,11 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use application::ports::{CampaignQuery, RecordedResponse};
-use application::use_cases::campaign_lifecycle::{DeleteCampaignError, LifecycleCommandError};
-use application::use_cases::create_campaign::CreateCampaignError;
-use application::use_cases::read_campaigns::ReadCampaignError;
-use application::use_cases::update_campaign::UpdateCampaignError;
-use domain::campaign::{Campaign, LifecycleError};
+use domain::campaign::Campaign;
 use domain::id::CampaignId;
 use domain::listing::{NameSearch, PageLimit};
 use domain::status::{CampaignStatus, LifecycleAction};
@@ -31,10 +27,11 @@ use crate::dto::campaign::{
 use crate::dto::campaign_input::{CreateCampaignRequest, UpdateCampaignRequest};
 use crate::dto::choice::Choice;
 use crate::dto::{Page, PaginationBody, Success};
-use crate::error::{ApiError, error_responses};
+use crate::error::{ApiError, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
 use crate::json_body;
 use crate::state::AppState;
+use crate::use_case_errors::{campaign_not_found, naming};
 
 use super::ApiTags;
 
@@ -42,14 +39,14 @@ error_responses!(
     /// What `POST /v1/campaigns` can answer besides 201.
     CreateCampaignErrors {
         400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed), is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "A request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
-        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -57,10 +54,10 @@ error_responses!(
     /// What reading one campaign can answer besides 200.
     ReadCampaignErrors {
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no campaign with this id (NOT_FOUND).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -68,9 +65,9 @@ error_responses!(
     /// What listing campaigns can answer besides 200.
     ListCampaignsErrors {
         400 => "A query parameter is not valid (VALIDATION_FAILED), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -78,14 +75,14 @@ error_responses!(
     /// What `PATCH /v1/campaigns/{campaignId}` can answer besides 200.
     UpdateCampaignErrors {
         400 => "The merged campaign breaks rules of the contract (VALIDATION_FAILED, every problem listed), the body is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no campaign with this id (NOT_FOUND).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "The campaign is archived (read-only), a subsequence that has sent was given another trigger, or other writes kept coming first (CONFLICT); nothing was changed.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -93,14 +90,14 @@ error_responses!(
     /// What a lifecycle action (a POST) can answer besides 200.
     CampaignActionErrors {
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no campaign with this id (NOT_FOUND).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed. Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -108,11 +105,11 @@ error_responses!(
     /// What `DELETE /v1/campaigns/{campaignId}` can answer besides 200.
     CampaignDeleteErrors {
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no campaign with this id (NOT_FOUND).",
         409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed.",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -200,26 +197,6 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
     CampaignId::parse(raw).map_err(|_| campaign_not_found(raw))
 }
 
-fn campaign_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("no campaign {id:?} in this workspace"))
-}
-
-/// How a refused lifecycle action is answered.
-fn lifecycle_error(id: &str, error: LifecycleCommandError) -> ApiError {
-    match error {
-        LifecycleCommandError::NotFound => campaign_not_found(id),
-        LifecycleCommandError::Refused {
-            status,
-            error: error @ LifecycleError::NotReady(_),
-        } => ApiError::invalid_state_transition(format!("{error}; it is still {status}")),
-        LifecycleCommandError::Refused { error, .. } => {
-            ApiError::invalid_state_transition(error.to_string())
-        }
-        LifecycleCommandError::Contended => ApiError::conflict(error.to_string(), []),
-        LifecycleCommandError::Unknown(cause) => ApiError::internal(&cause),
-    }
-}
-
 #[derive(Debug)]
 pub struct CampaignsApi;
 
@@ -266,14 +243,7 @@ impl CampaignsApi {
                 None,
             ),
         };
-        let campaign = created.map_err(|error| match error {
-            CreateCampaignError::Invalid(problems) => ApiError::validation(&problems),
-            CreateCampaignError::MailboxNotFound(problems) => {
-                ApiError::mailbox_not_found(&problems)
-            }
-            CreateCampaignError::AgentNotFound(problems) => ApiError::agent_not_found(&problems),
-            CreateCampaignError::Unknown(cause) => ApiError::internal(&cause),
-        })?;
+        let campaign = created.map_err(ApiError::from)?;
         tracing::info!(campaign = %campaign.id(), "campaign created");
         let body = match answer {
             Some(answer) => answer.into_body(&campaign),
@@ -301,10 +271,7 @@ impl CampaignsApi {
             .read_campaigns
             .view(tenant.0, campaign_id(&id)?, &state.rendered_campaigns)
             .await
-            .map_err(|error| match error {
-                ReadCampaignError::NotFound => campaign_not_found(&id),
-                ReadCampaignError::Unknown(cause) => ApiError::internal(&cause.into()),
-            })?;
+            .map_err(naming(&id))?;
         Ok(CampaignRead::Ok(RenderedJson::new(success_of(&rendered))))
     }
 
@@ -351,7 +318,7 @@ impl CampaignsApi {
             .read_campaigns
             .list_views(tenant.0, &query, &state.rendered_campaigns)
             .await
-            .map_err(|cause| ApiError::internal(&cause.into()))?;
+            .map_err(ApiError::from)?;
         let pagination = PaginationBody::new(
             query.limit.get(),
             page.total,
@@ -395,20 +362,7 @@ impl CampaignsApi {
                 &JsonMergePatch::new(body.value()),
             )
             .await
-            .map_err(|error| match error {
-                UpdateCampaignError::NotFound => campaign_not_found(&id),
-                UpdateCampaignError::Invalid(problems) => ApiError::validation(&problems),
-                UpdateCampaignError::MailboxNotFound(problems) => {
-                    ApiError::mailbox_not_found(&problems)
-                }
-                UpdateCampaignError::AgentNotFound(problems) => {
-                    ApiError::agent_not_found(&problems)
-                }
-                UpdateCampaignError::ReadOnly
-                | UpdateCampaignError::TriggerFrozen(_)
-                | UpdateCampaignError::Contended => ApiError::conflict(error.to_string(), []),
-                UpdateCampaignError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(naming(&id))?;
         tracing::info!(campaign = %updated.campaign.id(), "campaign updated");
         let secret = if updated.generated_webhook_secret {
             SecretDisclosure::Full
@@ -516,14 +470,7 @@ impl CampaignsApi {
             .campaign_lifecycle
             .delete(tenant.0, campaign_id(&id)?)
             .await
-            .map_err(|error| match error {
-                DeleteCampaignError::NotFound => campaign_not_found(&id),
-                DeleteCampaignError::NotDeletable(_) => {
-                    ApiError::invalid_state_transition(error.to_string())
-                }
-                DeleteCampaignError::Contended => ApiError::conflict(error.to_string(), []),
-                DeleteCampaignError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(naming(&id))?;
         tracing::info!(campaign = %id.0, "campaign deleted");
         Ok(CampaignDeleted::Ok(Json(Success::new(
             CampaignDeletedBody {
@@ -545,7 +492,7 @@ async fn act(
         .campaign_lifecycle
         .act(tenant.0, campaign_id(id)?, action)
         .await
-        .map_err(|error| lifecycle_error(id, error))?;
+        .map_err(naming(id))?;
     tracing::info!(campaign = %campaign.id(), status = %campaign.status(), "campaign {}", action.as_str());
     Ok(campaign)
 }
