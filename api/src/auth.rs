@@ -37,21 +37,21 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The security scheme of `X-Api-Key`.
-pub const API_KEY_SCHEME: &str = "ApiKey";
+pub(crate) const API_KEY_SCHEME: &str = "ApiKey";
 /// The security scheme of `Authorization: Bearer`.
-pub const BEARER_SCHEME: &str = "Bearer";
-pub const API_KEY_HEADER: &str = "X-Api-Key";
-pub const WORKSPACE_HEADER: &str = "X-Workspace-Id";
+pub(crate) const BEARER_SCHEME: &str = "Bearer";
+pub(crate) const API_KEY_HEADER: &str = "X-Api-Key";
+pub(crate) const WORKSPACE_HEADER: &str = "X-Workspace-Id";
 
 const KEY_DESCRIPTION: &str = "Platform API key (`sk_user_…`) or workspace API key (`sk_…`). Send it in `X-Api-Key` or as `Authorization: Bearer <key>`, not both with different keys. On workspace-scoped operations (`/v1/campaigns`, `/v1/mailboxes`, `/v1/agents`) a platform key must name its workspace in `X-Workspace-Id`; `/v1/account` and `/v1/workspaces…` take no `X-Workspace-Id`.";
 
 /// The workspace a request acts in, and the user behind its key.
 #[derive(Debug, Clone, Copy)]
-pub struct Tenant(pub Tenancy);
+pub(crate) struct Tenant(pub Tenancy);
 
 /// The user behind the request's key, and the key's kind; no workspace resolved.
 #[derive(Debug, Clone, Copy)]
-pub struct KeyHolder(pub Caller);
+pub(crate) struct KeyHolder(pub Caller);
 
 /// A header's value as text; a value that is not valid UTF-8 becomes text that can never be a key or id.
 fn header<'r>(request: &'r Request, name: &str) -> Option<Cow<'r, str>> {

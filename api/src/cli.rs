@@ -29,13 +29,13 @@ const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
 /// Sendline: a self-hosted cold-email campaign backend.
 #[derive(Debug, Parser)]
 #[command(name = "sendline", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the migrations, then serve the HTTP API until SIGINT or SIGTERM.
     Serve(ServeArgs),
     /// Create a user, a platform key, a workspace and its key; print them as one JSON object.
@@ -51,7 +51,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct BenchFillArgs {
+pub(crate) struct BenchFillArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[arg(long, default_value_t = 10_000)]
@@ -64,14 +64,14 @@ pub struct BenchFillArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// `sqlite://…` or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The address to listen on.
     #[arg(long, env = "SENDLINE_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
@@ -120,7 +120,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The user's address.
     #[arg(long)]
     pub email: String,

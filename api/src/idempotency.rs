@@ -34,9 +34,9 @@ use crate::body::read_bounded;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+pub(crate) const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 /// Set (to `true`) on an answer that is a replay of a first run's.
-pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
+pub(crate) const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 
 /// How long a retry waits for the first run of its request to finish before it is told to come back;
 /// at most half the request deadline, so that it is told before the deadline stops it.
@@ -45,7 +45,7 @@ const IN_FLIGHT_WAIT: Duration = Duration::from_secs(5);
 const IN_FLIGHT_POLL: Duration = Duration::from_millis(25);
 
 /// The middleware; see the module documentation.
-pub struct Idempotency {
+pub(crate) struct Idempotency {
     state: Arc<AppState>,
 }
 
@@ -56,7 +56,7 @@ impl std::fmt::Debug for Idempotency {
 }
 
 impl Idempotency {
-    pub fn new(state: Arc<AppState>) -> Self {
+    pub(crate) fn new(state: Arc<AppState>) -> Self {
         Self { state }
     }
 }
@@ -72,7 +72,7 @@ impl<E: Endpoint> Middleware<E> for Idempotency {
     }
 }
 
-pub struct IdempotencyEndpoint<E> {
+pub(crate) struct IdempotencyEndpoint<E> {
     inner: E,
     state: Arc<AppState>,
 }

@@ -3,24 +3,24 @@
 //! [`cli::main`]; [`app`] builds and serves the application from the [`state`] (ports, options and
 //! their defaults) and the [`openapi`] service.
 
-pub mod allowed_methods;
+mod allowed_methods;
 pub mod app;
-pub mod auth;
+mod auth;
 mod bench;
-pub mod body;
+mod body;
 mod campaign_patch;
-pub mod campaign_views;
+mod campaign_views;
 pub mod cli;
-pub mod deadline;
-pub mod dto;
-pub mod error;
-pub mod idempotency;
+mod deadline;
+mod dto;
+mod error;
+mod idempotency;
 mod json_body;
 pub mod openapi;
-pub mod rate_limits;
-pub mod routes;
+mod rate_limits;
+mod routes;
 pub mod state;
-pub mod telemetry;
+mod telemetry;
 mod use_case_errors;
 
 #[cfg(test)]

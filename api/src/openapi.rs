@@ -39,7 +39,7 @@ API key, or the client address for requests without a valid key. Past the limit:
 else a new one).";
 
 /// The OpenAPI service: the operations and the document describing them.
-pub fn api_service() -> OpenApiService<Apis, ()> {
+pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             CampaignsApi,

@@ -20,9 +20,9 @@ use crate::auth::Authenticated;
 use crate::error::ApiError;
 use crate::state::{AppState, RateLimiters};
 
-pub const LIMIT_HEADER: &str = "X-RateLimit-Limit";
-pub const REMAINING_HEADER: &str = "X-RateLimit-Remaining";
-pub const RESET_HEADER: &str = "X-RateLimit-Reset";
+pub(crate) const LIMIT_HEADER: &str = "X-RateLimit-Limit";
+pub(crate) const REMAINING_HEADER: &str = "X-RateLimit-Remaining";
+pub(crate) const RESET_HEADER: &str = "X-RateLimit-Reset";
 
 /// How often each instance shares its counts.
 const SYNC_EVERY: Duration = Duration::from_millis(100);
@@ -31,7 +31,7 @@ const FORGET_EVERY_SYNCS: u32 = 6_000;
 
 /// Shares the counts every [`SYNC_EVERY`] and deletes ended windows now and then, for as long
 /// as the limiters live. Needs a Tokio runtime; without one, counts stay per instance.
-pub fn keep_shared(limiters: &Arc<RateLimiters>) {
+pub(crate) fn keep_shared(limiters: &Arc<RateLimiters>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
@@ -64,7 +64,7 @@ pub fn keep_shared(limiters: &Arc<RateLimiters>) {
 }
 
 /// The middleware; see the module documentation.
-pub struct RateLimiting {
+pub(crate) struct RateLimiting {
     state: Arc<AppState>,
 }
 
@@ -75,7 +75,7 @@ impl std::fmt::Debug for RateLimiting {
 }
 
 impl RateLimiting {
-    pub fn new(state: Arc<AppState>) -> Self {
+    pub(crate) fn new(state: Arc<AppState>) -> Self {
         Self { state }
     }
 }
@@ -91,7 +91,7 @@ impl<E: Endpoint> Middleware<E> for RateLimiting {
     }
 }
 
-pub struct RateLimitingEndpoint<E> {
+pub(crate) struct RateLimitingEndpoint<E> {
     inner: E,
     state: Arc<AppState>,
 }

@@ -33,35 +33,35 @@ use domain::values::WebhookHostPolicy;
 use crate::campaign_views::RenderedCampaigns;
 
 /// The embedded default: a SQLite file in the working directory, created when missing.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://sendline.db?mode=rwc";
+pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://sendline.db?mode=rwc";
 /// The address the server listens on by default.
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// How long a live API key is remembered by default: a second bounds how late another instance's
 /// revocation is seen, and still spares a busy client a lookup per request.
-pub const DEFAULT_KEY_CACHE_MS: u64 = 1_000;
+pub(crate) const DEFAULT_KEY_CACHE_MS: u64 = 1_000;
 /// How many MiB of rendered campaigns reads keep by default: ~16,000 campaigns of the seed's size.
-pub const DEFAULT_CAMPAIGN_CACHE_MB: u64 = 64;
+pub(crate) const DEFAULT_CAMPAIGN_CACHE_MB: u64 = 64;
 /// How long a request holds its `Idempotency-Key` by default: far longer than any request runs, and
 /// a retry after a crash waits no longer than this.
-pub const DEFAULT_IDEMPOTENCY_LEASE_MS: u64 = 60_000;
+pub(crate) const DEFAULT_IDEMPOTENCY_LEASE_MS: u64 = 60_000;
 /// Requests per API key per window by default: 100 a second on average, bursts up to all of it.
-pub const DEFAULT_RATE_LIMIT_PER_KEY: u64 = 6_000;
+pub(crate) const DEFAULT_RATE_LIMIT_PER_KEY: u64 = 6_000;
 /// Requests without a valid key per client address per window by default: enough for health probes
 /// and the docs, little for guessing keys.
-pub const DEFAULT_RATE_LIMIT_PER_ADDRESS: u64 = 600;
+pub(crate) const DEFAULT_RATE_LIMIT_PER_ADDRESS: u64 = 600;
 /// The rate-limit window by default, in seconds.
-pub const DEFAULT_RATE_LIMIT_WINDOW_S: u64 = 60;
+pub(crate) const DEFAULT_RATE_LIMIT_WINDOW_S: u64 = 60;
 /// How long a request's body may take to arrive by default.
-pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a request may take by default, body included.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a connection may stay idle (nothing read or written) before it is closed.
-pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long in-flight requests may take to finish after a shutdown signal.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// The largest request body accepted: 1 MiB. The body reader (`body::MAX_BODY_BYTES`) keeps its own
 /// copy until it reads this one; a test holds the two equal.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Every port the application drives.
 #[derive(Clone)]
@@ -149,7 +149,7 @@ impl Default for Options {
 }
 
 /// The use cases the routes call, shared by every request.
-pub struct AppState {
+pub(crate) struct AppState {
     pub authenticate: Authenticate,
     pub create_campaign: CreateCampaign,
     pub read_campaigns: ReadCampaigns,
@@ -181,7 +181,7 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(ports: &Ports, options: Options) -> Self {
+    pub(crate) fn new(ports: &Ports, options: Options) -> Self {
         let keys = Arc::new(KeyCache::new(options.key_cache_time_to_live));
         Self {
             authenticate: Authenticate {
@@ -275,7 +275,7 @@ impl AppState {
 
 /// The limiters of the two kinds of client; `None` where unlimited.
 #[derive(Debug, Default)]
-pub struct RateLimiters {
+pub(crate) struct RateLimiters {
     /// Requests that authenticate: per API key.
     pub per_key: Option<RateLimiter>,
     /// Requests without a valid key: per client address.
@@ -284,7 +284,7 @@ pub struct RateLimiters {
 
 impl RateLimiters {
     /// Both limiters, where limited.
-    pub fn all(&self) -> impl Iterator<Item = &RateLimiter> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &RateLimiter> {
         self.per_key.iter().chain(self.per_address.iter())
     }
 }

@@ -44,21 +44,21 @@ error_responses!(
 );
 
 #[derive(Debug, ApiResponse)]
-pub enum AgentsListed {
+pub(crate) enum AgentsListed {
     /// Every agent of the workspace, the default (oldest) first; one page always holds them all.
     #[oai(status = 200)]
     Ok(Json<Page<AgentBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum AgentCreated {
+pub(crate) enum AgentCreated {
     /// The agent; the workspace's first is its default.
     #[oai(status = 201)]
     Created(Json<Success<AgentBody>>),
 }
 
 #[derive(Debug)]
-pub struct AgentsApi;
+pub(crate) struct AgentsApi;
 
 #[OpenApi(tag = "ApiTags::Agents")]
 impl AgentsApi {

@@ -114,7 +114,7 @@ error_responses!(
 );
 
 #[derive(Debug, ApiResponse)]
-pub enum CampaignCreated {
+pub(crate) enum CampaignCreated {
     /// The campaign, in `draft`, with every field; the webhook secret in full (this once).
     #[oai(status = 201)]
     Created(RenderedJson<Success<CampaignBody>>),
@@ -158,28 +158,28 @@ impl CreatedAnswer {
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum CampaignRead {
+pub(crate) enum CampaignRead {
     /// The campaign (webhook secret masked) and its lead counts.
     #[oai(status = 200)]
     Ok(RenderedJson<Success<CampaignDetailBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum CampaignsListed {
+pub(crate) enum CampaignsListed {
     /// A page of campaigns, newest first (webhook secrets masked).
     #[oai(status = 200)]
     Ok(RenderedJson<Page<CampaignDetailBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum CampaignResumed {
+pub(crate) enum CampaignResumed {
     /// The campaign's id and its new status, `active`.
     #[oai(status = 200)]
     Ok(Json<Success<CampaignStatusBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum CampaignDeleted {
+pub(crate) enum CampaignDeleted {
     /// The campaign is gone, with its subsequences and mailbox links.
     #[oai(status = 200)]
     Ok(Json<Success<CampaignDeletedBody>>),
@@ -198,7 +198,7 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
 }
 
 #[derive(Debug)]
-pub struct CampaignsApi;
+pub(crate) struct CampaignsApi;
 
 #[OpenApi(tag = "ApiTags::Campaigns")]
 impl CampaignsApi {

@@ -29,13 +29,13 @@ error_responses!(
 /// What the health endpoints answer.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Health", rename_all = "camelCase")]
-pub struct HealthBody {
+pub(crate) struct HealthBody {
     /// `ok`.
     pub status: String,
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum Healthy {
+pub(crate) enum Healthy {
     /// The process answers (liveness), or the database answers too (readiness).
     #[oai(status = 200)]
     Ok(Json<Success<HealthBody>>),
@@ -50,7 +50,7 @@ impl Healthy {
 }
 
 #[derive(Debug)]
-pub struct HealthApi;
+pub(crate) struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Health")]
 impl HealthApi {

@@ -80,28 +80,28 @@ error_responses!(
 );
 
 #[derive(Debug, ApiResponse)]
-pub enum MailboxRegistered {
+pub(crate) enum MailboxRegistered {
     /// The mailbox, `active`.
     #[oai(status = 201)]
     Created(Json<Success<MailboxBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum MailboxRead {
+pub(crate) enum MailboxRead {
     /// The mailbox (never its credentials).
     #[oai(status = 200)]
     Ok(Json<Success<MailboxBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum MailboxesListed {
+pub(crate) enum MailboxesListed {
     /// A page of mailboxes, newest first.
     #[oai(status = 200)]
     Ok(Json<Page<MailboxBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum MailboxDeleted {
+pub(crate) enum MailboxDeleted {
     /// The mailbox is gone, and no campaign lists it any more.
     #[oai(status = 200)]
     Ok(Json<Success<MailboxDeletedBody>>),
@@ -113,7 +113,7 @@ fn mailbox_id(raw: &str) -> Result<MailboxId, ApiError> {
 }
 
 #[derive(Debug)]
-pub struct MailboxesApi;
+pub(crate) struct MailboxesApi;
 
 #[OpenApi(tag = "ApiTags::Mailboxes")]
 impl MailboxesApi {

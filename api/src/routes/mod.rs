@@ -9,14 +9,14 @@ mod workspaces;
 
 use poem_openapi::Tags;
 
-pub use agents::AgentsApi;
-pub use campaigns::CampaignsApi;
-pub use health::HealthApi;
-pub use mailboxes::MailboxesApi;
-pub use workspaces::WorkspacesApi;
+pub(crate) use agents::AgentsApi;
+pub(crate) use campaigns::CampaignsApi;
+pub(crate) use health::HealthApi;
+pub(crate) use mailboxes::MailboxesApi;
+pub(crate) use workspaces::WorkspacesApi;
 
 #[derive(Debug, Tags)]
-pub enum ApiTags {
+pub(crate) enum ApiTags {
     /// Outreach campaigns.
     Campaigns,
     /// Sending mailboxes.

@@ -97,49 +97,49 @@ error_responses!(
 );
 
 #[derive(Debug, ApiResponse)]
-pub enum AccountRead {
+pub(crate) enum AccountRead {
     /// The user and every workspace they are a member of.
     #[oai(status = 200)]
     Ok(Json<Success<AccountBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspacesListed {
+pub(crate) enum WorkspacesListed {
     /// A page of the workspaces the key sees, oldest first.
     #[oai(status = 200)]
     Ok(Json<Page<WorkspaceBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspaceCreated {
+pub(crate) enum WorkspaceCreated {
     /// The workspace; the caller is its owner.
     #[oai(status = 201)]
     Created(Json<Success<WorkspaceBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspaceRead {
+pub(crate) enum WorkspaceRead {
     /// The workspace, with the caller's role.
     #[oai(status = 200)]
     Ok(Json<Success<WorkspaceBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspaceKeyCreated {
+pub(crate) enum WorkspaceKeyCreated {
     /// The workspace key, shown this once.
     #[oai(status = 201)]
     Created(Json<Success<WorkspaceKeyBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspaceKeyRevoked {
+pub(crate) enum WorkspaceKeyRevoked {
     /// The key is refused from now on; a new one can be made.
     #[oai(status = 200)]
     Ok(Json<Success<WorkspaceKeyRevokedBody>>),
 }
 
 #[derive(Debug)]
-pub struct WorkspacesApi;
+pub(crate) struct WorkspacesApi;
 
 #[OpenApi]
 impl WorkspacesApi {
