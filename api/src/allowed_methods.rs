@@ -12,7 +12,7 @@ type Routes = Vec<(Vec<Option<String>>, String)>;
 
 static ROUTES: LazyLock<Routes> = LazyLock::new(|| {
     let document: serde_json::Value =
-        serde_json::from_str(&crate::app::api_service().spec()).unwrap_or_default();
+        serde_json::from_str(&crate::openapi::api_service().spec()).unwrap_or_default();
     let Some(paths) = document["paths"].as_object() else {
         return Vec::new();
     };
@@ -42,7 +42,7 @@ static ROUTES: LazyLock<Routes> = LazyLock::new(|| {
 });
 
 /// The methods of the documented path that `path` is an instance of.
-pub fn allowed_methods(path: &str) -> Option<&'static str> {
+pub(crate) fn allowed_methods(path: &str) -> Option<&'static str> {
     let segments: Vec<&str> = path.split('/').collect();
     ROUTES
         .iter()
@@ -56,7 +56,7 @@ pub fn allowed_methods(path: &str) -> Option<&'static str> {
 }
 
 /// Wraps `endpoint` so that its 405 answers say which methods the path takes.
-pub async fn with_allow_header<E: Endpoint>(
+pub(crate) async fn with_allow_header<E: Endpoint>(
     endpoint: E,
     request: Request,
 ) -> poem::Result<Response> {

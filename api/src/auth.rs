@@ -1,4 +1,11 @@
-//! API-key authentication and tenancy (spec section 2) as a poem-openapi extractor.
+//! API-key authentication and tenancy (spec section 2): a middleware that looks the request's key up
+//! once, and the poem-openapi extractors that read what it found.
+//!
+//! [`Authentication`] runs first on every request (inside its tracing span): it authenticates the key
+//! sent in `X-Api-Key` or `Authorization: Bearer` and keeps the outcome, [`Authenticated`], in the
+//! request's data. The rate limits (whose client is the key), the idempotency middleware (whose keys
+//! belong to the caller) and the extractors read it there; none looks the key up again. It refuses
+//! nothing: a request is refused by the extractor of its operation, before its body is read.
 //!
 //! [`Tenant`] is the first argument of every workspace-scoped operation, so a request is authenticated
 //! before its body is read. The rules live in `application::use_cases::authenticate`; this only reads
@@ -17,33 +24,34 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use application::tenancy::Tenancy;
-use application::use_cases::authenticate::{AuthError, Caller, Credentials};
+use application::use_cases::authenticate::{AuthError, Authenticate, Caller, Credentials};
+use domain::identity::ApiKey;
 use poem::http::header::AUTHORIZATION;
-use poem::{Request, RequestBody};
+use poem::{Endpoint, Middleware, Request, RequestBody};
 use poem_openapi::registry::{
     MetaParamIn, MetaSchema, MetaSchemaRef, MetaSecurityScheme, Registry,
 };
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The security scheme of `X-Api-Key`.
-pub const API_KEY_SCHEME: &str = "ApiKey";
+pub(crate) const API_KEY_SCHEME: &str = "ApiKey";
 /// The security scheme of `Authorization: Bearer`.
-pub const BEARER_SCHEME: &str = "Bearer";
-pub const API_KEY_HEADER: &str = "X-Api-Key";
-pub const WORKSPACE_HEADER: &str = "X-Workspace-Id";
+pub(crate) const BEARER_SCHEME: &str = "Bearer";
+pub(crate) const API_KEY_HEADER: &str = "X-Api-Key";
+pub(crate) const WORKSPACE_HEADER: &str = "X-Workspace-Id";
 
 const KEY_DESCRIPTION: &str = "Platform API key (`sk_user_…`) or workspace API key (`sk_…`). Send it in `X-Api-Key` or as `Authorization: Bearer <key>`, not both with different keys. On workspace-scoped operations (`/v1/campaigns`, `/v1/mailboxes`, `/v1/agents`) a platform key must name its workspace in `X-Workspace-Id`; `/v1/account` and `/v1/workspaces…` take no `X-Workspace-Id`.";
 
 /// The workspace a request acts in, and the user behind its key.
 #[derive(Debug, Clone, Copy)]
-pub struct Tenant(pub Tenancy);
+pub(crate) struct Tenant(pub Tenancy);
 
 /// The user behind the request's key, and the key's kind; no workspace resolved.
 #[derive(Debug, Clone, Copy)]
-pub struct KeyHolder(pub Caller);
+pub(crate) struct KeyHolder(pub Caller);
 
 /// A header's value as text; a value that is not valid UTF-8 becomes text that can never be a key or id.
 fn header<'r>(request: &'r Request, name: &str) -> Option<Cow<'r, str>> {
@@ -54,15 +62,103 @@ fn header<'r>(request: &'r Request, name: &str) -> Option<Cow<'r, str>> {
 }
 
 /// How each refusal of the use case is answered.
-pub fn auth_error(error: AuthError) -> ApiError {
-    match error {
-        AuthError::ConflictingKeys => ApiError::conflicting_api_keys(error.to_string()),
-        AuthError::Unauthorized => ApiError::unauthorized(error.to_string()),
-        AuthError::WorkspaceRequired | AuthError::MalformedWorkspaceId => {
-            ApiError::workspace_required(error.to_string())
+impl From<&AuthError> for ApiError {
+    fn from(error: &AuthError) -> Self {
+        match error {
+            AuthError::ConflictingKeys => ApiError::conflicting_api_keys(error.to_string()),
+            AuthError::Unauthorized => ApiError::unauthorized(error.to_string()),
+            AuthError::WorkspaceRequired | AuthError::MalformedWorkspaceId => {
+                ApiError::workspace_required(error.to_string())
+            }
+            AuthError::Forbidden(_) => ApiError::forbidden(error.to_string()),
+            // Kept in the request's data, the cause is shared: its chain is logged as text.
+            AuthError::Unknown(cause) => ApiError::internal(&anyhow::anyhow!("{cause:#}")),
         }
-        AuthError::Forbidden(_) => ApiError::forbidden(error.to_string()),
-        AuthError::Unknown(cause) => ApiError::internal(&cause.into()),
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        Self::from(&error)
+    }
+}
+
+/// The workspace the request names in `X-Workspace-Id`, as sent.
+pub(crate) fn named_workspace(request: &Request) -> Option<Cow<'_, str>> {
+    header(request, WORKSPACE_HEADER)
+}
+
+/// How the request's key authenticated: the live key, or why not. Found once per request by
+/// [`Authentication`] and kept in the request's data.
+#[derive(Debug, Clone)]
+pub(crate) struct Authenticated(Arc<Result<ApiKey, AuthError>>);
+
+impl Authenticated {
+    /// What [`Authentication`] found for `request`; `None` if it did not pass through it.
+    pub(crate) fn of(request: &Request) -> Option<&Self> {
+        request.data::<Self>()
+    }
+
+    /// The live key the request presented, if it did.
+    pub(crate) fn key(&self) -> Option<&ApiKey> {
+        self.0.as_ref().as_ref().ok()
+    }
+
+    /// The user behind the key, or why there is none.
+    pub(crate) fn caller(&self) -> Result<Caller, &AuthError> {
+        self.0.as_ref().as_ref().map(Caller::of)
+    }
+}
+
+/// What the extractors read: the caller, or the answer to a request without a valid key.
+fn caller_of(request: &Request) -> Result<Caller, ApiError> {
+    let authenticated = Authenticated::of(request).ok_or_else(|| {
+        ApiError::internal(&anyhow::anyhow!(
+            "the request did not pass through the authentication middleware"
+        ))
+    })?;
+    authenticated.caller().map_err(ApiError::from)
+}
+
+/// The middleware that authenticates every request's key once; see the module documentation.
+#[derive(Debug)]
+pub(crate) struct Authentication {
+    authenticate: Authenticate,
+}
+
+impl Authentication {
+    pub(crate) fn new(authenticate: Authenticate) -> Self {
+        Self { authenticate }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for Authentication {
+    type Output = AuthenticationEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        AuthenticationEndpoint {
+            inner,
+            authenticate: self.authenticate.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct AuthenticationEndpoint<E> {
+    inner: E,
+    authenticate: Authenticate,
+}
+
+impl<E: Endpoint> Endpoint for AuthenticationEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut request: Request) -> poem::Result<Self::Output> {
+        let found = {
+            let headers = KeyHeaders::of(&request);
+            self.authenticate.key(headers.credentials()).await
+        };
+        request.set_data(Authenticated(Arc::new(found)));
+        self.inner.call(request).await
     }
 }
 
@@ -110,26 +206,25 @@ fn state_of(request: &Request) -> Result<&Arc<AppState>, ApiError> {
 }
 
 /// The request's key headers, as sent.
-pub(crate) struct KeyHeaders<'r> {
+struct KeyHeaders<'r> {
     api_key: Option<Cow<'r, str>>,
     authorization: Option<Cow<'r, str>>,
-    workspace_id: Option<Cow<'r, str>>,
 }
 
 impl<'r> KeyHeaders<'r> {
-    pub(crate) fn of(request: &'r Request) -> Self {
+    fn of(request: &'r Request) -> Self {
         Self {
             api_key: header(request, API_KEY_HEADER),
             authorization: header(request, AUTHORIZATION.as_str()),
-            workspace_id: header(request, WORKSPACE_HEADER),
         }
     }
 
-    pub(crate) fn credentials(&self) -> Credentials<'_> {
+    /// The key the request presents; looking it up never reads `X-Workspace-Id`.
+    fn credentials(&self) -> Credentials<'_> {
         Credentials {
             api_key: self.api_key.as_deref(),
             authorization: self.authorization.as_deref(),
-            workspace_id: self.workspace_id.as_deref(),
+            workspace_id: None,
         }
     }
 }
@@ -174,12 +269,12 @@ impl<'a> ApiExtractor<'a> for Tenant {
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
         let state = state_of(request)?;
-        let headers = KeyHeaders::of(request);
+        let caller = caller_of(request)?;
         let tenancy = state
             .authenticate
-            .tenancy(headers.credentials())
+            .tenancy_of(caller, named_workspace(request).as_deref())
             .await
-            .map_err(auth_error)?;
+            .map_err(ApiError::from)?;
         tracing::Span::current().record("workspace", tracing::field::display(tenancy.workspace_id));
         Ok(Tenant(tenancy))
     }
@@ -204,14 +299,7 @@ impl<'a> ApiExtractor<'a> for KeyHolder {
         _body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        let state = state_of(request)?;
-        let headers = KeyHeaders::of(request);
-        // `caller` never reads X-Workspace-Id: these operations take their workspace from the path.
-        let caller = state
-            .authenticate
-            .caller(headers.credentials())
-            .await
-            .map_err(auth_error)?;
-        Ok(KeyHolder(caller))
+        // No X-Workspace-Id is read: these operations take their workspace from the path.
+        Ok(KeyHolder(caller_of(request)?))
     }
 }

@@ -16,12 +16,12 @@ use poem::handler;
 use poem::web::Json;
 use serde_json::Value;
 
-use crate::app::Ports;
 use crate::dto::campaign_input::CreateCampaignRequest;
 use crate::request_body;
+use crate::state::Ports;
 
 /// The path of the echo route that `serve --bench-routes` adds.
-pub const ECHO_PATH: &str = "/__bench/echo";
+pub(crate) const ECHO_PATH: &str = "/__bench/echo";
 
 /// SendKit's own create example: the body every create of the benchmark sends.
 const SEED_BODY: &str = include_str!("../tests/fixtures/seed_create_campaign.json");
@@ -31,7 +31,7 @@ const FILL_CONCURRENCY: usize = 16;
 
 /// Reads the body as the create route does (JSON, then the campaign reader) and answers it back.
 #[handler]
-pub async fn echo(Json(body): Json<Value>) -> Json<Value> {
+pub(crate) async fn echo(Json(body): Json<Value>) -> Json<Value> {
     let (_request, problems) = request_body::read::<CreateCampaignRequest>(body.clone());
     if problems.is_empty() {
         Json(body)
@@ -43,7 +43,7 @@ pub async fn echo(Json(body): Json<Value>) -> Json<Value> {
 /// Creates a workspace with `mailboxes` mailboxes (three tagged `outreach`, as in the demo; the rest in
 /// 50 other tags) and `campaigns` campaigns made from the seed body, and writes the workspace key then
 /// up to 10,000 of the campaign ids, one per line, to `output`.
-pub async fn fill(
+pub(crate) async fn fill(
     ports: &Ports,
     mailboxes: u32,
     campaigns: u32,

@@ -20,13 +20,10 @@ use poem_openapi::types::Type;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::json_document;
 use crate::request_body::{self, DeclaredBody};
-
-/// The largest request body accepted: 1 MiB.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+use crate::state::{AppState, MAX_BODY_BYTES};
 
 /// The body, whole: refused past [`MAX_BODY_BYTES`] (as declared, or counted as it arrives, for a
 /// chunked body) and when it has not all arrived within `timeout` (a client trickling bytes must not
@@ -53,7 +50,7 @@ pub(crate) async fn read_bounded(
 pub(crate) fn body_read_timeout(request: &Request) -> Duration {
     request
         .data::<Arc<AppState>>()
-        .map_or(crate::app::DEFAULT_BODY_READ_TIMEOUT, |state| {
+        .map_or(crate::state::DEFAULT_BODY_READ_TIMEOUT, |state| {
             state.body_read_timeout
         })
 }

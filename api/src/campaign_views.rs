@@ -26,7 +26,7 @@ use crate::dto::PaginationBody;
 use crate::dto::campaign::{CampaignDetailBody, SecretDisclosure};
 
 /// One campaign's rendered `data` object.
-pub type RenderedCampaign = Arc<[u8]>;
+pub(crate) type RenderedCampaign = Arc<[u8]>;
 
 /// Whose rendering an entry holds: campaign ids are unique, the workspace only makes tenancy explicit.
 type Key = (WorkspaceId, CampaignId);
@@ -46,7 +46,7 @@ impl Weighter<Key, Entry> for ByBytes {
 }
 
 /// The rendered campaigns kept by this instance.
-pub struct RenderedCampaigns {
+pub(crate) struct RenderedCampaigns {
     kept: Option<Cache<Key, Entry, ByBytes>>,
 }
 
@@ -60,7 +60,7 @@ impl std::fmt::Debug for RenderedCampaigns {
 
 impl RenderedCampaigns {
     /// Keeps at most `capacity_bytes` of rendered campaigns; 0 keeps none (every read renders).
-    pub fn new(capacity_bytes: u64) -> Self {
+    pub(crate) fn new(capacity_bytes: u64) -> Self {
         // quick_cache sizes its tables from an item estimate: campaigns render to ~4 KiB.
         let estimated_items = usize::try_from(capacity_bytes / 4096)
             .unwrap_or(usize::MAX)
@@ -93,14 +93,14 @@ impl CampaignViews for RenderedCampaigns {
 }
 
 /// A campaign's `data` object, as every campaign answer renders it.
-pub fn render(campaign: &Campaign, secret: SecretDisclosure) -> Vec<u8> {
+pub(crate) fn render(campaign: &Campaign, secret: SecretDisclosure) -> Vec<u8> {
     CampaignDetailBody::from_domain(campaign, secret)
         .to_json_string()
         .into_bytes()
 }
 
 /// `{"success": true, "data": <campaign>}` around a rendered campaign.
-pub fn success_of(campaign: &[u8]) -> Vec<u8> {
+pub(crate) fn success_of(campaign: &[u8]) -> Vec<u8> {
     const HEAD: &[u8] = br#"{"success":true,"data":"#;
     let mut json = Vec::with_capacity(HEAD.len() + campaign.len() + 1);
     json.extend_from_slice(HEAD);
@@ -110,7 +110,7 @@ pub fn success_of(campaign: &[u8]) -> Vec<u8> {
 }
 
 /// `{"success": true, "data": [<campaigns>], "pagination": {...}}` around rendered campaigns.
-pub fn page_of(campaigns: &[RenderedCampaign], pagination: &PaginationBody) -> Vec<u8> {
+pub(crate) fn page_of(campaigns: &[RenderedCampaign], pagination: &PaginationBody) -> Vec<u8> {
     let pagination = pagination.to_json_string();
     let size = campaigns
         .iter()
@@ -131,17 +131,17 @@ pub fn page_of(campaigns: &[RenderedCampaign], pagination: &PaginationBody) -> V
 }
 
 /// The content type of every rendered answer.
-pub const RENDERED_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+pub(crate) const RENDERED_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// A JSON answer already serialized, documented as `T`: what the rendered reads send.
-pub struct RenderedJson<T> {
+pub(crate) struct RenderedJson<T> {
     json: Vec<u8>,
     shape: PhantomData<fn() -> T>,
 }
 
 impl<T> RenderedJson<T> {
     /// `json` must be the JSON of a `T` (the tests of this module compare it with `T`'s own).
-    pub fn new(json: Vec<u8>) -> Self {
+    pub(crate) fn new(json: Vec<u8>) -> Self {
         Self {
             json,
             shape: PhantomData,

@@ -13,39 +13,29 @@ use clap::{Args, Parser, Subcommand};
 use domain::values::WebhookHostPolicy;
 use poem::listener::{Acceptor, Listener, TcpListener};
 
-use crate::app::{self, Options, Ports};
+use crate::app;
+use crate::openapi::openapi_json;
+use crate::state::{
+    DEFAULT_BIND, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CAMPAIGN_CACHE_MB, DEFAULT_DATABASE_URL,
+    DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_KEY_CACHE_MS, DEFAULT_RATE_LIMIT_PER_ADDRESS,
+    DEFAULT_RATE_LIMIT_PER_KEY, DEFAULT_RATE_LIMIT_WINDOW_S, DEFAULT_REQUEST_TIMEOUT, Options,
+    Ports,
+};
 use crate::telemetry;
 
-/// The embedded default: a SQLite file in the working directory, created when missing.
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://sendline.db?mode=rwc";
-pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
-/// How long a live API key is remembered by default: a second bounds how late another instance's
-/// revocation is seen, and still spares a busy client a lookup per request.
-pub const DEFAULT_KEY_CACHE_MS: u64 = 1_000;
-/// How many MiB of rendered campaigns reads keep by default: ~16,000 campaigns of the seed's size.
-pub const DEFAULT_CAMPAIGN_CACHE_MB: u64 = 64;
-/// How long a request holds its `Idempotency-Key` by default: far longer than any request runs, and
-/// a retry after a crash waits no longer than this.
-pub const DEFAULT_IDEMPOTENCY_LEASE_MS: u64 = 60_000;
-/// Requests per API key per window by default: 100 a second on average, bursts up to all of it.
-pub const DEFAULT_RATE_LIMIT_PER_KEY: u64 = 6_000;
-/// Requests without a valid key per client address per window by default: enough for health probes
-/// and the docs, little for guessing keys.
-pub const DEFAULT_RATE_LIMIT_PER_ADDRESS: u64 = 600;
-pub const DEFAULT_RATE_LIMIT_WINDOW_S: u64 = 60;
 /// How often expired idempotency keys are forgotten.
 const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
 
 /// Sendline: a self-hosted cold-email campaign backend.
 #[derive(Debug, Parser)]
 #[command(name = "sendline", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the migrations, then serve the HTTP API until SIGINT or SIGTERM.
     Serve(ServeArgs),
     /// Create a user, a platform key, a workspace and its key; print them as one JSON object.
@@ -61,7 +51,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct BenchFillArgs {
+pub(crate) struct BenchFillArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[arg(long, default_value_t = 10_000)]
@@ -74,14 +64,14 @@ pub struct BenchFillArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DatabaseArgs {
+pub(crate) struct DatabaseArgs {
     /// `sqlite://…` or `postgres://…`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The address to listen on.
     #[arg(long, env = "SENDLINE_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
@@ -118,11 +108,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SENDLINE_RATE_LIMIT_WINDOW_S", default_value_t = DEFAULT_RATE_LIMIT_WINDOW_S, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate_limit_window_s: u64,
     /// How long a request's body may take to arrive, in milliseconds; past it, 408.
-    #[arg(long, env = "SENDLINE_BODY_TIMEOUT_MS", default_value_t = app::DEFAULT_BODY_READ_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "SENDLINE_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_READ_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_timeout_ms: u64,
     /// How long a request may take, body included, in milliseconds; past it, it is stopped and
     /// answered 503. Keep it well below --idempotency-lease-ms.
-    #[arg(long, env = "SENDLINE_REQUEST_TIMEOUT_MS", default_value_t = app::DEFAULT_REQUEST_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "SENDLINE_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: u64,
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
@@ -130,7 +120,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// The user's address.
     #[arg(long)]
     pub email: String,
@@ -145,7 +135,7 @@ pub struct InitArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
-        print!("{}", app::openapi_json());
+        print!("{}", openapi_json());
         return ExitCode::SUCCESS;
     }
     telemetry::init_for_binary();
@@ -178,7 +168,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            print!("{}", app::openapi_json());
+            print!("{}", openapi_json());
             Ok(())
         }
         Command::BenchFill(args) => {

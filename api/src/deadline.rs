@@ -11,12 +11,12 @@ use crate::error::ApiError;
 
 /// The middleware; see the module documentation.
 #[derive(Debug, Clone, Copy)]
-pub struct RequestDeadline {
+pub(crate) struct RequestDeadline {
     deadline: Duration,
 }
 
 impl RequestDeadline {
-    pub fn new(deadline: Duration) -> Self {
+    pub(crate) fn new(deadline: Duration) -> Self {
         Self { deadline }
     }
 }
@@ -33,7 +33,7 @@ impl<E: Endpoint> Middleware<E> for RequestDeadline {
 }
 
 #[derive(Debug)]
-pub struct RequestDeadlineEndpoint<E> {
+pub(crate) struct RequestDeadlineEndpoint<E> {
     inner: E,
     deadline: Duration,
 }

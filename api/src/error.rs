@@ -23,7 +23,7 @@ use poem_openapi::{Enum, Object};
 /// `errorCode`: a stable, machine-readable slug for what went wrong. Never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
+pub(crate) enum ErrorCode {
     /// The request body breaks rules of the contract; `errors` lists every problem.
     ValidationFailed,
     /// The request body is not JSON.
@@ -68,7 +68,7 @@ pub enum ErrorCode {
 /// `errors[].code`: what kind of problem one entry is. Mirrors the domain's slugs exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "ProblemCode", rename_all = "snake_case")]
-pub enum ProblemCodeDto {
+pub(crate) enum ProblemCodeDto {
     Required,
     Blank,
     TooLong,
@@ -117,7 +117,7 @@ impl From<ProblemCode> for ProblemCodeDto {
 /// One problem of a request, located by an RFC 6901 JSON Pointer into the request body.
 #[derive(Debug, Clone, PartialEq, Object)]
 #[oai(rename = "Problem", rename_all = "camelCase")]
-pub struct ProblemBody {
+pub(crate) struct ProblemBody {
     /// Where: a JSON Pointer into the request body (`""` is the whole body).
     pub pointer: String,
     pub code: ProblemCodeDto,
@@ -138,7 +138,7 @@ impl From<&Problem> for ProblemBody {
 /// Every error answer (4xx and 5xx) has this shape.
 #[derive(Debug, Clone, PartialEq, Object)]
 #[oai(rename = "Error", rename_all = "camelCase")]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     /// Always `false`.
     pub success: bool,
     /// The HTTP reason phrase of `code` (`Bad Request`).
@@ -154,11 +154,11 @@ pub struct ErrorBody {
 
 /// The most problems an error lists. Every problem is found and counted, but a body of a megabyte of
 /// `[1,1,1,…]` has half a million, and listing them all made a 33 MB answer of an 0.8 MB request.
-pub const MAX_LISTED_PROBLEMS: usize = 1_000;
+pub(crate) const MAX_LISTED_PROBLEMS: usize = 1_000;
 
 /// The error value of the HTTP edge: a status, a slug, a message and the problems.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     status: StatusCode,
     code: ErrorCode,
     message: String,
@@ -202,7 +202,7 @@ impl ApiError {
     }
 
     /// 400 `VALIDATION_FAILED` with every problem.
-    pub fn validation(problems: &Problems) -> Self {
+    pub(crate) fn validation(problems: &Problems) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::ValidationFailed,
@@ -212,7 +212,7 @@ impl ApiError {
     }
 
     /// 400 `MAILBOX_NOT_FOUND`: one problem per id or address that is not a mailbox of the workspace.
-    pub fn mailbox_not_found(problems: &Problems) -> Self {
+    pub(crate) fn mailbox_not_found(problems: &Problems) -> Self {
         let message = match problems.len() {
             1 => "1 mailbox is not a mailbox of this workspace".to_owned(),
             n => format!("{n} mailboxes are not mailboxes of this workspace"),
@@ -222,7 +222,7 @@ impl ApiError {
     }
 
     /// 400 `AGENT_NOT_FOUND`.
-    pub fn agent_not_found(problems: &Problems) -> Self {
+    pub(crate) fn agent_not_found(problems: &Problems) -> Self {
         let message = problems
             .iter()
             .next()
@@ -233,22 +233,22 @@ impl ApiError {
     }
 
     /// 400 `MALFORMED_JSON`.
-    pub fn malformed_json(message: impl Into<String>) -> Self {
+    pub(crate) fn malformed_json(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, message)
     }
 
     /// 401 `UNAUTHORIZED`.
-    pub fn unauthorized(message: impl Into<String>) -> Self {
+    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
     /// 403 `FORBIDDEN`.
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     /// 400 `WORKSPACE_REQUIRED`.
-    pub fn workspace_required(message: impl Into<String>) -> Self {
+    pub(crate) fn workspace_required(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::WorkspaceRequired,
@@ -257,7 +257,7 @@ impl ApiError {
     }
 
     /// 400 `CONFLICTING_API_KEYS`.
-    pub fn conflicting_api_keys(message: impl Into<String>) -> Self {
+    pub(crate) fn conflicting_api_keys(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::ConflictingApiKeys,
@@ -266,7 +266,7 @@ impl ApiError {
     }
 
     /// 409 `CONFLICT`, with the problems that say where, if any.
-    pub fn conflict<'a>(
+    pub(crate) fn conflict<'a>(
         message: impl Into<String>,
         problems: impl IntoIterator<Item = &'a Problem>,
     ) -> Self {
@@ -274,7 +274,7 @@ impl ApiError {
     }
 
     /// 422 `IDEMPOTENCY_KEY_REUSED`.
-    pub fn idempotency_key_reused() -> Self {
+    pub(crate) fn idempotency_key_reused() -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::IdempotencyKeyReused,
@@ -284,7 +284,7 @@ impl ApiError {
     }
 
     /// 409 `CONFLICT` with `Retry-After: 1`: a request with the same `Idempotency-Key` is running.
-    pub fn idempotent_request_in_flight() -> Self {
+    pub(crate) fn idempotent_request_in_flight() -> Self {
         Self::conflict(
             "a request with this Idempotency-Key is still running; retry it shortly",
             [],
@@ -293,7 +293,7 @@ impl ApiError {
     }
 
     /// 400 `VALIDATION_FAILED` for a request header the contract constrains.
-    pub fn invalid_header(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_header(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::ValidationFailed,
@@ -302,7 +302,7 @@ impl ApiError {
     }
 
     /// 400 `VALIDATION_FAILED` for a query parameter the domain refused.
-    pub fn invalid_parameter(name: &str, refusal: domain::problem::Invalid) -> Self {
+    pub(crate) fn invalid_parameter(name: &str, refusal: domain::problem::Invalid) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::ValidationFailed,
@@ -311,7 +311,7 @@ impl ApiError {
     }
 
     /// 409 `INVALID_STATE_TRANSITION`: the resource's status does not allow the action.
-    pub fn invalid_state_transition(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_state_transition(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::CONFLICT,
             ErrorCode::InvalidStateTransition,
@@ -320,12 +320,12 @@ impl ApiError {
     }
 
     /// 404 `NOT_FOUND`.
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     /// 405 `METHOD_NOT_ALLOWED`.
-    pub fn method_not_allowed() -> Self {
+    pub(crate) fn method_not_allowed() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::MethodNotAllowed,
@@ -334,7 +334,7 @@ impl ApiError {
     }
 
     /// 415 `UNSUPPORTED_MEDIA_TYPE` for a body sent with `content_type` (or with none) instead of JSON.
-    pub fn unsupported_media_type(content_type: Option<&str>) -> Self {
+    pub(crate) fn unsupported_media_type(content_type: Option<&str>) -> Self {
         let message = match content_type {
             None => "the request needs Content-Type: application/json".to_owned(),
             Some(content_type) => {
@@ -349,7 +349,7 @@ impl ApiError {
     }
 
     /// 413 `PAYLOAD_TOO_LARGE`.
-    pub fn payload_too_large(limit_bytes: usize) -> Self {
+    pub(crate) fn payload_too_large(limit_bytes: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::PayloadTooLarge,
@@ -358,7 +358,7 @@ impl ApiError {
     }
 
     /// 429 `RATE_LIMITED` with `Retry-After`: the window ends in `reset_after_seconds`.
-    pub fn rate_limited(reset_after_seconds: u64) -> Self {
+    pub(crate) fn rate_limited(reset_after_seconds: u64) -> Self {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::RateLimited,
@@ -371,7 +371,7 @@ impl ApiError {
     }
 
     /// 408 `REQUEST_TIMEOUT`: the body did not arrive within `timeout`.
-    pub fn request_timeout(timeout: std::time::Duration) -> Self {
+    pub(crate) fn request_timeout(timeout: std::time::Duration) -> Self {
         Self::new(
             StatusCode::REQUEST_TIMEOUT,
             ErrorCode::RequestTimeout,
@@ -384,7 +384,7 @@ impl ApiError {
 
     /// 503 `SERVICE_UNAVAILABLE` with `Retry-After: 1` for a request that did not finish within
     /// `deadline`.
-    pub fn deadline_passed(deadline: std::time::Duration) -> Self {
+    pub(crate) fn deadline_passed(deadline: std::time::Duration) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServiceUnavailable,
@@ -398,7 +398,7 @@ impl ApiError {
     }
 
     /// 503 `SERVICE_UNAVAILABLE`; `cause` is logged, never answered.
-    pub fn unavailable(message: impl Into<String>, cause: &anyhow::Error) -> Self {
+    pub(crate) fn unavailable(message: impl Into<String>, cause: &anyhow::Error) -> Self {
         tracing::warn!(error = %format!("{cause:#}"), "a dependency is unavailable");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -409,7 +409,7 @@ impl ApiError {
 
     /// 500 `INTERNAL`. The cause chain is logged (inside the request's span, so with its request id)
     /// and never answered: no SQL, no internals.
-    pub fn internal(cause: &anyhow::Error) -> Self {
+    pub(crate) fn internal(cause: &anyhow::Error) -> Self {
         tracing::error!(error = %format!("{cause:#}"), "unexpected error");
         Self::opaque_internal()
     }
@@ -422,16 +422,20 @@ impl ApiError {
         )
     }
 
-    pub fn status(&self) -> StatusCode {
+    /// The status; the tests read it (answers use `ResponseError::status`).
+    #[cfg(test)]
+    pub(crate) fn status(&self) -> StatusCode {
         self.status
     }
 
-    pub fn code(&self) -> ErrorCode {
+    /// The slug; the tests read it (the envelope carries it as `errorCode`).
+    #[cfg(test)]
+    pub(crate) fn code(&self) -> ErrorCode {
         self.code
     }
 
     /// The envelope answered for this error.
-    pub fn body(&self) -> ErrorBody {
+    pub(crate) fn body(&self) -> ErrorBody {
         ErrorBody {
             success: false,
             error: self.status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -445,7 +449,7 @@ impl ApiError {
     /// Any error that reached the edge, as an envelope. Errors of our own pass through; the
     /// framework's are mapped by type; anything else by status, and an unexpected 5xx is logged and
     /// made opaque.
-    pub fn from_poem(error: poem::Error) -> Self {
+    pub(crate) fn from_poem(error: poem::Error) -> Self {
         let error = match error.downcast::<ApiError>() {
             Ok(ours) => return ours,
             Err(other) => other,
@@ -465,7 +469,7 @@ impl ApiError {
         if let Some(read) = error.downcast_ref::<ReadBodyError>() {
             return match read {
                 ReadBodyError::PayloadTooLarge => {
-                    Self::payload_too_large(crate::body::MAX_BODY_BYTES)
+                    Self::payload_too_large(crate::state::MAX_BODY_BYTES)
                 }
                 ReadBodyError::Utf8(_) | ReadBodyError::Io(_) => {
                     Self::malformed_json("the request body could not be read")
@@ -516,7 +520,7 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
             StatusCode::UNAUTHORIZED => Self::unauthorized(AUTH_MESSAGE),
             StatusCode::FORBIDDEN => Self::forbidden("this key may not do this"),
-            StatusCode::PAYLOAD_TOO_LARGE => Self::payload_too_large(crate::body::MAX_BODY_BYTES),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::payload_too_large(crate::state::MAX_BODY_BYTES),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type(None),
             StatusCode::BAD_REQUEST => Self::new(
                 StatusCode::BAD_REQUEST,
@@ -565,24 +569,46 @@ impl ResponseError for ApiError {
 }
 
 /// Installed around the whole application: every error that escapes a route becomes an envelope.
-pub async fn render_error(error: poem::Error) -> Response {
+pub(crate) async fn render_error(error: poem::Error) -> Response {
     ApiError::from_poem(error).as_response()
 }
 
-/// The 429 every operation with declared errors can answer.
-pub const RATE_LIMITED_DESCRIPTION: &str = "The client (its API key, or its address without a valid key) used up its requests for the current window (RATE_LIMITED); retry after Retry-After seconds.";
-
-/// The 503 every operation with declared errors can answer.
-pub const UNAVAILABLE_DESCRIPTION: &str = "The database does not answer, or the request did not finish within the server's deadline (SERVICE_UNAVAILABLE); retry after Retry-After seconds.";
+/// The descriptions that the error responses of many operations share, written once.
+pub(crate) mod descriptions {
+    /// The 401 of every operation that takes a key.
+    pub(crate) const UNAUTHORIZED: &str = "No API key, or not a valid one (UNAUTHORIZED).";
+    /// The 403 of every workspace-scoped operation.
+    pub(crate) const FORBIDDEN_IN_WORKSPACE: &str =
+        "The key may not act in the named workspace (FORBIDDEN).";
+    /// The 500 of every operation that takes a key.
+    pub(crate) const INTERNAL: &str =
+        "Something unexpected; logged under the response's X-Request-Id (INTERNAL).";
+    /// The 408 of every operation that reads a body.
+    pub(crate) const REQUEST_TIMEOUT: &str =
+        "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).";
+    /// The 413 of every operation that reads a body.
+    pub(crate) const PAYLOAD_TOO_LARGE: &str = "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).";
+    /// The 415 of every operation that reads a JSON body.
+    pub(crate) const UNSUPPORTED_MEDIA_TYPE: &str =
+        "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).";
+    /// The 422 of every POST (each takes an `Idempotency-Key`).
+    pub(crate) const IDEMPOTENCY_KEY_REUSED: &str =
+        "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).";
+    /// The 429 every operation with declared errors can answer.
+    pub(crate) const RATE_LIMITED: &str = "The client (its API key, or its address without a valid key) used up its requests for the current window (RATE_LIMITED); retry after Retry-After seconds.";
+    /// The 503 every operation with declared errors can answer.
+    pub(crate) const UNAVAILABLE: &str = "The database does not answer, or the request did not finish within the server's deadline (SERVICE_UNAVAILABLE); retry after Retry-After seconds.";
+}
 
 /// Declares the error responses an operation can give (and the 429 of rate limits and the 503 of
-/// deadlines, which every operation can give), for the OpenAPI document. The value is always
+/// deadlines, which every operation can give), for the OpenAPI document. A description is a literal,
+/// or one of the shared [`descriptions`]. The value is always
 /// an [`ApiError`]; the type only tells the document which statuses to list.
 macro_rules! error_responses {
-    ($(#[$doc:meta])* $name:ident { $($status:literal => $description:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $($status:literal => $description:expr),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug)]
-        pub struct $name(pub $crate::error::ApiError);
+        pub(crate) struct $name(pub $crate::error::ApiError);
 
         impl From<$crate::error::ApiError> for $name {
             fn from(error: $crate::error::ApiError) -> Self {
@@ -613,8 +639,8 @@ macro_rules! error_responses {
                     ),+]
                     .into_iter()
                     .chain([
-                        (429, $crate::error::RATE_LIMITED_DESCRIPTION),
-                        (503, $crate::error::UNAVAILABLE_DESCRIPTION),
+                        (429, $crate::error::descriptions::RATE_LIMITED),
+                        (503, $crate::error::descriptions::UNAVAILABLE),
                     ]
                     .map(|(status, description)| poem_openapi::registry::MetaResponse {
                         description,

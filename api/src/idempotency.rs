@@ -2,15 +2,21 @@
 //! answer, replayed, instead of running again.
 //!
 //! The rules live in `application::use_cases::idempotent_requests`; this middleware reads the key,
-//! authenticates the caller (a key is only ever replayed to a caller whose credential still works,
-//! and belongs to that caller and workspace), fingerprints the request (method, path, body), and
+//! takes the caller that `auth::Authentication` found (a key is only ever replayed to a caller whose
+//! credential works, and belongs to that caller and workspace), fingerprints the request (method, path, body), and
 //! records the answer. A request without the header, or whose credential does not authenticate,
 //! passes through untouched: the route answers it as ever.
+//!
+//! The key a request holds reaches its operation through [`IdempotencyKeyHeader`], the extractor that
+//! also declares the header in the document. An operation that stores its answer with its work (a
+//! campaign create, in the campaign's transaction) says so on the [`HeldIdempotencyKey`], and the
+//! middleware then records nothing more.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use application::ports::{IdempotencyScope, RecordedResponse, RequestFingerprint};
+use application::ports::{IdempotencyScope, KeyCompletion, RecordedResponse, RequestFingerprint};
 use application::use_cases::authenticate::Caller;
 use application::use_cases::idempotent_requests::{
     Admission, HeldKey, IdempotencyKey, InvalidIdempotencyKey, MAX_KEY_LENGTH,
@@ -23,14 +29,14 @@ use poem_openapi::registry::{MetaParamIn, MetaSchema, MetaSchemaRef};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
-use crate::auth::KeyHeaders;
+use crate::auth::{Authenticated, named_workspace};
 use crate::body::read_bounded;
 use crate::error::ApiError;
+use crate::state::AppState;
 
-pub const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+pub(crate) const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 /// Set (to `true`) on an answer that is a replay of a first run's.
-pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
+pub(crate) const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 
 /// How long a retry waits for the first run of its request to finish before it is told to come back;
 /// at most half the request deadline, so that it is told before the deadline stops it.
@@ -39,7 +45,7 @@ const IN_FLIGHT_WAIT: Duration = Duration::from_secs(5);
 const IN_FLIGHT_POLL: Duration = Duration::from_millis(25);
 
 /// The middleware; see the module documentation.
-pub struct Idempotency {
+pub(crate) struct Idempotency {
     state: Arc<AppState>,
 }
 
@@ -50,7 +56,7 @@ impl std::fmt::Debug for Idempotency {
 }
 
 impl Idempotency {
-    pub fn new(state: Arc<AppState>) -> Self {
+    pub(crate) fn new(state: Arc<AppState>) -> Self {
         Self { state }
     }
 }
@@ -66,7 +72,7 @@ impl<E: Endpoint> Middleware<E> for Idempotency {
     }
 }
 
-pub struct IdempotencyEndpoint<E> {
+pub(crate) struct IdempotencyEndpoint<E> {
     inner: E,
     state: Arc<AppState>,
 }
@@ -86,12 +92,18 @@ impl<E: Endpoint> IdempotencyEndpoint<E> {
             .map(IntoResponse::into_response)
     }
 
-    /// Runs the request holding its key, and records the answer.
+    /// Runs the request holding its key, and records the answer unless the route stored it with its
+    /// work.
     async fn run(&self, mut request: Request, held: HeldKey) -> poem::Result<Response> {
-        // A route that can store its answer with its work (a campaign create) finds the key here.
-        request.set_data(held.clone());
+        let handed = HeldIdempotencyKey::new(held.clone());
+        request.set_data(handed.clone());
+        let answered = self.inner.call(request).await;
+        if handed.is_answer_stored() {
+            // The key was completed in the route's own transaction: nothing is left to record.
+            return answered.map(IntoResponse::into_response);
+        }
         let requests = &self.state.idempotent_requests;
-        let response = match self.inner.call(request).await {
+        let response = match answered {
             Ok(output) => output.into_response(),
             Err(error) => {
                 release_quietly(requests.abandon(held).await);
@@ -149,13 +161,10 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
             Ok(key) => key,
             Err(invalid) => return Ok(ApiError::invalid_header(invalid.to_string()).as_response()),
         };
-        let headers = KeyHeaders::of(&request);
-        let Ok(caller) = self.state.authenticate.caller(headers.credentials()).await else {
-            drop(headers);
+        let Some(Ok(caller)) = Authenticated::of(&request).map(Authenticated::caller) else {
             return self.pass(request).await;
         };
-        let scope = scope_of(&caller, headers.credentials().workspace_id);
-        drop(headers);
+        let scope = scope_of(&caller, named_workspace(&request).as_deref());
         let timeout = self.state.body_read_timeout;
         let sent = request.take_body();
         let body = match read_bounded(request.headers(), sent, timeout).await {
@@ -243,10 +252,47 @@ fn replay(recorded: RecordedResponse) -> Response {
         .body(Body::from_vec(recorded.body))
 }
 
-/// Declares a POST's optional `Idempotency-Key` header in the OpenAPI document; the middleware does
-/// the work before the operation runs, so extracting it does nothing.
-#[derive(Debug, Clone, Copy)]
-pub struct IdempotencyKeyHeader;
+/// The `Idempotency-Key` a request holds while it runs, handed by the middleware to the operation in
+/// the request's data.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldIdempotencyKey(Arc<Handed>);
+
+#[derive(Debug)]
+struct Handed {
+    key: HeldKey,
+    /// Whether the operation stored its answer with its work.
+    answer_stored: AtomicBool,
+}
+
+impl HeldIdempotencyKey {
+    fn new(key: HeldKey) -> Self {
+        Self(Arc::new(Handed {
+            key,
+            answer_stored: AtomicBool::new(false),
+        }))
+    }
+
+    /// The key's completion with `response`, for a write that stores it with its work
+    /// (`CreateCampaign::execute_answering`).
+    pub(crate) fn completion(&self, response: RecordedResponse) -> KeyCompletion {
+        self.0.key.completion(response)
+    }
+
+    /// Says that the write storing the completion committed: the middleware records nothing more.
+    pub(crate) fn answer_stored(&self) {
+        self.0.answer_stored.store(true, Ordering::Release);
+    }
+
+    fn is_answer_stored(&self) -> bool {
+        self.0.answer_stored.load(Ordering::Acquire)
+    }
+}
+
+/// A POST's optional `Idempotency-Key` header. It declares the header in the OpenAPI document; the
+/// middleware does the work before the operation runs, and extracting it yields the key the request
+/// holds: `None` without the header, or when the middleware let the request through untouched.
+#[derive(Debug, Clone)]
+pub(crate) struct IdempotencyKeyHeader(pub(crate) Option<HeldIdempotencyKey>);
 
 impl<'a> ApiExtractor<'a> for IdempotencyKeyHeader {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::Parameter];
@@ -279,10 +325,10 @@ impl<'a> ApiExtractor<'a> for IdempotencyKeyHeader {
     }
 
     async fn from_request(
-        _request: &'a Request,
+        request: &'a Request,
         _body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        Ok(Self)
+        Ok(Self(request.data::<HeldIdempotencyKey>().cloned()))
     }
 }

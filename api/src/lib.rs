@@ -1,24 +1,28 @@
 //! Sendline's HTTP edge: poem + poem-openapi routes, the error envelope, API-key authentication, the
 //! OpenAPI document, and the `sendline` command line. The binary (`src/main.rs`) only calls
-//! [`cli::main`]; [`app`] is the composition root.
+//! [`cli::main`]; [`app`] builds and serves the application from the [`state`] (ports, options and
+//! their defaults) and the [`openapi`] service.
 
-pub mod allowed_methods;
+mod allowed_methods;
 pub mod app;
-pub mod auth;
+mod auth;
 mod bench;
-pub mod body;
+mod body;
 mod campaign_patch;
-pub mod campaign_views;
+mod campaign_views;
 pub mod cli;
-pub mod deadline;
-pub mod dto;
-pub mod error;
-pub mod idempotency;
+mod deadline;
+mod dto;
+mod error;
+mod idempotency;
 mod json_document;
-pub mod rate_limits;
+pub mod openapi;
+mod rate_limits;
 mod request_body;
-pub mod routes;
-pub mod telemetry;
+mod routes;
+pub mod state;
+mod telemetry;
+mod use_case_errors;
 
 #[cfg(test)]
 mod tests;

@@ -16,70 +16,55 @@ use poem::error::ResponseError;
 use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
-use crate::app::AppState;
-use crate::auth::KeyHeaders;
+use crate::auth::Authenticated;
 use crate::error::ApiError;
+use crate::state::{AppState, RateLimiters};
 
-pub const LIMIT_HEADER: &str = "X-RateLimit-Limit";
-pub const REMAINING_HEADER: &str = "X-RateLimit-Remaining";
-pub const RESET_HEADER: &str = "X-RateLimit-Reset";
+pub(crate) const LIMIT_HEADER: &str = "X-RateLimit-Limit";
+pub(crate) const REMAINING_HEADER: &str = "X-RateLimit-Remaining";
+pub(crate) const RESET_HEADER: &str = "X-RateLimit-Reset";
 
 /// How often each instance shares its counts.
 const SYNC_EVERY: Duration = Duration::from_millis(100);
 /// How often each instance deletes long-ended windows (every this many syncs: ten minutes).
 const FORGET_EVERY_SYNCS: u32 = 6_000;
 
-/// The limiters of the two kinds of client; `None` where unlimited.
-#[derive(Debug, Default)]
-pub struct RateLimiters {
-    /// Requests that authenticate: per API key.
-    pub per_key: Option<RateLimiter>,
-    /// Requests without a valid key: per client address.
-    pub per_address: Option<RateLimiter>,
-}
-
-impl RateLimiters {
-    fn all(&self) -> impl Iterator<Item = &RateLimiter> {
-        self.per_key.iter().chain(self.per_address.iter())
+/// Shares the counts every [`SYNC_EVERY`] and deletes ended windows now and then, for as long
+/// as the limiters live. Needs a Tokio runtime; without one, counts stay per instance.
+pub(crate) fn keep_shared(limiters: &Arc<RateLimiters>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if limiters.all().next().is_none() {
+        return;
     }
-
-    /// Shares the counts every [`SYNC_EVERY`] and deletes ended windows now and then, for as long
-    /// as the limiters live. Needs a Tokio runtime; without one, counts stay per instance.
-    pub fn keep_shared(limiters: &Arc<Self>) {
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        if limiters.all().next().is_none() {
-            return;
-        }
-        let limiters: Weak<Self> = Arc::downgrade(limiters);
-        runtime.spawn(async move {
-            let mut every = tokio::time::interval(SYNC_EVERY);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut syncs: u32 = 0;
-            loop {
-                every.tick().await;
-                let Some(limiters) = limiters.upgrade() else {
-                    return;
-                };
-                for limiter in limiters.all() {
-                    if let Err(error) = limiter.sync().await {
-                        tracing::warn!(error = %format!("{error:#}"), "sharing rate-limit counts failed");
-                    }
-                    if syncs.is_multiple_of(FORGET_EVERY_SYNCS)
-                        && let Err(error) = limiter.forget_ended_windows().await
-                    {
-                        tracing::warn!(error = %format!("{error:#}"), "forgetting rate-limit windows failed");
-                    }
+    let limiters: Weak<RateLimiters> = Arc::downgrade(limiters);
+    runtime.spawn(async move {
+        let mut every = tokio::time::interval(SYNC_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut syncs: u32 = 0;
+        loop {
+            every.tick().await;
+            let Some(limiters) = limiters.upgrade() else {
+                return;
+            };
+            for limiter in limiters.all() {
+                if let Err(error) = limiter.sync().await {
+                    tracing::warn!(error = %format!("{error:#}"), "sharing rate-limit counts failed");
                 }
-                syncs = syncs.wrapping_add(1);
+                if syncs.is_multiple_of(FORGET_EVERY_SYNCS)
+                    && let Err(error) = limiter.forget_ended_windows().await
+                {
+                    tracing::warn!(error = %format!("{error:#}"), "forgetting rate-limit windows failed");
+                }
             }
-        });
-    }
+            syncs = syncs.wrapping_add(1);
+        }
+    });
 }
 
 /// The middleware; see the module documentation.
-pub struct RateLimiting {
+pub(crate) struct RateLimiting {
     state: Arc<AppState>,
 }
 
@@ -90,7 +75,7 @@ impl std::fmt::Debug for RateLimiting {
 }
 
 impl RateLimiting {
-    pub fn new(state: Arc<AppState>) -> Self {
+    pub(crate) fn new(state: Arc<AppState>) -> Self {
         Self { state }
     }
 }
@@ -106,7 +91,7 @@ impl<E: Endpoint> Middleware<E> for RateLimiting {
     }
 }
 
-pub struct RateLimitingEndpoint<E> {
+pub(crate) struct RateLimitingEndpoint<E> {
     inner: E,
     state: Arc<AppState>,
 }
@@ -120,12 +105,9 @@ impl<E> std::fmt::Debug for RateLimitingEndpoint<E> {
 
 impl<E: Endpoint> RateLimitingEndpoint<E> {
     /// The request's client, and its limiter (`None`: unlimited).
-    async fn client_of(&self, request: &Request) -> Option<(RateLimitBucket, &RateLimiter)> {
+    fn client_of(&self, request: &Request) -> Option<(RateLimitBucket, &RateLimiter)> {
         let limiters = &self.state.rate_limiters;
-        let headers = KeyHeaders::of(request);
-        let credentials = headers.credentials();
-        let presented = credentials.api_key.is_some() || credentials.authorization.is_some();
-        if presented && let Ok(key) = self.state.authenticate.key(credentials).await {
+        if let Some(key) = Authenticated::of(request).and_then(Authenticated::key) {
             let limiter = limiters.per_key.as_ref()?;
             return Some((RateLimitBucket::api_key(&key.id.to_string()), limiter));
         }
@@ -143,7 +125,7 @@ impl<E: Endpoint> Endpoint for RateLimitingEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, request: Request) -> poem::Result<Response> {
-        let Some((bucket, limiter)) = self.client_of(&request).await else {
+        let Some((bucket, limiter)) = self.client_of(&request) else {
             return self
                 .inner
                 .call(request)

@@ -13,12 +13,12 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
-pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
+pub(crate) const REQUEST_ID_HEADER: &str = "X-Request-Id";
 const MAX_REQUEST_ID_CHARS: usize = 128;
 
 /// The id of the request being served, in the request's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
+pub(crate) struct RequestId(pub String);
 
 /// Whether a client-sent request id can be used as is: 1–128 characters of `A-Z a-z 0-9 . _ : -`
 /// (nothing that could forge a log line or a header).
@@ -31,7 +31,7 @@ fn acceptable(id: &str) -> bool {
 }
 
 /// The middleware that gives every request its id and span.
-pub struct RequestTracing {
+pub(crate) struct RequestTracing {
     ids: Arc<dyn IdGenerator>,
 }
 
@@ -42,7 +42,7 @@ impl std::fmt::Debug for RequestTracing {
 }
 
 impl RequestTracing {
-    pub fn new(ids: Arc<dyn IdGenerator>) -> Self {
+    pub(crate) fn new(ids: Arc<dyn IdGenerator>) -> Self {
         Self { ids }
     }
 }
@@ -58,7 +58,7 @@ impl<E: Endpoint> Middleware<E> for RequestTracing {
     }
 }
 
-pub struct RequestTracingEndpoint<E> {
+pub(crate) struct RequestTracingEndpoint<E> {
     inner: E,
     ids: Arc<dyn IdGenerator>,
 }
@@ -112,7 +112,7 @@ impl<E: Endpoint> Endpoint for RequestTracingEndpoint<E> {
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: `info`, with the database drivers' per-query
 /// lines at `warn`). Leaves stdout to the commands' output.
-pub fn init_for_binary() {
+pub(crate) fn init_for_binary() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
     let _ = tracing_subscriber::fmt()

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::app::openapi_json;
+use crate::openapi::openapi_json;
 
 fn document() -> Value {
     serde_json::from_str(&openapi_json()).expect("the document is JSON")

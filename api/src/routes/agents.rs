@@ -2,19 +2,18 @@
 
 use std::sync::Arc;
 
-use application::use_cases::create_agent::CreateAgentError;
 use domain::agent::MAX_AGENTS_PER_WORKSPACE;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
-use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
 use crate::dto::agent::{AgentBody, CreateAgentRequest};
 use crate::dto::{Page, PaginationBody, Success};
-use crate::error::{ApiError, error_responses};
+use crate::error::{ApiError, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
+use crate::state::AppState;
 
 use super::ApiTags;
 
@@ -22,14 +21,14 @@ error_responses!(
     /// What `POST /v1/agents` can answer besides 201.
     CreateAgentErrors {
         400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "The workspace already has 3 agents (CONFLICT). Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
-        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -37,28 +36,28 @@ error_responses!(
     /// What `GET /v1/agents` can answer besides 200.
     ListAgentsErrors {
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        500 => descriptions::INTERNAL,
     }
 );
 
 #[derive(Debug, ApiResponse)]
-pub enum AgentsListed {
+pub(crate) enum AgentsListed {
     /// Every agent of the workspace, the default (oldest) first; one page always holds them all.
     #[oai(status = 200)]
     Ok(Json<Page<AgentBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum AgentCreated {
+pub(crate) enum AgentCreated {
     /// The agent; the workspace's first is its default.
     #[oai(status = 201)]
     Created(Json<Success<AgentBody>>),
 }
 
 #[derive(Debug)]
-pub struct AgentsApi;
+pub(crate) struct AgentsApi;
 
 #[OpenApi(tag = "ApiTags::Agents")]
 impl AgentsApi {
@@ -79,11 +78,7 @@ impl AgentsApi {
             .create_agent
             .execute(tenant.0, &request, edge_problems)
             .await
-            .map_err(|error| match error {
-                CreateAgentError::Invalid(problems) => ApiError::validation(&problems),
-                CreateAgentError::LimitReached => ApiError::conflict(error.to_string(), []),
-                CreateAgentError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(ApiError::from)?;
         Ok(AgentCreated::Created(Json(Success::new(
             AgentBody::from_domain(&agent),
         ))))
@@ -103,7 +98,7 @@ impl AgentsApi {
             .list_agents
             .execute(tenant.0)
             .await
-            .map_err(|cause| ApiError::internal(&cause.into()))?;
+            .map_err(ApiError::from)?;
         let pagination = PaginationBody::new(
             u32::try_from(MAX_AGENTS_PER_WORKSPACE).unwrap_or(u32::MAX),
             u64::try_from(agents.len()).unwrap_or(u64::MAX),

@@ -1,18 +1,12 @@
 //! `/v1/campaigns…`: create, read, list, update, the lifecycle and delete (spec sections 3–5).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use application::ports::{CampaignQuery, RecordedResponse};
-use application::use_cases::campaign_lifecycle::{DeleteCampaignError, LifecycleCommandError};
-use application::use_cases::create_campaign::CreateCampaignError;
-use application::use_cases::idempotent_requests::HeldKey;
-use application::use_cases::read_campaigns::ReadCampaignError;
-use application::use_cases::update_campaign::UpdateCampaignError;
-use domain::campaign::{Campaign, LifecycleError};
+use domain::campaign::Campaign;
 use domain::id::CampaignId;
 use domain::listing::{NameSearch, PageLimit};
 use domain::status::{CampaignStatus, LifecycleAction};
-use poem::Request;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -20,7 +14,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, OpenApi};
 
-use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
 use crate::campaign_patch::JsonMergePatch;
@@ -34,8 +27,10 @@ use crate::dto::campaign::{
 use crate::dto::campaign_input::{CreateCampaignRequest, UpdateCampaignRequest};
 use crate::dto::choice::Choice;
 use crate::dto::{Page, PaginationBody, Success};
-use crate::error::{ApiError, error_responses};
+use crate::error::{ApiError, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
+use crate::state::AppState;
+use crate::use_case_errors::{campaign_not_found, naming};
 
 use super::ApiTags;
 
@@ -43,14 +38,14 @@ error_responses!(
     /// What `POST /v1/campaigns` can answer besides 201.
     CreateCampaignErrors {
         400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed), is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "A request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
-        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -58,10 +53,10 @@ error_responses!(
     /// What reading one campaign can answer besides 200.
     ReadCampaignErrors {
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no campaign with this id (NOT_FOUND).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -69,9 +64,9 @@ error_responses!(
     /// What listing campaigns can answer besides 200.
     ListCampaignsErrors {
         400 => "A query parameter is not valid (VALIDATION_FAILED), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -79,14 +74,14 @@ error_responses!(
     /// What `PATCH /v1/campaigns/{campaignId}` can answer besides 200.
     UpdateCampaignErrors {
         400 => "The merged campaign breaks rules of the contract (VALIDATION_FAILED, every problem listed), the body is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no campaign with this id (NOT_FOUND).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "The campaign is archived (read-only), a subsequence that has sent was given another trigger, or other writes kept coming first (CONFLICT); nothing was changed.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -94,14 +89,14 @@ error_responses!(
     /// What a lifecycle action (a POST) can answer besides 200.
     CampaignActionErrors {
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no campaign with this id (NOT_FOUND).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed. Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -109,16 +104,16 @@ error_responses!(
     /// What `DELETE /v1/campaigns/{campaignId}` can answer besides 200.
     CampaignDeleteErrors {
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no campaign with this id (NOT_FOUND).",
         409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed.",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        500 => descriptions::INTERNAL,
     }
 );
 
 #[derive(Debug, ApiResponse)]
-pub enum CampaignCreated {
+pub(crate) enum CampaignCreated {
     /// The campaign, in `draft`, with every field; the webhook secret in full (this once).
     #[oai(status = 201)]
     Created(RenderedJson<Success<CampaignBody>>),
@@ -132,29 +127,58 @@ fn created_body(campaign: &Campaign) -> Vec<u8> {
         .into_bytes()
 }
 
+/// The 201 answer of a keyed create, rendered once: into the key's record (stored in the campaign's
+/// transaction) and kept for the client. A create that had to start again (a mailbox deleted
+/// meanwhile) renders its new campaign; the last rendering is the stored one.
+#[derive(Debug, Default)]
+struct CreatedAnswer(Mutex<Option<(CampaignId, Vec<u8>)>>);
+
+impl CreatedAnswer {
+    /// The answer for `campaign`, to store with it; kept.
+    fn render(&self, campaign: &Campaign) -> RecordedResponse {
+        let body = created_body(campaign);
+        if let Ok(mut kept) = self.0.lock() {
+            *kept = Some((campaign.id(), body.clone()));
+        }
+        RecordedResponse {
+            status: StatusCode::CREATED.as_u16(),
+            content_type: RENDERED_CONTENT_TYPE.to_owned(),
+            body,
+        }
+    }
+
+    /// The body rendered for `campaign` (rendered now only if it never was).
+    fn into_body(self, campaign: &Campaign) -> Vec<u8> {
+        match self.0.into_inner() {
+            Ok(Some((id, body))) if id == campaign.id() => body,
+            _ => created_body(campaign),
+        }
+    }
+}
+
 #[derive(Debug, ApiResponse)]
-pub enum CampaignRead {
+pub(crate) enum CampaignRead {
     /// The campaign (webhook secret masked) and its lead counts.
     #[oai(status = 200)]
     Ok(RenderedJson<Success<CampaignDetailBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum CampaignsListed {
+pub(crate) enum CampaignsListed {
     /// A page of campaigns, newest first (webhook secrets masked).
     #[oai(status = 200)]
     Ok(RenderedJson<Page<CampaignDetailBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum CampaignResumed {
+pub(crate) enum CampaignResumed {
     /// The campaign's id and its new status, `active`.
     #[oai(status = 200)]
     Ok(Json<Success<CampaignStatusBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum CampaignDeleted {
+pub(crate) enum CampaignDeleted {
     /// The campaign is gone, with its subsequences and mailbox links.
     #[oai(status = 200)]
     Ok(Json<Success<CampaignDeletedBody>>),
@@ -172,28 +196,8 @@ fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
     CampaignId::parse(raw).map_err(|_| campaign_not_found(raw))
 }
 
-fn campaign_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("no campaign {id:?} in this workspace"))
-}
-
-/// How a refused lifecycle action is answered.
-fn lifecycle_error(id: &str, error: LifecycleCommandError) -> ApiError {
-    match error {
-        LifecycleCommandError::NotFound => campaign_not_found(id),
-        LifecycleCommandError::Refused {
-            status,
-            error: error @ LifecycleError::NotReady(_),
-        } => ApiError::invalid_state_transition(format!("{error}; it is still {status}")),
-        LifecycleCommandError::Refused { error, .. } => {
-            ApiError::invalid_state_transition(error.to_string())
-        }
-        LifecycleCommandError::Contended => ApiError::conflict(error.to_string(), []),
-        LifecycleCommandError::Unknown(cause) => ApiError::internal(&cause),
-    }
-}
-
 #[derive(Debug)]
-pub struct CampaignsApi;
+pub(crate) struct CampaignsApi;
 
 #[OpenApi(tag = "ApiTags::Campaigns")]
 impl CampaignsApi {
@@ -212,42 +216,39 @@ impl CampaignsApi {
     async fn create(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
-        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
+        #[oai(name = "Idempotency-Key")] idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateCampaignRequest>,
-        http_request: &Request,
     ) -> Result<CampaignCreated, CreateCampaignErrors> {
         let (request, edge_problems) = body.read();
         let use_case = &state.create_campaign;
         // A request holding an Idempotency-Key stores its answer with the campaign (see
         // `CreateCampaign::execute_answering`): no crash can leave one without the other.
-        let created = match http_request.data::<HeldKey>() {
+        let (created, answer) = match &idempotency_key.0 {
             Some(held) => {
-                let answer = |campaign: &Campaign| {
-                    held.completion(RecordedResponse {
-                        status: StatusCode::CREATED.as_u16(),
-                        content_type: RENDERED_CONTENT_TYPE.to_owned(),
-                        body: created_body(campaign),
+                let answer = CreatedAnswer::default();
+                let created = use_case
+                    .execute_answering(tenant.0, &request, edge_problems, &|campaign: &Campaign| {
+                        held.completion(answer.render(campaign))
                     })
-                };
-                use_case
-                    .execute_answering(tenant.0, &request, edge_problems, &answer)
-                    .await
+                    .await;
+                if created.is_ok() {
+                    held.answer_stored();
+                }
+                (created, Some(answer))
             }
-            None => use_case.execute(tenant.0, &request, edge_problems).await,
+            None => (
+                use_case.execute(tenant.0, &request, edge_problems).await,
+                None,
+            ),
         };
-        let campaign = created.map_err(|error| match error {
-            CreateCampaignError::Invalid(problems) => ApiError::validation(&problems),
-            CreateCampaignError::MailboxNotFound(problems) => {
-                ApiError::mailbox_not_found(&problems)
-            }
-            CreateCampaignError::AgentNotFound(problems) => ApiError::agent_not_found(&problems),
-            CreateCampaignError::Unknown(cause) => ApiError::internal(&cause),
-        })?;
+        let campaign = created.map_err(ApiError::from)?;
         tracing::info!(campaign = %campaign.id(), "campaign created");
-        Ok(CampaignCreated::Created(RenderedJson::new(created_body(
-            &campaign,
-        ))))
+        let body = match answer {
+            Some(answer) => answer.into_body(&campaign),
+            None => created_body(&campaign),
+        };
+        Ok(CampaignCreated::Created(RenderedJson::new(body)))
     }
 
     /// Get campaign
@@ -269,10 +270,7 @@ impl CampaignsApi {
             .read_campaigns
             .view(tenant.0, campaign_id(&id)?, &state.rendered_campaigns)
             .await
-            .map_err(|error| match error {
-                ReadCampaignError::NotFound => campaign_not_found(&id),
-                ReadCampaignError::Unknown(cause) => ApiError::internal(&cause.into()),
-            })?;
+            .map_err(naming(&id))?;
         Ok(CampaignRead::Ok(RenderedJson::new(success_of(&rendered))))
     }
 
@@ -319,7 +317,7 @@ impl CampaignsApi {
             .read_campaigns
             .list_views(tenant.0, &query, &state.rendered_campaigns)
             .await
-            .map_err(|cause| ApiError::internal(&cause.into()))?;
+            .map_err(ApiError::from)?;
         let pagination = PaginationBody::new(
             query.limit.get(),
             page.total,
@@ -363,20 +361,7 @@ impl CampaignsApi {
                 &JsonMergePatch::new(body.value(), body.duplicates()),
             )
             .await
-            .map_err(|error| match error {
-                UpdateCampaignError::NotFound => campaign_not_found(&id),
-                UpdateCampaignError::Invalid(problems) => ApiError::validation(&problems),
-                UpdateCampaignError::MailboxNotFound(problems) => {
-                    ApiError::mailbox_not_found(&problems)
-                }
-                UpdateCampaignError::AgentNotFound(problems) => {
-                    ApiError::agent_not_found(&problems)
-                }
-                UpdateCampaignError::ReadOnly
-                | UpdateCampaignError::TriggerFrozen(_)
-                | UpdateCampaignError::Contended => ApiError::conflict(error.to_string(), []),
-                UpdateCampaignError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(naming(&id))?;
         tracing::info!(campaign = %updated.campaign.id(), "campaign updated");
         let secret = if updated.generated_webhook_secret {
             SecretDisclosure::Full
@@ -484,14 +469,7 @@ impl CampaignsApi {
             .campaign_lifecycle
             .delete(tenant.0, campaign_id(&id)?)
             .await
-            .map_err(|error| match error {
-                DeleteCampaignError::NotFound => campaign_not_found(&id),
-                DeleteCampaignError::NotDeletable(_) => {
-                    ApiError::invalid_state_transition(error.to_string())
-                }
-                DeleteCampaignError::Contended => ApiError::conflict(error.to_string(), []),
-                DeleteCampaignError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(naming(&id))?;
         tracing::info!(campaign = %id.0, "campaign deleted");
         Ok(CampaignDeleted::Ok(Json(Success::new(
             CampaignDeletedBody {
@@ -513,7 +491,7 @@ async fn act(
         .campaign_lifecycle
         .act(tenant.0, campaign_id(id)?, action)
         .await
-        .map_err(|error| lifecycle_error(id, error))?;
+        .map_err(naming(id))?;
     tracing::info!(campaign = %campaign.id(), status = %campaign.status(), "campaign {}", action.as_str());
     Ok(campaign)
 }

@@ -6,9 +6,9 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::app::AppState;
 use crate::dto::Success;
 use crate::error::{ApiError, error_responses};
+use crate::state::AppState;
 
 use super::ApiTags;
 
@@ -29,13 +29,13 @@ error_responses!(
 /// What the health endpoints answer.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Health", rename_all = "camelCase")]
-pub struct HealthBody {
+pub(crate) struct HealthBody {
     /// `ok`.
     pub status: String,
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum Healthy {
+pub(crate) enum Healthy {
     /// The process answers (liveness), or the database answers too (readiness).
     #[oai(status = 200)]
     Ok(Json<Success<HealthBody>>),
@@ -50,7 +50,7 @@ impl Healthy {
 }
 
 #[derive(Debug)]
-pub struct HealthApi;
+pub(crate) struct HealthApi;
 
 #[OpenApi(tag = "ApiTags::Health")]
 impl HealthApi {

@@ -3,10 +3,6 @@
 use std::sync::Arc;
 
 use application::ports::MailboxQuery;
-use application::use_cases::delete_mailbox::DeleteMailboxError;
-use application::use_cases::read_mailboxes::ReadMailboxError;
-use application::use_cases::register_mailbox::RegisterMailboxError;
-use application::use_cases::update_mailbox::UpdateMailboxError;
 use domain::id::MailboxId;
 use domain::listing::PageLimit;
 use domain::mailbox::{MailboxProvider, MailboxStatus};
@@ -16,7 +12,6 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
-use crate::app::AppState;
 use crate::auth::Tenant;
 use crate::body::JsonBody;
 use crate::dto::campaign_input::MailboxProviders;
@@ -26,8 +21,10 @@ use crate::dto::mailbox::{
     UpdateMailboxRequest,
 };
 use crate::dto::{Page, PaginationBody, Success};
-use crate::error::{ApiError, error_responses};
+use crate::error::{ApiError, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
+use crate::state::AppState;
+use crate::use_case_errors::{mailbox_not_found, naming};
 
 use super::ApiTags;
 
@@ -35,14 +32,14 @@ error_responses!(
     /// What `POST /v1/mailboxes` can answer besides 201.
     RegisterMailboxErrors {
         400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "The workspace already has a mailbox with this address (CONFLICT). Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
-        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -50,9 +47,9 @@ error_responses!(
     /// What listing mailboxes can answer besides 200.
     ListMailboxesErrors {
         400 => "A query parameter is not valid (VALIDATION_FAILED), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -60,10 +57,10 @@ error_responses!(
     /// What reading or deleting one mailbox can answer besides 200.
     MailboxErrors {
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no mailbox with this id (NOT_FOUND).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -71,39 +68,39 @@ error_responses!(
     /// What `PATCH /v1/mailboxes/{mailboxId}` can answer besides 200.
     UpdateMailboxErrors {
         400 => "The body breaks rules of the contract or names a field that cannot change here (VALIDATION_FAILED, every problem listed; nothing was changed), is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        403 => "The key may not act in the named workspace (FORBIDDEN).",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         404 => "The workspace has no mailbox with this id (NOT_FOUND).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        408 => descriptions::REQUEST_TIMEOUT,
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
+        500 => descriptions::INTERNAL,
     }
 );
 
 #[derive(Debug, ApiResponse)]
-pub enum MailboxRegistered {
+pub(crate) enum MailboxRegistered {
     /// The mailbox, `active`.
     #[oai(status = 201)]
     Created(Json<Success<MailboxBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum MailboxRead {
+pub(crate) enum MailboxRead {
     /// The mailbox (never its credentials).
     #[oai(status = 200)]
     Ok(Json<Success<MailboxBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum MailboxesListed {
+pub(crate) enum MailboxesListed {
     /// A page of mailboxes, newest first.
     #[oai(status = 200)]
     Ok(Json<Page<MailboxBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum MailboxDeleted {
+pub(crate) enum MailboxDeleted {
     /// The mailbox is gone, and no campaign lists it any more.
     #[oai(status = 200)]
     Ok(Json<Success<MailboxDeletedBody>>),
@@ -114,12 +111,8 @@ fn mailbox_id(raw: &str) -> Result<MailboxId, ApiError> {
     MailboxId::parse(raw).map_err(|_| mailbox_not_found(raw))
 }
 
-fn mailbox_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("no mailbox {id:?} in this workspace"))
-}
-
 #[derive(Debug)]
-pub struct MailboxesApi;
+pub(crate) struct MailboxesApi;
 
 #[OpenApi(tag = "ApiTags::Mailboxes")]
 impl MailboxesApi {
@@ -144,13 +137,7 @@ impl MailboxesApi {
             .register_mailbox
             .execute(tenant.0, &request, edge_problems)
             .await
-            .map_err(|error| match error {
-                RegisterMailboxError::Invalid(problems) => ApiError::validation(&problems),
-                RegisterMailboxError::EmailTaken(problem) => {
-                    ApiError::conflict(problem.message(), [&problem])
-                }
-                RegisterMailboxError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(ApiError::from)?;
         Ok(MailboxRegistered::Created(Json(Success::new(
             MailboxBody::from_domain(&mailbox),
         ))))
@@ -221,7 +208,7 @@ impl MailboxesApi {
             .read_mailboxes
             .list(tenant.0, &query)
             .await
-            .map_err(|cause| ApiError::internal(&cause.into()))?;
+            .map_err(ApiError::from)?;
         let pagination = PaginationBody::new(
             query.limit.get(),
             page.total,
@@ -254,10 +241,7 @@ impl MailboxesApi {
             .read_mailboxes
             .get(tenant.0, mailbox_id(&id)?)
             .await
-            .map_err(|error| match error {
-                ReadMailboxError::NotFound => mailbox_not_found(&id),
-                ReadMailboxError::Unknown(cause) => ApiError::internal(&cause.into()),
-            })?;
+            .map_err(naming(&id))?;
         Ok(MailboxRead::Ok(Json(Success::new(
             MailboxBody::from_domain(&mailbox),
         ))))
@@ -288,11 +272,7 @@ impl MailboxesApi {
             .update_mailbox
             .execute(tenant.0, mailbox_id, &request, edge_problems)
             .await
-            .map_err(|error| match error {
-                UpdateMailboxError::NotFound => mailbox_not_found(&id),
-                UpdateMailboxError::Invalid(problems) => ApiError::validation(&problems),
-                UpdateMailboxError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(naming(&id))?;
         tracing::info!(mailbox = %mailbox.id(), "mailbox updated");
         Ok(MailboxRead::Ok(Json(Success::new(
             MailboxBody::from_domain(&mailbox),
@@ -318,10 +298,7 @@ impl MailboxesApi {
             .delete_mailbox
             .execute(tenant.0, mailbox_id(&id)?)
             .await
-            .map_err(|error| match error {
-                DeleteMailboxError::NotFound => mailbox_not_found(&id),
-                DeleteMailboxError::Unknown(cause) => ApiError::internal(&cause.into()),
-            })?;
+            .map_err(naming(&id))?;
         tracing::info!(
             mailbox = %id.0,
             campaigns_updated = removal.campaigns_updated,

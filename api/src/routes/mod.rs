@@ -1,5 +1,6 @@
-//! The operations, one module per resource: each reads its body raw, lets `json_body` report the shape
-//! problems, hands both to its use case, and maps the outcome onto the wire.
+//! The operations, one module per resource: each reads its body as its declared DTO (`JsonBody::read`,
+//! which reports the shape problems), hands the request and those problems to its use case, and maps
+//! the outcome onto the wire.
 
 mod agents;
 mod campaigns;
@@ -9,14 +10,14 @@ mod workspaces;
 
 use poem_openapi::Tags;
 
-pub use agents::AgentsApi;
-pub use campaigns::CampaignsApi;
-pub use health::HealthApi;
-pub use mailboxes::MailboxesApi;
-pub use workspaces::WorkspacesApi;
+pub(crate) use agents::AgentsApi;
+pub(crate) use campaigns::CampaignsApi;
+pub(crate) use health::HealthApi;
+pub(crate) use mailboxes::MailboxesApi;
+pub(crate) use workspaces::WorkspacesApi;
 
 #[derive(Debug, Tags)]
-pub enum ApiTags {
+pub(crate) enum ApiTags {
     /// Outreach campaigns.
     Campaigns,
     /// Sending mailboxes.

@@ -4,11 +4,7 @@
 
 use std::sync::Arc;
 
-use application::use_cases::account::ReadAccountError;
-use application::use_cases::workspace_keys::{CreateWorkspaceKeyError, RevokeWorkspaceKeyError};
-use application::use_cases::workspaces::{
-    CreateWorkspaceError, GetWorkspaceError, ListWorkspacesError, WorkspaceQuery,
-};
+use application::use_cases::workspaces::WorkspaceQuery;
 use domain::id::WorkspaceId;
 use domain::listing::PageLimit;
 use poem::web::Data;
@@ -16,15 +12,16 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
-use crate::app::AppState;
 use crate::auth::KeyHolder;
 use crate::body::JsonBody;
 use crate::dto::workspace::{
     AccountBody, CreateWorkspaceRequest, WorkspaceBody, WorkspaceKeyBody, WorkspaceKeyRevokedBody,
 };
 use crate::dto::{Page, PaginationBody, Success};
-use crate::error::{ApiError, error_responses};
+use crate::error::{ApiError, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
+use crate::state::AppState;
+use crate::use_case_errors::naming;
 
 use super::ApiTags;
 
@@ -32,9 +29,9 @@ error_responses!(
     /// What `GET /v1/account` can answer besides 200.
     ReadAccountErrors {
         400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        401 => descriptions::UNAUTHORIZED,
         403 => "A workspace key may not read the account; use a platform key (FORBIDDEN).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -42,8 +39,8 @@ error_responses!(
     /// What `GET /v1/workspaces` can answer besides 200.
     ListWorkspacesErrors {
         400 => "A query parameter is not valid (VALIDATION_FAILED), or the key was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        401 => descriptions::UNAUTHORIZED,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -51,14 +48,14 @@ error_responses!(
     /// What `POST /v1/workspaces` can answer besides 201.
     CreateWorkspaceErrors {
         400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed) or is not JSON (MALFORMED_JSON), or the key was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        401 => descriptions::UNAUTHORIZED,
         403 => "A workspace key may not create workspaces; use a platform key (FORBIDDEN).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "A request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        415 => "The body is not application/json (UNSUPPORTED_MEDIA_TYPE).",
-        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -66,9 +63,9 @@ error_responses!(
     /// What `GET /v1/workspaces/{workspaceId}` can answer besides 200.
     GetWorkspaceErrors {
         400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        401 => descriptions::UNAUTHORIZED,
         404 => "No workspace with this id is visible to this key (NOT_FOUND).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -76,14 +73,14 @@ error_responses!(
     /// What `POST /v1/workspaces/{workspaceId}/api-key` can answer besides 201.
     CreateWorkspaceKeyErrors {
         400 => "The key was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        401 => descriptions::UNAUTHORIZED,
         403 => "A workspace key may not manage keys, or the user is a member but not an owner or admin (FORBIDDEN).",
         404 => "No workspace with this id is visible to this key (NOT_FOUND).",
-        408 => "The body did not arrive within the server's body timeout (REQUEST_TIMEOUT).",
+        408 => descriptions::REQUEST_TIMEOUT,
         409 => "The workspace already has a live API key; revoke it first (CONFLICT). Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
-        413 => "The body is larger than 1 MiB (PAYLOAD_TOO_LARGE).",
-        422 => "This Idempotency-Key was already used for a different request (IDEMPOTENCY_KEY_REUSED).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        413 => descriptions::PAYLOAD_TOO_LARGE,
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
     }
 );
 
@@ -91,61 +88,57 @@ error_responses!(
     /// What `DELETE /v1/workspaces/{workspaceId}/api-key` can answer besides 200.
     RevokeWorkspaceKeyErrors {
         400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
-        401 => "No API key, or not a valid one (UNAUTHORIZED).",
+        401 => descriptions::UNAUTHORIZED,
         403 => "A workspace key may not manage keys, or the user is a member but not an owner or admin (FORBIDDEN).",
         404 => "No workspace with this id is visible to this key, or it has no live API key (NOT_FOUND).",
-        500 => "Something unexpected; logged under the response's X-Request-Id (INTERNAL).",
+        500 => descriptions::INTERNAL,
     }
 );
 
 #[derive(Debug, ApiResponse)]
-pub enum AccountRead {
+pub(crate) enum AccountRead {
     /// The user and every workspace they are a member of.
     #[oai(status = 200)]
     Ok(Json<Success<AccountBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspacesListed {
+pub(crate) enum WorkspacesListed {
     /// A page of the workspaces the key sees, oldest first.
     #[oai(status = 200)]
     Ok(Json<Page<WorkspaceBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspaceCreated {
+pub(crate) enum WorkspaceCreated {
     /// The workspace; the caller is its owner.
     #[oai(status = 201)]
     Created(Json<Success<WorkspaceBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspaceRead {
+pub(crate) enum WorkspaceRead {
     /// The workspace, with the caller's role.
     #[oai(status = 200)]
     Ok(Json<Success<WorkspaceBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspaceKeyCreated {
+pub(crate) enum WorkspaceKeyCreated {
     /// The workspace key, shown this once.
     #[oai(status = 201)]
     Created(Json<Success<WorkspaceKeyBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
-pub enum WorkspaceKeyRevoked {
+pub(crate) enum WorkspaceKeyRevoked {
     /// The key is refused from now on; a new one can be made.
     #[oai(status = 200)]
     Ok(Json<Success<WorkspaceKeyRevokedBody>>),
 }
 
-fn workspace_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("no workspace {id:?} is visible to this key"))
-}
-
 #[derive(Debug)]
-pub struct WorkspacesApi;
+pub(crate) struct WorkspacesApi;
 
 #[OpenApi]
 impl WorkspacesApi {
@@ -168,10 +161,7 @@ impl WorkspacesApi {
             .read_account
             .execute(holder.0)
             .await
-            .map_err(|error| match error {
-                ReadAccountError::PlatformKeyRequired => ApiError::forbidden(error.to_string()),
-                ReadAccountError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(ApiError::from)?;
         Ok(AccountRead::Ok(Json(Success::new(
             AccountBody::from_domain(&account),
         ))))
@@ -213,7 +203,7 @@ impl WorkspacesApi {
             .workspaces
             .list(holder.0, query)
             .await
-            .map_err(|ListWorkspacesError::Unknown(cause)| ApiError::internal(&cause))?;
+            .map_err(ApiError::from)?;
         let pagination = PaginationBody::new(
             query.limit.get(),
             page.total,
@@ -252,11 +242,7 @@ impl WorkspacesApi {
             .workspaces
             .create(holder.0, &request, edge_problems)
             .await
-            .map_err(|error| match error {
-                CreateWorkspaceError::PlatformKeyRequired => ApiError::forbidden(error.to_string()),
-                CreateWorkspaceError::Invalid(problems) => ApiError::validation(&problems),
-                CreateWorkspaceError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(ApiError::from)?;
         tracing::info!(workspace = %created.workspace.id(), "workspace created");
         Ok(WorkspaceCreated::Created(Json(Success::new(
             WorkspaceBody::from_domain(&created),
@@ -283,10 +269,7 @@ impl WorkspacesApi {
             .workspaces
             .get(holder.0, &id)
             .await
-            .map_err(|error| match error {
-                GetWorkspaceError::NotFound => workspace_not_found(&id),
-                GetWorkspaceError::Unknown(cause) => ApiError::internal(&cause),
-            })?;
+            .map_err(naming(&id))?;
         Ok(WorkspaceRead::Ok(Json(Success::new(
             WorkspaceBody::from_domain(&workspace),
         ))))
@@ -310,24 +293,11 @@ impl WorkspacesApi {
         state: Data<&Arc<AppState>>,
         #[oai(name = "workspaceId")] id: Path<String>,
     ) -> Result<WorkspaceKeyCreated, CreateWorkspaceKeyErrors> {
-        let issued =
-            state
-                .workspace_keys
-                .create(holder.0, &id)
-                .await
-                .map_err(|error| match error {
-                    CreateWorkspaceKeyError::NotFound => workspace_not_found(&id),
-                    CreateWorkspaceKeyError::PlatformKeyRequired
-                    | CreateWorkspaceKeyError::NotPermitted(_) => {
-                        ApiError::forbidden(error.to_string())
-                    }
-                    CreateWorkspaceKeyError::AlreadyExists => ApiError::conflict(
-                        "the workspace already has a live API key; revoke it \
-                     (DELETE /v1/workspaces/{workspaceId}/api-key) before creating another",
-                        [],
-                    ),
-                    CreateWorkspaceKeyError::Unknown(cause) => ApiError::internal(&cause),
-                })?;
+        let issued = state
+            .workspace_keys
+            .create(holder.0, &id)
+            .await
+            .map_err(naming(&id))?;
         tracing::info!(workspace = %issued.workspace_id, "workspace API key created");
         Ok(WorkspaceKeyCreated::Created(Json(Success::new(
             WorkspaceKeyBody::from_domain(&issued),
@@ -350,20 +320,11 @@ impl WorkspacesApi {
         state: Data<&Arc<AppState>>,
         #[oai(name = "workspaceId")] id: Path<String>,
     ) -> Result<WorkspaceKeyRevoked, RevokeWorkspaceKeyErrors> {
-        let revoked =
-            state
-                .workspace_keys
-                .revoke(holder.0, &id)
-                .await
-                .map_err(|error| match error {
-                    RevokeWorkspaceKeyError::NotFound => workspace_not_found(&id),
-                    RevokeWorkspaceKeyError::NoLiveKey => ApiError::not_found(error.to_string()),
-                    RevokeWorkspaceKeyError::PlatformKeyRequired
-                    | RevokeWorkspaceKeyError::NotPermitted(_) => {
-                        ApiError::forbidden(error.to_string())
-                    }
-                    RevokeWorkspaceKeyError::Unknown(cause) => ApiError::internal(&cause),
-                })?;
+        let revoked = state
+            .workspace_keys
+            .revoke(holder.0, &id)
+            .await
+            .map_err(naming(&id))?;
         tracing::info!(workspace = %revoked.workspace_id, "workspace API key revoked");
         Ok(WorkspaceKeyRevoked::Ok(Json(Success::new(
             WorkspaceKeyRevokedBody::from_domain(&revoked),

@@ -51,7 +51,7 @@ fn openapi_prints_the_committed_document() {
     let output = run(&["openapi"]);
     assert!(output.status.success());
     let printed = String::from_utf8(output.stdout).expect("UTF-8");
-    assert_eq!(printed, api::app::openapi_json());
+    assert_eq!(printed, api::openapi::openapi_json());
 }
 
 #[test]

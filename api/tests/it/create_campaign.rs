@@ -280,9 +280,9 @@ async fn private_webhook_targets_are_refused_unless_the_server_allows_them() {
     })
     .await;
     let allowing = Customize {
-        options: api::app::Options {
+        options: api::state::Options {
             webhook_hosts: domain::values::WebhookHostPolicy::AllowPrivate,
-            ..api::app::Options::default()
+            ..api::state::Options::default()
         },
         ..Customize::default()
     };

@@ -50,7 +50,7 @@ async fn the_served_document_is_the_generated_one_in_json_and_yaml() {
         let json = app.get("/openapi.json").await;
         assert_eq!(json.status, 200);
         let generated: serde_json::Value =
-            serde_json::from_str(&api::app::openapi_json()).expect("JSON");
+            serde_json::from_str(&api::openapi::openapi_json()).expect("JSON");
         assert_eq!(json.body, generated);
         assert_eq!(json.body["openapi"], "3.0.0");
         let yaml = app.get("/openapi.yaml").await;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use api::app::Options;
+use api::state::Options;
 use serde_json::json;
 
 use crate::support::*;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use api::app::Options;
+use api::state::Options;
 use application::ports::{Readiness, RepositoryError};
 use async_trait::async_trait;
 use serde_json::json;

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, Once};
 
 use adapters::testing::{TestBackend, backends, fresh_database};
-use api::app::{self, Options, Ports};
+use api::app;
+use api::state::{Options, Ports};
 use application::ports::{
     CampaignPage, CampaignQuery, CampaignRepository, KeyCompletion, Readiness, RepositoryError,
     Version, VersionPage, VersionedCampaign, WriteOutcome,

@@ -29,6 +29,17 @@ pub struct Caller {
     pub key_workspace: Option<WorkspaceId>,
 }
 
+impl Caller {
+    /// The caller behind a live key.
+    pub fn of(key: &ApiKey) -> Self {
+        Self {
+            user_id: key.user_id,
+            key_kind: key.kind,
+            key_workspace: key.workspace_id,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// `X-Api-Key` and `Authorization: Bearer` carry two different keys (400).
@@ -69,11 +80,7 @@ impl Authenticate {
     /// The caller behind the presented key, whatever the endpoint.
     pub async fn caller(&self, credentials: Credentials<'_>) -> Result<Caller, AuthError> {
         let key = self.key(credentials).await?;
-        Ok(Caller {
-            user_id: key.user_id,
-            key_kind: key.kind,
-            key_workspace: key.workspace_id,
-        })
+        Ok(Caller::of(&key))
     }
 
     /// The live key the request presented.
@@ -101,8 +108,17 @@ impl Authenticate {
     /// another is 403); a platform key must name a workspace its user is a member of.
     pub async fn tenancy(&self, credentials: Credentials<'_>) -> Result<Tenancy, AuthError> {
         let caller = self.caller(credentials).await?;
-        let named = credentials
-            .workspace_id
+        self.tenancy_of(caller, credentials.workspace_id).await
+    }
+
+    /// [`tenancy`](Self::tenancy) for a caller already authenticated (an edge that looks a request's
+    /// key up once), naming `workspace_id` (`X-Workspace-Id` as sent, if sent).
+    pub async fn tenancy_of(
+        &self,
+        caller: Caller,
+        workspace_id: Option<&str>,
+    ) -> Result<Tenancy, AuthError> {
+        let named = workspace_id
             .map(str::trim)
             .map(|raw| WorkspaceId::parse(raw).map_err(|_| AuthError::MalformedWorkspaceId))
             .transpose();

@@ -1,0 +1,300 @@
+//! What every request shares, and what it is made of: the ports ([`Ports`]), the server's settings with
+//! every default ([`Options`]), and the use cases built from both ([`AppState`]).
+//!
+//! A leaf: it imports no module of this crate that imports it back. The middleware, the extractors
+//! and the routes read the state; `app` builds it and `cli` fills the options from the command line.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use application::key_cache::KeyCache;
+use application::ports::{
+    AgentRepository, CampaignRepository, Clock, IdGenerator, IdempotencyKeys, IdentityRepository,
+    MailboxRepository, RateLimitWindows, Readiness, SecretGenerator,
+};
+use application::rate_limiter::{RateLimit, RateLimiter};
+use application::use_cases::account::ReadAccount;
+use application::use_cases::authenticate::Authenticate;
+use application::use_cases::campaign_lifecycle::CampaignLifecycle;
+use application::use_cases::create_agent::CreateAgent;
+use application::use_cases::create_campaign::CreateCampaign;
+use application::use_cases::delete_mailbox::DeleteMailbox;
+use application::use_cases::idempotent_requests::IdempotentRequests;
+use application::use_cases::list_agents::ListAgents;
+use application::use_cases::read_campaigns::ReadCampaigns;
+use application::use_cases::read_mailboxes::ReadMailboxes;
+use application::use_cases::register_mailbox::RegisterMailbox;
+use application::use_cases::update_campaign::UpdateCampaign;
+use application::use_cases::update_mailbox::UpdateMailbox;
+use application::use_cases::workspace_keys::WorkspaceKeys;
+use application::use_cases::workspaces::Workspaces;
+use domain::values::WebhookHostPolicy;
+
+use crate::campaign_views::RenderedCampaigns;
+
+/// The embedded default: a SQLite file in the working directory, created when missing.
+pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://sendline.db?mode=rwc";
+/// The address the server listens on by default.
+pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// How long a live API key is remembered by default: a second bounds how late another instance's
+/// revocation is seen, and still spares a busy client a lookup per request.
+pub(crate) const DEFAULT_KEY_CACHE_MS: u64 = 1_000;
+/// How many MiB of rendered campaigns reads keep by default: ~16,000 campaigns of the seed's size.
+pub(crate) const DEFAULT_CAMPAIGN_CACHE_MB: u64 = 64;
+/// How long a request holds its `Idempotency-Key` by default: far longer than any request runs, and
+/// a retry after a crash waits no longer than this.
+pub(crate) const DEFAULT_IDEMPOTENCY_LEASE_MS: u64 = 60_000;
+/// Requests per API key per window by default: 100 a second on average, bursts up to all of it.
+pub(crate) const DEFAULT_RATE_LIMIT_PER_KEY: u64 = 6_000;
+/// Requests without a valid key per client address per window by default: enough for health probes
+/// and the docs, little for guessing keys.
+pub(crate) const DEFAULT_RATE_LIMIT_PER_ADDRESS: u64 = 600;
+/// The rate-limit window by default, in seconds.
+pub(crate) const DEFAULT_RATE_LIMIT_WINDOW_S: u64 = 60;
+/// How long a request's body may take to arrive by default.
+pub(crate) const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request may take by default, body included.
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection may stay idle (nothing read or written) before it is closed.
+pub(crate) const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// The largest request body accepted: 1 MiB.
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Every port the application drives.
+#[derive(Clone)]
+pub struct Ports {
+    pub campaigns: Arc<dyn CampaignRepository>,
+    pub mailboxes: Arc<dyn MailboxRepository>,
+    pub agents: Arc<dyn AgentRepository>,
+    pub identity: Arc<dyn IdentityRepository>,
+    pub idempotency_keys: Arc<dyn IdempotencyKeys>,
+    pub rate_limit_windows: Arc<dyn RateLimitWindows>,
+    pub readiness: Arc<dyn Readiness>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub secrets: Arc<dyn SecretGenerator>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports").finish_non_exhaustive()
+    }
+}
+
+impl Ports {
+    /// The production wiring: the database's repositories, the system clock, ObjectId-layout ids and
+    /// the operating system's random numbers.
+    pub fn from_database(database: &adapters::Database) -> Self {
+        Self {
+            campaigns: database.campaigns(),
+            mailboxes: database.mailboxes(),
+            agents: database.agents(),
+            identity: database.identity(),
+            idempotency_keys: database.idempotency_keys(),
+            rate_limit_windows: database.rate_limit_windows(),
+            readiness: database.readiness(),
+            clock: Arc::new(adapters::SystemClock),
+            ids: Arc::new(adapters::ObjectIdGenerator),
+            secrets: Arc::new(adapters::OsSecretGenerator),
+        }
+    }
+}
+
+/// Server settings that change behaviour.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Whether webhooks may target private addresses (`--allow-private-webhooks`).
+    pub webhook_hosts: WebhookHostPolicy,
+    /// Whether the benchmark's echo route is mounted (`serve --bench-routes`).
+    pub bench_routes: bool,
+    /// How long a live API key is remembered after its lookup (`serve --key-cache-ms`).
+    pub key_cache_time_to_live: Duration,
+    /// How many bytes of rendered campaigns reads keep (`serve --campaign-cache-mb`).
+    pub campaign_cache_bytes: u64,
+    /// How long a request holds its `Idempotency-Key` before a retry may run in its place
+    /// (`serve --idempotency-lease-ms`).
+    pub idempotency_lease: Duration,
+    /// Requests per API key per window; 0: unlimited (`serve --rate-limit`).
+    pub rate_limit_per_key: u64,
+    /// Requests without a valid key per client address per window; 0: unlimited
+    /// (`serve --rate-limit-per-address`).
+    pub rate_limit_per_address: u64,
+    /// The rate-limit window (`serve --rate-limit-window-s`).
+    pub rate_limit_window: Duration,
+    /// How long a request's body may take to arrive (`serve --body-timeout-ms`); past it, 408.
+    pub body_read_timeout: Duration,
+    /// How long a request may take (`serve --request-timeout-ms`); past it, 503. Keep it below the
+    /// idempotency lease.
+    pub request_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            webhook_hosts: WebhookHostPolicy::PublicOnly,
+            bench_routes: false,
+            key_cache_time_to_live: Duration::from_millis(DEFAULT_KEY_CACHE_MS),
+            campaign_cache_bytes: DEFAULT_CAMPAIGN_CACHE_MB * 1024 * 1024,
+            idempotency_lease: Duration::from_millis(DEFAULT_IDEMPOTENCY_LEASE_MS),
+            rate_limit_per_key: DEFAULT_RATE_LIMIT_PER_KEY,
+            rate_limit_per_address: DEFAULT_RATE_LIMIT_PER_ADDRESS,
+            rate_limit_window: Duration::from_secs(DEFAULT_RATE_LIMIT_WINDOW_S),
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// The use cases the routes call, shared by every request.
+pub(crate) struct AppState {
+    pub authenticate: Authenticate,
+    pub create_campaign: CreateCampaign,
+    pub read_campaigns: ReadCampaigns,
+    /// The campaigns reads have rendered, by version.
+    pub rendered_campaigns: RenderedCampaigns,
+    pub update_campaign: UpdateCampaign,
+    pub campaign_lifecycle: CampaignLifecycle,
+    pub register_mailbox: RegisterMailbox,
+    pub read_mailboxes: ReadMailboxes,
+    pub update_mailbox: UpdateMailbox,
+    pub delete_mailbox: DeleteMailbox,
+    pub create_agent: CreateAgent,
+    pub list_agents: ListAgents,
+    pub read_account: ReadAccount,
+    pub workspaces: Workspaces,
+    pub workspace_keys: WorkspaceKeys,
+    pub idempotent_requests: IdempotentRequests,
+    /// Shared with their background sync, which ends when the state is dropped.
+    pub rate_limiters: Arc<RateLimiters>,
+    pub body_read_timeout: Duration,
+    pub request_timeout: Duration,
+    pub readiness: Arc<dyn Readiness>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub(crate) fn new(ports: &Ports, options: Options) -> Self {
+        let keys = Arc::new(KeyCache::new(options.key_cache_time_to_live));
+        Self {
+            authenticate: Authenticate {
+                identity: ports.identity.clone(),
+                keys: keys.clone(),
+            },
+            create_campaign: CreateCampaign {
+                campaigns: ports.campaigns.clone(),
+                mailboxes: ports.mailboxes.clone(),
+                agents: ports.agents.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+                secrets: ports.secrets.clone(),
+                webhook_hosts: options.webhook_hosts,
+            },
+            read_campaigns: ReadCampaigns {
+                campaigns: ports.campaigns.clone(),
+            },
+            rendered_campaigns: RenderedCampaigns::new(options.campaign_cache_bytes),
+            update_campaign: UpdateCampaign {
+                campaigns: ports.campaigns.clone(),
+                mailboxes: ports.mailboxes.clone(),
+                agents: ports.agents.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+                secrets: ports.secrets.clone(),
+                webhook_hosts: options.webhook_hosts,
+            },
+            campaign_lifecycle: CampaignLifecycle {
+                campaigns: ports.campaigns.clone(),
+                clock: ports.clock.clone(),
+            },
+            register_mailbox: RegisterMailbox {
+                mailboxes: ports.mailboxes.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            read_mailboxes: ReadMailboxes {
+                mailboxes: ports.mailboxes.clone(),
+            },
+            update_mailbox: UpdateMailbox {
+                mailboxes: ports.mailboxes.clone(),
+                clock: ports.clock.clone(),
+            },
+            delete_mailbox: DeleteMailbox {
+                mailboxes: ports.mailboxes.clone(),
+                clock: ports.clock.clone(),
+            },
+            create_agent: CreateAgent {
+                agents: ports.agents.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            list_agents: ListAgents {
+                agents: ports.agents.clone(),
+            },
+            read_account: ReadAccount {
+                identity: ports.identity.clone(),
+            },
+            workspaces: Workspaces {
+                identity: ports.identity.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            workspace_keys: WorkspaceKeys {
+                identity: ports.identity.clone(),
+                keys,
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+                secrets: ports.secrets.clone(),
+            },
+            idempotent_requests: IdempotentRequests {
+                keys: ports.idempotency_keys.clone(),
+                clock: ports.clock.clone(),
+                lease: options.idempotency_lease,
+            },
+            rate_limiters: Arc::new(RateLimiters {
+                per_key: rate_limiter(ports, options.rate_limit_per_key, options.rate_limit_window),
+                per_address: rate_limiter(
+                    ports,
+                    options.rate_limit_per_address,
+                    options.rate_limit_window,
+                ),
+            }),
+            body_read_timeout: options.body_read_timeout,
+            request_timeout: options.request_timeout,
+            readiness: ports.readiness.clone(),
+        }
+    }
+}
+
+/// The limiters of the two kinds of client; `None` where unlimited.
+#[derive(Debug, Default)]
+pub(crate) struct RateLimiters {
+    /// Requests that authenticate: per API key.
+    pub per_key: Option<RateLimiter>,
+    /// Requests without a valid key: per client address.
+    pub per_address: Option<RateLimiter>,
+}
+
+impl RateLimiters {
+    /// Both limiters, where limited.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &RateLimiter> {
+        self.per_key.iter().chain(self.per_address.iter())
+    }
+}
+
+/// A limiter of `requests` per `window`; `None` for 0 (unlimited).
+fn rate_limiter(ports: &Ports, requests: u64, window: Duration) -> Option<RateLimiter> {
+    (requests > 0).then(|| {
+        RateLimiter::new(
+            ports.rate_limit_windows.clone(),
+            ports.clock.clone(),
+            RateLimit { requests, window },
+        )
+    })
+}
