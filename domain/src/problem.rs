@@ -252,9 +252,7 @@ impl Problems {
 
     /// These problems (found first, e.g. by the JSON edge) followed by those of `later` that are not
     /// within a place already reported: a field the edge could not read gets one problem, not two.
-    ///
-    /// The fallbacks of both come last, each only if no problem reported by then lies at, within or
-    /// around its place.
+    /// The fallbacks of both are still held back (see [`Problems::ahead_of`]).
     pub fn followed_by(mut self, later: Problems) -> Problems {
         let reported: Vec<JsonPointer> = self
             .found
@@ -266,8 +264,25 @@ impl Problems {
                 .iter()
                 .any(|place| problem.pointer.is_within(place))
         }));
-        let fallbacks: Vec<Problem> = self.fallbacks.drain(..).chain(later.fallbacks).collect();
-        for fallback in fallbacks {
+        self.fallbacks.extend(later.fallbacks);
+        self
+    }
+
+    /// `parsed`, unless these problems (found first) or its own make it invalid: then all of them,
+    /// these first, as [`Problems::followed_by`] merges them, and last the fallbacks of both, each only
+    /// if no problem reported by then lies at, within or around its place.
+    pub fn ahead_of<T>(self, parsed: Result<T, Problems>) -> Result<T, Problems> {
+        match parsed {
+            Ok(value) if self.is_empty() => Ok(value),
+            parsed => Err(self
+                .followed_by(parsed.err().unwrap_or_default())
+                .fallbacks_settled()),
+        }
+    }
+
+    /// Each fallback that no found problem overlaps becomes a found one, after them; the others go.
+    fn fallbacks_settled(mut self) -> Problems {
+        for fallback in std::mem::take(&mut self.fallbacks) {
             let overlaps = self.found.iter().any(|problem| {
                 fallback.pointer.is_within(&problem.pointer)
                     || problem.pointer.is_within(&fallback.pointer)
@@ -277,15 +292,6 @@ impl Problems {
             }
         }
         self
-    }
-
-    /// `parsed`, unless these problems (found first) or its own make it invalid: then all of them,
-    /// these first, as [`Problems::followed_by`] merges them.
-    pub fn ahead_of<T>(self, parsed: Result<T, Problems>) -> Result<T, Problems> {
-        match parsed {
-            Ok(value) if self.is_empty() => Ok(value),
-            parsed => Err(self.followed_by(parsed.err().unwrap_or_default())),
-        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -453,6 +459,23 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn fallbacks_stay_held_back_through_followed_by() {
+        let at = JsonPointer::root().field("name");
+        let mut edge = Problems::new();
+        edge.add_fallback(Problem::new(at.clone(), ProblemCode::TooLong, "schema"));
+        let merged = Problems::new().followed_by(edge);
+        let mut domain = Problems::new();
+        domain.add(at, ProblemCode::TooLong, "domain");
+        let answered: Vec<String> = merged
+            .ahead_of(Err::<u8, Problems>(domain))
+            .expect_err("invalid")
+            .iter()
+            .map(|problem| problem.message().to_owned())
+            .collect();
+        assert_eq!(answered, ["domain"]);
     }
 
     #[test]
