@@ -24,11 +24,8 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 use crate::migrations::Migrator;
-use crate::repositories::campaign_group_commit::CampaignGroupCommit;
 use crate::repositories::group_commit::GroupCommit;
 use crate::repositories::held_connections::{Held, HeldConnections};
-use crate::repositories::mailbox_lookups::MailboxLookups;
-use crate::repositories::version_lookups::VersionLookups;
 use crate::repositories::wal_checkpoints::WalCheckpoints;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlIdempotencyKeys, SqlIdentityRepository,
@@ -62,8 +59,9 @@ const SQLITE_JOURNAL_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
 /// PostgreSQL connections held outside the pool for single-statement reads, and as many for inserts
-/// (see `held_connections`): a statement holds one for a single round trip.
-const POSTGRES_HELD_CONNECTIONS: usize = 4;
+/// (see `held_connections`): a statement holds one for a single round trip. The repositories' batchers
+/// run as many statements at a time.
+pub(crate) const POSTGRES_HELD_CONNECTIONS: usize = 4;
 /// The advisory lock key that serialises migrations on PostgreSQL ("sendline" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7365_6e64_6c69_6e65;
 /// A PostgreSQL connection idle longer than this is pinged before use (a server restart leaves dead ones).
@@ -74,6 +72,9 @@ const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct Database {
     pools: Pools,
+    /// Built once per connection: they own batchers (tasks serving every caller of the database).
+    campaigns: Arc<SqlCampaignRepository>,
+    mailboxes: Arc<SqlMailboxRepository>,
     /// A test database's removal, run when the last clone is dropped.
     #[cfg(feature = "testing")]
     _cleanup: Option<Arc<crate::testing::Cleanup>>,
@@ -110,13 +111,6 @@ pub(crate) struct Pools {
     /// Where single-statement writes run that need no transaction of their own: held connections on
     /// PostgreSQL, the writer's pool on SQLite (every SQLite write goes through its one writer).
     pub(crate) writes: Arc<HeldConnections>,
-    /// PostgreSQL: campaign version lookups, several to a statement (`None` on SQLite).
-    pub(crate) version_lookups: Option<VersionLookups>,
-    /// Mailbox lookups, the same lookup of concurrent callers asked once.
-    pub(crate) mailbox_lookups: MailboxLookups,
-    /// PostgreSQL: campaign inserts, several to a statement (`None` on SQLite, whose `group_commit`
-    /// takes every insert).
-    pub(crate) campaign_group_commit: Option<CampaignGroupCommit>,
 }
 
 impl From<Backend> for sea_orm::DbBackend {
@@ -197,8 +191,11 @@ impl Database {
     /// Connects to `url`: `sqlite://path?mode=rwc` (a file; `mode=rwc` creates it), `sqlite::memory:`
     /// (a private in-memory database on exactly one connection), or `postgres://…`.
     pub async fn connect(url: &str) -> anyhow::Result<Database> {
+        let pools = connect_pools(url).await?;
         Ok(Database {
-            pools: connect_pools(url).await?,
+            campaigns: Arc::new(SqlCampaignRepository::new(pools.clone())),
+            mailboxes: Arc::new(SqlMailboxRepository::new(pools.clone())),
+            pools,
             #[cfg(feature = "testing")]
             _cleanup: None,
         })
@@ -210,8 +207,11 @@ impl Database {
         url: &str,
         cleanup: crate::testing::Cleanup,
     ) -> anyhow::Result<Database> {
+        let pools = connect_pools(url).await?;
         Ok(Database {
-            pools: connect_pools(url).await?,
+            campaigns: Arc::new(SqlCampaignRepository::new(pools.clone())),
+            mailboxes: Arc::new(SqlMailboxRepository::new(pools.clone())),
+            pools,
             _cleanup: Some(Arc::new(cleanup)),
         })
     }
@@ -249,11 +249,11 @@ impl Database {
     }
 
     pub fn campaigns(&self) -> Arc<dyn CampaignRepository> {
-        Arc::new(SqlCampaignRepository::new(self.pools.clone()))
+        Arc::clone(&self.campaigns) as Arc<dyn CampaignRepository>
     }
 
     pub fn mailboxes(&self) -> Arc<dyn MailboxRepository> {
-        Arc::new(SqlMailboxRepository::new(self.pools.clone()))
+        Arc::clone(&self.mailboxes) as Arc<dyn MailboxRepository>
     }
 
     pub fn agents(&self) -> Arc<dyn AgentRepository> {
@@ -339,15 +339,6 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
         backend: Backend::Postgres,
         sqlite_in_memory: false,
         group_commit: None,
-        version_lookups: Some(VersionLookups::start(
-            Arc::clone(&reads),
-            POSTGRES_HELD_CONNECTIONS,
-        )),
-        mailbox_lookups: MailboxLookups::start(Arc::clone(&reads), Backend::Postgres),
-        campaign_group_commit: Some(CampaignGroupCommit::start(
-            Arc::clone(&writes),
-            POSTGRES_HELD_CONNECTIONS,
-        )),
         reads,
         writes,
     })
@@ -379,11 +370,8 @@ async fn connect_sqlite_memory(url: &str) -> anyhow::Result<Pools> {
         backend: Backend::Sqlite,
         sqlite_in_memory: true,
         group_commit: Some(group_commit),
-        mailbox_lookups: MailboxLookups::start(Arc::clone(&single), Backend::Sqlite),
         reads: Arc::clone(&single),
         writes: single,
-        version_lookups: None,
-        campaign_group_commit: None,
     })
 }
 
@@ -433,10 +421,7 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         backend: Backend::Sqlite,
         sqlite_in_memory: false,
         group_commit: Some(group_commit),
-        mailbox_lookups: MailboxLookups::start(Arc::clone(&reads), Backend::Sqlite),
         reads,
-        version_lookups: None,
-        campaign_group_commit: None,
     })
 }
 

@@ -2,6 +2,8 @@ use application::ports::{
     CampaignPage, CampaignQuery, CampaignRepository, KeyCompletion, RepositoryError, Version,
     VersionPage, VersionedCampaign, WriteOutcome,
 };
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use domain::campaign::{Campaign, StoredCampaign, SubsequenceCounters};
 use domain::id::{CampaignId, MailboxId, SubsequenceId, UserId, WorkspaceId};
@@ -22,11 +24,12 @@ use sea_orm::{
 };
 
 use super::batch::{insert_all, insert_all_in, sqlite_write_counting, sqlite_write_if};
-use super::campaign_group_commit::{CampaignInsert, CountKey, MAX_OWNED_ROWS};
+use super::campaign_group_commit::{CampaignGroupCommit, CampaignInsert, CountKey, MAX_OWNED_ROWS};
 use super::idempotency_keys::completions_stored;
 use super::owned_rows::{CampaignRows, with_owned_columns};
 use super::values::{counter_from_db, counter_to_db, parse_id, stats_from_db, stats_to_db};
-use crate::database::{Backend, Pools, finish};
+use super::version_lookups::VersionLookups;
+use crate::database::{Backend, POSTGRES_HELD_CONNECTIONS, Pools, finish};
 use crate::entities::{campaign, campaign_count, campaign_mailbox, subsequence};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::migrations::m20251202_000008_campaign_versions_indexed::VERSIONED_INDEX;
@@ -51,11 +54,26 @@ const GONE: &str = "gone";
 
 pub(crate) struct SqlCampaignRepository {
     pools: Pools,
+    /// PostgreSQL: campaign inserts, several to a statement (`None` on SQLite, whose writer queue
+    /// takes every insert).
+    group_commit: Option<CampaignGroupCommit>,
+    /// PostgreSQL: version lookups, several to a statement (`None` on SQLite).
+    version_lookups: Option<VersionLookups>,
 }
 
 impl SqlCampaignRepository {
+    /// The repository on `pools`; on PostgreSQL it starts its batchers, which end with it.
     pub(crate) fn new(pools: Pools) -> Self {
-        Self { pools }
+        let postgres = pools.backend == Backend::Postgres;
+        Self {
+            group_commit: postgres.then(|| {
+                CampaignGroupCommit::start(Arc::clone(&pools.writes), POSTGRES_HELD_CONNECTIONS)
+            }),
+            version_lookups: postgres.then(|| {
+                VersionLookups::start(Arc::clone(&pools.reads), POSTGRES_HELD_CONNECTIONS)
+            }),
+            pools,
+        }
     }
 
     /// A page of the workspace's campaigns matching `query` as `R` (the columns `columns` selects),
@@ -145,7 +163,7 @@ impl SqlCampaignRepository {
         let mut row = campaign_row(campaign)?;
         row.version = Set(0);
         let owned_rows = campaign.subsequences().len() + campaign.mailboxes().len();
-        let written = match &self.pools.campaign_group_commit {
+        let written = match &self.group_commit {
             Some(group_commit) if owned_rows <= MAX_OWNED_ROWS => {
                 let insert = CampaignInsert {
                     campaign: row,
@@ -216,7 +234,7 @@ impl CampaignRepository for SqlCampaignRepository {
         id: CampaignId,
     ) -> Result<Option<Version>, RepositoryError> {
         let (workspace, id) = (workspace.to_string(), id.to_string());
-        let version = match &self.pools.version_lookups {
+        let version = match &self.version_lookups {
             Some(lookups) => lookups.version(workspace, id).await,
             // Without stats SQLite's planner prefers the unique (workspace_id, id) index, whose row
             // lookup reads past the content to the last column; the versioned index holds it.

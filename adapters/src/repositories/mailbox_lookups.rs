@@ -19,13 +19,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use sea_orm::DbErr;
+use sea_orm::sea_query::extension::postgres::PgFunc;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use tokio::task::{JoinError, JoinSet};
 
 use super::batched::Batched;
 use super::held_connections::HeldConnections;
-use super::mailboxes::candidate_rows;
 use crate::database::Backend;
+use crate::entities::{mailbox, mailbox_tag};
 
 /// Lookups taken from the queue at once at most.
 const MAX_BATCH: usize = 64;
@@ -112,6 +114,62 @@ async fn answer(
             })
         })
         .collect()
+}
+
+/// The mailboxes of the workspace that `query` selects, in one statement: each selector is a branch of
+/// an `OR`, each branch repeating the workspace so that it can use its own index (primary key,
+/// (workspace_id, email_lower), (workspace_id, provider), the tag index) instead of a scan of the whole
+/// workspace. No selector, no statement.
+async fn candidate_rows(
+    reads: &HeldConnections,
+    backend: Backend,
+    query: &CandidateQuery,
+) -> Result<Vec<CandidateRow>, DbErr> {
+    let in_workspace = || mailbox::Column::WorkspaceId.eq(query.workspace.clone());
+    let mut any = Condition::any();
+    if !query.ids.is_empty() {
+        any = any.add(in_workspace().and(mailbox::Column::Id.is_in(query.ids.clone())));
+    }
+    if !query.emails.is_empty() {
+        any = any.add(in_workspace().and(mailbox::Column::EmailLower.is_in(query.emails.clone())));
+    }
+    if !query.tags.is_empty() {
+        let tagged = Query::select()
+            .column(mailbox_tag::Column::MailboxId)
+            .from(mailbox_tag::Entity)
+            .and_where(mailbox_tag::Column::WorkspaceId.eq(query.workspace.clone()))
+            .and_where(mailbox_tag::Column::TagLower.is_in(query.tags.clone()))
+            .to_owned();
+        let tagged = match backend {
+            // SQLite plans `IN (subquery)` as one more branch of its multi-index OR.
+            Backend::Sqlite => mailbox::Column::Id.in_subquery(tagged),
+            // PostgreSQL cannot turn `IN (subquery)` under an OR into an index scan and falls back
+            // to scanning the workspace; `= ANY(ARRAY(subquery))` runs the subquery once and keeps
+            // every branch on an index (a BitmapOr).
+            Backend::Postgres => Expr::col((mailbox::Entity, mailbox::Column::Id)).eq(PgFunc::any(
+                Expr::cust_with_expr("ARRAY $1", Expr::SubQuery(None, Box::new(tagged.into()))),
+            )),
+        };
+        any = any.add(in_workspace().and(tagged));
+    }
+    if let Some(provider) = &query.provider {
+        any = any.add(in_workspace().and(mailbox::Column::Provider.eq(provider.as_str())));
+    }
+    if any.is_empty() {
+        return Ok(Vec::new());
+    }
+    mailbox::Entity::find()
+        .select_only()
+        .columns([
+            mailbox::Column::Id,
+            mailbox::Column::Email,
+            mailbox::Column::Provider,
+            mailbox::Column::Tags,
+        ])
+        .filter(any)
+        .into_tuple()
+        .all(reads)
+        .await
 }
 
 /// Every request's answer when a lookup's task stopped without one (it panicked).
