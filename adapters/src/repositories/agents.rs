@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use super::values::parse_id;
-use crate::database::{Backend, Pools, finish};
+use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{agent, workspace};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::time::{from_millis, to_millis};

@@ -22,11 +22,12 @@ use std::sync::Arc;
 use application::ports::KeyCompletion;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryTrait};
 
-use super::batch::{POSTGRES_MAX_PARAMETERS, parameters, postgres_statement};
-use super::batched::Batched;
 use super::campaigns::counts_added;
-use super::held_connections::HeldConnections;
 use super::idempotency_keys::completions_stored;
+use crate::database::batch::postgres_statement;
+use crate::database::batched::Batched;
+use crate::database::driver::{POSTGRES_MAX_PARAMETERS, parameters};
+use crate::database::held_connections::HeldConnections;
 use crate::entities::{campaign, campaign_mailbox, subsequence};
 
 /// Creates written in one statement at most.

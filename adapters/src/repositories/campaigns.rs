@@ -23,13 +23,15 @@ use sea_orm::{
     QuerySelect, QueryTrait, Select, SqlErr, Statement,
 };
 
-use super::batch::{insert_all, insert_all_in, sqlite_write_counting, sqlite_write_if};
 use super::campaign_group_commit::{CampaignGroupCommit, CampaignInsert, CountKey, MAX_OWNED_ROWS};
 use super::idempotency_keys::completions_stored;
 use super::owned_rows::{CampaignRows, with_owned_columns};
 use super::values::{counter_from_db, counter_to_db, parse_id, stats_from_db, stats_to_db};
 use super::version_lookups::VersionLookups;
-use crate::database::{Backend, POSTGRES_HELD_CONNECTIONS, Pools, finish};
+use crate::database::batch::{insert_all, insert_all_in, sqlite_write_counting, sqlite_write_if};
+use crate::database::connect::POSTGRES_HELD_CONNECTIONS;
+use crate::database::like::{LIKE_ESCAPE, contains_pattern};
+use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_count, campaign_mailbox, subsequence};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::migrations::m20251202_000008_campaign_versions_indexed::VERSIONED_INDEX;
@@ -41,10 +43,6 @@ const TABLE: &str = "campaigns";
 /// Mailbox links per INSERT statement (4 parameters each). Campaigns rarely link more; longer lists take
 /// several statements, still in the same round trip while the parameters fit (see `batch`).
 const LINKS_PER_STATEMENT: usize = 1_000;
-
-/// The escape character of searches' `LIKE` patterns (written as an `ESCAPE` clause, so both
-/// backends read the pattern the same way).
-pub(super) const LIKE_ESCAPE: char = '\\';
 
 /// The name of the PostgreSQL update's CTE holding the bumped campaign row (if any).
 const BUMPED: &str = "bumped";
@@ -711,21 +709,6 @@ fn count_removed(
         .and_where(campaign_count::Column::Status.in_subquery(stored_status))
         .and_where(campaign_count::Column::Shard.eq(count_shard(id)))
         .to_owned()
-}
-
-/// A `LIKE` pattern matching any text that contains `needle` literally: its `%`, `_` and escape
-/// characters escaped.
-pub(super) fn contains_pattern(needle: &str) -> String {
-    let mut pattern = String::with_capacity(needle.len() + 2);
-    pattern.push('%');
-    for character in needle.chars() {
-        if matches!(character, '%' | '_' | LIKE_ESCAPE) {
-            pattern.push(LIKE_ESCAPE);
-        }
-        pattern.push(character);
-    }
-    pattern.push('%');
-    pattern
 }
 
 /// The campaign the rows hold, re-parsed through the domain's constructors, with its version.

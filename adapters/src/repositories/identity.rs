@@ -10,9 +10,9 @@ use sea_orm::{
     QueryTrait, RelationTrait,
 };
 
-use super::batch::insert_all;
 use super::values::parse_id;
-use crate::database::Pools;
+use crate::database::batch::insert_all;
+use crate::database::pools::Pools;
 use crate::entities::{api_key, membership, user, workspace};
 use crate::error::{OrUnknown, corrupt_row, duplicate_id, repository_error};
 use crate::time::{from_millis, to_millis};

@@ -24,9 +24,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use tokio::task::{JoinError, JoinSet};
 
-use super::batched::Batched;
-use super::held_connections::HeldConnections;
-use crate::database::Backend;
+use crate::database::batched::Batched;
+use crate::database::held_connections::HeldConnections;
+use crate::database::pools::Backend;
 use crate::entities::{mailbox, mailbox_tag};
 
 /// Lookups taken from the queue at once at most.

@@ -25,11 +25,11 @@ use sea_orm::{
 };
 use serde::Deserialize as _;
 
-use super::batch::{insert_all, sqlite_write_counting};
-use super::campaigns::{LIKE_ESCAPE, contains_pattern};
 use super::mailbox_lookups::{CandidateQuery, MailboxLookups};
 use super::values::parse_id;
-use crate::database::{Backend, Pools, finish};
+use crate::database::batch::{insert_all, sqlite_write_counting};
+use crate::database::like::{LIKE_ESCAPE, contains_pattern};
+use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_mailbox, mailbox, mailbox_tag};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::time::{from_millis, to_millis};

@@ -1,7 +1,7 @@
 use application::ports::{Readiness, RepositoryError};
 use async_trait::async_trait;
 
-use crate::database::Pools;
+use crate::database::pools::Pools;
 use crate::error::OrUnknown;
 
 pub(crate) struct SqlReadiness {

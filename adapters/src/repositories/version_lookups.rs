@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
-use super::batched::Batched;
-use super::held_connections::HeldConnections;
+use crate::database::batched::Batched;
+use crate::database::held_connections::HeldConnections;
 
 /// Lookups asked in one statement at most.
 const MAX_BATCH: usize = 64;

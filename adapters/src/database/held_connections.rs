@@ -26,7 +26,7 @@ use sea_orm::{
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Mutex, MutexGuard};
 
-use super::batch::exec_error;
+use super::driver::exec_error;
 
 /// A held connection unused this long is pinged before its next statement.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);

@@ -14,8 +14,8 @@ use sea_orm::sqlx::{self, AssertSqlSafe};
 use sea_orm::{DbErr, Value, Values};
 use sea_query_sqlx::SqlxValues;
 
-use super::batch::{SQLITE_MAX_PARAMETERS, exec_error, roll_back_or_replace};
 use super::batched::Batched;
+use super::driver::{SQLITE_MAX_PARAMETERS, exec_error, roll_back_or_replace};
 use super::wal_checkpoints::WalCheckpoints;
 
 /// Inserts written in one transaction at most.
