@@ -4,7 +4,6 @@ mod agents;
 mod campaigns;
 mod idempotency_keys;
 mod identity;
-pub(crate) mod mailbox_lookups;
 mod mailboxes;
 mod rate_limit_windows;
 mod readiness;

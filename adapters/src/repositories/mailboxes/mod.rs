@@ -1,3 +1,9 @@
+//! `MailboxRepository` on the `mailboxes` table and its tag index (`mailbox_tags`), for SQLite and
+//! PostgreSQL. The repository owns its [`MailboxLookups`] ([`lookups`]): the candidate lookups of
+//! concurrent creates and updates, each distinct one asked once.
+
+mod lookups;
+
 use std::sync::Arc;
 
 use application::ports::{
@@ -25,13 +31,13 @@ use sea_orm::{
 };
 use serde::Deserialize as _;
 
-use super::mailbox_lookups::{CandidateQuery, MailboxLookups};
-use super::values::parse_id;
+use self::lookups::{CandidateQuery, MailboxLookups};
 use crate::database::batch::{insert_all, sqlite_write_counting};
 use crate::database::like::{LIKE_ESCAPE, contains_pattern};
 use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_mailbox, mailbox, mailbox_tag};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
+use crate::repositories::values::parse_id;
 use crate::time::{from_millis, to_millis};
 
 const TABLE: &str = "mailboxes";

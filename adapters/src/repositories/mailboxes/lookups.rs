@@ -36,28 +36,28 @@ const IN_FLIGHT: usize = 2;
 
 /// One lookup as the query sees it: the workspace and the selectors, folded as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct CandidateQuery {
-    pub(crate) workspace: String,
-    pub(crate) ids: BTreeSet<String>,
-    pub(crate) emails: BTreeSet<String>,
-    pub(crate) tags: BTreeSet<String>,
-    pub(crate) provider: Option<String>,
+pub(super) struct CandidateQuery {
+    pub(super) workspace: String,
+    pub(super) ids: BTreeSet<String>,
+    pub(super) emails: BTreeSet<String>,
+    pub(super) tags: BTreeSet<String>,
+    pub(super) provider: Option<String>,
 }
 
 /// A matching mailbox's id, address, provider and tags, as stored.
-pub(crate) type CandidateRow = (String, String, String, serde_json::Value);
+pub(super) type CandidateRow = (String, String, String, serde_json::Value);
 
 /// Rows shared by every caller that asked the same lookup.
-pub(crate) type SharedRows = Arc<Vec<CandidateRow>>;
+pub(super) type SharedRows = Arc<Vec<CandidateRow>>;
 
 #[derive(Clone)]
-pub(crate) struct MailboxLookups {
+pub(super) struct MailboxLookups {
     batched: Batched<CandidateQuery, Result<SharedRows, DbErr>>,
 }
 
 impl MailboxLookups {
     /// Starts answering lookups through `reads`.
-    pub(crate) fn start(reads: Arc<HeldConnections>, backend: Backend) -> Self {
+    pub(super) fn start(reads: Arc<HeldConnections>, backend: Backend) -> Self {
         let batched = Batched::start("mailbox lookups", MAX_BATCH, IN_FLIGHT, move |batch| {
             let reads = Arc::clone(&reads);
             async move { answer(&reads, backend, batch).await }
@@ -66,7 +66,7 @@ impl MailboxLookups {
     }
 
     /// The rows matching `query`, possibly shared with other callers that asked the same.
-    pub(crate) async fn rows(&self, query: CandidateQuery) -> Result<SharedRows, DbErr> {
+    pub(super) async fn rows(&self, query: CandidateQuery) -> Result<SharedRows, DbErr> {
         self.batched.ask(query).await?
     }
 }
