@@ -10,12 +10,12 @@ use sea_orm::{DbErr, RuntimeErr, Statement};
 
 /// Bound parameters per statement: PostgreSQL's protocol allows 65,535; SQLite 32,766 since 3.32.
 pub(crate) const POSTGRES_MAX_PARAMETERS: usize = 65_535;
-pub(crate) const SQLITE_MAX_PARAMETERS: usize = 32_766;
+pub(super) const SQLITE_MAX_PARAMETERS: usize = 32_766;
 
 /// After a failed exchange: `ROLLBACK` on the same connection (harmless when no transaction is open),
 /// or, if even that fails, the connection closed so the pool replaces it. (An in-memory database lives
 /// only as long as its one connection, so it keeps it.)
-pub(crate) async fn roll_back_or_replace(mut connection: PoolConnection<Sqlite>, in_memory: bool) {
+pub(super) async fn roll_back_or_replace(mut connection: PoolConnection<Sqlite>, in_memory: bool) {
     if sqlx::query("ROLLBACK")
         .execute(&mut *connection)
         .await
@@ -31,6 +31,6 @@ pub(crate) fn parameters(statement: &Statement) -> usize {
 }
 
 /// An sqlx error as sea-orm reports it, so `DbErr::sql_err` still recognises unique violations.
-pub(crate) fn exec_error(error: sqlx::Error) -> DbErr {
+pub(super) fn exec_error(error: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error)))
 }

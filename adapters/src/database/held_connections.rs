@@ -52,7 +52,7 @@ struct Opened<C> {
 
 impl<O, C> Held<O, C> {
     /// `count` connections (at least one) opened with `options` when first needed.
-    pub(crate) fn new(options: O, count: usize) -> Self {
+    pub(super) fn new(options: O, count: usize) -> Self {
         Self {
             options,
             slots: (0..count.max(1)).map(|_| Mutex::new(None)).collect(),

@@ -32,9 +32,9 @@ pub(crate) struct Pools {
     pub(crate) writer: DatabaseConnection,
     pub(crate) backend: Backend,
     /// `sqlite::memory:`: the database exists only as long as its one connection.
-    pub(crate) sqlite_in_memory: bool,
+    pub(super) sqlite_in_memory: bool,
     /// SQLite: the queue of inserts written several to a transaction (`None` on PostgreSQL).
-    pub(crate) group_commit: Option<GroupCommit>,
+    pub(super) group_commit: Option<GroupCommit>,
     /// Where single-statement reads run: connections held outside the pools (see `held_connections`),
     /// or with `sqlite::memory:` its one connection's pool.
     pub(crate) reads: Arc<HeldConnections>,

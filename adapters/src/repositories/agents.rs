@@ -1,3 +1,7 @@
+//! `AgentRepository` on the `agents` table: a workspace's AI agents. An insert counts, checks the
+//! workspace's limit and picks the default in one write transaction that no other agent insert of the
+//! workspace can interleave with.
+
 use application::ports::{AgentInsertError, AgentRepository, RepositoryError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -1,3 +1,6 @@
+//! `IdentityRepository` on the `users`, `workspaces`, `memberships` and `api_keys` tables: the users,
+//! their workspaces and roles, and the API keys (found by their hash) that authenticate callers.
+
 use application::ports::{IdentityRepository, RepositoryError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

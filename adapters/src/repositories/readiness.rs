@@ -1,3 +1,6 @@
+//! `Readiness` (the health check's port): whether a request could read the database right now, asked
+//! with one round trip on a reader connection.
+
 use application::ports::{Readiness, RepositoryError};
 use async_trait::async_trait;
 
