@@ -9,6 +9,7 @@
 mod database;
 mod entities;
 mod error;
+mod handle;
 mod migrations;
 mod repositories;
 mod storage;
@@ -18,5 +19,6 @@ mod time;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use database::{Backend, Database};
+pub use database::pools::Backend;
+pub use handle::Database;
 pub use system::{ObjectIdGenerator, OsSecretGenerator, SystemClock};

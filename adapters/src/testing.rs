@@ -178,7 +178,7 @@ async fn drop_schema(server: &str, schema: &str) {
 }
 
 /// What to remove when a test database is dropped.
-pub(crate) enum Cleanup {
+enum Cleanup {
     SqliteFile(PathBuf),
     /// A schema on the server at the URL `server`.
     PostgresSchema {

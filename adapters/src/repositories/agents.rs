@@ -1,3 +1,7 @@
+//! `AgentRepository` on the `agents` table: a workspace's AI agents. An insert counts, checks the
+//! workspace's limit and picks the default in one write transaction that no other agent insert of the
+//! workspace can interleave with.
+
 use application::ports::{AgentInsertError, AgentRepository, RepositoryError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,7 +15,7 @@ use sea_orm::{
 };
 
 use super::values::parse_id;
-use crate::database::{Backend, Pools, finish};
+use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{agent, workspace};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::time::{from_millis, to_millis};

@@ -12,7 +12,7 @@ use sea_orm::{
     QuerySelect, QueryTrait,
 };
 
-use crate::database::{Pools, finish};
+use crate::database::pools::{Pools, finish};
 use crate::entities::idempotency_key::{self, Column, Entity};
 use crate::error::{OrUnknown, corrupt_row, unknown};
 use crate::time::to_millis;

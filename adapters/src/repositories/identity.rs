@@ -1,3 +1,6 @@
+//! `IdentityRepository` on the `users`, `workspaces`, `memberships` and `api_keys` tables: the users,
+//! their workspaces and roles, and the API keys (found by their hash) that authenticate callers.
+
 use application::ports::{IdentityRepository, RepositoryError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -10,9 +13,9 @@ use sea_orm::{
     QueryTrait, RelationTrait,
 };
 
-use super::batch::insert_all;
 use super::values::parse_id;
-use crate::database::Pools;
+use crate::database::batch::insert_all;
+use crate::database::pools::Pools;
 use crate::entities::{api_key, membership, user, workspace};
 use crate::error::{OrUnknown, corrupt_row, duplicate_id, repository_error};
 use crate::time::{from_millis, to_millis};

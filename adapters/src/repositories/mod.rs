@@ -1,22 +1,13 @@
 //! The port implementations, one per port, shared by SQLite and PostgreSQL.
 
 mod agents;
-mod batch;
-pub(crate) mod batched;
-pub(crate) mod campaign_group_commit;
 mod campaigns;
-pub(crate) mod group_commit;
-pub(crate) mod held_connections;
-pub(crate) mod idempotency_keys;
+mod idempotency_keys;
 mod identity;
-pub(crate) mod mailbox_lookups;
 mod mailboxes;
-mod owned_rows;
 mod rate_limit_windows;
 mod readiness;
 mod values;
-pub(crate) mod version_lookups;
-pub(crate) mod wal_checkpoints;
 
 pub(crate) use agents::SqlAgentRepository;
 pub(crate) use campaigns::SqlCampaignRepository;

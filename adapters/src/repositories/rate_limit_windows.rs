@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::database::{Pools, finish};
+use crate::database::pools::{Pools, finish};
 use crate::entities::rate_limit_window::{ActiveModel, Column, Entity};
 use crate::error::{OrUnknown, unknown};
 use crate::time::to_millis;

@@ -1,7 +1,10 @@
+//! `Readiness` (the health check's port): whether a request could read the database right now, asked
+//! with one round trip on a reader connection.
+
 use application::ports::{Readiness, RepositoryError};
 use async_trait::async_trait;
 
-use crate::database::Pools;
+use crate::database::pools::Pools;
 use crate::error::OrUnknown;
 
 pub(crate) struct SqlReadiness {

@@ -7,7 +7,7 @@ use domain::stats::Stats;
 use crate::error::corrupt_row;
 
 /// A stored id (24 lowercase hex), parsed into its typed form, or the corrupt-row error.
-pub(crate) fn parse_id<T>(
+pub(super) fn parse_id<T>(
     raw: &str,
     parse: fn(&str) -> Result<T, Invalid>,
     table: &str,
@@ -17,19 +17,19 @@ pub(crate) fn parse_id<T>(
 }
 
 /// A counter as stored (BIGINT).
-pub(crate) fn counter_to_db(value: u64) -> Result<i64, RepositoryError> {
+pub(super) fn counter_to_db(value: u64) -> Result<i64, RepositoryError> {
     i64::try_from(value)
         .map_err(|_| RepositoryError::Unknown(anyhow::anyhow!("counter {value} exceeds BIGINT")))
 }
 
 /// A stored counter.
-pub(crate) fn counter_from_db(value: i64, table: &str, row: &str) -> Result<u64, RepositoryError> {
+pub(super) fn counter_from_db(value: i64, table: &str, row: &str) -> Result<u64, RepositoryError> {
     u64::try_from(value).map_err(|_| corrupt_row(table, row, format!("negative counter {value}")))
 }
 
 /// The seven sending counters in column order: sent, delivered, opened, clicked, replied, bounced,
 /// unsubscribed.
-pub(crate) fn stats_to_db(stats: Stats) -> Result<[i64; 7], RepositoryError> {
+pub(super) fn stats_to_db(stats: Stats) -> Result<[i64; 7], RepositoryError> {
     Ok([
         counter_to_db(stats.sent)?,
         counter_to_db(stats.delivered)?,
@@ -42,7 +42,7 @@ pub(crate) fn stats_to_db(stats: Stats) -> Result<[i64; 7], RepositoryError> {
 }
 
 /// The counters read from the seven columns, in [`stats_to_db`]'s order.
-pub(crate) fn stats_from_db(
+pub(super) fn stats_from_db(
     columns: [i64; 7],
     table: &str,
     row: &str,

@@ -2,7 +2,7 @@
 //! to a statement ([`Batched`], up to [`MAX_BATCH`] a statement).
 //!
 //! A create on its own is one statement (the campaign, its subsequences, its mailbox links and its
-//! count, see [`batch`](super::batch)), and most of what it costs PostgreSQL is the statement rather
+//! count, see [`batch`](crate::database::batch)), and most of what it costs PostgreSQL is the statement rather
 //! than its rows: the round trip, binding, starting and finishing the executor, and the commit (a WAL
 //! flush). One statement is atomic: all of a batch is written or none. If it fails, one of them is at
 //! fault (a mailbox deleted meanwhile, say), and each is written again in a statement of its own, so
@@ -22,46 +22,39 @@ use std::sync::Arc;
 use application::ports::KeyCompletion;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QueryTrait};
 
-use super::batch::{POSTGRES_MAX_PARAMETERS, parameters, postgres_statement};
-use super::batched::Batched;
-use super::campaigns::counts_added;
-use super::held_connections::HeldConnections;
-use super::idempotency_keys::completions_stored;
+use super::counts::{CountKey, counts_added};
+use crate::database::batch::postgres_statement;
+use crate::database::batched::Batched;
+use crate::database::driver::{POSTGRES_MAX_PARAMETERS, parameters};
+use crate::database::held_connections::HeldConnections;
 use crate::entities::{campaign, campaign_mailbox, subsequence};
+use crate::repositories::idempotency_keys::completions_stored;
 
 /// Creates written in one statement at most.
 const MAX_BATCH: usize = 32;
 /// Rows (subsequences and mailbox links) a create may own to be batched: with the campaign row's 21
 /// columns the widest, a full batch stays within PostgreSQL's 65,535 parameters. A create owning more
 /// is written alone.
-pub(crate) const MAX_OWNED_ROWS: usize = 64;
-
-/// The `campaign_counts` row a create adds one to.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct CountKey {
-    pub(crate) workspace_id: String,
-    pub(crate) status: String,
-    pub(crate) shard: i16,
-}
+pub(super) const MAX_OWNED_ROWS: usize = 64;
 
 /// One create: its rows, and the count row it adds one to.
-pub(crate) struct CampaignInsert {
-    pub(crate) campaign: campaign::ActiveModel,
-    pub(crate) subsequences: Vec<subsequence::ActiveModel>,
-    pub(crate) links: Vec<campaign_mailbox::ActiveModel>,
-    pub(crate) count: CountKey,
+pub(super) struct CampaignInsert {
+    pub(super) campaign: campaign::ActiveModel,
+    pub(super) subsequences: Vec<subsequence::ActiveModel>,
+    pub(super) links: Vec<campaign_mailbox::ActiveModel>,
+    pub(super) count: CountKey,
     /// The idempotency key the create answers, completed in the same statement.
-    pub(crate) completion: Option<KeyCompletion>,
+    pub(super) completion: Option<KeyCompletion>,
 }
 
 #[derive(Clone)]
-pub(crate) struct CampaignGroupCommit {
+pub(super) struct CampaignGroupCommit {
     batched: Batched<CampaignInsert, Result<(), DbErr>>,
 }
 
 impl CampaignGroupCommit {
     /// Starts writing creates through `writes`, `concurrency` statements at a time.
-    pub(crate) fn start(writes: Arc<HeldConnections>, concurrency: usize) -> Self {
+    pub(super) fn start(writes: Arc<HeldConnections>, concurrency: usize) -> Self {
         let batched = Batched::start("campaign writes", MAX_BATCH, concurrency, move |batch| {
             let writes = Arc::clone(&writes);
             async move { write_batch(&writes, batch).await }
@@ -70,7 +63,7 @@ impl CampaignGroupCommit {
     }
 
     /// Writes `insert` all or nothing, possibly in one statement with other callers' creates.
-    pub(crate) async fn insert(&self, insert: CampaignInsert) -> Result<(), DbErr> {
+    pub(super) async fn insert(&self, insert: CampaignInsert) -> Result<(), DbErr> {
         self.batched.ask(insert).await?
     }
 }

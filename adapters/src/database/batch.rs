@@ -24,22 +24,17 @@
 use std::fmt::Write as _;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use sea_orm::sea_query::{InsertStatement, PostgresQueryBuilder, SqlWriterValues};
-use sea_orm::sqlx::pool::PoolConnection;
-use sea_orm::sqlx::sqlite::{Sqlite, SqliteConnection};
+use sea_orm::sqlx::sqlite::SqliteConnection;
 use sea_orm::sqlx::{self, AssertSqlSafe, Row as _};
-use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, RuntimeErr, Statement, Value, Values,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement, Value, Values};
 use sea_query_sqlx::SqlxValues;
 
-use crate::database::{Backend, Pools, finish};
-
-/// Bound parameters per statement: PostgreSQL's protocol allows 65,535; SQLite 32,766 since 3.32.
-pub(super) const POSTGRES_MAX_PARAMETERS: usize = 65_535;
-pub(super) const SQLITE_MAX_PARAMETERS: usize = 32_766;
+use super::driver::{
+    POSTGRES_MAX_PARAMETERS, SQLITE_MAX_PARAMETERS, exec_error, parameters, roll_back_or_replace,
+};
+use super::pools::{Backend, Pools, finish};
 
 /// Runs `inserts` (in order) all or nothing. No `RETURNING` anywhere.
 pub(crate) async fn insert_all(pools: &Pools, inserts: Vec<InsertStatement>) -> Result<(), DbErr> {
@@ -73,7 +68,7 @@ pub(crate) async fn insert_all_in(
 /// (`WITH s0 AS (INSERT …), s1 AS (INSERT …) INSERT …`). Written straight into one SQL writer, so the
 /// placeholders number on across the parts and no statement is cloned (sea-query's `WithClause`
 /// clones every part, and a campaign row holds its whole content JSON).
-pub(super) fn postgres_statement<'a>(
+pub(crate) fn postgres_statement<'a>(
     inserts: impl IntoIterator<Item = &'a InsertStatement>,
 ) -> Option<Statement> {
     let inserts: Vec<&InsertStatement> = inserts.into_iter().collect();
@@ -251,20 +246,6 @@ where
         .map_err(|error| DbErr::Custom(format!("the write task ended early: {error}")))?
 }
 
-/// After a failed exchange: `ROLLBACK` on the same connection (harmless when no transaction is open),
-/// or, if even that fails, the connection closed so the pool replaces it. (An in-memory database lives
-/// only as long as its one connection, so it keeps it.)
-pub(super) async fn roll_back_or_replace(mut connection: PoolConnection<Sqlite>, in_memory: bool) {
-    if sqlx::query("ROLLBACK")
-        .execute(&mut *connection)
-        .await
-        .is_err()
-        && !in_memory
-    {
-        let _ = connection.close().await;
-    }
-}
-
 /// `prefix` followed by the statements, `;`-separated, and their parameters in order (sqlx binds
 /// positional parameters across the statements of one string).
 fn joined(prefix: &str, statements: impl IntoIterator<Item = Statement>) -> (String, Vec<Value>) {
@@ -315,15 +296,6 @@ async fn one_by_one(pools: &Pools, inserts: &[InsertStatement]) -> Result<(), Db
     }
     .await;
     finish(transaction, written, |error| error).await
-}
-
-pub(super) fn parameters(statement: &Statement) -> usize {
-    statement.values.as_ref().map_or(0, |values| values.0.len())
-}
-
-/// An sqlx error as sea-orm reports it, so `DbErr::sql_err` still recognises unique violations.
-pub(super) fn exec_error(error: sqlx::Error) -> DbErr {
-    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error)))
 }
 
 #[cfg(all(test, feature = "testing"))]

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
-use super::batched::Batched;
-use super::held_connections::HeldConnections;
+use crate::database::batched::Batched;
+use crate::database::held_connections::HeldConnections;
 
 /// Lookups asked in one statement at most.
 const MAX_BATCH: usize = 64;
@@ -31,13 +31,13 @@ const LOOKUP: &str = "SELECT c.workspace_id, c.id, c.version \
 type Asked = (String, String);
 
 #[derive(Clone)]
-pub(crate) struct VersionLookups {
+pub(super) struct VersionLookups {
     batched: Batched<Asked, Result<Option<i64>, DbErr>>,
 }
 
 impl VersionLookups {
     /// Starts answering lookups through `reads`, `concurrency` statements at a time.
-    pub(crate) fn start(reads: Arc<HeldConnections>, concurrency: usize) -> Self {
+    pub(super) fn start(reads: Arc<HeldConnections>, concurrency: usize) -> Self {
         let batched = Batched::start("version lookups", MAX_BATCH, concurrency, move |asked| {
             let reads = Arc::clone(&reads);
             async move { answer(&reads, asked).await }
@@ -46,7 +46,7 @@ impl VersionLookups {
     }
 
     /// The stored version of campaign `id` in `workspace`; `None` if it has none there.
-    pub(crate) async fn version(
+    pub(super) async fn version(
         &self,
         workspace: String,
         id: String,

@@ -1,3 +1,11 @@
+//! `MailboxRepository` on the `mailboxes` table and its tag index (`mailbox_tags`), for SQLite and
+//! PostgreSQL. The repository owns its [`MailboxLookups`] ([`lookups`]): the candidate lookups of
+//! concurrent creates and updates, each distinct one asked once.
+
+mod lookups;
+
+use std::sync::Arc;
+
 use application::ports::{
     MailboxPage, MailboxQuery, MailboxRemoval, MailboxRepository, RepositoryError,
 };
@@ -13,7 +21,6 @@ use domain::mailbox_listing::{TagFilter, TagMode};
 use domain::mailbox_update::MailboxChanges;
 use domain::request::MailboxRequest;
 use domain::values::EmailAddress;
-use sea_orm::sea_query::extension::postgres::PgFunc;
 use sea_orm::sea_query::{
     Asterisk, DeleteStatement, Expr, ExprTrait, Func, InsertStatement, LikeExpr, Query,
     SelectStatement, UpdateStatement,
@@ -24,25 +31,30 @@ use sea_orm::{
 };
 use serde::Deserialize as _;
 
-use super::batch::{insert_all, sqlite_write_counting};
-use super::campaigns::{LIKE_ESCAPE, contains_pattern};
-use super::held_connections::HeldConnections;
-use super::mailbox_lookups::{CandidateQuery, CandidateRow};
-use super::values::parse_id;
-use crate::database::{Backend, Pools, finish};
+use self::lookups::{CandidateQuery, MailboxLookups};
+use crate::database::batch::{insert_all, sqlite_write_counting};
+use crate::database::like::{LIKE_ESCAPE, contains_pattern};
+use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_mailbox, mailbox, mailbox_tag};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
+use crate::repositories::values::parse_id;
 use crate::time::{from_millis, to_millis};
 
 const TABLE: &str = "mailboxes";
 
 pub(crate) struct SqlMailboxRepository {
     pools: Pools,
+    /// Mailbox lookups, the same lookup of concurrent callers asked once.
+    lookups: MailboxLookups,
 }
 
 impl SqlMailboxRepository {
+    /// The repository on `pools`, with its lookups started (they end with it).
     pub(crate) fn new(pools: Pools) -> Self {
-        Self { pools }
+        Self {
+            lookups: MailboxLookups::start(Arc::clone(&pools.reads), pools.backend),
+            pools,
+        }
     }
 }
 
@@ -97,8 +109,7 @@ impl MailboxRepository for SqlMailboxRepository {
         row.map(mailbox_from_row).transpose()
     }
 
-    /// Through [`MailboxLookups`](super::mailbox_lookups::MailboxLookups): concurrent callers asking
-    /// the same share one statement.
+    /// Through [`MailboxLookups`]: concurrent callers asking the same share one statement.
     async fn candidates(
         &self,
         workspace: WorkspaceId,
@@ -113,7 +124,7 @@ impl MailboxRepository for SqlMailboxRepository {
                 .provider()
                 .map(|provider| provider.as_str().to_owned()),
         };
-        let rows = self.pools.mailbox_lookups.rows(query).await.or_unknown()?;
+        let rows = self.lookups.rows(query).await.or_unknown()?;
         rows.iter()
             .map(|(id, email, provider, tags)| {
                 Ok(MailboxSummary {
@@ -283,62 +294,6 @@ impl ChangeStatements {
         .await;
         finish(transaction, written, |error| error).await
     }
-}
-
-/// The mailboxes of the workspace that `query` selects, in one statement: each selector is a branch of
-/// an `OR`, each branch repeating the workspace so that it can use its own index (primary key,
-/// (workspace_id, email_lower), (workspace_id, provider), the tag index) instead of a scan of the whole
-/// workspace. No selector, no statement.
-pub(super) async fn candidate_rows(
-    reads: &HeldConnections,
-    backend: Backend,
-    query: &CandidateQuery,
-) -> Result<Vec<CandidateRow>, DbErr> {
-    let in_workspace = || mailbox::Column::WorkspaceId.eq(query.workspace.clone());
-    let mut any = Condition::any();
-    if !query.ids.is_empty() {
-        any = any.add(in_workspace().and(mailbox::Column::Id.is_in(query.ids.clone())));
-    }
-    if !query.emails.is_empty() {
-        any = any.add(in_workspace().and(mailbox::Column::EmailLower.is_in(query.emails.clone())));
-    }
-    if !query.tags.is_empty() {
-        let tagged = Query::select()
-            .column(mailbox_tag::Column::MailboxId)
-            .from(mailbox_tag::Entity)
-            .and_where(mailbox_tag::Column::WorkspaceId.eq(query.workspace.clone()))
-            .and_where(mailbox_tag::Column::TagLower.is_in(query.tags.clone()))
-            .to_owned();
-        let tagged = match backend {
-            // SQLite plans `IN (subquery)` as one more branch of its multi-index OR.
-            Backend::Sqlite => mailbox::Column::Id.in_subquery(tagged),
-            // PostgreSQL cannot turn `IN (subquery)` under an OR into an index scan and falls back
-            // to scanning the workspace; `= ANY(ARRAY(subquery))` runs the subquery once and keeps
-            // every branch on an index (a BitmapOr).
-            Backend::Postgres => Expr::col((mailbox::Entity, mailbox::Column::Id)).eq(PgFunc::any(
-                Expr::cust_with_expr("ARRAY $1", Expr::SubQuery(None, Box::new(tagged.into()))),
-            )),
-        };
-        any = any.add(in_workspace().and(tagged));
-    }
-    if let Some(provider) = &query.provider {
-        any = any.add(in_workspace().and(mailbox::Column::Provider.eq(provider.as_str())));
-    }
-    if any.is_empty() {
-        return Ok(Vec::new());
-    }
-    mailbox::Entity::find()
-        .select_only()
-        .columns([
-            mailbox::Column::Id,
-            mailbox::Column::Email,
-            mailbox::Column::Provider,
-            mailbox::Column::Tags,
-        ])
-        .filter(any)
-        .into_tuple()
-        .all(reads)
-        .await
 }
 
 async fn find_row(

@@ -19,13 +19,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use sea_orm::DbErr;
+use sea_orm::sea_query::extension::postgres::PgFunc;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use tokio::task::{JoinError, JoinSet};
 
-use super::batched::Batched;
-use super::held_connections::HeldConnections;
-use super::mailboxes::candidate_rows;
-use crate::database::Backend;
+use crate::database::batched::Batched;
+use crate::database::held_connections::HeldConnections;
+use crate::database::pools::Backend;
+use crate::entities::{mailbox, mailbox_tag};
 
 /// Lookups taken from the queue at once at most.
 const MAX_BATCH: usize = 64;
@@ -34,28 +36,28 @@ const IN_FLIGHT: usize = 2;
 
 /// One lookup as the query sees it: the workspace and the selectors, folded as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct CandidateQuery {
-    pub(crate) workspace: String,
-    pub(crate) ids: BTreeSet<String>,
-    pub(crate) emails: BTreeSet<String>,
-    pub(crate) tags: BTreeSet<String>,
-    pub(crate) provider: Option<String>,
+pub(super) struct CandidateQuery {
+    pub(super) workspace: String,
+    pub(super) ids: BTreeSet<String>,
+    pub(super) emails: BTreeSet<String>,
+    pub(super) tags: BTreeSet<String>,
+    pub(super) provider: Option<String>,
 }
 
 /// A matching mailbox's id, address, provider and tags, as stored.
-pub(crate) type CandidateRow = (String, String, String, serde_json::Value);
+pub(super) type CandidateRow = (String, String, String, serde_json::Value);
 
 /// Rows shared by every caller that asked the same lookup.
-pub(crate) type SharedRows = Arc<Vec<CandidateRow>>;
+pub(super) type SharedRows = Arc<Vec<CandidateRow>>;
 
 #[derive(Clone)]
-pub(crate) struct MailboxLookups {
+pub(super) struct MailboxLookups {
     batched: Batched<CandidateQuery, Result<SharedRows, DbErr>>,
 }
 
 impl MailboxLookups {
     /// Starts answering lookups through `reads`.
-    pub(crate) fn start(reads: Arc<HeldConnections>, backend: Backend) -> Self {
+    pub(super) fn start(reads: Arc<HeldConnections>, backend: Backend) -> Self {
         let batched = Batched::start("mailbox lookups", MAX_BATCH, IN_FLIGHT, move |batch| {
             let reads = Arc::clone(&reads);
             async move { answer(&reads, backend, batch).await }
@@ -64,7 +66,7 @@ impl MailboxLookups {
     }
 
     /// The rows matching `query`, possibly shared with other callers that asked the same.
-    pub(crate) async fn rows(&self, query: CandidateQuery) -> Result<SharedRows, DbErr> {
+    pub(super) async fn rows(&self, query: CandidateQuery) -> Result<SharedRows, DbErr> {
         self.batched.ask(query).await?
     }
 }
@@ -112,6 +114,62 @@ async fn answer(
             })
         })
         .collect()
+}
+
+/// The mailboxes of the workspace that `query` selects, in one statement: each selector is a branch of
+/// an `OR`, each branch repeating the workspace so that it can use its own index (primary key,
+/// (workspace_id, email_lower), (workspace_id, provider), the tag index) instead of a scan of the whole
+/// workspace. No selector, no statement.
+async fn candidate_rows(
+    reads: &HeldConnections,
+    backend: Backend,
+    query: &CandidateQuery,
+) -> Result<Vec<CandidateRow>, DbErr> {
+    let in_workspace = || mailbox::Column::WorkspaceId.eq(query.workspace.clone());
+    let mut any = Condition::any();
+    if !query.ids.is_empty() {
+        any = any.add(in_workspace().and(mailbox::Column::Id.is_in(query.ids.clone())));
+    }
+    if !query.emails.is_empty() {
+        any = any.add(in_workspace().and(mailbox::Column::EmailLower.is_in(query.emails.clone())));
+    }
+    if !query.tags.is_empty() {
+        let tagged = Query::select()
+            .column(mailbox_tag::Column::MailboxId)
+            .from(mailbox_tag::Entity)
+            .and_where(mailbox_tag::Column::WorkspaceId.eq(query.workspace.clone()))
+            .and_where(mailbox_tag::Column::TagLower.is_in(query.tags.clone()))
+            .to_owned();
+        let tagged = match backend {
+            // SQLite plans `IN (subquery)` as one more branch of its multi-index OR.
+            Backend::Sqlite => mailbox::Column::Id.in_subquery(tagged),
+            // PostgreSQL cannot turn `IN (subquery)` under an OR into an index scan and falls back
+            // to scanning the workspace; `= ANY(ARRAY(subquery))` runs the subquery once and keeps
+            // every branch on an index (a BitmapOr).
+            Backend::Postgres => Expr::col((mailbox::Entity, mailbox::Column::Id)).eq(PgFunc::any(
+                Expr::cust_with_expr("ARRAY $1", Expr::SubQuery(None, Box::new(tagged.into()))),
+            )),
+        };
+        any = any.add(in_workspace().and(tagged));
+    }
+    if let Some(provider) = &query.provider {
+        any = any.add(in_workspace().and(mailbox::Column::Provider.eq(provider.as_str())));
+    }
+    if any.is_empty() {
+        return Ok(Vec::new());
+    }
+    mailbox::Entity::find()
+        .select_only()
+        .columns([
+            mailbox::Column::Id,
+            mailbox::Column::Email,
+            mailbox::Column::Provider,
+            mailbox::Column::Tags,
+        ])
+        .filter(any)
+        .into_tuple()
+        .all(reads)
+        .await
 }
 
 /// Every request's answer when a lookup's task stopped without one (it panicked).

@@ -26,7 +26,7 @@ use sea_orm::{
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Mutex, MutexGuard};
 
-use super::batch::exec_error;
+use super::driver::exec_error;
 
 /// A held connection unused this long is pinged before its next statement.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
@@ -52,7 +52,7 @@ struct Opened<C> {
 
 impl<O, C> Held<O, C> {
     /// `count` connections (at least one) opened with `options` when first needed.
-    pub(crate) fn new(options: O, count: usize) -> Self {
+    pub(super) fn new(options: O, count: usize) -> Self {
         Self {
             options,
             slots: (0..count.max(1)).map(|_| Mutex::new(None)).collect(),

@@ -15,13 +15,13 @@ use sea_orm::sqlx::{self, Connection as _};
 use tokio::sync::mpsc;
 
 #[derive(Clone)]
-pub(crate) struct WalCheckpoints {
+pub(super) struct WalCheckpoints {
     wanted: mpsc::Sender<()>,
 }
 
 impl WalCheckpoints {
     /// Opens the checkpointing connection and starts its task, which ends with the last clone.
-    pub(crate) async fn start(options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
+    pub(super) async fn start(options: &SqliteConnectOptions) -> Result<Self, sqlx::Error> {
         let mut connection = SqliteConnection::connect_with(options).await?;
         // One waiting request is enough: it runs after the checkpoint in progress and covers every
         // commit before it.
@@ -42,7 +42,7 @@ impl WalCheckpoints {
     }
 
     /// Asks for a checkpoint of what is committed so far.
-    pub(crate) fn after_commit(&self) {
+    pub(super) fn after_commit(&self) {
         // Full means one is already asked for, and it will cover this commit too.
         let _ = self.wanted.try_send(());
     }

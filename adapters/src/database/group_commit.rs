@@ -14,8 +14,8 @@ use sea_orm::sqlx::{self, AssertSqlSafe};
 use sea_orm::{DbErr, Value, Values};
 use sea_query_sqlx::SqlxValues;
 
-use super::batch::{SQLITE_MAX_PARAMETERS, exec_error, roll_back_or_replace};
 use super::batched::Batched;
+use super::driver::{SQLITE_MAX_PARAMETERS, exec_error, roll_back_or_replace};
 use super::wal_checkpoints::WalCheckpoints;
 
 /// Inserts written in one transaction at most.
@@ -30,14 +30,14 @@ struct Insert {
 
 /// The queue of inserts for the one writer connection ([`Batched`], one transaction at a time).
 #[derive(Clone)]
-pub(crate) struct GroupCommit {
+pub(super) struct GroupCommit {
     batched: Batched<Insert, Result<(), DbErr>>,
 }
 
 impl GroupCommit {
     /// Starts the task writing the queue through `writer` (the one writer connection's pool), asking
     /// `checkpoints` (a database file's) for a checkpoint after each transaction.
-    pub(crate) fn start(
+    pub(super) fn start(
         writer: SqlitePool,
         in_memory: bool,
         checkpoints: Option<WalCheckpoints>,
@@ -57,7 +57,7 @@ impl GroupCommit {
 
     /// Writes `sql` (statements without transaction control, at most `SQLITE_MAX_PARAMETERS`
     /// parameters) all or nothing, possibly in one transaction with other callers' inserts.
-    pub(crate) async fn insert(&self, sql: String, values: Vec<Value>) -> Result<(), DbErr> {
+    pub(super) async fn insert(&self, sql: String, values: Vec<Value>) -> Result<(), DbErr> {
         let values = values.into_iter().map(json_as_text).collect();
         self.batched.ask(Insert { sql, values }).await?
     }

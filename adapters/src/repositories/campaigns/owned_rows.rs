@@ -6,7 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{DbErr, FromQueryResult, QueryResult, QuerySelect, Select};
 use serde::{Deserialize, Deserializer};
 
-use crate::database::Backend;
+use crate::database::pools::Backend;
 use crate::entities::{campaign, subsequence};
 
 /// The column holding the campaign's subsequences, ordered by position.

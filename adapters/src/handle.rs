@@ -1,0 +1,192 @@
+//! [`Database`], the crate's entry point: connects the database layer, migrates, and hands out the
+//! repositories as `Arc<dyn Port>` — the ones that own batchers built once per connection.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use application::ports::{
+    AgentRepository, CampaignRepository, IdempotencyKeys, IdentityRepository, MailboxRepository,
+    RateLimitWindows, Readiness,
+};
+use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+use crate::database::connect::connect_pools;
+use crate::database::pools::{Backend, Pools, finish};
+use crate::migrations::Migrator;
+use crate::repositories::{
+    SqlAgentRepository, SqlCampaignRepository, SqlIdempotencyKeys, SqlIdentityRepository,
+    SqlMailboxRepository, SqlRateLimitWindows, SqlReadiness,
+};
+
+/// The advisory lock key that serialises migrations on PostgreSQL ("sendline" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7365_6e64_6c69_6e65;
+
+/// A connected database: SQLite (a file, or `sqlite::memory:`) or PostgreSQL. Cheap to clone; every
+/// clone shares the same pools.
+#[derive(Clone)]
+pub struct Database {
+    pools: Pools,
+    /// Built once per connection: they own batchers (tasks serving every caller of the database).
+    campaigns: Arc<SqlCampaignRepository>,
+    mailboxes: Arc<SqlMailboxRepository>,
+    /// A test database's removal, run (dropped) when the last clone is dropped.
+    #[cfg(feature = "testing")]
+    _cleanup: Option<Arc<dyn Send + Sync>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.pools.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Connects to `url`: `sqlite://path?mode=rwc` (a file; `mode=rwc` creates it), `sqlite::memory:`
+    /// (a private in-memory database on exactly one connection), or `postgres://…`.
+    pub async fn connect(url: &str) -> anyhow::Result<Database> {
+        let pools = connect_pools(url).await?;
+        Ok(Database {
+            campaigns: Arc::new(SqlCampaignRepository::new(pools.clone())),
+            mailboxes: Arc::new(SqlMailboxRepository::new(pools.clone())),
+            pools,
+            #[cfg(feature = "testing")]
+            _cleanup: None,
+        })
+    }
+
+    /// [`Database::connect`], with `cleanup` dropped after the last clone is dropped (test databases
+    /// remove themselves in its `Drop`).
+    #[cfg(feature = "testing")]
+    pub(crate) async fn connect_with_cleanup(
+        url: &str,
+        cleanup: impl Send + Sync + 'static,
+    ) -> anyhow::Result<Database> {
+        Ok(Database {
+            _cleanup: Some(Arc::new(cleanup)),
+            ..Database::connect(url).await?
+        })
+    }
+
+    /// The pools, for test setup and teardown.
+    #[cfg(feature = "testing")]
+    pub(crate) fn pools(&self) -> &Pools {
+        &self.pools
+    }
+
+    /// Applies every pending migration (none pending: nothing happens).
+    ///
+    /// The whole run is one write transaction (each migration a savepoint inside it), so it applies
+    /// all pending migrations or none, and concurrent runs — several servers starting at once — take
+    /// turns: on SQLite they queue for the writer connection, on PostgreSQL for an advisory lock taken
+    /// first. The later ones then find nothing pending.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.apply_pending_migrations()
+            .await
+            .context("applying database migrations")
+    }
+
+    async fn apply_pending_migrations(&self) -> Result<(), DbErr> {
+        let transaction = self.pools.begin_write().await?;
+        let migrated = async {
+            if self.pools.backend == Backend::Postgres {
+                transaction
+                    .execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                    .await?;
+            }
+            Migrator::up(&transaction, None).await
+        }
+        .await;
+        finish(transaction, migrated, |error| error).await
+    }
+
+    pub fn campaigns(&self) -> Arc<dyn CampaignRepository> {
+        Arc::clone(&self.campaigns) as Arc<dyn CampaignRepository>
+    }
+
+    pub fn mailboxes(&self) -> Arc<dyn MailboxRepository> {
+        Arc::clone(&self.mailboxes) as Arc<dyn MailboxRepository>
+    }
+
+    pub fn agents(&self) -> Arc<dyn AgentRepository> {
+        Arc::new(SqlAgentRepository::new(self.pools.clone()))
+    }
+
+    pub fn idempotency_keys(&self) -> Arc<dyn IdempotencyKeys> {
+        Arc::new(SqlIdempotencyKeys::new(self.pools.clone()))
+    }
+
+    pub fn identity(&self) -> Arc<dyn IdentityRepository> {
+        Arc::new(SqlIdentityRepository::new(self.pools.clone()))
+    }
+
+    pub fn rate_limit_windows(&self) -> Arc<dyn RateLimitWindows> {
+        Arc::new(SqlRateLimitWindows::new(self.pools.clone()))
+    }
+
+    pub fn readiness(&self) -> Arc<dyn Readiness> {
+        Arc::new(SqlReadiness::new(self.pools.clone()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.pools.backend
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use application::ports::IdGenerator;
+
+    use crate::ObjectIdGenerator;
+    use crate::testing::{backends, unmigrated_database};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn servers_migrating_a_new_database_at_once_all_succeed() -> anyhow::Result<()> {
+        for backend in backends() {
+            let database = unmigrated_database(backend).await?;
+            let runs: Vec<_> = (0..4)
+                .map(|_| {
+                    let database = database.clone();
+                    tokio::spawn(async move { database.migrate().await })
+                })
+                .collect();
+            for run in runs {
+                run.await?
+                    .map_err(|error| error.context(format!("{backend:?}")))?;
+            }
+            database.readiness().ping().await?;
+            // The tables are there.
+            let (workspace, campaign) = (ObjectIdGenerator.new_id(), ObjectIdGenerator.new_id());
+            let found = database
+                .campaigns()
+                .find(workspace.into(), campaign.into())
+                .await?;
+            assert!(found.is_none(), "{backend:?}");
+        }
+        Ok(())
+    }
+
+    /// `.cargo/config.toml` builds the bundled SQLite with `SQLITE_ENABLE_QPSG`: without it every
+    /// cached statement with a bound `LIMIT` or `LIKE` is parsed and planned again on each execution.
+    #[tokio::test]
+    async fn sqlite_plans_do_not_depend_on_bound_values() -> anyhow::Result<()> {
+        use sea_orm::{ConnectionTrait, Statement};
+
+        let database = super::Database::connect("sqlite::memory:").await?;
+        let found = database
+            .pools()
+            .reader
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT 1 FROM pragma_compile_options WHERE compile_options = 'ENABLE_QPSG'",
+            ))
+            .await?;
+        assert!(
+            found.is_some(),
+            "the bundled SQLite must be built with SQLITE_ENABLE_QPSG"
+        );
+        Ok(())
+    }
+}

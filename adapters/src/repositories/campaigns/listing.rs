@@ -1,0 +1,227 @@
+//! Pages of a workspace's campaigns (whole, or only ids and versions) with their total and whether
+//! more follow: the total comes from `campaign_counts` without a name search, and is counted in the
+//! page's snapshot with one.
+
+use application::ports::{CampaignPage, CampaignQuery, RepositoryError, Version, VersionPage};
+use domain::id::{CampaignId, WorkspaceId};
+use domain::status::CampaignStatus;
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
+};
+
+use super::owned_rows::{CampaignRows, with_owned_columns};
+use super::rows::{TABLE, restore};
+use crate::database::like::{LIKE_ESCAPE, contains_pattern};
+use crate::database::pools::{Backend, Pools, finish};
+use crate::entities::{campaign, campaign_count};
+use crate::error::{OrUnknown, unknown};
+use crate::repositories::values::parse_id;
+
+/// See [`page`]: the campaign rows with what they own.
+pub(super) async fn list(
+    pools: &Pools,
+    workspace: WorkspaceId,
+    query: &CampaignQuery,
+) -> Result<CampaignPage, RepositoryError> {
+    let (page, total, has_more) =
+        page::<CampaignRows>(pools, workspace, query, with_owned_columns).await?;
+    Ok(CampaignPage {
+        campaigns: page
+            .into_iter()
+            .map(|rows| restore(rows).map(|found| found.campaign))
+            .collect::<Result<_, _>>()?,
+        total,
+        has_more,
+    })
+}
+
+/// [`list`]'s statements reading ids and versions only.
+pub(super) async fn list_versions(
+    pools: &Pools,
+    workspace: WorkspaceId,
+    query: &CampaignQuery,
+) -> Result<VersionPage, RepositoryError> {
+    let (page, total, has_more) = page::<IdAndVersion>(pools, workspace, query, |select, _| {
+        select
+            .select_only()
+            .column(campaign::Column::Id)
+            .column(campaign::Column::Version)
+    })
+    .await?;
+    Ok(VersionPage {
+        entries: page
+            .into_iter()
+            .map(|row| {
+                parse_id(&row.id, CampaignId::parse, TABLE, &row.id)
+                    .map(|id| (id, Version(row.version)))
+            })
+            .collect::<Result<_, _>>()?,
+        total,
+        has_more,
+    })
+}
+
+/// A page of the workspace's campaigns matching `query` as `R` (the columns `columns` selects),
+/// with the total and whether more follow.
+///
+/// Without a search, one statement: the page (`limit + 1` rows, the extra one only telling whether
+/// there are more) and the workspace's `campaign_counts` total beside each row. With a search, one
+/// read-only transaction (one snapshot): the page, then the count of every match unless the first
+/// page holds them all.
+async fn page<R: FromQueryResult + Send + Sync>(
+    pools: &Pools,
+    workspace: WorkspaceId,
+    query: &CampaignQuery,
+    columns: impl FnOnce(Select<campaign::Entity>, Backend) -> Select<campaign::Entity>,
+) -> Result<(Vec<R>, u64, bool), RepositoryError> {
+    let workspace = workspace.to_string();
+    let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
+    let page = columns(
+        matching(&workspace, query)
+            .apply_if(query.before, |select, before| {
+                select.filter(campaign::Column::Id.lt(before.to_string()))
+            })
+            .order_by_desc(campaign::Column::Id)
+            .limit(u64::from(query.limit.get()) + 1),
+        pools.backend,
+    );
+    let (mut page, total) = if query.name.is_none() {
+        let listed = page
+            .expr_as(stored_total(&workspace, query.status), STORED_TOTAL)
+            .into_model::<WithStoredTotal<R>>()
+            .all(pools.reads.as_ref())
+            .await
+            .or_unknown()?;
+        let total = match listed.first().map(|listed| listed.stored_total) {
+            Some(total) => u64::try_from(total).unwrap_or(0),
+            // An empty page (a cursor past the end) carries no total: read it on its own.
+            None => read_stored_total(pools, &workspace, query.status).await?,
+        };
+        (listed.into_iter().map(|listed| listed.row).collect(), total)
+    } else {
+        let transaction = pools.begin_read().await.or_unknown()?;
+        let read = async {
+            let page: Vec<R> = page.into_model::<R>().all(&transaction).await?;
+            let total = if query.before.is_none() && page.len() <= limit {
+                page.len() as u64
+            } else {
+                count_matching(&transaction, &workspace, query).await?
+            };
+            Ok((page, total))
+        }
+        .await
+        .or_unknown();
+        finish(transaction, read, unknown).await?
+    };
+    let has_more = page.len() > limit;
+    page.truncate(limit);
+    let total = if query.before.is_none() && !has_more {
+        page.len() as u64
+    } else {
+        total
+    };
+    Ok((page, total, has_more))
+}
+
+/// The workspace's stored total on its own (see [`stored_total`]).
+async fn read_stored_total(
+    pools: &Pools,
+    workspace: &str,
+    status: Option<CampaignStatus>,
+) -> Result<u64, RepositoryError> {
+    let backend = DbBackend::from(pools.backend);
+    let total = pools
+        .read_integer(backend.build(&stored_total_select(workspace, status)))
+        .await
+        .or_unknown()?;
+    Ok(total
+        .and_then(|total| u64::try_from(total).ok())
+        .unwrap_or(0))
+}
+
+/// The workspace's campaigns that match the query's status and name (not its cursor).
+fn matching(workspace: &str, query: &CampaignQuery) -> Select<campaign::Entity> {
+    campaign::Entity::find()
+        .filter(campaign::Column::WorkspaceId.eq(workspace))
+        .apply_if(query.status, |select, status| {
+            select.filter(campaign::Column::Status.eq(status.as_str()))
+        })
+        .apply_if(query.name.as_ref(), |select, name| {
+            select.filter(
+                Expr::col(campaign::Column::NameFolded)
+                    .like(LikeExpr::new(contains_pattern(name.folded())).escape(LIKE_ESCAPE)),
+            )
+        })
+}
+
+async fn count_matching(
+    transaction: &DatabaseTransaction,
+    workspace: &str,
+    query: &CampaignQuery,
+) -> Result<u64, DbErr> {
+    let count: Option<i64> = matching(workspace, query)
+        .select_only()
+        .expr(Func::count(Expr::col(Asterisk)))
+        .into_tuple()
+        .one(transaction)
+        .await?;
+    Ok(count
+        .and_then(|count| u64::try_from(count).ok())
+        .unwrap_or(0))
+}
+
+/// The column of a listed row holding the workspace's stored total.
+const STORED_TOTAL: &str = "stored_total";
+
+/// How many campaigns of the workspace have `status` (of any status when `None`), from
+/// `campaign_counts` (one row, or the workspace's few), as a scalar subquery.
+fn stored_total(workspace: &str, status: Option<CampaignStatus>) -> Expr {
+    Expr::SubQuery(
+        None,
+        Box::new(stored_total_select(workspace, status).into()),
+    )
+}
+
+fn stored_total_select(workspace: &str, status: Option<CampaignStatus>) -> SelectStatement {
+    Query::select()
+        // PostgreSQL sums BIGINTs as NUMERIC.
+        .expr(Func::cast_as(
+            Func::coalesce([
+                Func::sum(Expr::col(campaign_count::Column::Count)).into(),
+                Expr::val(0i64),
+            ]),
+            Alias::new("BIGINT"),
+        ))
+        .from(campaign_count::Entity)
+        .and_where(campaign_count::Column::WorkspaceId.eq(workspace))
+        .apply_if(status, |select, status| {
+            select.and_where(campaign_count::Column::Status.eq(status.as_str()));
+        })
+        .to_owned()
+}
+
+/// A listed row and the stored total read beside it.
+struct WithStoredTotal<R> {
+    row: R,
+    stored_total: i64,
+}
+
+impl<R: FromQueryResult> FromQueryResult for WithStoredTotal<R> {
+    fn from_query_result(result: &QueryResult, prefix: &str) -> Result<Self, DbErr> {
+        Ok(WithStoredTotal {
+            row: R::from_query_result(result, prefix)?,
+            stored_total: result.try_get(prefix, STORED_TOTAL)?,
+        })
+    }
+}
+
+/// A listed campaign's id and version.
+#[derive(FromQueryResult)]
+struct IdAndVersion {
+    id: String,
+    version: i64,
+}
