@@ -41,6 +41,9 @@ struct WindowCount {
     start_ms: i64,
     /// Every instance's count, as of this instance's last sync.
     shared: u64,
+    /// Admitted here and being added to the shared count by a sync still under way: not yet in
+    /// `shared`, no longer in `unsynced`, and still used.
+    syncing: u64,
     /// Admitted here since the last sync.
     unsynced: u64,
 }
@@ -50,8 +53,15 @@ impl WindowCount {
         Self {
             start_ms,
             shared: 0,
+            syncing: 0,
             unsynced: 0,
         }
+    }
+
+    fn used(&self) -> u64 {
+        self.shared
+            .saturating_add(self.syncing)
+            .saturating_add(self.unsynced)
     }
 }
 
@@ -116,7 +126,7 @@ impl RateLimiter {
         if count.start_ms != start_ms {
             *count = WindowCount::starting(start_ms);
         }
-        let used = count.shared.saturating_add(count.unsynced);
+        let used = count.used();
         let admitted = used < limit;
         if admitted {
             count.unsynced += 1;
@@ -142,6 +152,7 @@ impl RateLimiter {
                 .filter(|(_, count)| count.unsynced > 0)
                 .filter_map(|(bucket, count)| {
                     let requests = std::mem::take(&mut count.unsynced);
+                    count.syncing += requests;
                     Some(WindowAddition {
                         bucket: bucket.clone(),
                         window_start: DateTime::<Utc>::from_timestamp_millis(count.start_ms)?,
@@ -165,6 +176,7 @@ impl RateLimiter {
                         .get_mut(&addition.bucket)
                         .filter(|count| same_window(count, addition))
                     {
+                        count.syncing = count.syncing.saturating_sub(addition.requests);
                         count.shared = count.shared.max(total);
                     }
                 }
@@ -176,6 +188,7 @@ impl RateLimiter {
                         .get_mut(&addition.bucket)
                         .filter(|count| same_window(count, addition))
                     {
+                        count.syncing = count.syncing.saturating_sub(addition.requests);
                         count.unsynced += addition.requests;
                     }
                 }
@@ -336,6 +349,49 @@ mod tests {
         assert_eq!(limiter.admit(&key("a")).remaining, 1);
         limiter.sync().await.expect("the store answers again");
         assert_eq!(limiter.admit(&key("a")).remaining, 0);
+    }
+
+    /// Shared counts whose `add` waits until the test lets it answer.
+    #[derive(Default)]
+    struct HeldWindows {
+        entered: tokio::sync::Notify,
+        release: tokio::sync::Notify,
+    }
+
+    #[async_trait::async_trait]
+    impl RateLimitWindows for HeldWindows {
+        async fn add(&self, additions: &[WindowAddition]) -> Result<Vec<u64>, RepositoryError> {
+            self.entered.notify_one();
+            self.release.notified().await;
+            Ok(additions.iter().map(|addition| addition.requests).collect())
+        }
+
+        async fn forget_before(&self, _before: DateTime<Utc>) -> Result<u64, RepositoryError> {
+            Ok(0)
+        }
+    }
+
+    /// A request decided while a sync is adding earlier ones to the shared count still sees them:
+    /// they were neither in the shared count yet nor unsynced any more (the limit leaked by that many).
+    #[tokio::test]
+    async fn requests_being_synced_still_count_while_the_sync_is_under_way() {
+        let windows = Arc::new(HeldWindows::default());
+        let limiter = RateLimiter::new(windows.clone(), SetClock::at(1_000), THREE_PER_MINUTE);
+        limiter.admit(&key("a"));
+        limiter.admit(&key("a"));
+        let sync = limiter.sync();
+        tokio::pin!(sync);
+        tokio::select! {
+            _ = &mut sync => panic!("the sync cannot end before its add answers"),
+            () = windows.entered.notified() => {}
+        }
+        let during = limiter.admit(&key("a"));
+        assert!(during.admitted);
+        assert_eq!(during.remaining, 0, "the two requests being synced count");
+        assert!(!limiter.admit(&key("a")).admitted);
+        windows.release.notify_one();
+        sync.await.expect("the store answers");
+        assert!(!limiter.admit(&key("a")).admitted);
     }
 
     #[tokio::test]
