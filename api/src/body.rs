@@ -21,7 +21,7 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::json_document;
+use crate::json_document::{self, BodyOrder};
 use crate::request_body::{self, DeclaredBody};
 use crate::state::{AppState, MAX_BODY_BYTES};
 
@@ -60,6 +60,7 @@ pub(crate) fn body_read_timeout(request: &Request) -> Duration {
 pub struct JsonBody<T> {
     value: Value,
     duplicates: Problems,
+    order: BodyOrder,
     schema: PhantomData<fn() -> T>,
 }
 
@@ -78,6 +79,11 @@ impl<T> JsonBody<T> {
     /// A `duplicate_key` problem for each member name repeated within one object (the last is kept).
     pub fn duplicates(&self) -> &Problems {
         &self.duplicates
+    }
+
+    /// The body as sent, to answer its problems in its order ([`ApiError::in_body_order`]).
+    pub fn order(&self) -> BodyOrder {
+        self.order.clone()
     }
 }
 
@@ -129,6 +135,7 @@ impl<T: Type> ParsePayload for JsonBody<T> {
         Ok(Self {
             value,
             duplicates,
+            order: BodyOrder::of(bytes.as_ref()),
             schema: PhantomData,
         })
     }

@@ -8,6 +8,7 @@
 use std::fmt;
 
 use domain::problem::{Problem, ProblemCode, Problems};
+
 use poem::error::{
     MethodNotAllowedError, NotFoundError, ParsePathError as RouterPathError, ReadBodyError,
     ResponseError,
@@ -19,6 +20,8 @@ use poem_openapi::error::{
     AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
 };
 use poem_openapi::{Enum, Object};
+
+use crate::json_document::BodyOrder;
 
 /// `errorCode`: a stable, machine-readable slug for what went wrong. Never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -197,6 +200,17 @@ impl ApiError {
                 "{}; the first {MAX_LISTED_PROBLEMS} are listed",
                 self.message
             );
+        }
+        self
+    }
+
+    /// The listed problems in the order of the body they point into (stable among those at one
+    /// place). With more than [`MAX_LISTED_PROBLEMS`], the first ones found are the ones listed.
+    pub(crate) fn in_body_order(mut self, order: &BodyOrder) -> Self {
+        if self.problems.len() > 1 {
+            let positions = order.positions();
+            self.problems
+                .sort_by_cached_key(|problem| positions.of(&problem.pointer));
         }
         self
     }

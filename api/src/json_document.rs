@@ -5,7 +5,11 @@
 //! value serde_json would (same numbers, same depth limit, the last member kept) and notes each repeated
 //! member's JSON Pointer. Pointers are only written out for repeats, so a body without any costs no more
 //! than a plain parse.
+//!
+//! [`BodyOrder`] keeps the body as sent, so that an answer listing problems can list them in the order
+//! of the body: the positions are only worked out when there are problems to arrange.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use domain::problem::{JsonPointer, ProblemCode, Problems};
@@ -31,6 +35,72 @@ pub(crate) fn parse(bytes: &[u8]) -> serde_json::Result<(Value, Problems)> {
         );
     }
     Ok((value, problems))
+}
+
+/// The body as sent, to list problems in its order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BodyOrder {
+    bytes: Vec<u8>,
+}
+
+impl BodyOrder {
+    pub(crate) fn of(bytes: &[u8]) -> Self {
+        Self {
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    /// Where each JSON Pointer stands in the body: its rank in document order (a member before its
+    /// own members, which come before its next sibling). A pointer to something the body does not hold
+    /// (a missing required member) stands where its nearest present ancestor does, before that
+    /// ancestor's members.
+    pub(crate) fn positions(&self) -> Positions {
+        let mut ranks = HashMap::new();
+        if let Ok(value) = serde_json::from_slice::<Value>(&self.bytes) {
+            rank(&value, String::new(), &mut ranks);
+        }
+        Positions { ranks }
+    }
+}
+
+/// The positions of one body's values; see [`BodyOrder::positions`].
+#[derive(Debug)]
+pub(crate) struct Positions {
+    ranks: HashMap<String, usize>,
+}
+
+impl Positions {
+    pub(crate) fn of(&self, pointer: &str) -> usize {
+        let mut place = pointer;
+        loop {
+            if let Some(rank) = self.ranks.get(place) {
+                return *rank;
+            }
+            match place.rsplit_once('/') {
+                Some((parent, _)) => place = parent,
+                None => return 0,
+            }
+        }
+    }
+}
+
+fn rank(value: &Value, pointer: String, ranks: &mut HashMap<String, usize>) {
+    let next = ranks.len();
+    ranks.insert(pointer.clone(), next);
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members {
+                let escaped = name.replace('~', "~0").replace('/', "~1");
+                rank(member, format!("{pointer}/{escaped}"), ranks);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                rank(item, format!("{pointer}/{index}"), ranks);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Where a value stands, as a chain of borrowed steps up to the root.
@@ -207,6 +277,36 @@ mod tests {
         for body in [&b"{"[..], b"{\"a\": 1} x", b"[1,]", b""] {
             assert!(parse(body).is_err(), "{body:?}");
         }
+    }
+
+    #[test]
+    fn positions_follow_the_body_and_a_missing_member_stands_with_its_parent() {
+        let order = BodyOrder::of(
+            br#"{"settings": {"cc": [1], "trackOpens": "x"}, "name": "", "a/b": 1, "sequence": [{"body": 1}, {}]}"#,
+        );
+        let positions = order.positions();
+        let mut pointers = vec![
+            "/sequence/1/subject",
+            "/name",
+            "/settings/trackOpens",
+            "/a~1b",
+            "/settings/cc/0",
+            "/sequence/0/body",
+            "/missing",
+        ];
+        pointers.sort_by_key(|pointer| positions.of(pointer));
+        assert_eq!(
+            pointers,
+            [
+                "/missing",
+                "/settings/cc/0",
+                "/settings/trackOpens",
+                "/name",
+                "/a~1b",
+                "/sequence/0/body",
+                "/sequence/1/subject",
+            ]
+        );
     }
 
     #[test]

@@ -73,12 +73,13 @@ impl AgentsApi {
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateAgentRequest>,
     ) -> Result<AgentCreated, CreateAgentErrors> {
+        let order = body.order();
         let (request, edge_problems) = body.read();
         let agent = state
             .create_agent
             .execute(tenant.0, &request, edge_problems)
             .await
-            .map_err(ApiError::from)?;
+            .map_err(|error| ApiError::from(error).in_body_order(&order))?;
         Ok(AgentCreated::Created(Json(Success::new(
             AgentBody::from_domain(&agent),
         ))))

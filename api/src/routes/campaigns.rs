@@ -220,6 +220,7 @@ impl CampaignsApi {
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateCampaignRequest>,
     ) -> Result<CampaignCreated, CreateCampaignErrors> {
+        let order = body.order();
         let (request, edge_problems) = body.read();
         let use_case = &state.create_campaign;
         // A request holding an Idempotency-Key stores its answer with the campaign (see
@@ -242,7 +243,7 @@ impl CampaignsApi {
                 None,
             ),
         };
-        let campaign = created.map_err(ApiError::from)?;
+        let campaign = created.map_err(|error| ApiError::from(error).in_body_order(&order))?;
         tracing::info!(campaign = %campaign.id(), "campaign created");
         let body = match answer {
             Some(answer) => answer.into_body(&campaign),
@@ -361,7 +362,8 @@ impl CampaignsApi {
                 &JsonMergePatch::new(body.value(), body.duplicates()),
             )
             .await
-            .map_err(naming(&id))?;
+            .map_err(naming(&id))
+            .map_err(|error| error.in_body_order(&body.order()))?;
         tracing::info!(campaign = %updated.campaign.id(), "campaign updated");
         let secret = if updated.generated_webhook_secret {
             SecretDisclosure::Full

@@ -132,12 +132,13 @@ impl MailboxesApi {
         state: Data<&Arc<AppState>>,
         body: JsonBody<RegisterMailboxRequest>,
     ) -> Result<MailboxRegistered, RegisterMailboxErrors> {
+        let order = body.order();
         let (request, edge_problems) = body.read();
         let mailbox = state
             .register_mailbox
             .execute(tenant.0, &request, edge_problems)
             .await
-            .map_err(ApiError::from)?;
+            .map_err(|error| ApiError::from(error).in_body_order(&order))?;
         Ok(MailboxRegistered::Created(Json(Success::new(
             MailboxBody::from_domain(&mailbox),
         ))))
@@ -267,12 +268,14 @@ impl MailboxesApi {
         body: JsonBody<UpdateMailboxRequest>,
     ) -> Result<MailboxRead, UpdateMailboxErrors> {
         let mailbox_id = mailbox_id(&id)?;
+        let order = body.order();
         let (request, edge_problems) = body.read();
         let mailbox = state
             .update_mailbox
             .execute(tenant.0, mailbox_id, &request, edge_problems)
             .await
-            .map_err(naming(&id))?;
+            .map_err(naming(&id))
+            .map_err(|error| error.in_body_order(&order))?;
         tracing::info!(mailbox = %mailbox.id(), "mailbox updated");
         Ok(MailboxRead::Ok(Json(Success::new(
             MailboxBody::from_domain(&mailbox),

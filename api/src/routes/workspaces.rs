@@ -237,12 +237,13 @@ impl WorkspacesApi {
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateWorkspaceRequest>,
     ) -> Result<WorkspaceCreated, CreateWorkspaceErrors> {
+        let order = body.order();
         let (request, edge_problems) = body.read();
         let created = state
             .workspaces
             .create(holder.0, &request, edge_problems)
             .await
-            .map_err(ApiError::from)?;
+            .map_err(|error| ApiError::from(error).in_body_order(&order))?;
         tracing::info!(workspace = %created.workspace.id(), "workspace created");
         Ok(WorkspaceCreated::Created(Json(Success::new(
             WorkspaceBody::from_domain(&created),

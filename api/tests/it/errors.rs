@@ -30,8 +30,8 @@ async fn validation_failures_list_every_problem_with_its_pointer() {
             response.problems(),
             entries(&[
                 ("/name", "blank"),
-                ("/sequence/1/waitDays", "out_of_range"),
                 ("/sequence/1/type", "invalid_structure"),
+                ("/sequence/1/waitDays", "out_of_range"),
                 ("/schedule/startTime", "invalid_format"),
             ])
         );
@@ -56,11 +56,11 @@ async fn wrong_json_types_and_unknown_fields_are_reported_together_with_every_ot
         assert_eq!(
             response.problems(),
             entries(&[
-                ("/colour", "unknown_field"),
-                ("/sequence/0/font", "unknown_field"),
-                ("/sequence/0/subject", "invalid_type"),
-                ("/settings/trackOpens", "invalid_type"),
                 ("/name", "blank"),
+                ("/colour", "unknown_field"),
+                ("/sequence/0/subject", "invalid_type"),
+                ("/sequence/0/font", "unknown_field"),
+                ("/settings/trackOpens", "invalid_type"),
                 ("/settings/dailySendLimit", "out_of_range"),
             ])
         );
@@ -315,8 +315,8 @@ async fn missing_references_among_other_problems_are_listed_under_validation_fai
             response.problems(),
             entries(&[
                 ("/name", "blank"),
-                ("/mailboxIds/0", "mailbox_not_found"),
                 ("/settings/aiAgentEnabled", "agent_not_found"),
+                ("/mailboxIds/0", "mailbox_not_found"),
             ])
         );
         app.assert_nothing_stored();

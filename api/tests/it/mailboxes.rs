@@ -120,10 +120,10 @@ async fn an_invalid_mailbox_lists_every_problem() {
         assert_eq!(
             response.problems(),
             [
+                ("/provider", "required"),
+                ("/email", "invalid_format"),
                 ("/password", "unknown_field"),
                 ("/tags/1", "invalid_type"),
-                ("/email", "invalid_format"),
-                ("/provider", "required"),
                 ("/dailySendLimit", "out_of_range"),
             ]
             .map(|(pointer, code)| (pointer.to_owned(), code.to_owned()))
@@ -451,12 +451,12 @@ async fn a_rejected_patch_lists_every_problem_and_changes_nothing() {
                 ("/email", "unknown_field"),
                 ("/provider", "unknown_field"),
                 ("/status", "unknown_field"),
-                ("/dailySendLimit", "invalid_type"),
-                ("/sendingEnabled", "invalid_type"),
-                ("/tags/2", "invalid_type"),
                 ("/displayName", "too_long"),
-                ("/signature", "too_long"),
+                ("/dailySendLimit", "invalid_type"),
                 ("/tags/1", "duplicate"),
+                ("/tags/2", "invalid_type"),
+                ("/signature", "too_long"),
+                ("/sendingEnabled", "invalid_type"),
             ]
             .map(|(pointer, code)| (pointer.to_owned(), code.to_owned()))
         );

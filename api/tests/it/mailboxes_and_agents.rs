@@ -45,9 +45,9 @@ async fn an_invalid_agent_lists_every_problem() {
         assert_eq!(
             response.problems(),
             [
-                ("/persona/mood", "unknown_field"),
+                ("/name", "blank"),
                 ("/persona/tone", "invalid_type"),
-                ("/name", "blank")
+                ("/persona/mood", "unknown_field")
             ]
             .map(|(pointer, code)| (pointer.to_owned(), code.to_owned()))
         );

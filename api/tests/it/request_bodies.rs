@@ -93,3 +93,34 @@ async fn an_unknown_member_close_to_a_declared_one_is_answered_with_its_likely_n
     })
     .await;
 }
+
+#[tokio::test]
+async fn problems_are_listed_in_the_order_of_the_body() {
+    on_every_backend(|app| async move {
+        // The members in an order unlike the schema's, each with a problem found by a different check.
+        let response = app
+            .post_raw(
+                "/v1/campaigns",
+                r#"{"settings": {"dailySendLimit": 0, "trackOpens": "yes"}, "colour": 1, "schedule": {"timezone": "Mars/Olympus"}, "name": " "}"#,
+                &[
+                    ("Content-Type", "application/json"),
+                    ("X-Api-Key", &app.workspace.workspace_key),
+                ],
+            )
+            .await;
+        response.assert_error(400, "VALIDATION_FAILED");
+        assert_eq!(
+            response.problems(),
+            [
+                ("/settings/dailySendLimit", "out_of_range"),
+                ("/settings/trackOpens", "invalid_type"),
+                ("/colour", "unknown_field"),
+                ("/schedule/timezone", "invalid_value"),
+                ("/name", "blank"),
+            ]
+            .map(|(pointer, code)| (pointer.to_owned(), code.to_owned()))
+        );
+        app.assert_nothing_stored();
+    })
+    .await;
+}

@@ -272,7 +272,7 @@ async fn a_create_workspace_body_reports_every_problem_at_its_pointer() {
         let cases: [(&str, Vec<(&str, &str)>); 5] = [
             (
                 r#"{"name": 5, "owner": "me"}"#,
-                vec![("/owner", "unknown_field"), ("/name", "invalid_type")],
+                vec![("/name", "invalid_type"), ("/owner", "unknown_field")],
             ),
             ("{}", vec![("/name", "required")]),
             (r#"{"name": "   "}"#, vec![("/name", "blank")]),
