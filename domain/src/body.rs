@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 use ammonia::{Builder, UrlRelative};
 
 use crate::problem::{Invalid, ProblemCode};
+use crate::text::{Lines, named, refuse_controls};
 
 /// The only tags a stored body may contain (what the TipTap editor understands).
 const ALLOWED_TAGS: [&str; 19] = [
@@ -95,7 +96,8 @@ impl EmailBody {
     pub const MAX_CHARS: usize = 100_000;
 
     /// Required, non-blank, at most [`Self::MAX_CHARS`] characters (counted on the raw input,
-    /// before conversion), and something visible must be left after conversion.
+    /// before conversion), no control character but line breaks and tabs, and something visible
+    /// must be left after conversion.
     pub fn parse(raw: &str) -> Result<EmailBody, Invalid> {
         if raw.trim().is_empty() {
             return Err(Invalid::new(ProblemCode::Blank, "body must not be blank"));
@@ -106,6 +108,7 @@ impl EmailBody {
                 format!("body must be at most {} characters", Self::MAX_CHARS),
             ));
         }
+        refuse_controls(raw, Lines::Many).map_err(|invalid| named("body", invalid))?;
         let html = to_tiptap_html(raw);
         if !has_visible_text(&html) {
             return Err(Invalid::new(
@@ -675,6 +678,30 @@ mod tests {
     }
 
     #[test]
+    fn parse_refuses_control_characters_but_line_breaks_and_tabs() {
+        for raw in [
+            "\0",
+            "Hi\u{0}there",
+            "<p>Hi\u{0}</p>",
+            "Hi\u{1b}[31m",
+            "Hi\u{7f}",
+            "Hi\u{85}x",
+        ] {
+            assert_eq!(
+                EmailBody::parse(raw),
+                Err(Invalid::new(
+                    ProblemCode::InvalidFormat,
+                    "body must not contain control characters other than line breaks and tabs"
+                )),
+                "input {raw:?}"
+            );
+        }
+        let body =
+            EmailBody::parse("Hi\tthere,\r\nline two\rline three\n").expect("breaks and tabs");
+        assert_eq!(body.as_str(), "<p>Hi\tthere,<br>line two<br>line three</p>");
+    }
+
+    #[test]
     fn parse_refuses_blank_input() {
         for raw in ["", " ", "\n\r\n\t ", "\u{a0}"] {
             assert_eq!(
@@ -693,7 +720,6 @@ mod tests {
             "<p> <br> </p><ul><li>&nbsp;</li></ul>",
             "<style>p{}</style><!-- hi -->",
             "<img src=\"x.png\">",
-            "\0",
         ] {
             let invalid = EmailBody::parse(raw).expect_err("nothing visible is left");
             assert_eq!(invalid.code, ProblemCode::Blank, "input {raw:?}");

@@ -199,12 +199,12 @@ pub struct EmailStepInput {
     /// `Follow-up 1`, …).
     #[oai(validator(max_length = 100))]
     pub name: Option<String>,
-    /// Email subject, at most 500 characters. Required on the first email of the main sequence; a later
-    /// email may leave it empty to reply in the same thread.
+    /// Email subject, at most 500 characters, on one line (no control characters). Required on the first
+    /// email of the main sequence; a later email may leave it empty to reply in the same thread.
     #[oai(validator(max_length = 500))]
     pub subject: Option<String>,
     /// Email body, plain text or HTML, auto-converted to TipTap-compatible HTML; at most 100,000
-    /// characters. Required unless `variants` are given.
+    /// characters; no control characters but line breaks and tabs. Required unless `variants` are given.
     #[oai(validator(max_length = 100000))]
     pub body: Option<String>,
     /// Whether conditional variables are used in this step; `true` needs at least one definition.

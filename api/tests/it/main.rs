@@ -19,6 +19,7 @@ mod operations;
 mod rate_limits;
 mod request_limits;
 mod served;
+mod stored_text;
 mod support;
 mod tenancy;
 mod workspaces;

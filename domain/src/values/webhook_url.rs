@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
 use crate::problem::{Invalid, ProblemCode};
+use crate::text::{Lines, refuse_controls};
 
 const FORMAT_MESSAGE: &str = "must be an absolute http or https URL";
 const CREDENTIALS_MESSAGE: &str = "must not contain a user name or password";
@@ -43,8 +44,9 @@ impl WebhookUrl {
     /// Parses a webhook URL, trimming surrounding white space.
     ///
     /// Refusals: [`ProblemCode::TooLong`] over 2048 characters; [`ProblemCode::InvalidFormat`]
-    /// when it is not an absolute `http`/`https` URL with a host; [`ProblemCode::NotAllowed`] when
-    /// it carries a user name or password, or when `policy` is
+    /// when it is not an absolute `http`/`https` URL with a host, or when it holds a control
+    /// character (the URL parser would silently drop a tab or line break, even inside the host);
+    /// [`ProblemCode::NotAllowed`] when it carries a user name or password, or when `policy` is
     /// [`WebhookHostPolicy::PublicOnly`] and the host is local or private.
     pub fn parse(raw: &str, policy: WebhookHostPolicy) -> Result<Self, Invalid> {
         let too_long = || {
@@ -69,6 +71,7 @@ impl WebhookUrl {
         if url.as_str().chars().count() > Self::MAX_CHARS {
             return Err(too_long());
         }
+        refuse_controls(trimmed, Lines::One)?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Invalid::new(ProblemCode::NotAllowed, CREDENTIALS_MESSAGE));
         }
@@ -387,6 +390,27 @@ mod tests {
             "http://[2606:4700:4700::1111]/",
         ] {
             assert!(WebhookUrl::parse(raw, PublicOnly).is_ok(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn webhook_url_refuses_control_characters_the_parser_would_drop() {
+        for raw in [
+            "http://exa\tmple.com/",
+            "http://exa\nmple.com/",
+            "http://example.com/ho\r\nok",
+            "\u{0}http://example.com/",
+            "http://example.com/\u{7f}",
+            "http://example.com/a\u{85}b",
+        ] {
+            for policy in [PublicOnly, AllowPrivate] {
+                assert_refused(
+                    raw,
+                    policy,
+                    ProblemCode::InvalidFormat,
+                    "must not contain control characters",
+                );
+            }
         }
     }
 

@@ -1,0 +1,206 @@
+//! Issue 17, end to end on every backend: no stored text holds a control character (a NUL answered 500
+//! on PostgreSQL and was stored on SQLite), subjects take no line break, and list
+//! filters refuse control characters.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// Asserts a 400 `VALIDATION_FAILED` with exactly these `(pointer, code)` problems.
+#[track_caller]
+fn assert_refused(response: &TestResponse, problems: &[(&str, &str)]) {
+    response.assert_error(400, "VALIDATION_FAILED");
+    let expected: Vec<(String, String)> = problems
+        .iter()
+        .map(|(pointer, code)| ((*pointer).to_owned(), (*code).to_owned()))
+        .collect();
+    assert_eq!(response.problems(), expected, "{}", response.text);
+}
+
+fn first_message(response: &TestResponse) -> &str {
+    response.body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+async fn listed(app: &TestApp, path: &str) -> Value {
+    app.get_with_key(path).await.ok().clone()
+}
+
+#[tokio::test]
+async fn a_nul_in_a_campaign_name_is_refused_and_nothing_is_stored() {
+    on_every_backend(|app| async move {
+        let response = app.post_campaign(&json!({"name": "Q2\u{0}Outbound"})).await;
+        assert_refused(&response, &[("/name", "invalid_format")]);
+        assert_eq!(
+            first_message(&response),
+            "name must not contain control characters"
+        );
+        app.assert_nothing_stored();
+        assert_eq!(listed(&app, "/v1/campaigns").await, json!([]));
+
+        let id = app.create_campaign(&json!({"name": "Q2 Outbound"})).await;
+        let patched = app.patch_campaign(&id, &json!({"name": "\u{0}"})).await;
+        assert_refused(&patched, &[("/name", "invalid_format")]);
+        app.assert_nothing_changed();
+        let read = app.get_with_key(&format!("/v1/campaigns/{id}")).await;
+        assert_eq!(read.ok()["name"], "Q2 Outbound");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cr_lf_in_a_subject_is_refused() {
+    on_every_backend(|app| async move {
+        let response = app
+            .post_campaign(&json!({"name": "Headers", "sequence": [
+                {"type": "email", "subject": "Hi\r\nBcc: everyone@example.com", "body": "Hello",
+                 "variants": [
+                    {"letter": "A", "subject": "Hi\r\nBcc: everyone@example.com", "body": "Hello"},
+                    {"letter": "B", "subject": "Hey\n", "body": "Line one\r\nLine\ttwo"}]}]}))
+            .await;
+        assert_refused(
+            &response,
+            &[
+                ("/sequence/0/variants/0/subject", "invalid_format"),
+                ("/sequence/0/variants/1/subject", "invalid_format"),
+                ("/sequence/0/subject", "invalid_format"),
+            ],
+        );
+        let plain = app
+            .post_campaign(&json!({"name": "Headers", "sequence": [
+                {"type": "email", "subject": "Hi\r\nBcc: everyone@example.com", "body": "Hello"}]}))
+            .await;
+        assert_refused(&plain, &[("/sequence/0/subject", "invalid_format")]);
+        assert_eq!(
+            first_message(&plain),
+            "subject must not contain control characters"
+        );
+        app.assert_nothing_stored();
+
+        // Line breaks and tabs stay allowed in a body.
+        let created = app
+            .post_campaign(&json!({"name": "Body", "sequence": [
+                {"type": "email", "subject": "Hi", "body": "Line one\r\nLine\ttwo"}]}))
+            .await;
+        assert_eq!(
+            created.created()["sequence"][0]["body"],
+            "<p>Line one<br>Line\ttwo</p>"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_nul_in_a_mailbox_display_name_is_refused_and_nothing_is_stored() {
+    on_every_backend(|app| async move {
+        let before = listed(&app, "/v1/mailboxes").await;
+        let response = app
+            .post_json(
+                "/v1/mailboxes",
+                &json!({"email": "ana@acme.example.com", "provider": "gmail",
+                        "displayName": "Ana\u{0}", "tags": ["eu\u{0}"]}),
+            )
+            .await;
+        assert_refused(
+            &response,
+            &[
+                ("/displayName", "invalid_format"),
+                ("/tags/0", "invalid_format"),
+            ],
+        );
+        assert_eq!(listed(&app, "/v1/mailboxes").await, before);
+
+        let id = app.mailbox_ids()[0].clone();
+        let path = format!("/v1/mailboxes/{id}");
+        let stored = app.get_with_key(&path).await.ok().clone();
+        let patched = app
+            .send(
+                Method::PATCH,
+                &path,
+                Some(&json!({"displayName": "Alex\r\nBcc: x@example.com"})),
+            )
+            .await;
+        assert_refused(&patched, &[("/displayName", "invalid_format")]);
+        assert_eq!(*app.get_with_key(&path).await.ok(), stored);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_nul_in_an_agent_field_is_refused_and_nothing_is_stored() {
+    on_every_backend(|app| async move {
+        let response = app
+            .post_json(
+                "/v1/agents",
+                &json!({"name": "Closer", "companyInfo": {"name": "Acme\u{0}"},
+                        "persona": {"tone": "warm", "customInstructions": "x\u{0}"}}),
+            )
+            .await;
+        assert_refused(
+            &response,
+            &[
+                ("/companyInfo/name", "invalid_format"),
+                ("/persona/customInstructions", "invalid_format"),
+            ],
+        );
+        assert_eq!(listed(&app, "/v1/agents").await, json!([]));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_nul_in_a_workspace_name_is_refused_and_nothing_is_stored() {
+    on_every_backend(|app| async move {
+        let key = app.workspace.platform_key.clone();
+        let before = app
+            .request(Method::GET, "/v1/workspaces", &[("X-Api-Key", &key)])
+            .await
+            .ok()
+            .clone();
+        let response = app
+            .post_raw(
+                "/v1/workspaces",
+                json!({"name": "Acme\u{0}EU"}).to_string(),
+                &[("Content-Type", "application/json"), ("X-Api-Key", &key)],
+            )
+            .await;
+        assert_refused(&response, &[("/name", "invalid_format")]);
+        let after = app
+            .request(Method::GET, "/v1/workspaces", &[("X-Api-Key", &key)])
+            .await;
+        assert_eq!(*after.ok(), before);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn list_filters_with_control_characters_are_refused() {
+    on_every_backend(|app| async move {
+        app.create_campaign(&json!({"name": "Q2 Outbound"})).await;
+        for (path, parameter) in [
+            ("/v1/campaigns?search=%00", "search"),
+            ("/v1/campaigns?search=Q2%00", "search"),
+            ("/v1/campaigns?search=Q2%0D%0AOutbound", "search"),
+            ("/v1/mailboxes?search=%00", "search"),
+            ("/v1/mailboxes?search=alex%7F", "search"),
+            ("/v1/mailboxes?tags=a%00b", "tags"),
+            ("/v1/mailboxes?tags=outreach,%1B", "tags"),
+        ] {
+            let response = app.get_with_key(path).await;
+            response.assert_error(400, "VALIDATION_FAILED");
+            assert_eq!(response.problems(), [], "{path}");
+            let message = response.body["message"].as_str().unwrap_or_default();
+            assert!(
+                message.starts_with(&format!("query parameter {parameter}: "))
+                    && message.contains("must not contain control characters"),
+                "{path}: {message}"
+            );
+        }
+        // White space around a filter is still trimmed away.
+        let trimmed = app.get_with_key("/v1/campaigns?search=%09Q2%0A").await;
+        assert_eq!(trimmed.body["pagination"]["total"], 1, "{}", trimmed.text);
+    })
+    .await;
+}
