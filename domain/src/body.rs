@@ -130,6 +130,17 @@ impl EmailBody {
     }
 }
 
+/// A text that is not a body but may carry markup (a mailbox signature): HTML is sanitised exactly as
+/// a body's is, down to the same TipTap subset; text without markup is kept as given, as it cannot
+/// hold a tag.
+pub(crate) fn sanitize_markup(raw: &str) -> String {
+    if looks_like_html(raw) {
+        sanitize_html(raw)
+    } else {
+        raw.to_owned()
+    }
+}
+
 /// Whether `raw` holds an HTML tag, comment or doctype: `<` followed by an ASCII letter, `/`
 /// or `!`.
 fn looks_like_html(raw: &str) -> bool {
@@ -699,6 +710,21 @@ mod tests {
         let body =
             EmailBody::parse("Hi\tthere,\r\nline two\rline three\n").expect("breaks and tabs");
         assert_eq!(body.as_str(), "<p>Hi\tthere,<br>line two<br>line three</p>");
+    }
+
+    #[test]
+    fn sanitize_markup_cleans_html_like_a_body_and_keeps_plain_text_as_given() {
+        assert_eq!(
+            sanitize_markup(
+                "<p>Best, <a href=\"javascript:alert(1)\">Ana</a></p><script>alert(1)</script>"
+            ),
+            "<p>Best, <a>Ana</a></p>"
+        );
+        assert_eq!(
+            sanitize_markup("<b onclick=\"x()\">Ana</b><img src=x onerror=y>"),
+            sanitize_html("<b onclick=\"x()\">Ana</b><img src=x onerror=y>")
+        );
+        assert_eq!(sanitize_markup("Best,\nAna & co <3"), "Best,\nAna & co <3");
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use crate::body::sanitize_markup;
 use crate::id::{MailboxId, WorkspaceId};
 use crate::problem::{JsonPointer, ProblemCode, Problems};
 use crate::request::{MailboxRequest, MailboxSelectorsRequest};
@@ -423,8 +424,9 @@ pub(crate) fn parse_display_name(
     }
 }
 
-/// A signature, kept as given: at most 10,000 characters, no control character but line breaks and
-/// tabs. `None` when invalid (the problem is reported).
+/// A signature: at most 10,000 characters, no control character but line breaks and tabs; HTML is
+/// sanitised as an email body's is, plain text kept as given. `None` when invalid (the problem is
+/// reported).
 pub(crate) fn parse_signature(
     raw: Option<&str>,
     at: &JsonPointer,
@@ -437,7 +439,7 @@ pub(crate) fn parse_signature(
                 stored_text(signature, "signature", MAX_SIGNATURE_CHARS, Lines::Many),
                 at.clone(),
             )
-            .map(|()| Some(signature.to_owned())),
+            .map(|()| Some(sanitize_markup(signature))),
     }
 }
 

@@ -47,7 +47,8 @@ pub struct RegisterMailboxRequest {
     pub daily_send_limit: Option<Int<u32>>,
     /// Default `true`.
     pub sending_enabled: Option<bool>,
-    /// At most 10,000 characters; no control characters but line breaks and tabs.
+    /// At most 10,000 characters; no control characters but line breaks and tabs. HTML is sanitised
+    /// like an email body's (scripts, event handlers and `javascript:` links removed).
     #[oai(validator(max_length = 10000))]
     pub signature: Option<String>,
 }
@@ -65,7 +66,8 @@ pub struct UpdateMailboxRequest {
     /// Emails a day. Any whole number, clamped into 1–50 (0 becomes 1, 500 becomes 50); `null` is 50.
     #[oai(nullable)]
     pub daily_send_limit: MaybeUndefined<i64>,
-    /// At most 10,000 characters; no control characters but line breaks and tabs. `null` removes it.
+    /// At most 10,000 characters; no control characters but line breaks and tabs; HTML is sanitised
+    /// like an email body's. `null` removes it.
     #[oai(validator(max_length = 10000), nullable)]
     pub signature: MaybeUndefined<String>,
     /// `null` is `true`.

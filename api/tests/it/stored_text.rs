@@ -1,5 +1,5 @@
 //! Issue 17, end to end on every backend: no stored text holds a control character (a NUL answered 500
-//! on PostgreSQL and was stored on SQLite), subjects take no line break, and list
+//! on PostgreSQL and was stored on SQLite), subjects take no line break, signatures are sanitised, and list
 //! filters refuse control characters.
 
 use reqwest::Method;
@@ -124,6 +124,52 @@ async fn a_nul_in_a_mailbox_display_name_is_refused_and_nothing_is_stored() {
             .await;
         assert_refused(&patched, &[("/displayName", "invalid_format")]);
         assert_eq!(*app.get_with_key(&path).await.ok(), stored);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_signature_with_a_script_is_stored_sanitised() {
+    on_every_backend(|app| async move {
+        let registered = app
+            .post_json(
+                "/v1/mailboxes",
+                &json!({"email": "ana@acme.example.com", "provider": "gmail",
+                        "signature": "<p>Best, <a href=\"javascript:alert(1)\">Ana</a></p>\
+                                      <script>alert(1)</script><img src=x onerror=alert(1)>"}),
+            )
+            .await
+            .created()
+            .clone();
+        assert_eq!(registered["signature"], "<p>Best, <a>Ana</a></p>");
+        let id = registered["_id"].as_str().expect("an _id");
+        let path = format!("/v1/mailboxes/{id}");
+        assert_eq!(
+            app.get_with_key(&path).await.ok()["signature"],
+            "<p>Best, <a>Ana</a></p>"
+        );
+
+        let patched = app
+            .send(
+                Method::PATCH,
+                &path,
+                Some(&json!({"signature": "<b onclick=\"steal()\">Cheers</b><style>p{}</style>"})),
+            )
+            .await;
+        assert_eq!(patched.ok()["signature"], "<b>Cheers</b>");
+        assert_eq!(
+            app.get_with_key(&path).await.ok()["signature"],
+            "<b>Cheers</b>"
+        );
+
+        let nul = app
+            .send(
+                Method::PATCH,
+                &path,
+                Some(&json!({"signature": "Best\u{0}"})),
+            )
+            .await;
+        assert_refused(&nul, &[("/signature", "invalid_format")]);
     })
     .await;
 }

@@ -304,7 +304,36 @@ fn mailbox_signature_keeps_line_breaks_and_tabs() {
 }
 
 #[test]
-fn mailbox_patch_refuses_control_characters() {
+fn mailbox_signature_html_is_sanitised_like_a_body() {
+    let fields = MailboxFields::parse(&mailbox(
+        "Ana",
+        "<p>Best, <a href=\"javascript:alert(1)\">Ana</a></p><script>alert(1)</script>\
+         <img src=x onerror=alert(1)><b onclick=\"x()\">Sales</b>",
+        "eu",
+    ))
+    .expect("valid");
+    assert_eq!(
+        fields.signature(),
+        Some("<p>Best, <a>Ana</a></p><b>Sales</b>")
+    );
+    let kept = MailboxFields::parse(&mailbox(
+        "Ana",
+        "<p>Best, <a href=\"https://acme.example\">Ana</a></p>",
+        "eu",
+    ))
+    .expect("valid");
+    assert_eq!(
+        kept.signature(),
+        Some("<p>Best, <a href=\"https://acme.example\">Ana</a></p>")
+    );
+    // Sanitised output parses to itself: a stored signature reads back unchanged.
+    let again = MailboxFields::parse(&mailbox("Ana", fields.signature().expect("set"), "eu"))
+        .expect("valid");
+    assert_eq!(again.signature(), fields.signature());
+}
+
+#[test]
+fn mailbox_patch_refuses_control_characters_and_sanitises_the_signature() {
     let refused = MailboxChanges::parse(&MailboxPatchRequest {
         display_name: PatchValue::Given("Ana\n".to_owned() + "Smith"),
         signature: PatchValue::Given("Best\u{7}".to_owned()),
@@ -320,6 +349,12 @@ fn mailbox_patch_refuses_control_characters() {
             ("/tags/1".to_owned(), InvalidFormat),
         ]
     );
+    let changes = MailboxChanges::parse(&MailboxPatchRequest {
+        signature: PatchValue::Given("<b>Best</b><script>alert(1)</script>".to_owned()),
+        ..MailboxPatchRequest::default()
+    })
+    .expect("valid");
+    assert_eq!(changes.signature(), Some(Some("<b>Best</b>")));
 }
 
 #[test]
