@@ -426,8 +426,9 @@ pub struct CnameTrackingInput {
 pub struct WebhookInput {
     /// Enable webhook notifications (default `false`).
     pub enabled: Option<bool>,
-    /// Absolute https (or http) URL; required when enabled. Private, loopback and link-local targets are
-    /// refused unless the server runs with `--allow-private-webhooks`.
+    /// Absolute https (or http) URL; required when enabled. Private, loopback, link-local, multicast and
+    /// reserved targets (IPv6 forms carrying such an IPv4 address included) are refused unless the
+    /// server runs with `--allow-private-webhooks`.
     #[oai(validator(max_length = 2048))]
     pub url: Option<String>,
     /// Secret for webhook signatures, 8–256 characters; generated (`whsec_` + 64 hex) for an enabled

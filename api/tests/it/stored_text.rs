@@ -1,6 +1,6 @@
 //! Issue 17, end to end on every backend: no stored text holds a control character (a NUL answered 500
-//! on PostgreSQL and was stored on SQLite), subjects take no line break, signatures are sanitised, and list
-//! filters refuse control characters.
+//! on PostgreSQL and was stored on SQLite), subjects take no line break, signatures are sanitised, list
+//! filters refuse control characters, and webhook URLs cannot reach local addresses by a detour.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -247,6 +247,48 @@ async fn list_filters_with_control_characters_are_refused() {
         // White space around a filter is still trimmed away.
         let trimmed = app.get_with_key("/v1/campaigns?search=%09Q2%0A").await;
         assert_eq!(trimmed.body["pagination"]["total"], 1, "{}", trimmed.text);
+    })
+    .await;
+}
+
+const DETOURS: [&str; 5] = [
+    "http://[::ffff:7f00:1]/",
+    "http://app.localhost/",
+    "http://[::ffff:0:a9fe:a9fe]/latest/meta-data/",
+    "http://[64:ff9b::c0a8:1]/",
+    "http://[2002:7f00:1::]/",
+];
+
+fn webhook_campaign(url: &str) -> Value {
+    json!({"name": "Hook", "settings": {"webhook": {
+        "enabled": true, "url": url, "events": ["email.sent"]}}})
+}
+
+#[tokio::test]
+async fn webhook_urls_that_reach_local_addresses_by_a_detour_are_refused() {
+    on_every_backend(|app| async move {
+        for url in DETOURS
+            .into_iter()
+            .chain(["http://224.0.0.1/", "http://[ff02::1]/"])
+        {
+            let response = app.post_campaign(&webhook_campaign(url)).await;
+            assert_refused(&response, &[("/settings/webhook/url", "not_allowed")]);
+        }
+        app.assert_nothing_stored();
+    })
+    .await;
+    let allowing = Customize {
+        options: api::app::Options {
+            webhook_hosts: domain::values::WebhookHostPolicy::AllowPrivate,
+            ..api::app::Options::default()
+        },
+        ..Customize::default()
+    };
+    on_every_backend_with(allowing, |app| async move {
+        for url in DETOURS {
+            let response = app.post_campaign(&webhook_campaign(url)).await;
+            assert_eq!(response.created()["webhook"]["url"], url);
+        }
     })
     .await;
 }
