@@ -8,7 +8,7 @@ use domain::listing::NameSearch;
 use domain::mailbox::MailboxFields;
 use domain::mailbox_listing::{MailboxSearch, TagFilter, TagMode};
 use domain::mailbox_update::{MailboxChanges, MailboxPatchRequest, PatchValue};
-use domain::problem::ProblemCode::{self, *};
+use domain::problem::ProblemCode::*;
 use domain::problem::{Invalid, Problems};
 use domain::request::{
     AgentRequest, CampaignRequest, CompanyInfoRequest, ConditionRequest,
@@ -23,13 +23,6 @@ const CONTROLS: [char; 10] = [
     '\u{0}', '\u{1}', '\t', '\n', '\r', '\u{1b}', '\u{1f}', '\u{7f}', '\u{85}', '\u{9f}',
 ];
 const ALLOWED_NEIGHBOURS: [char; 4] = [' ', '~', '\u{a0}', '\u{a1}'];
-
-fn located(problems: &Problems) -> Vec<(String, ProblemCode)> {
-    problems
-        .iter()
-        .map(|problem| (problem.pointer().to_string(), problem.code()))
-        .collect()
-}
 
 fn messages(problems: &Problems) -> Vec<String> {
     problems
@@ -249,7 +242,7 @@ fn every_control_character_is_refused_in_a_name_and_its_printable_neighbours_are
         let request = campaign(&format!("a{control}b"));
         assert_eq!(
             problems(&request),
-            [("/name".to_owned(), InvalidFormat)],
+            expected(&[("/name", InvalidFormat)]),
             "{control:?}"
         );
     }
@@ -279,11 +272,11 @@ fn mailbox_texts_refuse_control_characters_at_their_pointer() {
         .expect_err("refused");
     assert_eq!(
         located(&refused),
-        [
-            ("/displayName".to_owned(), InvalidFormat),
-            ("/tags/0".to_owned(), InvalidFormat),
-            ("/signature".to_owned(), InvalidFormat),
-        ]
+        expected(&[
+            ("/displayName", InvalidFormat),
+            ("/tags/0", InvalidFormat),
+            ("/signature", InvalidFormat),
+        ])
     );
     assert_eq!(
         messages(&refused),
@@ -294,7 +287,7 @@ fn mailbox_texts_refuse_control_characters_at_their_pointer() {
         ]
     );
     let tab = MailboxFields::parse(&mailbox("Ana\tSmith", "Best", "eu")).expect_err("a tab");
-    assert_eq!(located(&tab), [("/displayName".to_owned(), InvalidFormat)]);
+    assert_eq!(located(&tab), expected(&[("/displayName", InvalidFormat)]));
 }
 
 #[test]
@@ -343,11 +336,11 @@ fn mailbox_patch_refuses_control_characters_and_sanitises_the_signature() {
     .expect_err("refused");
     assert_eq!(
         located(&refused),
-        [
-            ("/displayName".to_owned(), InvalidFormat),
-            ("/signature".to_owned(), InvalidFormat),
-            ("/tags/1".to_owned(), InvalidFormat),
-        ]
+        expected(&[
+            ("/displayName", InvalidFormat),
+            ("/signature", InvalidFormat),
+            ("/tags/1", InvalidFormat),
+        ])
     );
     let changes = MailboxChanges::parse(&MailboxPatchRequest {
         signature: PatchValue::Given("<b>Best</b><script>alert(1)</script>".to_owned()),
@@ -376,22 +369,22 @@ fn agent_texts_refuse_control_characters_at_their_pointer() {
     .expect_err("refused");
     assert_eq!(
         located(&refused),
-        [
-            ("/name".to_owned(), InvalidFormat),
-            ("/companyInfo/name".to_owned(), InvalidFormat),
-            ("/companyInfo/description".to_owned(), InvalidFormat),
-            ("/persona/tone".to_owned(), InvalidFormat),
-            ("/persona/role".to_owned(), InvalidFormat),
-            ("/persona/communicationStyle".to_owned(), InvalidFormat),
-            ("/persona/customInstructions".to_owned(), InvalidFormat),
-        ]
+        expected(&[
+            ("/name", InvalidFormat),
+            ("/companyInfo/name", InvalidFormat),
+            ("/companyInfo/description", InvalidFormat),
+            ("/persona/tone", InvalidFormat),
+            ("/persona/role", InvalidFormat),
+            ("/persona/communicationStyle", InvalidFormat),
+            ("/persona/customInstructions", InvalidFormat),
+        ])
     );
 }
 
 #[test]
 fn workspace_name_refuses_control_characters() {
     let refused = WorkspaceName::parse_request(Some("Acme\u{0}")).expect_err("refused");
-    assert_eq!(located(&refused), [("/name".to_owned(), InvalidFormat)]);
+    assert_eq!(located(&refused), expected(&[("/name", InvalidFormat)]));
     assert_eq!(
         messages(&refused),
         ["name must not contain control characters"]
