@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::id::{AgentId, WorkspaceId};
 use crate::problem::{JsonPointer, Problems};
 use crate::request::AgentRequest;
-use crate::text::{at_most, required_trimmed};
+use crate::text::{Lines, required_trimmed, stored_text};
 
 /// A workspace has at most this many agents.
 pub const MAX_AGENTS_PER_WORKSPACE: usize = 3;
@@ -37,7 +37,8 @@ pub struct AgentFields {
 
 impl AgentFields {
     /// Parses a create-agent request: `name` required (1–100); the other texts optional, names and tones
-    /// at most 200 characters, descriptions and instructions at most 5,000.
+    /// at most 200 characters, descriptions and instructions at most 5,000. No text holds a control
+    /// character.
     pub fn parse(request: &AgentRequest) -> Result<AgentFields, Problems> {
         let root = JsonPointer::root();
         let mut problems = Problems::new();
@@ -48,7 +49,7 @@ impl AgentFields {
         let mut text = |raw: &Option<String>, at: JsonPointer, field: &str, max: usize| match raw {
             None => None,
             Some(value) => {
-                problems.check(at_most(value, field, max), at);
+                problems.check(stored_text(value, field, max, Lines::One), at);
                 Some(value.clone())
             }
         };

@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 use ammonia::{Builder, UrlRelative};
 
 use crate::problem::{Invalid, ProblemCode};
+use crate::text::{Lines, named, refuse_controls};
 
 /// The only tags a stored body may contain (what the TipTap editor understands).
 const ALLOWED_TAGS: [&str; 19] = [
@@ -95,7 +96,8 @@ impl EmailBody {
     pub const MAX_CHARS: usize = 100_000;
 
     /// Required, non-blank, at most [`Self::MAX_CHARS`] characters (counted on the raw input,
-    /// before conversion), and something visible must be left after conversion.
+    /// before conversion), no control character but line breaks and tabs, and something visible
+    /// must be left after conversion.
     pub fn parse(raw: &str) -> Result<EmailBody, Invalid> {
         if raw.trim().is_empty() {
             return Err(Invalid::new(ProblemCode::Blank, "body must not be blank"));
@@ -106,6 +108,7 @@ impl EmailBody {
                 format!("body must be at most {} characters", Self::MAX_CHARS),
             ));
         }
+        refuse_controls(raw, Lines::Many).map_err(|invalid| named("body", invalid))?;
         let html = to_tiptap_html(raw);
         if !has_visible_text(&html) {
             return Err(Invalid::new(
@@ -124,6 +127,17 @@ impl EmailBody {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A text that is not a body but may carry markup (a mailbox signature): HTML is sanitised exactly as
+/// a body's is, down to the same TipTap subset; text without markup is kept as given, as it cannot
+/// hold a tag.
+pub(crate) fn sanitize_markup(raw: &str) -> String {
+    if looks_like_html(raw) {
+        sanitize_html(raw)
+    } else {
+        raw.to_owned()
     }
 }
 
@@ -675,6 +689,45 @@ mod tests {
     }
 
     #[test]
+    fn parse_refuses_control_characters_but_line_breaks_and_tabs() {
+        for raw in [
+            "\0",
+            "Hi\u{0}there",
+            "<p>Hi\u{0}</p>",
+            "Hi\u{1b}[31m",
+            "Hi\u{7f}",
+            "Hi\u{85}x",
+        ] {
+            assert_eq!(
+                EmailBody::parse(raw),
+                Err(Invalid::new(
+                    ProblemCode::InvalidFormat,
+                    "body must not contain control characters other than line breaks and tabs"
+                )),
+                "input {raw:?}"
+            );
+        }
+        let body =
+            EmailBody::parse("Hi\tthere,\r\nline two\rline three\n").expect("breaks and tabs");
+        assert_eq!(body.as_str(), "<p>Hi\tthere,<br>line two<br>line three</p>");
+    }
+
+    #[test]
+    fn sanitize_markup_cleans_html_like_a_body_and_keeps_plain_text_as_given() {
+        assert_eq!(
+            sanitize_markup(
+                "<p>Best, <a href=\"javascript:alert(1)\">Ana</a></p><script>alert(1)</script>"
+            ),
+            "<p>Best, <a>Ana</a></p>"
+        );
+        assert_eq!(
+            sanitize_markup("<b onclick=\"x()\">Ana</b><img src=x onerror=y>"),
+            sanitize_html("<b onclick=\"x()\">Ana</b><img src=x onerror=y>")
+        );
+        assert_eq!(sanitize_markup("Best,\nAna & co <3"), "Best,\nAna & co <3");
+    }
+
+    #[test]
     fn parse_refuses_blank_input() {
         for raw in ["", " ", "\n\r\n\t ", "\u{a0}"] {
             assert_eq!(
@@ -693,7 +746,6 @@ mod tests {
             "<p> <br> </p><ul><li>&nbsp;</li></ul>",
             "<style>p{}</style><!-- hi -->",
             "<img src=\"x.png\">",
-            "\0",
         ] {
             let invalid = EmailBody::parse(raw).expect_err("nothing visible is left");
             assert_eq!(invalid.code, ProblemCode::Blank, "input {raw:?}");

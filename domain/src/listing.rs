@@ -2,6 +2,7 @@
 //! list endpoint shares.
 
 use crate::problem::{Invalid, ProblemCode};
+use crate::text::{Lines, named, refuse_controls};
 
 /// Items per page when the client does not say.
 pub const DEFAULT_PAGE_LIMIT: u32 = 25;
@@ -55,7 +56,8 @@ pub struct NameSearch {
 }
 
 impl NameSearch {
-    /// The search for `raw`, trimmed; `Ok(None)` when it is blank (no filter).
+    /// The search for `raw`, trimmed; `Ok(None)` when it is blank (no filter). A control character
+    /// is refused: no name holds one.
     pub fn parse(raw: Option<&str>) -> Result<Option<NameSearch>, Invalid> {
         let Some(trimmed) = raw.map(str::trim).filter(|text| !text.is_empty()) else {
             return Ok(None);
@@ -66,6 +68,7 @@ impl NameSearch {
                 format!("search must be at most {MAX_SEARCH_CHARS} characters"),
             ));
         }
+        refuse_controls(trimmed, Lines::One).map_err(|invalid| named("search", invalid))?;
         Ok(Some(NameSearch {
             folded: fold_case(trimmed),
         }))
@@ -110,6 +113,18 @@ mod tests {
     fn blank_name_search_is_no_filter() {
         assert_eq!(NameSearch::parse(None), Ok(None));
         assert_eq!(NameSearch::parse(Some("   ")), Ok(None));
+    }
+
+    #[test]
+    fn name_search_with_a_control_character_is_refused() {
+        for raw in ["\u{0}", "a\u{0}b", "a\tb", "a\nb", "a\u{85}b"] {
+            let refusal = NameSearch::parse(Some(raw)).expect_err("control character");
+            assert_eq!(refusal.code, ProblemCode::InvalidFormat, "{raw:?}");
+            assert_eq!(
+                refusal.message,
+                "search must not contain control characters"
+            );
+        }
     }
 
     #[test]

@@ -4,10 +4,11 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+use crate::body::sanitize_markup;
 use crate::id::{MailboxId, WorkspaceId};
 use crate::problem::{JsonPointer, ProblemCode, Problems};
 use crate::request::{MailboxRequest, MailboxSelectorsRequest};
-use crate::text::{at_most, named, parse_choice, required_trimmed, wire_enum};
+use crate::text::{Lines, named, parse_choice, required_trimmed, stored_text, wire_enum};
 use crate::values::EmailAddress;
 
 /// At most this many items in one selector list (our limit, so a request stays bounded).
@@ -405,8 +406,8 @@ impl MailboxFields {
     }
 }
 
-/// A display name: trimmed, at most 100 characters; blank (or absent) means none. `None` when invalid
-/// (the problem is reported).
+/// A display name: trimmed, at most 100 characters, on one line (it becomes a mail header); blank (or
+/// absent) means none. `None` when invalid (the problem is reported).
 pub(crate) fn parse_display_name(
     raw: Option<&str>,
     at: &JsonPointer,
@@ -416,14 +417,16 @@ pub(crate) fn parse_display_name(
         None | Some("") => Some(None),
         Some(name) => problems
             .check(
-                at_most(name, "displayName", MAX_DISPLAY_NAME_CHARS),
+                stored_text(name, "displayName", MAX_DISPLAY_NAME_CHARS, Lines::One),
                 at.clone(),
             )
             .map(|()| Some(name.to_owned())),
     }
 }
 
-/// A signature, kept as given, at most 10,000 characters. `None` when invalid (the problem is reported).
+/// A signature: at most 10,000 characters, no control character but line breaks and tabs; HTML is
+/// sanitised as an email body's is, plain text kept as given. `None` when invalid (the problem is
+/// reported).
 pub(crate) fn parse_signature(
     raw: Option<&str>,
     at: &JsonPointer,
@@ -433,10 +436,10 @@ pub(crate) fn parse_signature(
         None => Some(None),
         Some(signature) => problems
             .check(
-                at_most(signature, "signature", MAX_SIGNATURE_CHARS),
+                stored_text(signature, "signature", MAX_SIGNATURE_CHARS, Lines::Many),
                 at.clone(),
             )
-            .map(|()| Some(signature.to_owned())),
+            .map(|()| Some(sanitize_markup(signature))),
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use crate::listing::fold_case;
 use crate::mailbox::{MAX_MAILBOX_TAGS, MAX_TAG_CHARS, Mailbox, fold_tag};
 use crate::problem::{Invalid, ProblemCode};
-use crate::text::{char_count, wire_enum};
+use crate::text::{Lines, char_count, named, refuse_controls, wire_enum};
 
 /// The longest search text: the longest address (254 characters; display names are at most 100), so
 /// nothing longer could match.
@@ -38,8 +38,8 @@ pub struct TagFilter {
 impl TagFilter {
     /// The filter of the comma-separated `raw` (`tags=Outreach, eu`): each tag trimmed, empty ones
     /// skipped, repeats (ignoring case) counted once. `Ok(None)` when it names no tag. A tag longer than
-    /// any stored tag, or more tags than a mailbox can have, is refused rather than answered with an
-    /// empty page, like campaigns' too-long search.
+    /// any stored tag, a tag with a control character, or more tags than a mailbox can have, is refused
+    /// rather than answered with an empty page, like campaigns' too-long search.
     pub fn parse(raw: Option<&str>, mode: TagMode) -> Result<Option<TagFilter>, Invalid> {
         let mut seen = HashSet::new();
         let mut folded = Vec::new();
@@ -53,6 +53,7 @@ impl TagFilter {
                     format!("each tag must be at most {MAX_TAG_CHARS} characters"),
                 ));
             }
+            refuse_controls(tag, Lines::One).map_err(|invalid| named("each tag", invalid))?;
             let tag = fold_tag(tag);
             if seen.insert(tag.clone()) {
                 folded.push(tag);
@@ -94,7 +95,8 @@ pub struct MailboxSearch {
 }
 
 impl MailboxSearch {
-    /// The search for `raw`, trimmed; `Ok(None)` when it is blank (no filter).
+    /// The search for `raw`, trimmed; `Ok(None)` when it is blank (no filter). A control character
+    /// is refused: no address or display name holds one.
     pub fn parse(raw: Option<&str>) -> Result<Option<MailboxSearch>, Invalid> {
         let Some(trimmed) = raw.map(str::trim).filter(|text| !text.is_empty()) else {
             return Ok(None);
@@ -105,6 +107,7 @@ impl MailboxSearch {
                 format!("search must be at most {MAX_MAILBOX_SEARCH_CHARS} characters"),
             ));
         }
+        refuse_controls(trimmed, Lines::One).map_err(|invalid| named("search", invalid))?;
         Ok(Some(MailboxSearch {
             folded: fold_case(trimmed),
         }))

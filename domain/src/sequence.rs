@@ -6,7 +6,7 @@ use crate::body::EmailBody;
 use crate::problem::{Invalid, JsonPointer, ProblemCode, Problems};
 use crate::request::{ConditionRequest, ConditionalVariableRequest, StepRequest, VariantRequest};
 use crate::rules::Purpose;
-use crate::text::{at_most, parse_choice, wire_enum};
+use crate::text::{Lines, at_most, parse_choice, stored_text, wire_enum};
 
 /// At most this many steps in one sequence.
 pub const MAX_STEPS: usize = 50;
@@ -392,7 +392,7 @@ fn step_name(
         None | Some("") => Some(assigned),
         Some(given) => problems
             .check(
-                at_most(given, "name", MAX_STEP_NAME_CHARS),
+                stored_text(given, "name", MAX_STEP_NAME_CHARS, Lines::One),
                 at.field("name"),
             )
             .map(|()| given.to_owned()),
@@ -416,7 +416,8 @@ fn refuse_fields(
     }
 }
 
-/// A subject: at most 500 characters; non-blank where the thread starts.
+/// A subject: at most 500 characters, on one line (it becomes a mail header); non-blank where the
+/// thread starts.
 fn parse_subject(raw: Option<&str>, required: bool) -> Result<String, Invalid> {
     let subject = raw.unwrap_or_default();
     if required && subject.trim().is_empty() {
@@ -430,7 +431,7 @@ fn parse_subject(raw: Option<&str>, required: bool) -> Result<String, Invalid> {
             "subject is required on the first email of the sequence",
         ));
     }
-    at_most(subject, "subject", MAX_SUBJECT_CHARS)?;
+    stored_text(subject, "subject", MAX_SUBJECT_CHARS, Lines::One)?;
     Ok(subject.to_owned())
 }
 
@@ -666,7 +667,7 @@ fn parse_conditional_variables(
         let otherwise = definition.otherwise.clone().unwrap_or_default();
         let otherwise = problems
             .check(
-                at_most(&otherwise, "else", MAX_CONDITION_TEXT_CHARS),
+                stored_text(&otherwise, "else", MAX_CONDITION_TEXT_CHARS, Lines::One),
                 at.field("else"),
             )
             .map(|()| otherwise);
@@ -777,7 +778,10 @@ impl Condition {
                     None
                 }
                 (true, Some(value)) => problems
-                    .check(at_most(value, "value", MAX_CONDITION_TEXT_CHARS), pointer)
+                    .check(
+                        stored_text(value, "value", MAX_CONDITION_TEXT_CHARS, Lines::One),
+                        pointer,
+                    )
                     .map(|()| Some(value.to_owned())),
                 (false, None) => Some(None),
                 (false, Some(_)) => {
@@ -797,7 +801,7 @@ impl Condition {
             }
             Some(then) => problems
                 .check(
-                    at_most(then, "then", MAX_CONDITION_TEXT_CHARS),
+                    stored_text(then, "then", MAX_CONDITION_TEXT_CHARS, Lines::One),
                     at.field("then"),
                 )
                 .map(|()| then.to_owned()),

@@ -199,12 +199,12 @@ pub struct EmailStepInput {
     /// `Follow-up 1`, …).
     #[oai(validator(max_length = 100))]
     pub name: Option<String>,
-    /// Email subject, at most 500 characters. Required on the first email of the main sequence; a later
-    /// email may leave it empty to reply in the same thread.
+    /// Email subject, at most 500 characters, on one line (no control characters). Required on the first
+    /// email of the main sequence; a later email may leave it empty to reply in the same thread.
     #[oai(validator(max_length = 500))]
     pub subject: Option<String>,
     /// Email body, plain text or HTML, auto-converted to TipTap-compatible HTML; at most 100,000
-    /// characters. Required unless `variants` are given.
+    /// characters; no control characters but line breaks and tabs. Required unless `variants` are given.
     #[oai(validator(max_length = 100000))]
     pub body: Option<String>,
     /// Whether conditional variables are used in this step; `true` needs at least one definition.
@@ -426,8 +426,9 @@ pub struct CnameTrackingInput {
 pub struct WebhookInput {
     /// Enable webhook notifications (default `false`).
     pub enabled: Option<bool>,
-    /// Absolute https (or http) URL; required when enabled. Private, loopback and link-local targets are
-    /// refused unless the server runs with `--allow-private-webhooks`.
+    /// Absolute https (or http) URL; required when enabled. Private, loopback, link-local, multicast and
+    /// reserved targets (IPv6 forms carrying such an IPv4 address included) are refused unless the
+    /// server runs with `--allow-private-webhooks`.
     #[oai(validator(max_length = 2048))]
     pub url: Option<String>,
     /// Secret for webhook signatures, 8–256 characters; generated (`whsec_` + 64 hex) for an enabled

@@ -36,7 +36,7 @@ pub struct RegisterMailboxRequest {
     /// The sending address; unique per workspace, compared case-insensitively.
     pub email: Required<String>,
     pub provider: Required<Choice<MailboxProviders>>,
-    /// At most 100 characters.
+    /// At most 100 characters, on one line (no control characters).
     #[oai(validator(max_length = 100))]
     pub display_name: Option<String>,
     /// Trimmed, non-blank, at most 100 characters each, no repeats (case-insensitively), at most 50.
@@ -47,7 +47,8 @@ pub struct RegisterMailboxRequest {
     pub daily_send_limit: Option<Int<u32>>,
     /// Default `true`.
     pub sending_enabled: Option<bool>,
-    /// At most 10,000 characters.
+    /// At most 10,000 characters; no control characters but line breaks and tabs. HTML is sanitised
+    /// like an email body's (scripts, event handlers and `javascript:` links removed).
     #[oai(validator(max_length = 10000))]
     pub signature: Option<String>,
 }
@@ -59,13 +60,14 @@ pub struct RegisterMailboxRequest {
 #[oai(rename = "UpdateMailboxRequest", rename_all = "camelCase")]
 #[serde(rename_all = "camelCase", default)]
 pub struct UpdateMailboxRequest {
-    /// At most 100 characters; blank or `null` removes it.
+    /// At most 100 characters, on one line (no control characters); blank or `null` removes it.
     #[oai(validator(max_length = 100), nullable)]
     pub display_name: MaybeUndefined<String>,
     /// Emails a day. Any whole number, clamped into 1–50 (0 becomes 1, 500 becomes 50); `null` is 50.
     #[oai(nullable)]
     pub daily_send_limit: MaybeUndefined<i64>,
-    /// At most 10,000 characters; `null` removes it.
+    /// At most 10,000 characters; no control characters but line breaks and tabs; HTML is sanitised
+    /// like an email body's. `null` removes it.
     #[oai(validator(max_length = 10000), nullable)]
     pub signature: MaybeUndefined<String>,
     /// `null` is `true`.

@@ -279,14 +279,7 @@ async fn private_webhook_targets_are_refused_unless_the_server_allows_them() {
         }
     })
     .await;
-    let allowing = Customize {
-        options: api::state::Options {
-            webhook_hosts: domain::values::WebhookHostPolicy::AllowPrivate,
-            ..api::state::Options::default()
-        },
-        ..Customize::default()
-    };
-    on_every_backend_with(allowing, move |app| {
+    on_every_backend_with(Customize::allowing_private_webhooks(), move |app| {
         let body = body.clone();
         async move {
             let response = app.post_campaign(&body).await;

@@ -20,6 +20,7 @@ mod rate_limits;
 mod request_bodies;
 mod request_limits;
 mod served;
+mod stored_text;
 mod support;
 mod tenancy;
 mod workspaces;

@@ -61,6 +61,19 @@ pub struct Customize {
     pub readiness: Option<Arc<dyn Readiness>>,
 }
 
+impl Customize {
+    /// A server run with `--allow-private-webhooks`.
+    pub fn allowing_private_webhooks() -> Self {
+        Self {
+            options: Options {
+                webhook_hosts: domain::values::WebhookHostPolicy::AllowPrivate,
+                ..Options::default()
+            },
+            ..Self::default()
+        }
+    }
+}
+
 /// An HTTP answer, read whole.
 #[derive(Debug)]
 pub struct TestResponse {

@@ -4,10 +4,11 @@ use std::fmt;
 use std::fmt::Write as _;
 
 use crate::problem::{Invalid, ProblemCode};
+use crate::text::{Lines, refuse_controls};
 
 const PREFIX: &str = "whsec_";
 
-/// A webhook signing secret of 8–256 characters, kept exactly as given.
+/// A webhook signing secret of 8–256 characters without control characters, kept exactly as given.
 ///
 /// Its `Debug` output shows only [`WebhookSecret::masked`], and it has no `Display`, so the secret
 /// does not end up in logs by accident.
@@ -35,6 +36,7 @@ impl WebhookSecret {
                 format!("must be at most {} characters", Self::MAX_CHARS),
             ));
         }
+        refuse_controls(raw, Lines::One)?;
         Ok(Self(raw.to_owned()))
     }
 
@@ -124,6 +126,20 @@ mod tests {
     fn webhook_secret_is_kept_as_given_without_trimming() {
         let raw = "  my secret value  ";
         assert_eq!(WebhookSecret::parse(raw).expect("valid").as_str(), raw);
+    }
+
+    #[test]
+    fn webhook_secret_refuses_control_characters() {
+        for raw in [
+            "secret\u{0}value",
+            "secret\nvalue",
+            "\tsecretvalue",
+            "secret\u{9f}value",
+        ] {
+            let error = WebhookSecret::parse(raw).expect_err("control character");
+            assert_eq!(error.code, ProblemCode::InvalidFormat, "{raw:?}");
+            assert_eq!(error.message, "must not contain control characters");
+        }
     }
 
     #[test]

@@ -10,24 +10,9 @@ use domain::mailbox::{
 use domain::mailbox_listing::{MAX_MAILBOX_SEARCH_CHARS, MailboxSearch, TagFilter, TagMode};
 use domain::mailbox_update::{MailboxChanges, MailboxPatchRequest, PatchValue};
 use domain::problem::ProblemCode::{self, *};
-use domain::problem::Problems;
 use domain::request::MailboxRequest;
 
-use crate::support::s;
-
-fn located(problems: &Problems) -> Vec<(String, ProblemCode)> {
-    problems
-        .iter()
-        .map(|problem| (problem.pointer().to_string(), problem.code()))
-        .collect()
-}
-
-fn expected(problems: &[(&str, ProblemCode)]) -> Vec<(String, ProblemCode)> {
-    problems
-        .iter()
-        .map(|(pointer, code)| ((*pointer).to_owned(), *code))
-        .collect()
-}
+use crate::support::{expected, located, s};
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|item| (*item).to_owned()).collect()

@@ -2,6 +2,7 @@
 
 mod campaign_rules;
 mod campaign_update;
+mod control_characters;
 mod mailbox_rules;
 mod mailbox_selection;
 mod properties;

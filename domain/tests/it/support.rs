@@ -110,13 +110,26 @@ pub fn valid(request: &CampaignRequest) -> NewCampaign {
 }
 
 /// The (pointer, code) pairs of every problem, in the order found.
+pub fn located(problems: &Problems) -> Vec<(String, ProblemCode)> {
+    problems
+        .iter()
+        .map(|problem| (problem.pointer().to_string(), problem.code()))
+        .collect()
+}
+
+/// (pointer, code) pairs written as a table, in the form [`located`] answers.
+pub fn expected(problems: &[(&str, ProblemCode)]) -> Vec<(String, ProblemCode)> {
+    problems
+        .iter()
+        .map(|(pointer, code)| ((*pointer).to_owned(), *code))
+        .collect()
+}
+
+/// The (pointer, code) pairs of every problem of a campaign request, in the order found.
 pub fn problems(request: &CampaignRequest) -> Vec<(String, ProblemCode)> {
     match parse(request) {
         Ok(_) => Vec::new(),
-        Err(problems) => problems
-            .iter()
-            .map(|problem| (problem.pointer().to_string(), problem.code()))
-            .collect(),
+        Err(problems) => located(&problems),
     }
 }
 
