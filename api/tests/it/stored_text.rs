@@ -67,9 +67,9 @@ async fn cr_lf_in_a_subject_is_refused() {
         assert_refused(
             &response,
             &[
+                ("/sequence/0/subject", "invalid_format"),
                 ("/sequence/0/variants/0/subject", "invalid_format"),
                 ("/sequence/0/variants/1/subject", "invalid_format"),
-                ("/sequence/0/subject", "invalid_format"),
             ],
         );
         let plain = app
