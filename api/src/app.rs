@@ -4,9 +4,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use poem::http::Method;
 use poem::listener::Acceptor;
 use poem::middleware::CatchPanic;
-use poem::{Endpoint, EndpointExt, Response, Route, Server};
+use poem::web::Redirect;
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
 
 use crate::allowed_methods::with_allow_header;
 use crate::auth::Authentication;
@@ -15,6 +17,7 @@ use crate::error::{ApiError, render_error};
 use crate::idempotency::Idempotency;
 use crate::openapi::api_service;
 use crate::rate_limits::{RateLimiting, keep_shared};
+use crate::request_head::bounded_head;
 use crate::state::{AppState, IDLE_CONNECTION_TIMEOUT, Options, Ports, SHUTDOWN_GRACE};
 use crate::telemetry::RequestTracing;
 
@@ -24,9 +27,19 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal(&anyhow::anyhow!("a request handler panicked")).as_response()
 }
 
-/// The whole HTTP application: the API, its document and docs UI, the error envelope around every
-/// route (a panic included), and a request id with a tracing span on every request. Outermost first:
-/// tracing, authentication (once), rate limits, the deadline, idempotency, then the routes.
+/// `GET /` (and `HEAD /`) is sent to the interactive docs (307); everything else goes on. Not a
+/// route: the OpenAPI service, nested at `/`, answers `/` itself, ahead of any route at `/`.
+async fn root_to_the_docs<E: Endpoint>(next: E, request: Request) -> poem::Result<Response> {
+    if request.uri().path() == "/" && matches!(*request.method(), Method::GET | Method::HEAD) {
+        return Ok(Redirect::temporary("/docs").into_response());
+    }
+    next.call(request).await.map(IntoResponse::into_response)
+}
+
+/// The whole HTTP application: the API, its document and docs UI (where `GET /` redirects), the error
+/// envelope around every route (a panic included), and a request id with a tracing span on every
+/// request. Outermost first: tracing, authentication (once), rate limits, the bounds on the URL and
+/// headers, the deadline, idempotency, then the routes.
 pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
     let state = Arc::new(AppState::new(ports, options));
     keep_shared(&state.rate_limiters);
@@ -45,12 +58,14 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
     };
     routes
         .nest("/", service)
+        .around(root_to_the_docs)
         .data(state.clone())
         .catch_all_error(render_error)
         .around(with_allow_header)
         .with(CatchPanic::new().with_handler(panic_response))
         .with(Idempotency::new(state.clone()))
         .with(RequestDeadline::new(options.request_timeout))
+        .around(bounded_head)
         .with(RateLimiting::new(state.clone()))
         .with(Authentication::new(state.authenticate.clone()))
         .with(RequestTracing::new(ports.ids.clone()))

@@ -66,7 +66,7 @@ impl From<&AuthError> for ApiError {
     fn from(error: &AuthError) -> Self {
         match error {
             AuthError::ConflictingKeys => ApiError::conflicting_api_keys(error.to_string()),
-            AuthError::Unauthorized => ApiError::unauthorized(error.to_string()),
+            AuthError::Unauthorized => ApiError::unauthorized(),
             AuthError::WorkspaceRequired | AuthError::MalformedWorkspaceId => {
                 ApiError::workspace_required(error.to_string())
             }

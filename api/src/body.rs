@@ -16,13 +16,12 @@ use poem::http::header::CONTENT_LENGTH;
 use poem::{Body, Request, RequestBody};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchemaRef, Registry};
-use poem_openapi::types::Type;
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
 use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::json_document::{self, BodyOrder};
-use crate::request_body::{self, DeclaredBody};
+use crate::request_body::{self, DeclaredBody, DocumentedBody, register_documented};
 use crate::state::{AppState, MAX_BODY_BYTES};
 
 /// The body, whole: refused past [`MAX_BODY_BYTES`] (as declared, or counted as it arrives, for a
@@ -95,6 +94,12 @@ impl<T: DeclaredBody> JsonBody<T> {
     }
 }
 
+/// The 400 the reader gives `body` read as `T`: the document's example of a refused body.
+pub(crate) fn refused<T: DeclaredBody>(body: Value) -> ApiError {
+    let (_, problems) = request_body::read::<T>(body);
+    ApiError::validation(&problems)
+}
+
 /// Whether a `Content-Type` is JSON: `application/json` or `application/<something>+json`, any parameters.
 fn is_json(content_type: &str) -> bool {
     let essence = content_type
@@ -109,7 +114,7 @@ fn is_json(content_type: &str) -> bool {
     }
 }
 
-impl<T: Type> Payload for JsonBody<T> {
+impl<T: DocumentedBody> Payload for JsonBody<T> {
     const CONTENT_TYPE: &'static str = "application/json";
 
     fn check_content_type(content_type: &str) -> bool {
@@ -121,11 +126,11 @@ impl<T: Type> Payload for JsonBody<T> {
     }
 
     fn register(registry: &mut Registry) {
-        T::register(registry);
+        register_documented::<T>(registry);
     }
 }
 
-impl<T: Type> ParsePayload for JsonBody<T> {
+impl<T: DocumentedBody> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
@@ -153,7 +158,7 @@ fn parse(bytes: &[u8]) -> Result<(Value, Problems), ApiError> {
     })
 }
 
-impl<'a, T: Type> ApiExtractor<'a> for JsonBody<T> {
+impl<'a, T: DocumentedBody> ApiExtractor<'a> for JsonBody<T> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
 
     type ParamType = ();

@@ -49,6 +49,10 @@ pub(crate) enum ErrorCode {
     PayloadTooLarge,
     /// The request body did not arrive in time.
     RequestTimeout,
+    /// The request's URL (path and query) is longer than the server reads.
+    UriTooLong,
+    /// The request's headers, together, are larger than the server reads.
+    HeadersTooLarge,
     /// Only mailbox references are wrong: one `errors` entry per missing id or address.
     MailboxNotFound,
     /// Only the AI agent reference is wrong.
@@ -251,9 +255,14 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, message)
     }
 
-    /// 401 `UNAUTHORIZED`.
-    pub(crate) fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+    /// 401 `UNAUTHORIZED`: no key, or not a valid one. The message says where keys come from; it
+    /// never says which of the two it was (a client learns nothing about which keys exist).
+    pub(crate) fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            AUTH_MESSAGE,
+        )
     }
 
     /// 403 `FORBIDDEN`.
@@ -368,6 +377,24 @@ impl ApiError {
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::PayloadTooLarge,
             format!("the request body is larger than {limit_bytes} bytes"),
+        )
+    }
+
+    /// 414 `URI_TOO_LONG`: the path and query are longer than `limit_bytes`.
+    pub(crate) fn uri_too_long(limit_bytes: usize) -> Self {
+        Self::new(
+            StatusCode::URI_TOO_LONG,
+            ErrorCode::UriTooLong,
+            format!("the request's URL (path and query) is longer than {limit_bytes} bytes"),
+        )
+    }
+
+    /// 431 `HEADERS_TOO_LARGE`: the headers, names and values together, are larger than `limit_bytes`.
+    pub(crate) fn headers_too_large(limit_bytes: usize) -> Self {
+        Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ErrorCode::HeadersTooLarge,
+            format!("the request's headers are larger than {limit_bytes} bytes together"),
         )
     }
 
@@ -521,7 +548,7 @@ impl ApiError {
             );
         }
         if error.is::<AuthorizationError>() {
-            return Self::unauthorized(AUTH_MESSAGE);
+            return Self::unauthorized();
         }
         Self::by_status(error)
     }
@@ -532,7 +559,7 @@ impl ApiError {
         match status {
             StatusCode::NOT_FOUND => Self::not_found("not found"),
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
-            StatusCode::UNAUTHORIZED => Self::unauthorized(AUTH_MESSAGE),
+            StatusCode::UNAUTHORIZED => Self::unauthorized(),
             StatusCode::FORBIDDEN => Self::forbidden("this key may not do this"),
             StatusCode::PAYLOAD_TOO_LARGE => Self::payload_too_large(crate::state::MAX_BODY_BYTES),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type(None),
@@ -548,7 +575,9 @@ impl ApiError {
     }
 }
 
-const AUTH_MESSAGE: &str = "a valid API key is required in X-Api-Key or Authorization: Bearer";
+const AUTH_MESSAGE: &str = "a valid API key is required in X-Api-Key or Authorization: Bearer. \
+    `sendline init` prints a platform key and a workspace key, `sendline serve --demo` prints a demo \
+    workspace key, and POST /v1/workspaces/{id}/api-key (with a platform key) makes a workspace's key";
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -614,12 +643,79 @@ pub(crate) mod descriptions {
     pub(crate) const UNAVAILABLE: &str = "The database does not answer, or the request did not finish within the server's deadline (SERVICE_UNAVAILABLE); retry after Retry-After seconds.";
 }
 
+/// An id the examples name (a workspace's, a campaign's…): well-formed, and no resource's.
+pub(crate) const EXAMPLE_ID: &str = "665f1c2e9b1d4a0012345678";
+
+impl ApiError {
+    /// The answer the document shows for `status` when an operation names none of its own: an envelope
+    /// built by the code that builds the real answers of that status.
+    pub(crate) fn example_of_status(status: u16) -> Self {
+        use crate::state::{
+            DEFAULT_BODY_READ_TIMEOUT, DEFAULT_RATE_LIMIT_WINDOW_S, DEFAULT_REQUEST_TIMEOUT,
+            MAX_HEADER_BYTES, MAX_URI_BYTES,
+        };
+        use application::use_cases::authenticate::AuthError;
+        match status {
+            400 => Self::from(AuthError::ConflictingKeys),
+            401 => Self::unauthorized(),
+            403 => Self::from(AuthError::Forbidden(EXAMPLE_ID.to_owned())),
+            404 => Self::from_poem(NotFoundError.into()),
+            405 => Self::from_poem(MethodNotAllowedError.into()),
+            408 => Self::request_timeout(DEFAULT_BODY_READ_TIMEOUT),
+            409 => Self::idempotent_request_in_flight(),
+            413 => Self::payload_too_large(crate::state::MAX_BODY_BYTES),
+            414 => Self::uri_too_long(MAX_URI_BYTES),
+            415 => Self::unsupported_media_type(Some("text/plain")),
+            422 => Self::idempotency_key_reused(),
+            429 => Self::rate_limited(DEFAULT_RATE_LIMIT_WINDOW_S),
+            431 => Self::headers_too_large(MAX_HEADER_BYTES),
+            503 => Self::deadline_passed(DEFAULT_REQUEST_TIMEOUT),
+            _ => Self::opaque_internal(),
+        }
+    }
+}
+
+/// One error response of an operation for the document: `example`'s envelope under `status`, shown as
+/// the example of the `Error` schema.
+pub(crate) fn error_response(
+    status: u16,
+    description: &'static str,
+    example: &ApiError,
+) -> poem_openapi::registry::MetaResponse {
+    use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaSchema, MetaSchemaRef};
+    use poem_openapi::types::{ToJSON, Type};
+    debug_assert_eq!(example.status.as_u16(), status, "{example}");
+    MetaResponse {
+        description,
+        status: Some(status),
+        status_range: None,
+        content: vec![MetaMediaType {
+            content_type: "application/json; charset=utf-8",
+            schema: MetaSchemaRef::Inline(Box::new(MetaSchema {
+                all_of: vec![ErrorBody::schema_ref()],
+                example: example.body().to_json(),
+                ..MetaSchema::ANY
+            })),
+        }],
+        headers: vec![],
+    }
+}
+
 /// Declares the error responses an operation can give (and the 429 of rate limits and the 503 of
 /// deadlines, which every operation can give), for the OpenAPI document. A description is a literal,
-/// or one of the shared [`descriptions`]. The value is always
-/// an [`ApiError`]; the type only tells the document which statuses to list.
+/// or one of the shared [`descriptions`]; an example, after a second `=>`, is an [`ApiError`] built as
+/// the real answer is, else [`ApiError::example_of_status`]. The value is always an [`ApiError`]; the
+/// type only tells the document which statuses to list.
 macro_rules! error_responses {
-    ($(#[$doc:meta])* $name:ident { $($status:literal => $description:expr),+ $(,)? }) => {
+    (@example $status:literal) => {
+        $crate::error::ApiError::example_of_status($status)
+    };
+    (@example $status:literal $example:expr) => {
+        $example
+    };
+    ($(#[$doc:meta])* $name:ident {
+        $($status:literal => $description:expr $(=> $example:expr)?),+ $(,)?
+    }) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub(crate) struct $name(pub $crate::error::ApiError);
@@ -639,34 +735,23 @@ macro_rules! error_responses {
         impl poem_openapi::ApiResponse for $name {
             fn meta() -> poem_openapi::registry::MetaResponses {
                 poem_openapi::registry::MetaResponses {
-                    responses: vec![$(
-                        poem_openapi::registry::MetaResponse {
-                            description: $description,
-                            status: Some($status),
-                            status_range: None,
-                            content: vec![poem_openapi::registry::MetaMediaType {
-                                content_type: "application/json; charset=utf-8",
-                                schema: <$crate::error::ErrorBody as poem_openapi::types::Type>::schema_ref(),
-                            }],
-                            headers: vec![],
-                        }
-                    ),+]
-                    .into_iter()
-                    .chain([
-                        (429, $crate::error::descriptions::RATE_LIMITED),
-                        (503, $crate::error::descriptions::UNAVAILABLE),
-                    ]
-                    .map(|(status, description)| poem_openapi::registry::MetaResponse {
-                        description,
-                        status: Some(status),
-                        status_range: None,
-                        content: vec![poem_openapi::registry::MetaMediaType {
-                            content_type: "application/json; charset=utf-8",
-                            schema: <$crate::error::ErrorBody as poem_openapi::types::Type>::schema_ref(),
-                        }],
-                        headers: vec![],
-                    }))
-                    .collect(),
+                    responses: vec![
+                        $($crate::error::error_response(
+                            $status,
+                            $description,
+                            &$crate::error::error_responses!(@example $status $($example)?),
+                        ),)+
+                        $crate::error::error_response(
+                            429,
+                            $crate::error::descriptions::RATE_LIMITED,
+                            &$crate::error::ApiError::example_of_status(429),
+                        ),
+                        $crate::error::error_response(
+                            503,
+                            $crate::error::descriptions::UNAVAILABLE,
+                            &$crate::error::ApiError::example_of_status(503),
+                        ),
+                    ],
                 }
             }
 
@@ -738,7 +823,7 @@ mod tests {
 
     #[test]
     fn errors_is_an_empty_list_when_the_error_is_not_about_the_body() {
-        let body = envelope(ApiError::unauthorized("no key"));
+        let body = envelope(ApiError::unauthorized());
         assert_eq!(body["errors"], serde_json::json!([]));
         assert_eq!(body["error"], "Unauthorized");
         assert_eq!(body["errorCode"], "UNAUTHORIZED");

@@ -22,7 +22,7 @@ use application::use_cases::idempotent_requests::{
     Admission, HeldKey, IdempotencyKey, InvalidIdempotencyKey, MAX_KEY_LENGTH,
 };
 use poem::error::ResponseError;
-use poem::http::header::CONTENT_TYPE;
+use poem::http::header::{CONTENT_TYPE, LOCATION};
 use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, RequestBody, Response};
 use poem_openapi::registry::{MetaParamIn, MetaSchema, MetaSchemaRef};
@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{Authenticated, named_workspace};
 use crate::body::read_bounded;
 use crate::error::ApiError;
+use crate::location;
 use crate::state::AppState;
 
 pub(crate) const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
@@ -184,7 +185,9 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
                 .map_err(|error| ApiError::internal(&error.into()))?;
             match admission {
                 Admission::Proceed(held) => return self.run(request, held).await,
-                Admission::Replay(recorded) => return Ok(replay(recorded)),
+                Admission::Replay(recorded) => {
+                    return Ok(replay(recorded, request.uri().path()));
+                }
                 Admission::KeyReused => {
                     return Ok(ApiError::idempotency_key_reused().as_response());
                 }
@@ -240,12 +243,18 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The first run's answer, again.
-fn replay(recorded: RecordedResponse) -> Response {
+/// The first run's answer to a POST on `path`, again; a 201's `Location` is derived from the path and
+/// the recorded body as the operation built it (the record keeps no headers).
+fn replay(recorded: RecordedResponse, path: &str) -> Response {
     let status = StatusCode::from_u16(recorded.status).unwrap_or(StatusCode::OK);
     let mut response = Response::builder().status(status);
     if let Ok(content_type) = HeaderValue::from_str(&recorded.content_type) {
         response = response.header(CONTENT_TYPE, content_type);
+    }
+    if status == StatusCode::CREATED
+        && let Ok(location) = HeaderValue::from_str(&location::of_recorded(path, &recorded.body))
+    {
+        response = response.header(LOCATION, location);
     }
     response
         .header(REPLAYED_HEADER, "true")

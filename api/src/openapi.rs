@@ -18,10 +18,12 @@ const DESCRIPTION: &str = "\
 Sendline: a self-hosted cold-email campaign backend, wire-compatible with the SendKit Platform API.
 
 * JSON in and out, `camelCase` field names. Unknown fields in a request body are rejected.
-* Success: `{\"success\": true, \"data\": ...}`; create answers 201.
+* Success: `{\"success\": true, \"data\": ...}`; create answers 201 with a `Location` header naming the \
+new resource.
 * Every error (4xx and 5xx, including unknown routes (404), wrong methods (405), a body that is not \
 JSON (400 `MALFORMED_JSON`), not `application/json` (415), larger than 1 MiB (413) or slower to arrive \
-than the body timeout (408), and requests stopped at the server's deadline (503)) has the shape \
+than the body timeout (408), a URL longer than 8 KiB (414), headers larger than 32 KiB together (431), \
+and requests stopped at the server's deadline (503)) has the shape \
 `{\"success\": false, \"error\", \"code\", \"errorCode\", \"message\", \"errors\": [{\"pointer\", \"code\", \"message\"}]}`, \
 where `errors` lists every problem found (the first 1,000 of them; `message` counts them all), each located \
 by a JSON Pointer into the request body.

@@ -30,8 +30,86 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+/// What the document shows of a request body besides its shape: an example, and the defaults the
+/// domain takes for members left out. Both are set on the registered schemas by
+/// [`register_documented`], which the document and the reader share: the reader never looks at a
+/// `default` or an `example`, so a member left out still reaches the domain as absent.
+pub trait DocumentedBody: Type {
+    /// A body the operation accepts on a fresh server (the demo workspace, whose mailboxes are tagged
+    /// `outreach`), the document's operations run in order.
+    fn example() -> Value;
+
+    /// The value the domain takes for each member a body leaves out, by schema name: a JSON object of
+    /// members (a nested object's members go to its own schema). Empty for a body whose absent members
+    /// mean "unchanged" (a PATCH).
+    fn defaults() -> Vec<(String, Value)> {
+        Vec::new()
+    }
+}
+
+/// Registers `T`'s schemas with its example and the defaults of its members.
+pub(crate) fn register_documented<T: DocumentedBody>(registry: &mut Registry) {
+    T::register(registry);
+    if let Some(schema) = registry.schemas.get_mut(T::name().as_ref()) {
+        schema.example = Some(T::example());
+    }
+    for (name, defaults) in T::defaults() {
+        declare_defaults(registry, &name, &defaults);
+    }
+}
+
+/// Sets `default` on the members of schema `name` that `defaults` names; an object value goes, member
+/// by member, to the schema of the nested object.
+fn declare_defaults(registry: &mut Registry, name: &str, defaults: &Value) {
+    let Some(defaults) = defaults.as_object() else {
+        return;
+    };
+    for (member, default) in defaults {
+        let Some(property) = registry.schemas.get_mut(name).and_then(|schema| {
+            schema
+                .properties
+                .iter_mut()
+                .find(|(declared, _)| declared == member)
+                .map(|(_, property)| property)
+        }) else {
+            tracing::error!(schema = name, member, "a default names no declared member");
+            continue;
+        };
+        match (referenced(property), default) {
+            (Some(nested), Value::Object(_)) => declare_defaults(registry, &nested, default),
+            _ => set_default(property, default.clone()),
+        }
+    }
+}
+
+/// The schema a member refers to, bare or wrapped (`allOf` with its description).
+fn referenced(property: &MetaSchemaRef) -> Option<String> {
+    match property {
+        MetaSchemaRef::Reference(name) => Some(name.clone()),
+        MetaSchemaRef::Inline(schema) => match schema.all_of.first() {
+            Some(MetaSchemaRef::Reference(name)) if schema.ty.is_empty() => Some(name.clone()),
+            _ => None,
+        },
+    }
+}
+
+/// `default` on a member: in place on an inline schema; a bare reference is wrapped (`allOf`), since a
+/// reference carries nothing else.
+fn set_default(property: &mut MetaSchemaRef, default: Value) {
+    match property {
+        MetaSchemaRef::Inline(schema) => schema.default = Some(default),
+        MetaSchemaRef::Reference(name) => {
+            *property = MetaSchemaRef::Inline(Box::new(MetaSchema {
+                all_of: vec![MetaSchemaRef::Reference(name.clone())],
+                default: Some(default),
+                ..MetaSchema::ANY
+            }));
+        }
+    }
+}
+
 /// A request body DTO and the domain request it maps into.
-pub trait DeclaredBody: Type + DeserializeOwned + Default {
+pub trait DeclaredBody: DocumentedBody + DeserializeOwned + Default {
     /// What the domain parses.
     type Request;
 
@@ -131,14 +209,14 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
 /// time one of its bodies arrives.
 static SCHEMAS: LazyLock<RwLock<Registry>> = LazyLock::new(|| RwLock::new(Registry::new()));
 
-fn schemas_of<T: Type>() -> std::sync::RwLockReadGuard<'static, Registry> {
+fn schemas_of<T: DocumentedBody>() -> std::sync::RwLockReadGuard<'static, Registry> {
     {
         let schemas = SCHEMAS.read().unwrap_or_else(PoisonError::into_inner);
         if schemas.schemas.contains_key(T::name().as_ref()) {
             return schemas;
         }
     }
-    T::register(&mut SCHEMAS.write().unwrap_or_else(PoisonError::into_inner));
+    register_documented::<T>(&mut SCHEMAS.write().unwrap_or_else(PoisonError::into_inner));
     SCHEMAS.read().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -702,6 +780,30 @@ mod tests {
             None
         );
         assert_eq!(request.schedule, None);
+    }
+
+    /// Issue 17: the schemas the reader walks carry the documented defaults, and a member left out
+    /// still reaches the domain as absent (the domain, not the reader, applies the default).
+    #[test]
+    fn a_member_left_out_reads_as_absent_though_its_schema_has_a_default() {
+        let (request, problems) = campaign_request(&json!({"name": "x", "settings": {}}));
+        assert!(problems.is_empty(), "{problems:?}");
+        {
+            let schemas = schemas_of::<CreateCampaignRequest>();
+            let settings = &schemas.schemas["SettingsInput"];
+            let track_opens = settings
+                .properties
+                .iter()
+                .find(|(name, _)| *name == "trackOpens")
+                .map(|(_, property)| resolve(&schemas, property).default.clone());
+            assert_eq!(track_opens, Some(Some(Value::Bool(true))));
+        }
+        assert_eq!(request.sequence, None);
+        assert_eq!(request.schedule, None);
+        assert_eq!(request.settings, Some(SettingsRequest::default()));
+        let (mailbox, _) = mailbox_request(&json!({"email": "a@b.co", "provider": "gmail"}));
+        assert_eq!(mailbox.daily_send_limit, None);
+        assert_eq!(mailbox.sending_enabled, None);
     }
 
     #[test]

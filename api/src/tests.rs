@@ -36,13 +36,18 @@ fn properties_of(document: &Value, name: &str) -> BTreeSet<String> {
     found
 }
 
-fn without_descriptions(schema: &mut Value) {
+/// A schema without its descriptions and defaults: a create's member has the domain's default, the same
+/// member of a PATCH none (left out, it keeps the stored value).
+fn without_descriptions_and_defaults(schema: &mut Value) {
     match schema {
         Value::Object(members) => {
             members.remove("description");
-            members.values_mut().for_each(without_descriptions);
+            members.remove("default");
+            members
+                .values_mut()
+                .for_each(without_descriptions_and_defaults);
         }
-        Value::Array(items) => items.iter_mut().for_each(without_descriptions),
+        Value::Array(items) => items.iter_mut().for_each(without_descriptions_and_defaults),
         _ => {}
     }
 }
@@ -59,7 +64,7 @@ fn the_update_body_declares_the_members_of_the_create_body() {
     for member in &create {
         let shape = |schema: &str| {
             let mut property = schemas[schema]["properties"][member].clone();
-            without_descriptions(&mut property);
+            without_descriptions_and_defaults(&mut property);
             property
         };
         assert_eq!(
@@ -354,9 +359,10 @@ fn every_operation_declares_its_error_responses_with_the_envelope() {
             "{method} {path}"
         );
         for status in statuses.iter().filter(|status| !status.starts_with('2')) {
+            // The envelope, with the example of this status (`allOf` carries it beside the reference).
+            let schema = &responses[status]["content"]["application/json; charset=utf-8"]["schema"];
             assert_eq!(
-                responses[status]["content"]["application/json; charset=utf-8"]["schema"]["$ref"],
-                "#/components/schemas/Error",
+                schema["allOf"][0]["$ref"], "#/components/schemas/Error",
                 "{method} {path} {status}"
             );
         }
@@ -430,4 +436,170 @@ fn no_mailbox_schema_has_a_credential_field() {
             }
         }
     }
+}
+
+/// Every `(path, method, status, response)` of the document.
+fn responses(document: &Value) -> Vec<(String, String, String, &Value)> {
+    let mut found = Vec::new();
+    for (path, operations) in document["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in operations.as_object().into_iter().flatten() {
+            for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+                found.push((path.clone(), method.clone(), status.clone(), response));
+            }
+        }
+    }
+    found
+}
+
+/// Issue 17: an error example is an envelope the server sends for that status, not the schema's
+/// made-up values (`"success": true, "code": 0` under a 401).
+#[test]
+fn every_error_example_is_an_envelope_of_its_status() {
+    let document = document();
+    let mut checked = 0;
+    for (path, method, status, response) in responses(&document) {
+        if status.starts_with('2') {
+            continue;
+        }
+        let at = format!("{method} {path} {status}");
+        let example = &response["content"]["application/json; charset=utf-8"]["schema"]["example"];
+        let code: u16 = status.parse().expect("a numeric status");
+        assert_eq!(example["code"], code, "{at}: {example}");
+        assert_eq!(example["success"], false, "{at}");
+        let reason = poem::http::StatusCode::from_u16(code)
+            .ok()
+            .and_then(|status| status.canonical_reason());
+        assert_eq!(example["error"].as_str(), reason, "{at}");
+        assert!(example["errorCode"].is_string(), "{at}");
+        assert!(
+            example["message"]
+                .as_str()
+                .is_some_and(|message| !message.is_empty()),
+            "{at}"
+        );
+        assert!(example["errors"].is_array(), "{at}");
+        checked += 1;
+    }
+    assert!(checked > 100, "only {checked} error responses");
+}
+
+/// A body refused for its content shows the problems it has, each with its pointer.
+#[test]
+fn the_create_operation_shows_a_refused_body_with_every_problem() {
+    let document = document();
+    let example = &document["paths"]["/v1/campaigns"]["post"]["responses"]["400"]["content"]["application/json; charset=utf-8"]
+        ["schema"]["example"];
+    assert_eq!(example["errorCode"], "VALIDATION_FAILED");
+    let pointers: Vec<&str> = example["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|problem| problem["pointer"].as_str())
+        .collect();
+    assert_eq!(pointers, ["/setings", "/name", "/sequence/0/type"]);
+}
+
+/// The schema (by its `$ref`) of an operation's request body.
+fn request_schemas(document: &Value) -> Vec<(String, String, String)> {
+    let mut found = Vec::new();
+    for (path, operations) in document["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in operations.as_object().into_iter().flatten() {
+            let Some(body) = operation.get("requestBody") else {
+                continue;
+            };
+            let reference = body["content"]["application/json"]["schema"]["$ref"]
+                .as_str()
+                .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
+                .expect("a request body refers to its schema");
+            found.push((path.clone(), method.clone(), reference.to_owned()));
+        }
+    }
+    found
+}
+
+/// Issue 17: the docs UI fills in the schema's example; the create's is SendKit's own request.
+#[test]
+fn every_request_body_has_an_example_and_the_create_example_is_the_seed() {
+    let document = document();
+    let schemas = &document["components"]["schemas"];
+    let bodies = request_schemas(&document);
+    assert_eq!(bodies.len(), 6, "{bodies:?}");
+    for (path, method, schema) in &bodies {
+        assert!(
+            schemas[schema]["example"].is_object(),
+            "{method} {path}: {schema} has no example"
+        );
+    }
+    let seed: Value =
+        serde_json::from_str(include_str!("../tests/fixtures/seed_create_campaign.json"))
+            .expect("the seed is JSON");
+    assert_eq!(schemas["CreateCampaignRequest"]["example"], seed);
+}
+
+/// What a member's description names as its default: `(default 15)`, ``(default `true`)``,
+/// ``Default `disabled`.``; nothing for `(default none…)`.
+fn documented_default(description: &str) -> Option<Value> {
+    static DEFAULT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:\(default|^Default)\s+(`[^`]*`|[0-9]+)").expect("a valid pattern")
+    });
+    let token = DEFAULT.captures(description)?.get(1)?.as_str();
+    let token = token.trim_matches('`');
+    Some(serde_json::from_str(token).unwrap_or_else(|_| Value::from(token)))
+}
+
+/// Issue 17: every request member whose description names a default carries it as `default`, and it
+/// is the same value (the schema's comes from the domain, the description is written by hand).
+#[test]
+fn every_request_member_with_a_default_declares_it_in_the_schema() {
+    let document = document();
+    let mut checked = 0;
+    for (name, schema) in document["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        if !(name.ends_with("Input") || name.ends_with("Request")) {
+            continue;
+        }
+        for (member, property) in schema["properties"].as_object().into_iter().flatten() {
+            let description = property["description"].as_str().unwrap_or_default();
+            let Some(documented) = documented_default(description) else {
+                continue;
+            };
+            assert_eq!(
+                property["default"], documented,
+                "{name}.{member}: {description}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} documented defaults");
+}
+
+#[test]
+fn a_description_names_its_default_or_none() {
+    assert_eq!(
+        documented_default("Track opens (default `true`)."),
+        Some(Value::Bool(true))
+    );
+    assert_eq!(
+        documented_default("Default `disabled`."),
+        Some(Value::from("disabled"))
+    );
+    assert_eq!(
+        documented_default("1–1,440 (default 15)."),
+        Some(Value::from(15))
+    );
+    assert_eq!(
+        documented_default("no duplicates\n(default `[1,2,3,4,5]`)."),
+        Some(serde_json::json!([1, 2, 3, 4, 5]))
+    );
+    assert_eq!(
+        documented_default("1–10,000 (default none: mailbox limits apply)."),
+        None
+    );
+    assert_eq!(
+        documented_default("If omitted, a default variant `A` is seeded"),
+        None
+    );
 }

@@ -16,6 +16,10 @@ pub const MAX_ACTIVE_SUBSEQUENCES: usize = 15;
 pub const MAX_SUBSEQUENCES: usize = 50;
 pub const MAX_SUBSEQUENCE_NAME_CHARS: usize = 200;
 pub const MAX_TRIGGER_VALUE_CHARS: usize = 100;
+/// `enabled` of a subsequence that does not say.
+pub const DEFAULT_SUBSEQUENCE_ENABLED: bool = true;
+/// `archived` of a subsequence that does not say.
+pub const DEFAULT_SUBSEQUENCE_ARCHIVED: bool = false;
 
 wire_enum!(
     /// What makes a lead enter a subsequence (`trigger.type`).
@@ -249,8 +253,8 @@ impl NewSubsequence {
             name: name?,
             trigger: trigger?,
             sequence: sequence?,
-            enabled: request.enabled.unwrap_or(true),
-            archived: request.archived.unwrap_or(false),
+            enabled: request.enabled.unwrap_or(DEFAULT_SUBSEQUENCE_ENABLED),
+            archived: request.archived.unwrap_or(DEFAULT_SUBSEQUENCE_ARCHIVED),
         })
     }
 

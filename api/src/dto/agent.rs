@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::dto::timestamp::Timestamp;
 use crate::dto::wire::{Required, mapped};
-use crate::request_body::DeclaredBody;
+use crate::request_body::{DeclaredBody, DocumentedBody};
 
 /// The body of `POST /v1/agents`: at most 3 agents per workspace; the first is the default. Unknown
 /// fields are rejected.
@@ -52,6 +52,24 @@ pub struct PersonaInput {
     /// At most 5,000 characters.
     #[oai(validator(max_length = 5000))]
     pub custom_instructions: Option<String>,
+}
+
+impl DocumentedBody for CreateAgentRequest {
+    fn example() -> serde_json::Value {
+        serde_json::json!({
+            "name": "Sales assistant",
+            "companyInfo": {
+                "name": "Your Company",
+                "description": "Outbound tooling that helps B2B sales teams cut prospecting costs."
+            },
+            "persona": {
+                "tone": "friendly",
+                "role": "Account Executive",
+                "communicationStyle": "short and direct",
+                "customInstructions": "Offer a 20-minute call; never discuss pricing by email."
+            }
+        })
+    }
 }
 
 impl DeclaredBody for CreateAgentRequest {

@@ -4,17 +4,22 @@
 //! this form before merging the client's patch).
 
 use domain::mailbox::MailboxProvider;
+use domain::problem::JsonPointer;
 use domain::request::{
     CampaignRequest, CnameTrackingRequest, ConditionRequest, ConditionalVariableRequest,
     CopyFatigueProtectionRequest, MailboxSelectorsRequest, ScheduleRequest, SettingsRequest,
     StepRequest, SubsequenceRequest, TriggerRequest, VariantOptimizationRequest, VariantRequest,
     WebhookRequest,
 };
+use domain::rules::ParseRules;
+use domain::schedule::Schedule;
 use domain::sequence::ConditionOperator;
+use domain::settings::Settings;
 use domain::settings::{
     EspMatchingMode, OptimizationMetric, SegCheckMode, SegProvider, WebhookEvent,
 };
-use domain::subsequence::TriggerType;
+use domain::subsequence::{DEFAULT_SUBSEQUENCE_ARCHIVED, DEFAULT_SUBSEQUENCE_ENABLED, TriggerType};
+use domain::values::WebhookHostPolicy;
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseFromJSON, ParseResult, ToJSON, Type};
 use poem_openapi::{Object, Union};
@@ -24,7 +29,7 @@ use serde_json::{Map, Value};
 
 use crate::dto::choice::{Choice, Choices, domain_choices, sent};
 use crate::dto::wire::{Int, Required, each, int, mapped, nested, whole};
-use crate::request_body::DeclaredBody;
+use crate::request_body::{DeclaredBody, DocumentedBody, written};
 
 domain_choices!(
     /// `mailboxProvider`, and a mailbox's `provider`.
@@ -560,6 +565,61 @@ impl Serialize for StepFields {
             }
         }
         members.serialize(serializer)
+    }
+}
+
+/// SendKit's own example of a create (the seed's curl body), byte for byte.
+const SEED_EXAMPLE: &str = include_str!("../../tests/fixtures/seed_create_campaign.json");
+
+impl DocumentedBody for CreateCampaignRequest {
+    fn example() -> Value {
+        serde_json::from_str(SEED_EXAMPLE).unwrap_or_default()
+    }
+
+    /// The schedule and settings the domain gives a campaign that names none, written back in request
+    /// form, and the defaults of the lists and of what they hold.
+    fn defaults() -> Vec<(String, Value)> {
+        let root = JsonPointer::root();
+        let schedule = Schedule::parse(None, &root)
+            .map(|schedule| written(&ScheduleInput::from(schedule.to_request())))
+            .unwrap_or_default();
+        let rules = ParseRules::create(WebhookHostPolicy::PublicOnly);
+        let settings = Settings::parse(None, rules, &root)
+            .map(|settings| written(&SettingsInput::from(settings.to_request())))
+            .unwrap_or_default();
+        vec![
+            (
+                Self::name().into_owned(),
+                serde_json::json!({
+                    "sequence": [],
+                    "subsequences": [],
+                    "schedule": schedule,
+                    "settings": settings,
+                }),
+            ),
+            (
+                SubsequenceInput::name().into_owned(),
+                serde_json::json!({
+                    "enabled": DEFAULT_SUBSEQUENCE_ENABLED,
+                    "archived": DEFAULT_SUBSEQUENCE_ARCHIVED,
+                }),
+            ),
+            (
+                ConditionalVariableInput::name().into_owned(),
+                serde_json::json!({"else": ""}),
+            ),
+        ]
+    }
+}
+
+impl DocumentedBody for UpdateCampaignRequest {
+    /// A rename, a new zone for the schedule, and a daily cap, merged into what is stored.
+    fn example() -> Value {
+        serde_json::json!({
+            "name": "Q2 Outbound - Decision Makers (EMEA)",
+            "schedule": {"timezone": "Europe/Paris", "startTime": "09:30"},
+            "settings": {"dailySendLimit": 30, "trackClicks": false}
+        })
     }
 }
 

@@ -1,6 +1,8 @@
 //! Sending mailboxes on the wire (`/v1/mailboxes…`).
 
-use domain::mailbox::{Mailbox, MailboxStatus};
+use domain::mailbox::{
+    DEFAULT_MAILBOX_DAILY_SEND_LIMIT, DEFAULT_MAILBOX_SENDING_ENABLED, Mailbox, MailboxStatus,
+};
 use domain::mailbox_listing::TagMode;
 use domain::mailbox_update::{MailboxPatchRequest, PatchValue};
 use domain::request::MailboxRequest;
@@ -12,7 +14,7 @@ use crate::dto::campaign_input::MailboxProviders;
 use crate::dto::choice::{Choice, domain_choices};
 use crate::dto::timestamp::Timestamp;
 use crate::dto::wire::{Int, Required, mapped};
-use crate::request_body::DeclaredBody;
+use crate::request_body::{DeclaredBody, DocumentedBody};
 
 domain_choices!(
     /// A mailbox's `status`.
@@ -77,6 +79,42 @@ pub struct UpdateMailboxRequest {
     /// (case-insensitively), at most 50. `null` removes them all.
     #[oai(validator(max_items = 50), nullable)]
     pub tags: MaybeUndefined<Vec<String>>,
+}
+
+impl DocumentedBody for RegisterMailboxRequest {
+    fn example() -> serde_json::Value {
+        serde_json::json!({
+            "email": "jordan@yourcompany.com",
+            "provider": "gmail",
+            "displayName": "Jordan from Your Company",
+            "tags": ["outreach", "emea"],
+            "dailySendLimit": 40,
+            "sendingEnabled": true,
+            "signature": "<p>Jordan Lee<br>Account Executive, Your Company</p>"
+        })
+    }
+
+    fn defaults() -> Vec<(String, serde_json::Value)> {
+        vec![(
+            <Self as poem_openapi::types::Type>::name().into_owned(),
+            serde_json::json!({
+                "tags": [],
+                "dailySendLimit": DEFAULT_MAILBOX_DAILY_SEND_LIMIT,
+                "sendingEnabled": DEFAULT_MAILBOX_SENDING_ENABLED,
+            }),
+        )]
+    }
+}
+
+impl DocumentedBody for UpdateMailboxRequest {
+    /// A new display name, a lower daily limit, and the tags replaced.
+    fn example() -> serde_json::Value {
+        serde_json::json!({
+            "displayName": "Jordan Lee",
+            "dailySendLimit": 30,
+            "tags": ["outreach", "emea", "warm"]
+        })
+    }
 }
 
 impl DeclaredBody for RegisterMailboxRequest {

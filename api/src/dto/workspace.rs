@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::dto::timestamp::Timestamp;
 use crate::dto::wire::{Required, mapped};
-use crate::request_body::DeclaredBody;
+use crate::request_body::{DeclaredBody, DocumentedBody};
 
 /// The body of `POST /v1/workspaces`. Unknown fields are rejected.
 #[derive(Debug, Default, Object, Deserialize)]
@@ -20,6 +20,12 @@ pub struct CreateWorkspaceRequest {
     /// Trimmed, 1–100 characters.
     #[oai(validator(min_length = 1, max_length = 100))]
     pub name: Required<String>,
+}
+
+impl DocumentedBody for CreateWorkspaceRequest {
+    fn example() -> serde_json::Value {
+        serde_json::json!({"name": "EMEA outbound"})
+    }
 }
 
 impl DeclaredBody for CreateWorkspaceRequest {

@@ -6,13 +6,15 @@ use domain::agent::MAX_AGENTS_PER_WORKSPACE;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
+use serde_json::json;
 
 use crate::auth::Tenant;
-use crate::body::JsonBody;
+use crate::body::{JsonBody, refused};
 use crate::dto::agent::{AgentBody, CreateAgentRequest};
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
+use crate::location::{self, Created};
 use crate::state::AppState;
 
 use super::ApiTags;
@@ -20,7 +22,8 @@ use super::ApiTags;
 error_responses!(
     /// What `POST /v1/agents` can answer besides 201.
     CreateAgentErrors {
-        400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
+        400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED."
+            => refused::<CreateAgentRequest>(json!({"name": 42, "persona": {"tone": "friendly", "voice": "warm"}})),
         401 => descriptions::UNAUTHORIZED,
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         408 => descriptions::REQUEST_TIMEOUT,
@@ -72,7 +75,7 @@ impl AgentsApi {
         #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateAgentRequest>,
-    ) -> Result<AgentCreated, CreateAgentErrors> {
+    ) -> Result<Created<AgentCreated>, CreateAgentErrors> {
         let order = body.order();
         let (request, edge_problems) = body.read();
         let agent = state
@@ -80,9 +83,10 @@ impl AgentsApi {
             .execute(tenant.0, &request, edge_problems)
             .await
             .map_err(|error| ApiError::from(error).in_body_order(&order))?;
-        Ok(AgentCreated::Created(Json(Success::new(
-            AgentBody::from_domain(&agent),
-        ))))
+        Ok(Created::new(
+            AgentCreated::Created(Json(Success::new(AgentBody::from_domain(&agent)))),
+            location::created("/v1/agents", agent.id()),
+        ))
     }
 
     /// List agents

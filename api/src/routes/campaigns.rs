@@ -3,10 +3,14 @@
 use std::sync::{Arc, Mutex};
 
 use application::ports::{CampaignQuery, RecordedResponse};
-use domain::campaign::Campaign;
+use application::use_cases::campaign_lifecycle::{DeleteCampaignError, LifecycleCommandError};
+use application::use_cases::update_campaign::UpdateCampaignError;
+use domain::campaign::{Campaign, LifecycleError, NewCampaign};
 use domain::id::CampaignId;
 use domain::listing::{NameSearch, PageLimit};
-use domain::status::{CampaignStatus, LifecycleAction};
+use domain::rules::ParseRules;
+use domain::status::{CampaignStatus, InvalidTransition, LifecycleAction};
+use domain::values::WebhookHostPolicy;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -27,8 +31,10 @@ use crate::dto::campaign::{
 use crate::dto::campaign_input::{CreateCampaignRequest, UpdateCampaignRequest};
 use crate::dto::choice::Choice;
 use crate::dto::{Page, PaginationBody, Success};
-use crate::error::{ApiError, descriptions, error_responses};
+use crate::error::{ApiError, EXAMPLE_ID, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
+use crate::location::{self, Created};
+use crate::request_body;
 use crate::state::AppState;
 use crate::use_case_errors::{campaign_not_found, naming};
 
@@ -37,7 +43,8 @@ use super::ApiTags;
 error_responses!(
     /// What `POST /v1/campaigns` can answer besides 201.
     CreateCampaignErrors {
-        400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed), is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
+        400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed), is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED."
+            => refused_create(),
         401 => descriptions::UNAUTHORIZED,
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         408 => descriptions::REQUEST_TIMEOUT,
@@ -55,7 +62,8 @@ error_responses!(
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
         401 => descriptions::UNAUTHORIZED,
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
-        404 => "The workspace has no campaign with this id (NOT_FOUND).",
+        404 => "The workspace has no campaign with this id (NOT_FOUND)."
+            => campaign_not_found(EXAMPLE_ID),
         500 => descriptions::INTERNAL,
     }
 );
@@ -73,12 +81,15 @@ error_responses!(
 error_responses!(
     /// What `PATCH /v1/campaigns/{campaignId}` can answer besides 200.
     UpdateCampaignErrors {
-        400 => "The merged campaign breaks rules of the contract (VALIDATION_FAILED, every problem listed), the body is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        400 => "The merged campaign breaks rules of the contract (VALIDATION_FAILED, every problem listed), the body is not JSON (MALFORMED_JSON), names mailboxes or an agent the workspace does not have (MAILBOX_NOT_FOUND, AGENT_NOT_FOUND), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS)."
+            => refused_create(),
         401 => descriptions::UNAUTHORIZED,
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
-        404 => "The workspace has no campaign with this id (NOT_FOUND).",
+        404 => "The workspace has no campaign with this id (NOT_FOUND)."
+            => campaign_not_found(EXAMPLE_ID),
         408 => descriptions::REQUEST_TIMEOUT,
-        409 => "The campaign is archived (read-only), a subsequence that has sent was given another trigger, or other writes kept coming first (CONFLICT); nothing was changed.",
+        409 => "The campaign is archived (read-only), a subsequence that has sent was given another trigger, or other writes kept coming first (CONFLICT); nothing was changed."
+            => naming(EXAMPLE_ID)(UpdateCampaignError::ReadOnly),
         413 => descriptions::PAYLOAD_TOO_LARGE,
         415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
         500 => descriptions::INTERNAL,
@@ -91,9 +102,11 @@ error_responses!(
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
         401 => descriptions::UNAUTHORIZED,
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
-        404 => "The workspace has no campaign with this id (NOT_FOUND).",
+        404 => "The workspace has no campaign with this id (NOT_FOUND)."
+            => campaign_not_found(EXAMPLE_ID),
         408 => descriptions::REQUEST_TIMEOUT,
-        409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed. Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
+        409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed. Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds."
+            => naming(EXAMPLE_ID)(LifecycleCommandError::Refused { status: CampaignStatus::Archived, error: LifecycleError::Transition(InvalidTransition { from: CampaignStatus::Archived, action: LifecycleAction::Start }) }),
         413 => descriptions::PAYLOAD_TOO_LARGE,
         422 => descriptions::IDEMPOTENCY_KEY_REUSED,
         500 => descriptions::INTERNAL,
@@ -106,11 +119,32 @@ error_responses!(
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
         401 => descriptions::UNAUTHORIZED,
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
-        404 => "The workspace has no campaign with this id (NOT_FOUND).",
-        409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed.",
+        404 => "The workspace has no campaign with this id (NOT_FOUND)."
+            => campaign_not_found(EXAMPLE_ID),
+        409 => "The campaign's status does not allow it; the message names the status (INVALID_STATE_TRANSITION). Or other writes kept coming first (CONFLICT). Nothing was changed."
+            => naming(EXAMPLE_ID)(DeleteCampaignError::NotDeletable(CampaignStatus::Active)),
         500 => descriptions::INTERNAL,
     }
 );
+
+/// The document's example of a refused create (and update): what the reader and the domain find in a
+/// body with a blank name, a sequence that starts with a wait, and a misspelt member.
+fn refused_create() -> ApiError {
+    let body = serde_json::json!({
+        "name": " ",
+        "sequence": [
+            {"type": "wait", "waitDays": 3},
+            {"type": "email", "subject": "Quick question", "body": "Hi {{firstName}}"}
+        ],
+        "setings": {"trackOpens": false}
+    });
+    let (request, problems) = request_body::read::<CreateCampaignRequest>(body);
+    let rules = ParseRules::create(WebhookHostPolicy::PublicOnly);
+    let refused = NewCampaign::parse(&request, rules)
+        .err()
+        .unwrap_or_default();
+    ApiError::validation(&problems.followed_by(refused))
+}
 
 #[derive(Debug, ApiResponse)]
 pub(crate) enum CampaignCreated {
@@ -219,7 +253,7 @@ impl CampaignsApi {
         #[oai(name = "Idempotency-Key")] idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateCampaignRequest>,
-    ) -> Result<CampaignCreated, CreateCampaignErrors> {
+    ) -> Result<Created<CampaignCreated>, CreateCampaignErrors> {
         let order = body.order();
         let (request, edge_problems) = body.read();
         let use_case = &state.create_campaign;
@@ -249,7 +283,10 @@ impl CampaignsApi {
             Some(answer) => answer.into_body(&campaign),
             None => created_body(&campaign),
         };
-        Ok(CampaignCreated::Created(RenderedJson::new(body)))
+        Ok(Created::new(
+            CampaignCreated::Created(RenderedJson::new(body)),
+            location::created("/v1/campaigns", campaign.id()),
+        ))
     }
 
     /// Get campaign

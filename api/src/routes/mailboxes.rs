@@ -11,9 +11,10 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
+use serde_json::json;
 
 use crate::auth::Tenant;
-use crate::body::JsonBody;
+use crate::body::{JsonBody, refused};
 use crate::dto::campaign_input::MailboxProviders;
 use crate::dto::choice::Choice;
 use crate::dto::mailbox::{
@@ -21,8 +22,9 @@ use crate::dto::mailbox::{
     UpdateMailboxRequest,
 };
 use crate::dto::{Page, PaginationBody, Success};
-use crate::error::{ApiError, descriptions, error_responses};
+use crate::error::{ApiError, EXAMPLE_ID, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
+use crate::location::{self, Created};
 use crate::state::AppState;
 use crate::use_case_errors::{mailbox_not_found, naming};
 
@@ -31,7 +33,8 @@ use super::ApiTags;
 error_responses!(
     /// What `POST /v1/mailboxes` can answer besides 201.
     RegisterMailboxErrors {
-        400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
+        400 => "The body breaks rules of the contract (VALIDATION_FAILED) or is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED."
+            => refused::<RegisterMailboxRequest>(json!({"email": "jordan@yourcompany.com", "provider": "gmail", "dailySendLimit": "40", "sigature": "Jordan"})),
         401 => descriptions::UNAUTHORIZED,
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         408 => descriptions::REQUEST_TIMEOUT,
@@ -59,7 +62,8 @@ error_responses!(
         400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
         401 => descriptions::UNAUTHORIZED,
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
-        404 => "The workspace has no mailbox with this id (NOT_FOUND).",
+        404 => "The workspace has no mailbox with this id (NOT_FOUND)."
+            => mailbox_not_found(EXAMPLE_ID),
         500 => descriptions::INTERNAL,
     }
 );
@@ -67,10 +71,12 @@ error_responses!(
 error_responses!(
     /// What `PATCH /v1/mailboxes/{mailboxId}` can answer besides 200.
     UpdateMailboxErrors {
-        400 => "The body breaks rules of the contract or names a field that cannot change here (VALIDATION_FAILED, every problem listed; nothing was changed), is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
+        400 => "The body breaks rules of the contract or names a field that cannot change here (VALIDATION_FAILED, every problem listed; nothing was changed), is not JSON (MALFORMED_JSON), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS)."
+            => refused::<UpdateMailboxRequest>(json!({"email": "jordan.lee@yourcompany.com", "dailySendLimit": "30"})),
         401 => descriptions::UNAUTHORIZED,
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
-        404 => "The workspace has no mailbox with this id (NOT_FOUND).",
+        404 => "The workspace has no mailbox with this id (NOT_FOUND)."
+            => mailbox_not_found(EXAMPLE_ID),
         408 => descriptions::REQUEST_TIMEOUT,
         413 => descriptions::PAYLOAD_TOO_LARGE,
         415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
@@ -131,7 +137,7 @@ impl MailboxesApi {
         #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<RegisterMailboxRequest>,
-    ) -> Result<MailboxRegistered, RegisterMailboxErrors> {
+    ) -> Result<Created<MailboxRegistered>, RegisterMailboxErrors> {
         let order = body.order();
         let (request, edge_problems) = body.read();
         let mailbox = state
@@ -139,9 +145,10 @@ impl MailboxesApi {
             .execute(tenant.0, &request, edge_problems)
             .await
             .map_err(|error| ApiError::from(error).in_body_order(&order))?;
-        Ok(MailboxRegistered::Created(Json(Success::new(
-            MailboxBody::from_domain(&mailbox),
-        ))))
+        Ok(Created::new(
+            MailboxRegistered::Created(Json(Success::new(MailboxBody::from_domain(&mailbox)))),
+            location::created("/v1/mailboxes", mailbox.id()),
+        ))
     }
 
     /// List mailboxes

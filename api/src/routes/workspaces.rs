@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use application::use_cases::workspace_keys::CreateWorkspaceKeyError;
 use application::use_cases::workspaces::WorkspaceQuery;
 use domain::id::WorkspaceId;
 use domain::listing::PageLimit;
@@ -11,17 +12,19 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
+use serde_json::json;
 
 use crate::auth::KeyHolder;
-use crate::body::JsonBody;
+use crate::body::{JsonBody, refused};
 use crate::dto::workspace::{
     AccountBody, CreateWorkspaceRequest, WorkspaceBody, WorkspaceKeyBody, WorkspaceKeyRevokedBody,
 };
 use crate::dto::{Page, PaginationBody, Success};
-use crate::error::{ApiError, descriptions, error_responses};
+use crate::error::{ApiError, EXAMPLE_ID, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
+use crate::location::{self, Created};
 use crate::state::AppState;
-use crate::use_case_errors::naming;
+use crate::use_case_errors::{naming, workspace_not_found};
 
 use super::ApiTags;
 
@@ -47,7 +50,8 @@ error_responses!(
 error_responses!(
     /// What `POST /v1/workspaces` can answer besides 201.
     CreateWorkspaceErrors {
-        400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed) or is not JSON (MALFORMED_JSON), or the key was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
+        400 => "The body breaks rules of the contract (VALIDATION_FAILED, every problem listed) or is not JSON (MALFORMED_JSON), or the key was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED."
+            => refused::<CreateWorkspaceRequest>(json!({"name": ["EMEA outbound"]})),
         401 => descriptions::UNAUTHORIZED,
         403 => "A workspace key may not create workspaces; use a platform key (FORBIDDEN).",
         408 => descriptions::REQUEST_TIMEOUT,
@@ -64,7 +68,8 @@ error_responses!(
     GetWorkspaceErrors {
         400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
         401 => descriptions::UNAUTHORIZED,
-        404 => "No workspace with this id is visible to this key (NOT_FOUND).",
+        404 => "No workspace with this id is visible to this key (NOT_FOUND)."
+            => workspace_not_found(EXAMPLE_ID),
         500 => descriptions::INTERNAL,
     }
 );
@@ -75,9 +80,11 @@ error_responses!(
         400 => "The key was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
         401 => descriptions::UNAUTHORIZED,
         403 => "A workspace key may not manage keys, or the user is a member but not an owner or admin (FORBIDDEN).",
-        404 => "No workspace with this id is visible to this key (NOT_FOUND).",
+        404 => "No workspace with this id is visible to this key (NOT_FOUND)."
+            => workspace_not_found(EXAMPLE_ID),
         408 => descriptions::REQUEST_TIMEOUT,
-        409 => "The workspace already has a live API key; revoke it first (CONFLICT). Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
+        409 => "The workspace already has a live API key; revoke it first (CONFLICT). Or a request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds."
+            => naming(EXAMPLE_ID)(CreateWorkspaceKeyError::AlreadyExists),
         413 => descriptions::PAYLOAD_TOO_LARGE,
         422 => descriptions::IDEMPOTENCY_KEY_REUSED,
         500 => descriptions::INTERNAL,
@@ -90,7 +97,8 @@ error_responses!(
         400 => "The key was sent twice, differently (CONFLICTING_API_KEYS).",
         401 => descriptions::UNAUTHORIZED,
         403 => "A workspace key may not manage keys, or the user is a member but not an owner or admin (FORBIDDEN).",
-        404 => "No workspace with this id is visible to this key, or it has no live API key (NOT_FOUND).",
+        404 => "No workspace with this id is visible to this key, or it has no live API key (NOT_FOUND)."
+            => workspace_not_found(EXAMPLE_ID),
         500 => descriptions::INTERNAL,
     }
 );
@@ -236,7 +244,7 @@ impl WorkspacesApi {
         #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         body: JsonBody<CreateWorkspaceRequest>,
-    ) -> Result<WorkspaceCreated, CreateWorkspaceErrors> {
+    ) -> Result<Created<WorkspaceCreated>, CreateWorkspaceErrors> {
         let order = body.order();
         let (request, edge_problems) = body.read();
         let created = state
@@ -245,9 +253,10 @@ impl WorkspacesApi {
             .await
             .map_err(|error| ApiError::from(error).in_body_order(&order))?;
         tracing::info!(workspace = %created.workspace.id(), "workspace created");
-        Ok(WorkspaceCreated::Created(Json(Success::new(
-            WorkspaceBody::from_domain(&created),
-        ))))
+        Ok(Created::new(
+            WorkspaceCreated::Created(Json(Success::new(WorkspaceBody::from_domain(&created)))),
+            location::created("/v1/workspaces", created.workspace.id()),
+        ))
     }
 
     /// Get workspace
@@ -293,16 +302,23 @@ impl WorkspacesApi {
         #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
         state: Data<&Arc<AppState>>,
         #[oai(name = "workspaceId")] id: Path<String>,
-    ) -> Result<WorkspaceKeyCreated, CreateWorkspaceKeyErrors> {
+    ) -> Result<Created<WorkspaceKeyCreated>, CreateWorkspaceKeyErrors> {
         let issued = state
             .workspace_keys
             .create(holder.0, &id)
             .await
             .map_err(naming(&id))?;
         tracing::info!(workspace = %issued.workspace_id, "workspace API key created");
-        Ok(WorkspaceKeyCreated::Created(Json(Success::new(
-            WorkspaceKeyBody::from_domain(&issued),
-        ))))
+        let location = format!(
+            "{}/api-key",
+            location::created("/v1/workspaces", issued.workspace_id)
+        );
+        Ok(Created::new(
+            WorkspaceKeyCreated::Created(Json(Success::new(WorkspaceKeyBody::from_domain(
+                &issued,
+            )))),
+            location,
+        ))
     }
 
     /// Revoke workspace API key
