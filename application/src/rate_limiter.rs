@@ -41,6 +41,9 @@ struct WindowCount {
     start_ms: i64,
     /// Every instance's count, as of this instance's last sync.
     shared: u64,
+    /// Admitted here and being added by a sync that has not answered yet: still counted, or a burst
+    /// during the sync's round trip would find the allowance whole again.
+    syncing: u64,
     /// Admitted here since the last sync.
     unsynced: u64,
 }
@@ -50,6 +53,7 @@ impl WindowCount {
         Self {
             start_ms,
             shared: 0,
+            syncing: 0,
             unsynced: 0,
         }
     }
@@ -116,7 +120,10 @@ impl RateLimiter {
         if count.start_ms != start_ms {
             *count = WindowCount::starting(start_ms);
         }
-        let used = count.shared.saturating_add(count.unsynced);
+        let used = count
+            .shared
+            .saturating_add(count.syncing)
+            .saturating_add(count.unsynced);
         let admitted = used < limit;
         if admitted {
             count.unsynced += 1;
@@ -142,6 +149,7 @@ impl RateLimiter {
                 .filter(|(_, count)| count.unsynced > 0)
                 .filter_map(|(bucket, count)| {
                     let requests = std::mem::take(&mut count.unsynced);
+                    count.syncing += requests;
                     Some(WindowAddition {
                         bucket: bucket.clone(),
                         window_start: DateTime::<Utc>::from_timestamp_millis(count.start_ms)?,
@@ -155,33 +163,25 @@ impl RateLimiter {
         }
         let added = self.windows.add(&additions).await;
         let mut counts = self.counts();
-        let same_window = |count: &&mut WindowCount, addition: &WindowAddition| {
-            count.start_ms == addition.window_start.timestamp_millis()
-        };
-        match added {
-            Ok(totals) => {
-                for (addition, total) in additions.iter().zip(totals) {
-                    if let Some(count) = counts
-                        .get_mut(&addition.bucket)
-                        .filter(|count| same_window(count, addition))
-                    {
+        for (index, addition) in additions.iter().enumerate() {
+            let Some(count) = counts
+                .get_mut(&addition.bucket)
+                .filter(|count| count.start_ms == addition.window_start.timestamp_millis())
+            else {
+                continue;
+            };
+            // No longer in flight: in the shared total if the store answered, else left to the next.
+            count.syncing = count.syncing.saturating_sub(addition.requests);
+            match &added {
+                Ok(totals) => {
+                    if let Some(&total) = totals.get(index) {
                         count.shared = count.shared.max(total);
                     }
                 }
-                Ok(())
-            }
-            Err(error) => {
-                for addition in &additions {
-                    if let Some(count) = counts
-                        .get_mut(&addition.bucket)
-                        .filter(|count| same_window(count, addition))
-                    {
-                        count.unsynced += addition.requests;
-                    }
-                }
-                Err(error)
+                Err(_) => count.unsynced += addition.requests,
             }
         }
+        added.map(|_| ())
     }
 
     /// Forgets the shared counts of windows that ended before the previous one began.
@@ -336,6 +336,50 @@ mod tests {
         assert_eq!(limiter.admit(&key("a")).remaining, 1);
         limiter.sync().await.expect("the store answers again");
         assert_eq!(limiter.admit(&key("a")).remaining, 0);
+    }
+
+    /// A store whose `add` answers (every addition as the whole count) only when released.
+    #[derive(Debug, Default)]
+    struct HeldWindows {
+        entered: tokio::sync::Notify,
+        release: tokio::sync::Notify,
+    }
+
+    #[async_trait::async_trait]
+    impl RateLimitWindows for HeldWindows {
+        async fn add(&self, additions: &[WindowAddition]) -> Result<Vec<u64>, RepositoryError> {
+            self.entered.notify_one();
+            self.release.notified().await;
+            Ok(additions.iter().map(|addition| addition.requests).collect())
+        }
+
+        async fn forget_before(&self, _before: DateTime<Utc>) -> Result<u64, RepositoryError> {
+            Ok(0)
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_admitted_while_a_sync_is_in_flight_still_count_what_it_carries() {
+        let windows = Arc::new(HeldWindows::default());
+        let limiter = Arc::new(RateLimiter::new(
+            windows.clone(),
+            SetClock::at(1_000),
+            THREE_PER_MINUTE,
+        ));
+        limiter.admit(&key("a"));
+        limiter.admit(&key("a"));
+        let sync = tokio::spawn({
+            let limiter = limiter.clone();
+            async move { limiter.sync().await }
+        });
+        windows.entered.notified().await;
+        assert_eq!(limiter.admit(&key("a")).remaining, 0);
+        assert!(!limiter.admit(&key("a")).admitted);
+        windows.release.notify_one();
+        sync.await
+            .expect("the sync ran")
+            .expect("the store answers");
+        assert!(!limiter.admit(&key("a")).admitted);
     }
 
     #[tokio::test]
