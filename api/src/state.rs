@@ -46,8 +46,8 @@ pub(crate) const DEFAULT_CAMPAIGN_CACHE_MB: u64 = 64;
 pub(crate) const DEFAULT_IDEMPOTENCY_LEASE_MS: u64 = 60_000;
 /// Requests per API key per window by default: 100 a second on average, bursts up to all of it.
 pub(crate) const DEFAULT_RATE_LIMIT_PER_KEY: u64 = 6_000;
-/// Requests without a valid key per client address per window by default: enough for health probes
-/// and the docs, little for guessing keys.
+/// Requests without a valid key per client address per window by default: enough for a person trying
+/// the API, little for guessing keys (health checks and the docs are not counted).
 pub(crate) const DEFAULT_RATE_LIMIT_PER_ADDRESS: u64 = 600;
 /// The rate-limit window by default, in seconds.
 pub(crate) const DEFAULT_RATE_LIMIT_WINDOW_S: u64 = 60;

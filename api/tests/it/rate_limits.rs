@@ -58,7 +58,11 @@ async fn every_response_carries_the_rate_limit_headers_of_its_client() {
         let unknown_route = app.get("/v2/nothing").await;
         unknown_route.assert_error(404, "NOT_FOUND");
         assert_rate_headers(&unknown_route, 600, 598);
-        assert_rate_headers(&app.get("/healthz").await, 600, 597);
+        // Health checks and the docs are outside every allowance (issue 17): no headers, not counted.
+        let health = app.get("/healthz").await;
+        health.ok();
+        assert_eq!(health.header("X-RateLimit-Limit"), None);
+        assert_rate_headers(&app.get("/v2/nothing").await, 600, 597);
     })
     .await;
 }
@@ -104,19 +108,48 @@ async fn each_key_has_its_own_allowance_and_requests_without_a_valid_key_share_t
         theirs.ok();
         assert_rate_headers(&theirs, 3, 2);
         // Guessing keys: every unknown key counts against the address.
-        let guesses: Vec<String> = (0..3).map(|n| format!("sk_{n:048}")).collect();
-        let mut statuses = Vec::new();
-        for guess in &guesses {
-            let answer = app
-                .request(
-                    reqwest::Method::GET,
-                    "/v1/campaigns",
-                    &[("X-Api-Key", guess)],
-                )
-                .await;
-            statuses.push(answer.status);
+        assert_eq!(guess_keys(&app, 3, &[]).await, [401, 401, 429]);
+    })
+    .await;
+}
+
+/// `count` requests with a made-up key (each a 401 while the address has allowance left), from
+/// `headers` besides; their statuses.
+async fn guess_keys(app: &TestApp, count: usize, headers: &[(&str, &str)]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for n in 0..count {
+        let guess = format!("sk_{n:048}");
+        let mut sent = vec![("X-Api-Key", guess.as_str())];
+        sent.extend_from_slice(headers);
+        let answer = app
+            .request(reqwest::Method::GET, "/v1/campaigns", &sent)
+            .await;
+        statuses.push(answer.status);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn a_burst_of_bad_keys_does_not_make_health_checks_or_the_docs_answer_429() {
+    on_every_backend_with(tight_limits(), |app| async move {
+        assert_eq!(guess_keys(&app, 3, &[]).await, [401, 401, 429]);
+        for path in [
+            "/healthz",
+            "/readyz",
+            "/openapi.json",
+            "/openapi.yaml",
+            "/docs",
+        ] {
+            for _ in 0..3 {
+                let answer = app.get(path).await;
+                assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+                assert_eq!(answer.header("X-RateLimit-Limit"), None, "{path}");
+            }
         }
-        assert_eq!(statuses, [401, 401, 429]);
+        // The address is still refused elsewhere.
+        app.get("/v1/campaigns")
+            .await
+            .assert_error(429, "RATE_LIMITED");
     })
     .await;
 }
