@@ -10,6 +10,7 @@ use poem::{Endpoint, EndpointExt, Response, Route, Server};
 
 use crate::allowed_methods::with_allow_header;
 use crate::auth::Authentication;
+use crate::client_address;
 use crate::deadline::RequestDeadline;
 use crate::error::{ApiError, render_error};
 use crate::idempotency::Idempotency;
@@ -26,10 +27,12 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// The whole HTTP application: the API, its document and docs UI, the error envelope around every
 /// route (a panic included), and a request id with a tracing span on every request. Outermost first:
-/// tracing, authentication (once), rate limits, the deadline, idempotency, then the routes.
+/// tracing, the client address, authentication (once), rate limits, the deadline, idempotency, then
+/// the routes.
 pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
-    let state = Arc::new(AppState::new(ports, options));
+    let state = Arc::new(AppState::new(ports, &options));
     keep_shared(&state.rate_limiters);
+    let trusted_proxies = options.trusted_proxies.clone();
     let service = api_service();
     let docs = service.swagger_ui();
     let json = service.spec_endpoint();
@@ -53,6 +56,10 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
         .with(RequestDeadline::new(options.request_timeout))
         .with(RateLimiting::new(state.clone()))
         .with(Authentication::new(state.authenticate.clone()))
+        .before(move |mut request| {
+            client_address::resolve(&mut request, &trusted_proxies);
+            std::future::ready(Ok(request))
+        })
         .with(RequestTracing::new(ports.ids.clone()))
 }
 

@@ -1,7 +1,8 @@
 //! Rate limits: every response says how much of its client's allowance is left; past it, 429.
 //!
 //! A client is the API key the request authenticates with, or, without a valid key, the address the
-//! connection comes from (so key guessing is limited too, and more tightly). Counting lives in
+//! request comes from (so key guessing is limited too, and more tightly): the connection's, or the one
+//! a trusted proxy forwarded (`client_address`). Counting lives in
 //! `application::rate_limiter`: decided in memory, shared through the database every 100 ms.
 //! Headers on every response, limited or not: `X-RateLimit-Limit` (the window's allowance),
 //! `X-RateLimit-Remaining`, `X-RateLimit-Reset` (whole seconds until the window ends); a refused
@@ -21,6 +22,7 @@ use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
 use crate::auth::Authenticated;
+use crate::client_address::ClientAddress;
 use crate::error::ApiError;
 use crate::state::{AppState, RateLimiters};
 
@@ -128,11 +130,7 @@ impl<E: Endpoint> RateLimitingEndpoint<E> {
             return Some((RateLimitBucket::api_key(&key.id.to_string()), limiter));
         }
         let limiter = limiters.per_address.as_ref()?;
-        let address = request
-            .remote_addr()
-            .as_socket_addr()
-            .map(|address| address.ip().to_string())
-            .unwrap_or_else(|| request.remote_addr().to_string());
+        let address = ClientAddress::of(request);
         Some((RateLimitBucket::address(&address), limiter))
     }
 }

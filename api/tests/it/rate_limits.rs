@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use api::client_address::TrustedProxies;
 use api::state::Options;
 use serde_json::json;
 
@@ -18,6 +19,14 @@ fn tight_limits() -> Customize {
         },
         ..Customize::default()
     }
+}
+
+/// [`tight_limits`] behind a proxy on 127.0.0.1, where the tests connect from.
+fn behind_a_trusted_proxy() -> Customize {
+    let mut customize = tight_limits();
+    customize.options.trusted_proxies =
+        TrustedProxies::new(["127.0.0.1/32".parse().expect("a range")]);
+    customize
 }
 
 #[track_caller]
@@ -150,6 +159,54 @@ async fn a_burst_of_bad_keys_does_not_make_health_checks_or_the_docs_answer_429(
         app.get("/v1/campaigns")
             .await
             .assert_error(429, "RATE_LIMITED");
+    })
+    .await;
+}
+
+const FORWARDED_FOR: &str = "X-Forwarded-For";
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    on_every_backend_with(behind_a_trusted_proxy(), |app| async move {
+        let first = [(FORWARDED_FOR, "203.0.113.1")];
+        assert_eq!(guess_keys(&app, 3, &first).await, [401, 401, 429]);
+        let second = [(FORWARDED_FOR, "203.0.113.2")];
+        assert_eq!(guess_keys(&app, 3, &second).await, [401, 401, 429]);
+        // The proxy's own requests (no header) are the proxy's.
+        assert_eq!(guess_keys(&app, 1, &[]).await, [401]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_right_most_untrusted_forwarded_address_is_counted() {
+    on_every_backend_with(behind_a_trusted_proxy(), |app| async move {
+        let client = [(FORWARDED_FOR, "203.0.113.1")];
+        assert_eq!(guess_keys(&app, 2, &client).await, [401, 401]);
+        // A client that makes up a left-most entry gets no fresh allowance: the proxy appended its
+        // real address on the right, and a trusted proxy there (127.0.0.1) is skipped.
+        for forwarded in [
+            "198.51.100.9, 203.0.113.1",
+            "198.51.100.10,203.0.113.1, 127.0.0.1",
+        ] {
+            let headers = [(FORWARDED_FOR, forwarded)];
+            assert_eq!(guess_keys(&app, 1, &headers).await, [429], "{forwarded}");
+        }
+        // Another client behind the same proxies still has its allowance.
+        let other = [(FORWARDED_FOR, "203.0.113.1, 203.0.113.2, 127.0.0.1")];
+        assert_eq!(guess_keys(&app, 1, &other).await, [401]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
+    on_every_backend_with(tight_limits(), |app| async move {
+        let mut statuses = Vec::new();
+        for forwarded in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+            statuses.extend(guess_keys(&app, 1, &[(FORWARDED_FOR, forwarded)]).await);
+        }
+        assert_eq!(statuses, [401, 401, 429]);
     })
     .await;
 }
