@@ -12,6 +12,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server
 
 use crate::allowed_methods::with_allow_header;
 use crate::auth::Authentication;
+use crate::client_address;
 use crate::deadline::RequestDeadline;
 use crate::error::{ApiError, render_error};
 use crate::idempotency::Idempotency;
@@ -38,11 +39,12 @@ async fn root_to_the_docs<E: Endpoint>(next: E, request: Request) -> poem::Resul
 
 /// The whole HTTP application: the API, its document and docs UI (where `GET /` redirects), the error
 /// envelope around every route (a panic included), and a request id with a tracing span on every
-/// request. Outermost first: tracing, authentication (once), rate limits, the bounds on the URL and
-/// headers, the deadline, idempotency, then the routes.
+/// request. Outermost first: tracing, the client address, authentication (once), rate limits, the
+/// bounds on the URL and headers, the deadline, idempotency, then the routes.
 pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
-    let state = Arc::new(AppState::new(ports, options));
+    let state = Arc::new(AppState::new(ports, &options));
     keep_shared(&state.rate_limiters);
+    let trusted_proxies = options.trusted_proxies.clone();
     let service = api_service();
     let docs = service.swagger_ui();
     let json = service.spec_endpoint();
@@ -68,6 +70,10 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
         .around(bounded_head)
         .with(RateLimiting::new(state.clone()))
         .with(Authentication::new(state.authenticate.clone()))
+        .before(move |mut request| {
+            client_address::resolve(&mut request, &trusted_proxies);
+            std::future::ready(Ok(request))
+        })
         .with(RequestTracing::new(ports.ids.clone()))
 }
 

@@ -18,7 +18,7 @@
 //! declares the same security schemes but no `X-Workspace-Id`; one sent anyway is ignored.
 //!
 //! Neither puts a key in a log line or a span field: the request span holds the request id, method,
-//! path and workspace, and `ApiKeySecret`'s `Debug` shows no more than the key's visible prefix.
+//! path, client address and workspace, and `ApiKeySecret`'s `Debug` shows no more than the key's visible prefix.
 
 use std::borrow::Cow;
 use std::sync::Arc;

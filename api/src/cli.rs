@@ -14,6 +14,7 @@ use domain::values::WebhookHostPolicy;
 use poem::listener::{Acceptor, Listener, TcpListener};
 
 use crate::app;
+use crate::client_address::{TrustedProxies, TrustedProxy};
 use crate::openapi::openapi_json;
 use crate::state::{
     DEFAULT_BIND, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CAMPAIGN_CACHE_MB, DEFAULT_DATABASE_URL,
@@ -107,6 +108,16 @@ pub(crate) struct ServeArgs {
     /// The rate-limit window, in seconds.
     #[arg(long, env = "SENDLINE_RATE_LIMIT_WINDOW_S", default_value_t = DEFAULT_RATE_LIMIT_WINDOW_S, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate_limit_window_s: u64,
+    /// A load balancer or proxy (an address or a CIDR range; repeat it or separate them with commas)
+    /// whose `X-Forwarded-For` names the client: its right-most address that is not a trusted proxy
+    /// is the one the per-address rate limit counts. Without it, `X-Forwarded-For` is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "CIDR",
+        env = "SENDLINE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// How long a request's body may take to arrive, in milliseconds; past it, 408.
     #[arg(long, env = "SENDLINE_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_READ_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub body_timeout_ms: u64,
@@ -275,6 +286,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_key: args.rate_limit,
         rate_limit_per_address: args.rate_limit_per_address,
         rate_limit_window: Duration::from_secs(args.rate_limit_window_s),
+        trusted_proxies: TrustedProxies::new(args.trusted_proxies),
         body_read_timeout: Duration::from_millis(args.body_timeout_ms),
         request_timeout: Duration::from_millis(args.request_timeout_ms),
     };
@@ -398,6 +410,33 @@ mod tests {
         assert_eq!(args.database.database_url, "postgres://u@h/db");
         assert!(args.demo);
         assert!(args.allow_private_webhooks);
+    }
+
+    #[test]
+    fn trusted_proxies_repeat_or_are_separated_by_commas_and_a_bad_one_is_named() {
+        let cli = Cli::try_parse_from([
+            "sendline",
+            "serve",
+            "--trusted-proxy",
+            "10.0.0.0/8,fd00::/8",
+            "--trusted-proxy",
+            "192.0.2.1",
+        ])
+        .expect("valid ranges");
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve: {cli:?}");
+        };
+        let ranges: Vec<String> = args
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(ranges, ["10.0.0.0/8", "fd00::/8", "192.0.2.1/32"]);
+        let refused = Cli::try_parse_from(["sendline", "serve", "--trusted-proxy", "10.0.0.0/33"])
+            .expect_err("not a range")
+            .to_string();
+        assert!(refused.contains("--trusted-proxy"), "{refused}");
+        assert!(refused.contains("`10.0.0.0/33` is not"), "{refused}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod body;
 mod campaign_patch;
 mod campaign_views;
 pub mod cli;
+pub mod client_address;
 mod deadline;
 mod dto;
 mod error;

@@ -1,11 +1,16 @@
 //! Rate limits: every response says how much of its client's allowance is left; past it, 429.
 //!
 //! A client is the API key the request authenticates with, or, without a valid key, the address the
-//! connection comes from (so key guessing is limited too, and more tightly). Counting lives in
+//! request comes from (so key guessing is limited too, and more tightly): the connection's, or the one
+//! a trusted proxy forwarded (`client_address`). Counting lives in
 //! `application::rate_limiter`: decided in memory, shared through the database every 100 ms.
 //! Headers on every response, limited or not: `X-RateLimit-Limit` (the window's allowance),
 //! `X-RateLimit-Remaining`, `X-RateLimit-Reset` (whole seconds until the window ends); a refused
 //! request is 429 `RATE_LIMITED` with `Retry-After` (the same seconds).
+//!
+//! The health checks and the API's document are outside every allowance ([`is_unlimited`]): not
+//! counted, never refused, no headers. A load balancer's probe shares its address with nothing it
+//! controls, and must not be refused because of other traffic from that address.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -17,6 +22,7 @@ use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 
 use crate::auth::Authenticated;
+use crate::client_address::ClientAddress;
 use crate::error::ApiError;
 use crate::state::{AppState, RateLimiters};
 
@@ -103,20 +109,28 @@ impl<E> std::fmt::Debug for RateLimitingEndpoint<E> {
     }
 }
 
+/// Whether `path` is outside every allowance: `/healthz`, `/readyz`, the OpenAPI document and the
+/// docs UI (`app.rs` mounts them; `/healthz` and `/readyz` are in `routes/health.rs`).
+fn is_unlimited(path: &str) -> bool {
+    matches!(
+        path,
+        "/healthz" | "/readyz" | "/openapi.json" | "/openapi.yaml" | "/docs"
+    ) || path.starts_with("/docs/")
+}
+
 impl<E: Endpoint> RateLimitingEndpoint<E> {
     /// The request's client, and its limiter (`None`: unlimited).
     fn client_of(&self, request: &Request) -> Option<(RateLimitBucket, &RateLimiter)> {
+        if is_unlimited(request.uri().path()) {
+            return None;
+        }
         let limiters = &self.state.rate_limiters;
         if let Some(key) = Authenticated::of(request).and_then(Authenticated::key) {
             let limiter = limiters.per_key.as_ref()?;
             return Some((RateLimitBucket::api_key(&key.id.to_string()), limiter));
         }
         let limiter = limiters.per_address.as_ref()?;
-        let address = request
-            .remote_addr()
-            .as_socket_addr()
-            .map(|address| address.ip().to_string())
-            .unwrap_or_else(|| request.remote_addr().to_string());
+        let address = ClientAddress::of(request);
         Some((RateLimitBucket::address(&address), limiter))
     }
 }
@@ -151,4 +165,34 @@ fn add_headers(response: &mut Response, status: RateLimitStatus) {
     headers.insert(LIMIT_HEADER, HeaderValue::from(status.limit));
     headers.insert(REMAINING_HEADER, HeaderValue::from(status.remaining));
     headers.insert(RESET_HEADER, HeaderValue::from(status.reset_after_seconds));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_checks_and_the_docs_are_unlimited_and_nothing_else_is() {
+        for unlimited in [
+            "/healthz",
+            "/readyz",
+            "/openapi.json",
+            "/openapi.yaml",
+            "/docs",
+            "/docs/",
+            "/docs/oauth-receiver.html",
+        ] {
+            assert!(is_unlimited(unlimited), "{unlimited}");
+        }
+        for limited in [
+            "/",
+            "/v1/campaigns",
+            "/healthz/x",
+            "/docsx",
+            "/v1/healthz",
+            "/openapi.jsonx",
+        ] {
+            assert!(!is_unlimited(limited), "{limited}");
+        }
+    }
 }

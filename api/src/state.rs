@@ -31,6 +31,7 @@ use application::use_cases::workspaces::Workspaces;
 use domain::values::WebhookHostPolicy;
 
 use crate::campaign_views::RenderedCampaigns;
+use crate::client_address::TrustedProxies;
 
 /// The embedded default: a SQLite file in the working directory, created when missing.
 pub(crate) const DEFAULT_DATABASE_URL: &str = "sqlite://sendline.db?mode=rwc";
@@ -46,8 +47,8 @@ pub(crate) const DEFAULT_CAMPAIGN_CACHE_MB: u64 = 64;
 pub(crate) const DEFAULT_IDEMPOTENCY_LEASE_MS: u64 = 60_000;
 /// Requests per API key per window by default: 100 a second on average, bursts up to all of it.
 pub(crate) const DEFAULT_RATE_LIMIT_PER_KEY: u64 = 6_000;
-/// Requests without a valid key per client address per window by default: enough for health probes
-/// and the docs, little for guessing keys.
+/// Requests without a valid key per client address per window by default: enough for a person trying
+/// the API, little for guessing keys (health checks and the docs are not counted).
 pub(crate) const DEFAULT_RATE_LIMIT_PER_ADDRESS: u64 = 600;
 /// The rate-limit window by default, in seconds.
 pub(crate) const DEFAULT_RATE_LIMIT_WINDOW_S: u64 = 60;
@@ -109,7 +110,7 @@ impl Ports {
 }
 
 /// Server settings that change behaviour.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Whether webhooks may target private addresses (`--allow-private-webhooks`).
     pub webhook_hosts: WebhookHostPolicy,
@@ -129,6 +130,8 @@ pub struct Options {
     pub rate_limit_per_address: u64,
     /// The rate-limit window (`serve --rate-limit-window-s`).
     pub rate_limit_window: Duration,
+    /// The proxies whose `X-Forwarded-For` names the client address (`serve --trusted-proxy`).
+    pub trusted_proxies: TrustedProxies,
     /// How long a request's body may take to arrive (`serve --body-timeout-ms`); past it, 408.
     pub body_read_timeout: Duration,
     /// How long a request may take (`serve --request-timeout-ms`); past it, 503. Keep it below the
@@ -147,6 +150,7 @@ impl Default for Options {
             rate_limit_per_key: DEFAULT_RATE_LIMIT_PER_KEY,
             rate_limit_per_address: DEFAULT_RATE_LIMIT_PER_ADDRESS,
             rate_limit_window: Duration::from_secs(DEFAULT_RATE_LIMIT_WINDOW_S),
+            trusted_proxies: TrustedProxies::default(),
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
@@ -186,7 +190,7 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(ports: &Ports, options: Options) -> Self {
+    pub(crate) fn new(ports: &Ports, options: &Options) -> Self {
         let keys = Arc::new(KeyCache::new(options.key_cache_time_to_live));
         Self {
             authenticate: Authenticate {

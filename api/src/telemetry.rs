@@ -87,6 +87,7 @@ impl<E: Endpoint> Endpoint for RequestTracingEndpoint<E> {
             request_id = %id,
             method = %request.method(),
             path = %request.uri().path(),
+            client = tracing::field::Empty,
             workspace = tracing::field::Empty,
         );
         request.set_data(RequestId(id.clone()));

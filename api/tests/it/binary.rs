@@ -125,6 +125,21 @@ fn init_names_the_flag_that_is_wrong() {
 }
 
 #[test]
+fn serve_refuses_to_start_with_a_trusted_proxy_that_is_not_a_range() {
+    let database = TempDatabase::new();
+    let output = sendline(&["serve", "--database-url", &database.url()])
+        .env("SENDLINE_TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.300/32")
+        .output()
+        .expect("sendline runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`10.0.0.300/32` is not an IP address or a CIDR range"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn the_openapi_subcommand_is_hidden_from_help() {
     let output = run(&["--help"]);
     let help = String::from_utf8_lossy(&output.stdout);

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use api::client_address::TrustedProxies;
 use api::state::Options;
 use serde_json::json;
 
@@ -38,6 +39,14 @@ async fn tight_limits() -> Customize {
         },
         ..Customize::default()
     }
+}
+
+/// [`tight_limits`] behind a proxy on 127.0.0.1, where the tests connect from.
+async fn behind_a_trusted_proxy() -> Customize {
+    let mut customize = tight_limits().await;
+    customize.options.trusted_proxies =
+        TrustedProxies::new(["127.0.0.1/32".parse().expect("a range")]);
+    customize
 }
 
 #[track_caller]
@@ -80,7 +89,11 @@ async fn every_response_carries_the_rate_limit_headers_of_its_client() {
         let unknown_route = app.get("/v2/nothing").await;
         unknown_route.assert_error(404, "NOT_FOUND");
         assert_rate_headers(&unknown_route, 600, 598);
-        assert_rate_headers(&app.get("/healthz").await, 600, 597);
+        // Health checks and the docs are outside every allowance (issue 17): no headers, not counted.
+        let health = app.get("/healthz").await;
+        health.ok();
+        assert_eq!(health.header("X-RateLimit-Limit"), None);
+        assert_rate_headers(&app.get("/v2/nothing").await, 600, 597);
     })
     .await;
 }
@@ -126,17 +139,94 @@ async fn each_key_has_its_own_allowance_and_requests_without_a_valid_key_share_t
         theirs.ok();
         assert_rate_headers(&theirs, 3, 2);
         // Guessing keys: every unknown key counts against the address.
-        let guesses: Vec<String> = (0..3).map(|n| format!("sk_{n:048}")).collect();
+        assert_eq!(guess_keys(&app, 3, &[]).await, [401, 401, 429]);
+    })
+    .await;
+}
+
+/// `count` requests with a made-up key (each a 401 while the address has allowance left), from
+/// `headers` besides; their statuses.
+async fn guess_keys(app: &TestApp, count: usize, headers: &[(&str, &str)]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for n in 0..count {
+        let guess = format!("sk_{n:048}");
+        let mut sent = vec![("X-Api-Key", guess.as_str())];
+        sent.extend_from_slice(headers);
+        let answer = app
+            .request(reqwest::Method::GET, "/v1/campaigns", &sent)
+            .await;
+        statuses.push(answer.status);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn a_burst_of_bad_keys_does_not_make_health_checks_or_the_docs_answer_429() {
+    on_every_backend_with(tight_limits().await, |app| async move {
+        assert_eq!(guess_keys(&app, 3, &[]).await, [401, 401, 429]);
+        for path in [
+            "/healthz",
+            "/readyz",
+            "/openapi.json",
+            "/openapi.yaml",
+            "/docs",
+        ] {
+            for _ in 0..3 {
+                let answer = app.get(path).await;
+                assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+                assert_eq!(answer.header("X-RateLimit-Limit"), None, "{path}");
+            }
+        }
+        // The address is still refused elsewhere.
+        app.get("/v1/campaigns")
+            .await
+            .assert_error(429, "RATE_LIMITED");
+    })
+    .await;
+}
+
+const FORWARDED_FOR: &str = "X-Forwarded-For";
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
+    on_every_backend_with(behind_a_trusted_proxy().await, |app| async move {
+        let first = [(FORWARDED_FOR, "203.0.113.1")];
+        assert_eq!(guess_keys(&app, 3, &first).await, [401, 401, 429]);
+        let second = [(FORWARDED_FOR, "203.0.113.2")];
+        assert_eq!(guess_keys(&app, 3, &second).await, [401, 401, 429]);
+        // The proxy's own requests (no header) are the proxy's.
+        assert_eq!(guess_keys(&app, 1, &[]).await, [401]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_right_most_untrusted_forwarded_address_is_counted() {
+    on_every_backend_with(behind_a_trusted_proxy().await, |app| async move {
+        let client = [(FORWARDED_FOR, "203.0.113.1")];
+        assert_eq!(guess_keys(&app, 2, &client).await, [401, 401]);
+        // A client that makes up a left-most entry gets no fresh allowance: the proxy appended its
+        // real address on the right, and a trusted proxy there (127.0.0.1) is skipped.
+        for forwarded in [
+            "198.51.100.9, 203.0.113.1",
+            "198.51.100.10,203.0.113.1, 127.0.0.1",
+        ] {
+            let headers = [(FORWARDED_FOR, forwarded)];
+            assert_eq!(guess_keys(&app, 1, &headers).await, [429], "{forwarded}");
+        }
+        // Another client behind the same proxies still has its allowance.
+        let other = [(FORWARDED_FOR, "203.0.113.1, 203.0.113.2, 127.0.0.1")];
+        assert_eq!(guess_keys(&app, 1, &other).await, [401]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_x_forwarded_for_is_ignored() {
+    on_every_backend_with(tight_limits().await, |app| async move {
         let mut statuses = Vec::new();
-        for guess in &guesses {
-            let answer = app
-                .request(
-                    reqwest::Method::GET,
-                    "/v1/campaigns",
-                    &[("X-Api-Key", guess)],
-                )
-                .await;
-            statuses.push(answer.status);
+        for forwarded in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+            statuses.extend(guess_keys(&app, 1, &[(FORWARDED_FOR, forwarded)]).await);
         }
         assert_eq!(statuses, [401, 401, 429]);
     })
