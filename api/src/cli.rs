@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use application::use_cases::demo::EnsureDemo;
+use application::ports::DemoKeyStore;
+use application::use_cases::demo::{DemoKeyOrigin, EnsureDemo};
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
 use clap::{Args, Parser, Subcommand};
@@ -77,8 +78,8 @@ pub(crate) struct ServeArgs {
     pub bind: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Make sure a demo workspace (three mailboxes tagged `outreach`, one agent) exists and print a
-    /// fresh key for it.
+    /// Make sure a demo workspace (three mailboxes tagged `outreach`, one agent) exists and print its
+    /// key: the one kept beside the database (`sendline.db.demo-key`) while it works, else a new one.
     #[arg(long)]
     pub demo: bool,
     /// Let webhooks target private, loopback and link-local addresses (development only).
@@ -301,6 +302,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let base = format!("http://{}", reachable(address));
     println!("Sendline listening on {base} (API docs: {base}/docs)");
     if args.demo {
+        let key_file = adapters::DemoKeyFile::for_database(&args.database.database_url)?;
         let demo = EnsureDemo {
             identity: ports.identity.clone(),
             mailboxes: ports.mailboxes.clone(),
@@ -308,13 +310,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             clock: ports.clock.clone(),
             ids: Arc::clone(&ports.ids),
             secrets: ports.secrets.clone(),
+            saved_key: key_file
+                .clone()
+                .map(|file| Arc::new(file) as Arc<dyn DemoKeyStore>),
         }
         .execute()
         .await
         .context("cannot prepare the demo workspace")?;
         let key = demo.workspace_key.expose();
         println!("Demo workspace {} is ready.", demo.workspace_id);
-        println!("Workspace API key (shown once): {key}");
+        println!("Workspace API key: {key}");
+        println!("{}", demo_key_note(demo.key_origin, key_file.as_ref()));
         println!("Try:");
         println!(
             "  curl -s -X POST {base}/v1/campaigns -H 'Content-Type: application/json' -H 'X-Api-Key: {key}' -d '{{\"name\": \"My first campaign\", \"mailboxTags\": [\"outreach\"], \"sequence\": [{{\"type\": \"email\", \"subject\": \"Hi {{{{firstName}}}}\", \"body\": \"Quick question about {{{{companyName}}}}.\"}}]}}'"
@@ -328,6 +334,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("the server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What the demo's key line means: where the key is kept and whether it is the last start's.
+fn demo_key_note(origin: DemoKeyOrigin, file: Option<&adapters::DemoKeyFile>) -> String {
+    let Some(file) = file else {
+        return "(a new key: an in-memory database keeps nothing across restarts)".to_owned();
+    };
+    let kept = format!(
+        "kept in {}, printed again at every start while it works",
+        file.path().display()
+    );
+    match origin {
+        DemoKeyOrigin::Saved => format!("(the same key as before: {kept})"),
+        DemoKeyOrigin::Issued => format!("(a new key, {kept})"),
+    }
 }
 
 /// An address a person can paste: the unspecified address becomes the loopback one.

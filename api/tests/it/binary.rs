@@ -34,7 +34,7 @@ impl TempDatabase {
 
 impl Drop for TempDatabase {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", ".demo-key"] {
             let mut file = self.0.clone().into_os_string();
             file.push(suffix);
             let _ = std::fs::remove_file(file);
@@ -171,7 +171,7 @@ async fn serve_demo_prints_a_key_and_a_hint_that_works_and_stops_cleanly_on_sigt
         .unwrap_or_default()
         .to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    let key = served.line_after("(shown once): ");
+    let key = served.line_after("Workspace API key: ");
     assert!(key.starts_with("sk_"), "{key}");
     let hint = served.line_after("  curl ");
     assert!(
@@ -208,4 +208,70 @@ async fn serve_demo_prints_a_key_and_a_hint_that_works_and_stops_cleanly_on_sigt
 
     let status = served.terminate();
     assert!(status.success(), "{status:?}");
+}
+
+/// `serve --demo` on `url`, with its base URL and the key it printed.
+fn serve_demo(url: &str) -> (Served, String, String) {
+    let served = Served::start(
+        "  curl ",
+        &[
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            url,
+        ],
+    );
+    let base = served
+        .line_after("listening on ")
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let key = served.line_after("Workspace API key: ");
+    (served, base, key)
+}
+
+#[tokio::test]
+async fn serve_demo_prints_the_same_key_after_a_restart_and_it_still_authenticates() {
+    let database = TempDatabase::new();
+    let url = database.url();
+    let (mut first, base, key) = serve_demo(&url);
+    assert!(key.starts_with("sk_"), "{key}");
+    first.line_after("(a new key, kept in ");
+    assert_eq!(list_campaigns(&base, &key).await, 200);
+    assert!(first.terminate().success());
+
+    let (mut second, base, again) = serve_demo(&url);
+    assert_eq!(again, key, "a restart prints the key of the first start");
+    second.line_after("(the same key as before: kept in ");
+    assert_eq!(list_campaigns(&base, &key).await, 200);
+
+    let mut file = database.0.clone().into_os_string();
+    file.push(".demo-key");
+    let saved = std::fs::read_to_string(&file).expect("the key is kept beside the database");
+    assert_eq!(saved.trim(), key);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file)
+            .expect("the file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    assert!(second.terminate().success());
+}
+
+/// The status of `GET /v1/campaigns` with `key`.
+async fn list_campaigns(base: &str, key: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/v1/campaigns"))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .expect("the server answers")
+        .status()
+        .as_u16()
 }

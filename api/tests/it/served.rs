@@ -6,11 +6,13 @@ use std::time::{Duration, Instant};
 
 pub const SENDLINE: &str = env!("CARGO_BIN_EXE_sendline");
 
-/// `sendline args`, with none of the environment that would change what it does.
+/// `sendline args`, with none of the environment that would change what it does, in the temporary
+/// directory (where `serve --demo` on PostgreSQL keeps its key file, out of the checkout).
 pub fn sendline(args: &[&str]) -> Command {
     let mut command = Command::new(SENDLINE);
     command
         .args(args)
+        .current_dir(std::env::temp_dir())
         .env_remove("DATABASE_URL")
         .env_remove("SENDLINE_BIND")
         .env_remove("SENDLINE_ALLOW_PRIVATE_WEBHOOKS")
