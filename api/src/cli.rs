@@ -22,7 +22,7 @@ use crate::state::{
     DEFAULT_RATE_LIMIT_PER_KEY, DEFAULT_RATE_LIMIT_WINDOW_S, DEFAULT_REQUEST_TIMEOUT, Options,
     Ports,
 };
-use crate::telemetry;
+use crate::telemetry::{self, LogFormat};
 
 /// How often expired idempotency keys are forgotten.
 const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
@@ -31,6 +31,10 @@ const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
 #[derive(Debug, Parser)]
 #[command(name = "sendline", version)]
 pub(crate) struct Cli {
+    /// How log lines are written to stderr: `text` for people (coloured only on a terminal) or
+    /// `json` for log shippers (one object per line).
+    #[arg(long, global = true, env = "SENDLINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -139,7 +143,7 @@ pub fn main() -> ExitCode {
         print!("{}", openapi_json());
         return ExitCode::SUCCESS;
     }
-    telemetry::init_for_binary();
+    telemetry::init_for_binary(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -419,6 +423,21 @@ mod tests {
         assert_eq!(args.database.database_url, "postgres://u@h/db");
         assert!(args.demo);
         assert!(args.allow_private_webhooks);
+    }
+
+    #[test]
+    fn logs_are_text_unless_json_is_asked_for_before_or_after_the_command() {
+        let format = |args: &[&str]| Cli::try_parse_from(args).map(|cli| cli.log_format);
+        assert_eq!(format(&["sendline", "migrate"]).ok(), Some(LogFormat::Text));
+        assert_eq!(
+            format(&["sendline", "--log-format", "json", "serve"]).ok(),
+            Some(LogFormat::Json)
+        );
+        assert_eq!(
+            format(&["sendline", "serve", "--log-format", "json"]).ok(),
+            Some(LogFormat::Json)
+        );
+        assert!(format(&["sendline", "serve", "--log-format", "xml"]).is_err());
     }
 
     #[test]

@@ -275,3 +275,73 @@ async fn list_campaigns(base: &str, key: &str) -> u16 {
         .status()
         .as_u16()
 }
+
+/// What `serve extra…` on a fresh database logs to stderr, a pipe, while it answers one request.
+async fn logs_of_serve(extra: &[&str]) -> String {
+    let database = TempDatabase::new();
+    let url = database.url();
+    let args = [
+        &["serve", "--bind", "127.0.0.1:0", "--database-url", &url][..],
+        extra,
+    ]
+    .concat();
+    let mut served = Served::start_logging("Sendline listening on ", &args);
+    let base = served
+        .line_after("listening on ")
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let health = reqwest::get(format!("{base}/healthz"))
+        .await
+        .expect("the server answers");
+    assert_eq!(health.status().as_u16(), 200);
+    served.terminate_for_logs()
+}
+
+#[tokio::test]
+async fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let logs = logs_of_serve(&[]).await;
+    assert!(logs.contains("request finished"), "{logs}");
+    assert!(!logs.contains("\x1b["), "{logs:?}");
+}
+
+/// Every line of `logs` as JSON, each with a level and a timestamp.
+fn json_lines(logs: &str) -> Vec<Value> {
+    logs.lines()
+        .map(|line| {
+            let parsed: Value = serde_json::from_str(line)
+                .unwrap_or_else(|error| panic!("not JSON ({error}): {line}"));
+            assert!(parsed["level"].is_string(), "{line}");
+            assert!(parsed["timestamp"].is_string(), "{line}");
+            parsed
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let logs = logs_of_serve(&["--log-format", "json"]).await;
+    assert!(!logs.contains("\x1b["), "{logs:?}");
+    let lines = json_lines(&logs);
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["fields"]["message"] == "request finished"
+                && line["span"]["request_id"].is_string()),
+        "{logs}"
+    );
+}
+
+#[test]
+fn the_log_format_may_come_from_the_environment() {
+    let database = TempDatabase::new();
+    let output = sendline(&["migrate", "--database-url", &database.url()])
+        .env("SENDLINE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("sendline runs");
+    assert!(output.status.success());
+    let logs = String::from_utf8(output.stderr).expect("UTF-8");
+    assert!(!json_lines(&logs).is_empty(), "{logs}");
+}

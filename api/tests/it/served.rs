@@ -25,14 +25,37 @@ pub fn sendline(args: &[&str]) -> Command {
 pub struct Served {
     pub child: Child,
     lines: Vec<String>,
+    /// What it writes to stderr, read through a pipe, when started with [`Served::start_logging`].
+    logs: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Served {
     /// Starts `sendline args` and reads its output up to the first line starting with `ready`.
     pub fn start(ready: &str, args: &[&str]) -> Self {
-        let mut child = sendline(args)
+        Self::spawn(ready, sendline(args).stderr(Stdio::null()))
+    }
+
+    /// Like [`Served::start`], with `RUST_LOG=info` and its logs read through a pipe: see
+    /// [`Served::terminate_for_logs`].
+    pub fn start_logging(ready: &str, args: &[&str]) -> Self {
+        let mut served = Self::spawn(
+            ready,
+            sendline(args)
+                .env("RUST_LOG", "info")
+                .stderr(Stdio::piped()),
+        );
+        let mut stderr = served.child.stderr.take().expect("stderr");
+        served.logs = Some(std::thread::spawn(move || {
+            let mut logs = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut logs);
+            logs
+        }));
+        served
+    }
+
+    fn spawn(ready: &str, command: &mut Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .expect("sendline starts");
         let stdout = child.stdout.take().expect("stdout");
@@ -53,7 +76,11 @@ impl Served {
                 Err(_) => panic!("sendline did not print {ready:?}: {lines:?}"),
             }
         }
-        Self { child, lines }
+        Self {
+            child,
+            lines,
+            logs: None,
+        }
     }
 
     pub fn line_after(&self, prefix: &str) -> String {
@@ -78,6 +105,18 @@ impl Served {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Stops it with SIGTERM and answers everything it logged (started with
+    /// [`Served::start_logging`]).
+    pub fn terminate_for_logs(&mut self) -> String {
+        let status = self.terminate();
+        assert!(status.success(), "{status:?}");
+        self.logs
+            .take()
+            .expect("started with start_logging")
+            .join()
+            .expect("the log reader")
     }
 }
 
