@@ -162,78 +162,34 @@ async fn a_saved_key_that_still_authenticates_is_handed_out_again_and_nothing_is
 }
 
 #[tokio::test]
-async fn a_revoked_saved_key_is_replaced_by_a_fresh_one_saved_before_the_old_is_revoked() {
-    let log = Writes::default();
+async fn a_saved_key_that_does_not_authenticate_is_replaced_by_a_fresh_one_saved_first() {
     let mut revoked = stored(&saved_key(), demo_workspace());
     revoked.revoked_at = Some(now());
-    let demo = demo(
-        vec![revoked],
-        Some(Some(saved_key().expose().to_owned())),
-        &log,
-    )
-    .execute()
-    .await
-    .expect("the demo is ready");
-    assert_eq!(demo.workspace_key, fresh_key());
-    assert_eq!(demo.key_origin, DemoKeyOrigin::Issued);
-    assert_eq!(writes(&log), replaced());
-}
-
-#[tokio::test]
-async fn a_new_database_issues_a_key_even_when_a_key_is_saved() {
-    let log = Writes::default();
-    let demo = demo(
-        Vec::new(),
-        Some(Some(saved_key().expose().to_owned())),
-        &log,
-    )
-    .execute()
-    .await
-    .expect("the demo is ready");
-    assert_eq!(demo.workspace_key, fresh_key());
-    assert_eq!(demo.key_origin, DemoKeyOrigin::Issued);
-    assert_eq!(writes(&log), replaced());
-}
-
-#[tokio::test]
-async fn nothing_saved_yet_issues_a_key_and_saves_it() {
-    let log = Writes::default();
-    let demo = demo(Vec::new(), Some(None), &log)
-        .execute()
-        .await
-        .expect("the demo is ready");
-    assert_eq!(demo.workspace_key, fresh_key());
-    assert_eq!(writes(&log), replaced());
-}
-
-#[tokio::test]
-async fn saved_text_that_is_not_a_key_is_replaced() {
-    let log = Writes::default();
-    let demo = demo(
-        vec![stored(&saved_key(), demo_workspace())],
-        Some(Some(format!("{}x", saved_key().expose()))),
-        &log,
-    )
-    .execute()
-    .await
-    .expect("the demo is ready");
-    assert_eq!(demo.workspace_key, fresh_key());
-    assert_eq!(writes(&log), replaced());
-}
-
-#[tokio::test]
-async fn a_live_key_of_another_workspace_is_not_handed_out_as_the_demos() {
-    let log = Writes::default();
-    let demo = demo(
-        vec![stored(&saved_key(), other_workspace())],
-        Some(Some(saved_key().expose().to_owned())),
-        &log,
-    )
-    .execute()
-    .await
-    .expect("the demo is ready");
-    assert_eq!(demo.workspace_key, fresh_key());
-    assert_eq!(writes(&log), replaced());
+    let saved = Some(saved_key().expose().to_owned());
+    for (case, keys, saved) in [
+        ("revoked", vec![revoked], saved.clone()),
+        ("a new database", Vec::new(), saved.clone()),
+        ("nothing saved yet", Vec::new(), None),
+        (
+            "not a key",
+            vec![stored(&saved_key(), demo_workspace())],
+            Some(format!("{}x", saved_key().expose())),
+        ),
+        (
+            "another workspace's",
+            vec![stored(&saved_key(), other_workspace())],
+            saved,
+        ),
+    ] {
+        let log = Writes::default();
+        let demo = demo(keys, Some(saved), &log)
+            .execute()
+            .await
+            .expect("the demo is ready");
+        assert_eq!(demo.workspace_key, fresh_key(), "{case}");
+        assert_eq!(demo.key_origin, DemoKeyOrigin::Issued, "{case}");
+        assert_eq!(writes(&log), replaced(), "{case}");
+    }
 }
 
 #[tokio::test]
