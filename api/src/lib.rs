@@ -22,6 +22,7 @@ mod request_body;
 mod routes;
 pub mod state;
 mod telemetry;
+mod tls;
 mod use_case_errors;
 
 #[cfg(test)]

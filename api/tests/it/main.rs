@@ -22,4 +22,5 @@ mod request_limits;
 mod served;
 mod support;
 mod tenancy;
+mod tls;
 mod workspaces;
