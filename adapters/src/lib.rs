@@ -2,11 +2,12 @@
 //! sea-orm behind the application's ports, plus the system clock, id and secret generators.
 //!
 //! The public surface is [`Database`] (connect, migrate, hand out the repositories as
-//! `Arc<dyn Port>`), [`Backend`], [`SystemClock`], [`ObjectIdGenerator`], [`OsSecretGenerator`], and,
-//! behind the `testing` feature, [`testing`]. Rows, entities and migrations stay private: callers
+//! `Arc<dyn Port>`), [`Backend`], [`SystemClock`], [`ObjectIdGenerator`], [`OsSecretGenerator`],
+//! [`DemoKeyFile`] (where `serve --demo` keeps its key), and, behind the `testing` feature, [`testing`]. Rows, entities and migrations stay private: callers
 //! only ever see domain types. docs/storage.md explains the schema.
 
 mod database;
+mod demo_key_file;
 mod entities;
 mod error;
 mod handle;
@@ -20,5 +21,6 @@ mod time;
 pub mod testing;
 
 pub use database::pools::Backend;
+pub use demo_key_file::{DemoKeyFile, POSTGRES_DEMO_KEY_FILE};
 pub use handle::Database;
 pub use system::{ObjectIdGenerator, OsSecretGenerator, SystemClock};

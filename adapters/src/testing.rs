@@ -191,7 +191,8 @@ impl Drop for Cleanup {
     fn drop(&mut self) {
         match self {
             Cleanup::SqliteFile(path) => {
-                for suffix in ["", "-wal", "-shm"] {
+                // `.demo-key`: what `serve --demo` keeps beside the file.
+                for suffix in ["", "-wal", "-shm", ".demo-key"] {
                     let mut file = path.clone().into_os_string();
                     file.push(suffix);
                     let _ = std::fs::remove_file(file);

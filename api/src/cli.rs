@@ -1,17 +1,19 @@
 //! The `sendline` command line (spec section 6).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use application::use_cases::demo::EnsureDemo;
+use application::ports::DemoKeyStore;
+use application::use_cases::demo::{DemoKeyOrigin, EnsureDemo};
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
 use clap::{Args, Parser, Subcommand};
 use domain::values::WebhookHostPolicy;
-use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
 
 use crate::app;
 use crate::client_address::{TrustedProxies, TrustedProxy};
@@ -22,7 +24,8 @@ use crate::state::{
     DEFAULT_RATE_LIMIT_PER_KEY, DEFAULT_RATE_LIMIT_WINDOW_S, DEFAULT_REQUEST_TIMEOUT, Options,
     Ports,
 };
-use crate::telemetry;
+use crate::telemetry::{self, LogFormat};
+use crate::tls;
 
 /// How often expired idempotency keys are forgotten.
 const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
@@ -31,6 +34,10 @@ const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
 #[derive(Debug, Parser)]
 #[command(name = "sendline", version)]
 pub(crate) struct Cli {
+    /// How log lines are written to stderr: `text` for people (coloured only on a terminal) or
+    /// `json` for log shippers (one object per line).
+    #[arg(long, global = true, env = "SENDLINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -78,8 +85,8 @@ pub(crate) struct ServeArgs {
     pub bind: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Make sure a demo workspace (three mailboxes tagged `outreach`, one agent) exists and print a
-    /// fresh key for it.
+    /// Make sure a demo workspace (three mailboxes tagged `outreach`, one agent) exists and print its
+    /// key: the one kept beside the database (`sendline.db.demo-key`) while it works, else a new one.
     #[arg(long)]
     pub demo: bool,
     /// Let webhooks target private, loopback and link-local addresses (development only).
@@ -125,6 +132,22 @@ pub(crate) struct ServeArgs {
     /// answered 503. Keep it well below --idempotency-lease-ms.
     #[arg(long, env = "SENDLINE_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: u64,
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first); needs --tls-key.
+    #[arg(
+        long,
+        env = "SENDLINE_TLS_CERT",
+        value_name = "PATH",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert's certificate; needs --tls-cert.
+    #[arg(
+        long,
+        env = "SENDLINE_TLS_KEY",
+        value_name = "PATH",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
     pub bench_routes: bool,
@@ -149,7 +172,7 @@ pub fn main() -> ExitCode {
         print!("{}", openapi_json());
         return ExitCode::SUCCESS;
     }
-    telemetry::init_for_binary();
+    telemetry::init_for_binary(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -271,6 +294,11 @@ async fn forget_expired_idempotency_keys(requests: IdempotentRequests) {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Read first: wrong TLS files stop the start before the database is touched.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::rustls_config(cert, key)?),
+        _ => None,
+    };
     let database = connect(&args.database.database_url).await?;
     let ports = Ports::from_database(&database);
     let options = Options {
@@ -301,18 +329,30 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         clock: ports.clock.clone(),
         lease: options.idempotency_lease,
     }));
-    let acceptor = TcpListener::bind(args.bind.clone())
-        .into_acceptor()
-        .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let listener = TcpListener::bind(args.bind.clone());
+    let (acceptor, scheme) = match tls {
+        Some(tls) => (
+            tls::https(listener, tls)
+                .into_acceptor()
+                .await
+                .map(AcceptorExt::boxed),
+            "https",
+        ),
+        None => (
+            listener.into_acceptor().await.map(AcceptorExt::boxed),
+            "http",
+        ),
+    };
+    let acceptor = acceptor.with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = acceptor
         .local_addr()
         .into_iter()
         .find_map(|address| address.as_socket_addr().copied())
         .context("the listener has no socket address")?;
-    let base = format!("http://{}", reachable(address));
+    let base = format!("{scheme}://{}", reachable(address));
     println!("Sendline listening on {base} (API docs: {base}/docs)");
     if args.demo {
+        let key_file = adapters::DemoKeyFile::for_database(&args.database.database_url)?;
         let demo = EnsureDemo {
             identity: ports.identity.clone(),
             mailboxes: ports.mailboxes.clone(),
@@ -320,13 +360,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             clock: ports.clock.clone(),
             ids: Arc::clone(&ports.ids),
             secrets: ports.secrets.clone(),
+            saved_key: key_file
+                .clone()
+                .map(|file| Arc::new(file) as Arc<dyn DemoKeyStore>),
         }
         .execute()
         .await
         .context("cannot prepare the demo workspace")?;
         let key = demo.workspace_key.expose();
         println!("Demo workspace {} is ready.", demo.workspace_id);
-        println!("Workspace API key (shown once): {key}");
+        println!("Workspace API key: {key}");
+        println!("{}", demo_key_note(demo.key_origin, key_file.as_ref()));
         println!("Try:");
         println!(
             "  curl -s -X POST {base}/v1/campaigns -H 'Content-Type: application/json' -H 'X-Api-Key: {key}' -d '{{\"name\": \"My first campaign\", \"mailboxTags\": [\"outreach\"], \"sequence\": [{{\"type\": \"email\", \"subject\": \"Hi {{{{firstName}}}}\", \"body\": \"Quick question about {{{{companyName}}}}.\"}}]}}'"
@@ -340,6 +384,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("the server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What the demo's key line means: where the key is kept and whether it is the last start's.
+fn demo_key_note(origin: DemoKeyOrigin, file: Option<&adapters::DemoKeyFile>) -> String {
+    let Some(file) = file else {
+        return "(a new key: an in-memory database keeps nothing across restarts)".to_owned();
+    };
+    let kept = format!(
+        "kept in {}, printed again at every start while it works",
+        file.path().display()
+    );
+    match origin {
+        DemoKeyOrigin::Saved => format!("(the same key as before: {kept})"),
+        DemoKeyOrigin::Issued => format!("(a new key, {kept})"),
+    }
 }
 
 /// An address a person can paste: the unspecified address becomes the loopback one.
@@ -437,6 +496,21 @@ mod tests {
             .to_string();
         assert!(refused.contains("--trusted-proxy"), "{refused}");
         assert!(refused.contains("`10.0.0.0/33` is not"), "{refused}");
+    }
+
+    #[test]
+    fn logs_are_text_unless_json_is_asked_for_before_or_after_the_command() {
+        let format = |args: &[&str]| Cli::try_parse_from(args).map(|cli| cli.log_format);
+        assert_eq!(format(&["sendline", "migrate"]).ok(), Some(LogFormat::Text));
+        assert_eq!(
+            format(&["sendline", "--log-format", "json", "serve"]).ok(),
+            Some(LogFormat::Json)
+        );
+        assert_eq!(
+            format(&["sendline", "serve", "--log-format", "json"]).ok(),
+            Some(LogFormat::Json)
+        );
+        assert!(format(&["sendline", "serve", "--log-format", "xml"]).is_err());
     }
 
     #[test]

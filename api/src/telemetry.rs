@@ -4,6 +4,7 @@
 //! a reasonable token, else a fresh ObjectId-layout id. The id is echoed in the response's
 //! `X-Request-Id`, so a client can quote it and an operator can find the request's log lines.
 
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -111,15 +112,34 @@ impl<E: Endpoint> Endpoint for RequestTracingEndpoint<E> {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default: `info`, with the database drivers' per-query
-/// lines at `warn`). Leaves stdout to the commands' output.
-pub(crate) fn init_for_binary() {
+/// How log lines are written (`--log-format`, `SENDLINE_LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// One line per event for people; coloured only when stderr is a terminal.
+    Text,
+    /// One JSON object per line, for log shippers; never coloured.
+    Json,
+}
+
+/// Logs to stderr in `format`, filtered by `RUST_LOG` (default: `info`, with the database drivers'
+/// per-query lines at `warn`). Leaves stdout to the commands' output.
+pub(crate) fn init_for_binary(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs.with_ansi(colour_stderr()).try_init(),
+        LogFormat::Json => logs.json().with_ansi(false).try_init(),
+    };
+}
+
+/// Whether log lines on stderr may carry colour codes: only for a terminal (a file or a pipe would
+/// keep the escape codes), and not when `NO_COLOR` is set to anything (no-color.org).
+fn colour_stderr() -> bool {
+    std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
 }
 
 #[cfg(test)]

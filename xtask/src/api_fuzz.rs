@@ -20,7 +20,7 @@ const DEFAULT_SEED: &str = "20261204";
 const DEFAULT_EXAMPLES: &str = "40";
 /// A bound no run reaches, so answers still carry the rate-limit headers the document describes.
 const UNREACHED_RATE_LIMIT: &str = "1000000000";
-const KEY_LINE: &str = "Workspace API key (shown once): ";
+const KEY_LINE: &str = "Workspace API key: ";
 const LISTENING_LINE: &str = "Sendline listening on ";
 
 /// Kills the server however the run ends.

@@ -62,7 +62,7 @@ pub(crate) async fn connect_pools(url: &str) -> anyhow::Result<Pools> {
     }
 }
 
-fn is_sqlite_memory(url: &str) -> bool {
+pub(crate) fn is_sqlite_memory(url: &str) -> bool {
     url == "sqlite::memory:" || url.contains("mode=memory")
 }
 

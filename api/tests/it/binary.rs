@@ -11,10 +11,10 @@ use crate::served::{Served, sendline};
 use crate::support::is_object_id;
 
 /// A SQLite file of this test's own, removed when dropped.
-struct TempDatabase(PathBuf);
+pub struct TempDatabase(pub PathBuf);
 
 impl TempDatabase {
-    fn new() -> Self {
+    pub fn new() -> Self {
         static SEQUENCE: AtomicU32 = AtomicU32::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -27,14 +27,14 @@ impl TempDatabase {
         )))
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("sqlite://{}?mode=rwc", self.0.display())
     }
 }
 
 impl Drop for TempDatabase {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", ".demo-key"] {
             let mut file = self.0.clone().into_os_string();
             file.push(suffix);
             let _ = std::fs::remove_file(file);
@@ -167,26 +167,8 @@ fn migrate_runs_the_migrations_and_is_idempotent() {
 #[tokio::test]
 async fn serve_demo_prints_a_key_and_a_hint_that_works_and_stops_cleanly_on_sigterm() {
     let database = TempDatabase::new();
-    let url = database.url();
-    let mut served = Served::start(
-        "  curl ",
-        &[
-            "serve",
-            "--demo",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            &url,
-        ],
-    );
-    let base = served
-        .line_after("listening on ")
-        .split(' ')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let (mut served, base, key) = serve_demo(&database.url());
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    let key = served.line_after("(shown once): ");
     assert!(key.starts_with("sk_"), "{key}");
     let hint = served.line_after("  curl ");
     assert!(
@@ -223,4 +205,128 @@ async fn serve_demo_prints_a_key_and_a_hint_that_works_and_stops_cleanly_on_sigt
 
     let status = served.terminate();
     assert!(status.success(), "{status:?}");
+}
+
+/// `serve --demo` on `url`, with its base URL and the key it printed.
+fn serve_demo(url: &str) -> (Served, String, String) {
+    let served = Served::start(
+        "  curl ",
+        &[
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            url,
+        ],
+    );
+    let (base, key) = (served.base(), served.line_after("Workspace API key: "));
+    (served, base, key)
+}
+
+#[tokio::test]
+async fn serve_demo_prints_the_same_key_after_a_restart_and_it_still_authenticates() {
+    let database = TempDatabase::new();
+    let url = database.url();
+    let (mut first, base, key) = serve_demo(&url);
+    assert!(key.starts_with("sk_"), "{key}");
+    first.line_after("(a new key, kept in ");
+    assert_eq!(list_campaigns(&base, &key).await, 200);
+    assert!(first.terminate().success());
+
+    let (mut second, base, again) = serve_demo(&url);
+    assert_eq!(again, key, "a restart prints the key of the first start");
+    second.line_after("(the same key as before: kept in ");
+    assert_eq!(list_campaigns(&base, &key).await, 200);
+
+    let mut file = database.0.clone().into_os_string();
+    file.push(".demo-key");
+    let saved = std::fs::read_to_string(&file).expect("the key is kept beside the database");
+    assert_eq!(saved.trim(), key);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file)
+            .expect("the file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    assert!(second.terminate().success());
+}
+
+/// The status of `GET /v1/campaigns` with `key`.
+async fn list_campaigns(base: &str, key: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/v1/campaigns"))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .expect("the server answers")
+        .status()
+        .as_u16()
+}
+
+/// What `serve extra…` on a fresh database logs to stderr, a pipe, while it answers one request.
+async fn logs_of_serve(extra: &[&str]) -> String {
+    let database = TempDatabase::new();
+    let url = database.url();
+    let args = [
+        &["serve", "--bind", "127.0.0.1:0", "--database-url", &url][..],
+        extra,
+    ]
+    .concat();
+    let mut served = Served::start_logging("Sendline listening on ", &args);
+    let health = reqwest::get(format!("{}/healthz", served.base()))
+        .await
+        .expect("the server answers");
+    assert_eq!(health.status().as_u16(), 200);
+    served.terminate_for_logs()
+}
+
+#[tokio::test]
+async fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    let logs = logs_of_serve(&[]).await;
+    assert!(logs.contains("request finished"), "{logs}");
+    assert!(!logs.contains("\x1b["), "{logs:?}");
+}
+
+/// Every line of `logs` as JSON, each with a level and a timestamp.
+fn json_lines(logs: &str) -> Vec<Value> {
+    logs.lines()
+        .map(|line| {
+            let parsed: Value = serde_json::from_str(line)
+                .unwrap_or_else(|error| panic!("not JSON ({error}): {line}"));
+            assert!(parsed["level"].is_string(), "{line}");
+            assert!(parsed["timestamp"].is_string(), "{line}");
+            parsed
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let logs = logs_of_serve(&["--log-format", "json"]).await;
+    assert!(!logs.contains("\x1b["), "{logs:?}");
+    let lines = json_lines(&logs);
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["fields"]["message"] == "request finished"
+                && line["span"]["request_id"].is_string()),
+        "{logs}"
+    );
+}
+
+#[test]
+fn the_log_format_may_come_from_the_environment() {
+    let database = TempDatabase::new();
+    let output = sendline(&["migrate", "--database-url", &database.url()])
+        .env("SENDLINE_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("sendline runs");
+    assert!(output.status.success());
+    let logs = String::from_utf8(output.stderr).expect("UTF-8");
+    assert!(!json_lines(&logs).is_empty(), "{logs}");
 }

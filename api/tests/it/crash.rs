@@ -115,7 +115,7 @@ async fn a_server_killed_mid_create_keeps_every_201_whole_and_retries_create_eac
         ];
         // The first start makes the demo workspace (three mailboxes tagged `outreach`) and its key.
         let (mut first, base) = started("  curl ", &[&serve[..], &["--demo"]].concat());
-        let api_key = first.line_after("Workspace API key (shown once): ");
+        let api_key = first.line_after("Workspace API key: ");
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()

@@ -6,11 +6,13 @@ use std::time::{Duration, Instant};
 
 pub const SENDLINE: &str = env!("CARGO_BIN_EXE_sendline");
 
-/// `sendline args`, with none of the environment that would change what it does.
+/// `sendline args`, with none of the environment that would change what it does, in the temporary
+/// directory (where `serve --demo` on PostgreSQL keeps its key file, out of the checkout).
 pub fn sendline(args: &[&str]) -> Command {
     let mut command = Command::new(SENDLINE);
     command
         .args(args)
+        .current_dir(std::env::temp_dir())
         .env_remove("DATABASE_URL")
         .env_remove("SENDLINE_BIND")
         .env_remove("SENDLINE_ALLOW_PRIVATE_WEBHOOKS")
@@ -23,14 +25,37 @@ pub fn sendline(args: &[&str]) -> Command {
 pub struct Served {
     pub child: Child,
     lines: Vec<String>,
+    /// What it writes to stderr, read through a pipe, when started with [`Served::start_logging`].
+    logs: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Served {
     /// Starts `sendline args` and reads its output up to the first line starting with `ready`.
     pub fn start(ready: &str, args: &[&str]) -> Self {
-        let mut child = sendline(args)
+        Self::spawn(ready, sendline(args).stderr(Stdio::null()))
+    }
+
+    /// Like [`Served::start`], with `RUST_LOG=info` and its logs read through a pipe: see
+    /// [`Served::terminate_for_logs`].
+    pub fn start_logging(ready: &str, args: &[&str]) -> Self {
+        let mut served = Self::spawn(
+            ready,
+            sendline(args)
+                .env("RUST_LOG", "info")
+                .stderr(Stdio::piped()),
+        );
+        let mut stderr = served.child.stderr.take().expect("stderr");
+        served.logs = Some(std::thread::spawn(move || {
+            let mut logs = String::new();
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut logs);
+            logs
+        }));
+        served
+    }
+
+    fn spawn(ready: &str, command: &mut Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .expect("sendline starts");
         let stdout = child.stdout.take().expect("stdout");
@@ -51,7 +76,20 @@ impl Served {
                 Err(_) => panic!("sendline did not print {ready:?}: {lines:?}"),
             }
         }
-        Self { child, lines }
+        Self {
+            child,
+            lines,
+            logs: None,
+        }
+    }
+
+    /// The base URL it printed as listening on (`http://127.0.0.1:PORT`, or `https://…`).
+    pub fn base(&self) -> String {
+        self.line_after("Sendline listening on ")
+            .split_whitespace()
+            .next()
+            .expect("the address")
+            .to_owned()
     }
 
     pub fn line_after(&self, prefix: &str) -> String {
@@ -76,6 +114,18 @@ impl Served {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Stops it with SIGTERM and answers everything it logged (started with
+    /// [`Served::start_logging`]).
+    pub fn terminate_for_logs(&mut self) -> String {
+        let status = self.terminate();
+        assert!(status.success(), "{status:?}");
+        self.logs
+            .take()
+            .expect("started with start_logging")
+            .join()
+            .expect("the log reader")
     }
 }
 

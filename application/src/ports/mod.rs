@@ -6,6 +6,7 @@
 
 mod agents;
 mod campaigns;
+mod demo;
 mod idempotency;
 mod identity;
 mod mailboxes;
@@ -14,6 +15,7 @@ mod system;
 
 pub use agents::*;
 pub use campaigns::*;
+pub use demo::*;
 pub use idempotency::*;
 pub use identity::*;
 pub use mailboxes::*;

@@ -1,19 +1,20 @@
 //! `sendline serve --demo`: make sure a demo workspace exists with three mailboxes tagged `outreach`
-//! (gmail, outlook, custom) and one agent, and hand out a fresh workspace key for it.
+//! (gmail, outlook, custom) and one agent, and hand out its workspace key: the saved one while it still
+//! authenticates, so scripts written against an earlier start keep working, else a fresh one.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use domain::agent::MAX_AGENTS_PER_WORKSPACE;
 use domain::id::{AgentId, MailboxId, UserId, WorkspaceId};
-use domain::identity::{ApiKeyKind, ApiKeySecret, User, Workspace, WorkspaceName};
+use domain::identity::{ApiKey, ApiKeyKind, ApiKeySecret, User, Workspace, WorkspaceName};
 use domain::mailbox::{Mailbox, MailboxFields};
 use domain::request::{AgentRequest, CompanyInfoRequest, MailboxRequest, PersonaRequest};
 use domain::values::EmailAddress;
 
-use super::init_workspace::issue_key;
 use crate::ports::{
-    AgentInsertError, AgentRepository, Clock, IdGenerator, IdentityRepository, MailboxRepository,
-    RepositoryError, SecretGenerator,
+    AgentInsertError, AgentRepository, Clock, DemoKeyStore, IdGenerator, IdentityRepository,
+    MailboxRepository, RepositoryError, SecretGenerator,
 };
 
 pub const DEMO_USER_EMAIL: &str = "demo@example.com";
@@ -24,11 +25,22 @@ const DEMO_MAILBOXES: [(&str, &str, &str); 3] = [
     ("jordan@outreach.example.com", "custom", "Jordan Kim"),
 ];
 
-/// The demo workspace and a key for it, shown once.
+/// The demo workspace and its key.
 #[derive(Debug)]
 pub struct Demo {
     pub workspace_id: WorkspaceId,
     pub workspace_key: ApiKeySecret,
+    pub key_origin: DemoKeyOrigin,
+}
+
+/// Where the demo's key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoKeyOrigin {
+    /// The saved key still authenticates: it is the one an earlier start printed.
+    Saved,
+    /// A new key (nothing saved, or what was saved no longer authenticates); any previous demo key is
+    /// revoked.
+    Issued,
 }
 
 #[derive(Clone)]
@@ -39,6 +51,9 @@ pub struct EnsureDemo {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub secrets: Arc<dyn SecretGenerator>,
+    /// Where the key is kept between starts; `None` when nothing outlives the process (an in-memory
+    /// database), and then every start issues a key.
+    pub saved_key: Option<Arc<dyn DemoKeyStore>>,
 }
 
 impl std::fmt::Debug for EnsureDemo {
@@ -48,8 +63,10 @@ impl std::fmt::Debug for EnsureDemo {
 }
 
 impl EnsureDemo {
-    /// Idempotent: what exists is kept; what is missing is added. The previous demo key is revoked,
-    /// since a key is shown only once and a workspace has one.
+    /// Idempotent: what exists is kept; what is missing is added. The saved key is handed out again
+    /// while it is the demo workspace's live key; otherwise a new one replaces it (in the store first,
+    /// so a store that cannot be written leaves the previous key working) and any previous one is
+    /// revoked, since a workspace has one live key.
     pub async fn execute(&self) -> anyhow::Result<Demo> {
         let now = self.clock.now();
         let user = self.demo_user().await?;
@@ -104,23 +121,63 @@ impl EnsureDemo {
                 Err(AgentInsertError::Repository(error)) => return Err(error.into()),
             }
         }
-        self.identity
-            .revoke_workspace_key(workspace_id, now)
-            .await?;
-        let workspace_key = issue_key(
-            &*self.identity,
-            &*self.secrets,
-            self.ids.new_id(),
-            ApiKeyKind::Workspace,
-            user,
-            Some(workspace_id),
-            now,
-        )
-        .await?;
+        let (workspace_key, key_origin) = self.workspace_key(user, workspace_id, now).await?;
         Ok(Demo {
             workspace_id,
             workspace_key,
+            key_origin,
         })
+    }
+
+    async fn workspace_key(
+        &self,
+        user: UserId,
+        workspace: WorkspaceId,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<(ApiKeySecret, DemoKeyOrigin)> {
+        if let Some(store) = &self.saved_key {
+            let saved = store.load().await?;
+            if let Some(saved) = saved
+                .as_deref()
+                .map(str::trim)
+                .and_then(ApiKeySecret::parse)
+                && self.is_live_key_of(&saved, workspace).await?
+            {
+                return Ok((saved, DemoKeyOrigin::Saved));
+            }
+        }
+        let key = self.secrets.api_key(ApiKeyKind::Workspace);
+        if let Some(store) = &self.saved_key {
+            store.save(&key).await?;
+        }
+        self.identity.revoke_workspace_key(workspace, now).await?;
+        self.identity
+            .insert_api_key(&ApiKey::issue(
+                self.ids.new_id(),
+                &key,
+                user,
+                Some(workspace),
+                now,
+            ))
+            .await?;
+        Ok((key, DemoKeyOrigin::Issued))
+    }
+
+    /// Whether `key` authenticates as a workspace key of `workspace` now.
+    async fn is_live_key_of(
+        &self,
+        key: &ApiKeySecret,
+        workspace: WorkspaceId,
+    ) -> Result<bool, RepositoryError> {
+        Ok(self
+            .identity
+            .find_api_key(key.hash())
+            .await?
+            .is_some_and(|stored| {
+                !stored.is_revoked()
+                    && stored.kind == ApiKeyKind::Workspace
+                    && stored.workspace_id == Some(workspace)
+            }))
     }
 
     async fn demo_user(&self) -> anyhow::Result<UserId> {
@@ -150,3 +207,6 @@ fn demo_agent() -> AgentRequest {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;
