@@ -1644,3 +1644,136 @@ mod tests {
         Ok(())
     }
 }
+
+/// How long the migration takes on a filled database: `cargo test -p adapters --release --lib
+/// control_characters::speed -- --ignored --nocapture` (`SENDLINE_MIGRATION_CAMPAIGNS` campaigns,
+/// 10,000 by default, one in `SENDLINE_MIGRATION_DIRTY_EVERY` with control characters, 100 by default).
+#[cfg(all(test, feature = "testing"))]
+mod speed {
+    use std::time::Instant;
+
+    use sea_orm_migration::MigratorTrait;
+    use sea_orm_migration::sea_orm::ConnectionTrait;
+
+    use super::*;
+    use crate::migrations::Migrator;
+    use crate::migrations::earlier_rows::*;
+    use crate::testing::{backends, unmigrated_database};
+
+    fn setting(name: &str, default: u64) -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// About the size of SendKit's example (~2.3 KB as JSON): three emails, each with its variant A.
+    fn content(dirty: bool) -> String {
+        let control = if dirty { "\u{1}" } else { "" };
+        let email = |order: u64| {
+            let body = format!(
+                "<p>Hi {{{{firstName}}}},</p><p>I noticed {{{{companyName}}}} is scaling fast{control}. \
+                 Would love to share how we helped similar teams cut outbound costs by 40%.</p>\
+                 <p>Step {order}: \"quoted\" text, a path C:\\temp and a line\nbreak.</p>"
+            );
+            serde_json::json!({
+                "type": "email", "order": order, "subject": format!("Quick question {order}"), "body": body,
+                "variants": [{"letter": "A", "subject": format!("Quick question {order}"), "body": body}]
+            })
+        };
+        serde_json::json!({
+            "sequence": [email(0), {"type": "wait", "order": 1, "waitDays": 2}, email(2), {"type": "wait", "order": 3, "waitDays": 3}, email(4)],
+            "schedule": {"timezone": "America/Chicago", "startTime": "09:00", "endTime": "17:00", "workingDays": [1, 2, 3, 4, 5]},
+            "settings": {"cc": ["sales-log@acme.test"], "dailySendLimit": 40, "trackOpens": true, "stopOnReply": true,
+                         "webhook": {"enabled": true, "url": "https://hooks.acme.test/in", "secret": "whsec_abcdefgh", "events": ["email.sent"]}}
+        })
+        .to_string()
+    }
+
+    #[tokio::test]
+    #[ignore = "a measurement: run it on purpose"]
+    async fn rewriting_a_filled_database() -> anyhow::Result<()> {
+        let campaigns = setting("SENDLINE_MIGRATION_CAMPAIGNS", 10_000);
+        let dirty_every = Ord::max(setting("SENDLINE_MIGRATION_DIRTY_EVERY", 100), 1);
+        for backend in backends() {
+            let database = unmigrated_database(backend).await?;
+            let writer = &database.pools().writer;
+            Migrator::up(writer, Some(12)).await?;
+            let user = store_user(writer).await?;
+            let workspace = store_workspace(writer, 2).await?;
+            let filling = Instant::now();
+            for start in (0..campaigns).step_by(500) {
+                let mut rows = campaigns_insert();
+                let mut subsequences = insert(
+                    "subsequences",
+                    &[
+                        "id",
+                        "campaign_id",
+                        "position",
+                        "name",
+                        "trigger_type",
+                        "enabled",
+                        "archived",
+                        "sequence",
+                    ],
+                );
+                for number in start..Ord::min(start + 500, campaigns) {
+                    let dirty = number % dirty_every == 0;
+                    let id = stored_id(0x1_0000 + number);
+                    let name = if dirty {
+                        format!("Launch\t{number}")
+                    } else {
+                        format!("Launch {number}")
+                    };
+                    rows.values([
+                        id.as_str().into(),
+                        workspace.as_str().into(),
+                        user.as_str().into(),
+                        name.clone().into(),
+                        name.to_lowercase().into(),
+                        "draft".into(),
+                        content(dirty).into(),
+                        0.into(),
+                        0.into(),
+                    ])?;
+                    subsequences.values([
+                        stored_id(0x100_0000 + number).into(),
+                        id.into(),
+                        0.into(),
+                        "Replies".into(),
+                        "reply".into(),
+                        true.into(),
+                        false.into(),
+                        serde_json::json!([{"type": "email", "order": 0, "subject": "", "body": "<p>Thanks!</p>\n"}]).into(),
+                    ])?;
+                }
+                writer.execute(&rows).await?;
+                writer.execute(&subsequences).await?;
+            }
+            let filled = filling.elapsed();
+
+            let migrating = Instant::now();
+            Migrator::up(writer, None).await?;
+            let migrated = migrating.elapsed();
+
+            let rewritten = writer
+                .query_one(
+                    &Query::select()
+                        .expr(Expr::col(Asterisk).count())
+                        .from(Campaigns::Table)
+                        .and_where(Expr::col(Campaigns::Version).eq(1))
+                        .to_owned(),
+                )
+                .await?
+                .map(|row| row.try_get_by_index::<i64>(0))
+                .transpose()?;
+            let expected = campaigns.div_ceil(dirty_every);
+            assert_eq!(rewritten, Some(expected as i64), "{backend:?}");
+            println!(
+                "{backend:?}: {campaigns} campaigns (+1 subsequence each, {expected} with control characters) \
+                 filled in {filled:.1?}, migrated in {migrated:.2?}"
+            );
+        }
+        Ok(())
+    }
+}
