@@ -380,21 +380,22 @@ impl Batches {
         }
     }
 
-    /// The next batch; empty when every row has been read.
+    /// The next batch; `None` when every row has been read.
     async fn next<C: ConnectionTrait>(
         &mut self,
         connection: &C,
-    ) -> Result<Vec<QueryResult>, DbErr> {
+    ) -> Result<Option<Vec<QueryResult>>, DbErr> {
         let mut select = self.select.clone();
         select.order_by(self.id.clone(), Order::Asc).limit(BATCH);
         if let Some(after) = &self.after {
             select.and_where(Expr::col(self.id.clone()).gt(after.as_str()));
         }
         let rows = connection.query_all(&select).await?;
-        if let Some(last) = rows.last() {
-            self.after = Some(last.try_get_by_index::<String>(0)?);
-        }
-        Ok(rows)
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.after = Some(last.try_get_by_index::<String>(0)?);
+        Ok(Some(rows))
     }
 }
 
@@ -423,77 +424,72 @@ fn set(column: impl IntoIden, value: impl Into<Expr>) -> (DynIden, Expr) {
 }
 
 async fn clean_workspaces<C: ConnectionTrait>(connection: &C) -> Result<u64, DbErr> {
-    let mut batches = Batches::new(
-        Query::select()
-            .columns([Workspaces::Id, Workspaces::Name])
-            .from(Workspaces::Table),
+    clean_named_rows(
+        connection,
+        Workspaces::Table,
         Workspaces::Id,
-    );
-    let mut written = 0;
-    loop {
-        let rows = batches.next(connection).await?;
-        if rows.is_empty() {
-            return Ok(written);
-        }
-        for row in rows {
-            let id: String = row.try_get_by_index(0)?;
-            let name: String = row.try_get_by_index(1)?;
-            let changes = required_name(&name)
-                .map(|name| set(Workspaces::Name, name))
-                .into_iter()
-                .collect();
-            written += u64::from(
-                update(
-                    connection,
-                    Workspaces::Table,
-                    (Workspaces::Id, &id),
-                    changes,
-                )
-                .await?,
-            );
-        }
-    }
+        Workspaces::Name,
+        [] as [Workspaces; 0],
+    )
+    .await
 }
 
 async fn clean_agents<C: ConnectionTrait>(connection: &C) -> Result<u64, DbErr> {
-    const OPTIONAL: [Agents; 6] = [
-        Agents::CompanyName,
-        Agents::CompanyDescription,
-        Agents::PersonaTone,
-        Agents::PersonaRole,
-        Agents::PersonaCommunicationStyle,
-        Agents::PersonaCustomInstructions,
-    ];
+    clean_named_rows(
+        connection,
+        Agents::Table,
+        Agents::Id,
+        Agents::Name,
+        [
+            Agents::CompanyName,
+            Agents::CompanyDescription,
+            Agents::PersonaTone,
+            Agents::PersonaRole,
+            Agents::PersonaCommunicationStyle,
+            Agents::PersonaCustomInstructions,
+        ],
+    )
+    .await
+}
+
+/// Cleans a table of plain text columns: `name` a required name, each of `optional` a one-line text
+/// or null. Returns how many rows it rewrote.
+async fn clean_named_rows<C: ConnectionTrait, const N: usize>(
+    connection: &C,
+    table: impl IntoIden,
+    id: impl IntoIden,
+    name: impl IntoIden,
+    optional: [impl IntoIden; N],
+) -> Result<u64, DbErr> {
+    let (table, id, name) = (table.into_iden(), id.into_iden(), name.into_iden());
+    let optional = optional.map(IntoIden::into_iden);
     let mut batches = Batches::new(
         Query::select()
-            .columns([Agents::Id, Agents::Name])
-            .columns(OPTIONAL)
-            .from(Agents::Table),
-        Agents::Id,
+            .columns([id.clone(), name.clone()])
+            .columns(optional.clone())
+            .from(table.clone()),
+        id.clone(),
     );
     let mut written = 0;
-    loop {
-        let rows = batches.next(connection).await?;
-        if rows.is_empty() {
-            return Ok(written);
-        }
+    while let Some(rows) = batches.next(connection).await? {
         for row in rows {
-            let id: String = row.try_get_by_index(0)?;
-            let name: String = row.try_get_by_index(1)?;
-            let mut changes: Vec<_> = required_name(&name)
-                .map(|name| set(Agents::Name, name))
+            let row_id: String = row.try_get_by_index(0)?;
+            let stored_name: String = row.try_get_by_index(1)?;
+            let mut changes: Vec<_> = required_name(&stored_name)
+                .map(|cleaned| set(name.clone(), cleaned))
                 .into_iter()
                 .collect();
-            for (index, column) in OPTIONAL.into_iter().enumerate() {
+            for (index, column) in optional.iter().enumerate() {
                 let text: Option<String> = row.try_get_by_index(index + 2)?;
                 if let Some(cleaned) = text.as_deref().and_then(|text| clean(text, Lines::One)) {
-                    changes.push(set(column, cleaned));
+                    changes.push(set(column.clone(), cleaned));
                 }
             }
             written +=
-                u64::from(update(connection, Agents::Table, (Agents::Id, &id), changes).await?);
+                u64::from(update(connection, table.clone(), (id.clone(), &row_id), changes).await?);
         }
     }
+    Ok(written)
 }
 
 async fn clean_mailboxes<C: ConnectionTrait>(connection: &C) -> Result<u64, DbErr> {
@@ -510,11 +506,7 @@ async fn clean_mailboxes<C: ConnectionTrait>(connection: &C) -> Result<u64, DbEr
         Mailboxes::Id,
     );
     let mut written = 0;
-    loop {
-        let rows = batches.next(connection).await?;
-        if rows.is_empty() {
-            return Ok(written);
-        }
+    while let Some(rows) = batches.next(connection).await? {
         for row in rows {
             let id: String = row.try_get_by_index(0)?;
             let workspace: String = row.try_get_by_index(1)?;
@@ -536,17 +528,7 @@ async fn clean_mailboxes<C: ConnectionTrait>(connection: &C) -> Result<u64, DbEr
             {
                 changes.push(set(Mailboxes::Signature, signature));
             }
-            let new_tags = if may_hold_controls(&stored_tags) {
-                match serde_json::from_str::<Vec<String>>(&stored_tags) {
-                    Ok(stored) => tags(&stored),
-                    Err(error) => {
-                        tracing::warn!(table = "mailboxes", id, %error, "tags left as they are: not a list of texts");
-                        None
-                    }
-                }
-            } else {
-                None
-            };
+            let new_tags = cleaned_tags(&stored_tags, &id);
             if let Some(new_tags) = &new_tags {
                 changes.push(set(Mailboxes::Tags, serde_json::json!(new_tags)));
             }
@@ -557,6 +539,22 @@ async fn clean_mailboxes<C: ConnectionTrait>(connection: &C) -> Result<u64, DbEr
             if let Some(new_tags) = new_tags {
                 replace_tag_index(connection, &workspace, &id, &new_tags).await?;
             }
+        }
+    }
+    Ok(written)
+}
+
+/// The stored tags (a JSON array of texts) of mailbox `id`, cleaned by [`tags`]; `None` when
+/// unchanged. Tags that do not parse are left as they are (and logged), as [`cleaned_json`] does.
+fn cleaned_tags(text: &str, id: &str) -> Option<Vec<String>> {
+    if !may_hold_controls(text) {
+        return None;
+    }
+    match serde_json::from_str::<Vec<String>>(text) {
+        Ok(stored) => tags(&stored),
+        Err(error) => {
+            tracing::warn!(table = "mailboxes", id, %error, "tags left as they are: not texts");
+            None
         }
     }
 }
@@ -602,11 +600,7 @@ async fn clean_campaigns<C: ConnectionTrait>(connection: &C) -> Result<u64, DbEr
         Campaigns::Id,
     );
     let mut written = 0;
-    loop {
-        let rows = batches.next(connection).await?;
-        if rows.is_empty() {
-            return Ok(written);
-        }
+    while let Some(rows) = batches.next(connection).await? {
         let mut campaigns = Vec::with_capacity(rows.len());
         for row in rows {
             campaigns.push((
@@ -637,6 +631,7 @@ async fn clean_campaigns<C: ConnectionTrait>(connection: &C) -> Result<u64, DbEr
             written += 1;
         }
     }
+    Ok(written)
 }
 
 /// Cleans the subsequences of the campaigns `campaigns`; returns the campaigns whose subsequences
@@ -775,45 +770,83 @@ mod rules {
         }
     }
 
-    #[test]
-    fn required_names_are_trimmed_once_cleaned_and_never_left_empty() {
-        assert_eq!(
-            required_name("\tQ4\u{0} launch\n"),
-            Some("Q4 launch".to_owned())
-        );
-        assert_eq!(required_name("\u{0}\u{1}"), Some(PLACEHOLDER.to_owned()));
-        assert_eq!(required_name(" \n "), Some(PLACEHOLDER.to_owned()));
-    }
+    /// What a rule makes of a stored text: `None` unchanged, `Some(None)` removed.
+    type Rule = fn(&str) -> Option<Option<String>>;
 
     #[test]
-    fn display_names_are_trimmed_and_none_when_nothing_is_left() {
-        assert_eq!(
-            optional_name(" Ana\tLee\u{1} "),
-            Some(Some("Ana Lee".to_owned()))
-        );
-        assert_eq!(optional_name("\u{1}"), Some(None));
-        assert_eq!(optional_name("Ana"), None);
-    }
-
-    #[test]
-    fn subjects_are_not_trimmed_and_stay_non_blank() {
-        assert_eq!(
-            subject("Hi\t{{firstName}}\u{0}"),
-            Some("Hi {{firstName}}".to_owned())
-        );
-        assert_eq!(subject("\u{1}\u{1f}"), Some(PLACEHOLDER.to_owned()));
-        // Blank before (white space only): blank after, as a later step may have it.
-        assert_eq!(subject("\t"), Some(" ".to_owned()));
-    }
-
-    #[test]
-    fn secrets_left_too_short_are_dropped() {
-        assert_eq!(
-            secret("whsec_\tab\u{0}cdefgh"),
-            Some(Some("whsec_ abcdefgh".to_owned()))
-        );
-        assert_eq!(secret("short\u{1}\u{2}ab"), Some(None));
-        assert_eq!(secret("whsec_abcdefgh"), None);
+    fn each_kind_of_text_is_cleaned_by_its_rule() {
+        let name: Rule = |text| required_name(text).map(Some);
+        let subject: Rule = |text| subject(text).map(Some);
+        let display_name: Rule = optional_name;
+        let secret: Rule = secret;
+        let cases: [(&str, Rule, &str, Option<Option<&str>>); 11] = [
+            (
+                "names are trimmed once cleaned",
+                name,
+                "\tQ4\u{0} launch\n",
+                Some(Some("Q4 launch")),
+            ),
+            (
+                "a name left empty is the placeholder",
+                name,
+                "\u{0}\u{1}",
+                Some(Some(PLACEHOLDER)),
+            ),
+            ("a blank name too", name, " \n ", Some(Some(PLACEHOLDER))),
+            (
+                "display names are trimmed",
+                display_name,
+                " Ana\tLee\u{1} ",
+                Some(Some("Ana Lee")),
+            ),
+            (
+                "a display name left blank is none",
+                display_name,
+                "\u{1}",
+                Some(None),
+            ),
+            (
+                "subjects are not trimmed",
+                subject,
+                "Hi\t{{firstName}}\u{0}",
+                Some(Some("Hi {{firstName}}")),
+            ),
+            (
+                "a subject that was not blank stays so",
+                subject,
+                "\u{1}\u{1f}",
+                Some(Some(PLACEHOLDER)),
+            ),
+            // A later email's subject may be blank: it stays blank.
+            (
+                "a subject that was blank stays blank",
+                subject,
+                "\t",
+                Some(Some(" ")),
+            ),
+            (
+                "secrets are not trimmed",
+                secret,
+                "whsec_\tab\u{0}cdefgh",
+                Some(Some("whsec_ abcdefgh")),
+            ),
+            (
+                "a secret left too short is removed",
+                secret,
+                "short\u{1}\u{2}ab",
+                Some(None),
+            ),
+            (
+                "a clean secret is unchanged",
+                secret,
+                "whsec_abcdefgh",
+                None,
+            ),
+        ];
+        for (rule, clean, stored, expected) in cases {
+            let expected = expected.map(|text| text.map(str::to_owned));
+            assert_eq!(clean(stored), expected, "{rule}: {stored:?}");
+        }
     }
 
     #[test]
@@ -1315,46 +1348,35 @@ mod tests {
         clean_rows(writer).await
     }
 
-    /// The texts of the rows without control characters.
+    /// The rows without control characters: table, id number and the columns compared.
+    const CLEAN_ROWS: [(&str, u64, &[&str]); 6] = [
+        ("workspaces", 3, &["name"]),
+        (
+            "agents",
+            0x31,
+            &["name", "company_description", "persona_tone"],
+        ),
+        (
+            "mailboxes",
+            0x21,
+            &["display_name", "display_name_folded", "signature", "tags"],
+        ),
+        (
+            "campaigns",
+            0x12,
+            &["name", "name_folded", "content", "version"],
+        ),
+        ("subsequences", 0x41, &["name", "trigger_value", "sequence"]),
+        ("subsequences", 0x43, &["name", "trigger_value", "sequence"]),
+    ];
+
+    /// The texts of the rows without control characters, as stored.
     async fn clean_rows(writer: &DatabaseConnection) -> anyhow::Result<Vec<Vec<Option<String>>>> {
-        Ok(vec![
-            stored(writer, "workspaces", &stored_id(3), &["name"]).await?,
-            stored(
-                writer,
-                "agents",
-                &stored_id(0x31),
-                &["name", "company_description", "persona_tone"],
-            )
-            .await?,
-            stored(
-                writer,
-                "mailboxes",
-                &stored_id(0x21),
-                &["display_name", "display_name_folded", "signature", "tags"],
-            )
-            .await?,
-            stored(
-                writer,
-                "campaigns",
-                &stored_id(0x12),
-                &["name", "name_folded", "content", "version"],
-            )
-            .await?,
-            stored(
-                writer,
-                "subsequences",
-                &stored_id(0x41),
-                &["name", "trigger_value", "sequence"],
-            )
-            .await?,
-            stored(
-                writer,
-                "subsequences",
-                &stored_id(0x43),
-                &["name", "trigger_value", "sequence"],
-            )
-            .await?,
-        ])
+        let mut rows = Vec::with_capacity(CLEAN_ROWS.len());
+        for (table, number, columns) in CLEAN_ROWS {
+            rows.push(stored(writer, table, &stored_id(number), columns).await?);
+        }
+        Ok(rows)
     }
 
     #[tokio::test]
@@ -1370,38 +1392,22 @@ mod tests {
             let campaign = |number| parsed(CampaignId::parse, &stored_id(number));
             let mailbox = parsed(MailboxId::parse, &stored_id(0x20))?;
             // Before: none of them reads, nor any list they are in.
-            assert!(
-                database
-                    .campaigns()
-                    .find(workspace, campaign(0x10)?)
-                    .await
-                    .is_err(),
-                "{backend:?}"
-            );
-            assert!(
-                database
+            let unreadable = [
+                (database.campaigns().find(workspace, campaign(0x10)?).await).is_err(),
+                (database
                     .campaigns()
                     .list(workspace, &CampaignQuery::default())
-                    .await
+                    .await)
                     .is_err(),
-                "{backend:?}"
-            );
-            assert!(
-                database
+                (database
                     .mailboxes()
                     .list(workspace, &MailboxQuery::default())
-                    .await
+                    .await)
                     .is_err(),
-                "{backend:?}"
-            );
-            assert!(
-                database.agents().list(workspace).await.is_err(),
-                "{backend:?}"
-            );
-            assert!(
-                database.identity().find_workspace(workspace).await.is_err(),
-                "{backend:?}"
-            );
+                (database.agents().list(workspace).await).is_err(),
+                (database.identity().find_workspace(workspace).await).is_err(),
+            ];
+            assert_eq!(unreadable, [true; 5], "{backend:?}");
 
             Migrator::up(writer, None).await?;
 
