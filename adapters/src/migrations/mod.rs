@@ -21,6 +21,7 @@ mod m20251202_000009_campaign_count_shards;
 mod m20261202_000010_campaign_content_text;
 mod m20261204_000011_idempotency_keys;
 mod m20261204_000012_rate_limit_windows;
+mod m20261207_000013_control_characters;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_campaign_content_text::Migration),
             Box::new(m20261204_000011_idempotency_keys::Migration),
             Box::new(m20261204_000012_rate_limit_windows::Migration),
+            Box::new(m20261207_000013_control_characters::Migration),
         ]
     }
 }
