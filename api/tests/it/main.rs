@@ -24,5 +24,4 @@ mod served;
 mod stored_text;
 mod support;
 mod tenancy;
-mod tls;
 mod workspaces;
