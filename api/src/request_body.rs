@@ -143,7 +143,7 @@ fn read_checked<T: DeclaredBody>(mut body: Value) -> (T::Request, Problems, Prob
             problems: &mut problems,
             refusals: &mut refusals,
         };
-        if !shape.keep(&mut body, &root, &JsonPointer::root()) {
+        if !shape.keep(&mut body, &root, &Place::Root) {
             body = Value::Object(Map::new());
         }
     }
@@ -328,6 +328,35 @@ fn properties<'s>(
     }
 }
 
+/// Where a value stands in the body, as borrowed steps up to the root: the walk visits every value, and
+/// a JSON Pointer is only written out for one that has a problem.
+enum Place<'p> {
+    Root,
+    Member(&'p Place<'p>, &'p str),
+    Item(&'p Place<'p>, usize),
+}
+
+impl Place<'_> {
+    fn pointer(&self) -> JsonPointer {
+        match self {
+            Place::Root => JsonPointer::root(),
+            Place::Member(parent, name) => parent.pointer().field(name),
+            Place::Item(parent, index) => parent.pointer().index(*index),
+        }
+    }
+
+    /// `"name "` for a member, nothing for a list item or the whole body: how a problem's message
+    /// starts.
+    fn subject(&self) -> String {
+        match self {
+            Place::Member(_, name) if !name.is_empty() && name.parse::<usize>().is_err() => {
+                format!("{name} ")
+            }
+            _ => String::new(),
+        }
+    }
+}
+
 /// One walk of a body against its schema.
 struct Shape<'a> {
     schemas: &'a Registry,
@@ -340,7 +369,7 @@ struct Shape<'a> {
 impl<'a> Shape<'a> {
     /// Checks `value` against `schema` at `at`, cleaning what it holds; `false` when the value itself
     /// cannot be read (it was reported) and must be taken out.
-    fn keep(&mut self, value: &mut Value, schema: &'a MetaSchemaRef, at: &JsonPointer) -> bool {
+    fn keep(&mut self, value: &mut Value, schema: &'a MetaSchemaRef, at: &Place<'_>) -> bool {
         let schemas = self.schemas;
         let resolved = resolve(schemas, schema);
         let kind = kind(schemas, resolved);
@@ -356,7 +385,7 @@ impl<'a> Shape<'a> {
                 if let Some(item_schema) = &resolved.items {
                     let item_kind = self::kind(schemas, resolve(schemas, item_schema));
                     for (index, item) in items.iter_mut().enumerate() {
-                        if !self.keep(item, item_schema, &at.index(index)) {
+                        if !self.keep(item, item_schema, &Place::Item(at, index)) {
                             *item = item_kind.placeholder();
                         }
                     }
@@ -376,7 +405,7 @@ impl<'a> Shape<'a> {
         &mut self,
         members: &mut Map<String, Value>,
         schema: &'a MetaSchema,
-        at: &JsonPointer,
+        at: &Place<'_>,
     ) {
         let mut declared = Vec::new();
         properties(self.schemas, schema, &mut declared);
@@ -388,7 +417,7 @@ impl<'a> Shape<'a> {
                     None => format!("unknown field {name:?}"),
                 };
                 self.problems
-                    .add(at.field(name), ProblemCode::UnknownField, message);
+                    .add(at.pointer().field(name), ProblemCode::UnknownField, message);
                 unknown.push(name.clone());
             }
         }
@@ -402,7 +431,7 @@ impl<'a> Shape<'a> {
             let keep = if member.is_null() {
                 is_nullable(property)
             } else {
-                self.keep(member, property, &at.field(name))
+                self.keep(member, property, &Place::Member(at, name))
             };
             if !keep {
                 members.remove(name);
@@ -410,20 +439,19 @@ impl<'a> Shape<'a> {
         }
     }
 
-    fn wrong_type(&mut self, at: &JsonPointer, expected: &str) {
+    fn wrong_type(&mut self, at: &Place<'_>, expected: &str) {
         self.problems.add(
-            at.clone(),
+            at.pointer(),
             ProblemCode::InvalidType,
-            format!("{}must be {expected}", subject(at)),
+            format!("{}must be {expected}", at.subject()),
         );
     }
 
     /// The validators stated on the schema, their problems held as fallbacks.
-    fn validate(&mut self, value: &Value, schema: &MetaSchema, at: &JsonPointer) {
-        let subject = subject(at);
+    fn validate(&mut self, value: &Value, schema: &MetaSchema, at: &Place<'_>) {
         let mut refuse = |code: ProblemCode, rule: String| {
             self.refusals
-                .add(at.clone(), code, format!("{subject}{rule}"));
+                .add(at.pointer(), code, format!("{}{rule}", at.subject()));
         };
         match value {
             Value::String(text) => {
@@ -497,14 +525,6 @@ impl<'a> Shape<'a> {
                 format!("must be one of {}", values.join(", ")),
             );
         }
-    }
-}
-
-/// `"name "` for a member, nothing for a list item or the whole body: how a problem's message starts.
-fn subject(at: &JsonPointer) -> String {
-    match at.as_str().rsplit('/').next() {
-        Some(name) if !name.is_empty() && name.parse::<usize>().is_err() => format!("{name} "),
-        _ => String::new(),
     }
 }
 
