@@ -103,19 +103,31 @@ fn rank(value: &Value, pointer: String, ranks: &mut HashMap<String, usize>) {
     }
 }
 
-/// Where a value stands, as a chain of borrowed steps up to the root.
-enum Place<'p> {
+/// Where a value stands, as a chain of borrowed steps up to the root: a walk over a body can carry one
+/// at every value and write a JSON Pointer out only for a value it reports.
+pub(crate) enum Place<'p> {
     Root,
     Member(&'p Place<'p>, &'p str),
     Item(&'p Place<'p>, usize),
 }
 
 impl Place<'_> {
-    fn pointer(&self) -> JsonPointer {
+    pub(crate) fn pointer(&self) -> JsonPointer {
         match self {
             Place::Root => JsonPointer::root(),
             Place::Member(parent, name) => parent.pointer().field(name),
             Place::Item(parent, index) => parent.pointer().index(*index),
+        }
+    }
+
+    /// `"name "` for a member, nothing for a list item or the whole body: how a problem's message
+    /// starts.
+    pub(crate) fn subject(&self) -> String {
+        match self {
+            Place::Member(_, name) if !name.is_empty() && name.parse::<usize>().is_err() => {
+                format!("{name} ")
+            }
+            _ => String::new(),
         }
     }
 }

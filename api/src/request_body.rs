@@ -30,6 +30,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::json_document::Place;
+
 /// What the document shows of a request body besides its shape: an example, and the defaults the
 /// domain takes for members left out. Both are set on the registered schemas by
 /// [`register_documented`], which the document and the reader share: the reader never looks at a
@@ -325,35 +327,6 @@ fn properties<'s>(
     }
     for part in schema.all_of.iter().chain(&schema.one_of) {
         properties(schemas, resolve(schemas, part), into);
-    }
-}
-
-/// Where a value stands in the body, as borrowed steps up to the root: the walk visits every value, and
-/// a JSON Pointer is only written out for one that has a problem.
-enum Place<'p> {
-    Root,
-    Member(&'p Place<'p>, &'p str),
-    Item(&'p Place<'p>, usize),
-}
-
-impl Place<'_> {
-    fn pointer(&self) -> JsonPointer {
-        match self {
-            Place::Root => JsonPointer::root(),
-            Place::Member(parent, name) => parent.pointer().field(name),
-            Place::Item(parent, index) => parent.pointer().index(*index),
-        }
-    }
-
-    /// `"name "` for a member, nothing for a list item or the whole body: how a problem's message
-    /// starts.
-    fn subject(&self) -> String {
-        match self {
-            Place::Member(_, name) if !name.is_empty() && name.parse::<usize>().is_err() => {
-                format!("{name} ")
-            }
-            _ => String::new(),
-        }
     }
 }
 
