@@ -8,6 +8,7 @@
 pub(crate) mod batch;
 pub(crate) mod batched;
 pub(crate) mod connect;
+pub(crate) mod counting;
 pub(crate) mod driver;
 mod group_commit;
 pub(crate) mod held_connections;

@@ -5,9 +5,7 @@
 use application::ports::{CampaignPage, CampaignQuery, RepositoryError, Version, VersionPage};
 use domain::id::{CampaignId, WorkspaceId};
 use domain::status::CampaignStatus;
-use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
@@ -15,6 +13,7 @@ use sea_orm::{
 
 use super::owned_rows::{CampaignRows, with_owned_columns};
 use super::rows::{TABLE, restore};
+use crate::database::counting::count_rows;
 use crate::database::like::{LIKE_ESCAPE, contains_pattern};
 use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_count};
@@ -163,15 +162,7 @@ async fn count_matching(
     workspace: &str,
     query: &CampaignQuery,
 ) -> Result<u64, DbErr> {
-    let count: Option<i64> = matching(workspace, query)
-        .select_only()
-        .expr(Func::count(Expr::col(Asterisk)))
-        .into_tuple()
-        .one(transaction)
-        .await?;
-    Ok(count
-        .and_then(|count| u64::try_from(count).ok())
-        .unwrap_or(0))
+    count_rows(matching(workspace, query), transaction).await
 }
 
 /// The column of a listed row holding the workspace's stored total.

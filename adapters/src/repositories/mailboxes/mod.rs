@@ -33,6 +33,7 @@ use serde::Deserialize as _;
 
 use self::lookups::{CandidateQuery, MailboxLookups};
 use crate::database::batch::{insert_all, sqlite_write_counting};
+use crate::database::counting::count_rows;
 use crate::database::like::{LIKE_ESCAPE, contains_pattern};
 use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_mailbox, mailbox, mailbox_tag};
@@ -453,15 +454,7 @@ async fn count_matching(
     workspace: &str,
     query: &MailboxQuery,
 ) -> Result<u64, DbErr> {
-    let count: Option<i64> = matching(workspace, query)
-        .select_only()
-        .expr(Func::count(Expr::col(Asterisk)))
-        .into_tuple()
-        .one(transaction)
-        .await?;
-    Ok(count
-        .and_then(|count| u64::try_from(count).ok())
-        .unwrap_or(0))
+    count_rows(matching(workspace, query), transaction).await
 }
 
 /// Reads the tags from the stored JSON in place: a lookup's rows are shared by every caller that
