@@ -19,6 +19,7 @@
 //! writes it ([`written`]); the client's RFC 7386 merge patch is applied ([`merge_patch`]) and the merged
 //! document is read as above.
 
+use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::{LazyLock, PoisonError, RwLock};
 
@@ -111,7 +112,7 @@ fn set_default(property: &mut MetaSchemaRef, default: Value) {
 }
 
 /// A request body DTO and the domain request it maps into.
-pub trait DeclaredBody: DocumentedBody + DeserializeOwned + Default {
+pub trait DeclaredBody: DocumentedBody + DeserializeOwned + Default + 'static {
     /// What the domain parses.
     type Request;
 
@@ -137,17 +138,13 @@ const UNREADABLE: &str = "the body could not be read";
 fn read_checked<T: DeclaredBody>(mut body: Value) -> (T::Request, Problems, Problems) {
     let mut problems = Problems::new();
     let mut refusals = Problems::new();
-    let root = T::schema_ref();
-    {
-        let schemas = schemas_of::<T>();
-        let mut shape = Shape {
-            schemas: &schemas,
-            problems: &mut problems,
-            refusals: &mut refusals,
-        };
-        if !shape.keep(&mut body, &root, &Place::Root) {
-            body = Value::Object(Map::new());
-        }
+    let mut shape = Shape {
+        compiled: compiled::<T>(),
+        problems: &mut problems,
+        refusals: &mut refusals,
+    };
+    if !shape.keep(&mut body, ROOT, &Place::Root) {
+        body = Value::Object(Map::new());
     }
     let dto = match serde_json::from_value::<T>(body) {
         Ok(dto) => dto,
@@ -207,19 +204,165 @@ pub(crate) fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-/// The schemas of every body read so far: each DTO registers itself (and what it refers to) the first
-/// time one of its bodies arrives.
-static SCHEMAS: LazyLock<RwLock<Registry>> = LazyLock::new(|| RwLock::new(Registry::new()));
+/// The schemas `T` registers (its own and those it refers to), with its example and defaults.
+fn registry_of<T: DocumentedBody>() -> Registry {
+    let mut registry = Registry::new();
+    register_documented::<T>(&mut registry);
+    registry
+}
 
-fn schemas_of<T: DocumentedBody>() -> std::sync::RwLockReadGuard<'static, Registry> {
+/// `T`'s schema compiled for the walk, the first time one of its bodies arrives; kept for the life of
+/// the process (one per body type, so their number is fixed by the code).
+fn compiled<T: DeclaredBody>() -> &'static Compiled {
+    static COMPILED: LazyLock<RwLock<HashMap<TypeId, &'static Compiled>>> =
+        LazyLock::new(|| RwLock::new(HashMap::new()));
+    let body = TypeId::of::<T>();
+    if let Some(compiled) = COMPILED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&body)
     {
-        let schemas = SCHEMAS.read().unwrap_or_else(PoisonError::into_inner);
-        if schemas.schemas.contains_key(T::name().as_ref()) {
-            return schemas;
+        return compiled;
+    }
+    let compiled: &'static Compiled = Box::leak(Box::new(Compiled::of::<T>()));
+    *COMPILED
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(body)
+        .or_insert(compiled)
+}
+
+/// The place of a compiled schema in [`Compiled::nodes`].
+type NodeId = usize;
+
+/// The root of every compiled body: the body itself.
+const ROOT: NodeId = 0;
+
+/// A body's schema as the walk reads it: at each place, the kind of value taken, the members or
+/// items with their own places, and the validators, every reference resolved and every pattern
+/// compiled beforehand, so that reading a body looks nothing up.
+struct Compiled {
+    nodes: Vec<Node>,
+}
+
+/// What one place of a body takes.
+struct Node {
+    kind: Kind,
+    /// An object's members, in declaration order (see [`properties`]).
+    members: Vec<Member>,
+    /// An array's items.
+    items: Option<NodeId>,
+    rules: Rules,
+}
+
+struct Member {
+    name: String,
+    node: NodeId,
+    /// Whether `null` is a value of the member (a PATCH's "reset") rather than "absent".
+    nullable: bool,
+}
+
+/// The validators a schema states.
+#[derive(Default)]
+struct Rules {
+    max_length: Option<usize>,
+    min_length: Option<usize>,
+    /// The pattern as written, and compiled: a pattern the regex crate cannot compile refuses
+    /// nothing.
+    pattern: Option<(String, Option<Regex>)>,
+    maximum: Option<f64>,
+    minimum: Option<f64>,
+    max_items: Option<usize>,
+    min_items: Option<usize>,
+    enum_items: Vec<Value>,
+}
+
+impl Rules {
+    fn of(schema: &MetaSchema) -> Self {
+        Self {
+            max_length: schema.max_length,
+            min_length: schema.min_length,
+            pattern: schema
+                .pattern
+                .as_ref()
+                .map(|pattern| (pattern.clone(), Regex::new(pattern).ok())),
+            maximum: schema.maximum,
+            minimum: schema.minimum,
+            max_items: schema.max_items,
+            min_items: schema.min_items,
+            enum_items: schema.enum_items.clone(),
         }
     }
-    register_documented::<T>(&mut SCHEMAS.write().unwrap_or_else(PoisonError::into_inner));
-    SCHEMAS.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Compiled {
+    fn of<T: DeclaredBody>() -> Self {
+        let schemas = registry_of::<T>();
+        let mut compiler = Compiler {
+            schemas: &schemas,
+            nodes: Vec::new(),
+            named: HashMap::new(),
+        };
+        let root = compiler.node(&T::schema_ref());
+        debug_assert_eq!(root, ROOT);
+        Self {
+            nodes: compiler.nodes,
+        }
+    }
+}
+
+/// Compiles schemas into nodes; a named schema once, however often it is referred to (so a schema
+/// that refers to itself ends).
+struct Compiler<'r> {
+    schemas: &'r Registry,
+    nodes: Vec<Node>,
+    named: HashMap<String, NodeId>,
+}
+
+impl Compiler<'_> {
+    fn node(&mut self, schema: &MetaSchemaRef) -> NodeId {
+        if let MetaSchemaRef::Reference(name) = schema {
+            if let Some(&known) = self.named.get(name) {
+                return known;
+            }
+        }
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            kind: Kind::Any,
+            members: Vec::new(),
+            items: None,
+            rules: Rules::default(),
+        });
+        if let MetaSchemaRef::Reference(name) = schema {
+            self.named.insert(name.clone(), id);
+        }
+        let schemas = self.schemas;
+        let resolved = resolve(schemas, schema);
+        let kind = kind(schemas, resolved);
+        let mut members = Vec::new();
+        if kind == Kind::Object {
+            let mut declared = Vec::new();
+            properties(schemas, resolved, &mut declared);
+            for (name, property) in declared {
+                members.push(Member {
+                    name: name.to_owned(),
+                    node: self.node(property),
+                    nullable: is_nullable(property),
+                });
+            }
+        }
+        let items = match (&resolved.items, kind) {
+            (Some(items), Kind::Array) => Some(self.node(items)),
+            _ => None,
+        };
+        self.nodes[id] = Node {
+            kind,
+            members,
+            items,
+            rules: Rules::of(resolved),
+        };
+        id
+    }
 }
 
 /// What kind of JSON value a schema takes.
@@ -332,7 +475,7 @@ fn properties<'s>(
 
 /// One walk of a body against its schema.
 struct Shape<'a> {
-    schemas: &'a Registry,
+    compiled: &'a Compiled,
     /// Wrong types and unknown members.
     problems: &'a mut Problems,
     /// What the schema's validators refuse.
@@ -340,52 +483,50 @@ struct Shape<'a> {
 }
 
 impl<'a> Shape<'a> {
-    /// Checks `value` against `schema` at `at`, cleaning what it holds; `false` when the value itself
-    /// cannot be read (it was reported) and must be taken out.
-    fn keep(&mut self, value: &mut Value, schema: &'a MetaSchemaRef, at: &Place<'_>) -> bool {
-        let schemas = self.schemas;
-        let resolved = resolve(schemas, schema);
-        let kind = kind(schemas, resolved);
-        if !kind.accepts(value) {
-            self.wrong_type(at, kind.expected());
+    /// Checks `value` against the schema of `node` at `at`, cleaning what it holds; `false` when the
+    /// value itself cannot be read (it was reported) and must be taken out.
+    fn keep(&mut self, value: &mut Value, node: NodeId, at: &Place<'_>) -> bool {
+        let compiled = self.compiled;
+        let node = &compiled.nodes[node];
+        if !node.kind.accepts(value) {
+            self.wrong_type(at, node.kind.expected());
             return false;
         }
         match value {
-            Value::Object(members) if kind == Kind::Object => {
-                self.keep_members(members, resolved, at);
+            Value::Object(members) if node.kind == Kind::Object => {
+                self.keep_members(members, &node.members, at);
             }
-            Value::Array(items) if kind == Kind::Array => {
-                if let Some(item_schema) = &resolved.items {
-                    let item_kind = self::kind(schemas, resolve(schemas, item_schema));
+            Value::Array(items) if node.kind == Kind::Array => {
+                if let Some(item_node) = node.items {
+                    let item_kind = compiled.nodes[item_node].kind;
                     for (index, item) in items.iter_mut().enumerate() {
-                        if !self.keep(item, item_schema, &Place::Item(at, index)) {
+                        if !self.keep(item, item_node, &Place::Item(at, index)) {
                             *item = item_kind.placeholder();
                         }
                     }
                 }
             }
-            Value::Number(number) if kind == Kind::Integer && !number.is_i64() => {
+            Value::Number(number) if node.kind == Kind::Integer && !number.is_i64() => {
                 // Larger than 64 bits can hold: read as the largest, so its range rule reports it.
                 *value = Value::from(i64::MAX);
             }
             _ => {}
         }
-        self.validate(value, resolved, at);
+        self.validate(value, &node.rules, at);
         true
     }
 
     fn keep_members(
         &mut self,
         members: &mut Map<String, Value>,
-        schema: &'a MetaSchema,
+        declared: &'a [Member],
         at: &Place<'_>,
     ) {
-        let mut declared = Vec::new();
-        properties(self.schemas, schema, &mut declared);
         let mut unknown = Vec::new();
         for name in members.keys() {
-            if !declared.iter().any(|(known, _)| known == name) {
-                let message = match closest(name, declared.iter().map(|(known, _)| *known)) {
+            if !declared.iter().any(|known| known.name == *name) {
+                let message = match closest(name, declared.iter().map(|known| known.name.as_str()))
+                {
                     Some(known) => format!("unknown field {name:?}; did you mean {known:?}?"),
                     None => format!("unknown field {name:?}"),
                 };
@@ -397,17 +538,17 @@ impl<'a> Shape<'a> {
         for name in unknown {
             members.remove(&name);
         }
-        for (name, property) in declared {
-            let Some(member) = members.get_mut(name) else {
+        for member in declared {
+            let Some(value) = members.get_mut(&member.name) else {
                 continue;
             };
-            let keep = if member.is_null() {
-                is_nullable(property)
+            let keep = if value.is_null() {
+                member.nullable
             } else {
-                self.keep(member, property, &Place::Member(at, name))
+                self.keep(value, member.node, &Place::Member(at, &member.name))
             };
             if !keep {
-                members.remove(name);
+                members.remove(&member.name);
             }
         }
     }
@@ -421,7 +562,7 @@ impl<'a> Shape<'a> {
     }
 
     /// The validators stated on the schema, their problems held as fallbacks.
-    fn validate(&mut self, value: &Value, schema: &MetaSchema, at: &Place<'_>) {
+    fn validate(&mut self, value: &Value, schema: &Rules, at: &Place<'_>) {
         let mut refuse = |code: ProblemCode, rule: String| {
             self.refusals
                 .add(at.pointer(), code, format!("{}{rule}", at.subject()));
@@ -445,8 +586,8 @@ impl<'a> Shape<'a> {
                         format!("must be at least {least} characters"),
                     );
                 }
-                if let Some(pattern) = &schema.pattern
-                    && !matches_pattern(pattern, text)
+                if let Some((pattern, Some(regex))) = &schema.pattern
+                    && !regex.is_match(text)
                 {
                     refuse(ProblemCode::InvalidFormat, format!("must match {pattern}"));
                 }
@@ -542,26 +683,6 @@ fn edit_distance(from: &[char], to: &[char]) -> usize {
 
 fn is_nullable(schema: &MetaSchemaRef) -> bool {
     matches!(schema, MetaSchemaRef::Inline(inline) if inline.nullable)
-}
-
-/// Whether `text` matches the schema's `pattern`; patterns are compiled once.
-fn matches_pattern(pattern: &str, text: &str) -> bool {
-    static COMPILED: LazyLock<RwLock<HashMap<String, Option<Regex>>>> =
-        LazyLock::new(|| RwLock::new(HashMap::new()));
-    if let Some(regex) = COMPILED
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(pattern)
-    {
-        return regex.as_ref().is_none_or(|regex| regex.is_match(text));
-    }
-    let regex = Regex::new(pattern).ok();
-    let matched = regex.as_ref().is_none_or(|regex| regex.is_match(text));
-    COMPILED
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(pattern.to_owned(), regex);
-    matched
 }
 
 #[cfg(test)]
@@ -782,7 +903,7 @@ mod tests {
         let (request, problems) = campaign_request(&json!({"name": "x", "settings": {}}));
         assert!(problems.is_empty(), "{problems:?}");
         {
-            let schemas = schemas_of::<CreateCampaignRequest>();
+            let schemas = registry_of::<CreateCampaignRequest>();
             let settings = &schemas.schemas["SettingsInput"];
             let track_opens = settings
                 .properties
@@ -1058,7 +1179,7 @@ mod tests {
         T: DeclaredBody,
         T::Request: PartialEq + std::fmt::Debug,
     {
-        let schemas = schemas_of::<T>();
+        let schemas = registry_of::<T>();
         let root = T::schema_ref();
         let mut declared = Vec::new();
         members(&schemas, &root, &[], &mut declared);
