@@ -12,6 +12,7 @@ pub mod lead;
 pub mod lead_cleanup;
 pub mod lead_custom;
 pub mod lead_field;
+pub mod lead_import;
 pub mod lead_patch;
 pub mod lead_request;
 pub mod listing;
