@@ -6,6 +6,7 @@ pub mod agent;
 pub mod body;
 pub mod campaign;
 pub mod campaign_update;
+pub mod dnc;
 pub mod id;
 pub mod identity;
 pub mod lead;
