@@ -7,6 +7,7 @@ pub mod body;
 pub mod campaign;
 pub mod campaign_update;
 pub mod dnc;
+pub mod enrolment;
 pub mod id;
 pub mod identity;
 pub mod lead;
