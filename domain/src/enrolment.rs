@@ -434,7 +434,7 @@ mod tests {
                 "resume {status}"
             );
             assert_eq!(
-                status.after_action(LeadAction::Remove, 3),
+                status.after_action(LeadAction::Remove, 1),
                 remove_sent,
                 "remove {status}"
             );
@@ -444,7 +444,7 @@ mod tests {
                 "remove unsent {status}"
             );
             assert_eq!(
-                status.on_lead_deleted(3),
+                status.on_lead_deleted(1),
                 remove_sent,
                 "delete lead {status}"
             );
