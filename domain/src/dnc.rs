@@ -13,6 +13,9 @@ use crate::values::{EmailAddress, HostName};
 
 /// The most entries one `POST /v1/dnc` adds.
 pub const MAX_DNC_ENTRIES: usize = 10_000;
+/// The longest `search` of `GET /v1/dnc` (a [`crate::listing::SubstringSearch`]): the longest value
+/// an entry has, an address of 254 characters.
+pub const MAX_DNC_SEARCH_CHARS: usize = 254;
 
 wire_enum!(
     /// Whether an entry blocks one address or a whole domain (`entryType` on the wire, `type` in
