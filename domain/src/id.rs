@@ -126,6 +126,18 @@ typed_id!(
     AgentId
 );
 typed_id!(
+    /// Identifies a lead of a workspace.
+    LeadId
+);
+typed_id!(
+    /// Identifies an enrolment: one lead in one campaign (`campaignLeadId` on the wire).
+    EnrolmentId
+);
+typed_id!(
+    /// Identifies one do-not-contact entry of a workspace.
+    DncEntryId
+);
+typed_id!(
     /// Identifies a user.
     UserId
 );

@@ -59,19 +59,11 @@ impl NameSearch {
     /// The search for `raw`, trimmed; `Ok(None)` when it is blank (no filter). A control character
     /// is refused: no name holds one.
     pub fn parse(raw: Option<&str>) -> Result<Option<NameSearch>, Invalid> {
-        let Some(trimmed) = raw.map(str::trim).filter(|text| !text.is_empty()) else {
-            return Ok(None);
-        };
-        if trimmed.chars().count() > MAX_SEARCH_CHARS {
-            return Err(Invalid::new(
-                ProblemCode::TooLong,
-                format!("search must be at most {MAX_SEARCH_CHARS} characters"),
-            ));
-        }
-        refuse_controls(trimmed, Lines::One).map_err(|invalid| named("search", invalid))?;
-        Ok(Some(NameSearch {
-            folded: fold_case(trimmed),
-        }))
+        Ok(
+            SubstringSearch::parse(raw, MAX_SEARCH_CHARS)?.map(|search| NameSearch {
+                folded: search.folded,
+            }),
+        )
     }
 
     /// The text to look for, case-folded.
@@ -82,6 +74,44 @@ impl NameSearch {
     /// Whether `name` contains the text, ignoring case.
     pub fn matches(&self, name: &str) -> bool {
         fold_case(name).contains(&self.folded)
+    }
+}
+
+/// A case-insensitive substring search over some texts of a resource (leads, do-not-contact
+/// entries…), at most `max` characters: the longest text searched, so nothing longer could match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubstringSearch {
+    folded: String,
+}
+
+impl SubstringSearch {
+    /// The search for `raw`, trimmed; `Ok(None)` when it is blank (no filter). Longer than `max`
+    /// characters, or holding a control character (no searched text holds one), it is refused rather
+    /// than answered with an empty page.
+    pub fn parse(raw: Option<&str>, max: usize) -> Result<Option<SubstringSearch>, Invalid> {
+        let Some(trimmed) = raw.map(str::trim).filter(|text| !text.is_empty()) else {
+            return Ok(None);
+        };
+        if trimmed.chars().count() > max {
+            return Err(Invalid::new(
+                ProblemCode::TooLong,
+                format!("search must be at most {max} characters"),
+            ));
+        }
+        refuse_controls(trimmed, Lines::One).map_err(|invalid| named("search", invalid))?;
+        Ok(Some(SubstringSearch {
+            folded: fold_case(trimmed),
+        }))
+    }
+
+    /// The text to look for, case-folded.
+    pub fn folded(&self) -> &str {
+        &self.folded
+    }
+
+    /// Whether `text` contains the search, ignoring case.
+    pub fn matches(&self, text: &str) -> bool {
+        fold_case(text).contains(&self.folded)
     }
 }
 
@@ -132,5 +162,19 @@ mod tests {
         let long = "x".repeat(MAX_SEARCH_CHARS + 1);
         let refusal = NameSearch::parse(Some(&long)).expect_err("too long");
         assert_eq!(refusal.code, ProblemCode::TooLong);
+    }
+
+    #[test]
+    fn substring_search_takes_its_length_limit_from_the_texts_it_searches() -> Result<(), Invalid> {
+        assert!(SubstringSearch::parse(Some(&"a".repeat(500)), 500)?.is_some());
+        assert_eq!(
+            SubstringSearch::parse(Some(&"a".repeat(501)), 500).map_err(|i| i.code),
+            Err(ProblemCode::TooLong)
+        );
+        assert_eq!(SubstringSearch::parse(Some("  "), 500), Ok(None));
+        let search = SubstringSearch::parse(Some(" ACME "), 10)?.expect("not blank");
+        assert!(search.matches("ada@acme.com"));
+        assert!(!search.matches("ada@example.com"));
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 //! that exists is a valid one. Refusals are [`crate::problem::Invalid`]s whose messages state the
 //! rule without naming the field; the caller gives them their place with a JSON Pointer.
 
+mod country_code;
 mod email_address;
 mod host_name;
 mod slack_channel_id;
@@ -13,6 +14,7 @@ mod webhook_secret;
 mod webhook_url;
 mod weekday_set;
 
+pub use country_code::CountryCode;
 pub use email_address::EmailAddress;
 pub use host_name::HostName;
 pub use slack_channel_id::SlackChannelId;

@@ -3,6 +3,7 @@
 mod campaign_rules;
 mod campaign_update;
 mod control_characters;
+mod lead_rules;
 mod mailbox_rules;
 mod mailbox_selection;
 mod properties;
