@@ -25,6 +25,7 @@ mod request_head;
 mod routes;
 pub mod state;
 mod telemetry;
+mod tls;
 mod use_case_errors;
 
 #[cfg(test)]

@@ -24,4 +24,5 @@ mod served;
 mod stored_text;
 mod support;
 mod tenancy;
+mod tls;
 mod workspaces;

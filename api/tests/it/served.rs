@@ -83,6 +83,15 @@ impl Served {
         }
     }
 
+    /// The base URL it printed as listening on (`http://127.0.0.1:PORT`, or `https://…`).
+    pub fn base(&self) -> String {
+        self.line_after("Sendline listening on ")
+            .split_whitespace()
+            .next()
+            .expect("the address")
+            .to_owned()
+    }
+
     pub fn line_after(&self, prefix: &str) -> String {
         self.lines
             .iter()

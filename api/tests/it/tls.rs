@@ -1,0 +1,186 @@
+//! `serve --tls-cert PATH --tls-key PATH` serves HTTPS itself, and refuses to start on anything but a
+//! readable certificate and its key, with a message naming the option (issue 17).
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::binary::TempDatabase;
+use crate::served::{Served, sendline};
+
+/// A folder of this test's own with a self-signed certificate for 127.0.0.1 and its key (PEM),
+/// removed when dropped.
+struct TlsFiles {
+    dir: PathBuf,
+    cert_pem: String,
+}
+
+impl TlsFiles {
+    fn new() -> Self {
+        static SEQUENCE: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "sendline-tls-{}-{}",
+            std::process::id(),
+            SEQUENCE.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+            .expect("a self-signed certificate");
+        let cert_pem = certified.cert.pem();
+        let files = Self { dir, cert_pem };
+        files.write("cert.pem", &files.cert_pem);
+        files.write("key.pem", &certified.signing_key.serialize_pem());
+        files
+    }
+
+    fn write(&self, name: &str, contents: &str) -> String {
+        let path = self.dir.join(name);
+        std::fs::write(&path, contents).expect("written");
+        Self::arg(&path)
+    }
+
+    fn path(&self, name: &str) -> String {
+        Self::arg(&self.dir.join(name))
+    }
+
+    fn arg(path: &Path) -> String {
+        path.to_str().expect("a UTF-8 path").to_owned()
+    }
+}
+
+impl Drop for TlsFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn serve_answers_https_with_the_given_certificate() {
+    let files = TlsFiles::new();
+    let database = TempDatabase::new();
+    let url = database.url();
+    let (cert, key) = (files.path("cert.pem"), files.path("key.pem"));
+    // Asked at once, while `--demo` still prepares its workspace: the first connection then waits for
+    // the server's first accept, which reset it about one time in four before `tls::https`.
+    let mut served = Served::start(
+        "Sendline listening on ",
+        &[
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            &url,
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
+    );
+    let base = served.base();
+    assert!(base.starts_with("https://127.0.0.1:"), "{base}");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(files.cert_pem.as_bytes()).expect("a certificate"),
+        )
+        .build()
+        .expect("a client");
+    let health = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("an HTTPS answer");
+    assert_eq!(health.status().as_u16(), 200);
+    // The same port does not speak plain HTTP.
+    let plain = reqwest::get(base.replacen("https://", "http://", 1) + "/healthz").await;
+    assert!(plain.is_err() || plain.is_ok_and(|answer| answer.status().as_u16() != 200));
+    assert!(served.terminate().success());
+}
+
+/// `sendline serve args…` that must stop by itself (it is refused before it listens).
+fn refused(args: &[&str]) -> String {
+    let database = TempDatabase::new();
+    let url = database.url();
+    let args = [
+        &["serve", "--bind", "127.0.0.1:0", "--database-url", &url][..],
+        args,
+    ]
+    .concat();
+    let mut child = sendline(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sendline starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("a status").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sendline {args:?} did not stop by itself");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("its output");
+    let stderr = String::from_utf8_lossy(&stderr).into_owned();
+    assert!(!status.success(), "{args:?} started");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&stdout).contains("listening on"),
+        "{args:?} listened"
+    );
+    stderr
+}
+
+#[test]
+fn one_tls_option_without_the_other_is_refused() {
+    let files = TlsFiles::new();
+    let stderr = refused(&["--tls-cert", &files.path("cert.pem")]);
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+    let stderr = refused(&["--tls-key", &files.path("key.pem")]);
+    assert!(stderr.contains("--tls-cert"), "{stderr}");
+}
+
+#[test]
+fn unreadable_or_invalid_tls_files_are_refused_naming_the_option() {
+    let files = TlsFiles::new();
+    let (cert, key) = (files.path("cert.pem"), files.path("key.pem"));
+    let missing = files.path("missing.pem");
+    let not_pem = files.write("not.pem", "hello\n");
+    let other_key = files.write(
+        "other-key.pem",
+        &rcgen::KeyPair::generate().expect("a key").serialize_pem(),
+    );
+    for (args, expected) in [
+        (
+            ["--tls-cert", &missing, "--tls-key", &key],
+            format!("--tls-cert {missing}: cannot read it"),
+        ),
+        (
+            ["--tls-cert", &cert, "--tls-key", &missing],
+            format!("--tls-key {missing}: cannot read it"),
+        ),
+        (
+            ["--tls-cert", &not_pem, "--tls-key", &key],
+            format!("--tls-cert {not_pem}: no PEM certificate"),
+        ),
+        (
+            ["--tls-cert", &cert, "--tls-key", &not_pem],
+            format!("--tls-key {not_pem}: no PEM private key"),
+        ),
+        (
+            ["--tls-cert", &key, "--tls-key", &key],
+            format!("--tls-cert {key}: no PEM certificate"),
+        ),
+        (
+            ["--tls-cert", &cert, "--tls-key", &other_key],
+            format!("--tls-key {other_key} does not go with --tls-cert {cert}"),
+        ),
+    ] {
+        let stderr = refused(&args);
+        assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+    }
+}
