@@ -13,10 +13,10 @@ use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
 use clap::{Args, Parser, Subcommand};
 use domain::values::WebhookHostPolicy;
-use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
 
 use crate::app;
 use crate::client_address::{TrustedProxies, TrustedProxy};
+use crate::listener::ApiAcceptor;
 use crate::openapi::openapi_json;
 use crate::state::{
     DEFAULT_BIND, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CAMPAIGN_CACHE_MB, DEFAULT_DATABASE_URL,
@@ -25,7 +25,7 @@ use crate::state::{
     Ports,
 };
 use crate::telemetry::{self, LogFormat};
-use crate::tls;
+use crate::tls::Tls;
 
 /// How often expired idempotency keys are forgotten.
 const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
@@ -294,9 +294,10 @@ async fn forget_expired_idempotency_keys(requests: IdempotentRequests) {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    // Read first: wrong TLS files stop the start before the database is touched.
+    // Read first: wrong TLS files stop the start before the database is touched, and the TLS
+    // configuration is complete before anything listens.
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(tls::rustls_config(cert, key)?),
+        (Some(cert), Some(key)) => Some(Tls::from_pem_files(cert, key)?),
         _ => None,
     };
     let database = connect(&args.database.database_url).await?;
@@ -329,27 +330,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         clock: ports.clock.clone(),
         lease: options.idempotency_lease,
     }));
-    let listener = TcpListener::bind(args.bind.clone());
-    let (acceptor, scheme) = match tls {
-        Some(tls) => (
-            tls::https(listener, tls)
-                .into_acceptor()
-                .await
-                .map(AcceptorExt::boxed),
-            "https",
-        ),
-        None => (
-            listener.into_acceptor().await.map(AcceptorExt::boxed),
-            "http",
-        ),
-    };
-    let acceptor = acceptor.with_context(|| format!("cannot listen on {}", args.bind))?;
-    let address = acceptor
-        .local_addr()
-        .into_iter()
-        .find_map(|address| address.as_socket_addr().copied())
-        .context("the listener has no socket address")?;
-    let base = format!("{scheme}://{}", reachable(address));
+    let acceptor = match tls {
+        Some(tls) => ApiAcceptor::https(args.bind.clone(), tls).await,
+        None => ApiAcceptor::http(args.bind.clone()).await,
+    }
+    .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let base = format!(
+        "{}://{}",
+        acceptor.scheme(),
+        reachable(acceptor.socket_address()?)
+    );
     println!("Sendline listening on {base} (API docs: {base}/docs)");
     if args.demo {
         let key_file = adapters::DemoKeyFile::for_database(&args.database.database_url)?;

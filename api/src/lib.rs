@@ -17,6 +17,7 @@ mod dto;
 mod error;
 mod idempotency;
 mod json_document;
+pub mod listener;
 mod location;
 pub mod openapi;
 mod rate_limits;
