@@ -15,6 +15,7 @@ pub mod client_address;
 mod deadline;
 mod dto;
 mod error;
+mod hyper_refusals;
 mod idempotency;
 mod json_document;
 pub mod listener;

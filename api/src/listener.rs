@@ -1,5 +1,6 @@
 //! Where connections come from: a TCP listener, speaking TLS when `serve --tls-cert/--tls-key` say
-//! so.
+//! so, every connection's stream wrapped so that hyper's own refusals of a request head are answered
+//! in the error envelope too (src/hyper_refusals.rs).
 //!
 //! Not poem's `RustlsAcceptor`: it loads its configuration inside its accept loop, in a random-order
 //! `select!` with the first accept, so a client that connected at start-up was sometimes accepted
@@ -17,6 +18,7 @@ use poem::web::{LocalAddr, RemoteAddr};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, ToSocketAddrs};
 
+use crate::hyper_refusals::EnvelopedRefusals;
 use crate::tls::{Tls, TlsConnection};
 
 /// The server's acceptor: HTTP, or HTTPS with a configuration made before it listens.
@@ -70,7 +72,7 @@ impl ApiAcceptor {
 }
 
 impl Acceptor for ApiAcceptor {
-    type Io = Transport;
+    type Io = EnvelopedRefusals<Transport>;
 
     fn local_addr(&self) -> Vec<LocalAddr> {
         self.tcp.local_addr()
@@ -83,7 +85,12 @@ impl Acceptor for ApiAcceptor {
             None => Transport::Plain(stream),
             Some(tls) => Transport::Tls(Box::new(tls.connection(stream))),
         };
-        Ok((transport, local, remote, self.scheme()))
+        Ok((
+            EnvelopedRefusals::new(transport),
+            local,
+            remote,
+            self.scheme(),
+        ))
     }
 }
 

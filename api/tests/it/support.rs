@@ -391,6 +391,13 @@ impl TestApp {
         }
     }
 
+    /// A TCP connection to the server, for requests written byte for byte (see `raw_http`).
+    pub async fn connect(&self) -> tokio::net::TcpStream {
+        tokio::net::TcpStream::connect(self.address)
+            .await
+            .expect("the server accepts")
+    }
+
     pub fn tenancy(&self) -> Tenancy {
         Tenancy {
             workspace_id: WorkspaceId::parse(&self.workspace.workspace_id).expect("an id"),

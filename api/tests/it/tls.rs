@@ -1,15 +1,26 @@
 //! `serve --tls-cert PATH --tls-key PATH` serves HTTPS itself — from the first connection on, with each
-//! handshake beside the others — and refuses to start on anything but a readable certificate and its
-//! key, with a message naming the option (issue 17).
+//! handshake beside the others, and hyper's own refusals in the error envelope as over HTTP — and
+//! refuses to start on anything but a readable certificate and its key, with a message naming the
+//! option (issue 17).
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::crypto::aws_lc_rs;
+use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crate::binary::TempDatabase;
+use crate::hyper_refusals::refused_requests;
+use crate::raw_http::exchange;
 use crate::served::{Served, sendline};
 
 /// A folder of this test's own with a self-signed certificate for 127.0.0.1 and its key (PEM),
@@ -94,6 +105,26 @@ fn https_client(files: &TlsFiles) -> reqwest::Client {
         .expect("a client")
 }
 
+/// A TLS connection (HTTP/1.1 by ALPN) to the server at `base`, trusting only `files`' certificate.
+async fn tls_connection(files: &TlsFiles, base: &str) -> TlsStream<TcpStream> {
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(files.cert_pem.as_bytes()).expect("a certificate"))
+        .expect("trusted");
+    let mut config = ClientConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let address = base.strip_prefix("https://").expect("an https URL");
+    let tcp = TcpStream::connect(address).await.expect("connected");
+    TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("127.0.0.1").expect("a name"), tcp)
+        .await
+        .expect("a TLS handshake")
+}
+
 #[tokio::test]
 async fn requests_sent_right_after_the_listening_line_are_answered_over_https() {
     let files = TlsFiles::new();
@@ -133,6 +164,18 @@ async fn a_client_that_stalls_its_handshake_holds_up_no_other() {
         .expect("an HTTPS answer beside the stalled connection");
     assert_eq!(health.status().as_u16(), 200);
     drop(stalled);
+    assert!(served.terminate().success());
+}
+
+#[tokio::test]
+async fn heads_hyper_refuses_over_tls_are_answered_in_the_error_envelope() {
+    let files = TlsFiles::new();
+    let database = TempDatabase::new();
+    let (mut served, base) = serve_https(&files, &database);
+    for refused in refused_requests() {
+        let connection = tls_connection(&files, &base).await;
+        refused.assert_answer(&exchange(connection, refused.request.clone()).await);
+    }
     assert!(served.terminate().success());
 }
 
