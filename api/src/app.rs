@@ -5,7 +5,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use poem::http::Method;
-use poem::listener::Acceptor;
 use poem::middleware::CatchPanic;
 use poem::web::Redirect;
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server};
@@ -16,6 +15,7 @@ use crate::client_address;
 use crate::deadline::RequestDeadline;
 use crate::error::{ApiError, render_error};
 use crate::idempotency::Idempotency;
+use crate::listener::ApiAcceptor;
 use crate::openapi::api_service;
 use crate::rate_limits::{RateLimiting, keep_shared};
 use crate::request_head::bounded_head;
@@ -80,7 +80,7 @@ pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
 /// Serves `app` on `acceptor` until `shutdown` resolves; then stops accepting connections and lets
 /// in-flight requests finish (for at most [`SHUTDOWN_GRACE`]).
 pub async fn serve(
-    acceptor: impl Acceptor + 'static,
+    acceptor: ApiAcceptor,
     app: impl Endpoint + 'static,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {

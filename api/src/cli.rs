@@ -1,6 +1,7 @@
 //! The `sendline` command line (spec section 6).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,10 +13,10 @@ use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
 use clap::{Args, Parser, Subcommand};
 use domain::values::WebhookHostPolicy;
-use poem::listener::{Acceptor, Listener, TcpListener};
 
 use crate::app;
 use crate::client_address::{TrustedProxies, TrustedProxy};
+use crate::listener::ApiAcceptor;
 use crate::openapi::openapi_json;
 use crate::state::{
     DEFAULT_BIND, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CAMPAIGN_CACHE_MB, DEFAULT_DATABASE_URL,
@@ -24,6 +25,7 @@ use crate::state::{
     Ports,
 };
 use crate::telemetry::{self, LogFormat};
+use crate::tls::Tls;
 
 /// How often expired idempotency keys are forgotten.
 const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(600);
@@ -130,6 +132,22 @@ pub(crate) struct ServeArgs {
     /// answered 503. Keep it well below --idempotency-lease-ms.
     #[arg(long, env = "SENDLINE_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: u64,
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first); needs --tls-key.
+    #[arg(
+        long,
+        env = "SENDLINE_TLS_CERT",
+        value_name = "PATH",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert's certificate; needs --tls-cert.
+    #[arg(
+        long,
+        env = "SENDLINE_TLS_KEY",
+        value_name = "PATH",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
     pub bench_routes: bool,
@@ -276,6 +294,12 @@ async fn forget_expired_idempotency_keys(requests: IdempotentRequests) {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // Read first: wrong TLS files stop the start before the database is touched, and the TLS
+    // configuration is complete before anything listens.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(Tls::from_pem_files(cert, key)?),
+        _ => None,
+    };
     let database = connect(&args.database.database_url).await?;
     let ports = Ports::from_database(&database);
     let options = Options {
@@ -306,16 +330,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         clock: ports.clock.clone(),
         lease: options.idempotency_lease,
     }));
-    let acceptor = TcpListener::bind(args.bind.clone())
-        .into_acceptor()
-        .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
-    let address = acceptor
-        .local_addr()
-        .into_iter()
-        .find_map(|address| address.as_socket_addr().copied())
-        .context("the listener has no socket address")?;
-    let base = format!("http://{}", reachable(address));
+    let acceptor = match tls {
+        Some(tls) => ApiAcceptor::https(args.bind.clone(), tls).await,
+        None => ApiAcceptor::http(args.bind.clone()).await,
+    }
+    .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let base = format!(
+        "{}://{}",
+        acceptor.scheme(),
+        reachable(acceptor.socket_address()?)
+    );
     println!("Sendline listening on {base} (API docs: {base}/docs)");
     if args.demo {
         let key_file = adapters::DemoKeyFile::for_database(&args.database.database_url)?;

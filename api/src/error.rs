@@ -398,6 +398,29 @@ impl ApiError {
         )
     }
 
+    /// 431 `HEADERS_TOO_LARGE` for a head hyper refused (src/hyper_refusals.rs): it does not say
+    /// whether the headers were too many or too large together.
+    pub(crate) fn head_too_large(limit_bytes: usize) -> Self {
+        Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ErrorCode::HeadersTooLarge,
+            format!(
+                "the request's headers are larger than {limit_bytes} bytes together, or more than \
+                 {} of them",
+                crate::state::MAX_HEADER_COUNT
+            ),
+        )
+    }
+
+    /// 400 `VALIDATION_FAILED` for a request head that is not HTTP/1.1 (src/hyper_refusals.rs).
+    pub(crate) fn malformed_head() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationFailed,
+            "the request's head could not be read: its request line or a header is not valid HTTP/1.1",
+        )
+    }
+
     /// 429 `RATE_LIMITED` with `Retry-After`: the window ends in `reset_after_seconds`.
     pub(crate) fn rate_limited(reset_after_seconds: u64) -> Self {
         Self::new(
@@ -485,6 +508,12 @@ impl ApiError {
             message: self.message.clone(),
             errors: self.problems.clone(),
         }
+    }
+
+    /// The envelope as the bytes of an answer's body, as [`ResponseError::as_response`] sends it.
+    pub(crate) fn body_bytes(&self) -> Vec<u8> {
+        use poem_openapi::types::ToJSON;
+        self.body().to_json_string().into_bytes()
     }
 
     /// Any error that reached the edge, as an envelope. Errors of our own pass through; the
@@ -819,6 +848,21 @@ mod tests {
                             "message": "waitDays must be between 0 and 365"}]
             })
         );
+    }
+
+    #[tokio::test]
+    async fn body_bytes_are_the_body_of_the_answer() {
+        let error = ApiError::head_too_large(32);
+        let answer = error.as_response();
+        assert_eq!(
+            answer
+                .headers()
+                .get("content-type")
+                .map(|value| value.as_bytes()),
+            Some(&b"application/json; charset=utf-8"[..])
+        );
+        let sent = answer.into_body().into_vec().await.expect("the body");
+        assert_eq!(sent, error.body_bytes());
     }
 
     #[test]

@@ -15,8 +15,10 @@ pub mod client_address;
 mod deadline;
 mod dto;
 mod error;
+mod hyper_refusals;
 mod idempotency;
 mod json_document;
+pub mod listener;
 mod location;
 pub mod openapi;
 mod rate_limits;
@@ -25,6 +27,7 @@ mod request_head;
 mod routes;
 pub mod state;
 mod telemetry;
+mod tls;
 mod use_case_errors;
 
 #[cfg(test)]

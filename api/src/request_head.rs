@@ -1,10 +1,11 @@
 //! Bounds on a request's head: a URL longer than [`MAX_URI_BYTES`] is answered 414 and headers larger
 //! than [`MAX_HEADER_BYTES`] 431, in the error envelope.
 //!
-//! hyper refuses heads past its own limits (a request line over 64 KiB, a head over ~400 KiB, more
-//! than 100 headers) with an empty 414 or 431 before any poem code runs, and poem exposes no HTTP/1
-//! setting to move them. These bounds are far below hyper's, so every refusal short of those extremes
-//! is answered here, as every other error is.
+//! These bounds are far below hyper's own, so nearly every refusal is answered here, inside the rate
+//! limits and with a request id, as every other error is. hyper refuses heads past its limits (a
+//! request line over 64 KiB, a head over ~400 KiB, more than 100 headers, or one it cannot parse)
+//! before any poem code runs, and poem exposes no HTTP/1 setting to move them: those answers are put
+//! in the same envelope on their way out, by the connection's stream (src/hyper_refusals.rs).
 
 use poem::error::ResponseError;
 use poem::http::{HeaderMap, Uri};

@@ -63,11 +63,16 @@ pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// The largest request body accepted: 1 MiB.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The longest request target (path and query) answered: longer is 414 `URI_TOO_LONG`. Far below the
-/// 64 KiB past which hyper itself refuses a request line (with an empty 414, before any of our code).
+/// 64 KiB past which hyper itself refuses a request line (before any of our code; src/hyper_refusals.rs
+/// puts its 414 in the envelope too).
 pub(crate) const MAX_URI_BYTES: usize = 8 * 1024;
 /// The most header bytes (names and values, together) answered: more is 431 `HEADERS_TOO_LARGE`. Far
-/// below the ~400 KiB request head past which hyper itself refuses (with an empty 431).
+/// below the ~400 KiB request head past which hyper itself refuses (with a 431 that
+/// src/hyper_refusals.rs puts in the envelope).
 pub(crate) const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// The most headers a request may have: hyper's own bound (poem exposes no setting for it); more is
+/// 431 `HEADERS_TOO_LARGE` (src/hyper_refusals.rs).
+pub(crate) const MAX_HEADER_COUNT: usize = 100;
 
 /// Every port the application drives.
 #[derive(Clone)]

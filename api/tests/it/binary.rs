@@ -11,10 +11,10 @@ use crate::served::{Served, sendline};
 use crate::support::is_object_id;
 
 /// A SQLite file of this test's own, removed when dropped.
-struct TempDatabase(PathBuf);
+pub struct TempDatabase(pub PathBuf);
 
 impl TempDatabase {
-    fn new() -> Self {
+    pub fn new() -> Self {
         static SEQUENCE: AtomicU32 = AtomicU32::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -27,7 +27,7 @@ impl TempDatabase {
         )))
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("sqlite://{}?mode=rwc", self.0.display())
     }
 }
@@ -167,26 +167,8 @@ fn migrate_runs_the_migrations_and_is_idempotent() {
 #[tokio::test]
 async fn serve_demo_prints_a_key_and_a_hint_that_works_and_stops_cleanly_on_sigterm() {
     let database = TempDatabase::new();
-    let url = database.url();
-    let mut served = Served::start(
-        "  curl ",
-        &[
-            "serve",
-            "--demo",
-            "--bind",
-            "127.0.0.1:0",
-            "--database-url",
-            &url,
-        ],
-    );
-    let base = served
-        .line_after("listening on ")
-        .split(' ')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let (mut served, base, key) = serve_demo(&database.url());
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    let key = served.line_after("Workspace API key: ");
     assert!(key.starts_with("sk_"), "{key}");
     let hint = served.line_after("  curl ");
     assert!(
@@ -238,13 +220,7 @@ fn serve_demo(url: &str) -> (Served, String, String) {
             url,
         ],
     );
-    let base = served
-        .line_after("listening on ")
-        .split(' ')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let key = served.line_after("Workspace API key: ");
+    let (base, key) = (served.base(), served.line_after("Workspace API key: "));
     (served, base, key)
 }
 
@@ -301,13 +277,7 @@ async fn logs_of_serve(extra: &[&str]) -> String {
     ]
     .concat();
     let mut served = Served::start_logging("Sendline listening on ", &args);
-    let base = served
-        .line_after("listening on ")
-        .split(' ')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let health = reqwest::get(format!("{base}/healthz"))
+    let health = reqwest::get(format!("{}/healthz", served.base()))
         .await
         .expect("the server answers");
     assert_eq!(health.status().as_u16(), 200);

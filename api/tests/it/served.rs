@@ -60,11 +60,11 @@ impl Served {
             .expect("sendline starts");
         let stdout = child.stdout.take().expect("stdout");
         let (sender, receiver) = std::sync::mpsc::channel();
+        // Reads to the end, even once nobody listens: a closed pipe would make the server's next
+        // `println!` (the demo's lines, after the listening line) panic, and kill it mid-test.
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
+                let _ = sender.send(line);
             }
         });
         let mut lines = Vec::new();
@@ -81,6 +81,15 @@ impl Served {
             lines,
             logs: None,
         }
+    }
+
+    /// The base URL it printed as listening on (`http://127.0.0.1:PORT`, or `https://…`).
+    pub fn base(&self) -> String {
+        self.line_after("Sendline listening on ")
+            .split_whitespace()
+            .next()
+            .expect("the address")
+            .to_owned()
     }
 
     pub fn line_after(&self, prefix: &str) -> String {

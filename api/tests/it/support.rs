@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, Once};
 
 use adapters::testing::{TestBackend, backends, fresh_database};
 use api::app;
+use api::listener::ApiAcceptor;
 use api::state::{Options, Ports};
 use application::ports::{
     CampaignPage, CampaignQuery, CampaignRepository, KeyCompletion, Readiness, RepositoryError,
@@ -23,7 +24,6 @@ use domain::id::{CampaignId, WorkspaceId};
 use domain::mailbox::Mailbox;
 use domain::problem::Problems;
 use domain::request::{AgentRequest, MailboxRequest};
-use poem::listener::{Acceptor, Listener, TcpListener};
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -363,15 +363,11 @@ impl TestApp {
         }
         mailboxes.sort_by_key(|mailbox| mailbox.id());
 
-        let acceptor = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
+        // The binary's acceptor: the tests see what its clients see.
+        let acceptor = ApiAcceptor::http("127.0.0.1:0")
             .await
             .expect("a free port on 127.0.0.1");
-        let address = acceptor
-            .local_addr()
-            .into_iter()
-            .find_map(|address| address.as_socket_addr().copied())
-            .expect("a socket address");
+        let address = acceptor.socket_address().expect("a socket address");
         let (shutdown, signal) = oneshot::channel::<()>();
         let server = tokio::spawn(app::serve(
             acceptor,
@@ -393,6 +389,13 @@ impl TestApp {
             server: Some(server),
             _database: database,
         }
+    }
+
+    /// A TCP connection to the server, for requests written byte for byte (see `raw_http`).
+    pub async fn connect(&self) -> tokio::net::TcpStream {
+        tokio::net::TcpStream::connect(self.address)
+            .await
+            .expect("the server accepts")
     }
 
     pub fn tenancy(&self) -> Tenancy {
