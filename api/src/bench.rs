@@ -12,12 +12,12 @@ use application::use_cases::register_mailbox::RegisterMailbox;
 use domain::problem::Problems;
 use domain::request::MailboxRequest;
 use domain::values::WebhookHostPolicy;
-use poem::handler;
-use poem::web::Json;
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response, handler};
 use serde_json::Value;
 
 use crate::dto::campaign_input::CreateCampaignRequest;
-use crate::request_body;
+use crate::{json_document, request_body};
 use crate::state::Ports;
 
 /// The path of the echo route that `serve --bench-routes` adds.
@@ -29,14 +29,23 @@ const SEED_BODY: &str = include_str!("../tests/fixtures/seed_create_campaign.jso
 /// How many campaigns are created at once while filling.
 const FILL_CONCURRENCY: usize = 16;
 
-/// Reads the body as the create route does (JSON, then the campaign reader) and answers it back.
+/// Reads the body as the create route does (JSON with its repeated members, then the campaign reader)
+/// and answers it back as sent.
 #[handler]
-pub(crate) async fn echo(Json(body): Json<Value>) -> Json<Value> {
-    let (_request, problems) = request_body::read::<CreateCampaignRequest>(body.clone());
+pub(crate) async fn echo(body: Vec<u8>) -> Response {
+    let problems = match json_document::parse(&body) {
+        Ok((value, duplicates)) => {
+            let (_request, problems) = request_body::read::<CreateCampaignRequest>(value);
+            duplicates.followed_by(problems)
+        }
+        Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
+    };
     if problems.is_empty() {
-        Json(body)
+        Response::builder()
+            .content_type("application/json")
+            .body(body)
     } else {
-        Json(Value::String(problems.to_string()))
+        (StatusCode::BAD_REQUEST, problems.to_string()).into_response()
     }
 }
 
