@@ -17,8 +17,8 @@ use poem::{IntoResponse, Response, handler};
 use serde_json::Value;
 
 use crate::dto::campaign_input::CreateCampaignRequest;
-use crate::{json_document, request_body};
 use crate::state::Ports;
+use crate::{json_document, request_body};
 
 /// The path of the echo route that `serve --bench-routes` adds.
 pub(crate) const ECHO_PATH: &str = "/__bench/echo";

@@ -226,7 +226,7 @@ fn compiled<T: DeclaredBody>() -> &'static Compiled {
         return compiled;
     }
     let compiled: &'static Compiled = Box::leak(Box::new(Compiled::of::<T>()));
-    *COMPILED
+    COMPILED
         .write()
         .unwrap_or_else(PoisonError::into_inner)
         .entry(body)
@@ -322,10 +322,10 @@ struct Compiler<'r> {
 
 impl Compiler<'_> {
     fn node(&mut self, schema: &MetaSchemaRef) -> NodeId {
-        if let MetaSchemaRef::Reference(name) = schema {
-            if let Some(&known) = self.named.get(name) {
-                return known;
-            }
+        if let MetaSchemaRef::Reference(name) = schema
+            && let Some(&known) = self.named.get(name)
+        {
+            return known;
         }
         let id = self.nodes.len();
         self.nodes.push(Node {
