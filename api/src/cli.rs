@@ -1,5 +1,6 @@
 //! The `sendline` command line (spec section 6).
 
+use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -340,7 +341,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         acceptor.scheme(),
         reachable(acceptor.socket_address()?)
     );
-    println!("Sendline listening on {base} (API docs: {base}/docs)");
+    announce(format_args!(
+        "Sendline listening on {base} (API docs: {base}/docs)"
+    ));
     if args.demo {
         let key_file = adapters::DemoKeyFile::for_database(&args.database.database_url)?;
         let demo = EnsureDemo {
@@ -358,13 +361,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("cannot prepare the demo workspace")?;
         let key = demo.workspace_key.expose();
-        println!("Demo workspace {} is ready.", demo.workspace_id);
-        println!("Workspace API key: {key}");
-        println!("{}", demo_key_note(demo.key_origin, key_file.as_ref()));
-        println!("Try:");
-        println!(
+        announce(format_args!(
+            "Demo workspace {} is ready.",
+            demo.workspace_id
+        ));
+        announce(format_args!("Workspace API key: {key}"));
+        announce(format_args!(
+            "{}",
+            demo_key_note(demo.key_origin, key_file.as_ref())
+        ));
+        announce(format_args!("Try:"));
+        announce(format_args!(
             "  curl -s -X POST {base}/v1/campaigns -H 'Content-Type: application/json' -H 'X-Api-Key: {key}' -d '{{\"name\": \"My first campaign\", \"mailboxTags\": [\"outreach\"], \"sequence\": [{{\"type\": \"email\", \"subject\": \"Hi {{{{firstName}}}}\", \"body\": \"Quick question about {{{{companyName}}}}.\"}}]}}'"
-        );
+        ));
     }
     if options.webhook_hosts == WebhookHostPolicy::AllowPrivate {
         tracing::warn!("webhooks may target private addresses (--allow-private-webhooks)");
@@ -374,6 +383,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .context("the server failed")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// One line of what `serve` tells the person who started it. A server whose stdout is closed
+/// (`sendline serve --demo | head -1`, a supervisor that drops it) keeps serving: `println!` would
+/// panic on the broken pipe and take the server down, and these lines are a courtesy, not its work
+/// (the logs go to stderr).
+fn announce(line: std::fmt::Arguments<'_>) {
+    let mut stdout = std::io::stdout().lock();
+    // Deliberately ignored: see above.
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 /// What the demo's key line means: where the key is kept and whether it is the last start's.

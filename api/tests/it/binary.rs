@@ -330,3 +330,51 @@ fn the_log_format_may_come_from_the_environment() {
     let logs = String::from_utf8(output.stderr).expect("UTF-8");
     assert!(!json_lines(&logs).is_empty(), "{logs}");
 }
+
+/// Rule: a server whose stdout is closed (`sendline serve --demo | head -1`) keeps serving; its
+/// start-up lines are a courtesy, and writing them into a closed pipe must not stop it.
+#[tokio::test]
+async fn serve_keeps_serving_when_its_stdout_is_closed() {
+    let database = TempDatabase::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut child = sendline(&[
+        "serve",
+        "--demo",
+        "--bind",
+        &bind,
+        "--database-url",
+        &database.url(),
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .expect("sendline starts");
+    // Closed before the server writes its first line.
+    drop(child.stdout.take());
+    let mut served = Served::adopt(child);
+
+    // Connections are only accepted once every start-up line has been written, so a health check
+    // that answers proves the server wrote them all and went on.
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Ok(Some(status)) = served.child.try_wait() {
+            panic!("the server stopped: {status:?}");
+        }
+        let health = client.get(format!("http://{bind}/healthz")).send().await;
+        if health.is_ok_and(|response| response.status().is_success()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never answered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let status = served.terminate();
+    assert!(status.success(), "{status:?}");
+}

@@ -53,6 +53,15 @@ impl Served {
         served
     }
 
+    /// A child started by the test itself, to be stopped like any other.
+    pub fn adopt(child: Child) -> Self {
+        Self {
+            child,
+            lines: Vec::new(),
+            logs: None,
+        }
+    }
+
     fn spawn(ready: &str, command: &mut Command) -> Self {
         let mut child = command
             .stdout(Stdio::piped())
