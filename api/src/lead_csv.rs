@@ -142,6 +142,9 @@ where
     let mut batch = Vec::with_capacity(capacity);
     let mut row = 0;
     while reader.advance().await.map_err(CsvRefused::Spool)? {
+        // Judging is CPU work (about 20 µs a row in release); yield to the server's other tasks
+        // whenever this task has used its share, not only when a read of the copy must wait.
+        tokio::task::consume_budget().await;
         row += 1;
         batch.push(judge.entry(row, reader.record()));
         if batch.len() == batch_rows.get() {
