@@ -18,6 +18,7 @@ mod error;
 mod hyper_refusals;
 mod idempotency;
 mod json_document;
+mod lead_csv;
 pub mod listener;
 mod location;
 pub mod openapi;

@@ -12,6 +12,7 @@
 
 mod api_fuzz;
 mod bench;
+mod lead_csv;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
