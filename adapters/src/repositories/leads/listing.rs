@@ -121,6 +121,27 @@ fn matching(backend: DbBackend, select: &str, workspace: &str, query: &LeadQuery
     sql
 }
 
+/// PostgreSQL: the workspace's leads whose email key is one of `keys`, as a join with the keys as a
+/// `VALUES` list. An `IN ($2, $3, …)` list of parameters is compared row by row (PostgreSQL hashes
+/// only a list of constants), and a table just filled has no statistics yet to steer the planner to
+/// the unique index: 5,000 keys over 100,000 leads took seconds. The join is hashed, or driven by the
+/// index, either way in time linear in the sizes. (SQLite keeps its `IN` list, which it indexes.)
+pub(super) fn by_email_keys_postgres(workspace: &str, keys: &[String]) -> Statement {
+    let mut sql = Sql::new(
+        DbBackend::Postgres,
+        &format!("SELECT {COLUMNS} FROM leads JOIN (VALUES "),
+    );
+    for (index, key) in keys.iter().enumerate() {
+        let separator = if index == 0 { "" } else { ", " };
+        sql.push(&format!("{separator}(?)"), [Value::from(key.as_str())]);
+    }
+    sql.push(
+        ") AS wanted (email_key) ON leads.email_key = wanted.email_key WHERE leads.workspace_id = ?",
+        [workspace.into()],
+    );
+    sql.build()
+}
+
 /// An FTS5 query matching `text` as one phrase: quoted, its quotes doubled.
 fn phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))

@@ -22,7 +22,7 @@ use sea_orm::{
 
 use self::rows::{from_row, tag_rows, to_row};
 use crate::database::batch::insert_all;
-use crate::database::pools::{Pools, finish};
+use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{lead, lead_tag};
 use crate::error::{OrUnknown, duplicate_id, repository_error, unknown};
 
@@ -83,12 +83,26 @@ impl LeadRepository for SqlLeadRepository {
     ) -> Result<Vec<Lead>, RepositoryError> {
         let mut found = Vec::new();
         for keys in email_keys.chunks(KEY_CHUNK) {
-            let rows = lead::Entity::find()
-                .filter(lead::Column::WorkspaceId.eq(workspace.to_string()))
-                .filter(lead::Column::EmailKey.is_in(keys.iter().cloned()))
-                .all(self.pools.reads.as_ref())
-                .await
-                .or_unknown()?;
+            let reads = self.pools.reads.as_ref();
+            let rows = match self.pools.backend {
+                Backend::Postgres => {
+                    lead::Entity::find()
+                        .from_raw_sql(listing::by_email_keys_postgres(
+                            &workspace.to_string(),
+                            keys,
+                        ))
+                        .all(reads)
+                        .await
+                }
+                Backend::Sqlite => {
+                    lead::Entity::find()
+                        .filter(lead::Column::WorkspaceId.eq(workspace.to_string()))
+                        .filter(lead::Column::EmailKey.is_in(keys.iter().cloned()))
+                        .all(reads)
+                        .await
+                }
+            }
+            .or_unknown()?;
             for row in rows {
                 found.push(from_row(row)?);
             }
