@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use application::ports::{
-    AgentRepository, CampaignRepository, IdempotencyKeys, IdentityRepository, MailboxRepository,
-    RateLimitWindows, Readiness,
+    AgentRepository, CampaignRepository, IdempotencyKeys, IdentityRepository, LeadRepository,
+    MailboxRepository, RateLimitWindows, Readiness,
 };
 use sea_orm::{ConnectionTrait, DbErr};
 use sea_orm_migration::MigratorTrait;
@@ -16,7 +16,7 @@ use crate::database::pools::{Backend, Pools, finish};
 use crate::migrations::Migrator;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlIdempotencyKeys, SqlIdentityRepository,
-    SqlMailboxRepository, SqlRateLimitWindows, SqlReadiness,
+    SqlLeadRepository, SqlMailboxRepository, SqlRateLimitWindows, SqlReadiness,
 };
 
 /// The advisory lock key that serialises migrations on PostgreSQL ("sendline" in ASCII).
@@ -108,6 +108,10 @@ impl Database {
 
     pub fn mailboxes(&self) -> Arc<dyn MailboxRepository> {
         Arc::clone(&self.mailboxes) as Arc<dyn MailboxRepository>
+    }
+
+    pub fn leads(&self) -> Arc<dyn LeadRepository> {
+        Arc::new(SqlLeadRepository::new(self.pools.clone()))
     }
 
     pub fn agents(&self) -> Arc<dyn AgentRepository> {

@@ -7,8 +7,11 @@ use std::path::Path;
 use anyhow::Context;
 use application::tenancy::Tenancy;
 use application::use_cases::create_campaign::CreateCampaign;
+use application::use_cases::import_leads::ImportLeads;
 use application::use_cases::init_workspace::InitWorkspace;
 use application::use_cases::register_mailbox::RegisterMailbox;
+use domain::lead_import::{BulkLeads, MAX_BULK_LEADS};
+use domain::lead_request::{BulkLeadsRequest, LeadRequest};
 use domain::problem::Problems;
 use domain::request::MailboxRequest;
 use domain::values::WebhookHostPolicy;
@@ -50,12 +53,13 @@ pub(crate) async fn echo(body: Vec<u8>) -> Response {
 }
 
 /// Creates a workspace with `mailboxes` mailboxes (three tagged `outreach`, as in the demo; the rest in
-/// 50 other tags) and `campaigns` campaigns made from the seed body, and writes the workspace key then
-/// up to 10,000 of the campaign ids, one per line, to `output`.
+/// 50 other tags), `campaigns` campaigns made from the seed body and `leads` leads ([`lead_request`]),
+/// and writes the workspace key then up to 10,000 of the campaign ids, one per line, to `output`.
 pub(crate) async fn fill(
     ports: &Ports,
     mailboxes: u32,
     campaigns: u32,
+    leads: u32,
     output: &Path,
 ) -> anyhow::Result<()> {
     let initialized = InitWorkspace {
@@ -128,9 +132,60 @@ pub(crate) async fn fill(
     while let Some(done) = workers.join_next().await {
         ids.extend(done.context("a fill worker stopped")??);
     }
+    fill_leads(ports, tenancy, leads).await?;
+
     let step = (ids.len() / 10_000).max(1);
     let mut lines = vec![initialized.workspace_key.expose().to_owned()];
     lines.extend(ids.into_iter().step_by(step));
     std::fs::write(output, lines.join("\n") + "\n")
         .with_context(|| format!("cannot write {}", output.display()))
+}
+
+/// Lead `index` of the fill: `lead{index}@company{index % 1000}.example`, first name from a short list,
+/// last name `Surname{index}`, company `Company {index % 1000}`, a custom field. A search for
+/// `surname` + a number finds one lead or a few (`Surname12` is in `Surname123`).
+pub(crate) fn lead_request(index: u32) -> LeadRequest {
+    const FIRST: [&str; 8] = [
+        "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken",
+    ];
+    LeadRequest {
+        email: Some(format!("lead{index}@company{}.example", index % 1_000)),
+        first_name: Some(FIRST[index as usize % FIRST.len()].to_owned()),
+        last_name: Some(format!("Surname{index}")),
+        company_name: Some(format!("Company {}", index % 1_000)),
+        job_title: Some("Head of Growth".to_owned()),
+        tags: Some(vec![format!("segment-{}", index % 20)]),
+        ..LeadRequest::default()
+    }
+}
+
+/// Imports `leads` leads into the workspace, 5,000 a batch, through the bulk writer.
+async fn fill_leads(ports: &Ports, tenancy: Tenancy, leads: u32) -> anyhow::Result<()> {
+    let import = ImportLeads {
+        leads: ports.leads.clone(),
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+    };
+    let batch = MAX_BULK_LEADS as u32;
+    let mut from = 0;
+    while from < leads {
+        let to = (from + batch).min(leads);
+        let bulk = BulkLeads::parse(BulkLeadsRequest {
+            leads: Some((from..to).map(lead_request).collect()),
+            ..BulkLeadsRequest::default()
+        })
+        .map_err(|problems| anyhow::anyhow!("the fill's leads are invalid: {problems}"))?;
+        let options = bulk.options().clone();
+        let tally = import
+            .import_batch(tenancy, &options, bulk.into_entries())
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot import leads {from}..{to}: {error}"))?;
+        anyhow::ensure!(
+            tally.failed == 0,
+            "leads {from}..{to} failed: {:?}",
+            tally.errors.first()
+        );
+        from = to;
+    }
+    Ok(())
 }

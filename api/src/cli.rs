@@ -67,6 +67,9 @@ pub(crate) struct BenchFillArgs {
     pub mailboxes: u32,
     #[arg(long, default_value_t = 100_000)]
     pub campaigns: u32,
+    /// Leads, imported in bulks of 5,000 through the bulk writer.
+    #[arg(long, default_value_t = 0)]
+    pub leads: u32,
     /// Where to write the workspace key and campaign ids.
     #[arg(long)]
     pub output: std::path::PathBuf,
@@ -209,7 +212,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::BenchFill(args) => {
             let database = connect(&args.database.database_url).await?;
             let ports = Ports::from_database(&database);
-            crate::bench::fill(&ports, args.mailboxes, args.campaigns, &args.output).await
+            crate::bench::fill(
+                &ports,
+                args.mailboxes,
+                args.campaigns,
+                args.leads,
+                &args.output,
+            )
+            .await
         }
     }
 }

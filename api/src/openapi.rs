@@ -4,11 +4,12 @@
 
 use poem_openapi::{ContactObject, OpenApiService};
 
-use crate::routes::{AgentsApi, CampaignsApi, HealthApi, MailboxesApi, WorkspacesApi};
+use crate::routes::{AgentsApi, CampaignsApi, HealthApi, LeadsApi, MailboxesApi, WorkspacesApi};
 
 type Apis = (
     CampaignsApi,
     MailboxesApi,
+    LeadsApi,
     AgentsApi,
     WorkspacesApi,
     HealthApi,
@@ -46,6 +47,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
         (
             CampaignsApi,
             MailboxesApi,
+            LeadsApi,
             AgentsApi,
             WorkspacesApi,
             HealthApi,

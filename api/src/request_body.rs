@@ -253,6 +253,9 @@ struct Node {
     members: Vec<Member>,
     /// An array's items.
     items: Option<NodeId>,
+    /// An object's undeclared members, when its schema allows them (`additionalProperties`): each is
+    /// walked against this; without it, an undeclared member is an unknown field.
+    others: Option<NodeId>,
     rules: Rules,
 }
 
@@ -332,6 +335,7 @@ impl Compiler<'_> {
             kind: Kind::Any,
             members: Vec::new(),
             items: None,
+            others: None,
             rules: Rules::default(),
         });
         if let MetaSchemaRef::Reference(name) = schema {
@@ -356,10 +360,15 @@ impl Compiler<'_> {
             (Some(items), Kind::Array) => Some(self.node(items)),
             _ => None,
         };
+        let others = match (&resolved.additional_properties, kind) {
+            (Some(others), Kind::Object) => Some(self.node(others)),
+            _ => None,
+        };
         self.nodes[id] = Node {
             kind,
             members,
             items,
+            others,
             rules: Rules::of(resolved),
         };
         id
@@ -495,7 +504,7 @@ impl<'a> Shape<'a> {
         }
         match value {
             Value::Object(members) if node.kind == Kind::Object => {
-                self.keep_members(members, &node.members, at);
+                self.keep_members(members, &node.members, node.others, at);
             }
             Value::Array(items) if node.kind == Kind::Array => {
                 if let Some(item_node) = node.items {
@@ -524,10 +533,14 @@ impl<'a> Shape<'a> {
         &mut self,
         members: &mut Map<String, Value>,
         declared: &'a [Member],
+        others: Option<NodeId>,
         at: &Place<'_>,
     ) {
         members.retain(|name, value| {
             let Some(member) = declared.iter().find(|known| known.name == *name) else {
+                if let Some(others) = others {
+                    return self.keep(value, others, &Place::Member(at, name));
+                }
                 let message = match closest(name, declared.iter().map(|known| known.name.as_str()))
                 {
                     Some(known) => format!("unknown field {name:?}; did you mean {known:?}?"),
@@ -1218,6 +1231,9 @@ mod tests {
         every_member_reaches_the_request::<UpdateMailboxRequest>();
         every_member_reaches_the_request::<CreateAgentRequest>();
         every_member_reaches_the_request::<crate::dto::workspace::CreateWorkspaceRequest>();
+        every_member_reaches_the_request::<crate::dto::lead::CreateLeadRequest>();
+        every_member_reaches_the_request::<crate::dto::lead::BulkLeadsRequest>();
+        every_member_reaches_the_request::<crate::dto::lead::UpdateLeadRequest>();
     }
 
     #[test]
@@ -1270,6 +1286,40 @@ mod tests {
             .ahead_of(NewCampaign::parse(&request, rules()))
             .expect_err("invalid");
         assert_eq!(merged, domain_alone);
+    }
+
+    /// A schema with `additionalProperties` takes undeclared members, each walked against it; its
+    /// declared members keep their types; an object without it still refuses unknown members.
+    #[test]
+    fn an_open_object_takes_undeclared_members_and_checks_declared_ones() {
+        use crate::dto::lead::{BulkLeadsRequest, CreateLeadRequest};
+        use domain::lead_custom::CustomValue;
+
+        let (bulk, problems) = read::<BulkLeadsRequest>(json!({
+            "leads": [{"email": "ada@example.com", "lastFunding": "Seed", "firstName": 5}]
+        }));
+        let found: Vec<(String, ProblemCode)> = problems
+            .iter()
+            .map(|problem| (problem.pointer().to_string(), problem.code()))
+            .collect();
+        assert_eq!(
+            found,
+            [("/leads/0/firstName".to_owned(), ProblemCode::InvalidType)]
+        );
+        let leads = bulk.request.leads.expect("leads");
+        assert_eq!(
+            leads[0].extra_fields,
+            [(
+                "lastFunding".to_owned(),
+                CustomValue::Text("Seed".to_owned())
+            )]
+        );
+        assert_eq!(leads[0].first_name, None);
+
+        let (_, closed) =
+            read::<CreateLeadRequest>(json!({"email": "ada@example.com", "lastFunding": "Seed"}));
+        let codes: Vec<ProblemCode> = closed.iter().map(|problem| problem.code()).collect();
+        assert_eq!(codes, [ProblemCode::UnknownField]);
     }
 
     /// RFC 7386 appendix A: (target, patch, result).

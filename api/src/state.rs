@@ -10,7 +10,7 @@ use std::time::Duration;
 use application::key_cache::KeyCache;
 use application::ports::{
     AgentRepository, CampaignRepository, Clock, IdGenerator, IdempotencyKeys, IdentityRepository,
-    MailboxRepository, RateLimitWindows, Readiness, SecretGenerator,
+    LeadRepository, MailboxRepository, RateLimitWindows, Readiness, SecretGenerator,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -20,6 +20,8 @@ use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
 use application::use_cases::delete_mailbox::DeleteMailbox;
 use application::use_cases::idempotent_requests::IdempotentRequests;
+use application::use_cases::import_leads::ImportLeads;
+use application::use_cases::leads::Leads;
 use application::use_cases::list_agents::ListAgents;
 use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::read_mailboxes::ReadMailboxes;
@@ -79,6 +81,7 @@ pub(crate) const MAX_HEADER_COUNT: usize = 100;
 pub struct Ports {
     pub campaigns: Arc<dyn CampaignRepository>,
     pub mailboxes: Arc<dyn MailboxRepository>,
+    pub leads: Arc<dyn LeadRepository>,
     pub agents: Arc<dyn AgentRepository>,
     pub identity: Arc<dyn IdentityRepository>,
     pub idempotency_keys: Arc<dyn IdempotencyKeys>,
@@ -102,6 +105,7 @@ impl Ports {
         Self {
             campaigns: database.campaigns(),
             mailboxes: database.mailboxes(),
+            leads: database.leads(),
             agents: database.agents(),
             identity: database.identity(),
             idempotency_keys: database.idempotency_keys(),
@@ -175,6 +179,8 @@ pub(crate) struct AppState {
     pub read_mailboxes: ReadMailboxes,
     pub update_mailbox: UpdateMailbox,
     pub delete_mailbox: DeleteMailbox,
+    pub leads: Leads,
+    pub import_leads: ImportLeads,
     pub create_agent: CreateAgent,
     pub list_agents: ListAgents,
     pub read_account: ReadAccount,
@@ -243,6 +249,16 @@ impl AppState {
             delete_mailbox: DeleteMailbox {
                 mailboxes: ports.mailboxes.clone(),
                 clock: ports.clock.clone(),
+            },
+            leads: Leads {
+                leads: ports.leads.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            import_leads: ImportLeads {
+                leads: ports.leads.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
             },
             create_agent: CreateAgent {
                 agents: ports.agents.clone(),

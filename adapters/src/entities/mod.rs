@@ -12,6 +12,8 @@ pub(crate) mod campaign;
 pub(crate) mod campaign_count;
 pub(crate) mod campaign_mailbox;
 pub(crate) mod idempotency_key;
+pub(crate) mod lead;
+pub(crate) mod lead_tag;
 pub(crate) mod mailbox;
 pub(crate) mod mailbox_tag;
 pub(crate) mod membership;

@@ -7,6 +7,7 @@ mod campaigns;
 mod connection;
 mod idempotency_keys;
 mod identity;
+mod leads;
 mod mailboxes;
 mod rate_limit_windows;
 mod readiness;

@@ -5,6 +5,7 @@
 mod agents;
 mod campaigns;
 mod health;
+mod leads;
 mod mailboxes;
 mod workspaces;
 
@@ -13,6 +14,7 @@ use poem_openapi::Tags;
 pub(crate) use agents::AgentsApi;
 pub(crate) use campaigns::CampaignsApi;
 pub(crate) use health::HealthApi;
+pub(crate) use leads::LeadsApi;
 pub(crate) use mailboxes::MailboxesApi;
 pub(crate) use workspaces::WorkspacesApi;
 
@@ -22,6 +24,8 @@ pub(crate) enum ApiTags {
     Campaigns,
     /// Sending mailboxes.
     Mailboxes,
+    /// Leads: the people a workspace writes to.
+    Leads,
     /// AI reply agents.
     Agents,
     /// The user behind a platform key.

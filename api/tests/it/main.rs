@@ -15,6 +15,7 @@ mod documentation;
 mod errors;
 mod hyper_refusals;
 mod idempotency;
+mod leads;
 mod mailboxes;
 mod mailboxes_and_agents;
 mod operations;
