@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::problem::Problems;
+use poem::error::ReadBodyError;
 use poem::http::HeaderMap;
 use poem::http::header::CONTENT_LENGTH;
 use poem::{Body, Request, RequestBody};
@@ -22,24 +23,26 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::json_document::{self, BodyOrder};
 use crate::request_body::{self, DeclaredBody, DocumentedBody, register_documented};
-use crate::state::{AppState, MAX_BODY_BYTES};
+use crate::state::AppState;
 
-/// The body, whole: refused past [`MAX_BODY_BYTES`] (as declared, or counted as it arrives, for a
-/// chunked body) and when it has not all arrived within `timeout` (a client trickling bytes must not
-/// hold a worker).
+/// The body, whole: refused past `max_bytes` (as declared, or counted as it arrives, for a chunked
+/// body) and when it has not all arrived within `timeout` (a client trickling bytes must not hold a
+/// worker).
 pub(crate) async fn read_bounded(
     headers: &HeaderMap,
     body: Body,
+    max_bytes: usize,
     timeout: Duration,
 ) -> Result<impl AsRef<[u8]> + Into<Body>, ApiError> {
     let declared_length = headers
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok());
-    if declared_length.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
-        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    if declared_length.is_some_and(|length| length > max_bytes as u64) {
+        return Err(ApiError::payload_too_large(max_bytes));
     }
-    match tokio::time::timeout(timeout, body.into_bytes_limit(MAX_BODY_BYTES)).await {
+    match tokio::time::timeout(timeout, body.into_bytes_limit(max_bytes)).await {
+        Ok(Err(ReadBodyError::PayloadTooLarge)) => Err(ApiError::payload_too_large(max_bytes)),
         Ok(read) => read.map_err(|error| ApiError::from_poem(error.into())),
         Err(_) => Err(ApiError::request_timeout(timeout)),
     }
@@ -134,8 +137,13 @@ impl<T: DocumentedBody> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let bytes =
-            read_bounded(request.headers(), body.take()?, body_read_timeout(request)).await?;
+        let bytes = read_bounded(
+            request.headers(),
+            body.take()?,
+            T::MAX_BYTES,
+            body_read_timeout(request),
+        )
+        .await?;
         let (value, duplicates) = parse(bytes.as_ref())?;
         Ok(Self {
             value,

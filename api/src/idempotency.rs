@@ -33,7 +33,7 @@ use crate::auth::{Authenticated, named_workspace};
 use crate::body::read_bounded;
 use crate::error::ApiError;
 use crate::location;
-use crate::state::AppState;
+use crate::state::{AppState, MAX_IMPORT_BODY_BYTES};
 
 pub(crate) const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 /// Set (to `true`) on an answer that is a replay of a first run's.
@@ -168,7 +168,8 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
         let scope = scope_of(&caller, named_workspace(&request).as_deref());
         let timeout = self.state.body_read_timeout;
         let sent = request.take_body();
-        let body = match read_bounded(request.headers(), sent, timeout).await {
+        let body = match read_bounded(request.headers(), sent, MAX_IMPORT_BODY_BYTES, timeout).await
+        {
             Ok(body) => body,
             Err(refusal) => return Ok(refusal.as_response()),
         };

@@ -33,12 +33,16 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::json_document::Place;
+use crate::state::MAX_BODY_BYTES;
 
 /// What the document shows of a request body besides its shape: an example, and the defaults the
 /// domain takes for members left out. Both are set on the registered schemas by
 /// [`register_documented`], which the document and the reader share: the reader never looks at a
 /// `default` or an `example`, so a member left out still reaches the domain as absent.
 pub trait DocumentedBody: Type {
+    /// The largest body of this type accepted (413 past it).
+    const MAX_BYTES: usize = MAX_BODY_BYTES;
+
     /// A body the operation accepts on a fresh server (the demo workspace, whose mailboxes are tagged
     /// `outreach`), the document's operations run in order.
     fn example() -> Value;

@@ -240,6 +240,9 @@ impl DocumentedBody for CreateLeadRequest {
 }
 
 impl DocumentedBody for BulkLeadsRequest {
+    /// 5,000 leads with a few custom fields each are well past the 1 MiB of other bodies.
+    const MAX_BYTES: usize = crate::state::MAX_IMPORT_BODY_BYTES;
+
     fn example() -> Value {
         serde_json::json!({
             "leads": [

@@ -152,6 +152,20 @@ async fn bodies_over_1_mib_are_413_and_1_mib_is_read() {
             .await;
         at_limit.assert_error(400, "VALIDATION_FAILED");
         assert_eq!(at_limit.problems(), entries(&[("/name", "too_long")]));
+        // The idempotency layer reads a body before its route, up to the largest any route takes;
+        // the route's own bound still holds.
+        let keyed = app
+            .post_raw(
+                "/v1/campaigns",
+                body_of_size(1024 * 1024 + 1),
+                &[
+                    ("Content-Type", "application/json"),
+                    ("X-Api-Key", key.as_str()),
+                    ("Idempotency-Key", "large-campaign"),
+                ],
+            )
+            .await;
+        keyed.assert_error(413, "PAYLOAD_TOO_LARGE");
         app.assert_nothing_stored();
     })
     .await;

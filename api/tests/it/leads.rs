@@ -241,6 +241,41 @@ async fn bulk_of_more_than_5000_leads_is_refused_and_nothing_is_written() {
     .await;
 }
 
+/// Rule: the bulk import's body may be as large as 5,000 leads need (16 MiB), past the 1 MiB of
+/// other bodies; larger is 413.
+#[tokio::test]
+async fn a_bulk_of_5000_leads_larger_than_1_mib_is_read_and_16_mib_is_the_bound() {
+    on_every_backend(|app| async move {
+        let leads: Vec<Value> = (0..5_000)
+            .map(|index| {
+                json!({"email": format!("lead{index}@example.com"), "firstName": "Ada",
+                       "companyName": "Analytical Engines", "notes": "n".repeat(200)})
+            })
+            .collect();
+        let body = json!({"leads": leads});
+        assert!(body.to_string().len() > 1024 * 1024);
+        let response = bulk(&app, &body).await;
+        assert_eq!(response.ok()["imported"], 5_000, "{}", response.text);
+
+        let key = app.workspace.workspace_key.clone();
+        let headers = [
+            ("Content-Type", "application/json"),
+            ("X-Api-Key", key.as_str()),
+            ("Idempotency-Key", "too-large-bulk"),
+        ];
+        let padding = "x".repeat(16 * 1024 * 1024);
+        let too_large = app
+            .post_raw(
+                "/v1/leads/bulk",
+                format!(r#"{{"leads": [], "tag": "{padding}"}}"#),
+                &headers,
+            )
+            .await;
+        too_large.assert_error(413, "PAYLOAD_TOO_LARGE");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn list_searches_filters_by_tags_and_pages_newest_first() {
     on_every_backend(|app| async move {
