@@ -7,6 +7,7 @@
 mod agents;
 mod campaigns;
 mod demo;
+mod dnc;
 mod idempotency;
 mod identity;
 mod mailboxes;
@@ -16,6 +17,7 @@ mod system;
 pub use agents::*;
 pub use campaigns::*;
 pub use demo::*;
+pub use dnc::*;
 pub use idempotency::*;
 pub use identity::*;
 pub use mailboxes::*;
