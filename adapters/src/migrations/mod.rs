@@ -22,6 +22,7 @@ mod m20261202_000010_campaign_content_text;
 mod m20261204_000011_idempotency_keys;
 mod m20261204_000012_rate_limit_windows;
 mod m20261207_000013_control_characters;
+mod m20261208_000015_do_not_contact;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_idempotency_keys::Migration),
             Box::new(m20261204_000012_rate_limit_windows::Migration),
             Box::new(m20261207_000013_control_characters::Migration),
+            Box::new(m20261208_000015_do_not_contact::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 mod agents;
 mod campaigns;
+mod dnc;
 mod idempotency_keys;
 mod identity;
 mod mailboxes;
@@ -11,6 +12,7 @@ mod values;
 
 pub(crate) use agents::SqlAgentRepository;
 pub(crate) use campaigns::SqlCampaignRepository;
+pub(crate) use dnc::SqlDncRepository;
 pub(crate) use idempotency_keys::SqlIdempotencyKeys;
 pub(crate) use identity::SqlIdentityRepository;
 pub(crate) use mailboxes::SqlMailboxRepository;

@@ -5,6 +5,7 @@
 mod agents;
 mod campaigns;
 mod connection;
+mod dnc;
 mod idempotency_keys;
 mod identity;
 mod mailboxes;

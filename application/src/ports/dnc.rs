@@ -75,7 +75,8 @@ pub trait DncRepository: Send + Sync {
 
     /// Deletes the entry `id` of `workspace`; `false` (nothing written) when the workspace has no
     /// such entry (another workspace's entry is no different).
-    async fn delete(&self, workspace: WorkspaceId, id: DncEntryId) -> Result<bool, RepositoryError>;
+    async fn delete(&self, workspace: WorkspaceId, id: DncEntryId)
+    -> Result<bool, RepositoryError>;
 
     /// Which of the addresses whose keys are `keys` (see [`domain::dnc::dnc_keys_of`]) are on
     /// `workspace`'s list: an email entry equal to [`DncKeys::email`], or a domain entry equal to one

@@ -11,9 +11,7 @@ use domain::listing::{PageLimit, SubstringSearch};
 use domain::problem::{JsonPointer, ProblemCode, Problems};
 
 use super::{AddDncError, DeleteDncError, DoNotContact};
-use crate::ports::{
-    DncAddition, DncPage, DncQuery, MockClock, MockDncRepository, MockIdGenerator,
-};
+use crate::ports::{DncAddition, DncPage, DncQuery, MockClock, MockDncRepository, MockIdGenerator};
 use crate::tenancy::Tenancy;
 
 fn tenancy() -> Tenancy {
@@ -99,7 +97,9 @@ async fn add_writes_the_valid_entries_lowercased_in_one_call_and_reports_the_inv
         .map(|problem| problem.pointer().to_string())
         .collect();
     assert!(
-        pointers.iter().all(|pointer| pointer.starts_with("/entries/1")),
+        pointers
+            .iter()
+            .all(|pointer| pointer.starts_with("/entries/1")),
         "{pointers:?}"
     );
 }
@@ -108,14 +108,19 @@ async fn add_writes_the_valid_entries_lowercased_in_one_call_and_reports_the_inv
 async fn add_of_more_than_10000_entries_writes_nothing() {
     let mut entries = MockDncRepository::new();
     entries.expect_add().never();
-    let many: Vec<String> = (0..10_001).map(|n| format!("lead{n}@example.com")).collect();
+    let many: Vec<String> = (0..10_001)
+        .map(|n| format!("lead{n}@example.com"))
+        .collect();
     let request = plain(&many.iter().map(String::as_str).collect::<Vec<_>>());
     let refused = use_case(entries)
         .add(tenancy(), &request, Problems::new())
         .await;
     match refused {
         Err(AddDncError::Invalid(problems)) => {
-            assert_eq!(problems.iter().next().map(|p| p.code()), Some(ProblemCode::TooMany));
+            assert_eq!(
+                problems.iter().next().map(|p| p.code()),
+                Some(ProblemCode::TooMany)
+            );
         }
         other => panic!("expected Invalid, got {other:?}"),
     }
@@ -134,7 +139,10 @@ async fn add_with_problems_found_at_the_edge_writes_nothing() {
     let refused = use_case(entries)
         .add(tenancy(), &plain(&["ada@example.com"]), edge)
         .await;
-    assert!(matches!(refused, Err(AddDncError::Invalid(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(AddDncError::Invalid(_))),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +163,10 @@ async fn add_gives_object_entries_their_own_reason_over_the_requests() {
         .expect_add()
         .times(1)
         .withf(|_, given, _| {
-            given.iter().map(|new| new.entry.reason()).collect::<Vec<_>>()
+            given
+                .iter()
+                .map(|new| new.entry.reason())
+                .collect::<Vec<_>>()
                 == [DncReason::Bounce, DncReason::Complaint]
         })
         .returning(|_, given, _| {
@@ -228,5 +239,8 @@ async fn delete_of_an_entry_the_workspace_does_not_have_is_not_found() {
             DncEntryId::from(ObjectId::from_parts(4_000, [3; 5], 1)),
         )
         .await;
-    assert!(matches!(deleted, Err(DeleteDncError::NotFound)), "{deleted:?}");
+    assert!(
+        matches!(deleted, Err(DeleteDncError::NotFound)),
+        "{deleted:?}"
+    );
 }
