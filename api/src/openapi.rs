@@ -4,12 +4,13 @@
 
 use poem_openapi::{ContactObject, OpenApiService};
 
-use crate::routes::{AgentsApi, CampaignsApi, HealthApi, MailboxesApi, WorkspacesApi};
+use crate::routes::{AgentsApi, CampaignsApi, DncApi, HealthApi, MailboxesApi, WorkspacesApi};
 
 type Apis = (
     CampaignsApi,
     MailboxesApi,
     AgentsApi,
+    DncApi,
     WorkspacesApi,
     HealthApi,
 );
@@ -47,6 +48,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
             CampaignsApi,
             MailboxesApi,
             AgentsApi,
+            DncApi,
             WorkspacesApi,
             HealthApi,
         ),

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use application::key_cache::KeyCache;
 use application::ports::{
-    AgentRepository, CampaignRepository, Clock, IdGenerator, IdempotencyKeys, IdentityRepository,
-    MailboxRepository, RateLimitWindows, Readiness, SecretGenerator,
+    AgentRepository, CampaignRepository, Clock, DncRepository, IdGenerator, IdempotencyKeys,
+    IdentityRepository, MailboxRepository, RateLimitWindows, Readiness, SecretGenerator,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -19,6 +19,7 @@ use application::use_cases::campaign_lifecycle::CampaignLifecycle;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
 use application::use_cases::delete_mailbox::DeleteMailbox;
+use application::use_cases::do_not_contact::DoNotContact;
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::list_agents::ListAgents;
 use application::use_cases::read_campaigns::ReadCampaigns;
@@ -79,6 +80,7 @@ pub(crate) const MAX_HEADER_COUNT: usize = 100;
 pub struct Ports {
     pub campaigns: Arc<dyn CampaignRepository>,
     pub mailboxes: Arc<dyn MailboxRepository>,
+    pub do_not_contact: Arc<dyn DncRepository>,
     pub agents: Arc<dyn AgentRepository>,
     pub identity: Arc<dyn IdentityRepository>,
     pub idempotency_keys: Arc<dyn IdempotencyKeys>,
@@ -102,6 +104,7 @@ impl Ports {
         Self {
             campaigns: database.campaigns(),
             mailboxes: database.mailboxes(),
+            do_not_contact: database.do_not_contact(),
             agents: database.agents(),
             identity: database.identity(),
             idempotency_keys: database.idempotency_keys(),
@@ -175,6 +178,7 @@ pub(crate) struct AppState {
     pub read_mailboxes: ReadMailboxes,
     pub update_mailbox: UpdateMailbox,
     pub delete_mailbox: DeleteMailbox,
+    pub do_not_contact: DoNotContact,
     pub create_agent: CreateAgent,
     pub list_agents: ListAgents,
     pub read_account: ReadAccount,
@@ -243,6 +247,11 @@ impl AppState {
             delete_mailbox: DeleteMailbox {
                 mailboxes: ports.mailboxes.clone(),
                 clock: ports.clock.clone(),
+            },
+            do_not_contact: DoNotContact {
+                entries: ports.do_not_contact.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
             },
             create_agent: CreateAgent {
                 agents: ports.agents.clone(),

@@ -4,6 +4,7 @@
 
 mod agents;
 mod campaigns;
+mod dnc;
 mod health;
 mod mailboxes;
 mod workspaces;
@@ -12,6 +13,7 @@ use poem_openapi::Tags;
 
 pub(crate) use agents::AgentsApi;
 pub(crate) use campaigns::CampaignsApi;
+pub(crate) use dnc::DncApi;
 pub(crate) use health::HealthApi;
 pub(crate) use mailboxes::MailboxesApi;
 pub(crate) use workspaces::WorkspacesApi;
@@ -24,6 +26,8 @@ pub(crate) enum ApiTags {
     Mailboxes,
     /// AI reply agents.
     Agents,
+    /// The do-not-contact list.
+    DoNotContact,
     /// The user behind a platform key.
     Account,
     /// Workspaces and their API keys.
