@@ -4,13 +4,16 @@
 
 use poem_openapi::{ContactObject, OpenApiService};
 
-use crate::routes::{AgentsApi, CampaignsApi, HealthApi, LeadsApi, MailboxesApi, WorkspacesApi};
+use crate::routes::{
+    AgentsApi, CampaignsApi, DncApi, HealthApi, LeadsApi, MailboxesApi, WorkspacesApi,
+};
 
 type Apis = (
     CampaignsApi,
     MailboxesApi,
     LeadsApi,
     AgentsApi,
+    DncApi,
     WorkspacesApi,
     HealthApi,
 );
@@ -49,6 +52,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
             MailboxesApi,
             LeadsApi,
             AgentsApi,
+            DncApi,
             WorkspacesApi,
             HealthApi,
         ),

@@ -10,6 +10,9 @@
 //!    cannot be read is taken out (a member becomes absent, a list item a blank placeholder, so that the
 //!    other items keep their positions and so their pointers); `null` members read as absent unless the
 //!    schema says `nullable` (a PATCH's "reset");
+//!    a `oneOf` without a discriminator (a list item that is a string or an object, like the entries
+//!    of `POST /v1/dnc`) is read by the alternative whose JSON type the value has (its alternatives
+//!    have different JSON types), and refused with every alternative's type named when none fits;
 //! 2. the validators stated on the schema (lengths, patterns, ranges, item counts, enums) run, their
 //!    problems held as fallbacks: the domain's rules, with their own words, report first, and a
 //!    validator speaks only where the domain found nothing ([`Problems::add_fallback`]);
@@ -260,6 +263,8 @@ struct Node {
     /// An object's undeclared members, when its schema allows them (`additionalProperties`): each is
     /// walked against this; without it, an undeclared member is an unknown field.
     others: Option<NodeId>,
+    /// A [`Kind::OneOf`]'s alternatives, in declaration order.
+    alternatives: Vec<NodeId>,
     rules: Rules,
 }
 
@@ -304,6 +309,16 @@ impl Rules {
 }
 
 impl Compiled {
+    /// What stands in a list for an unreadable item of `node`: a `oneOf`'s is its first
+    /// alternative's.
+    fn placeholder(&self, node: NodeId) -> Value {
+        let node = &self.nodes[node];
+        match (node.kind, node.alternatives.first()) {
+            (Kind::OneOf, Some(first)) => self.nodes[*first].kind.placeholder(),
+            (kind, _) => kind.placeholder(),
+        }
+    }
+
     fn of<T: DeclaredBody>() -> Self {
         let schemas = registry_of::<T>();
         let mut compiler = Compiler {
@@ -340,6 +355,7 @@ impl Compiler<'_> {
             members: Vec::new(),
             items: None,
             others: None,
+            alternatives: Vec::new(),
             rules: Rules::default(),
         });
         if let MetaSchemaRef::Reference(name) = schema {
@@ -368,11 +384,20 @@ impl Compiler<'_> {
             (Some(others), Kind::Object) => Some(self.node(others)),
             _ => None,
         };
+        let alternatives = match kind {
+            Kind::OneOf => resolved
+                .one_of
+                .iter()
+                .map(|alternative| self.node(alternative))
+                .collect(),
+            _ => Vec::new(),
+        };
         self.nodes[id] = Node {
             kind,
             members,
             items,
             others,
+            alternatives,
             rules: Rules::of(resolved),
         };
         id
@@ -388,6 +413,8 @@ enum Kind {
     Integer,
     Number,
     Boolean,
+    /// A `oneOf` without a discriminator: one of alternatives of different JSON types.
+    OneOf,
     Any,
 }
 
@@ -400,6 +427,7 @@ impl Kind {
             Self::Integer => "a whole number",
             Self::Number => "a number",
             Self::Boolean => "true or false",
+            Self::OneOf => "one of the alternatives",
             Self::Any => "any value",
         }
     }
@@ -412,7 +440,8 @@ impl Kind {
             Self::Integer => value.is_i64() || value.is_u64(),
             Self::Number => value.is_number(),
             Self::Boolean => value.is_boolean(),
-            Self::Any => true,
+            // Judged alternative by alternative (`Shape::keep`).
+            Self::OneOf | Self::Any => true,
         }
     }
 
@@ -426,7 +455,7 @@ impl Kind {
             Self::Integer => Value::from(i64::MIN),
             Self::Number => Value::from(0),
             Self::Boolean => Value::Bool(false),
-            Self::Any => Value::Null,
+            Self::OneOf | Self::Any => Value::Null,
         }
     }
 }
@@ -452,6 +481,7 @@ fn kind(schemas: &Registry, schema: &MetaSchema) -> Kind {
         "integer" => Kind::Integer,
         "number" => Kind::Number,
         "boolean" => Kind::Boolean,
+        _ if !schema.one_of.is_empty() && schema.discriminator.is_none() => Kind::OneOf,
         _ if !schema.one_of.is_empty() || !schema.properties.is_empty() => Kind::Object,
         _ => schema
             .all_of
@@ -502,6 +532,9 @@ impl<'a> Shape<'a> {
     fn keep(&mut self, value: &mut Value, node: NodeId, at: &Place<'_>) -> bool {
         let compiled = self.compiled;
         let node = &compiled.nodes[node];
+        if node.kind == Kind::OneOf {
+            return self.keep_one_of(value, &node.alternatives, at);
+        }
         if !node.kind.accepts(value) {
             self.wrong_type(at, node.kind.expected());
             return false;
@@ -512,10 +545,10 @@ impl<'a> Shape<'a> {
             }
             Value::Array(items) if node.kind == Kind::Array => {
                 if let Some(item_node) = node.items {
-                    let item_kind = compiled.nodes[item_node].kind;
+                    let placeholder = compiled.placeholder(item_node);
                     for (index, item) in items.iter_mut().enumerate() {
                         if !self.keep(item, item_node, &Place::Item(at, index)) {
-                            *item = item_kind.placeholder();
+                            *item = placeholder.clone();
                         }
                     }
                 }
@@ -528,6 +561,26 @@ impl<'a> Shape<'a> {
         }
         self.validate(value, &node.rules, at);
         true
+    }
+
+    /// A `oneOf`'s value, read by the first alternative whose JSON type it has; none fits: refused,
+    /// naming every alternative's type.
+    fn keep_one_of(&mut self, value: &mut Value, alternatives: &[NodeId], at: &Place<'_>) -> bool {
+        let compiled = self.compiled;
+        match alternatives
+            .iter()
+            .find(|alternative| compiled.nodes[**alternative].kind.accepts(value))
+        {
+            Some(alternative) => self.keep(value, *alternative, at),
+            None => {
+                let expected: Vec<&str> = alternatives
+                    .iter()
+                    .map(|alternative| compiled.nodes[*alternative].kind.expected())
+                    .collect();
+                self.wrong_type(at, &expected.join(" or "));
+                false
+            }
+        }
     }
 
     /// Walks the members as the body holds them, each against its declaration found by name (a
@@ -1168,6 +1221,11 @@ mod tests {
                     members(schemas, items, &item, into);
                 }
             }
+            Kind::OneOf => {
+                for alternative in &resolved.one_of {
+                    members(schemas, alternative, path, into);
+                }
+            }
             _ => {}
         }
     }
@@ -1201,7 +1259,7 @@ mod tests {
                 Kind::Boolean => json!(true),
                 Kind::Object => json!({}),
                 Kind::Array => json!([]),
-                Kind::Any => json!({"any": 1}),
+                Kind::OneOf | Kind::Any => json!({"any": 1}),
             };
             let (without, _) = read::<T>(body_at(&path[..path.len() - 1], json!({})));
             let (with, problems) = read::<T>(body_at(&path, sample));
@@ -1238,6 +1296,83 @@ mod tests {
         every_member_reaches_the_request::<crate::dto::lead::CreateLeadRequest>();
         every_member_reaches_the_request::<crate::dto::lead::BulkLeadsRequest>();
         every_member_reaches_the_request::<crate::dto::lead::UpdateLeadRequest>();
+        every_member_reaches_the_request::<crate::dto::dnc::AddDncEntriesRequest>();
+    }
+
+    fn dnc_request(body: Value) -> (domain::lead_request::DncRequest, Problems) {
+        shape_only(read_checked::<crate::dto::dnc::AddDncEntriesRequest>(body))
+    }
+
+    #[test]
+    fn a_one_of_without_discriminator_reads_each_item_by_its_json_type() {
+        use domain::lead_request::DncEntryRequest;
+        let (request, problems) = dnc_request(json!({
+            "entries": ["ada@acme.com", {"domain": "acme.com", "reason": "bounce"}],
+            "type": "email",
+        }));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            request.entries,
+            Some(vec![
+                DncEntryRequest::Plain("ada@acme.com".to_owned()),
+                DncEntryRequest::Object {
+                    email: None,
+                    domain: Some("acme.com".to_owned()),
+                    reason: Some("bounce".to_owned()),
+                },
+            ])
+        );
+        assert_eq!(request.kind.as_deref(), Some("email"));
+    }
+
+    #[test]
+    fn a_one_of_item_of_no_alternatives_type_is_refused_naming_every_alternative() {
+        let (request, problems) = dnc_request(json!({"entries": ["a@b.test", 7, null, "c.test"]}));
+        let found: Vec<(String, ProblemCode, String)> = problems
+            .iter()
+            .map(|problem| {
+                (
+                    problem.pointer().to_string(),
+                    problem.code(),
+                    problem.message().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "/entries/1".to_owned(),
+                    ProblemCode::InvalidType,
+                    "must be a string or an object".to_owned()
+                ),
+                (
+                    "/entries/2".to_owned(),
+                    ProblemCode::InvalidType,
+                    "must be a string or an object".to_owned()
+                ),
+            ]
+        );
+        // The others keep their positions.
+        assert_eq!(request.entries.map(|entries| entries.len()), Some(4));
+    }
+
+    #[test]
+    fn a_one_of_object_item_has_its_members_checked_with_their_pointers() {
+        let (_, problems) = dnc_request(json!({
+            "entries": [{"emial": "ada@acme.com"}, {"email": 5}],
+        }));
+        let found: Vec<(String, ProblemCode)> = problems
+            .iter()
+            .map(|problem| (problem.pointer().to_string(), problem.code()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("/entries/0/emial".to_owned(), ProblemCode::UnknownField),
+                ("/entries/1/email".to_owned(), ProblemCode::InvalidType),
+            ]
+        );
     }
 
     #[test]

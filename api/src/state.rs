@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use application::key_cache::KeyCache;
 use application::ports::{
-    AgentRepository, CampaignRepository, Clock, IdGenerator, IdempotencyKeys, IdentityRepository,
-    LeadRepository, MailboxRepository, RateLimitWindows, Readiness, SecretGenerator,
+    AgentRepository, CampaignRepository, Clock, DncRepository, IdGenerator, IdempotencyKeys,
+    IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness,
+    SecretGenerator,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -19,6 +20,7 @@ use application::use_cases::campaign_lifecycle::CampaignLifecycle;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
 use application::use_cases::delete_mailbox::DeleteMailbox;
+use application::use_cases::do_not_contact::DoNotContact;
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::import_leads::ImportLeads;
 use application::use_cases::leads::Leads;
@@ -86,6 +88,7 @@ pub struct Ports {
     pub campaigns: Arc<dyn CampaignRepository>,
     pub mailboxes: Arc<dyn MailboxRepository>,
     pub leads: Arc<dyn LeadRepository>,
+    pub do_not_contact: Arc<dyn DncRepository>,
     pub agents: Arc<dyn AgentRepository>,
     pub identity: Arc<dyn IdentityRepository>,
     pub idempotency_keys: Arc<dyn IdempotencyKeys>,
@@ -110,6 +113,7 @@ impl Ports {
             campaigns: database.campaigns(),
             mailboxes: database.mailboxes(),
             leads: database.leads(),
+            do_not_contact: database.do_not_contact(),
             agents: database.agents(),
             identity: database.identity(),
             idempotency_keys: database.idempotency_keys(),
@@ -185,6 +189,7 @@ pub(crate) struct AppState {
     pub delete_mailbox: DeleteMailbox,
     pub leads: Leads,
     pub import_leads: ImportLeads,
+    pub do_not_contact: DoNotContact,
     pub create_agent: CreateAgent,
     pub list_agents: ListAgents,
     pub read_account: ReadAccount,
@@ -261,6 +266,11 @@ impl AppState {
             },
             import_leads: ImportLeads {
                 leads: ports.leads.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            do_not_contact: DoNotContact {
+                entries: ports.do_not_contact.clone(),
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
             },

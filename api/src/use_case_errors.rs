@@ -11,6 +11,7 @@ use application::use_cases::campaign_lifecycle::{DeleteCampaignError, LifecycleC
 use application::use_cases::create_agent::CreateAgentError;
 use application::use_cases::create_campaign::CreateCampaignError;
 use application::use_cases::delete_mailbox::DeleteMailboxError;
+use application::use_cases::do_not_contact::{AddDncError, DeleteDncError};
 use application::use_cases::read_campaigns::ReadCampaignError;
 use application::use_cases::read_mailboxes::ReadMailboxError;
 use application::use_cases::register_mailbox::RegisterMailboxError;
@@ -240,6 +241,29 @@ impl From<Naming<'_, RevokeWorkspaceKeyError>> for ApiError {
             RevokeWorkspaceKeyError::PlatformKeyRequired
             | RevokeWorkspaceKeyError::NotPermitted(_) => ApiError::forbidden(error.to_string()),
             RevokeWorkspaceKeyError::Unknown(cause) => ApiError::internal(&cause),
+        }
+    }
+}
+
+/// 404 for the do-not-contact entry id a path holds.
+pub(crate) fn dnc_entry_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("no do-not-contact entry {id:?} in this workspace"))
+}
+
+impl From<AddDncError> for ApiError {
+    fn from(error: AddDncError) -> Self {
+        match error {
+            AddDncError::Invalid(problems) => ApiError::validation(&problems),
+            AddDncError::Unknown(cause) => cause.into(),
+        }
+    }
+}
+
+impl From<Naming<'_, DeleteDncError>> for ApiError {
+    fn from(Naming { error, id }: Naming<'_, DeleteDncError>) -> Self {
+        match error {
+            DeleteDncError::NotFound => dnc_entry_not_found(id),
+            DeleteDncError::Unknown(cause) => cause.into(),
         }
     }
 }

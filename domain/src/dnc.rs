@@ -6,6 +6,9 @@
 //! adapter asks "is any of these keys on the list?" in one indexed lookup instead of scanning
 //! entries. [`DncEntry::matches`] is the same rule, one entry at a time.
 
+use chrono::{DateTime, Utc};
+
+use crate::id::{DncEntryId, WorkspaceId};
 use crate::lead_request::{DncEntryRequest, DncRequest};
 use crate::problem::{Invalid, JsonPointer, ProblemCode, Problems};
 use crate::text::{named, parse_choice, wire_enum};
@@ -121,6 +124,74 @@ impl DncEntry {
     /// `mail.acme.com`, not `notacme.com`).
     pub fn matches(&self, email: &EmailAddress) -> bool {
         dnc_keys_of(email).matches(self)
+    }
+}
+
+/// An entry on a workspace's list: what `GET /v1/dnc` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedDncEntry {
+    id: DncEntryId,
+    workspace_id: WorkspaceId,
+    entry: DncEntry,
+    unsubscribed_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl ListedDncEntry {
+    /// A new entry of `workspace`, added at `at`: it has been on the list (`unsubscribedAt`) since
+    /// then, whatever its reason.
+    pub fn added(
+        id: DncEntryId,
+        workspace_id: WorkspaceId,
+        entry: DncEntry,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self::restore(id, workspace_id, entry, at, at, at)
+    }
+
+    /// An entry as stored.
+    pub fn restore(
+        id: DncEntryId,
+        workspace_id: WorkspaceId,
+        entry: DncEntry,
+        unsubscribed_at: DateTime<Utc>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            workspace_id,
+            entry,
+            unsubscribed_at,
+            created_at,
+            updated_at,
+        }
+    }
+
+    pub fn id(&self) -> DncEntryId {
+        self.id
+    }
+
+    pub fn workspace_id(&self) -> WorkspaceId {
+        self.workspace_id
+    }
+
+    pub fn entry(&self) -> &DncEntry {
+        &self.entry
+    }
+
+    /// Since when the address or domain has been on the list.
+    pub fn unsubscribed_at(&self) -> DateTime<Utc> {
+        self.unsubscribed_at
+    }
+
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
     }
 }
 

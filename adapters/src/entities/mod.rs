@@ -11,6 +11,7 @@ pub(crate) mod api_key;
 pub(crate) mod campaign;
 pub(crate) mod campaign_count;
 pub(crate) mod campaign_mailbox;
+pub(crate) mod dnc_entry;
 pub(crate) mod idempotency_key;
 pub(crate) mod lead;
 pub(crate) mod lead_tag;

@@ -23,6 +23,8 @@ mod m20261204_000011_idempotency_keys;
 mod m20261204_000012_rate_limit_windows;
 mod m20261207_000013_control_characters;
 mod m20261208_000014_leads;
+mod m20261208_000015_do_not_contact;
+mod m20261208_000016_campaign_name_search;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -44,6 +46,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_rate_limit_windows::Migration),
             Box::new(m20261207_000013_control_characters::Migration),
             Box::new(m20261208_000014_leads::Migration),
+            Box::new(m20261208_000015_do_not_contact::Migration),
+            Box::new(m20261208_000016_campaign_name_search::Migration),
         ]
     }
 }

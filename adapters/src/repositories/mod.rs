@@ -2,6 +2,7 @@
 
 mod agents;
 mod campaigns;
+mod dnc;
 mod idempotency_keys;
 mod identity;
 mod leads;
@@ -12,6 +13,7 @@ mod values;
 
 pub(crate) use agents::SqlAgentRepository;
 pub(crate) use campaigns::SqlCampaignRepository;
+pub(crate) use dnc::SqlDncRepository;
 pub(crate) use idempotency_keys::SqlIdempotencyKeys;
 pub(crate) use identity::SqlIdentityRepository;
 pub(crate) use leads::SqlLeadRepository;

@@ -3,8 +3,10 @@
 //! test on a fresh, migrated database. Test names state the rule they check. Silent unless `TEST_LOG=1`.
 
 mod agents;
+mod campaign_name_search;
 mod campaigns;
 mod connection;
+mod dnc;
 mod idempotency_keys;
 mod identity;
 mod leads;

@@ -4,6 +4,7 @@ pub mod agent;
 pub mod campaign;
 pub mod campaign_input;
 pub mod choice;
+pub mod dnc;
 pub mod lead;
 pub mod mailbox;
 pub mod timestamp;

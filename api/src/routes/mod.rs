@@ -4,6 +4,7 @@
 
 mod agents;
 mod campaigns;
+mod dnc;
 mod health;
 mod leads;
 mod mailboxes;
@@ -13,6 +14,7 @@ use poem_openapi::Tags;
 
 pub(crate) use agents::AgentsApi;
 pub(crate) use campaigns::CampaignsApi;
+pub(crate) use dnc::DncApi;
 pub(crate) use health::HealthApi;
 pub(crate) use leads::LeadsApi;
 pub(crate) use mailboxes::MailboxesApi;
@@ -28,6 +30,8 @@ pub(crate) enum ApiTags {
     Leads,
     /// AI reply agents.
     Agents,
+    /// The do-not-contact list.
+    DoNotContact,
     /// The user behind a platform key.
     Account,
     /// Workspaces and their API keys.

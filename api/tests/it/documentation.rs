@@ -87,7 +87,7 @@ async fn every_request_example_is_accepted_in_document_order() {
                 executed += 1;
             }
         }
-        assert_eq!(executed, 9, "the operations with a request body");
+        assert_eq!(executed, 10, "the operations with a request body");
     })
     .await;
 }

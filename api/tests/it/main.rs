@@ -11,6 +11,7 @@ mod binary;
 mod campaign_resource;
 mod crash;
 mod create_campaign;
+mod dnc;
 mod documentation;
 mod errors;
 mod hyper_refusals;

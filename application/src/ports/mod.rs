@@ -7,6 +7,7 @@
 mod agents;
 mod campaigns;
 mod demo;
+mod dnc;
 mod idempotency;
 mod identity;
 mod leads;
@@ -17,6 +18,7 @@ mod system;
 pub use agents::*;
 pub use campaigns::*;
 pub use demo::*;
+pub use dnc::*;
 pub use idempotency::*;
 pub use identity::*;
 pub use leads::*;

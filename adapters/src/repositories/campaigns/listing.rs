@@ -80,7 +80,7 @@ async fn page<R: FromQueryResult + Send + Sync>(
     let workspace = workspace.to_string();
     let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
     let page = columns(
-        matching(&workspace, query)
+        matching(&workspace, query, pools.backend)
             .apply_if(query.before, |select, before| {
                 select.filter(campaign::Column::Id.lt(before.to_string()))
             })
@@ -108,7 +108,7 @@ async fn page<R: FromQueryResult + Send + Sync>(
             let total = if query.before.is_none() && page.len() <= limit {
                 page.len() as u64
             } else {
-                count_matching(&transaction, &workspace, query).await?
+                count_matching(&transaction, &workspace, query, pools.backend).await?
             };
             Ok((page, total))
         }
@@ -143,11 +143,42 @@ async fn read_stored_total(
 }
 
 /// The workspace's campaigns that match the query's status and name (not its cursor).
-fn matching(workspace: &str, query: &CampaignQuery) -> Select<campaign::Entity> {
-    campaign::Entity::find()
-        .filter(campaign::Column::WorkspaceId.eq(workspace))
+///
+/// A name search is `name_folded LIKE '%…%'` on every backend: that is what it means. PostgreSQL's
+/// planner serves it from the GIN trigram index (migration 16) on its own. On SQLite a search of at
+/// least 3 characters also asks `campaign_name_search` (FTS5 trigrams over `name_folded`, the same
+/// text) for the campaigns containing it, and writes the workspace and status filters as `+column`,
+/// which no index of `campaigns` can serve: the few candidates come from the trigram index by rowid,
+/// instead of a walk of every campaign of the workspace. A shorter search has no trigram and reads
+/// as before. The LIKE stays in both cases, so the answer is the same whichever index served it.
+fn matching(workspace: &str, query: &CampaignQuery, backend: Backend) -> Select<campaign::Entity> {
+    let phrase = match backend {
+        Backend::Sqlite => query
+            .name
+            .as_ref()
+            .and_then(|name| trigram_phrase(name.folded())),
+        Backend::Postgres => None,
+    };
+    let by_trigrams = phrase.is_some();
+    let select = campaign::Entity::find();
+    let select = if by_trigrams {
+        select.filter(Expr::cust_with_values(
+            "+\"campaigns\".\"workspace_id\" = ?",
+            [workspace.to_owned()],
+        ))
+    } else {
+        select.filter(campaign::Column::WorkspaceId.eq(workspace))
+    };
+    select
         .apply_if(query.status, |select, status| {
-            select.filter(campaign::Column::Status.eq(status.as_str()))
+            if by_trigrams {
+                select.filter(Expr::cust_with_values(
+                    "+\"campaigns\".\"status\" = ?",
+                    [status.as_str()],
+                ))
+            } else {
+                select.filter(campaign::Column::Status.eq(status.as_str()))
+            }
         })
         .apply_if(query.name.as_ref(), |select, name| {
             select.filter(
@@ -155,14 +186,29 @@ fn matching(workspace: &str, query: &CampaignQuery) -> Select<campaign::Entity> 
                     .like(LikeExpr::new(contains_pattern(name.folded())).escape(LIKE_ESCAPE)),
             )
         })
+        .apply_if(phrase, |select, phrase| {
+            select.filter(Expr::cust_with_values(
+                "\"campaigns\".\"rowid\" IN (SELECT rowid FROM campaign_name_search \
+                 WHERE campaign_name_search MATCH ?)",
+                [phrase],
+            ))
+        })
+}
+
+/// The FTS5 query finding `folded` anywhere in a name: one phrase (its `"` doubled, everything
+/// else literal), which the trigram tokenizer reads as a substring. `None` below 3 characters: no
+/// trigram to look up.
+fn trigram_phrase(folded: &str) -> Option<String> {
+    (folded.chars().count() >= 3).then(|| format!("\"{}\"", folded.replace('"', "\"\"")))
 }
 
 async fn count_matching(
     transaction: &DatabaseTransaction,
     workspace: &str,
     query: &CampaignQuery,
+    backend: Backend,
 ) -> Result<u64, DbErr> {
-    count_rows(matching(workspace, query), transaction).await
+    count_rows(matching(workspace, query, backend), transaction).await
 }
 
 /// The column of a listed row holding the workspace's stored total.
@@ -215,4 +261,53 @@ impl<R: FromQueryResult> FromQueryResult for WithStoredTotal<R> {
 struct IdAndVersion {
     id: String,
     version: i64,
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use domain::listing::NameSearch;
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use super::*;
+    use crate::testing::{TestBackend, fresh_database};
+
+    /// SQLite's plan of a page of a name search, one line per step.
+    async fn sqlite_plan(search: &str) -> anyhow::Result<Vec<String>> {
+        let database = fresh_database(TestBackend::Sqlite).await?;
+        let query = CampaignQuery {
+            name: NameSearch::parse(Some(search)).map_err(|bad| anyhow::anyhow!(bad.message))?,
+            ..CampaignQuery::default()
+        };
+        let built = DbBackend::Sqlite.build(
+            &matching(&"0".repeat(24), &query, Backend::Sqlite)
+                .order_by_desc(campaign::Column::Id)
+                .limit(26)
+                .into_query(),
+        );
+        let rows = database
+            .pools()
+            .reader
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", built.sql),
+                built.values.map(|values| values.0).unwrap_or_default(),
+            ))
+            .await?;
+        rows.iter()
+            .map(|row| row.try_get::<String>("", "detail").map_err(Into::into))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_name_search_of_3_characters_or_more_reads_campaigns_through_the_trigram_index()
+    -> anyhow::Result<()> {
+        let plan = sqlite_plan("makers #42").await?;
+        let text = plan.join("\n");
+        assert!(text.contains("campaign_name_search"), "{text}");
+        assert!(
+            !plan.iter().any(|step| step.starts_with("SCAN campaigns")),
+            "{text}"
+        );
+        Ok(())
+    }
 }
