@@ -38,7 +38,7 @@ error_responses!(
         403 => descriptions::FORBIDDEN_IN_WORKSPACE,
         408 => descriptions::REQUEST_TIMEOUT,
         409 => "A request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
-        413 => descriptions::PAYLOAD_TOO_LARGE,
+        413 => "The body is larger than 16 MiB (PAYLOAD_TOO_LARGE).",
         415 => descriptions::UNSUPPORTED_MEDIA_TYPE,
         422 => descriptions::IDEMPOTENCY_KEY_REUSED,
         500 => descriptions::INTERNAL,

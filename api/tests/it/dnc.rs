@@ -357,3 +357,19 @@ async fn dnc_post_with_an_idempotency_key_is_replayed_not_added_twice() {
     })
     .await;
 }
+
+/// Rule: the DNC body may hold 10,000 entries even when they pass 1 MiB (objects with long
+/// addresses): its bound is the imports' 16 MiB.
+#[tokio::test]
+async fn dnc_10000_long_entries_past_1_mib_are_read() {
+    on_every_backend(|app| async move {
+        let local = "a".repeat(60);
+        let entries: Vec<Value> = (0..10_000)
+            .map(|n| json!({"email": format!("{local}{n}@{local}.example"), "reason": "unsubscribe_link"}))
+            .collect();
+        let body = json!({"entries": entries});
+        assert!(body.to_string().len() > 1024 * 1024);
+        assert_eq!(add(&app, &body).await.ok()["added"], 10_000);
+    })
+    .await;
+}
