@@ -358,10 +358,18 @@ impl ApiError {
 
     /// 415 `UNSUPPORTED_MEDIA_TYPE` for a body sent with `content_type` (or with none) instead of JSON.
     pub(crate) fn unsupported_media_type(content_type: Option<&str>) -> Self {
+        Self::unsupported_media_type_expecting(content_type, "application/json")
+    }
+
+    /// 415 `UNSUPPORTED_MEDIA_TYPE` for a route that reads `expected` (`multipart/form-data`).
+    pub(crate) fn unsupported_media_type_expecting(
+        content_type: Option<&str>,
+        expected: &str,
+    ) -> Self {
         let message = match content_type {
-            None => "the request needs Content-Type: application/json".to_owned(),
+            None => format!("the request needs Content-Type: {expected}"),
             Some(content_type) => {
-                format!("Content-Type {content_type} is not supported; send application/json")
+                format!("Content-Type {content_type} is not supported; send {expected}")
             }
         };
         Self::new(
