@@ -357,3 +357,30 @@ async fn a_keyed_import_is_replayed_not_run_again() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_keyed_form_larger_than_the_json_bound_is_imported_not_refused() {
+    on_every_backend(|app| async move {
+        // 17 rows of 1 MB each: past the 16 MiB the idempotency layer allows a keyed JSON body.
+        let mut csv = String::from("Email,Notes\n");
+        let notes = "x".repeat(1_000_000);
+        for row in 0..17 {
+            csv.push_str(&format!("big{row}@example.com,{notes}\n"));
+        }
+        let mut body = b"--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"l.csv\"\r\n\r\n".to_vec();
+        body.extend_from_slice(csv.as_bytes());
+        body.extend_from_slice(b"\r\n--b0undary--\r\n");
+        assert!(body.len() > 16 * 1024 * 1024);
+        let key = app.workspace.workspace_key.clone();
+        let headers = [
+            ("Content-Type", "multipart/form-data; boundary=b0undary"),
+            ("X-Api-Key", key.as_str()),
+            ("Idempotency-Key", "csv-import-big"),
+        ];
+        let first = app.post_raw(PATH, body.clone(), &headers).await;
+        assert_eq!(first.ok()["rows"], 17, "{}", first.text);
+        let again = app.post_raw(PATH, body, &headers).await;
+        assert_eq!(again.header("idempotent-replayed"), Some("true"), "{}", again.text);
+    })
+    .await;
+}
