@@ -358,10 +358,18 @@ impl ApiError {
 
     /// 415 `UNSUPPORTED_MEDIA_TYPE` for a body sent with `content_type` (or with none) instead of JSON.
     pub(crate) fn unsupported_media_type(content_type: Option<&str>) -> Self {
+        Self::unsupported_media_type_expecting(content_type, "application/json")
+    }
+
+    /// 415 `UNSUPPORTED_MEDIA_TYPE` for a route that reads `expected` (`multipart/form-data`).
+    pub(crate) fn unsupported_media_type_expecting(
+        content_type: Option<&str>,
+        expected: &str,
+    ) -> Self {
         let message = match content_type {
-            None => "the request needs Content-Type: application/json".to_owned(),
+            None => format!("the request needs Content-Type: {expected}"),
             Some(content_type) => {
-                format!("Content-Type {content_type} is not supported; send application/json")
+                format!("Content-Type {content_type} is not supported; send {expected}")
             }
         };
         Self::new(
@@ -539,7 +547,7 @@ impl ApiError {
         if let Some(read) = error.downcast_ref::<ReadBodyError>() {
             return match read {
                 ReadBodyError::PayloadTooLarge => {
-                    Self::payload_too_large(crate::state::MAX_BODY_BYTES)
+                    Self::payload_too_large(crate::request_body::MAX_BODY_BYTES)
                 }
                 ReadBodyError::Utf8(_) | ReadBodyError::Io(_) => {
                     Self::malformed_json("the request body could not be read")
@@ -590,7 +598,9 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => Self::method_not_allowed(),
             StatusCode::UNAUTHORIZED => Self::unauthorized(),
             StatusCode::FORBIDDEN => Self::forbidden("this key may not do this"),
-            StatusCode::PAYLOAD_TOO_LARGE => Self::payload_too_large(crate::state::MAX_BODY_BYTES),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::payload_too_large(crate::request_body::MAX_BODY_BYTES)
+            }
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type(None),
             StatusCode::BAD_REQUEST => Self::new(
                 StatusCode::BAD_REQUEST,
@@ -692,7 +702,7 @@ impl ApiError {
             405 => Self::from_poem(MethodNotAllowedError.into()),
             408 => Self::request_timeout(DEFAULT_BODY_READ_TIMEOUT),
             409 => Self::idempotent_request_in_flight(),
-            413 => Self::payload_too_large(crate::state::MAX_BODY_BYTES),
+            413 => Self::payload_too_large(crate::request_body::MAX_BODY_BYTES),
             414 => Self::uri_too_long(MAX_URI_BYTES),
             415 => Self::unsupported_media_type(Some("text/plain")),
             422 => Self::idempotency_key_reused(),

@@ -4,7 +4,10 @@
 //! The rules live in `application::use_cases::idempotent_requests`; this middleware reads the key,
 //! takes the caller that `auth::Authentication` found (a key is only ever replayed to a caller whose
 //! credential works, and belongs to that caller and workspace), fingerprints the request (method, path, body), and
-//! records the answer. A request without the header, or whose credential does not authenticate,
+//! records the answer. A keyed body is read whole before its route, up to the largest JSON bound
+//! (`MAX_IMPORT_BODY_BYTES`), except a `multipart/form-data` one (a CSV import, up to 50 MiB): that is
+//! hashed while it is copied to an anonymous temporary file, and the route reads the copy, so memory
+//! does not grow with it. A request without the header, or whose credential does not authenticate,
 //! passes through untouched: the route answers it as ever.
 //!
 //! The key a request holds reaches its operation through [`IdempotencyKeyHeader`], the extractor that
@@ -31,9 +34,11 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{Authenticated, named_workspace};
 use crate::body::read_bounded;
+use crate::csv_form::{MAX_CSV_FORM_BYTES, is_multipart, upload_broke};
 use crate::error::ApiError;
 use crate::location;
-use crate::state::{AppState, MAX_IMPORT_BODY_BYTES};
+use crate::request_body::MAX_IMPORT_BODY_BYTES;
+use crate::state::AppState;
 
 pub(crate) const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
 /// Set (to `true`) on an answer that is a replay of a first run's.
@@ -168,13 +173,26 @@ impl<E: Endpoint> Endpoint for IdempotencyEndpoint<E> {
         let scope = scope_of(&caller, named_workspace(&request).as_deref());
         let timeout = self.state.body_read_timeout;
         let sent = request.take_body();
-        let body = match read_bounded(request.headers(), sent, MAX_IMPORT_BODY_BYTES, timeout).await
-        {
-            Ok(body) => body,
-            Err(refusal) => return Ok(refusal.as_response()),
+        let fingerprint = if request.content_type().is_some_and(is_multipart) {
+            // A CSV import's form may be 50 MiB: it is fingerprinted as it is copied to an
+            // anonymous temporary file, and the route reads that copy, so a keyed import is as
+            // retry-safe as any POST without being held in memory.
+            let mut digest = fingerprint_start(&request);
+            match spool_form(request.headers(), sent, &mut digest).await {
+                Ok(copy) => request.set_body(Body::from_async_read(copy)),
+                Err(refusal) => return Ok(refusal.as_response()),
+            }
+            RequestFingerprint::new(hex(&digest.finalize()))
+        } else {
+            let body =
+                match read_bounded(request.headers(), sent, MAX_IMPORT_BODY_BYTES, timeout).await {
+                    Ok(body) => body,
+                    Err(refusal) => return Ok(refusal.as_response()),
+                };
+            let fingerprint = fingerprint_of(&request, body.as_ref());
+            request.set_body(body.into());
+            fingerprint
         };
-        let fingerprint = fingerprint_of(&request, body.as_ref());
-        request.set_body(body.into());
 
         let requests = &self.state.idempotent_requests;
         let in_flight_wait = IN_FLIGHT_WAIT.min(self.state.request_timeout / 2);
@@ -225,6 +243,13 @@ fn scope_of(caller: &Caller, named_workspace: Option<&str>) -> IdempotencyScope 
 
 /// What the request is: its method, path (with query) and body.
 fn fingerprint_of(request: &Request, body: &[u8]) -> RequestFingerprint {
+    let mut digest = fingerprint_start(request);
+    digest.update(body);
+    RequestFingerprint::new(hex(&digest.finalize()))
+}
+
+/// The fingerprint's digest up to the body: its method and path (with query).
+fn fingerprint_start(request: &Request) -> Sha256 {
     let mut digest = Sha256::new();
     digest.update(request.method().as_str());
     digest.update([0]);
@@ -236,8 +261,55 @@ fn fingerprint_of(request: &Request, body: &[u8]) -> RequestFingerprint {
             .unwrap_or_default(),
     );
     digest.update([0]);
-    digest.update(body);
-    RequestFingerprint::new(hex(&digest.finalize()))
+    digest
+}
+
+/// Copies a `multipart/form-data` body to an anonymous temporary file (rewound), adding its bytes
+/// to `digest`: at most [`MAX_CSV_FORM_BYTES`], as declared or as counted (more: 413); a failed copy
+/// is a 500. The request deadline bounds how long it may take.
+async fn spool_form(
+    headers: &poem::http::HeaderMap,
+    body: Body,
+    digest: &mut Sha256,
+) -> Result<tokio::fs::File, ApiError> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+
+    let declared_length = headers
+        .get(poem::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    let too_large = || ApiError::payload_too_large(MAX_CSV_FORM_BYTES as usize);
+    if declared_length.is_some_and(|length| length > MAX_CSV_FORM_BYTES) {
+        return Err(too_large());
+    }
+    let failed = |error: std::io::Error| {
+        ApiError::internal(
+            &anyhow::Error::new(error).context("copying a keyed form to a temporary file"),
+        )
+    };
+    let anonymous = tokio::task::spawn_blocking(tempfile::tempfile)
+        .await
+        .map_err(|join| ApiError::internal(&anyhow::Error::new(join)))?
+        .map_err(failed)?;
+    let mut copy = tokio::fs::File::from_std(anonymous);
+    let mut sent = body.into_async_read();
+    let mut chunk = vec![0; 64 * 1024];
+    let mut size: u64 = 0;
+    loop {
+        let read = sent.read(&mut chunk).await.map_err(upload_broke)?;
+        if read == 0 {
+            break;
+        }
+        size += read as u64;
+        if size > MAX_CSV_FORM_BYTES {
+            return Err(too_large());
+        }
+        digest.update(&chunk[..read]);
+        copy.write_all(&chunk[..read]).await.map_err(failed)?;
+    }
+    copy.flush().await.map_err(failed)?;
+    copy.rewind().await.map_err(failed)?;
+    Ok(copy)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -64,10 +64,6 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Why a whole file is refused; nothing reached `on_batch`, except after [`CsvRefused::Spool`] (see
 /// there).
-#[allow(
-    dead_code,
-    reason = "wired to POST /v1/leads/import/csv with the leads routes"
-)]
 #[derive(Debug)]
 pub(crate) enum CsvRefused {
     /// The file is larger than [`MAX_CSV_BYTES`]: 413. The rest of the upload was not read.
@@ -87,10 +83,6 @@ pub(crate) enum CsvRefused {
 }
 
 /// A file read to its end, or until `on_batch` failed.
-#[allow(
-    dead_code,
-    reason = "wired to POST /v1/leads/import/csv with the leads routes"
-)]
 #[derive(Debug)]
 pub(crate) struct CsvRead<E> {
     /// The file's data rows (header and blank rows not counted): the answer's `rows`. Counted before
@@ -110,10 +102,6 @@ pub(crate) struct CsvRead<E> {
 /// [`MAX_CSV_ROWS`] data rows or a header that cannot be imported ([`CsvRefused`]).
 ///
 /// `batch_rows` is a [`NonZeroUsize`] so an empty batch cannot be asked for.
-#[allow(
-    dead_code,
-    reason = "wired to POST /v1/leads/import/csv with the leads routes"
-)]
 pub(crate) async fn read_leads<R, F, Fut, E>(
     file: R,
     mapping: Option<&CsvMapping>,

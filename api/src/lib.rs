@@ -12,6 +12,7 @@ mod campaign_patch;
 mod campaign_views;
 pub mod cli;
 pub mod client_address;
+mod csv_form;
 mod deadline;
 mod dto;
 mod error;

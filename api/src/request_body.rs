@@ -36,7 +36,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::json_document::Place;
-use crate::state::MAX_BODY_BYTES;
+
+/// The largest request body accepted: 1 MiB, unless the body's type allows more
+/// ([`DocumentedBody::MAX_BYTES`]).
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The largest body any route accepts (an import of 5,000 leads, each with custom fields): what the
+/// idempotency layer, which reads a body before its route, allows; the route's own bound follows.
+pub(crate) const MAX_IMPORT_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// What the document shows of a request body besides its shape: an example, and the defaults the
 /// domain takes for members left out. Both are set on the registered schemas by

@@ -64,12 +64,6 @@ pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// The largest request body accepted: 1 MiB, unless the body's type allows more
-/// ([`crate::request_body::DocumentedBody::MAX_BYTES`]).
-pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// The largest body any route accepts (an import of 5,000 leads, each with custom fields): what the
-/// idempotency layer, which reads a body before its route, allows; the route's own bound follows.
-pub(crate) const MAX_IMPORT_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// The longest request target (path and query) answered: longer is 414 `URI_TOO_LONG`. Far below the
 /// 64 KiB past which hyper itself refuses a request line (before any of our code; src/hyper_refusals.rs
 /// puts its 414 in the envelope too).

@@ -177,7 +177,7 @@ impl From<DncEntryRequest> for DncEntryInput {
 
 impl DocumentedBody for AddDncEntriesRequest {
     /// 10,000 entries of long addresses with their reasons pass 1 MiB.
-    const MAX_BYTES: usize = crate::state::MAX_IMPORT_BODY_BYTES;
+    const MAX_BYTES: usize = crate::request_body::MAX_IMPORT_BODY_BYTES;
     fn example() -> Value {
         serde_json::json!({
             "entries": [

@@ -241,7 +241,7 @@ impl DocumentedBody for CreateLeadRequest {
 
 impl DocumentedBody for BulkLeadsRequest {
     /// 5,000 leads with a few custom fields each are well past the 1 MiB of other bodies.
-    const MAX_BYTES: usize = crate::state::MAX_IMPORT_BODY_BYTES;
+    const MAX_BYTES: usize = crate::request_body::MAX_IMPORT_BODY_BYTES;
 
     fn example() -> Value {
         serde_json::json!({
@@ -619,5 +619,37 @@ pub struct BulkLeadErrorBody {
     #[oai(nullable)]
     pub email: Option<String>,
     /// Every problem of the entry, `; `-separated, each as `pointer: message`.
+    pub error: String,
+}
+
+/// What a CSV import did: the bulk import's answer plus `rows`.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "CsvLeadsResult", rename_all = "camelCase")]
+pub struct CsvLeadsResultBody {
+    /// New leads written.
+    pub imported: u64,
+    /// Rows that updated an existing lead (`skipDuplicates: false`).
+    pub updated: u64,
+    /// Rows whose email exists or repeats (`skipDuplicates: true`).
+    pub skipped: u64,
+    /// Rows not written; each is in `errors`.
+    pub failed: u64,
+    /// The new leads' ids, in file order.
+    pub imported_lead_ids: Vec<String>,
+    pub errors: Vec<CsvLeadErrorBody>,
+    /// The file's data rows (the header and blank rows not counted).
+    pub rows: u64,
+}
+
+/// One row that was not written.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "CsvLeadError", rename_all = "camelCase")]
+pub struct CsvLeadErrorBody {
+    /// 1-based data row number (the header and blank rows not counted).
+    pub index: u64,
+    /// The row's email cell, if any.
+    #[oai(nullable)]
+    pub email: Option<String>,
+    /// Every problem of the row, `; `-separated, each as `pointer: message` (`/file/rows/{row}/...`).
     pub error: String,
 }

@@ -1,6 +1,7 @@
-//! `/v1/leads…`: the workspace's leads — create one, import in bulk, list, read, change and delete
-//! (LEADS.md section 2; the CSV import and the `campaignId` filter come with their own slices).
+//! `/v1/leads…`: the workspace's leads — create one, import in bulk or from a CSV file, list, read,
+//! change and delete (LEADS.md section 2; the `campaignId` filter comes with its own slice).
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use application::ports::LeadQuery;
@@ -19,13 +20,15 @@ use serde_json::json;
 
 use crate::auth::Tenant;
 use crate::body::{JsonBody, refused};
+use crate::csv_form::{CsvForm, CsvImportForm, file_too_large, upload_broke};
 use crate::dto::lead::{
-    BulkLeadErrorBody, BulkLeadsRequest, BulkLeadsResultBody, CreateLeadRequest, LeadBody,
-    LeadDeletedBody, LeadRead, UpdateLeadRequest,
+    BulkLeadErrorBody, BulkLeadsRequest, BulkLeadsResultBody, CreateLeadRequest, CsvLeadErrorBody,
+    CsvLeadsResultBody, LeadBody, LeadDeletedBody, LeadRead, UpdateLeadRequest,
 };
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, EXAMPLE_ID, descriptions, error_responses};
 use crate::idempotency::IdempotencyKeyHeader;
+use crate::lead_csv::{CsvRead, CsvRefused, read_leads};
 use crate::location::{self, Created};
 use crate::state::AppState;
 
@@ -95,6 +98,31 @@ error_responses!(
 );
 
 error_responses!(
+    /// What `POST /v1/leads/import/csv` can answer besides 200.
+    CsvImportErrors {
+        400 => "The form has no `file` part, an option is invalid, or the file cannot be imported as a whole: more than 50,000 data rows (`too_many` at `/file`), empty, UTF-16, or a header without an email column or that the `mapping` does not fit (VALIDATION_FAILED; nothing was written). Also a multipart body that cannot be read, or a key that needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS)."
+            => csv_refused_example(),
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        409 => "A request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
+        413 => "The file is larger than 50 MiB (PAYLOAD_TOO_LARGE; nothing was written).",
+        415 => "The body is not `multipart/form-data` (UNSUPPORTED_MEDIA_TYPE).",
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
+    }
+);
+
+fn csv_refused_example() -> ApiError {
+    let mut problems = domain::problem::Problems::new();
+    problems.add(
+        domain::problem::JsonPointer::root().field("file"),
+        domain::problem::ProblemCode::Required,
+        "the form needs a `file` part holding the CSV",
+    );
+    ApiError::validation(&problems)
+}
+
+error_responses!(
     /// What listing leads can answer besides 200.
     ListLeadsErrors {
         400 => "A query parameter is not valid (VALIDATION_FAILED), or the key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS).",
@@ -148,6 +176,13 @@ pub(crate) enum LeadsImported {
 }
 
 #[derive(Debug, ApiResponse)]
+pub(crate) enum CsvImported {
+    /// What the import did; bad rows are in `errors` (with their row numbers), the others were written.
+    #[oai(status = 200)]
+    Ok(Json<Success<CsvLeadsResultBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
 pub(crate) enum LeadRead200 {
     /// The lead.
     #[oai(status = 200)]
@@ -188,6 +223,65 @@ fn tally_body(tally: ImportTally) -> BulkLeadsResultBody {
                 error: error.error,
             })
             .collect(),
+    }
+}
+
+fn csv_tally_body(tally: ImportTally, rows: usize) -> CsvLeadsResultBody {
+    let BulkLeadsResultBody {
+        imported,
+        updated,
+        skipped,
+        failed,
+        imported_lead_ids,
+        errors,
+    } = tally_body(tally);
+    CsvLeadsResultBody {
+        imported,
+        updated,
+        skipped,
+        failed,
+        imported_lead_ids,
+        errors: errors
+            .into_iter()
+            .map(
+                |BulkLeadErrorBody {
+                     index,
+                     email,
+                     error,
+                 }| CsvLeadErrorBody {
+                    index,
+                    email,
+                    error,
+                },
+            )
+            .collect(),
+        rows: rows as u64,
+    }
+}
+
+/// Rows handed to the bulk writer at a time: one transaction each, and what the server holds.
+const CSV_BATCH_ROWS: NonZeroUsize = NonZeroUsize::new(1_000).expect("not zero");
+
+fn csv_refusal(refusal: CsvRefused) -> ApiError {
+    match refusal {
+        CsvRefused::TooLarge => file_too_large(),
+        CsvRefused::TooManyRows => {
+            let mut problems = domain::problem::Problems::new();
+            problems.add(
+                domain::problem::JsonPointer::root().field("file"),
+                domain::problem::ProblemCode::TooMany,
+                format!(
+                    "the file has more than {} data rows; split it",
+                    domain::lead_import::MAX_CSV_ROWS
+                ),
+            );
+            ApiError::validation(&problems)
+        }
+        CsvRefused::Header(problems) => ApiError::validation(&problems),
+        CsvRefused::Upload(error) => upload_broke(error),
+        CsvRefused::Spool(error) => ApiError::internal(
+            &anyhow::Error::new(error).context("the temporary copy of a CSV upload failed"),
+        ),
     }
 }
 
@@ -283,6 +377,78 @@ impl LeadsApi {
             "leads imported"
         );
         Ok(LeadsImported::Ok(Json(Success::new(tally_body(tally)))))
+    }
+
+    /// Import leads from CSV
+    ///
+    /// A `multipart/form-data` form: `file` (the CSV) and the optional parts `mapping`,
+    /// `skipDuplicates`, `dataCleanup` and `tag`, in any order. The file is UTF-8 (a BOM is allowed),
+    /// `,` or `;` separated, RFC 4180 quoted. Without `mapping`, headers map by name ignoring case,
+    /// spaces, `_` and `-` (`First Name` → `firstName`, `Company` → `companyName`, `E-mail` → `email`);
+    /// other headers become custom fields. At most 50 MiB (more: 413) and 50,000 data rows (more: 400);
+    /// a refused file writes nothing. Each row is judged alone like a bulk entry: a bad one is in
+    /// `errors` with `index` its 1-based data row, the others are written, 1,000 rows per
+    /// transaction. The file is read as a stream: memory does not grow with it.
+    #[oai(
+        path = "/v1/leads/import/csv",
+        method = "post",
+        operation_id = "importLeadsCsv"
+    )]
+    async fn import_csv(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
+        state: Data<&Arc<AppState>>,
+        form: CsvImportForm,
+    ) -> Result<CsvImported, CsvImportErrors> {
+        let CsvForm {
+            file,
+            mapping,
+            options,
+        } = form.read().await?;
+        // Each batch's future adds to the tally after its write; the lock is never held across an
+        // await (batches run one at a time anyway).
+        let tally = std::sync::Mutex::new(ImportTally::default());
+        let importer = &state.import_leads;
+        let read = read_leads(file, mapping.as_ref(), &options, CSV_BATCH_ROWS, |batch| {
+            let options = &options;
+            let tally = &tally;
+            async move {
+                let done = importer.import_batch(tenant.0, options, batch).await?;
+                tally
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .absorb(done);
+                Ok::<(), ImportLeadsError>(())
+            }
+        })
+        .await
+        .map_err(csv_refusal)?;
+        let CsvRead { rows, stopped } = read;
+        let tally = tally
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(ImportLeadsError::Unknown(cause)) = stopped {
+            // The batches before this one stay written; the client sees a 500 and may retry with
+            // skipDuplicates.
+            tracing::error!(
+                imported = tally.imported,
+                rows,
+                "a CSV import stopped part way"
+            );
+            return Err(ApiError::internal(&cause).into());
+        }
+        tracing::info!(
+            rows,
+            imported = tally.imported,
+            updated = tally.updated,
+            skipped = tally.skipped,
+            failed = tally.failed,
+            "leads imported from CSV"
+        );
+        Ok(CsvImported::Ok(Json(Success::new(csv_tally_body(
+            tally, rows,
+        )))))
     }
 
     /// List leads

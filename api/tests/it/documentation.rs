@@ -48,7 +48,11 @@ async fn every_request_example_is_accepted_in_document_order() {
         let mut executed = 0;
         for (path, operations) in document["paths"].as_object().into_iter().flatten() {
             for (method, operation) in operations.as_object().into_iter().flatten() {
-                if operation.get("requestBody").is_none() {
+                // The CSV import's form is not JSON and has no example; leads_csv covers it.
+                let Some(body) = operation.get("requestBody") else {
+                    continue;
+                };
+                if body["content"].get("application/json").is_none() {
                     continue;
                 }
                 let target = match path.split_once('{') {

@@ -17,6 +17,7 @@ mod errors;
 mod hyper_refusals;
 mod idempotency;
 mod leads;
+mod leads_csv;
 mod mailboxes;
 mod mailboxes_and_agents;
 mod operations;
