@@ -7,7 +7,7 @@ use application::use_cases::campaign_lifecycle::{DeleteCampaignError, LifecycleC
 use application::use_cases::update_campaign::UpdateCampaignError;
 use domain::campaign::{Campaign, LifecycleError, NewCampaign};
 use domain::id::CampaignId;
-use domain::listing::{NameSearch, PageLimit};
+use domain::listing::NameSearch;
 use domain::rules::ParseRules;
 use domain::status::{CampaignStatus, InvalidTransition, LifecycleAction};
 use domain::values::WebhookHostPolicy;
@@ -38,7 +38,7 @@ use crate::request_body;
 use crate::state::AppState;
 use crate::use_case_errors::{campaign_not_found, naming};
 
-use super::ApiTags;
+use super::{ApiTags, cursor_param, limit_param};
 
 error_responses!(
     /// What `POST /v1/campaigns` can answer besides 201.
@@ -342,14 +342,8 @@ impl CampaignsApi {
                 .and_then(|choice| CampaignStatus::from_wire(choice.as_str())),
             name: NameSearch::parse(search.0.as_deref())
                 .map_err(|refusal| ApiError::invalid_parameter("search", refusal))?,
-            before: cursor
-                .0
-                .as_deref()
-                .map(CampaignId::parse)
-                .transpose()
-                .map_err(|refusal| ApiError::invalid_parameter("cursor", refusal))?,
-            limit: PageLimit::parse(limit.0)
-                .map_err(|refusal| ApiError::invalid_parameter("limit", refusal))?,
+            before: cursor_param(cursor.0.as_deref(), CampaignId::parse)?,
+            limit: limit_param(limit.0)?,
         };
         let page = state
             .read_campaigns

@@ -7,7 +7,7 @@ use application::use_cases::do_not_contact::DncAdded;
 use domain::dnc::{DncKind, MAX_DNC_SEARCH_CHARS};
 use domain::id::DncEntryId;
 use domain::lead_request::{DncEntryRequest, DncRequest};
-use domain::listing::{PageLimit, SubstringSearch};
+use domain::listing::SubstringSearch;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -27,7 +27,7 @@ use crate::idempotency::IdempotencyKeyHeader;
 use crate::state::AppState;
 use crate::use_case_errors::{dnc_entry_not_found, naming};
 
-use super::ApiTags;
+use super::{ApiTags, cursor_param, limit_param};
 
 error_responses!(
     /// What `POST /v1/dnc` can answer besides 200.
@@ -190,14 +190,8 @@ impl DncApi {
                 .and_then(|choice| DncKind::from_wire(choice.as_str())),
             search: SubstringSearch::parse(search.0.as_deref(), MAX_DNC_SEARCH_CHARS)
                 .map_err(|refusal| ApiError::invalid_parameter("search", refusal))?,
-            before: cursor
-                .0
-                .as_deref()
-                .map(DncEntryId::parse)
-                .transpose()
-                .map_err(|refusal| ApiError::invalid_parameter("cursor", refusal))?,
-            limit: PageLimit::parse(limit.0)
-                .map_err(|refusal| ApiError::invalid_parameter("limit", refusal))?,
+            before: cursor_param(cursor.0.as_deref(), DncEntryId::parse)?,
+            limit: limit_param(limit.0)?,
         };
         let page = state
             .do_not_contact

@@ -10,7 +10,6 @@ use application::use_cases::leads::{CreateLeadError, LeadError};
 use domain::id::LeadId;
 use domain::lead_import::BulkLeads;
 use domain::lead_listing::LeadSearch;
-use domain::listing::PageLimit;
 use domain::mailbox_listing::{TagFilter, TagMode};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -32,7 +31,7 @@ use crate::lead_csv::{CsvRead, CsvRefused, read_leads};
 use crate::location::{self, Created};
 use crate::state::AppState;
 
-use super::ApiTags;
+use super::{ApiTags, cursor_param, limit_param};
 
 /// 404 for the lead id a path holds.
 fn lead_not_found(id: &str) -> ApiError {
@@ -480,14 +479,8 @@ impl LeadsApi {
                 .map_err(|refusal| ApiError::invalid_parameter("search", refusal))?,
             tags: TagFilter::parse(tags.0.as_deref(), TagMode::Any)
                 .map_err(|refusal| ApiError::invalid_parameter("tags", refusal))?,
-            before: cursor
-                .0
-                .as_deref()
-                .map(LeadId::parse)
-                .transpose()
-                .map_err(|refusal| ApiError::invalid_parameter("cursor", refusal))?,
-            limit: PageLimit::parse(limit.0)
-                .map_err(|refusal| ApiError::invalid_parameter("limit", refusal))?,
+            before: cursor_param(cursor.0.as_deref(), LeadId::parse)?,
+            limit: limit_param(limit.0)?,
         };
         let page = state
             .leads

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use application::ports::MailboxQuery;
 use domain::id::MailboxId;
-use domain::listing::PageLimit;
 use domain::mailbox::{MailboxProvider, MailboxStatus};
 use domain::mailbox_listing::{MailboxSearch, TagFilter, TagMode};
 use poem::web::Data;
@@ -28,7 +27,7 @@ use crate::location::{self, Created};
 use crate::state::AppState;
 use crate::use_case_errors::{mailbox_not_found, naming};
 
-use super::ApiTags;
+use super::{ApiTags, cursor_param, limit_param};
 
 error_responses!(
     /// What `POST /v1/mailboxes` can answer besides 201.
@@ -203,14 +202,8 @@ impl MailboxesApi {
                 .map_err(|refusal| ApiError::invalid_parameter("tags", refusal))?,
             search: MailboxSearch::parse(search.0.as_deref())
                 .map_err(|refusal| ApiError::invalid_parameter("search", refusal))?,
-            before: cursor
-                .0
-                .as_deref()
-                .map(MailboxId::parse)
-                .transpose()
-                .map_err(|refusal| ApiError::invalid_parameter("cursor", refusal))?,
-            limit: PageLimit::parse(limit.0)
-                .map_err(|refusal| ApiError::invalid_parameter("limit", refusal))?,
+            before: cursor_param(cursor.0.as_deref(), MailboxId::parse)?,
+            limit: limit_param(limit.0)?,
         };
         let page = state
             .read_mailboxes

@@ -10,7 +10,26 @@ mod leads;
 mod mailboxes;
 mod workspaces;
 
+use domain::listing::PageLimit;
+use domain::problem::Invalid;
 use poem_openapi::Tags;
+
+use crate::error::ApiError;
+
+/// A list's `cursor` (the id the previous page ended on), read by `parse_id`; refused by its name.
+fn cursor_param<I>(
+    raw: Option<&str>,
+    parse_id: impl FnOnce(&str) -> Result<I, Invalid>,
+) -> Result<Option<I>, ApiError> {
+    raw.map(parse_id)
+        .transpose()
+        .map_err(|refusal| ApiError::invalid_parameter("cursor", refusal))
+}
+
+/// A list's `limit`; refused by its name.
+fn limit_param(raw: Option<i64>) -> Result<PageLimit, ApiError> {
+    PageLimit::parse(raw).map_err(|refusal| ApiError::invalid_parameter("limit", refusal))
+}
 
 pub(crate) use agents::AgentsApi;
 pub(crate) use campaigns::CampaignsApi;

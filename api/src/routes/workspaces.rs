@@ -7,7 +7,6 @@ use std::sync::Arc;
 use application::use_cases::workspace_keys::CreateWorkspaceKeyError;
 use application::use_cases::workspaces::WorkspaceQuery;
 use domain::id::WorkspaceId;
-use domain::listing::PageLimit;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -26,7 +25,7 @@ use crate::location::{self, Created};
 use crate::state::AppState;
 use crate::use_case_errors::{naming, workspace_not_found};
 
-use super::ApiTags;
+use super::{ApiTags, cursor_param, limit_param};
 
 error_responses!(
     /// What `GET /v1/account` can answer besides 200.
@@ -198,14 +197,8 @@ impl WorkspacesApi {
         limit: Query<Option<i64>>,
     ) -> Result<WorkspacesListed, ListWorkspacesErrors> {
         let query = WorkspaceQuery {
-            after: cursor
-                .0
-                .as_deref()
-                .map(WorkspaceId::parse)
-                .transpose()
-                .map_err(|refusal| ApiError::invalid_parameter("cursor", refusal))?,
-            limit: PageLimit::parse(limit.0)
-                .map_err(|refusal| ApiError::invalid_parameter("limit", refusal))?,
+            after: cursor_param(cursor.0.as_deref(), WorkspaceId::parse)?,
+            limit: limit_param(limit.0)?,
         };
         let page = state
             .workspaces
