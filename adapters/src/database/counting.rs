@@ -18,3 +18,23 @@ pub(crate) async fn count_rows<E: EntityTrait>(
         .and_then(|count| u64::try_from(count).ok())
         .unwrap_or(0))
 }
+
+/// The rows of one page of a listing, read with one row past `limit` (only to tell whether more
+/// follow), with the total of every match: the page's own length when it is the first page and
+/// nothing follows it, otherwise what `count` reads. `count` is a future, so it runs only when needed.
+pub(crate) async fn page_with_total<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    first_page: bool,
+    count: impl Future<Output = Result<u64, DbErr>>,
+) -> Result<(Vec<T>, u64, bool), DbErr> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let has_more = rows.len() > limit;
+    rows.truncate(limit);
+    let total = if first_page && !has_more {
+        rows.len() as u64
+    } else {
+        count.await?
+    };
+    Ok((rows, total, has_more))
+}

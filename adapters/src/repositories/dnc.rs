@@ -27,7 +27,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
-use crate::database::counting::count_rows;
+use crate::database::counting::{count_rows, page_with_total};
 use crate::database::like::{LIKE_ESCAPE, contains_pattern};
 use crate::database::pools::{Pools, finish};
 use crate::entities::dnc_entry;
@@ -95,10 +95,9 @@ impl DncRepository for SqlDncRepository {
         query: &DncQuery,
     ) -> Result<DncPage, RepositoryError> {
         let workspace = workspace.to_string();
-        let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
         let transaction = self.pools.begin_read().await.or_unknown()?;
         let read = async {
-            let mut page = filtered(&workspace, query)
+            let page = filtered(&workspace, query)
                 .apply_if(query.before, |select, before| {
                     select.filter(dnc_entry::Column::Id.lt(before.to_string()))
                 })
@@ -106,14 +105,13 @@ impl DncRepository for SqlDncRepository {
                 .limit(u64::from(query.limit.get()) + 1)
                 .all(&transaction)
                 .await?;
-            let has_more = page.len() > limit;
-            page.truncate(limit);
-            let total = if query.before.is_none() && !has_more {
-                page.len() as u64
-            } else {
-                count_rows(filtered(&workspace, query), &transaction).await?
-            };
-            Ok((page, total, has_more))
+            page_with_total(
+                page,
+                query.limit.get(),
+                query.before.is_none(),
+                count_rows(filtered(&workspace, query), &transaction),
+            )
+            .await
         }
         .await
         .or_unknown();

@@ -22,6 +22,7 @@ use sea_orm::{
 
 use self::rows::{from_row, tag_rows, to_row};
 use crate::database::batch::insert_all;
+use crate::database::counting::page_with_total;
 use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{lead, lead_tag};
 use crate::error::{OrUnknown, duplicate_id, repository_error, unknown};
@@ -119,10 +120,9 @@ impl LeadRepository for SqlLeadRepository {
     ) -> Result<LeadPage, RepositoryError> {
         let workspace = workspace.to_string();
         let backend = DbBackend::from(self.pools.backend);
-        let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
         let transaction = self.pools.begin_read().await.or_unknown()?;
         let read = async {
-            let mut page = lead::Entity::find()
+            let page = lead::Entity::find()
                 .from_raw_sql(listing::page(
                     backend,
                     &workspace,
@@ -131,20 +131,16 @@ impl LeadRepository for SqlLeadRepository {
                 ))
                 .all(&transaction)
                 .await?;
-            let has_more = page.len() > limit;
-            page.truncate(limit);
-            let total = if query.before.is_none() && !has_more {
-                page.len() as u64
-            } else {
+            let count = async {
                 let count = transaction
                     .query_one_raw(listing::count(backend, &workspace, query))
                     .await?
                     .map(|row| row.try_get_by_index::<i64>(0))
                     .transpose()?
                     .unwrap_or(0);
-                u64::try_from(count).unwrap_or(0)
+                Ok(u64::try_from(count).unwrap_or(0))
             };
-            Ok((page, total, has_more))
+            page_with_total(page, query.limit.get(), query.before.is_none(), count).await
         }
         .await
         .or_unknown();

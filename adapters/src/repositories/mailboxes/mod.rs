@@ -33,7 +33,7 @@ use serde::Deserialize as _;
 
 use self::lookups::{CandidateQuery, MailboxLookups};
 use crate::database::batch::{insert_all, sqlite_write_counting};
-use crate::database::counting::count_rows;
+use crate::database::counting::{count_rows, page_with_total};
 use crate::database::like::{LIKE_ESCAPE, contains_pattern};
 use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_mailbox, mailbox, mailbox_tag};
@@ -150,10 +150,9 @@ impl MailboxRepository for SqlMailboxRepository {
         query: &MailboxQuery,
     ) -> Result<MailboxPage, RepositoryError> {
         let workspace = workspace.to_string();
-        let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
         let transaction = self.pools.begin_read().await.or_unknown()?;
         let read = async {
-            let mut page = matching(&workspace, query)
+            let page = matching(&workspace, query)
                 .apply_if(query.before, |select, before| {
                     select.filter(mailbox::Column::Id.lt(before.to_string()))
                 })
@@ -161,14 +160,13 @@ impl MailboxRepository for SqlMailboxRepository {
                 .limit(u64::from(query.limit.get()) + 1)
                 .all(&transaction)
                 .await?;
-            let has_more = page.len() > limit;
-            page.truncate(limit);
-            let total = if query.before.is_none() && !has_more {
-                page.len() as u64
-            } else {
-                count_matching(&transaction, &workspace, query).await?
-            };
-            Ok((page, total, has_more))
+            page_with_total(
+                page,
+                query.limit.get(),
+                query.before.is_none(),
+                count_matching(&transaction, &workspace, query),
+            )
+            .await
         }
         .await
         .or_unknown();
