@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use application::ports::{
-    AgentRepository, CampaignRepository, DncRepository, IdempotencyKeys, IdentityRepository,
-    LeadRepository, MailboxRepository, RateLimitWindows, Readiness,
+    AgentRepository, CampaignRepository, DncRepository, EnrolmentRepository, IdempotencyKeys,
+    IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness,
 };
 use sea_orm::{ConnectionTrait, DbErr};
 use sea_orm_migration::MigratorTrait;
@@ -15,9 +15,9 @@ use crate::database::connect::connect_pools;
 use crate::database::pools::{Backend, Pools, finish};
 use crate::migrations::Migrator;
 use crate::repositories::{
-    SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlIdempotencyKeys,
-    SqlIdentityRepository, SqlLeadRepository, SqlMailboxRepository, SqlRateLimitWindows,
-    SqlReadiness,
+    SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlEnrolmentRepository,
+    SqlIdempotencyKeys, SqlIdentityRepository, SqlLeadRepository, SqlMailboxRepository,
+    SqlRateLimitWindows, SqlReadiness,
 };
 
 /// The advisory lock key that serialises migrations on PostgreSQL ("sendline" in ASCII).
@@ -117,6 +117,10 @@ impl Database {
 
     pub fn agents(&self) -> Arc<dyn AgentRepository> {
         Arc::new(SqlAgentRepository::new(self.pools.clone()))
+    }
+
+    pub fn enrolments(&self) -> Arc<dyn EnrolmentRepository> {
+        Arc::new(SqlEnrolmentRepository::new(self.pools.clone()))
     }
 
     pub fn do_not_contact(&self) -> Arc<dyn DncRepository> {

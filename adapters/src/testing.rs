@@ -219,3 +219,66 @@ impl Drop for Cleanup {
         }
     }
 }
+
+/// Records that the enrolment `enrolment` sent its step `step` at `sent_at_ms` from `mailbox`: what
+/// the sending engine will write (one more `emails_sent`, `current_step` past the step, a history
+/// row). For tests of what depends on an enrolment having sent (remove, lead deletion, `history`)
+/// before the engine exists.
+pub async fn record_sent_step(
+    database: &Database,
+    enrolment: &str,
+    step: u32,
+    mailbox: &str,
+    sent_at_ms: i64,
+) -> anyhow::Result<()> {
+    let backend = sea_orm::DbBackend::from(database.pools().backend);
+    let marks = |count: usize| match backend {
+        sea_orm::DbBackend::Postgres => (1..=count)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => vec!["?"; count].join(", "),
+    };
+    let update = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "UPDATE enrolments SET emails_sent = emails_sent + 1, current_step = $1, \
+             last_sent_at_ms = $2, mailbox_id = $3 WHERE id = $4"
+        }
+        _ => {
+            "UPDATE enrolments SET emails_sent = emails_sent + 1, current_step = ?, \
+             last_sent_at_ms = ?, mailbox_id = ? WHERE id = ?"
+        }
+    };
+    let writer = &database.pools().writer;
+    writer
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            update,
+            [
+                i64::from(step + 1).into(),
+                sent_at_ms.into(),
+                mailbox.into(),
+                enrolment.into(),
+            ],
+        ))
+        .await?;
+    writer
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO enrolment_history (enrolment_id, step, variant, mailbox_id, \
+                 message_id, sent_at_ms) VALUES ({})",
+                marks(6)
+            ),
+            [
+                enrolment.into(),
+                i64::from(step).into(),
+                "A".into(),
+                mailbox.into(),
+                format!("<{enrolment}.{step}@sendline.test>").into(),
+                sent_at_ms.into(),
+            ],
+        ))
+        .await?;
+    Ok(())
+}

@@ -5,11 +5,13 @@
 use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::routes::{
-    AgentsApi, CampaignsApi, DncApi, HealthApi, LeadsApi, MailboxesApi, WorkspacesApi,
+    AgentsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi, MailboxesApi,
+    WorkspacesApi,
 };
 
 type Apis = (
     CampaignsApi,
+    EnrolmentsApi,
     MailboxesApi,
     LeadsApi,
     AgentsApi,
@@ -49,6 +51,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             CampaignsApi,
+            EnrolmentsApi,
             MailboxesApi,
             LeadsApi,
             AgentsApi,

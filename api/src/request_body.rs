@@ -1303,6 +1303,9 @@ mod tests {
         every_member_reaches_the_request::<crate::dto::lead::BulkLeadsRequest>();
         every_member_reaches_the_request::<crate::dto::lead::UpdateLeadRequest>();
         every_member_reaches_the_request::<crate::dto::dnc::AddDncEntriesRequest>();
+        every_member_reaches_the_request::<crate::dto::enrolment::EnrolLeadsRequest>();
+        every_member_reaches_the_request::<crate::dto::enrolment::LeadActionRequest>();
+        every_member_reaches_the_request::<crate::dto::enrolment::UpdateCampaignLeadRequest>();
     }
 
     fn dnc_request(body: Value) -> (domain::lead_request::DncRequest, Problems) {

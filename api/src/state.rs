@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use application::key_cache::KeyCache;
 use application::ports::{
-    AgentRepository, CampaignRepository, Clock, DncRepository, IdGenerator, IdempotencyKeys,
-    IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness,
-    SecretGenerator,
+    AgentRepository, CampaignRepository, Clock, DncRepository, EnrolmentRepository, IdGenerator,
+    IdempotencyKeys, IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows,
+    Readiness, SecretGenerator,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -21,6 +21,7 @@ use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
 use application::use_cases::delete_mailbox::DeleteMailbox;
 use application::use_cases::do_not_contact::DoNotContact;
+use application::use_cases::enrolments::Enrolments;
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::import_leads::ImportLeads;
 use application::use_cases::leads::Leads;
@@ -83,6 +84,7 @@ pub struct Ports {
     pub mailboxes: Arc<dyn MailboxRepository>,
     pub leads: Arc<dyn LeadRepository>,
     pub do_not_contact: Arc<dyn DncRepository>,
+    pub enrolments: Arc<dyn EnrolmentRepository>,
     pub agents: Arc<dyn AgentRepository>,
     pub identity: Arc<dyn IdentityRepository>,
     pub idempotency_keys: Arc<dyn IdempotencyKeys>,
@@ -108,6 +110,7 @@ impl Ports {
             mailboxes: database.mailboxes(),
             leads: database.leads(),
             do_not_contact: database.do_not_contact(),
+            enrolments: database.enrolments(),
             agents: database.agents(),
             identity: database.identity(),
             idempotency_keys: database.idempotency_keys(),
@@ -184,6 +187,7 @@ pub(crate) struct AppState {
     pub leads: Leads,
     pub import_leads: ImportLeads,
     pub do_not_contact: DoNotContact,
+    pub enrolments: Enrolments,
     pub create_agent: CreateAgent,
     pub list_agents: ListAgents,
     pub read_account: ReadAccount,
@@ -259,6 +263,13 @@ impl AppState {
                 ids: ports.ids.clone(),
             },
             import_leads: ImportLeads {
+                leads: ports.leads.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            enrolments: Enrolments {
+                enrolments: ports.enrolments.clone(),
+                campaigns: ports.campaigns.clone(),
                 leads: ports.leads.clone(),
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::enrolment::LeadCounts;
 use crate::id::{AgentId, CampaignId, MailboxId, ObjectId, UserId, WorkspaceId};
 use crate::mailbox::MailboxSelection;
 use crate::problem::{JsonPointer, Problems};
@@ -10,7 +11,7 @@ use crate::rules::ParseRules;
 use crate::schedule::Schedule;
 use crate::sequence::{Sequence, SequenceRole};
 use crate::settings::{AgentRequest, Settings};
-use crate::stats::{LeadCounts, Stats};
+use crate::stats::Stats;
 use crate::status::{CampaignStatus, InvalidTransition, LifecycleAction};
 use crate::subsequence::{NewSubsequence, Subsequence};
 use crate::text::required_trimmed;
@@ -399,6 +400,10 @@ impl Campaign {
                 return Err(LifecycleError::NotReady(missing));
             }
             self.started_at.get_or_insert(now);
+        }
+        if next == CampaignStatus::Active {
+            // Storage turns the pending enrolments active in the same write (LEADS.md section 4).
+            self.lead_counts = self.lead_counts.on_campaign_activated();
         }
         self.status = next;
         self.updated_at = now;

@@ -208,8 +208,6 @@ impl EnrolmentStatus {
 /// How many enrolments a campaign has in each status, and in all (`leadCounts`, LEADS.md section 4).
 /// The total is the sum of the statuses, so it cannot disagree with them.
 ///
-/// This supersedes [`crate::stats::LeadCounts`] (`{total, active}`), which stays until the campaign,
-/// its storage and its wire form move to this one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LeadCounts {
     by_status: [u64; 8],
@@ -234,6 +232,16 @@ impl LeadCounts {
     /// All enrolments.
     pub fn total(&self) -> u64 {
         self.by_status.iter().sum()
+    }
+
+    /// The counts once the campaign becomes active: every pending enrolment is active
+    /// ([`EnrolmentStatus::on_campaign_activated`]).
+    pub fn on_campaign_activated(&self) -> LeadCounts {
+        let mut by_status = [0; 8];
+        for status in EnrolmentStatus::ALL {
+            by_status[status.on_campaign_activated() as usize] += self.count(*status);
+        }
+        LeadCounts { by_status }
     }
 
     pub fn pending(&self) -> u64 {
@@ -522,6 +530,17 @@ mod tests {
         }
         assert!(!Pending.is_stopped() && !Active.is_stopped() && !Paused.is_stopped());
         assert!(Completed.is_stopped() && Removed.is_stopped());
+    }
+
+    #[test]
+    fn campaign_activation_moves_the_pending_count_to_active_and_keeps_the_total() {
+        let counts =
+            LeadCounts::from_counts([(Pending, 4), (Active, 1), (Paused, 2), (Replied, 3)]);
+        let activated = counts.on_campaign_activated();
+        assert_eq!(activated.pending(), 0);
+        assert_eq!(activated.active(), 5);
+        assert_eq!((activated.paused(), activated.replied()), (2, 3));
+        assert_eq!(activated.total(), counts.total());
     }
 
     #[test]

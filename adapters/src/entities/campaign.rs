@@ -25,9 +25,16 @@ pub struct Model {
     pub replied: i64,
     pub bounced: i64,
     pub unsubscribed: i64,
-    /// `LeadCounts::total` and `LeadCounts::active`.
-    pub lead_total: i64,
+    /// `enrolment::LeadCounts`, one counter per enrolment status (migration 17). Only enrolment
+    /// writes change them (never a campaign write, which leaves them out of its statements).
+    pub lead_pending: i64,
     pub lead_active: i64,
+    pub lead_paused: i64,
+    pub lead_completed: i64,
+    pub lead_bounced: i64,
+    pub lead_unsubscribed: i64,
+    pub lead_replied: i64,
+    pub lead_removed: i64,
     pub started_at_ms: Option<i64>,
     pub completed_at_ms: Option<i64>,
     pub created_at_ms: i64,

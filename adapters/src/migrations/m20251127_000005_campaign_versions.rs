@@ -171,7 +171,8 @@ mod tests {
             }
             writer.execute(&campaigns).await?;
 
-            Migrator::up(writer, None).await?;
+            // This migration only: a later one (17, enrolments) drops `lead_total` again.
+            Migrator::up(writer, Some(1)).await?;
 
             let rows = writer
                 .query_all(
@@ -200,6 +201,7 @@ mod tests {
                 ];
                 assert_eq!(counters, [0, 0, 0], "{backend:?} {name}");
             }
+            Migrator::up(writer, None).await?;
 
             // Searches find them like campaigns written since.
             let page = database

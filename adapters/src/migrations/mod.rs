@@ -25,6 +25,7 @@ mod m20261207_000013_control_characters;
 mod m20261208_000014_leads;
 mod m20261208_000015_do_not_contact;
 mod m20261208_000016_campaign_name_search;
+mod m20261209_000017_enrolments;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000014_leads::Migration),
             Box::new(m20261208_000015_do_not_contact::Migration),
             Box::new(m20261208_000016_campaign_name_search::Migration),
+            Box::new(m20261209_000017_enrolments::Migration),
         ]
     }
 }

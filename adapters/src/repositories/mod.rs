@@ -3,6 +3,7 @@
 mod agents;
 mod campaigns;
 mod dnc;
+pub(crate) mod enrolments;
 mod idempotency_keys;
 mod identity;
 mod leads;
@@ -14,6 +15,7 @@ mod values;
 pub(crate) use agents::SqlAgentRepository;
 pub(crate) use campaigns::SqlCampaignRepository;
 pub(crate) use dnc::SqlDncRepository;
+pub(crate) use enrolments::SqlEnrolmentRepository;
 pub(crate) use idempotency_keys::SqlIdempotencyKeys;
 pub(crate) use identity::SqlIdentityRepository;
 pub(crate) use leads::SqlLeadRepository;

@@ -7,6 +7,7 @@ mod campaign_name_search;
 mod campaigns;
 mod connection;
 mod dnc;
+mod enrolments;
 mod idempotency_keys;
 mod identity;
 mod leads;

@@ -113,12 +113,36 @@ pub struct CampaignBody {
     pub updated_at: Timestamp,
 }
 
-/// How many leads a campaign has: all, and those still moving through its sequence.
+/// How many enrolments (campaign leads) a campaign has in each status, and in all; always exact.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "LeadCounts", rename_all = "camelCase")]
 pub struct LeadCountsBody {
+    /// Every enrolment: the sum of the others.
     pub total: u64,
+    pub pending: u64,
     pub active: u64,
+    pub paused: u64,
+    pub completed: u64,
+    pub bounced: u64,
+    pub unsubscribed: u64,
+    pub replied: u64,
+    pub removed: u64,
+}
+
+impl LeadCountsBody {
+    pub fn from_domain(counts: domain::enrolment::LeadCounts) -> Self {
+        Self {
+            total: counts.total(),
+            pending: counts.pending(),
+            active: counts.active(),
+            paused: counts.paused(),
+            completed: counts.completed(),
+            bounced: counts.bounced(),
+            unsubscribed: counts.unsubscribed(),
+            replied: counts.replied(),
+            removed: counts.removed(),
+        }
+    }
 }
 
 /// A campaign as read back (one, or an item of a list): the campaign and its lead counts.
@@ -133,13 +157,9 @@ pub struct CampaignDetailBody {
 impl CampaignDetailBody {
     /// The campaign and its lead counts.
     pub fn from_domain(campaign: &Campaign, secret: SecretDisclosure) -> Self {
-        let leads = campaign.lead_counts();
         Self {
             campaign: CampaignBody::from_domain(campaign, secret),
-            lead_counts: LeadCountsBody {
-                total: leads.total,
-                active: leads.active,
-            },
+            lead_counts: LeadCountsBody::from_domain(campaign.lead_counts()),
         }
     }
 }

@@ -127,6 +127,53 @@ open_object!(
     }
 );
 
+/// One item of `leads` in `POST /v1/campaigns/{campaignId}/leads`: `{leadId}`, or a lead as in a bulk
+/// import (the members of `CreateLeadRequest`, any other member a custom field).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct EnrolLeadInput(pub Map<String, Value>);
+
+open_object!(
+    EnrolLeadInput,
+    "EnrolLead",
+    MetaSchema {
+        description: Some(
+            "A lead to enrol: `{\"leadId\": \"…\"}` (a lead of the workspace; then no other member), or the fields of a lead with its `email` (`email` is required only then), as a bulk import takes them (the members of `CreateLeadRequest`; any other member becomes a custom field). An unknown email creates the lead; a known one is enrolled as stored."
+        ),
+        all_of: vec![MetaSchemaRef::Reference("CreateLeadRequest".to_owned())],
+        properties: vec![(
+            "leadId",
+            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                description: Some("The `_id` of a lead of the workspace."),
+                ..MetaSchema::new("string")
+            })),
+        )],
+        additional_properties: Some(any_value(
+            "A member of `CreateLeadRequest`, or a custom field: a string, number, boolean or null."
+        )),
+        ..MetaSchema::new("object")
+    }
+);
+
+impl EnrolLeadInput {
+    /// The item as the domain reads it: its `leadId` (a string; the reader checked its type), and
+    /// every other member as a bulk lead's; problems of custom values at `at`.
+    pub(crate) fn into_request(
+        self,
+        at: &JsonPointer,
+        problems: &mut Problems,
+    ) -> domain::lead_request::EnrolLeadRequest {
+        let mut members = self.0;
+        let lead_id = members
+            .remove("leadId")
+            .and_then(|value| value.as_str().map(str::to_owned));
+        domain::lead_request::EnrolLeadRequest {
+            lead_id,
+            lead: bulk_lead(members, at, problems),
+        }
+    }
+}
+
 /// The body of `POST /v1/leads`. Unknown fields are rejected.
 #[derive(Debug, Default, Object, Deserialize)]
 #[oai(rename = "CreateLeadRequest", rename_all = "camelCase")]

@@ -5,6 +5,7 @@ pub mod campaign;
 pub mod campaign_input;
 pub mod choice;
 pub mod dnc;
+pub mod enrolment;
 pub mod lead;
 pub mod mailbox;
 pub mod timestamp;

@@ -407,7 +407,7 @@ impl CampaignsApi {
     /// Start campaign
     ///
     /// `draft` or `paused` → `active`. Needs at least one mailbox and one email step. Sets
-    /// `startedAt` the first time.
+    /// `startedAt` the first time. The campaign's `pending` leads become `active` in the same write.
     #[oai(
         path = "/v1/campaigns/:campaignId/start",
         method = "post",
@@ -445,7 +445,8 @@ impl CampaignsApi {
 
     /// Resume campaign
     ///
-    /// `paused` → `active`; answers the campaign's `id` and `status`.
+    /// `paused` → `active`; answers the campaign's `id` and `status`. Leads added while it was paused
+    /// (`pending`) become `active` in the same write.
     #[oai(
         path = "/v1/campaigns/:campaignId/resume",
         method = "post",

@@ -1,5 +1,5 @@
 //! `/v1/leads…`: the workspace's leads — create one, import in bulk or from a CSV file, list, read,
-//! change and delete (LEADS.md section 2; the `campaignId` filter comes with its own slice).
+//! change and delete (LEADS.md section 2), with a lead's campaigns and the `campaignId` filter.
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use application::ports::LeadQuery;
 use application::use_cases::import_leads::{ImportLeadsError, ImportTally};
 use application::use_cases::leads::{CreateLeadError, LeadError};
-use domain::id::LeadId;
+use domain::id::{CampaignId, LeadId};
 use domain::lead_import::BulkLeads;
 use domain::lead_listing::LeadSearch;
 use domain::mailbox_listing::{TagFilter, TagMode};
@@ -20,6 +20,7 @@ use serde_json::json;
 use crate::auth::Tenant;
 use crate::body::{JsonBody, refused};
 use crate::csv_form::{CsvForm, CsvImportForm, file_too_large, upload_broke};
+use crate::dto::enrolment::LeadDetailBody;
 use crate::dto::lead::{
     BulkLeadErrorBody, BulkLeadsRequest, BulkLeadsResultBody, CreateLeadRequest, CsvLeadErrorBody,
     CsvLeadsResultBody, LeadBody, LeadDeletedBody, LeadRead, UpdateLeadRequest,
@@ -186,6 +187,13 @@ pub(crate) enum LeadRead200 {
     /// The lead.
     #[oai(status = 200)]
     Ok(Json<Success<LeadBody>>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum LeadDetailRead {
+    /// The lead and its campaigns.
+    #[oai(status = 200)]
+    Ok(Json<Success<LeadDetailBody>>),
 }
 
 #[derive(Debug, ApiResponse)]
@@ -456,7 +464,9 @@ impl LeadsApi {
     /// of the email, first name, last name or company name. `tags`: comma-separated, a lead needs any
     /// of them (compared case-insensitively). To get the next page, pass the answer's
     /// `pagination.nextCursor` as `cursor`. `pagination.total` counts every lead matching the filters.
+    /// `campaignId`: only the leads enrolled in that campaign.
     #[oai(path = "/v1/leads", method = "get", operation_id = "listLeads")]
+    #[allow(clippy::too_many_arguments)] // One argument per query parameter, as poem-openapi reads them.
     async fn list(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
@@ -467,6 +477,10 @@ impl LeadsApi {
         search: Query<Option<String>>,
         /// Comma-separated tags (`fintech,EU`), compared case-insensitively; a lead needs any of them.
         tags: Query<Option<String>>,
+        /// Only leads enrolled in this campaign (its main sequence). A campaign the workspace does not
+        /// have has no leads: an empty page.
+        #[oai(name = "campaignId", validator(pattern = "^[0-9a-f]{24}$"))]
+        campaign_id: Query<Option<String>>,
         /// The `nextCursor` of the previous page.
         #[oai(validator(pattern = "^[0-9a-f]{24}$"))]
         cursor: Query<Option<String>>,
@@ -479,6 +493,12 @@ impl LeadsApi {
                 .map_err(|refusal| ApiError::invalid_parameter("search", refusal))?,
             tags: TagFilter::parse(tags.0.as_deref(), TagMode::Any)
                 .map_err(|refusal| ApiError::invalid_parameter("tags", refusal))?,
+            campaign: campaign_id
+                .0
+                .as_deref()
+                .map(CampaignId::parse)
+                .transpose()
+                .map_err(|refusal| ApiError::invalid_parameter("campaignId", refusal))?,
             before: cursor_param(cursor.0.as_deref(), LeadId::parse)?,
             limit: limit_param(limit.0)?,
         };
@@ -499,21 +519,29 @@ impl LeadsApi {
 
     /// Get lead
     ///
-    /// One lead of the workspace.
+    /// One lead of the workspace, with `campaigns`: the campaigns it is enrolled in, each with its
+    /// `campaignLeadId` and status.
     #[oai(path = "/v1/leads/:leadId", method = "get", operation_id = "getLead")]
     async fn get(
         &self,
         #[oai(name = "X-Workspace-Id")] tenant: Tenant,
         state: Data<&Arc<AppState>>,
         #[oai(name = "leadId")] id: Path<String>,
-    ) -> Result<LeadRead200, LeadErrors> {
+    ) -> Result<LeadDetailRead, LeadErrors> {
+        let lead_id = lead_id(&id)?;
         let lead = state
             .leads
-            .get(tenant.0, lead_id(&id)?)
+            .get(tenant.0, lead_id)
             .await
             .map_err(lead_error(&id))?;
-        Ok(LeadRead200::Ok(Json(Success::new(LeadBody::from_domain(
-            &lead,
+        let enrolments = state
+            .enrolments
+            .of_lead(tenant.0, lead_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(LeadDetailRead::Ok(Json(Success::new(LeadDetailBody::new(
+            LeadBody::from_domain(&lead),
+            &enrolments,
         )))))
     }
 
@@ -555,7 +583,8 @@ impl LeadsApi {
 
     /// Delete lead
     ///
-    /// [ext] Deletes the lead.
+    /// [ext] Deletes the lead and its campaign leads that sent nothing; those that sent stay as
+    /// `removed` (without the lead), so that the campaigns' analytics stay right.
     #[oai(
         path = "/v1/leads/:leadId",
         method = "delete",

@@ -5,6 +5,7 @@
 mod agents;
 mod campaigns;
 mod dnc;
+mod enrolments;
 mod health;
 mod leads;
 mod mailboxes;
@@ -34,6 +35,7 @@ fn limit_param(raw: Option<i64>) -> Result<PageLimit, ApiError> {
 pub(crate) use agents::AgentsApi;
 pub(crate) use campaigns::CampaignsApi;
 pub(crate) use dnc::DncApi;
+pub(crate) use enrolments::EnrolmentsApi;
 pub(crate) use health::HealthApi;
 pub(crate) use leads::LeadsApi;
 pub(crate) use mailboxes::MailboxesApi;

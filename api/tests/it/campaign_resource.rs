@@ -50,7 +50,7 @@ async fn get_answers_the_created_campaign_with_lead_counts_and_the_webhook_secre
 
         let mut expected = created.clone();
         expected["webhook"]["secret"] = json!("whsec_…3xyz");
-        expected["leadCounts"] = json!({"total": 0, "active": 0});
+        expected["leadCounts"] = json!({"total": 0, "pending": 0, "active": 0, "paused": 0, "completed": 0, "bounced": 0, "unsubscribed": 0, "replied": 0, "removed": 0});
         assert_eq!(*read, expected);
     })
     .await;
@@ -142,7 +142,7 @@ async fn list_pages_hold_25_campaigns_unless_limit_says_otherwise() {
         assert_eq!(ids_of(&all).len(), 26);
         assert_eq!(all.body["pagination"]["hasMore"], false);
         let item = &all.ok()[0];
-        assert_eq!(item["leadCounts"], json!({"total": 0, "active": 0}));
+        assert_eq!(item["leadCounts"], json!({"total": 0, "pending": 0, "active": 0, "paused": 0, "completed": 0, "bounced": 0, "unsubscribed": 0, "replied": 0, "removed": 0}));
     })
     .await;
 }

@@ -57,12 +57,29 @@ async fn every_request_example_is_accepted_in_document_order() {
                 }
                 let target = match path.split_once('{') {
                     None => path.clone(),
-                    Some((collection, _)) => created
-                        .iter()
-                        .rev()
-                        .find(|location| location.starts_with(collection))
-                        .unwrap_or_else(|| panic!("nothing created under {collection} yet"))
-                        .clone(),
+                    Some((collection, rest)) => {
+                        let resource = created
+                            .iter()
+                            .rev()
+                            .find(|location| location.starts_with(collection))
+                            .unwrap_or_else(|| panic!("nothing created under {collection} yet"))
+                            .clone();
+                        let rest = rest.split_once('}').map(|(_, rest)| rest).unwrap_or("");
+                        match rest.split_once('{') {
+                            None => format!("{resource}{rest}"),
+                            // A second parameter (a campaign lead): the first item its collection
+                            // lists, such as the example before it enrolled.
+                            Some((inner, _)) => {
+                                let list = format!("{resource}{}", inner.trim_end_matches('/'));
+                                let items = app.get_with_key(&list).await;
+                                let id = items.body["data"][0]["_id"]
+                                    .as_str()
+                                    .unwrap_or_else(|| panic!("nothing listed at {list}"))
+                                    .to_owned();
+                                format!("{list}/{id}")
+                            }
+                        }
+                    }
                 };
                 // Workspaces are made with a platform key; everything else acts in the workspace.
                 let key = if path.starts_with("/v1/workspaces") {
@@ -91,7 +108,7 @@ async fn every_request_example_is_accepted_in_document_order() {
                 executed += 1;
             }
         }
-        assert_eq!(executed, 10, "the operations with a request body");
+        assert_eq!(executed, 13, "the operations with a request body");
     })
     .await;
 }

@@ -13,6 +13,7 @@ mod crash;
 mod create_campaign;
 mod dnc;
 mod documentation;
+mod enrolments;
 mod errors;
 mod hyper_refusals;
 mod idempotency;

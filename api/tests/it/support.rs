@@ -84,7 +84,7 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
-    async fn read(response: reqwest::Response) -> Self {
+    pub async fn read(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("a readable response body");

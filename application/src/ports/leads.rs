@@ -1,7 +1,7 @@
 //! Lead storage and lookup (LEADS.md sections 1–2).
 
 use async_trait::async_trait;
-use domain::id::{LeadId, WorkspaceId};
+use domain::id::{CampaignId, LeadId, WorkspaceId};
 use domain::lead::Lead;
 use domain::lead_listing::LeadSearch;
 use domain::listing::PageLimit;
@@ -16,6 +16,9 @@ pub struct LeadQuery {
     pub search: Option<LeadSearch>,
     /// Leads having any of these tags (case-insensitively).
     pub tags: Option<TagFilter>,
+    /// Leads enrolled in this campaign's main sequence (none for a campaign of another workspace, or
+    /// of none).
+    pub campaign: Option<CampaignId>,
     /// Only leads older than this one (ids sort by creation time): the previous page's last id.
     pub before: Option<LeadId>,
     pub limit: PageLimit,
@@ -80,7 +83,10 @@ pub trait LeadRepository: Send + Sync {
     /// (nothing written) when another lead of the workspace has the new `email_key`.
     async fn update(&self, lead: &Lead) -> Result<bool, RepositoryError>;
 
-    /// Deletes the lead `id` of `workspace` and its tags; `Ok(false)` when there is none.
+    /// Deletes the lead `id` of `workspace` and its tags in one transaction with its enrolments: those
+    /// that sent nothing are deleted, the others stop as `removed` and keep no link to the lead
+    /// ([`domain::enrolment::EnrolmentStatus::on_lead_deleted`]), the campaigns' lead counts moving
+    /// with them; `Ok(false)` when there is none.
     async fn delete(&self, workspace: WorkspaceId, id: LeadId) -> Result<bool, RepositoryError>;
 
     /// One import batch of `workspace`, in ONE transaction: `inserts` (new leads, each with its own

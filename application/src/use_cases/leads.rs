@@ -176,10 +176,9 @@ impl Leads {
         }
     }
 
-    /// Deletes the lead `id` of the caller's workspace.
-    ///
-    /// For now this deletes the lead and its tags only. When enrolments exist, LEADS.md wants more: its
-    /// enrolments that sent nothing go too, and those that sent are kept as `removed`.
+    /// Deletes the lead `id` of the caller's workspace, with its tags and its enrolments that sent
+    /// nothing; those that sent are kept as `removed` (the repository does it all in one transaction,
+    /// the campaigns' lead counts with it).
     pub async fn delete(&self, tenancy: Tenancy, id: LeadId) -> Result<(), LeadError> {
         if self.leads.delete(tenancy.workspace_id, id).await? {
             Ok(())

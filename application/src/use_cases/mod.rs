@@ -13,6 +13,7 @@ pub mod create_campaign;
 pub mod delete_mailbox;
 pub mod demo;
 pub mod do_not_contact;
+pub mod enrolments;
 pub mod idempotent_requests;
 pub mod import_leads;
 pub mod init_workspace;

@@ -4,10 +4,10 @@
 
 use application::ports::{RepositoryError, Version, VersionedCampaign};
 use domain::campaign::{Campaign, StoredCampaign, SubsequenceCounters};
+use domain::enrolment::{EnrolmentStatus, LeadCounts};
 use domain::id::{CampaignId, MailboxId, SubsequenceId, UserId, WorkspaceId};
 use domain::listing::fold_case;
 use domain::request::{CampaignRequest, StepRequest, SubsequenceRequest, TriggerRequest};
-use domain::stats::LeadCounts;
 use domain::status::CampaignStatus;
 use domain::subsequence::Subsequence;
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -59,7 +59,6 @@ pub(super) fn campaign_row(campaign: &Campaign) -> Result<campaign::ActiveModel,
         bounced,
         unsubscribed,
     ] = stats_to_db(campaign.stats())?;
-    let LeadCounts { total, active } = campaign.lead_counts();
     let name = campaign.name().as_str();
     Ok(campaign::ActiveModel {
         id: Set(campaign.id().to_string()),
@@ -76,8 +75,16 @@ pub(super) fn campaign_row(campaign: &Campaign) -> Result<campaign::ActiveModel,
         replied: Set(replied),
         bounced: Set(bounced),
         unsubscribed: Set(unsubscribed),
-        lead_total: Set(counter_to_db(total)?),
-        lead_active: Set(counter_to_db(active)?),
+        // The lead counters belong to the enrolment writes, which keep them exact in their own
+        // transactions: a campaign write never writes them (an insert takes their default, 0).
+        lead_pending: NotSet,
+        lead_active: NotSet,
+        lead_paused: NotSet,
+        lead_completed: NotSet,
+        lead_bounced: NotSet,
+        lead_unsubscribed: NotSet,
+        lead_replied: NotSet,
+        lead_removed: NotSet,
         started_at_ms: Set(campaign.started_at().map(to_millis)),
         completed_at_ms: Set(campaign.completed_at().map(to_millis)),
         created_at_ms: Set(to_millis(campaign.created_at())),
@@ -217,10 +224,40 @@ fn stored_campaign(
             TABLE,
             &id,
         )?,
-        lead_counts: LeadCounts {
-            total: counter_from_db(row.lead_total, TABLE, &id)?,
-            active: counter_from_db(row.lead_active, TABLE, &id)?,
-        },
+        lead_counts: LeadCounts::from_counts([
+            (
+                EnrolmentStatus::Pending,
+                counter_from_db(row.lead_pending, TABLE, &id)?,
+            ),
+            (
+                EnrolmentStatus::Active,
+                counter_from_db(row.lead_active, TABLE, &id)?,
+            ),
+            (
+                EnrolmentStatus::Paused,
+                counter_from_db(row.lead_paused, TABLE, &id)?,
+            ),
+            (
+                EnrolmentStatus::Completed,
+                counter_from_db(row.lead_completed, TABLE, &id)?,
+            ),
+            (
+                EnrolmentStatus::Bounced,
+                counter_from_db(row.lead_bounced, TABLE, &id)?,
+            ),
+            (
+                EnrolmentStatus::Unsubscribed,
+                counter_from_db(row.lead_unsubscribed, TABLE, &id)?,
+            ),
+            (
+                EnrolmentStatus::Replied,
+                counter_from_db(row.lead_replied, TABLE, &id)?,
+            ),
+            (
+                EnrolmentStatus::Removed,
+                counter_from_db(row.lead_removed, TABLE, &id)?,
+            ),
+        ]),
         started_at: row
             .started_at_ms
             .map(|millis| from_millis(millis, TABLE, &id))

@@ -5,6 +5,7 @@
 use application::ports::{KeyCompletion, RepositoryError, Version, WriteOutcome};
 use domain::campaign::Campaign;
 use domain::id::{CampaignId, WorkspaceId};
+use domain::status::CampaignStatus;
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{
     Alias, Asterisk, CommonTableExpression, DeleteStatement, Expr, ExprTrait, Func,
@@ -12,6 +13,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryTrait, SqlErr,
+    Statement,
 };
 
 use super::counts::{count_inserted, count_key, count_removed, count_status_change};
@@ -21,6 +23,7 @@ use crate::database::batch::{insert_all, insert_all_in, sqlite_write_counting, s
 use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{campaign, campaign_mailbox, subsequence};
 use crate::error::{OrUnknown, duplicate_id, repository_error};
+use crate::repositories::enrolments;
 use crate::repositories::idempotency_keys::completions_stored;
 
 /// Mailbox links per INSERT statement (4 parameters each). Campaigns rarely link more; longer lists take
@@ -72,7 +75,8 @@ pub(super) async fn insert(
 
 /// One write transaction: the campaign row is updated (version + 1) only at `expected`; only then
 /// are its subsequences and mailbox links deleted and written again, and, when its status changes,
-/// `campaign_counts` moved by one from the stored status to the new one. SQLite: two round trips
+/// `campaign_counts` moved by one from the stored status to the new one; when it is active, its
+/// pending enrolments turn active with their counters ([`enrolments::activation`]). SQLite: two round trips
 /// on the writer connection ([`sqlite_write_if`]). PostgreSQL: four — `BEGIN`, one statement that
 /// updates the row, moves the count and deletes what it owns when it matched (CTEs) and says
 /// whether it did, one that inserts the new rows, `COMMIT`.
@@ -84,6 +88,17 @@ pub(super) async fn update(
     let bump = bump_statement(campaign, expected)?;
     let deletes = owned_row_deletes(campaign);
     let inserts = owned_row_inserts(campaign)?;
+    // An active campaign has no pending enrolment: those it had turn active with this write (by
+    // `start` or `resume`), under the campaign row's lock like every enrolment write.
+    let activation = if campaign.status() == CampaignStatus::Active {
+        enrolments::activation(
+            DbBackend::from(pools.backend),
+            &campaign.id(),
+            campaign.updated_at(),
+        )
+    } else {
+        Vec::new()
+    };
     let written = match pools.backend {
         Backend::Sqlite => {
             let sqlite = DbBackend::Sqlite;
@@ -94,6 +109,7 @@ pub(super) async fn update(
                 .iter()
                 .map(|delete| sqlite.build(delete))
                 .chain(inserts.iter().map(|insert| sqlite.build(insert)))
+                .chain(activation)
                 .collect();
             sqlite_write_if(pools, vec![recount], sqlite.build(&bump), then).await
         }
@@ -102,9 +118,9 @@ pub(super) async fn update(
             // the campaign row's lock) open until its connection is next used.
             let pools = pools.clone();
             let recount = count_status_change(campaign, expected, Some(bumped_exists()))?;
-            tokio::spawn(
-                async move { update_postgres(&pools, bump, recount, deletes, &inserts).await },
-            )
+            tokio::spawn(async move {
+                update_postgres(&pools, bump, recount, deletes, &inserts, activation).await
+            })
             .await
             .unwrap_or_else(|error| {
                 Err(DbErr::Custom(format!(
@@ -289,6 +305,7 @@ async fn update_postgres(
     recount: InsertStatement,
     deletes: [DeleteStatement; 2],
     inserts: &[InsertStatement],
+    activation: Vec<Statement>,
 ) -> Result<bool, DbErr> {
     bump.returning_col(campaign::Column::Id);
     let bumped_exists = bumped_exists();
@@ -333,6 +350,9 @@ async fn update_postgres(
             return Ok(false);
         }
         insert_all_in(&transaction, inserts).await?;
+        for statement in activation {
+            transaction.execute_raw(statement).await?;
+        }
         Ok(true)
     }
     .await;

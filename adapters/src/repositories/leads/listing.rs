@@ -105,6 +105,14 @@ fn matching(backend: DbBackend, select: &str, workspace: &str, query: &LeadQuery
             [contains_pattern(text).into()],
         );
     }
+    if let Some(campaign) = query.campaign {
+        // Served by the unique index of main-sequence enrolments, (campaign_id, lead_id).
+        sql.push(
+            " AND leads.id IN (SELECT lead_id FROM enrolments WHERE workspace_id = ? \
+             AND campaign_id = ? AND subsequence_id IS NULL)",
+            [workspace.into(), campaign.to_string().into()],
+        );
+    }
     if let Some(tags) = &query.tags {
         let tags = tags.folded_tags();
         let marks = vec!["?"; tags.len()].join(", ");

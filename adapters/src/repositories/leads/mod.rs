@@ -26,6 +26,7 @@ use crate::database::counting::page_with_total;
 use crate::database::pools::{Backend, Pools, finish};
 use crate::entities::{lead, lead_tag};
 use crate::error::{OrUnknown, duplicate_id, repository_error, unknown};
+use crate::repositories::enrolments;
 
 /// Lead rows per INSERT (20 parameters each).
 const INSERT_CHUNK: usize = 1_000;
@@ -166,14 +167,30 @@ impl LeadRepository for SqlLeadRepository {
         Ok(!written.is_empty())
     }
 
-    /// One statement; the tag rows go with the lead (their foreign key cascades) and the search
-    /// index's row with them (SQLite: its trigger).
+    /// One transaction: its enrolments first ([`enrolments::detach_lead_in`]: those that sent
+    /// nothing deleted, the others kept as `removed`, counters moved), then the lead; the tag rows go
+    /// with it (their foreign key cascades) and the search index's row with them (SQLite: its
+    /// trigger).
     async fn delete(&self, workspace: WorkspaceId, id: LeadId) -> Result<bool, RepositoryError> {
-        let delete = lead::Entity::delete_many()
-            .filter(lead::Column::WorkspaceId.eq(workspace.to_string()))
-            .filter(lead::Column::Id.eq(id.to_string()));
-        let deleted = delete.exec(&self.pools.writer).await.or_unknown()?;
-        Ok(deleted.rows_affected > 0)
+        let pools = self.pools.clone();
+        tokio::spawn(async move {
+            let transaction = pools.begin_write().await?;
+            let deleted = async {
+                let (workspace, id) = (workspace.to_string(), id.to_string());
+                let backend = DbBackend::from(pools.backend);
+                enrolments::detach_lead_in(&transaction, backend, &workspace, &id).await?;
+                let delete = lead::Entity::delete_many()
+                    .filter(lead::Column::WorkspaceId.eq(workspace))
+                    .filter(lead::Column::Id.eq(id))
+                    .into_query();
+                Ok(transaction.execute(&delete).await?.rows_affected() > 0)
+            }
+            .await;
+            finish(transaction, deleted, |error| error).await
+        })
+        .await
+        .unwrap_or_else(|error| Err(task_ended(error)))
+        .or_unknown()
     }
 
     async fn write_batch(
