@@ -922,8 +922,7 @@ figures beside it fall for reasons outside the server.
 Latency targets are one request's latency, so those scenarios also run on ONE connection: the bulk
 import of leads, the searches' `(1 connection)` rows and the CSV import. On 2 cores shared with wrk,
 32 connections measure throughput, and their p99 is mostly time spent queueing behind the other 31
-requests (at 500 req/s a 2 ms search shows p50 ~60 ms); a search's `p99 < 50 ms` is read from its
-`(1 connection)` row. The CSV import (LEADS.md section 5) posts 50,000 rows of 20 columns (~10 MB,
+requests in flight; a search's `p99 < 50 ms` is read from its `(1 connection)` row. The CSV import (LEADS.md section 5) posts 50,000 rows of 20 columns (~10 MB,
 `xtask/src/lead_csv.rs`, new emails each run) as a form with only its `file` part, and reports the
 time to the answer and the server's RSS growth: its largest VmRSS during the import (sampled every
 10 ms) minus its VmRSS before.
