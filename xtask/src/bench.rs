@@ -347,19 +347,12 @@ fn csv_import(pid: u32, key: &str, out: &Path) -> Result<CsvImport, String> {
         })
     };
     let started = Instant::now();
-    let answer = (|| -> std::io::Result<Vec<u8>> {
-        let mut stream = TcpStream::connect(BIND)?;
-        stream.set_read_timeout(Some(Duration::from_secs(300)))?;
-        stream.write_all(head.as_bytes())?;
-        stream.write_all(preamble.as_bytes())?;
-        for chunk in csv.chunks(64 * 1024) {
-            stream.write_all(chunk)?;
-        }
-        stream.write_all(epilogue.as_bytes())?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer)?;
-        Ok(answer)
-    })();
+    let answer = post(&[
+        head.as_bytes(),
+        preamble.as_bytes(),
+        &csv,
+        epilogue.as_bytes(),
+    ]);
     let seconds = started.elapsed().as_secs_f64();
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.join();
@@ -379,6 +372,21 @@ fn csv_import(pid: u32, key: &str, out: &Path) -> Result<CsvImport, String> {
         status,
         bytes: csv.len() as u64,
     })
+}
+
+/// Sends `parts` one after the other on a new connection to the server and reads the answer to its
+/// end (the request says `Connection: close`).
+fn post(parts: &[&[u8]]) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(BIND)?;
+    stream.set_read_timeout(Some(Duration::from_secs(300)))?;
+    for part in parts {
+        for chunk in part.chunks(64 * 1024) {
+            stream.write_all(chunk)?;
+        }
+    }
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    Ok(answer)
 }
 
 /// The largest server RSS and SQLite `-wal` size seen, sampled every 100 ms through the run, and the
@@ -922,10 +930,10 @@ figures beside it fall for reasons outside the server.
 Latency targets are one request's latency, so those scenarios also run on ONE connection: the bulk
 import of leads, the searches' `(1 connection)` rows and the CSV import. On 2 cores shared with wrk,
 32 connections measure throughput, and their p99 is mostly time spent queueing behind the other 31
-requests in flight; a search's `p99 < 50 ms` is read from its `(1 connection)` row. The CSV import (LEADS.md section 5) posts 50,000 rows of 20 columns (~10 MB,
-`xtask/src/lead_csv.rs`, new emails each run) as a form with only its `file` part, and reports the
-time to the answer and the server's RSS growth: its largest VmRSS during the import (sampled every
-10 ms) minus its VmRSS before.
+requests in flight; a search's `p99 < 50 ms` is read from its `(1 connection)` row. The CSV import
+(LEADS.md section 5) posts 50,000 rows of 20 columns (~10 MB, `xtask/src/lead_csv.rs`, new emails
+each run) as a form with only its `file` part, and reports the time to the answer and the server's
+RSS growth: its largest VmRSS during the import (sampled every 10 ms) minus its VmRSS before.
 
 Targets (issue 7): create >= 4,000 req/s on SQLite with p99 < 20 ms, >= 3,000 on PostgreSQL; get by id
 >= 15,000 req/s; list of 25 out of 100,000 >= 5,000 req/s; server RSS < 150 MB; SQLite -wal < 64 MB after

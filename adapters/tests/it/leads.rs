@@ -269,8 +269,8 @@ async fn search_finds_substrings_of_email_names_and_company_ignoring_case() -> a
 #[tokio::test]
 async fn a_searched_list_pages_newest_first_with_the_total_of_every_match() -> anyhow::Result<()> {
     on_every_backend(async |database| {
-        let tenant = tenant(&database).await?;
         let other = tenant(&database).await?;
+        let tenant = tenant(&database).await?;
         let leads = database.leads();
         let mut ids: Vec<LeadId> = Vec::new();
         for index in 0..7 {
@@ -390,8 +390,8 @@ async fn update_rewrites_the_lead_its_tags_and_its_search_entry() -> anyhow::Res
 async fn a_batch_updates_its_leads_together_replacing_their_tags_and_skips_deleted_ones()
 -> anyhow::Result<()> {
     on_every_backend(async |database| {
-        let tenant = tenant(&database).await?;
         let other = tenant(&database).await?;
+        let tenant = tenant(&database).await?;
         let leads = database.leads();
         let ada = lead(tenant, fields("ada@example.com", Some("Ada"), None, &["x"]));
         let grace = lead(tenant, fields("grace@example.com", None, None, &["y"]));
