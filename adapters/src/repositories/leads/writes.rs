@@ -182,7 +182,7 @@ async fn insert_tags(
     leads: &[&Lead],
 ) -> Result<(), DbErr> {
     let backend = transaction.get_database_backend();
-    let records: Vec<TagRecord> = leads.iter().flat_map(|lead| tag_records(*lead)).collect();
+    let records: Vec<TagRecord> = leads.iter().flat_map(|lead| tag_records(lead)).collect();
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
         let sql = insert_tags_sql(backend);
         transaction
