@@ -12,9 +12,11 @@
 //! Neither pass holds more of the file than: one read chunk ([`CHUNK_BYTES`]); while the delimiter is
 //! not yet known, the first line (at most [`HEADER_SNIFF_BYTES`]); the cells of one row, at most
 //! [`MAX_ROW_BYTES`] and [`MAX_ROW_CELLS`] (a longer or wider row is reported as that row's error and
-//! its cells are dropped as they are parsed); and one batch of at most `batch_rows` judged entries.
-//! `on_batch` is awaited before another row is read, so a slow writer holds the reader back instead of
-//! letting batches pile up. The file itself is on disk (where `TMPDIR` says, 50 MiB at most).
+//! its cells are dropped as they are parsed); and two batches of at most `batch_rows` judged entries:
+//! the one `on_batch` is writing and the next, read and judged meanwhile (so the server's CPU work on
+//! the rows and the database's on the previous batch overlap). A batch is handed to `on_batch` only
+//! once the previous one's future is done, so a slow writer holds the reader back instead of letting
+//! batches pile up. The file itself is on disk (where `TMPDIR` says, 50 MiB at most).
 //!
 //! # Format
 //! - UTF-8, with or without a byte order mark; a UTF-16 file (its BOM) is refused with a hint.
@@ -95,8 +97,10 @@ pub(crate) struct CsvRead<E> {
 /// Reads the CSV `file` of an import and hands its data rows to `on_batch`, in file order, in batches
 /// of `batch_rows` (the last one may be smaller), each row judged by `options` ([`ImportOptions::lead`]:
 /// cleanup, the lead rules, the tag) with [`BulkEntry::index`] its 1-based data row number. A row's
-/// problems stay in its entry; the other rows go on. `on_batch`'s future is awaited before another row
-/// is read. See the module documentation for the format, the pointers and the memory bound.
+/// problems stay in its entry; the other rows go on. One `on_batch` future runs at a time: the next
+/// batch is read and judged while it runs, and handed over when it is done; after an error no other
+/// batch is handed over. See the module documentation for the format, the pointers and the memory
+/// bound.
 ///
 /// Refused as a whole, before any batch, when the file is larger than [`MAX_CSV_BYTES`], has more than
 /// [`MAX_CSV_ROWS`] data rows or a header that cannot be imported ([`CsvRefused`]).
@@ -126,38 +130,54 @@ where
     // The header, already resolved in the first pass.
     reader.advance().await.map_err(CsvRefused::Spool)?;
     let judge = RowJudge::new(&columns, options);
-    let capacity = batch_rows.get().min(rows);
-    let mut batch = Vec::with_capacity(capacity);
+    let batch_rows = batch_rows.get().min(rows.max(1));
     let mut row = 0;
-    while reader.advance().await.map_err(CsvRefused::Spool)? {
-        // Judging is CPU work (about 20 µs a row in release); yield to the server's other tasks
-        // whenever this task has used its share, not only when a read of the copy must wait.
-        tokio::task::consume_budget().await;
-        row += 1;
-        batch.push(judge.entry(row, reader.record()));
-        if batch.len() == batch_rows.get() {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(capacity));
-            if let Err(error) = on_batch(full).await {
-                return Ok(CsvRead {
-                    rows,
-                    stopped: Some(error),
-                });
-            }
+    // The batch being written. The next one is read and judged meanwhile (in this task: the judging
+    // yields to the write whenever it has used its share), and handed over once this one is done.
+    let mut writing: Option<std::pin::Pin<Box<Fut>>> = None;
+    loop {
+        let next = next_batch(&mut reader, &judge, &mut row, batch_rows);
+        let (written, next) = match writing.take() {
+            Some(write) => tokio::join!(write, next),
+            None => (Ok(()), next.await),
+        };
+        if let Err(error) = written {
+            return Ok(CsvRead {
+                rows,
+                stopped: Some(error),
+            });
         }
+        let batch = next.map_err(CsvRefused::Spool)?;
+        if batch.is_empty() {
+            break;
+        }
+        writing = Some(Box::pin(on_batch(batch)));
     }
     debug_assert_eq!(row, rows, "both passes see the same rows");
-    if !batch.is_empty()
-        && let Err(error) = on_batch(batch).await
-    {
-        return Ok(CsvRead {
-            rows,
-            stopped: Some(error),
-        });
-    }
     Ok(CsvRead {
         rows,
         stopped: None,
     })
+}
+
+/// The next `batch_rows` data rows (fewer at the end of the file, none after it), judged; `row` is the
+/// number of the last row read.
+async fn next_batch<R: AsyncRead + Unpin>(
+    reader: &mut RecordReader<R>,
+    judge: &RowJudge<'_>,
+    row: &mut usize,
+    batch_rows: usize,
+) -> io::Result<Vec<BulkEntry>> {
+    let mut batch = Vec::with_capacity(batch_rows);
+    while batch.len() < batch_rows && reader.advance().await? {
+        // Judging is CPU work (about 20 µs a row in release); yield to the server's other tasks
+        // (and to the batch being written) whenever this task has used its share, not only when a
+        // read of the copy must wait.
+        tokio::task::consume_budget().await;
+        *row += 1;
+        batch.push(judge.entry(*row, reader.record()));
+    }
+    Ok(batch)
 }
 
 /// `/file`: the form part holding the CSV.

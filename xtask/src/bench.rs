@@ -204,11 +204,21 @@ fn measure(
             }
         })
     };
+    // The CSV import first, on the fresh server: its RSS growth is then measured from the server's
+    // resting size, not from memory that earlier scenarios grew and the allocator kept.
+    let csv = csv_import(server.id(), key, out)?;
+    println!(
+        "xtask: leads: CSV import of {CSV_ROWS} rows: {:.2} s, server RSS +{:.1} MiB",
+        csv.seconds,
+        csv.rss_growth as f64 / 1024.0 / 1024.0
+    );
     let seed = workspace_root().join("api/tests/fixtures/seed_create_campaign.json");
     let scripts = Scripts::write(out, key, &seed, ids_file)?;
     let mut results = Vec::new();
     // The bulk import runs one request at a time: its figure is the latency of one bulk of 5,000 new
-    // leads (LEADS.md wants < 1 s), not of bulks queueing behind each other.
+    // leads (LEADS.md wants < 1 s), not of bulks queueing behind each other. The searches run twice:
+    // with 32 connections (throughput; their latency is mostly queueing on 2 cores) and with one
+    // (the latency of one request, what "p99 < 50 ms" asks).
     let (many, one) = ((THREADS, CONNECTIONS), (1, 1));
     for (scenario, script, path, (threads, connections), seconds) in [
         ("healthz (ceiling)", None, "/healthz", many, size.seconds),
@@ -237,10 +247,24 @@ fn measure(
             size.seconds,
         ),
         (
+            "list 25, search (1 connection)",
+            Some(&scripts.search),
+            "/",
+            one,
+            size.seconds,
+        ),
+        (
             "leads: list 25, search",
             Some(&scripts.lead_search),
             "/",
             many,
+            size.seconds,
+        ),
+        (
+            "leads: list 25, search (1 connection)",
+            Some(&scripts.lead_search),
+            "/",
+            one,
             size.seconds,
         ),
         (
@@ -275,15 +299,114 @@ fn measure(
     let peaks = Peaks {
         rss: peak_rss.load(Ordering::Relaxed),
         wal: peak_wal.load(Ordering::Relaxed),
+        csv,
     };
     Ok((results, peaks))
 }
 
-/// The largest server RSS and SQLite `-wal` size seen, sampled every 100 ms through the run.
+/// Data rows of the CSV import (LEADS.md section 5: 50,000 rows of 20 columns, about 10 MB).
+const CSV_ROWS: usize = 50_000;
+
+/// One CSV import, as the client saw it and as the server's memory grew.
+#[derive(Debug, Clone, Copy)]
+struct CsvImport {
+    /// From the first byte sent to the last byte of the answer.
+    seconds: f64,
+    /// The server's largest VmRSS during the import (sampled every 10 ms) minus its VmRSS before.
+    rss_growth: u64,
+    /// The answer's HTTP status.
+    status: u16,
+    /// The file's size.
+    bytes: u64,
+}
+
+/// Posts the benchmark's CSV file ([`crate::lead_csv::write_leads_csv`], new emails each run) to
+/// `POST /v1/leads/import/csv` on one connection, as a client sends it: a form with only the `file`
+/// part (so the server copies it to a temporary file before reading it; the defaults apply).
+fn csv_import(pid: u32, key: &str, out: &Path) -> Result<CsvImport, String> {
+    let path = out.join("leads.csv");
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |since| since.as_secs());
+    let file =
+        std::fs::File::create(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    crate::lead_csv::write_leads_csv(std::io::BufWriter::new(file), CSV_ROWS, seed)
+        .map_err(|error| format!("{}: {error}", path.display()))?;
+    let csv = std::fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    let boundary = "sendline-bench-boundary";
+    let preamble = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"leads.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+    );
+    let epilogue = format!("\r\n--{boundary}--\r\n");
+    let length = preamble.len() + csv.len() + epilogue.len();
+    let head = format!(
+        "POST /v1/leads/import/csv HTTP/1.1\r\nHost: {BIND}\r\nX-Api-Key: {key}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    );
+
+    let before = rss_bytes(pid).unwrap_or(0);
+    let peak = Arc::new(AtomicU64::new(before));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        std::thread::spawn(move || {
+            while sampling.load(Ordering::Relaxed) {
+                if let Some(rss) = rss_bytes(pid) {
+                    peak.fetch_max(rss, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    let started = Instant::now();
+    let answer = post(&[
+        head.as_bytes(),
+        preamble.as_bytes(),
+        &csv,
+        epilogue.as_bytes(),
+    ]);
+    let seconds = started.elapsed().as_secs_f64();
+    sampling.store(false, Ordering::Relaxed);
+    let _ = sampler.join();
+    let answer = answer.map_err(|error| format!("the CSV import failed: {error}"))?;
+    let status = std::str::from_utf8(answer.get(9..12).unwrap_or_default())
+        .ok()
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let text = String::from_utf8_lossy(&answer);
+    if status != 200 || !text.contains(&format!("\"imported\":{CSV_ROWS}")) {
+        let start: String = text.chars().take(600).collect();
+        return Err(format!("the CSV import did not import every row: {start}"));
+    }
+    Ok(CsvImport {
+        seconds,
+        rss_growth: peak.load(Ordering::Relaxed).saturating_sub(before),
+        status,
+        bytes: csv.len() as u64,
+    })
+}
+
+/// Sends `parts` one after the other on a new connection to the server and reads the answer to its
+/// end (the request says `Connection: close`).
+fn post(parts: &[&[u8]]) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(BIND)?;
+    stream.set_read_timeout(Some(Duration::from_secs(300)))?;
+    for part in parts {
+        for chunk in part.chunks(64 * 1024) {
+            stream.write_all(chunk)?;
+        }
+    }
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    Ok(answer)
+}
+
+/// The largest server RSS and SQLite `-wal` size seen, sampled every 100 ms through the run, and the
+/// CSV import.
 #[derive(Clone, Copy)]
 struct Peaks {
     rss: u64,
     wal: u64,
+    csv: CsvImport,
 }
 
 /// The database URL of a fresh, empty database for `backend`.
@@ -719,7 +842,11 @@ fn report(
         ));
     }
     let footer = format!(
-        "Server peak RSS {:.1} MiB{}. {} mailboxes, {} campaigns, {} leads stored before the run; {} s per scenario (the bulk: at least 10 s), {CONNECTIONS} connections, {THREADS} wrk threads (the bulk: 1 and 1).",
+        "Leads: CSV import of {CSV_ROWS} rows × 20 columns ({:.1} MB, 1 connection, only the `file` part): {:.2} s, server RSS growth {:.1} MiB (HTTP {}).\n\nServer peak RSS {:.1} MiB{}. {} mailboxes, {} campaigns, {} leads stored before the run; {} s per scenario (the bulk: at least 10 s), {CONNECTIONS} connections, {THREADS} wrk threads (the bulk and the `(1 connection)` rows: 1 and 1).",
+        peaks.csv.bytes as f64 / 1e6,
+        peaks.csv.seconds,
+        mib(peaks.csv.rss_growth),
+        peaks.csv.status,
         mib(peaks.rss),
         wal_bytes
             .map(|bytes| format!(
@@ -758,7 +885,7 @@ fn report(
         })
         .collect();
     let json = format!(
-        "{{\"backend\": {}, \"at\": {}, \"machine\": {}, \"mailboxes\": {}, \"campaigns\": {}, \"secondsPerScenario\": {}, \"connections\": {CONNECTIONS}, \"peakRssBytes\": {}, \"walBytes\": {}, \"peakWalBytes\": {}, \"scenarios\": [\n  {}\n]}}\n",
+        "{{\"backend\": {}, \"at\": {}, \"machine\": {}, \"mailboxes\": {}, \"campaigns\": {}, \"secondsPerScenario\": {}, \"connections\": {CONNECTIONS}, \"peakRssBytes\": {}, \"walBytes\": {}, \"peakWalBytes\": {}, \"csvImport\": {{\"rows\": {CSV_ROWS}, \"seconds\": {:.3}, \"rssGrowthBytes\": {}}}, \"scenarios\": [\n  {}\n]}}\n",
         json_string(backend.name()),
         json_string(&when),
         json_string(&machine),
@@ -772,6 +899,8 @@ fn report(
         wal_bytes
             .map(|_| peaks.wal.to_string())
             .unwrap_or_else(|| "null".to_owned()),
+        peaks.csv.seconds,
+        peaks.csv.rss_growth,
         scenarios.join(",\n  ")
     );
     let latest = out.join("latest.json");
@@ -816,16 +945,26 @@ const INTRODUCTION: &str = "# Benchmarks
 
 Written by `cargo xtask bench [--backend sqlite|postgres] [--quick]` (see `xtask/src/bench.rs`): the
 release server on a fresh database filled with 10,000 mailboxes, 100,000 campaigns and 1,000,000 leads
-(`--quick`: 1,000, 10,000 and 100,000), driven by wrk with 32 connections on 127.0.0.1 (the bulk import of
-leads and the selectAll enrolment: one connection, so their figures are one request's latency; each
-enrolment enrols every lead of the fill in a campaign of its own: 100,000 with `--quick`, 1,000,000 at
-full size). `healthz` and the echo of the create body (read as the create route reads
-it, no database) are this machine's ceilings; the ratios compare each scenario with them. `I/O stalled`
-is the share of the scenario's time in which every task of the machine waited on I/O (Linux PSI): when
-the host reclaims page cache it rises, and the figures beside it fall for reasons outside the server.
+(`--quick`: 1,000, 10,000 and 100,000), driven by wrk with 32 connections on 127.0.0.1. `healthz` and the
+echo of the create body (read as the create route reads it, no database) are this machine's ceilings;
+the ratios compare each scenario with them. `I/O stalled` is the share of the scenario's time in which
+every task of the machine waited on I/O (Linux PSI): when the host reclaims page cache it rises, and the
+figures beside it fall for reasons outside the server.
+
+Latency targets are one request's latency, so those scenarios also run on ONE connection: the bulk
+import of leads, the selectAll enrolment, the searches' `(1 connection)` rows and the CSV import. On 2
+cores shared with wrk, 32 connections measure throughput, and their p99 is mostly time spent queueing
+behind the other 31 requests in flight; a search's `p99 < 50 ms` is read from its `(1 connection)` row.
+Each selectAll enrolment enrols every lead of the fill in a campaign of its own (100,000 with
+`--quick`, 1,000,000 at full size). The CSV import (LEADS.md section 5) posts 50,000 rows of 20 columns
+(~10 MB, `xtask/src/lead_csv.rs`, new emails each run) as a form with only its `file` part, first thing
+on the fresh server, and reports the time to the answer and the server's RSS growth: its largest VmRSS
+during the import (sampled every 10 ms) minus its VmRSS before.
 
 Targets (issue 7): create >= 4,000 req/s on SQLite with p99 < 20 ms, >= 3,000 on PostgreSQL; get by id
 >= 15,000 req/s; list of 25 out of 100,000 >= 5,000 req/s; server RSS < 150 MB; SQLite -wal < 64 MB after
-the run; no non-2xx responses. Leads (LEADS.md section 5): a bulk of 5,000 new leads < 1 s; lead search
-at 1,000,000 leads p99 < 50 ms; a selectAll enrolment of 100,000 leads < 5 s. Where the time goes, and what to change: [performance.md](performance.md).
+the run; no non-2xx responses. Leads (LEADS.md section 5, issue 18): a bulk of 5,000 new leads < 1 s; a
+CSV import of 50,000 rows < 5 s with RSS growth < 50 MB; a selectAll enrolment of 100,000 leads < 5 s;
+lead search at 1,000,000 leads and campaign search at 100,000 campaigns p99 < 50 ms. Where the time
+goes, and what to change: [performance.md](performance.md).
 ";

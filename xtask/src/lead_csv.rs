@@ -63,10 +63,6 @@ const NOTES: [&str; 3] = ["", "met at the fair", "\"said \"\"call me\"\"\""];
 /// Writes the header and `rows` data rows of the benchmark's file for `seed`. Every email is
 /// `{first}.{seed}.{row}@{domain}`, so none repeats within a file or across seeds. It writes a row at
 /// a time: give it a `BufWriter` over a file.
-#[allow(
-    dead_code,
-    reason = "the CSV import benchmark uses it once POST /v1/leads/import/csv is wired"
-)]
 pub(crate) fn write_leads_csv(mut out: impl Write, rows: usize, seed: u64) -> io::Result<()> {
     writeln!(out, "{}", COLUMNS.join(","))?;
     let mut random = SplitMix64(seed);

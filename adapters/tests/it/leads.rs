@@ -267,6 +267,59 @@ async fn search_finds_substrings_of_email_names_and_company_ignoring_case() -> a
 }
 
 #[tokio::test]
+async fn a_searched_list_pages_newest_first_with_the_total_of_every_match() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let other = tenant(&database).await?;
+        let tenant = tenant(&database).await?;
+        let leads = database.leads();
+        let mut ids: Vec<LeadId> = Vec::new();
+        for index in 0..7 {
+            // Every other lead matches `findme`, and so does a lead of another workspace.
+            let email = if index % 2 == 0 {
+                format!("findme{index}@example.com")
+            } else {
+                format!("other{index}@example.com")
+            };
+            let stored = lead(tenant, fields(&email, None, None, &["t"]));
+            if index % 2 == 0 {
+                ids.push(stored.id());
+            }
+            leads.insert(&stored).await?;
+        }
+        leads
+            .insert(&lead(other, fields("findme@example.com", None, None, &[])))
+            .await?;
+        ids.reverse();
+        for tags in [None, Some("t")] {
+            let mut search = query(Some("FINDME"), tags);
+            search.limit = PageLimit::parse(Some(3)).expect("a limit");
+            let mut seen = Vec::new();
+            loop {
+                let page = leads.list(tenant.workspace, &search).await?;
+                assert_eq!(page.total, 4, "tags {tags:?}");
+                seen.extend(page.leads.iter().map(Lead::id));
+                if !page.has_more {
+                    break;
+                }
+                search.before = page.leads.last().map(Lead::id);
+            }
+            assert_eq!(seen, ids, "tags {tags:?}");
+            // A cursor past the last match: an empty page, still with every match's total.
+            search.before = ids.last().copied();
+            let past = leads.list(tenant.workspace, &search).await?;
+            assert!(past.leads.is_empty() && !past.has_more);
+            assert_eq!(past.total, 4, "tags {tags:?}");
+        }
+        let none = leads
+            .list(tenant.workspace, &query(Some("nobody"), None))
+            .await?;
+        assert_eq!((none.leads.len(), none.total, none.has_more), (0, 0, false));
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn tags_filter_matches_any_tag_ignoring_case() -> anyhow::Result<()> {
     on_every_backend(async |database| {
         let tenant = tenant(&database).await?;
@@ -327,6 +380,77 @@ async fn update_rewrites_the_lead_its_tags_and_its_search_entry() -> anyhow::Res
             emails(leads.as_ref(), tenant, &query(None, Some("old")))
                 .await?
                 .is_empty()
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_batch_updates_its_leads_together_replacing_their_tags_and_skips_deleted_ones()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let other = tenant(&database).await?;
+        let tenant = tenant(&database).await?;
+        let leads = database.leads();
+        let ada = lead(tenant, fields("ada@example.com", Some("Ada"), None, &["x"]));
+        let grace = lead(tenant, fields("grace@example.com", None, None, &["y"]));
+        let gone = lead(tenant, fields("gone@example.com", None, None, &["z"]));
+        let stranger = lead(other, fields("ada@example.com", Some("Ada"), None, &["x"]));
+        for stored in [&ada, &grace, &gone, &stranger] {
+            leads.insert(stored).await?;
+        }
+        assert!(leads.delete(tenant.workspace, gone.id()).await?);
+        let ada_changed = ada.clone().with_fields(
+            fields(
+                "Ada@example.com",
+                Some("Augusta"),
+                Some("Engines"),
+                &["X", "new"],
+            ),
+            at(5),
+        );
+        let grace_changed = grace
+            .clone()
+            .with_fields(fields("grace@example.com", None, None, &[]), at(6));
+        let gone_changed = gone
+            .clone()
+            .with_fields(fields("gone@example.com", Some("Back"), None, &[]), at(7));
+        let written = leads
+            .write_batch(
+                tenant.workspace,
+                Vec::new(),
+                vec![ada_changed.clone(), gone_changed, grace_changed.clone()],
+            )
+            .await?;
+        assert_eq!(written.updated, vec![ada.id(), grace.id()]);
+        assert!(written.inserted.is_empty());
+        assert_eq!(
+            leads.find(tenant.workspace, ada.id()).await?,
+            Some(ada_changed)
+        );
+        assert_eq!(
+            leads.find(tenant.workspace, grace.id()).await?,
+            Some(grace_changed)
+        );
+        assert_eq!(leads.find(tenant.workspace, gone.id()).await?, None);
+        assert_eq!(
+            emails(leads.as_ref(), tenant, &query(None, Some("new"))).await?,
+            ["Ada@example.com"]
+        );
+        assert_eq!(
+            emails(leads.as_ref(), tenant, &query(Some("engines"), Some("x"))).await?,
+            ["Ada@example.com"]
+        );
+        assert!(
+            emails(leads.as_ref(), tenant, &query(None, Some("y")))
+                .await?
+                .is_empty()
+        );
+        assert_eq!(
+            leads.find(other.workspace, stranger.id()).await?,
+            Some(stranger),
+            "another workspace's lead of the same email is untouched"
         );
         Ok(())
     })
@@ -397,8 +521,8 @@ async fn a_batch_inserts_new_leads_in_chunks_skips_taken_emails_and_updates() ->
             fields("taken@example.com", Some("First"), None, &[]),
         );
         leads.insert(&taken).await?;
-        // More than one INSERT's worth of rows.
-        let mut inserts: Vec<Lead> = (0..2_100)
+        // More than one INSERT's worth of rows (5,000 a statement).
+        let mut inserts: Vec<Lead> = (0..5_100)
             .map(|index| {
                 lead(
                     tenant,
@@ -418,7 +542,7 @@ async fn a_batch_inserts_new_leads_in_chunks_skips_taken_emails_and_updates() ->
         let written = leads
             .write_batch(tenant.workspace, inserts.clone(), vec![update.clone()])
             .await?;
-        assert_eq!(written.inserted.len(), 2_100);
+        assert_eq!(written.inserted.len(), 5_100);
         assert!(!written.inserted.contains(&loser.id()));
         assert_eq!(written.updated, vec![taken.id()]);
         assert_eq!(leads.find(tenant.workspace, loser.id()).await?, None);
@@ -429,14 +553,14 @@ async fn a_batch_inserts_new_leads_in_chunks_skips_taken_emails_and_updates() ->
         let tagged = leads
             .list(tenant.workspace, &query(None, Some("bulk")))
             .await?;
-        assert_eq!(tagged.total, 2_100);
+        assert_eq!(tagged.total, 5_100);
         assert!(
             emails(leads.as_ref(), tenant, &query(None, Some("loser")))
                 .await?
                 .is_empty()
         );
         let searched = leads
-            .list(tenant.workspace, &query(Some("n2099@"), None))
+            .list(tenant.workspace, &query(Some("n5099@"), None))
             .await?;
         assert_eq!(searched.total, 1, "batch rows are in the search index");
         Ok(())

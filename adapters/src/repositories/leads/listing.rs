@@ -4,7 +4,8 @@
 //! - SQLite: the FTS5 trigram table `leads_search` drives the query (`leads_search CROSS JOIN leads`
 //!   keeps the planner from walking the workspace's rows instead), queried with the search as one
 //!   phrase (a trigram phrase is a substring match, case-folded).
-//! - PostgreSQL: `search_folded LIKE '%…%'` on the `pg_trgm` GIN index.
+//! - PostgreSQL: `search_folded LIKE '%…%'` on the `pg_trgm` GIN index, the page and the total read
+//!   in one statement from the matching ids ([`searched_page_with_total`]).
 //!
 //! Either way the row's `search_folded LIKE '%…%'` is checked too, so the answer is exactly the
 //! domain's rule whatever the index returns. A search of 1 or 2 characters has no trigram: it is the
@@ -18,7 +19,7 @@ use sea_orm::{DbBackend, Statement, Value};
 use crate::database::like::{LIKE_ESCAPE, contains_pattern};
 
 /// The columns of `lead::Model`, from `leads`.
-const COLUMNS: &str = "leads.id, leads.workspace_id, leads.email, leads.email_key, \
+pub(super) const COLUMNS: &str = "leads.id, leads.workspace_id, leads.email, leads.email_key, \
     leads.first_name, leads.last_name, leads.company_name, leads.job_title, leads.phone, \
     leads.linkedin_url, leads.website, leads.city, leads.state, leads.country, leads.timezone, \
     leads.tags, leads.custom_fields, leads.search_folded, leads.created_at_ms, leads.updated_at_ms";
@@ -78,6 +79,47 @@ pub(super) fn page(
     sql.build()
 }
 
+/// PostgreSQL, a search of [`TRIGRAM`] characters or more: the page (`limit` rows newest first) and
+/// the total, in ONE statement whose rows are the page's, each with a `total` column (no row when
+/// the page is empty). The matching ids are gathered first, as a materialized CTE that the trigram
+/// index serves, then the page is taken from them and the total counted over them.
+///
+/// Written so, not as `… ORDER BY id DESC LIMIT n`, because the planner may serve that by walking
+/// the primary key backwards and testing every row, hoping to meet `n` matches soon: with a
+/// generic plan it cannot know how rare the search is, and a search matching a handful of a million
+/// rows then reads them all. Here the matches are found through the index whatever the plan, and
+/// counted in the same pass: a page is never worse than its count, which a page with more to
+/// follow needs anyway.
+pub(super) fn searched_page_with_total(
+    backend: DbBackend,
+    workspace: &str,
+    query: &LeadQuery,
+    limit: u64,
+) -> Option<Statement> {
+    let search = query.search.as_ref()?.folded();
+    if backend != DbBackend::Postgres || search.chars().count() < TRIGRAM {
+        return None;
+    }
+    let mut sql = matching(
+        backend,
+        "WITH matching AS MATERIALIZED (SELECT leads.id",
+        workspace,
+        query,
+    );
+    sql.push("), page AS (SELECT id FROM matching", []);
+    if let Some(before) = query.before {
+        sql.push(" WHERE id < ?", [before.to_string().into()]);
+    }
+    sql.push(
+        &format!(
+            " ORDER BY id DESC LIMIT ?) SELECT {COLUMNS}, (SELECT COUNT(*) FROM matching) AS total \
+             FROM page JOIN leads ON leads.id = page.id ORDER BY leads.id DESC"
+        ),
+        [(limit as i64).into()],
+    );
+    Some(sql.build())
+}
+
 /// The count of every lead the filters match (the cursor aside).
 pub(super) fn count(backend: DbBackend, workspace: &str, query: &LeadQuery) -> Statement {
     matching(backend, "SELECT COUNT(*)", workspace, query).build()
@@ -127,27 +169,6 @@ fn matching(backend: DbBackend, select: &str, workspace: &str, query: &LeadQuery
         );
     }
     sql
-}
-
-/// PostgreSQL: the workspace's leads whose email key is one of `keys`, as a join with the keys as a
-/// `VALUES` list. An `IN ($2, $3, …)` list of parameters is compared row by row (PostgreSQL hashes
-/// only a list of constants), and a table just filled has no statistics yet to steer the planner to
-/// the unique index: 5,000 keys over 100,000 leads took seconds. The join is hashed, or driven by the
-/// index, either way in time linear in the sizes. (SQLite keeps its `IN` list, which it indexes.)
-pub(super) fn by_email_keys_postgres(workspace: &str, keys: &[String]) -> Statement {
-    let mut sql = Sql::new(
-        DbBackend::Postgres,
-        &format!("SELECT {COLUMNS} FROM leads JOIN (VALUES "),
-    );
-    for (index, key) in keys.iter().enumerate() {
-        let separator = if index == 0 { "" } else { ", " };
-        sql.push(&format!("{separator}(?)"), [Value::from(key.as_str())]);
-    }
-    sql.push(
-        ") AS wanted (email_key) ON leads.email_key = wanted.email_key WHERE leads.workspace_id = ?",
-        [workspace.into()],
-    );
-    sql.build()
 }
 
 /// An FTS5 query matching `text` as one phrase: quoted, its quotes doubled.

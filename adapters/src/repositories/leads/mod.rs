@@ -1,38 +1,37 @@
 //! `LeadRepository` on `leads`, its tag index `lead_tags` and its search index (see the migration
 //! `m20261208_000014_leads` and [`listing`]), for SQLite and PostgreSQL.
 //!
-//! Import batches ([`LeadRepository::write_batch`]) are one write transaction: the new leads as
-//! multi-row `INSERT … ON CONFLICT (workspace_id, email_key) DO NOTHING RETURNING id` of at most
-//! [`INSERT_CHUNK`] rows each (far below SQLite's 32,766 bound parameters), their tags likewise, then
-//! one `UPDATE` per updated lead and their tags replaced. The transaction runs in a task of its own, so
+//! Import batches ([`LeadRepository::write_batch`]) are one write transaction ([`writes`]): the new
+//! leads (`INSERT … ON CONFLICT (workspace_id, email_key) DO NOTHING RETURNING id`) and their tags,
+//! then the updated leads and their tags replaced — on PostgreSQL a fixed number of statements per
+//! batch, each reading its rows from one JSON parameter. The transaction runs in a task of its own, so
 //! that a caller dropped half-way cannot leave the writer inside it.
 
 mod listing;
 mod rows;
+mod writes;
 
 use application::ports::{BatchWritten, LeadPage, LeadQuery, LeadRepository, RepositoryError};
 use async_trait::async_trait;
 use domain::id::{LeadId, WorkspaceId};
 use domain::lead::Lead;
-use sea_orm::sea_query::{InsertStatement, OnConflict, Query};
+use sea_orm::sea_query::InsertStatement;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
     QueryTrait,
 };
 
 use self::rows::{from_row, tag_rows, to_row};
 use crate::database::batch::insert_all;
 use crate::database::counting::page_with_total;
-use crate::database::pools::{Backend, Pools, finish};
+use crate::database::pools::{Pools, finish};
 use crate::entities::{lead, lead_tag};
 use crate::error::{OrUnknown, duplicate_id, repository_error, unknown};
 use crate::repositories::enrolments;
 
-/// Lead rows per INSERT (20 parameters each).
-const INSERT_CHUNK: usize = 1_000;
-/// Tag rows per INSERT (3 parameters each).
+/// Tag rows per INSERT of a single lead's writes (3 parameters each).
 const TAG_CHUNK: usize = 5_000;
-/// Email keys or ids per `IN (…)` list.
+/// Email keys per lookup.
 const KEY_CHUNK: usize = 10_000;
 
 pub(crate) struct SqlLeadRepository {
@@ -84,27 +83,16 @@ impl LeadRepository for SqlLeadRepository {
         email_keys: &[String],
     ) -> Result<Vec<Lead>, RepositoryError> {
         let mut found = Vec::new();
+        let backend = DbBackend::from(self.pools.backend);
+        let workspace = workspace.to_string();
         for keys in email_keys.chunks(KEY_CHUNK) {
-            let reads = self.pools.reads.as_ref();
-            let rows = match self.pools.backend {
-                Backend::Postgres => {
-                    lead::Entity::find()
-                        .from_raw_sql(listing::by_email_keys_postgres(
-                            &workspace.to_string(),
-                            keys,
-                        ))
-                        .all(reads)
-                        .await
-                }
-                Backend::Sqlite => {
-                    lead::Entity::find()
-                        .filter(lead::Column::WorkspaceId.eq(workspace.to_string()))
-                        .filter(lead::Column::EmailKey.is_in(keys.iter().cloned()))
-                        .all(reads)
-                        .await
-                }
-            }
-            .or_unknown()?;
+            let lookup =
+                writes::by_email_keys(backend, listing::COLUMNS, &workspace, keys).or_unknown()?;
+            let rows = lead::Entity::find()
+                .from_raw_sql(lookup)
+                .all(self.pools.reads.as_ref())
+                .await
+                .or_unknown()?;
             for row in rows {
                 found.push(from_row(row)?);
             }
@@ -114,6 +102,8 @@ impl LeadRepository for SqlLeadRepository {
 
     /// In one read-only transaction (one snapshot): the page (`limit + 1` rows, the extra one only
     /// telling whether there are more), then the count, skipped when the first page holds every match.
+    /// A PostgreSQL search of 3 characters or more reads both in one statement
+    /// ([`listing::searched_page_with_total`]).
     async fn list(
         &self,
         workspace: WorkspaceId,
@@ -123,25 +113,35 @@ impl LeadRepository for SqlLeadRepository {
         let backend = DbBackend::from(self.pools.backend);
         let transaction = self.pools.begin_read().await.or_unknown()?;
         let read = async {
+            let limit = u64::from(query.limit.get()) + 1;
+            let first_page = query.before.is_none();
+            if let Some(statement) =
+                listing::searched_page_with_total(backend, &workspace, query, limit)
+            {
+                let rows = transaction.query_all_raw(statement).await?;
+                let total = rows
+                    .first()
+                    .map(|row| row.try_get::<i64>("", "total"))
+                    .transpose()?;
+                let page = rows
+                    .iter()
+                    .map(|row| lead::Model::from_query_result(row, ""))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let count = async {
+                    match total {
+                        Some(total) => Ok(u64::try_from(total).unwrap_or(0)),
+                        // An empty page past a cursor: the total is still every match's.
+                        None => count_matching(&transaction, backend, &workspace, query).await,
+                    }
+                };
+                return page_with_total(page, query.limit.get(), first_page, count).await;
+            }
             let page = lead::Entity::find()
-                .from_raw_sql(listing::page(
-                    backend,
-                    &workspace,
-                    query,
-                    u64::from(query.limit.get()) + 1,
-                ))
+                .from_raw_sql(listing::page(backend, &workspace, query, limit))
                 .all(&transaction)
                 .await?;
-            let count = async {
-                let count = transaction
-                    .query_one_raw(listing::count(backend, &workspace, query))
-                    .await?
-                    .map(|row| row.try_get_by_index::<i64>(0))
-                    .transpose()?
-                    .unwrap_or(0);
-                Ok(u64::try_from(count).unwrap_or(0))
-            };
-            page_with_total(page, query.limit.get(), query.before.is_none(), count).await
+            let count = count_matching(&transaction, backend, &workspace, query);
+            page_with_total(page, query.limit.get(), first_page, count).await
         }
         .await
         .or_unknown();
@@ -158,7 +158,10 @@ impl LeadRepository for SqlLeadRepository {
         let lead = lead.clone();
         let written = tokio::spawn(async move {
             let transaction = pools.begin_write().await?;
-            let written = update_in(&transaction, std::slice::from_ref(&lead)).await;
+            let workspace = lead.workspace_id().to_string();
+            let written =
+                writes::update_existing(&transaction, &workspace, std::slice::from_ref(&lead))
+                    .await;
             finish(transaction, written, |error| error).await
         })
         .await
@@ -210,11 +213,12 @@ impl LeadRepository for SqlLeadRepository {
             )));
         }
         let pools = self.pools.clone();
+        let workspace = workspace.to_string();
         tokio::spawn(async move {
             let transaction = pools.begin_write().await?;
             let written = async {
-                let inserted = insert_new_in(&transaction, &inserts).await?;
-                let updated = update_in(&transaction, &updates).await?;
+                let inserted = writes::insert_new(&transaction, &workspace, &inserts).await?;
+                let updated = writes::update_existing(&transaction, &workspace, &updates).await?;
                 Ok(BatchWritten { inserted, updated })
             }
             .await;
@@ -226,75 +230,24 @@ impl LeadRepository for SqlLeadRepository {
     }
 }
 
+/// The number of the workspace's leads that `query`'s filters match (the cursor aside).
+async fn count_matching(
+    transaction: &sea_orm::DatabaseTransaction,
+    backend: DbBackend,
+    workspace: &str,
+    query: &LeadQuery,
+) -> Result<u64, DbErr> {
+    let count = transaction
+        .query_one_raw(listing::count(backend, workspace, query))
+        .await?
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
 fn task_ended(error: tokio::task::JoinError) -> DbErr {
     DbErr::Custom(format!("the write task ended early: {error}"))
-}
-
-/// Inserts the leads whose email key the workspace does not have yet, with their tags; answers their
-/// ids.
-async fn insert_new_in(
-    transaction: &DatabaseTransaction,
-    leads: &[Lead],
-) -> Result<Vec<LeadId>, DbErr> {
-    let mut inserted = Vec::with_capacity(leads.len());
-    for chunk in leads.chunks(INSERT_CHUNK) {
-        let mut insert = lead::Entity::insert_many(chunk.iter().map(to_row)).into_query();
-        insert
-            .on_conflict(
-                OnConflict::columns([lead::Column::WorkspaceId, lead::Column::EmailKey])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .returning_col(lead::Column::Id);
-        let ids: std::collections::HashSet<String> = transaction
-            .query_all(&insert)
-            .await?
-            .into_iter()
-            .map(|row| row.try_get_by_index::<String>(0))
-            .collect::<Result<_, _>>()?;
-        let written: Vec<Lead> = chunk
-            .iter()
-            .filter(|lead| ids.contains(&lead.id().to_string()))
-            .cloned()
-            .collect();
-        for statement in tag_insert(&written) {
-            transaction.execute(&statement).await?;
-        }
-        inserted.extend(written.iter().map(Lead::id));
-    }
-    Ok(inserted)
-}
-
-/// Writes each lead over its stored row (found by workspace and id) and replaces its tags; answers the
-/// ids of the leads that were there.
-async fn update_in(
-    transaction: &DatabaseTransaction,
-    leads: &[Lead],
-) -> Result<Vec<LeadId>, DbErr> {
-    let mut updated = Vec::with_capacity(leads.len());
-    for lead in leads {
-        let statement = lead::Entity::update_many()
-            .set(to_row(lead))
-            .filter(lead::Column::WorkspaceId.eq(lead.workspace_id().to_string()))
-            .filter(lead::Column::Id.eq(lead.id().to_string()))
-            .into_query();
-        if transaction.execute(&statement).await?.rows_affected() > 0 {
-            updated.push(lead.clone());
-        }
-    }
-    for chunk in updated.chunks(KEY_CHUNK) {
-        let delete = Query::delete()
-            .from_table(lead_tag::Entity)
-            .and_where(
-                lead_tag::Column::LeadId.is_in(chunk.iter().map(|lead| lead.id().to_string())),
-            )
-            .to_owned();
-        transaction.execute(&delete).await?;
-    }
-    for statement in tag_insert(&updated) {
-        transaction.execute(&statement).await?;
-    }
-    Ok(updated.iter().map(Lead::id).collect())
 }
 
 /// The tag index rows of `leads`, a chunk per INSERT; none when they have no tag.

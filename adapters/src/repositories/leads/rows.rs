@@ -21,8 +21,56 @@ use crate::time::{from_millis, to_millis};
 
 pub(super) const TABLE: &str = "leads";
 
-/// The row of `lead`.
-pub(super) fn to_row(lead: &Lead) -> lead::ActiveModel {
+/// A lead's row as PostgreSQL's batch statements read it from their JSON parameter (see `writes`):
+/// the same values as [`to_row`] but `workspace_id`, which they bind once.
+#[derive(Debug, serde::Serialize)]
+pub(super) struct LeadRecord {
+    id: String,
+    email: String,
+    email_key: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    company_name: Option<String>,
+    job_title: Option<String>,
+    phone: Option<String>,
+    linkedin_url: Option<String>,
+    website: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    country: Option<String>,
+    timezone: Option<String>,
+    tags: String,
+    custom_fields: String,
+    search_folded: String,
+    created_at_ms: i64,
+    updated_at_ms: i64,
+}
+
+/// The columns of a [`LeadRecord`], in the order the batch statements list them.
+pub(super) const RECORD_COLUMNS: [&str; 19] = [
+    "id",
+    "email",
+    "email_key",
+    "first_name",
+    "last_name",
+    "company_name",
+    "job_title",
+    "phone",
+    "linkedin_url",
+    "website",
+    "city",
+    "state",
+    "country",
+    "timezone",
+    "tags",
+    "custom_fields",
+    "search_folded",
+    "created_at_ms",
+    "updated_at_ms",
+];
+
+/// The record of `lead`.
+pub(super) fn to_record(lead: &Lead) -> LeadRecord {
     let fields = lead.fields();
     let request = fields.to_request();
     let custom: Map<String, Value> = fields
@@ -30,27 +78,53 @@ pub(super) fn to_row(lead: &Lead) -> lead::ActiveModel {
         .iter()
         .map(|(key, value)| (key.as_str().to_owned(), custom_to_json(value)))
         .collect();
+    LeadRecord {
+        id: lead.id().to_string(),
+        email: fields.email().as_str().to_owned(),
+        email_key: fields.email_key(),
+        first_name: request.first_name,
+        last_name: request.last_name,
+        company_name: request.company_name,
+        job_title: request.job_title,
+        phone: request.phone,
+        linkedin_url: request.linkedin_url,
+        website: request.website,
+        city: request.city,
+        state: request.state,
+        country: request.country,
+        timezone: request.timezone,
+        tags: Value::from(fields.tags().to_vec()).to_string(),
+        custom_fields: Value::Object(custom).to_string(),
+        search_folded: search_folded(fields),
+        created_at_ms: to_millis(lead.created_at()),
+        updated_at_ms: to_millis(lead.updated_at()),
+    }
+}
+
+/// The row of `lead`.
+pub(super) fn to_row(lead: &Lead) -> lead::ActiveModel {
+    let record = to_record(lead);
     lead::ActiveModel {
-        id: Set(lead.id().to_string()),
+        id: Set(record.id),
         workspace_id: Set(lead.workspace_id().to_string()),
-        email: Set(fields.email().as_str().to_owned()),
-        email_key: Set(fields.email_key()),
-        first_name: Set(request.first_name),
-        last_name: Set(request.last_name),
-        company_name: Set(request.company_name),
-        job_title: Set(request.job_title),
-        phone: Set(request.phone),
-        linkedin_url: Set(request.linkedin_url),
-        website: Set(request.website),
-        city: Set(request.city),
-        state: Set(request.state),
-        country: Set(request.country),
-        timezone: Set(request.timezone),
-        tags: Set(Value::from(fields.tags().to_vec()).to_string()),
-        custom_fields: Set(Value::Object(custom).to_string()),
-        search_folded: Set(search_folded(fields)),
-        created_at_ms: Set(to_millis(lead.created_at())),
-        updated_at_ms: Set(to_millis(lead.updated_at())),
+        email: Set(record.email),
+        email_key: Set(record.email_key),
+        first_name: Set(record.first_name),
+        last_name: Set(record.last_name),
+        company_name: Set(record.company_name),
+        job_title: Set(record.job_title),
+        phone: Set(record.phone),
+        linkedin_url: Set(record.linkedin_url),
+        website: Set(record.website),
+        city: Set(record.city),
+        state: Set(record.state),
+        country: Set(record.country),
+        timezone: Set(record.timezone),
+        tags: Set(record.tags),
+        custom_fields: Set(record.custom_fields),
+        search_folded: Set(record.search_folded),
+        created_at_ms: Set(record.created_at_ms),
+        updated_at_ms: Set(record.updated_at_ms),
     }
 }
 
@@ -81,6 +155,22 @@ pub(super) fn tag_rows(lead: &Lead) -> impl Iterator<Item = lead_tag::ActiveMode
             tag_key: Set(fold_tag(tag)),
             lead_id: Set(id.clone()),
         })
+}
+
+/// A row of the tag index as the batch statements read it from their JSON parameter.
+#[derive(Debug, serde::Serialize)]
+pub(super) struct TagRecord {
+    lead_id: String,
+    tag_key: String,
+}
+
+/// The tag index records of `lead`.
+pub(super) fn tag_records(lead: &Lead) -> impl Iterator<Item = TagRecord> + '_ {
+    let id = lead.id().to_string();
+    lead.fields().tags().iter().map(move |tag| TagRecord {
+        lead_id: id.clone(),
+        tag_key: fold_tag(tag),
+    })
 }
 
 fn custom_to_json(value: &CustomValue) -> Value {
