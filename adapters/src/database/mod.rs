@@ -14,4 +14,5 @@ mod group_commit;
 pub(crate) mod held_connections;
 pub(crate) mod like;
 pub(crate) mod pools;
+pub(crate) mod sql;
 mod wal_checkpoints;

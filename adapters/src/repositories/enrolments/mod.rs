@@ -29,9 +29,10 @@ use domain::id::{CampaignId, EnrolmentId, LeadId, MailboxId, SubsequenceId, Work
 use domain::status::CampaignStatus;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, QueryResult, Statement};
 
-use self::sql::{Sql, id_list};
+use self::sql::id_list;
 use crate::database::like::{LIKE_ESCAPE, contains_pattern};
 use crate::database::pools::{Pools, finish};
+use crate::database::sql::Sql;
 use crate::error::{OrUnknown, corrupt_row, unknown};
 use crate::repositories::values::parse_id;
 use crate::time::{from_millis, to_millis};

@@ -17,6 +17,7 @@ use application::ports::LeadQuery;
 use sea_orm::{DbBackend, Statement, Value};
 
 use crate::database::like::{LIKE_ESCAPE, contains_pattern};
+use crate::database::sql::Sql;
 
 /// The columns of `lead::Model`, from `leads`.
 pub(super) const COLUMNS: &str = "leads.id, leads.workspace_id, leads.email, leads.email_key, \
@@ -26,43 +27,6 @@ pub(super) const COLUMNS: &str = "leads.id, leads.workspace_id, leads.email, lea
 
 /// The fewest characters a trigram index can serve.
 const TRIGRAM: usize = 3;
-
-/// SQL being written, with its parameters numbered for the backend.
-struct Sql {
-    backend: DbBackend,
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn new(backend: DbBackend, text: &str) -> Self {
-        Self {
-            backend,
-            text: text.to_owned(),
-            values: Vec::new(),
-        }
-    }
-
-    /// Appends `text`, each `?` in it bound to the next of `values`.
-    fn push(&mut self, text: &str, values: impl IntoIterator<Item = Value>) {
-        let mut values = values.into_iter();
-        for (index, part) in text.split('?').enumerate() {
-            if index > 0 {
-                self.values
-                    .push(values.next().unwrap_or(Value::String(None)));
-                match self.backend {
-                    DbBackend::Postgres => self.text.push_str(&format!("${}", self.values.len())),
-                    _ => self.text.push('?'),
-                }
-            }
-            self.text.push_str(part);
-        }
-    }
-
-    fn build(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
-    }
-}
 
 /// The page: `limit` rows newest first (the caller asks one more than it shows).
 pub(super) fn page(
@@ -129,7 +93,7 @@ fn matching(backend: DbBackend, select: &str, workspace: &str, query: &LeadQuery
     let search = query.search.as_ref().map(|search| search.folded());
     let indexed =
         search.filter(|text| backend == DbBackend::Sqlite && text.chars().count() >= TRIGRAM);
-    let mut sql = Sql::new(backend, select);
+    let mut sql = Sql::of(backend, select, []);
     match indexed {
         Some(text) => sql.push(
             " FROM leads_search CROSS JOIN leads ON leads.seq = leads_search.rowid \
