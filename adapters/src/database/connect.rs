@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use sea_orm::sqlx;
 use sea_orm::sqlx::Connection as _;
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -62,12 +63,34 @@ pub(crate) async fn connect_pools(url: &str) -> anyhow::Result<Pools> {
     }
 }
 
+/// The held connections keep their generic plans until the statistics of the tables they read change,
+/// which autovacuum sees to as tables grow. Without it, a plan made while a table was small (a join
+/// that scans it, say) serves the table at any size: the operator must run `ANALYZE` after loads.
+async fn warn_without_autovacuum(pool: &PgPool) {
+    let setting = sqlx::query_scalar::<_, String>("SELECT current_setting('autovacuum')")
+        .fetch_one(pool)
+        .await;
+    if matches!(setting.as_deref(), Ok("off")) {
+        tracing::warn!(
+            "PostgreSQL's autovacuum is off: run ANALYZE after large imports, or reads keep \
+             plans made for smaller tables (docs/storage.md)"
+        );
+    }
+}
+
 pub(crate) fn is_sqlite_memory(url: &str) -> bool {
     url == "sqlite::memory:" || url.contains("mode=memory")
 }
 
 async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
     let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+    // The pool's statements are planned for their parameters and the tables as they are at each
+    // execution. They include the lookups of tables that bulk imports grow from empty to millions of
+    // rows; a plan cached while a table was small is kept until an ANALYZE, and without autovacuum none
+    // comes: one email-key lookup of 240,000 leads took 31 s on the plan made for an empty table.
+    let pooled_options = options
+        .clone()
+        .options([("plan_cache_mode", "force_custom_plan")]);
     let pool = PgPoolOptions::new()
         .max_connections(POSTGRES_MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -83,12 +106,13 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
                 })
             },
         )
-        .connect_with(options.clone())
+        .connect_with(pooled_options)
         .await
         .context("connecting to PostgreSQL")?;
-    let held_options = options
-        .clone()
-        .options([("plan_cache_mode", "force_generic_plan")]);
+    warn_without_autovacuum(&pool).await;
+    // Held connections run only statements whose best plan does not depend on the data (lookups by
+    // key, inserts), so one plan serves every execution (see `held_connections`).
+    let held_options = options.options([("plan_cache_mode", "force_generic_plan")]);
     let held = || {
         Arc::new(HeldConnections::Postgres(Held::new(
             held_options.clone(),
@@ -188,4 +212,68 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         group_commit: Some(group_commit),
         reads,
     })
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+
+    use crate::testing::{TestBackend, backends, fresh_database};
+
+    /// The rule: a statement run on PostgreSQL's pool is planned for the table as it is when it runs,
+    /// never served by a plan cached while the table was small. A statement sqlx has prepared is
+    /// executed far more than the 5 times after which PostgreSQL's default would switch it to a
+    /// generic plan; the table then grows; the statement must still have had no generic plan.
+    #[tokio::test]
+    async fn postgres_pool_statements_are_planned_for_the_table_as_it_is_now() -> anyhow::Result<()>
+    {
+        for backend in backends() {
+            if backend != TestBackend::Postgres {
+                continue;
+            }
+            let database = fresh_database(backend).await?;
+            let pools = database.pools();
+            pools
+                .writer
+                .execute_unprepared("CREATE TABLE growing (k TEXT PRIMARY KEY)")
+                .await?;
+            // One transaction: one connection, whose prepared statements the view below lists.
+            let transaction = pools.writer.begin().await?;
+            let lookup = || {
+                Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT k FROM growing WHERE k IN \
+                     (SELECT value FROM json_array_elements_text($1::json))",
+                    ["[\"k1\", \"k2\"]".into()],
+                )
+            };
+            for _ in 0..8 {
+                transaction.query_all_raw(lookup()).await?;
+            }
+            transaction
+                .execute_unprepared(
+                    "INSERT INTO growing SELECT 'k' || n FROM generate_series(1, 20000) AS n",
+                )
+                .await?;
+            let found = transaction.query_all_raw(lookup()).await?;
+            assert_eq!(found.len(), 2);
+            let plans = transaction
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+                     WHERE statement LIKE '%FROM growing WHERE k IN%'",
+                ))
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the lookup was not a prepared statement"))?;
+            let generic: i64 = plans.try_get_by_index(0)?;
+            let custom: i64 = plans.try_get_by_index(1)?;
+            assert_eq!(
+                (generic, custom),
+                (0, 9),
+                "generic and custom plans of the lookup"
+            );
+            transaction.rollback().await?;
+        }
+        Ok(())
+    }
 }

@@ -25,7 +25,7 @@ pub enum Backend {
 /// lock, and no transaction ever starts as a read and has to upgrade to a write (the source of
 /// `database is locked` under load). Reads go through `reader`, a few `query_only` connections that
 /// WAL lets run beside the writer. With `sqlite::memory:` both are the same single connection; on
-/// PostgreSQL both are the same pool.
+/// PostgreSQL both are the same pool, whose statements are planned at every execution.
 #[derive(Clone)]
 pub(crate) struct Pools {
     pub(crate) reader: DatabaseConnection,
@@ -36,7 +36,9 @@ pub(crate) struct Pools {
     /// SQLite: the queue of inserts written several to a transaction (`None` on PostgreSQL).
     pub(super) group_commit: Option<GroupCommit>,
     /// Where single-statement reads run: connections held outside the pools (see `held_connections`),
-    /// or with `sqlite::memory:` its one connection's pool.
+    /// or with `sqlite::memory:` its one connection's pool. On PostgreSQL each statement keeps the plan
+    /// it was first given, so only lookups by key belong here: a lookup whose best plan depends on a
+    /// table's size or on how many values it is given goes to `reader`.
     pub(crate) reads: Arc<HeldConnections>,
     /// Where single-statement writes run that need no transaction of their own: held connections on
     /// PostgreSQL, the writer's pool on SQLite (every SQLite write goes through its one writer).

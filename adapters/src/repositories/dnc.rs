@@ -149,9 +149,10 @@ impl DncRepository for SqlDncRepository {
         let mut matched = Vec::new();
         for batch in keys.chunks(LOOKUP_ADDRESSES) {
             let statement = DbBackend::from(self.pools.backend).build(&lookup(&workspace, batch));
+            // The pool: planned for the list's size now (see `connect_postgres`).
             let rows: Vec<(String, String)> = self
                 .pools
-                .reads
+                .reader
                 .query_all_raw(statement)
                 .await
                 .and_then(|rows| {

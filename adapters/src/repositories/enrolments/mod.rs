@@ -785,9 +785,10 @@ impl EnrolmentRepository for SqlEnrolmentRepository {
              WHERE workspace_id = ? AND lead_id = ? AND subsequence_id IS NULL ORDER BY id",
             [workspace.to_string().into(), lead.to_string().into()],
         );
+        // The pool: planned for the table's size now (see `connect_postgres`).
         let rows = self
             .pools
-            .reads
+            .reader
             .query_all_raw(sql.build())
             .await
             .or_unknown()?;

@@ -90,7 +90,8 @@ impl LeadRepository for SqlLeadRepository {
                 writes::by_email_keys(backend, listing::COLUMNS, &workspace, keys).or_unknown()?;
             let rows = lead::Entity::find()
                 .from_raw_sql(lookup)
-                .all(self.pools.reads.as_ref())
+                // The pool: planned for the table's size now (see `connect_postgres`).
+                .all(&self.pools.reader)
                 .await
                 .or_unknown()?;
             for row in rows {
