@@ -52,25 +52,84 @@ pub(crate) async fn echo(body: Vec<u8>) -> Response {
     }
 }
 
-/// Creates a workspace with `mailboxes` mailboxes (three tagged `outreach`, as in the demo; the rest in
-/// 50 other tags), `campaigns` campaigns made from the seed body and `leads` leads ([`lead_request`]),
-/// and writes the workspace key then up to 10,000 of the campaign ids, one per line, to `output`.
+/// Campaigns of the enrolment workspace: one per selectAll request of the scenario (each about a second
+/// at 100,000 leads, for 30 s), with room to spare.
+const ENROLMENT_CAMPAIGNS: u32 = 100;
+
+/// What `sendline bench-fill` makes.
+pub(crate) struct FillSize {
+    pub(crate) mailboxes: u32,
+    pub(crate) campaigns: u32,
+    pub(crate) leads: u32,
+    /// Leads of a second workspace, the one the selectAll scenario enrols (LEADS.md's target names
+    /// 100,000), with [`ENROLMENT_CAMPAIGNS`] campaigns; none without `enrolment_output`.
+    pub(crate) enrolment_leads: u32,
+}
+
+/// Fills the benchmark workspace ([`fill_workspace`]) and writes its key then up to 10,000 of its
+/// campaign ids, one per line, to `output`; with `enrolment_output`, the same for a second workspace of
+/// `enrolment_leads` leads, so that the selectAll scenario enrols that many at any size.
 pub(crate) async fn fill(
     ports: &Ports,
+    size: &FillSize,
+    output: &Path,
+    enrolment_output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let (key, ids) = fill_workspace(
+        ports,
+        "Benchmark",
+        size.mailboxes,
+        size.campaigns,
+        size.leads,
+    )
+    .await?;
+    write_fill(output, &key, ids)?;
+    if let Some(enrolment_output) = enrolment_output {
+        let (key, ids) = fill_workspace(
+            ports,
+            "Enrolment benchmark",
+            3,
+            ENROLMENT_CAMPAIGNS,
+            size.enrolment_leads,
+        )
+        .await?;
+        write_fill(enrolment_output, &key, ids)?;
+    }
+    Ok(())
+}
+
+/// The key then up to 10,000 of `ids`, one per line.
+fn write_fill(output: &Path, key: &str, ids: Vec<String>) -> anyhow::Result<()> {
+    let step = (ids.len() / 10_000).max(1);
+    let mut lines = vec![key.to_owned()];
+    lines.extend(ids.into_iter().step_by(step));
+    std::fs::write(output, lines.join("\n") + "\n")
+        .with_context(|| format!("cannot write {}", output.display()))
+}
+
+/// Creates a workspace named `name` with `mailboxes` mailboxes (three tagged `outreach`, as in the
+/// demo; the rest in 50 other tags), `campaigns` campaigns made from the seed body and `leads` leads
+/// ([`lead_request`]); answers its key and campaign ids.
+async fn fill_workspace(
+    ports: &Ports,
+    name: &str,
     mailboxes: u32,
     campaigns: u32,
     leads: u32,
-    output: &Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(String, Vec<String>)> {
+    let owner = format!(
+        "{}@sendline.example.com",
+        name.to_lowercase().replace(' ', "-")
+    );
     let initialized = InitWorkspace {
         identity: ports.identity.clone(),
         clock: ports.clock.clone(),
         ids: ports.ids.clone(),
         secrets: ports.secrets.clone(),
     }
-    .execute("bench@sendline.example.com", "Benchmark")
+    .execute(&owner, name)
     .await
-    .context("cannot create the benchmark workspace")?;
+    .with_context(|| format!("cannot create the workspace {name}"))?;
     let tenancy = Tenancy {
         workspace_id: initialized.workspace_id,
         user_id: initialized.user_id,
@@ -133,12 +192,7 @@ pub(crate) async fn fill(
         ids.extend(done.context("a fill worker stopped")??);
     }
     fill_leads(ports, tenancy, leads).await?;
-
-    let step = (ids.len() / 10_000).max(1);
-    let mut lines = vec![initialized.workspace_key.expose().to_owned()];
-    lines.extend(ids.into_iter().step_by(step));
-    std::fs::write(output, lines.join("\n") + "\n")
-        .with_context(|| format!("cannot write {}", output.display()))
+    Ok((initialized.workspace_key.expose().to_owned(), ids))
 }
 
 /// Lead `index` of the fill: `lead{index}@company{index % 1000}.example`, first name from a short list,

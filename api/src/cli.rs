@@ -73,6 +73,12 @@ pub(crate) struct BenchFillArgs {
     /// Where to write the workspace key and campaign ids.
     #[arg(long)]
     pub output: std::path::PathBuf,
+    /// Leads of a second workspace, the one the selectAll scenario enrols.
+    #[arg(long, default_value_t = 100_000)]
+    pub enrolment_leads: u32,
+    /// Where to write the second workspace's key and campaign ids (no second workspace without it).
+    #[arg(long)]
+    pub enrolment_output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -212,12 +218,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::BenchFill(args) => {
             let database = connect(&args.database.database_url).await?;
             let ports = Ports::from_database(&database);
+            let size = crate::bench::FillSize {
+                mailboxes: args.mailboxes,
+                campaigns: args.campaigns,
+                leads: args.leads,
+                enrolment_leads: args.enrolment_leads,
+            };
             crate::bench::fill(
                 &ports,
-                args.mailboxes,
-                args.campaigns,
-                args.leads,
+                &size,
                 &args.output,
+                args.enrolment_output.as_deref(),
             )
             .await
         }

@@ -161,13 +161,16 @@ pub enum EnrolmentWrite {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait EnrolmentRepository: Send + Sync {
-    /// Enrols the chosen leads of `workspace` in its campaign `campaign`, in ONE transaction that
-    /// reads the campaign's status under its lock: `Archived` when it is archived (nothing written),
-    /// else every chosen lead not enrolled yet gets a main-sequence enrolment in the status
-    /// [`EnrolmentStatus::for_new_enrolment`] gives, with a fresh id in the ObjectId layout, and the
-    /// campaign's counter of that status grows by the number added. MUST write a bounded number of
-    /// statements per batch of leads, never one per lead. `CampaignNotFound` for another workspace's
-    /// campaign; leads of another workspace are never chosen.
+    /// Enrols the chosen leads of `workspace` in its campaign `campaign`: every chosen lead not
+    /// enrolled yet gets a main-sequence enrolment in the status [`EnrolmentStatus::for_new_enrolment`]
+    /// gives, with a fresh id in the ObjectId layout, and the campaign's counter of that status grows
+    /// by the number added. The leads are taken in batches by id, each batch ONE transaction that reads
+    /// the campaign's status under its lock, so that a large enrolment neither holds the campaign
+    /// locked nor grows the database's log for its whole length. `Archived` (nothing written) when the
+    /// first batch finds the campaign archived; a batch finding it archived or deleted later ends the
+    /// enrolment with what the earlier batches added. MUST write a bounded number of statements per
+    /// batch, never one per lead. `CampaignNotFound` for another workspace's campaign; leads of
+    /// another workspace are never chosen.
     async fn enrol(
         &self,
         workspace: WorkspaceId,

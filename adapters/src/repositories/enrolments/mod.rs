@@ -6,9 +6,9 @@
 //! holds the database already) and then changes the counters by exactly the rows each statement
 //! changed (its affected-rows count), so the counters are exact at every commit. The statements are
 //! one per status an action changes (the domain's transition functions decide which), never one per
-//! enrolment. Enrolling chooses leads with `INSERT … SELECT`, [`ENROL_BATCH`] leads per statement,
-//! walking the workspace's leads by id; each new enrolment's id is made in SQL in the ObjectId layout
-//! (see [`id_prefix`]).
+//! enrolment. Enrolling chooses leads with `INSERT … SELECT`, [`ENROL_BATCH`] leads per statement and
+//! transaction, walking the workspace's leads by id; each new enrolment's id is made in SQL in the
+//! ObjectId layout (see [`id_prefix`]).
 //!
 //! Lead ids and enrolment ids in `IN (…)` lists are written as SQL literals: they are parsed ids (24
 //! lowercase hex digits, nothing else can reach here), and PostgreSQL hashes a long list of
@@ -229,25 +229,31 @@ fn push_choice(sql: &mut Sql, workspace: &str, choice: &LeadChoice) {
     }
 }
 
-/// The enrolment in one transaction (see [`EnrolmentRepository::enrol`]).
-async fn enrol_in(
+/// The status a new enrolment of the campaign gets, read under the campaign's lock; why none is made
+/// when the campaign is missing or archived.
+async fn new_enrolment_status(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     workspace: &str,
     campaign: &str,
-    choice: &LeadChoice,
-    now: DateTime<Utc>,
-) -> Result<Result<Enrolled, EnrolRefused>, DbErr> {
+) -> Result<Result<EnrolmentStatus, EnrolRefused>, DbErr> {
     let Some(campaign_status) = lock_campaign(transaction, backend, workspace, campaign).await?
     else {
         return Ok(Err(EnrolRefused::CampaignNotFound));
     };
-    let Ok(status) = EnrolmentStatus::for_new_enrolment(campaign_status) else {
-        return Ok(Err(EnrolRefused::Archived));
-    };
-    let mut missing = Vec::new();
-    let matched = match choice {
-        LeadChoice::Ids(ids) if ids.is_empty() => return Ok(Ok(Enrolled::default())),
+    Ok(EnrolmentStatus::for_new_enrolment(campaign_status).map_err(|_| EnrolRefused::Archived))
+}
+
+/// How many leads the choice matches (enrolled or not), and with ids, those that are no lead of the
+/// workspace, in the order given.
+async fn chosen_leads(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    workspace: &str,
+    choice: &LeadChoice,
+) -> Result<(i64, Vec<LeadId>), DbErr> {
+    match choice {
+        LeadChoice::Ids(ids) if ids.is_empty() => Ok((0, Vec::new())),
         LeadChoice::Ids(ids) => {
             let mut sql = Sql::of(backend, "SELECT leads.id FROM leads WHERE", []);
             push_choice(&mut sql, workspace, choice);
@@ -257,81 +263,99 @@ async fn enrol_in(
                 .into_iter()
                 .map(|row| row.try_get_by_index::<String>(0))
                 .collect::<Result<_, _>>()?;
-            missing = ids
+            let missing = ids
                 .iter()
                 .filter(|id| !found.contains(&id.to_string()))
                 .copied()
                 .collect();
-            found.len() as i64
+            Ok((found.len() as i64, missing))
         }
         LeadChoice::Filter(_) | LeadChoice::All { .. } => {
             let mut sql = Sql::of(backend, "SELECT COUNT(*) FROM leads WHERE", []);
             push_choice(&mut sql, workspace, choice);
-            first_row(transaction, sql.build())
+            let matched = first_row(transaction, sql.build())
                 .await?
                 .map(|row| row.try_get_by_index::<i64>(0))
                 .transpose()?
-                .unwrap_or(0)
-        }
-    };
-    let now_ms = to_millis(now);
-    let mut added = 0;
-    let mut after = String::new();
-    loop {
-        // The last lead of this batch: the id ENROL_BATCH leads further (none: the batch is the rest).
-        let mut bound = Sql::of(backend, "SELECT leads.id FROM leads WHERE", []);
-        push_choice(&mut bound, workspace, choice);
-        bound.push(
-            " AND leads.id > ? ORDER BY leads.id LIMIT 1 OFFSET ?",
-            [after.as_str().into(), ((ENROL_BATCH - 1) as i64).into()],
-        );
-        let last: Option<String> = first_row(transaction, bound.build())
-            .await?
-            .map(|row| row.try_get_by_index::<String>(0))
-            .transpose()?;
-        let mut insert = Sql::of(
-            backend,
-            "INSERT INTO enrolments (id, workspace_id, campaign_id, lead_id, status, \
-             created_at_ms, updated_at_ms) SELECT ",
-            [],
-        );
-        insert.push(new_id_expression(backend), [id_prefix(now).into()]);
-        insert.push(
-            ", ?, ?, chosen.id, ?, ?, ? FROM (SELECT leads.id AS id FROM leads WHERE",
-            [
-                workspace.into(),
-                campaign.into(),
-                status.as_str().into(),
-                now_ms.into(),
-                now_ms.into(),
-            ],
-        );
-        push_choice(&mut insert, workspace, choice);
-        insert.push(" AND leads.id > ?", [after.as_str().into()]);
-        if let Some(last) = &last {
-            insert.push(" AND leads.id <= ?", [last.as_str().into()]);
-        }
-        insert.push(
-            " AND NOT EXISTS (SELECT 1 FROM enrolments enrolled WHERE enrolled.campaign_id = ? \
-             AND enrolled.lead_id = leads.id AND enrolled.subsequence_id IS NULL)) chosen",
-            [campaign.into()],
-        );
-        added += changed(transaction, insert.build()).await?;
-        match last {
-            Some(last) => after = last,
-            None => break,
+                .unwrap_or(0);
+            Ok((matched, Vec::new()))
         }
     }
+}
+
+/// What one batch of an enrolment did.
+struct EnrolledBatch {
+    added: i64,
+    /// The batch's last lead, after which the next batch starts; `None` when this one was the last.
+    last: Option<String>,
+}
+
+/// One batch of an enrolment, in `transaction`, which holds the campaign's lock: the next
+/// [`ENROL_BATCH`] chosen leads after `after` (by id) that are not enrolled yet get enrolments in
+/// `status`, and the campaign's counter moves by the number added.
+#[allow(clippy::too_many_arguments)]
+async fn enrol_batch(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    workspace: &str,
+    campaign: &str,
+    choice: &LeadChoice,
+    status: EnrolmentStatus,
+    after: &str,
+    now: DateTime<Utc>,
+) -> Result<EnrolledBatch, DbErr> {
+    if matches!(choice, LeadChoice::Ids(ids) if ids.is_empty()) {
+        return Ok(EnrolledBatch {
+            added: 0,
+            last: None,
+        });
+    }
+    let now_ms = to_millis(now);
+    // The last lead of this batch: the id ENROL_BATCH leads further (none: the batch is the rest).
+    let mut bound = Sql::of(backend, "SELECT leads.id FROM leads WHERE", []);
+    push_choice(&mut bound, workspace, choice);
+    bound.push(
+        " AND leads.id > ? ORDER BY leads.id LIMIT 1 OFFSET ?",
+        [after.into(), ((ENROL_BATCH - 1) as i64).into()],
+    );
+    let last: Option<String> = first_row(transaction, bound.build())
+        .await?
+        .map(|row| row.try_get_by_index::<String>(0))
+        .transpose()?;
+    let mut insert = Sql::of(
+        backend,
+        "INSERT INTO enrolments (id, workspace_id, campaign_id, lead_id, status, \
+         created_at_ms, updated_at_ms) SELECT ",
+        [],
+    );
+    insert.push(new_id_expression(backend), [id_prefix(now).into()]);
+    insert.push(
+        ", ?, ?, chosen.id, ?, ?, ? FROM (SELECT leads.id AS id FROM leads WHERE",
+        [
+            workspace.into(),
+            campaign.into(),
+            status.as_str().into(),
+            now_ms.into(),
+            now_ms.into(),
+        ],
+    );
+    push_choice(&mut insert, workspace, choice);
+    insert.push(" AND leads.id > ?", [after.into()]);
+    if let Some(last) = &last {
+        insert.push(" AND leads.id <= ?", [last.as_str().into()]);
+    }
+    insert.push(
+        " AND NOT EXISTS (SELECT 1 FROM enrolments enrolled WHERE enrolled.campaign_id = ? \
+         AND enrolled.lead_id = leads.id AND enrolled.subsequence_id IS NULL)) chosen",
+        [campaign.into()],
+    );
+    let added = changed(transaction, insert.build()).await?;
     let mut deltas = Deltas::default();
     deltas.add(status, added);
     if let Some(statement) = deltas.statement(backend, campaign) {
         transaction.execute_raw(statement).await?;
     }
-    Ok(Ok(Enrolled {
-        added: added as u64,
-        skipped: matched.saturating_sub(added) as u64,
-        missing,
-    }))
+    Ok(EnrolledBatch { added, last })
 }
 
 /// Appends the condition that chooses the targeted enrolments of the campaign (`e.…`).
@@ -585,23 +609,68 @@ impl EnrolmentRepository for SqlEnrolmentRepository {
         let choice = choice.clone();
         // In a task of its own: a caller dropped half-way cannot leave the writer inside it.
         tokio::spawn(async move {
-            let transaction = pools.begin_write().await?;
-            let enrolled = enrol_in(
-                &transaction,
-                backend,
-                &workspace.to_string(),
-                &campaign.to_string(),
-                &choice,
-                now,
-            )
-            .await;
-            match enrolled {
-                Ok(Err(refused)) => {
-                    transaction.rollback().await?;
-                    Ok(Err(refused))
+            let (workspace, campaign) = (workspace.to_string(), campaign.to_string());
+            let mut enrolled = Enrolled::default();
+            let (mut added, mut matched) = (0, 0);
+            let mut after = String::new();
+            let mut first = true;
+            loop {
+                let transaction = pools.begin_write().await?;
+                let status = match new_enrolment_status(
+                    &transaction,
+                    backend,
+                    &workspace,
+                    &campaign,
+                )
+                .await
+                {
+                    Ok(Ok(status)) => status,
+                    Ok(Err(refused)) => {
+                        transaction.rollback().await?;
+                        if first {
+                            return Ok(Err(refused));
+                        }
+                        // Archived or deleted since the earlier batches: they stand.
+                        break;
+                    }
+                    Err(error) => return finish(transaction, Err(error), |error| error).await,
+                };
+                let step = async {
+                    let batch = enrol_batch(
+                        &transaction,
+                        backend,
+                        &workspace,
+                        &campaign,
+                        &choice,
+                        status,
+                        &after,
+                        now,
+                    )
+                    .await?;
+                    let chosen = match first {
+                        true => {
+                            Some(chosen_leads(&transaction, backend, &workspace, &choice).await?)
+                        }
+                        false => None,
+                    };
+                    Ok((batch, chosen))
                 }
-                other => finish(transaction, other, |error| error).await,
+                .await;
+                let (batch, chosen) = finish(transaction, step, |error| error).await?;
+                if let Some((chosen, missing)) = chosen {
+                    matched = chosen;
+                    enrolled.missing = missing;
+                }
+                added += batch.added;
+                first = false;
+                match batch.last {
+                    Some(last) => after = last,
+                    None => break,
+                }
             }
+            enrolled.added = added as u64;
+            enrolled.skipped = matched.saturating_sub(added) as u64;
+            Ok(Ok(enrolled))
         })
         .await
         .unwrap_or_else(|error| Err(task_ended(error)))
