@@ -341,16 +341,30 @@ async fn a_search_matching_thousands_pages_newest_first_with_the_exact_total_in_
         batches.extend(older.chunks(700).rev().map(<[Lead]>::to_vec));
         batches.push(
             (0..40)
-                .map(|index| lead(tenant, fields(&format!("n{index}@x.example"), None, None, &[])))
+                .map(|index| {
+                    lead(
+                        tenant,
+                        fields(&format!("n{index}@x.example"), None, None, &[]),
+                    )
+                })
                 .collect(),
         );
         for batch in batches {
-            leads.write_batch(tenant.workspace, batch, Vec::new()).await?;
+            leads
+                .write_batch(tenant.workspace, batch, Vec::new())
+                .await?;
         }
         let strangers = (0..30)
-            .map(|index| lead(other, fields(&format!("dense{index}@o.example"), None, None, &[])))
+            .map(|index| {
+                lead(
+                    other,
+                    fields(&format!("dense{index}@o.example"), None, None, &[]),
+                )
+            })
             .collect();
-        leads.write_batch(other.workspace, strangers, Vec::new()).await?;
+        leads
+            .write_batch(other.workspace, strangers, Vec::new())
+            .await?;
 
         let mut expected: Vec<LeadId> = matching.iter().map(Lead::id).collect();
         expected.sort();
@@ -386,7 +400,10 @@ async fn a_search_matching_thousands_pages_newest_first_with_the_exact_total_in_
             .collect();
         few_expected.sort();
         few_expected.reverse();
-        assert_eq!(few.leads.iter().map(Lead::id).collect::<Vec<_>>(), few_expected);
+        assert_eq!(
+            few.leads.iter().map(Lead::id).collect::<Vec<_>>(),
+            few_expected
+        );
         assert_eq!(few.total as usize, few_expected.len());
         Ok(())
     })

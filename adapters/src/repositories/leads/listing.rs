@@ -168,7 +168,13 @@ pub(super) fn dense_page_with_total(
 
 /// The count of every lead the filters match (the cursor aside).
 pub(super) fn count(backend: DbBackend, workspace: &str, query: &LeadQuery) -> Statement {
-    matching(backend, Sql::of(backend, "SELECT COUNT(*)", []), workspace, query).build()
+    matching(
+        backend,
+        Sql::of(backend, "SELECT COUNT(*)", []),
+        workspace,
+        query,
+    )
+    .build()
 }
 
 /// `sql` (a select list) followed by the `FROM … WHERE …` of the leads that `query`'s filters match.
