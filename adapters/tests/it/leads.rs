@@ -320,6 +320,97 @@ async fn a_searched_list_pages_newest_first_with_the_total_of_every_match() -> a
 }
 
 #[tokio::test]
+async fn a_search_matching_thousands_pages_newest_first_with_the_exact_total_in_any_insertion_order()
+-> anyhow::Result<()> {
+    // More matches than SQLite's first statement gathers (2,000), stored in an order that is not
+    // the order of their ids: the newest ids written first, the rest oldest first in batches
+    // written newest first, so that the most recently stored matches are not the newest leads.
+    const MATCHES: usize = 2_150;
+    on_every_backend(async |database| {
+        let other = tenant(&database).await?;
+        let tenant = tenant(&database).await?;
+        let leads = database.leads();
+        let matching: Vec<Lead> = (0..MATCHES)
+            .map(|index| {
+                let email = format!("dense{index}@example.com");
+                lead(tenant, fields(&email, None, None, &["t"]))
+            })
+            .collect();
+        let (older, newest) = matching.split_at(MATCHES - 300);
+        let mut batches = vec![newest.to_vec()];
+        batches.extend(older.chunks(700).rev().map(<[Lead]>::to_vec));
+        batches.push(
+            (0..40)
+                .map(|index| {
+                    lead(
+                        tenant,
+                        fields(&format!("n{index}@x.example"), None, None, &[]),
+                    )
+                })
+                .collect(),
+        );
+        for batch in batches {
+            leads
+                .write_batch(tenant.workspace, batch, Vec::new())
+                .await?;
+        }
+        let strangers = (0..30)
+            .map(|index| {
+                lead(
+                    other,
+                    fields(&format!("dense{index}@o.example"), None, None, &[]),
+                )
+            })
+            .collect();
+        leads
+            .write_batch(other.workspace, strangers, Vec::new())
+            .await?;
+
+        let mut expected: Vec<LeadId> = matching.iter().map(Lead::id).collect();
+        expected.sort();
+        expected.reverse();
+        for tags in [None, Some("t")] {
+            let mut search = query(Some("DENSE"), tags);
+            search.limit = PageLimit::parse(Some(100)).expect("a limit");
+            let mut seen = Vec::new();
+            loop {
+                let page = leads.list(tenant.workspace, &search).await?;
+                assert_eq!(page.total as usize, MATCHES, "tags {tags:?}");
+                assert_eq!(page.leads.len(), 100.min(MATCHES - seen.len()));
+                seen.extend(page.leads.iter().map(Lead::id));
+                if !page.has_more {
+                    break;
+                }
+                search.before = page.leads.last().map(Lead::id);
+            }
+            assert_eq!(seen, expected, "tags {tags:?}");
+            search.before = expected.last().copied();
+            let past = leads.list(tenant.workspace, &search).await?;
+            assert!(past.leads.is_empty() && !past.has_more);
+            assert_eq!(past.total as usize, MATCHES, "tags {tags:?}");
+        }
+        // A search the first statement answers whole: a handful of the same leads.
+        let few = leads
+            .list(tenant.workspace, &query(Some("dense214"), None))
+            .await?;
+        let mut few_expected: Vec<LeadId> = matching
+            .iter()
+            .filter(|lead| lead.fields().email().as_str().starts_with("dense214"))
+            .map(Lead::id)
+            .collect();
+        few_expected.sort();
+        few_expected.reverse();
+        assert_eq!(
+            few.leads.iter().map(Lead::id).collect::<Vec<_>>(),
+            few_expected
+        );
+        assert_eq!(few.total as usize, few_expected.len());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn tags_filter_matches_any_tag_ignoring_case() -> anyhow::Result<()> {
     on_every_backend(async |database| {
         let tenant = tenant(&database).await?;

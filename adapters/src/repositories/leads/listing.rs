@@ -4,14 +4,14 @@
 //! - SQLite: the FTS5 trigram table `leads_search` drives the query (`leads_search CROSS JOIN leads`
 //!   keeps the planner from walking the workspace's rows instead), queried with the search as one
 //!   phrase (a trigram phrase is a substring match, case-folded).
-//! - PostgreSQL: `search_folded LIKE '%…%'` on the `pg_trgm` GIN index, the page and the total read
-//!   in one statement from the matching ids ([`searched_page_with_total`]).
+//! - PostgreSQL: `search_folded LIKE '%…%'` on the `pg_trgm` GIN index.
 //!
-//! Either way the row's `search_folded LIKE '%…%'` is checked too, so the answer is exactly the
-//! domain's rule whatever the index returns. A search of 1 or 2 characters has no trigram: it is the
-//! `LIKE` alone on the workspace's rows, walked newest first by `(workspace_id, id)` — the page stops
-//! at its last row, the count reads every row of the workspace (bounded by the workspace's size, not
-//! the table's).
+//! Either way the page and the total are read together ([`searched_page_with_total`]; on SQLite,
+//! a search matching many leads by [`dense_page_with_total`]), and the row's
+//! `search_folded LIKE '%…%'` is checked too, so the answer is exactly the domain's rule whatever
+//! the index returns. A search of 1 or 2 characters has no trigram: it is the `LIKE` alone on the
+//! workspace's rows, walked newest first by `(workspace_id, id)` — the page stops at its last row,
+//! the count reads every row of the workspace (bounded by the workspace's size, not the table's).
 
 use application::ports::LeadQuery;
 use sea_orm::{DbBackend, Statement, Value};
@@ -35,7 +35,8 @@ pub(super) fn page(
     query: &LeadQuery,
     limit: u64,
 ) -> Statement {
-    let mut sql = matching(backend, &format!("SELECT {COLUMNS}"), workspace, query);
+    let select = Sql::of(backend, &format!("SELECT {COLUMNS}"), []);
+    let mut sql = matching(backend, select, workspace, query);
     if let Some(before) = query.before {
         sql.push(" AND leads.id < ?", [before.to_string().into()]);
     }
@@ -43,17 +44,26 @@ pub(super) fn page(
     sql.build()
 }
 
-/// PostgreSQL, a search of [`TRIGRAM`] characters or more: the page (`limit` rows newest first) and
-/// the total, in ONE statement whose rows are the page's, each with a `total` column (no row when
-/// the page is empty). The matching ids are gathered first, as a materialized CTE that the trigram
-/// index serves, then the page is taken from them and the total counted over them.
+/// SQLite: the most matches the first statement of a search gathers (and one more, to tell that
+/// there are more). A search matching more is answered by [`dense_page_with_total`].
+const SQLITE_GATHERED: u64 = 2_000;
+
+/// A search of [`TRIGRAM`] characters or more: the page (`limit` rows newest first) and the total,
+/// in ONE statement whose rows are the page's, each with a `total` column (no row when the page is
+/// empty). The matching ids are gathered first, as a materialized CTE that the trigram index
+/// serves, then the page is taken from them and the total counted over them.
 ///
-/// Written so, not as `… ORDER BY id DESC LIMIT n`, because the planner may serve that by walking
-/// the primary key backwards and testing every row, hoping to meet `n` matches soon: with a
-/// generic plan it cannot know how rare the search is, and a search matching a handful of a million
-/// rows then reads them all. Here the matches are found through the index whatever the plan, and
-/// counted in the same pass: a page is never worse than its count, which a page with more to
-/// follow needs anyway.
+/// PostgreSQL: written so, not as `… ORDER BY id DESC LIMIT n`, because the planner may serve that
+/// by walking the primary key backwards and testing every row, hoping to meet `n` matches soon:
+/// with a generic plan it cannot know how rare the search is, and a search matching a handful of a
+/// million rows then reads them all. Here the matches are found through the index whatever the
+/// plan, and counted in the same pass: a page is never worse than its count, which a page with more
+/// to follow needs anyway.
+///
+/// SQLite: one pass over the matches instead of two (a page sorting every matching row, then a
+/// count), and the sort carries `(seq, id)` only. At most [`SQLITE_GATHERED`] + 1 matches are
+/// gathered: when the `total` is larger than [`SQLITE_GATHERED`] the page and the total are not the
+/// answer, and [`needs_dense_statement`] says so.
 pub(super) fn searched_page_with_total(
     backend: DbBackend,
     workspace: &str,
@@ -61,39 +71,117 @@ pub(super) fn searched_page_with_total(
     limit: u64,
 ) -> Option<Statement> {
     let search = query.search.as_ref()?.folded();
-    if backend != DbBackend::Postgres || search.chars().count() < TRIGRAM {
+    if search.chars().count() < TRIGRAM {
         return None;
     }
-    let mut sql = matching(
-        backend,
-        "WITH matching AS MATERIALIZED (SELECT leads.id",
-        workspace,
-        query,
-    );
-    sql.push("), page AS (SELECT id FROM matching", []);
+    // PostgreSQL's leads are keyed by `id`; SQLite's by `seq` (the FTS table's rowid).
+    let (gathered, key, keys) = match backend {
+        DbBackend::Postgres => (None, "id", "id"),
+        _ => (Some(SQLITE_GATHERED + 1), "seq", "seq, id"),
+    };
+    let select = match backend {
+        DbBackend::Postgres => "WITH matching AS MATERIALIZED (SELECT leads.id",
+        _ => "WITH matching AS MATERIALIZED (SELECT leads.seq, leads.id",
+    };
+    let mut sql = matching(backend, Sql::of(backend, select, []), workspace, query);
+    if let Some(gathered) = gathered {
+        sql.push(" LIMIT ?", [(gathered as i64).into()]);
+    }
+    sql.push(&format!("), page AS (SELECT {keys} FROM matching"), []);
     if let Some(before) = query.before {
         sql.push(" WHERE id < ?", [before.to_string().into()]);
     }
     sql.push(
         &format!(
             " ORDER BY id DESC LIMIT ?) SELECT {COLUMNS}, (SELECT COUNT(*) FROM matching) AS total \
-             FROM page JOIN leads ON leads.id = page.id ORDER BY leads.id DESC"
+             FROM page JOIN leads ON leads.{key} = page.{key} ORDER BY leads.id DESC"
         ),
         [(limit as i64).into()],
     );
     Some(sql.build())
 }
 
-/// The count of every lead the filters match (the cursor aside).
-pub(super) fn count(backend: DbBackend, workspace: &str, query: &LeadQuery) -> Statement {
-    matching(backend, "SELECT COUNT(*)", workspace, query).build()
+/// Whether the answer of [`searched_page_with_total`] (its `total` column; `None` when it returned
+/// no row) is not the whole answer and [`dense_page_with_total`] must be read instead: on SQLite,
+/// when the search matched more than [`SQLITE_GATHERED`] leads, or matched none that precedes the
+/// cursor among those gathered.
+pub(super) fn needs_dense_statement(
+    backend: DbBackend,
+    query: &LeadQuery,
+    total: Option<i64>,
+) -> bool {
+    if backend == DbBackend::Postgres {
+        return false;
+    }
+    match total {
+        Some(total) => u64::try_from(total).is_ok_and(|total| total > SQLITE_GATHERED),
+        None => query.before.is_some(),
+    }
 }
 
-fn matching(backend: DbBackend, select: &str, workspace: &str, query: &LeadQuery) -> Sql {
+/// SQLite, a search of [`TRIGRAM`] characters or more that matches many leads: the page and the
+/// total in ONE pass over the matches, with rows shaped as [`searched_page_with_total`]'s.
+///
+/// Ordering every match by `id` to keep the newest `limit` costs more than finding them (a sorter
+/// insertion per match: the matches come from the FTS table in `seq` order, which is also, nearly,
+/// the order of their ids, the worst order for keeping the largest). Instead:
+/// 1. `recent`: the `limit` matches (before the cursor) of the largest `seq`, read backwards from
+///    the FTS table, which stops after them. Their smallest `id` is a floor: at least `limit`
+///    matches have an id at or above it, so the `limit` newest matches all do.
+/// 2. `tally`: one pass over every match, counting them all (the total) and keeping the `seq` of
+///    those at or above the floor (and before the cursor) in a JSON array: about `limit` of them
+///    while `seq` and `id` orders agree, more when they do not (still exact, only slower).
+/// 3. The page: those few, newest first.
+///
+/// No row when the page is empty.
+pub(super) fn dense_page_with_total(
+    backend: DbBackend,
+    workspace: &str,
+    query: &LeadQuery,
+    limit: u64,
+) -> Statement {
+    let before = |sql: &mut Sql| {
+        if let Some(before) = query.before {
+            sql.push(" AND leads.id < ?", [before.to_string().into()]);
+        }
+    };
+    let start = Sql::of(backend, "WITH recent AS (SELECT leads.id AS id", []);
+    let mut sql = matching(backend, start, workspace, query);
+    before(&mut sql);
+    sql.push(
+        " ORDER BY leads_search.rowid DESC LIMIT ?), tally AS (SELECT COUNT(*) AS total, \
+         json_group_array(leads.seq) FILTER (WHERE leads.id >= (SELECT MIN(id) FROM recent)",
+        [(limit as i64).into()],
+    );
+    before(&mut sql);
+    sql.push(") AS near", []);
+    let mut sql = matching(backend, sql, workspace, query);
+    sql.push(
+        &format!(
+            ") SELECT {COLUMNS}, tally.total AS total FROM tally, json_each(tally.near) AS near \
+             CROSS JOIN leads ON leads.seq = near.value ORDER BY leads.id DESC LIMIT ?"
+        ),
+        [(limit as i64).into()],
+    );
+    sql.build()
+}
+
+/// The count of every lead the filters match (the cursor aside).
+pub(super) fn count(backend: DbBackend, workspace: &str, query: &LeadQuery) -> Statement {
+    matching(
+        backend,
+        Sql::of(backend, "SELECT COUNT(*)", []),
+        workspace,
+        query,
+    )
+    .build()
+}
+
+/// `sql` (a select list) followed by the `FROM … WHERE …` of the leads that `query`'s filters match.
+fn matching(backend: DbBackend, mut sql: Sql, workspace: &str, query: &LeadQuery) -> Sql {
     let search = query.search.as_ref().map(|search| search.folded());
     let indexed =
         search.filter(|text| backend == DbBackend::Sqlite && text.chars().count() >= TRIGRAM);
-    let mut sql = Sql::of(backend, select, []);
     match indexed {
         Some(text) => sql.push(
             " FROM leads_search CROSS JOIN leads ON leads.seq = leads_search.rowid \

@@ -103,8 +103,9 @@ impl LeadRepository for SqlLeadRepository {
 
     /// In one read-only transaction (one snapshot): the page (`limit + 1` rows, the extra one only
     /// telling whether there are more), then the count, skipped when the first page holds every match.
-    /// A PostgreSQL search of 3 characters or more reads both in one statement
-    /// ([`listing::searched_page_with_total`]).
+    /// A search of 3 characters or more reads both in one statement
+    /// ([`listing::searched_page_with_total`]; on SQLite, one more when it matches many leads:
+    /// [`listing::dense_page_with_total`]).
     async fn list(
         &self,
         workspace: WorkspaceId,
@@ -119,15 +120,12 @@ impl LeadRepository for SqlLeadRepository {
             if let Some(statement) =
                 listing::searched_page_with_total(backend, &workspace, query, limit)
             {
-                let rows = transaction.query_all_raw(statement).await?;
-                let total = rows
-                    .first()
-                    .map(|row| row.try_get::<i64>("", "total"))
-                    .transpose()?;
-                let page = rows
-                    .iter()
-                    .map(|row| lead::Model::from_query_result(row, ""))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let (mut page, mut total) = page_and_total(&transaction, statement).await?;
+                if listing::needs_dense_statement(backend, query, total) {
+                    let statement =
+                        listing::dense_page_with_total(backend, &workspace, query, limit);
+                    (page, total) = page_and_total(&transaction, statement).await?;
+                }
                 let count = async {
                     match total {
                         Some(total) => Ok(u64::try_from(total).unwrap_or(0)),
@@ -229,6 +227,24 @@ impl LeadRepository for SqlLeadRepository {
         .unwrap_or_else(|error| Err(task_ended(error)))
         .map_err(|error| repository_error(error, email_conflict))
     }
+}
+
+/// The rows of a statement that reads a page with a `total` column beside each row: the page, and
+/// the total (`None` when the page is empty).
+async fn page_and_total(
+    transaction: &sea_orm::DatabaseTransaction,
+    statement: sea_orm::Statement,
+) -> Result<(Vec<lead::Model>, Option<i64>), DbErr> {
+    let rows = transaction.query_all_raw(statement).await?;
+    let total = rows
+        .first()
+        .map(|row| row.try_get::<i64>("", "total"))
+        .transpose()?;
+    let page = rows
+        .iter()
+        .map(|row| lead::Model::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((page, total))
 }
 
 /// The number of the workspace's leads that `query`'s filters match (the cursor aside).
