@@ -84,13 +84,6 @@ pub(crate) fn is_sqlite_memory(url: &str) -> bool {
 
 async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
     let options = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
-    // The pool's statements are planned for their parameters and the tables as they are at each
-    // execution. They include the lookups of tables that bulk imports grow from empty to millions of
-    // rows; a plan cached while a table was small is kept until an ANALYZE, and without autovacuum none
-    // comes: one email-key lookup of 240,000 leads took 31 s on the plan made for an empty table.
-    let pooled_options = options
-        .clone()
-        .options([("plan_cache_mode", "force_custom_plan")]);
     let pool = PgPoolOptions::new()
         .max_connections(POSTGRES_MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -106,7 +99,7 @@ async fn connect_postgres(url: &str) -> anyhow::Result<Pools> {
                 })
             },
         )
-        .connect_with(pooled_options)
+        .connect_with(options.clone())
         .await
         .context("connecting to PostgreSQL")?;
     warn_without_autovacuum(&pool).await;
@@ -212,68 +205,4 @@ async fn connect_sqlite_file(url: &str) -> anyhow::Result<Pools> {
         group_commit: Some(group_commit),
         reads,
     })
-}
-
-#[cfg(all(test, feature = "testing"))]
-mod tests {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
-
-    use crate::testing::{TestBackend, backends, fresh_database};
-
-    /// The rule: a statement run on PostgreSQL's pool is planned for the table as it is when it runs,
-    /// never served by a plan cached while the table was small. A statement sqlx has prepared is
-    /// executed far more than the 5 times after which PostgreSQL's default would switch it to a
-    /// generic plan; the table then grows; the statement must still have had no generic plan.
-    #[tokio::test]
-    async fn postgres_pool_statements_are_planned_for_the_table_as_it_is_now() -> anyhow::Result<()>
-    {
-        for backend in backends() {
-            if backend != TestBackend::Postgres {
-                continue;
-            }
-            let database = fresh_database(backend).await?;
-            let pools = database.pools();
-            pools
-                .writer
-                .execute_unprepared("CREATE TABLE growing (k TEXT PRIMARY KEY)")
-                .await?;
-            // One transaction: one connection, whose prepared statements the view below lists.
-            let transaction = pools.writer.begin().await?;
-            let lookup = || {
-                Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT k FROM growing WHERE k IN \
-                     (SELECT value FROM json_array_elements_text($1::json))",
-                    ["[\"k1\", \"k2\"]".into()],
-                )
-            };
-            for _ in 0..8 {
-                transaction.query_all_raw(lookup()).await?;
-            }
-            transaction
-                .execute_unprepared(
-                    "INSERT INTO growing SELECT 'k' || n FROM generate_series(1, 20000) AS n",
-                )
-                .await?;
-            let found = transaction.query_all_raw(lookup()).await?;
-            assert_eq!(found.len(), 2);
-            let plans = transaction
-                .query_one_raw(Statement::from_string(
-                    DbBackend::Postgres,
-                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
-                     WHERE statement LIKE '%FROM growing WHERE k IN%'",
-                ))
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("the lookup was not a prepared statement"))?;
-            let generic: i64 = plans.try_get_by_index(0)?;
-            let custom: i64 = plans.try_get_by_index(1)?;
-            assert_eq!(
-                (generic, custom),
-                (0, 9),
-                "generic and custom plans of the lookup"
-            );
-            transaction.rollback().await?;
-        }
-        Ok(())
-    }
 }

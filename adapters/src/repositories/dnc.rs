@@ -146,21 +146,29 @@ impl DncRepository for SqlDncRepository {
         keys: &[DncKeys],
     ) -> Result<Vec<String>, RepositoryError> {
         let workspace = workspace.to_string();
+        let backend = DbBackend::from(self.pools.backend);
+        // A read transaction: planned for the list's size now (see `Pools::begin_read`).
+        let transaction = self.pools.begin_read().await.or_unknown()?;
+        let read = async {
+            let mut rows_per_batch = Vec::new();
+            for batch in keys.chunks(LOOKUP_ADDRESSES) {
+                let rows = transaction
+                    .query_all_raw(backend.build(&lookup(&workspace, batch)))
+                    .await?;
+                let rows: Vec<(String, String)> = rows
+                    .iter()
+                    .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
+                    .collect::<Result<_, DbErr>>()?;
+                rows_per_batch.push(rows);
+            }
+            Ok(rows_per_batch)
+        }
+        .await;
+        let rows_per_batch = finish(transaction, read, |error| error)
+            .await
+            .or_unknown()?;
         let mut matched = Vec::new();
-        for batch in keys.chunks(LOOKUP_ADDRESSES) {
-            let statement = DbBackend::from(self.pools.backend).build(&lookup(&workspace, batch));
-            // The pool: planned for the list's size now (see `connect_postgres`).
-            let rows: Vec<(String, String)> = self
-                .pools
-                .reader
-                .query_all_raw(statement)
-                .await
-                .and_then(|rows| {
-                    rows.iter()
-                        .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
-                        .collect()
-                })
-                .or_unknown()?;
+        for (batch, rows) in keys.chunks(LOOKUP_ADDRESSES).zip(rows_per_batch) {
             let found: Vec<DncEntry> = rows
                 .iter()
                 .filter_map(|(kind, value)| {

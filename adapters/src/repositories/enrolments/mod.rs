@@ -314,9 +314,15 @@ async fn enrol_batch(
     // The last lead of this batch: the id ENROL_BATCH leads further (none: the batch is the rest).
     let mut bound = Sql::of(backend, "SELECT leads.id FROM leads WHERE", []);
     push_choice(&mut bound, workspace, choice);
+    // A row comparison on `(workspace_id, id)`: only that index serves it, whatever the planner
+    // believes of the tables' sizes (a plan from stale statistics walked the primary key instead).
     bound.push(
-        " AND leads.id > ? ORDER BY leads.id LIMIT 1 OFFSET ?",
-        [after.into(), ((ENROL_BATCH - 1) as i64).into()],
+        " AND (leads.workspace_id, leads.id) > (?, ?) ORDER BY leads.id LIMIT 1 OFFSET ?",
+        [
+            workspace.into(),
+            after.into(),
+            ((ENROL_BATCH - 1) as i64).into(),
+        ],
     );
     let last: Option<String> = first_row(transaction, bound.build())
         .await?
@@ -340,14 +346,23 @@ async fn enrol_batch(
         ],
     );
     push_choice(&mut insert, workspace, choice);
-    insert.push(" AND leads.id > ?", [after.into()]);
-    if let Some(last) = &last {
-        insert.push(" AND leads.id <= ?", [last.as_str().into()]);
-    }
     insert.push(
-        " AND NOT EXISTS (SELECT 1 FROM enrolments enrolled WHERE enrolled.campaign_id = ? \
-         AND enrolled.lead_id = leads.id AND enrolled.subsequence_id IS NULL)) chosen",
-        [campaign.into()],
+        " AND (leads.workspace_id, leads.id) > (?, ?)",
+        [workspace.into(), after.into()],
+    );
+    if let Some(last) = &last {
+        insert.push(
+            " AND (leads.workspace_id, leads.id) <= (?, ?)",
+            [workspace.into(), last.as_str().into()],
+        );
+    }
+    // Leads enrolled already are skipped by the unique index of main-sequence enrolments, one
+    // probe per lead, not by an anti-join: planned from statistics taken before the campaign had
+    // enrolments, the anti-join compared every chosen lead with every enrolment (minutes a batch).
+    insert.push(
+        ") chosen WHERE true ON CONFLICT (campaign_id, lead_id) WHERE subsequence_id IS NULL \
+         DO NOTHING",
+        [],
     );
     let added = changed(transaction, insert.build()).await?;
     let mut deltas = Deltas::default();
@@ -854,11 +869,10 @@ impl EnrolmentRepository for SqlEnrolmentRepository {
              WHERE workspace_id = ? AND lead_id = ? AND subsequence_id IS NULL ORDER BY id",
             [workspace.to_string().into(), lead.to_string().into()],
         );
-        // The pool: planned for the table's size now (see `connect_postgres`).
-        let rows = self
-            .pools
-            .reader
-            .query_all_raw(sql.build())
+        // A read transaction: planned for the table's size now (see `Pools::begin_read`).
+        let transaction = self.pools.begin_read().await.or_unknown()?;
+        let read = transaction.query_all_raw(sql.build()).await;
+        let rows = finish(transaction, read, |error| error)
             .await
             .or_unknown()?;
         rows.iter()

@@ -82,23 +82,28 @@ impl LeadRepository for SqlLeadRepository {
         workspace: WorkspaceId,
         email_keys: &[String],
     ) -> Result<Vec<Lead>, RepositoryError> {
-        let mut found = Vec::new();
         let backend = DbBackend::from(self.pools.backend);
         let workspace = workspace.to_string();
-        for keys in email_keys.chunks(KEY_CHUNK) {
-            let lookup =
-                writes::by_email_keys(backend, listing::COLUMNS, &workspace, keys).or_unknown()?;
-            let rows = lead::Entity::find()
-                .from_raw_sql(lookup)
-                // The pool: planned for the table's size now (see `connect_postgres`).
-                .all(&self.pools.reader)
-                .await
-                .or_unknown()?;
-            for row in rows {
-                found.push(from_row(row)?);
+        // A read transaction: planned for the table's size now (see `Pools::begin_read`).
+        let transaction = self.pools.begin_read().await.or_unknown()?;
+        let read = async {
+            let mut rows = Vec::new();
+            for keys in email_keys.chunks(KEY_CHUNK) {
+                let lookup = writes::by_email_keys(backend, listing::COLUMNS, &workspace, keys)?;
+                rows.extend(
+                    lead::Entity::find()
+                        .from_raw_sql(lookup)
+                        .all(&transaction)
+                        .await?,
+                );
             }
+            Ok(rows)
         }
-        Ok(found)
+        .await;
+        let rows = finish(transaction, read, |error| error)
+            .await
+            .or_unknown()?;
+        rows.into_iter().map(from_row).collect()
     }
 
     /// In one read-only transaction (one snapshot): the page (`limit + 1` rows, the extra one only
