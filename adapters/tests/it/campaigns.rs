@@ -975,6 +975,45 @@ async fn list_total_counts_every_match_whatever_the_cursor() -> anyhow::Result<(
 }
 
 #[tokio::test]
+async fn list_search_pages_and_total_count_every_match_whatever_the_cursor() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let stored = store_named(
+            &database,
+            tenant,
+            &["Match 0", "Other", "Match 1", "Match 2", "Other too", "Match 3"],
+        )
+        .await?;
+        let campaigns = database.campaigns();
+        let page_before = |before: Option<usize>| CampaignQuery {
+            before: before.map(|index| stored[index].id()),
+            name: search("match"),
+            limit: limit(2),
+            ..CampaignQuery::default()
+        };
+
+        let first = campaigns.list(tenant.workspace, &page_before(None)).await?;
+        assert_eq!(names(&first), ["Match 3", "Match 2"]);
+        assert_eq!((first.total, first.has_more), (4, true));
+        let second = campaigns.list(tenant.workspace, &page_before(Some(3))).await?;
+        assert_eq!(names(&second), ["Match 1", "Match 0"]);
+        assert_eq!((second.total, second.has_more), (4, false));
+        let beyond = campaigns.list(tenant.workspace, &page_before(Some(0))).await?;
+        assert!(beyond.campaigns.is_empty());
+        assert_eq!((beyond.total, beyond.has_more), (4, false));
+        let none = CampaignQuery {
+            name: search("nothing like it"),
+            ..CampaignQuery::default()
+        };
+        let none = campaigns.list(tenant.workspace, &none).await?;
+        assert!(none.campaigns.is_empty());
+        assert_eq!((none.total, none.has_more), (0, false));
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn list_pages_walk_every_match_exactly_once_while_campaigns_are_created() -> anyhow::Result<()>
 {
     on_every_backend(async |database| {

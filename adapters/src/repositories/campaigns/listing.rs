@@ -5,10 +5,13 @@
 use application::ports::{CampaignPage, CampaignQuery, RepositoryError, Version, VersionPage};
 use domain::id::{CampaignId, WorkspaceId};
 use domain::status::CampaignStatus;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement,
+    WithClause,
+};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
 };
 
 use super::owned_rows::{CampaignRows, with_owned_columns};
@@ -79,16 +82,16 @@ async fn page<R: FromQueryResult + Send + Sync>(
 ) -> Result<(Vec<R>, u64, bool), RepositoryError> {
     let workspace = workspace.to_string();
     let limit = usize::try_from(query.limit.get()).unwrap_or(usize::MAX);
-    let page = columns(
+    let page = || {
         matching(&workspace, query, pools.backend)
             .apply_if(query.before, |select, before| {
                 select.filter(campaign::Column::Id.lt(before.to_string()))
             })
             .order_by_desc(campaign::Column::Id)
-            .limit(u64::from(query.limit.get()) + 1),
-        pools.backend,
-    );
+            .limit(u64::from(query.limit.get()) + 1)
+    };
     let (mut page, total) = if query.name.is_none() {
+        let page = columns(page(), pools.backend);
         let listed = page
             .expr_as(stored_total(&workspace, query.status), STORED_TOTAL)
             .into_model::<WithStoredTotal<R>>()
@@ -101,7 +104,48 @@ async fn page<R: FromQueryResult + Send + Sync>(
             None => read_stored_total(pools, &workspace, query.status).await?,
         };
         (listed.into_iter().map(|listed| listed.row).collect(), total)
+    } else if pools.backend == Backend::Postgres {
+        let transaction = pools.begin_read().await.or_unknown()?;
+        let read = async {
+            let statement = searched_ids_with_total(&workspace, query);
+            let rows = transaction.query_all_raw(statement).await?;
+            let total = rows
+                .first()
+                .map(|row| row.try_get::<i64>("", "total"))
+                .transpose()?;
+            let ids: Vec<String> = rows
+                .iter()
+                .map(|row| row.try_get::<String>("", "id"))
+                .collect::<Result<_, _>>()?;
+            let total = match total {
+                Some(total) => u64::try_from(total).unwrap_or(0),
+                // An empty page past a cursor: the total is still every match's.
+                None if query.before.is_some() => {
+                    count_matching(&transaction, &workspace, query, pools.backend).await?
+                }
+                None => 0,
+            };
+            let page: Vec<R> = if ids.is_empty() {
+                Vec::new()
+            } else {
+                columns(
+                    campaign::Entity::find()
+                        .filter(campaign::Column::WorkspaceId.eq(workspace.as_str()))
+                        .filter(campaign::Column::Id.is_in(ids))
+                        .order_by_desc(campaign::Column::Id),
+                    pools.backend,
+                )
+                .into_model::<R>()
+                .all(&transaction)
+                .await?
+            };
+            Ok((page, total))
+        }
+        .await
+        .or_unknown();
+        finish(transaction, read, unknown).await?
     } else {
+        let page = columns(page(), pools.backend);
         let transaction = pools.begin_read().await.or_unknown()?;
         let read = async {
             let page: Vec<R> = page.into_model::<R>().all(&transaction).await?;
@@ -193,6 +237,39 @@ fn matching(workspace: &str, query: &CampaignQuery, backend: Backend) -> Select<
                 [phrase],
             ))
         })
+}
+
+/// PostgreSQL, a name search: the ids of the page (`limit + 1`, newest first, before the cursor) and
+/// the total of every match beside each, in ONE statement. The matches are gathered first (a
+/// materialized CTE, which the trigram index serves), then the page taken from them and the total
+/// counted over them. Written so, not as `… ORDER BY id DESC LIMIT n`, because the planner serves
+/// that by walking the workspace's campaigns newest first, expecting to meet `n` matches soon: a
+/// search matching 1,111 campaigns of 100,000, all of them old, read nearly all of them (p50 93 ms).
+fn searched_ids_with_total(workspace: &str, query: &CampaignQuery) -> sea_orm::Statement {
+    let matching_ids = matching(workspace, query, Backend::Postgres)
+        .select_only()
+        .column(campaign::Column::Id)
+        .into_query();
+    let gathered = CommonTableExpression::new()
+        .query(matching_ids)
+        .table_name(Alias::new("matching"))
+        .materialized(true)
+        .to_owned();
+    let id = || Expr::col(Alias::new("id"));
+    let page = Query::select()
+        .expr_as(id(), Alias::new("id"))
+        .expr_as(
+            Expr::cust("(SELECT COUNT(*) FROM matching)"),
+            Alias::new("total"),
+        )
+        .from(Alias::new("matching"))
+        .apply_if(query.before, |select, before| {
+            select.and_where(id().lt(before.to_string()));
+        })
+        .order_by_expr(id(), Order::Desc)
+        .limit(u64::from(query.limit.get()) + 1)
+        .to_owned();
+    DbBackend::Postgres.build(&page.with(WithClause::new().cte(gathered).to_owned()))
 }
 
 /// The FTS5 query finding `folded` anywhere in a name: one phrase (its `"` doubled, everything
