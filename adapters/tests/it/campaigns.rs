@@ -981,7 +981,14 @@ async fn list_search_pages_and_total_count_every_match_whatever_the_cursor() -> 
         let stored = store_named(
             &database,
             tenant,
-            &["Match 0", "Other", "Match 1", "Match 2", "Other too", "Match 3"],
+            &[
+                "Match 0",
+                "Other",
+                "Match 1",
+                "Match 2",
+                "Other too",
+                "Match 3",
+            ],
         )
         .await?;
         let campaigns = database.campaigns();
@@ -995,10 +1002,14 @@ async fn list_search_pages_and_total_count_every_match_whatever_the_cursor() -> 
         let first = campaigns.list(tenant.workspace, &page_before(None)).await?;
         assert_eq!(names(&first), ["Match 3", "Match 2"]);
         assert_eq!((first.total, first.has_more), (4, true));
-        let second = campaigns.list(tenant.workspace, &page_before(Some(3))).await?;
+        let second = campaigns
+            .list(tenant.workspace, &page_before(Some(3)))
+            .await?;
         assert_eq!(names(&second), ["Match 1", "Match 0"]);
         assert_eq!((second.total, second.has_more), (4, false));
-        let beyond = campaigns.list(tenant.workspace, &page_before(Some(0))).await?;
+        let beyond = campaigns
+            .list(tenant.workspace, &page_before(Some(0)))
+            .await?;
         assert!(beyond.campaigns.is_empty());
         assert_eq!((beyond.total, beyond.has_more), (4, false));
         let none = CampaignQuery {
