@@ -104,12 +104,8 @@ impl Pools {
                     .await;
                 match planning {
                     Ok(_) => Ok(transaction),
-                    Err(error) => {
-                        if let Err(rollback) = transaction.rollback().await {
-                            tracing::warn!(error = %rollback, "rolling back a failed transaction failed");
-                        }
-                        Err(error)
-                    }
+                    // Rolled back at once, not left to the pool.
+                    Err(error) => finish(transaction, Err(error), |error| error).await,
                 }
             }
         }
