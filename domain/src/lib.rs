@@ -9,6 +9,7 @@ pub mod campaign_update;
 pub mod dnc;
 pub mod enrolment;
 pub mod enrolment_request;
+pub mod holidays;
 pub mod id;
 pub mod identity;
 pub mod lead;

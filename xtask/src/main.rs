@@ -9,6 +9,7 @@
 //! - `migrate [-- ARGS]`: runs the database migrations (`sendline migrate`).
 //! - `bench [--backend sqlite|postgres] [--quick]`: load benchmarks with wrk (see `bench.rs`).
 //! - `api-fuzz`: schemathesis against the live server's OpenAPI document (see `api_fuzz.rs`).
+//! - `holidays`: regenerates the holiday and time-zone country data of `domain/data` (docs/holidays.md).
 
 mod api_fuzz;
 mod bench;
@@ -25,12 +26,13 @@ fn main() -> ExitCode {
         Some("openapi") => openapi(rest.iter().any(|arg| arg == "--check")),
         Some("bench") => bench::bench(rest),
         Some("api-fuzz") => api_fuzz::api_fuzz(),
+        Some("holidays") => holidays(),
         Some("migrate") => run(Command::new(cargo())
             .args(["run", "--quiet", "--bin", "sendline", "--", "migrate"])
             .args(rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [-- cargo test args] | openapi [--check] | migrate [args] | bench [--backend sqlite|postgres] [--quick] | api-fuzz>"
+                "usage: cargo xtask <test [-- cargo test args] | openapi [--check] | migrate [args] | bench [--backend sqlite|postgres] [--quick] | api-fuzz | holidays>"
             );
             return ExitCode::from(2);
         }
@@ -134,6 +136,33 @@ fn validate_openapi_document() -> Result<(), String> {
 }
 
 /// Installs `package` from PyPI when Python cannot import `module`.
+/// The release of the `holidays` package (PyPI) the committed holiday data comes from.
+const HOLIDAYS_PACKAGE: &str = "holidays==0.109";
+
+/// Regenerates `domain/data/holidays.tsv` and `domain/data/zone_countries.tsv`
+/// (`xtask/holiday_data.py`) from the pinned `holidays` package, in a virtual environment of its own
+/// under `target/`, and this machine's tzdata (docs/holidays.md).
+fn holidays() -> Result<(), String> {
+    let root = workspace_root();
+    let venv = root.join("target/holidays-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    run(Command::new(&python).args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        HOLIDAYS_PACKAGE,
+    ]))?;
+    run(Command::new(&python)
+        .arg(root.join("xtask/holiday_data.py"))
+        .arg("/usr/share/zoneinfo")
+        .arg(root.join("domain/data")))
+}
+
 fn ensure_python_package(module: &str, package: &str) -> Result<(), String> {
     let present = Command::new("python3")
         .args(["-c", &format!("import {module}")])
