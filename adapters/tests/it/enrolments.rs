@@ -264,6 +264,38 @@ async fn new_enrolments_take_the_status_the_campaign_gives_and_an_archived_campa
 }
 
 #[tokio::test]
+async fn an_empty_list_of_leads_enrols_nothing_and_a_missing_campaign_is_still_refused()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let owner = tenant(&database).await?;
+        let stranger = tenant(&database).await?;
+        store_leads(&database, owner, 3).await?;
+        let campaign = draft(&database, owner).await?;
+        let enrolled = enrol(&database, &campaign, LeadChoice::Ids(Vec::new())).await?;
+        assert_eq!(
+            (enrolled.added, enrolled.skipped, enrolled.missing.len()),
+            (0, 0, 0)
+        );
+        assert_eq!(assert_counts_exact(&database, &campaign).await?.total(), 0);
+        let refused = database
+            .enrolments()
+            .enrol(
+                stranger.workspace,
+                campaign.id(),
+                &LeadChoice::Ids(Vec::new()),
+                at(10),
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(EnrolRefused::CampaignNotFound)),
+            "{refused:?}"
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn another_workspaces_campaign_and_leads_behave_as_absent() -> anyhow::Result<()> {
     on_every_backend(async |database| {
         let owner = tenant(&database).await?;

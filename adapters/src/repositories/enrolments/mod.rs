@@ -245,7 +245,7 @@ async fn new_enrolment_status(
 }
 
 /// How many leads the choice matches (enrolled or not), and with ids, those that are no lead of the
-/// workspace, in the order given.
+/// workspace, in the order given. (An empty list of ids is `IN (NULL)`: it matches none.)
 async fn chosen_leads(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
@@ -253,7 +253,6 @@ async fn chosen_leads(
     choice: &LeadChoice,
 ) -> Result<(i64, Vec<LeadId>), DbErr> {
     match choice {
-        LeadChoice::Ids(ids) if ids.is_empty() => Ok((0, Vec::new())),
         LeadChoice::Ids(ids) => {
             let mut sql = Sql::of(backend, "SELECT leads.id FROM leads WHERE", []);
             push_choice(&mut sql, workspace, choice);
@@ -304,12 +303,6 @@ async fn enrol_batch(
     after: &str,
     now: DateTime<Utc>,
 ) -> Result<EnrolledBatch, DbErr> {
-    if matches!(choice, LeadChoice::Ids(ids) if ids.is_empty()) {
-        return Ok(EnrolledBatch {
-            added: 0,
-            last: None,
-        });
-    }
     let now_ms = to_millis(now);
     // The last lead of this batch: the id ENROL_BATCH leads further (none: the batch is the rest).
     let mut bound = Sql::of(backend, "SELECT leads.id FROM leads WHERE", []);
@@ -625,11 +618,11 @@ impl EnrolmentRepository for SqlEnrolmentRepository {
         // In a task of its own: a caller dropped half-way cannot leave the writer inside it.
         tokio::spawn(async move {
             let (workspace, campaign) = (workspace.to_string(), campaign.to_string());
-            let mut enrolled = Enrolled::default();
-            let (mut added, mut matched) = (0, 0);
+            let (mut added, mut matched, mut missing) = (0, 0, Vec::new());
+            // The last lead of the batches so far; none (empty) before the first.
             let mut after = String::new();
-            let mut first = true;
             loop {
+                let first = after.is_empty();
                 let transaction = pools.begin_write().await?;
                 let status = match new_enrolment_status(
                     &transaction,
@@ -672,20 +665,20 @@ impl EnrolmentRepository for SqlEnrolmentRepository {
                 }
                 .await;
                 let (batch, chosen) = finish(transaction, step, |error| error).await?;
-                if let Some((chosen, missing)) = chosen {
-                    matched = chosen;
-                    enrolled.missing = missing;
+                if let Some(chosen) = chosen {
+                    (matched, missing) = chosen;
                 }
                 added += batch.added;
-                first = false;
                 match batch.last {
                     Some(last) => after = last,
                     None => break,
                 }
             }
-            enrolled.added = added as u64;
-            enrolled.skipped = matched.saturating_sub(added) as u64;
-            Ok(Ok(enrolled))
+            Ok(Ok(Enrolled {
+                added: added as u64,
+                skipped: matched.saturating_sub(added) as u64,
+                missing,
+            }))
         })
         .await
         .unwrap_or_else(|error| Err(task_ended(error)))

@@ -15,6 +15,8 @@
 //!   `VALUES`). Tags and key lists, one or two values a row, go as JSON like PostgreSQL's, so that
 //!   their varying row counts do not each compile and cache a statement of their own.
 
+use std::collections::HashSet;
+
 use domain::id::LeadId;
 use domain::lead::Lead;
 use sea_orm::sea_query::OnConflict;
@@ -168,12 +170,20 @@ pub(super) fn by_email_keys(
 async fn returned_ids(
     transaction: &DatabaseTransaction,
     statement: Statement,
-) -> Result<std::collections::HashSet<String>, DbErr> {
+) -> Result<HashSet<String>, DbErr> {
     transaction
         .query_all_raw(statement)
         .await?
         .into_iter()
         .map(|row| row.try_get_by_index::<String>(0))
+        .collect()
+}
+
+/// The leads of `chunk` whose id is in `ids` (those a statement wrote), in the order of `chunk`.
+fn among<'a>(chunk: &'a [Lead], ids: &HashSet<String>) -> Vec<&'a Lead> {
+    chunk
+        .iter()
+        .filter(|lead| ids.contains(&lead.id().to_string()))
         .collect()
 }
 
@@ -231,10 +241,7 @@ pub(super) async fn insert_new(
             }
         };
         let ids = returned_ids(transaction, insert).await?;
-        let written: Vec<&Lead> = chunk
-            .iter()
-            .filter(|lead| ids.contains(&lead.id().to_string()))
-            .collect();
+        let written = among(chunk, &ids);
         insert_tags(transaction, workspace, &written).await?;
         inserted.extend(written.iter().map(|lead| lead.id()));
     }
@@ -263,7 +270,7 @@ pub(super) async fn update_existing(
                 returned_ids(transaction, update).await?
             }
             _ => {
-                let mut ids = std::collections::HashSet::new();
+                let mut ids = HashSet::new();
                 for lead in chunk {
                     let update = lead::Entity::update_many()
                         .set(to_row(lead))
@@ -277,10 +284,7 @@ pub(super) async fn update_existing(
                 ids
             }
         };
-        let written: Vec<&Lead> = chunk
-            .iter()
-            .filter(|lead| ids.contains(&lead.id().to_string()))
-            .collect();
+        let written = among(chunk, &ids);
         if !written.is_empty() {
             let written_ids: Vec<String> =
                 written.iter().map(|lead| lead.id().to_string()).collect();
