@@ -28,6 +28,7 @@ pub mod problem;
 pub mod request;
 pub mod rules;
 pub mod schedule;
+pub mod send_forecast;
 pub mod send_window;
 pub mod sequence;
 pub mod settings;

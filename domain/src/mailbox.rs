@@ -544,6 +544,11 @@ impl Mailbox {
         self.updated_at
     }
 
+    /// Whether it may send now (SENDING.md section 1): sending enabled and `active`.
+    pub fn can_send(&self) -> bool {
+        self.fields.sending_enabled && self.status == MailboxStatus::Active
+    }
+
     /// What campaigns need to select it.
     pub fn summary(&self) -> MailboxSummary {
         MailboxSummary {

@@ -8,7 +8,8 @@
 //! later one, so no window is cut or doubled.
 
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime,
+    TimeZone, Utc,
 };
 use chrono_tz::Tz;
 
@@ -31,6 +32,16 @@ pub enum SkippedDay {
     NotWorkingDay,
     /// A national public holiday of the zone's country (with `skipNationalHolidays`), by name.
     Holiday(&'static str),
+}
+
+/// Why a window differs from the schedule's local times: a daylight-saving switch moved an edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowShift {
+    /// An edge fell in a spring-forward gap and moved to the first instant after it.
+    Gap,
+    /// An edge fell in a fall-back overlap: the window starts at the earlier instant and ends at the
+    /// later one.
+    Overlap,
 }
 
 /// Which of two instants a local time that happens twice (a fall-back overlap) means.
@@ -73,6 +84,16 @@ impl SendCalendar {
         self.zone
     }
 
+    /// The zone's tz database name (`Europe/Berlin`).
+    pub fn zone_name(&self) -> &'static str {
+        self.zone.name()
+    }
+
+    /// `at` on the zone's clock, with its offset.
+    pub fn local_time(&self, at: DateTime<Utc>) -> DateTime<FixedOffset> {
+        at.with_timezone(&self.zone).fixed_offset()
+    }
+
     /// The window of the local date `date`, or why it has none.
     pub fn day(&self, date: NaiveDate) -> Result<Window, SkippedDay> {
         if !self.working_days.contains(date.weekday()) {
@@ -89,6 +110,22 @@ impl SendCalendar {
             start: instant(self.zone, date.and_time(self.start), Overlap::Earlier),
             end: instant(self.zone, date.and_time(self.end), Overlap::Later),
         })
+    }
+
+    /// Whether a daylight-saving switch moved an edge of `window` (a window of this calendar).
+    pub fn shift_of(&self, window: &Window) -> Option<WindowShift> {
+        let edge =
+            |time: NaiveTime| match self.zone.from_local_datetime(&window.date.and_time(time)) {
+                LocalResult::Single(_) => None,
+                LocalResult::Ambiguous(..) => Some(WindowShift::Overlap),
+                LocalResult::None => Some(WindowShift::Gap),
+            };
+        edge(self.start).or_else(|| edge(self.end))
+    }
+
+    /// The length of a window on a date without a switch.
+    pub fn ordinary_length(&self) -> Duration {
+        self.end - self.start
     }
 
     /// The local date of `at`.
