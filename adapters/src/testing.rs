@@ -282,3 +282,27 @@ pub async fn record_sent_step(
         .await?;
     Ok(())
 }
+
+/// Plans the enrolment `enrolment`'s next send at `next_send_at_ms`, as the sending engine will (the
+/// column only: for tests of what reads it, such as the forecast's due counts).
+pub async fn plan_next_send(
+    database: &Database,
+    enrolment: &str,
+    next_send_at_ms: i64,
+) -> anyhow::Result<()> {
+    let backend = sea_orm::DbBackend::from(database.pools().backend);
+    let update = match backend {
+        sea_orm::DbBackend::Postgres => "UPDATE enrolments SET next_send_at_ms = $1 WHERE id = $2",
+        _ => "UPDATE enrolments SET next_send_at_ms = ? WHERE id = ?",
+    };
+    database
+        .pools()
+        .writer
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            update,
+            [next_send_at_ms.into(), enrolment.into()],
+        ))
+        .await?;
+    Ok(())
+}

@@ -26,6 +26,7 @@ mod m20261208_000014_leads;
 mod m20261208_000015_do_not_contact;
 mod m20261208_000016_campaign_name_search;
 mod m20261209_000017_enrolments;
+mod m20261210_000018_enrolment_due_counts;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000015_do_not_contact::Migration),
             Box::new(m20261208_000016_campaign_name_search::Migration),
             Box::new(m20261209_000017_enrolments::Migration),
+            Box::new(m20261210_000018_enrolment_due_counts::Migration),
         ]
     }
 }

@@ -2,19 +2,20 @@
 //! `CampaignRepository::update`): the contract of application/src/ports/enrolments.rs on every
 //! backend, the campaign's lead counts checked against the enrolments after every kind of change.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use adapters::Database;
-use adapters::testing::record_sent_step;
+use adapters::testing::{plan_next_send, record_sent_step};
 use anyhow::Context as _;
 use application::ports::{
     EnrolRefused, EnrolmentChange, EnrolmentQuery, EnrolmentView, EnrolmentWrite, JoinSubsequence,
     LeadChoice, LeadQuery, WriteOutcome,
 };
+use chrono::{DateTime, Utc};
 use domain::campaign::Campaign;
 use domain::enrolment::{EnrolmentStatus, LeadAction, LeadCounts, StopReason};
 use domain::enrolment_request::ActionTarget;
-use domain::id::{EnrolmentId, LeadId, MailboxId};
+use domain::id::{EnrolmentId, LeadId, MailboxId, SubsequenceId};
 use domain::lead::{Lead, LeadFields};
 use domain::lead_listing::LeadFilter;
 use domain::lead_request::{LeadFiltersRequest, LeadRequest};
@@ -156,7 +157,45 @@ async fn assert_counts_exact(
         .context("the campaign")?
         .lead_counts();
     assert_eq!(stored, counted, "stored counters against the enrolments");
+    assert_due_groups_exact(database, campaign, &enrolments).await?;
     Ok(stored)
+}
+
+/// A due group's key: sequence (`None`: the main one), step, due quarter hour.
+type DueKey = (Option<SubsequenceId>, u32, Option<DateTime<Utc>>);
+
+/// The due counts the database keeps for the forecast (migration 18's triggers) equal the
+/// enrolments that may still send, grouped one by one by sequence, step and due quarter hour.
+async fn assert_due_groups_exact(
+    database: &Database,
+    campaign: &Campaign,
+    enrolments: &[EnrolmentView],
+) -> anyhow::Result<()> {
+    let quarter_hour = |due: DateTime<Utc>| {
+        let millis = due.timestamp_millis();
+        DateTime::from_timestamp_millis(millis - millis.rem_euclid(900_000)).expect("in range")
+    };
+    let mut counted: BTreeMap<DueKey, u64> = BTreeMap::new();
+    for enrolment in enrolments
+        .iter()
+        .filter(|enrolment| matches!(enrolment.status, Active | Pending))
+    {
+        let key = (
+            enrolment.subsequence_id,
+            enrolment.current_step,
+            enrolment.next_send_at.map(quarter_hour),
+        );
+        *counted.entry(key).or_default() += 1;
+    }
+    let stored: BTreeMap<_, _> = database
+        .enrolments()
+        .due_groups(campaign.workspace_id(), campaign.id())
+        .await?
+        .into_iter()
+        .map(|group| ((group.sequence, group.step, group.due), group.enrolments))
+        .collect();
+    assert_eq!(stored, counted, "stored due counts against the enrolments");
+    Ok(())
 }
 
 async fn enrol(
@@ -750,6 +789,79 @@ async fn enrolment_lists_page_newest_first_with_a_status_filter_and_exact_totals
             .await?
             .context("campaign")?;
         assert_eq!((none.total, none.enrolments.len()), (0, 0));
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn due_counts_follow_planned_sends_steps_and_deletion_and_stay_in_their_workspace()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let stranger = tenant(&database).await?;
+        let tenant = tenant(&database).await?;
+        store_leads(&database, tenant, 4).await?;
+        let campaign = draft(&database, tenant).await?;
+        let active = act(&database, &campaign, LifecycleAction::Start).await?;
+        enrol(&database, &active, all()).await?;
+        let mut ids: Vec<String> = all_enrolments(&database, &campaign)
+            .await?
+            .iter()
+            .map(|enrolment| enrolment.id.to_string())
+            .collect();
+        ids.sort();
+        // 2026-12-07 09:00 UTC, and a minute later: the same quarter hour.
+        let nine = 1_796_634_000_000;
+        plan_next_send(&database, &ids[0], nine).await?;
+        plan_next_send(&database, &ids[1], nine + 60_000).await?;
+        plan_next_send(&database, &ids[2], nine + 3_600_000).await?;
+        record_sent_step(
+            &database,
+            &ids[3],
+            0,
+            &campaign.mailboxes()[0].to_string(),
+            nine,
+        )
+        .await?;
+        assert_counts_exact(&database, &campaign).await?;
+        let groups = database
+            .enrolments()
+            .due_groups(tenant.workspace, campaign.id())
+            .await?;
+        let at_nine = groups
+            .iter()
+            .find(|group| group.due == DateTime::from_timestamp_millis(nine))
+            .context("the 09:00 group")?;
+        assert_eq!((at_nine.step, at_nine.enrolments), (0, 2));
+        assert!(
+            database
+                .enrolments()
+                .due_groups(stranger.workspace, campaign.id())
+                .await?
+                .is_empty(),
+            "another workspace sees no due counts of the campaign"
+        );
+        let version = database
+            .campaigns()
+            .find(tenant.workspace, campaign.id())
+            .await?
+            .context("the campaign")?
+            .version;
+        assert_eq!(
+            database
+                .campaigns()
+                .delete(tenant.workspace, campaign.id(), version)
+                .await?,
+            WriteOutcome::Written
+        );
+        assert!(
+            database
+                .enrolments()
+                .due_groups(tenant.workspace, campaign.id())
+                .await?
+                .is_empty(),
+            "a deleted campaign's due counts go with it"
+        );
         Ok(())
     })
     .await

@@ -13,6 +13,7 @@ use domain::enrolment_request::ActionTarget;
 use domain::id::{CampaignId, EnrolmentId, LeadId, MailboxId, SubsequenceId, WorkspaceId};
 use domain::lead_listing::LeadFilter;
 use domain::listing::PageLimit;
+use domain::send_forecast::DueGroup;
 
 use super::RepositoryError;
 
@@ -219,6 +220,16 @@ pub trait EnrolmentRepository: Send + Sync {
         workspace: WorkspaceId,
         change: &EnrolmentChange,
     ) -> Result<EnrolmentWrite, RepositoryError>;
+
+    /// The campaign's enrolments that may still send (`active`, `pending`), counted by sequence, next
+    /// step and due quarter hour (`due`: the quarter hour's start, `None` when nothing is planned),
+    /// as the database keeps them (migration 18): MUST NOT read the enrolments one by one, so that a
+    /// forecast costs the same for 100 or 100,000 of them. Empty for another workspace's campaign.
+    async fn due_groups(
+        &self,
+        workspace: WorkspaceId,
+        campaign: CampaignId,
+    ) -> Result<Vec<DueGroup>, RepositoryError>;
 
     /// The enrolments of the workspace's lead `lead`, main-sequence rows only, oldest first.
     async fn of_lead(

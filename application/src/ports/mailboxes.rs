@@ -56,6 +56,14 @@ pub trait MailboxRepository: Send + Sync {
         id: MailboxId,
     ) -> Result<Option<Mailbox>, RepositoryError>;
 
+    /// The mailboxes of `workspace` among `ids`, in no particular order; ids of no mailbox of the
+    /// workspace (another's, or deleted) are left out.
+    async fn find_many(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[MailboxId],
+    ) -> Result<Vec<Mailbox>, RepositoryError>;
+
     /// Every mailbox of `workspace` that any selector of `selection` matches: by id, by address
     /// (case-insensitively), by any tag (case-insensitively) or by provider. MAY return more mailboxes of
     /// the workspace, never fewer; MUST NOT return a mailbox of another workspace.

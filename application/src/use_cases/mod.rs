@@ -8,6 +8,7 @@ pub mod account;
 pub mod authenticate;
 pub mod campaign_lifecycle;
 mod campaign_references;
+pub mod campaign_schedule;
 pub mod create_agent;
 pub mod create_campaign;
 pub mod delete_mailbox;

@@ -26,6 +26,7 @@ use chrono::{DateTime, Utc};
 use domain::enrolment::{ActionOutcome, EnrolmentStatus, LeadAction, LeadCounts, StopReason};
 use domain::enrolment_request::ActionTarget;
 use domain::id::{CampaignId, EnrolmentId, LeadId, MailboxId, SubsequenceId, WorkspaceId};
+use domain::send_forecast::DueGroup;
 use domain::status::CampaignStatus;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, QueryResult, Statement};
 
@@ -41,6 +42,13 @@ use crate::time::{from_millis, to_millis};
 pub(crate) const ENROL_BATCH: u64 = 10_000;
 
 const TABLE: &str = "enrolments";
+
+/// The due counts the triggers keep, by campaign (migration 18).
+const DUE_TABLE: &str = "enrolment_due_counts";
+/// A due slot is a quarter hour.
+const DUE_SLOT_MILLIS: i64 = 900_000;
+/// The slot of enrolments with no planned send.
+const NOTHING_PLANNED: i64 = -1;
 
 /// The columns of an enrolment read, with its lead's summary (`LEFT JOIN leads l`).
 const COLUMNS: &str = "e.id, e.campaign_id, e.lead_id, e.subsequence_id, e.status, e.stop_reason, \
@@ -849,6 +857,53 @@ impl EnrolmentRepository for SqlEnrolmentRepository {
         .await
         .unwrap_or_else(|error| Err(task_ended(error)))
         .or_unknown()
+    }
+
+    /// From `enrolment_due_counts`, which triggers on `enrolments` keep (migration 18).
+    async fn due_groups(
+        &self,
+        workspace: WorkspaceId,
+        campaign: CampaignId,
+    ) -> Result<Vec<DueGroup>, RepositoryError> {
+        let sql = Sql::of(
+            self.backend(),
+            "SELECT sequence_key, step, due_slot, enrolments FROM enrolment_due_counts \
+             WHERE workspace_id = ? AND campaign_id = ?",
+            [workspace.to_string().into(), campaign.to_string().into()],
+        );
+        let rows = self
+            .pools
+            .reads
+            .query_all_raw(sql.build())
+            .await
+            .or_unknown()?;
+        let campaign = campaign.to_string();
+        rows.iter()
+            .map(|row| {
+                let sequence: String = row.try_get_by_index(0).or_unknown()?;
+                let step: i64 = row.try_get_by_index(1).or_unknown()?;
+                let slot: i64 = row.try_get_by_index(2).or_unknown()?;
+                let enrolments: i64 = row.try_get_by_index(3).or_unknown()?;
+                Ok(DueGroup {
+                    sequence: match sequence.as_str() {
+                        "" => None,
+                        key => Some(parse_id(key, SubsequenceId::parse, DUE_TABLE, &campaign)?),
+                    },
+                    step: small(step, "step", &campaign)?,
+                    due: match slot {
+                        NOTHING_PLANNED => None,
+                        slot => Some(from_millis(
+                            slot.saturating_mul(DUE_SLOT_MILLIS),
+                            DUE_TABLE,
+                            &campaign,
+                        )?),
+                    },
+                    enrolments: u64::try_from(enrolments).map_err(|_| {
+                        corrupt_row(DUE_TABLE, &campaign, format!("{enrolments} enrolments"))
+                    })?,
+                })
+            })
+            .collect()
     }
 
     async fn of_lead(

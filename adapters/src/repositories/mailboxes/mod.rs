@@ -110,6 +110,23 @@ impl MailboxRepository for SqlMailboxRepository {
         row.map(mailbox_from_row).transpose()
     }
 
+    async fn find_many(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[MailboxId],
+    ) -> Result<Vec<Mailbox>, RepositoryError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = mailbox::Entity::find()
+            .filter(mailbox::Column::WorkspaceId.eq(workspace.to_string()))
+            .filter(mailbox::Column::Id.is_in(ids.iter().map(MailboxId::to_string)))
+            .all(self.pools.reads.as_ref())
+            .await
+            .or_unknown()?;
+        rows.into_iter().map(mailbox_from_row).collect()
+    }
+
     /// Through [`MailboxLookups`]: concurrent callers asking the same share one statement.
     async fn candidates(
         &self,
