@@ -62,6 +62,36 @@ async fn mailbox_of_another_workspace_is_not_found() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn find_many_answers_the_workspaces_mailboxes_among_the_ids_only() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let owner = tenant(&database).await?;
+        let stranger = tenant(&database).await?;
+        let first = store_mailbox(&database, mailbox(owner, "a@acme.test", "gmail", &[])).await?;
+        let second = store_mailbox(&database, mailbox(owner, "b@acme.test", "gmail", &[])).await?;
+        store_mailbox(&database, mailbox(owner, "c@acme.test", "gmail", &[])).await?;
+        let theirs =
+            store_mailbox(&database, mailbox(stranger, "d@acme.test", "gmail", &[])).await?;
+        let found: BTreeSet<MailboxId> = database
+            .mailboxes()
+            .find_many(owner.workspace, &[first, second, theirs, new_id()])
+            .await?
+            .iter()
+            .map(Mailbox::id)
+            .collect();
+        assert_eq!(found, BTreeSet::from([first, second]));
+        assert!(
+            database
+                .mailboxes()
+                .find_many(owner.workspace, &[])
+                .await?
+                .is_empty()
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn mailbox_address_is_unique_per_workspace_case_insensitively() -> anyhow::Result<()> {
     on_every_backend(async |database| {
         let owner = tenant(&database).await?;
