@@ -23,4 +23,4 @@ pub mod testing;
 pub use database::pools::Backend;
 pub use demo_key_file::{DemoKeyFile, POSTGRES_DEMO_KEY_FILE};
 pub use handle::Database;
-pub use system::{ObjectIdGenerator, OsSecretGenerator, SystemClock};
+pub use system::{ObjectIdGenerator, OsSecretGenerator, SimulatedClock, SystemClock};

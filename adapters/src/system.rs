@@ -1,10 +1,10 @@
 //! The clock, id and secret generators the server runs with.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use application::ports::{Clock, IdGenerator, SecretGenerator};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use domain::id::ObjectId;
 use domain::identity::{ApiKeyKind, ApiKeySecret};
 use domain::values::WebhookSecret;
@@ -18,6 +18,46 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now().trunc_subsecs(3)
+    }
+}
+
+/// A clock that stands still until it is told to move: the engine and its tests run on it, so that
+/// a DST switch or a sequence of many days is played through in moments.
+#[derive(Debug)]
+pub struct SimulatedClock {
+    now: Mutex<DateTime<Utc>>,
+}
+
+impl SimulatedClock {
+    pub fn starting_at(at: DateTime<Utc>) -> Self {
+        Self {
+            now: Mutex::new(at.trunc_subsecs(3)),
+        }
+    }
+
+    /// Moves the clock to `at` (backwards too: a test may replay a moment).
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = at.trunc_subsecs(3);
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *now = (*now + by).trunc_subsecs(3);
+    }
+}
+
+impl Clock for SimulatedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -5,12 +5,13 @@
 use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::routes::{
-    AgentsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi, MailboxesApi,
+    AgentsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi, MailboxesApi, ScheduleApi,
     WorkspacesApi,
 };
 
 type Apis = (
     CampaignsApi,
+    ScheduleApi,
     EnrolmentsApi,
     MailboxesApi,
     LeadsApi,
@@ -51,6 +52,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             CampaignsApi,
+            ScheduleApi,
             EnrolmentsApi,
             MailboxesApi,
             LeadsApi,

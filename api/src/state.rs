@@ -17,6 +17,7 @@ use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
 use application::use_cases::authenticate::Authenticate;
 use application::use_cases::campaign_lifecycle::CampaignLifecycle;
+use application::use_cases::campaign_schedule::CampaignSchedule;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
 use application::use_cases::delete_mailbox::DeleteMailbox;
@@ -180,6 +181,7 @@ pub(crate) struct AppState {
     pub rendered_campaigns: RenderedCampaigns,
     pub update_campaign: UpdateCampaign,
     pub campaign_lifecycle: CampaignLifecycle,
+    pub campaign_schedule: CampaignSchedule,
     pub register_mailbox: RegisterMailbox,
     pub read_mailboxes: ReadMailboxes,
     pub update_mailbox: UpdateMailbox,
@@ -239,6 +241,12 @@ impl AppState {
             },
             campaign_lifecycle: CampaignLifecycle {
                 campaigns: ports.campaigns.clone(),
+                clock: ports.clock.clone(),
+            },
+            campaign_schedule: CampaignSchedule {
+                campaigns: ports.campaigns.clone(),
+                mailboxes: ports.mailboxes.clone(),
+                enrolments: ports.enrolments.clone(),
                 clock: ports.clock.clone(),
             },
             register_mailbox: RegisterMailbox {

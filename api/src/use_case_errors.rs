@@ -8,6 +8,7 @@
 use application::ports::RepositoryError;
 use application::use_cases::account::ReadAccountError;
 use application::use_cases::campaign_lifecycle::{DeleteCampaignError, LifecycleCommandError};
+use application::use_cases::campaign_schedule::ScheduleError;
 use application::use_cases::create_agent::CreateAgentError;
 use application::use_cases::create_campaign::CreateCampaignError;
 use application::use_cases::delete_mailbox::DeleteMailboxError;
@@ -81,6 +82,15 @@ impl From<Naming<'_, ReadCampaignError>> for ApiError {
         match error {
             ReadCampaignError::NotFound => campaign_not_found(id),
             ReadCampaignError::Unknown(cause) => cause.into(),
+        }
+    }
+}
+
+impl From<Naming<'_, ScheduleError>> for ApiError {
+    fn from(Naming { error, id }: Naming<'_, ScheduleError>) -> Self {
+        match error {
+            ScheduleError::NotFound => campaign_not_found(id),
+            ScheduleError::Unknown(cause) => cause.into(),
         }
     }
 }

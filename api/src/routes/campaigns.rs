@@ -38,7 +38,7 @@ use crate::request_body;
 use crate::state::AppState;
 use crate::use_case_errors::{campaign_not_found, naming};
 
-use super::{ApiTags, cursor_param, limit_param};
+use super::{ApiTags, campaign_path_id, cursor_param, limit_param};
 
 error_responses!(
     /// What `POST /v1/campaigns` can answer besides 201.
@@ -225,11 +225,6 @@ impl CampaignRead {
     }
 }
 
-/// A path's campaign id; one that is not even well-formed names no campaign, so it is a 404 too.
-fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
-    CampaignId::parse(raw).map_err(|_| campaign_not_found(raw))
-}
-
 #[derive(Debug)]
 pub(crate) struct CampaignsApi;
 
@@ -306,7 +301,7 @@ impl CampaignsApi {
     ) -> Result<CampaignRead, ReadCampaignErrors> {
         let rendered = state
             .read_campaigns
-            .view(tenant.0, campaign_id(&id)?, &state.rendered_campaigns)
+            .view(tenant.0, campaign_path_id(&id)?, &state.rendered_campaigns)
             .await
             .map_err(naming(&id))?;
         Ok(CampaignRead::Ok(RenderedJson::new(success_of(&rendered))))
@@ -389,7 +384,7 @@ impl CampaignsApi {
             .update_campaign
             .execute(
                 tenant.0,
-                campaign_id(&id)?,
+                campaign_path_id(&id)?,
                 &JsonMergePatch::new(body.value(), body.duplicates()),
             )
             .await
@@ -501,7 +496,7 @@ impl CampaignsApi {
     ) -> Result<CampaignDeleted, CampaignDeleteErrors> {
         state
             .campaign_lifecycle
-            .delete(tenant.0, campaign_id(&id)?)
+            .delete(tenant.0, campaign_path_id(&id)?)
             .await
             .map_err(naming(&id))?;
         tracing::info!(campaign = %id.0, "campaign deleted");
@@ -523,7 +518,7 @@ async fn act(
 ) -> Result<Campaign, ApiError> {
     let campaign = state
         .campaign_lifecycle
-        .act(tenant.0, campaign_id(id)?, action)
+        .act(tenant.0, campaign_path_id(id)?, action)
         .await
         .map_err(naming(id))?;
     tracing::info!(campaign = %campaign.id(), status = %campaign.status(), "campaign {}", action.as_str());

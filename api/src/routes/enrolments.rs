@@ -8,7 +8,7 @@ use application::use_cases::enrolments::{
     EnrolError, EnrolOutcome, EnrolmentsError, PatchEnrolmentError,
 };
 use domain::enrolment::{EnrolmentStatus, InvalidEnrolmentTransition, SettableStatus};
-use domain::id::{CampaignId, EnrolmentId};
+use domain::id::EnrolmentId;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -29,16 +29,11 @@ use crate::idempotency::IdempotencyKeyHeader;
 use crate::state::AppState;
 use crate::use_case_errors::campaign_not_found;
 
-use super::{ApiTags, cursor_param, limit_param};
+use super::{ApiTags, campaign_path_id, cursor_param, limit_param};
 
 /// 404 for the campaign lead id a path holds.
 fn enrolment_not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("no campaign lead {id:?} in this campaign"))
-}
-
-/// A path's campaign id; one that is not even well-formed names no campaign: 404.
-fn campaign_id(raw: &str) -> Result<CampaignId, ApiError> {
-    CampaignId::parse(raw).map_err(|_| campaign_not_found(raw))
 }
 
 fn archived() -> ApiError {
@@ -217,7 +212,7 @@ impl EnrolmentsApi {
         #[oai(name = "campaignId")] id: Path<String>,
         body: JsonBody<EnrolLeadsRequest>,
     ) -> Result<LeadsEnrolled, EnrolLeadsErrors> {
-        let campaign = campaign_id(&id)?;
+        let campaign = campaign_path_id(&id)?;
         let order = body.order();
         let (LeadRead { request, problems }, edge_problems) = body.read();
         let outcome = state
@@ -265,7 +260,7 @@ impl EnrolmentsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<i64>>,
     ) -> Result<CampaignLeadsListed, ListCampaignLeadsErrors> {
-        let campaign = campaign_id(&id)?;
+        let campaign = campaign_path_id(&id)?;
         let status = status
             .0
             .map(|choice| EnrolmentStatus::parse(choice.as_str(), "status"))
@@ -314,7 +309,7 @@ impl EnrolmentsApi {
         #[oai(name = "campaignId")] id: Path<String>,
         body: JsonBody<LeadActionRequest>,
     ) -> Result<LeadActionDone, LeadActionErrors> {
-        let campaign = campaign_id(&id)?;
+        let campaign = campaign_path_id(&id)?;
         let order = body.order();
         let (request, edge_problems) = body.read();
         let (action, modified) = state
@@ -349,7 +344,7 @@ impl EnrolmentsApi {
         #[oai(name = "campaignLeadId")] enrolment: Path<String>,
         body: JsonBody<UpdateCampaignLeadRequest>,
     ) -> Result<CampaignLeadRead, UpdateCampaignLeadErrors> {
-        let campaign = campaign_id(&id)?;
+        let campaign = campaign_path_id(&id)?;
         let enrolment_id =
             EnrolmentId::parse(&enrolment).map_err(|_| enrolment_not_found(&enrolment))?;
         let order = body.order();

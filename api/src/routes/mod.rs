@@ -9,13 +9,21 @@ mod enrolments;
 mod health;
 mod leads;
 mod mailboxes;
+mod schedule;
 mod workspaces;
 
+use domain::id::CampaignId;
 use domain::listing::PageLimit;
 use domain::problem::Invalid;
 use poem_openapi::Tags;
 
 use crate::error::ApiError;
+use crate::use_case_errors::campaign_not_found;
+
+/// A path's campaign id; one that is not even well-formed names no campaign: 404.
+fn campaign_path_id(raw: &str) -> Result<CampaignId, ApiError> {
+    CampaignId::parse(raw).map_err(|_| campaign_not_found(raw))
+}
 
 /// A list's `cursor` (the id the previous page ended on), read by `parse_id`; refused by its name.
 fn cursor_param<I>(
@@ -39,6 +47,7 @@ pub(crate) use enrolments::EnrolmentsApi;
 pub(crate) use health::HealthApi;
 pub(crate) use leads::LeadsApi;
 pub(crate) use mailboxes::MailboxesApi;
+pub(crate) use schedule::ScheduleApi;
 pub(crate) use workspaces::WorkspacesApi;
 
 #[derive(Debug, Tags)]

@@ -26,6 +26,7 @@ mod rate_limits;
 mod raw_http;
 mod request_bodies;
 mod request_limits;
+mod schedule;
 mod served;
 mod stored_text;
 mod support;

@@ -10,8 +10,8 @@ use api::app;
 use api::listener::ApiAcceptor;
 use api::state::{Options, Ports};
 use application::ports::{
-    CampaignPage, CampaignQuery, CampaignRepository, KeyCompletion, Readiness, RepositoryError,
-    Version, VersionPage, VersionedCampaign, WriteOutcome,
+    CampaignPage, CampaignQuery, CampaignRepository, Clock, KeyCompletion, Readiness,
+    RepositoryError, Version, VersionPage, VersionedCampaign, WriteOutcome,
 };
 use application::tenancy::Tenancy;
 use application::use_cases::create_agent::CreateAgent;
@@ -59,6 +59,8 @@ pub struct Customize {
     pub options: Options,
     pub campaigns: Option<Arc<dyn CampaignRepository>>,
     pub readiness: Option<Arc<dyn Readiness>>,
+    /// The clock the app runs on; the system's when `None`.
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 impl Customize {
@@ -349,6 +351,9 @@ impl TestApp {
         });
         if let Some(readiness) = customize.readiness {
             ports.readiness = readiness;
+        }
+        if let Some(clock) = customize.clock {
+            ports.clock = clock;
         }
 
         let workspace = init_workspace(&ports, "owner@example.com", "Acme").await;
