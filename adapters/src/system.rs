@@ -179,4 +179,17 @@ mod tests {
         let now = SystemClock.now();
         assert_eq!(now.timestamp_subsec_nanos() % 1_000_000, 0);
     }
+
+    #[test]
+    fn a_simulated_clock_stands_still_until_moved_to_the_millisecond() {
+        let start = DateTime::from_timestamp(1_796_634_000, 123_456_789).expect("a time");
+        let clock = SimulatedClock::starting_at(start);
+        let first = clock.now();
+        assert_eq!(first.timestamp_millis(), 1_796_634_000_123);
+        assert_eq!(clock.now(), first, "it does not move by itself");
+        clock.advance(Duration::days(3));
+        assert_eq!(clock.now(), first + Duration::days(3));
+        clock.set(start);
+        assert_eq!(clock.now(), first);
+    }
 }

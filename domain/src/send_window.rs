@@ -223,4 +223,4 @@ fn first_instant_at_or_after(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -83,6 +83,14 @@ fn sqlite_triggers() -> Vec<String> {
              UPDATE enrolment_due_counts SET enrolments = enrolments - 1 WHERE {matches};"
         )
     };
+    // An update that leaves the key and the sendability alone (an `aiTag`, a version) moves nothing.
+    let unmoved = format!(
+        "OLD.status IN {SENDABLE} AND NEW.status IN {SENDABLE} \
+         AND NEW.campaign_id = OLD.campaign_id \
+         AND NEW.subsequence_id IS OLD.subsequence_id \
+         AND NEW.current_step = OLD.current_step \
+         AND NEW.next_send_at_ms / 900000 IS OLD.next_send_at_ms / 900000"
+    );
     vec![
         format!(
             "CREATE TRIGGER enrolment_due_counts_insert AFTER INSERT ON enrolments \
@@ -94,24 +102,15 @@ fn sqlite_triggers() -> Vec<String> {
              WHEN OLD.status IN {SENDABLE} BEGIN {} END",
             remove("OLD")
         ),
-        // An update that leaves the key and the sendability alone (an `aiTag`, a version) moves nothing.
         format!(
             "CREATE TRIGGER enrolment_due_counts_update_old AFTER UPDATE ON enrolments \
-             WHEN OLD.status IN {SENDABLE} AND NOT (NEW.status IN {SENDABLE} \
-                 AND NEW.campaign_id = OLD.campaign_id \
-                 AND NEW.subsequence_id IS OLD.subsequence_id \
-                 AND NEW.current_step = OLD.current_step \
-                 AND NEW.next_send_at_ms / 900000 IS OLD.next_send_at_ms / 900000) \
+             WHEN OLD.status IN {SENDABLE} AND NOT ({unmoved}) \
              BEGIN {} END",
             remove("OLD")
         ),
         format!(
             "CREATE TRIGGER enrolment_due_counts_update_new AFTER UPDATE ON enrolments \
-             WHEN NEW.status IN {SENDABLE} AND NOT (OLD.status IN {SENDABLE} \
-                 AND NEW.campaign_id = OLD.campaign_id \
-                 AND NEW.subsequence_id IS OLD.subsequence_id \
-                 AND NEW.current_step = OLD.current_step \
-                 AND NEW.next_send_at_ms / 900000 IS OLD.next_send_at_ms / 900000) \
+             WHEN NEW.status IN {SENDABLE} AND NOT ({unmoved}) \
              BEGIN {} END",
             add("NEW")
         ),

@@ -9,16 +9,9 @@ use crate::sequence::SequenceRole;
 
 const WEEKDAYS: [i64; 5] = [1, 2, 3, 4, 5];
 
+/// Monday to Friday, holidays skipped.
 fn calendar(zone: &str, start: &str, end: &str) -> SendCalendar {
-    let request = ScheduleRequest {
-        timezone: Some(zone.to_owned()),
-        start_time: Some(start.to_owned()),
-        end_time: Some(end.to_owned()),
-        working_days: Some(WEEKDAYS.to_vec()),
-        skip_national_holidays: Some(true),
-    };
-    let schedule = Schedule::parse(Some(&request), &JsonPointer::root()).expect("a valid schedule");
-    SendCalendar::of(&schedule)
+    crate::send_window::tests::calendar(zone, start, end, &WEEKDAYS)
 }
 
 fn email(subject: &str) -> StepRequest {

@@ -6,7 +6,8 @@ use crate::request::ScheduleRequest;
 
 const EVERY_DAY: [i64; 7] = [0, 1, 2, 3, 4, 5, 6];
 
-fn calendar(zone: &str, start: &str, end: &str, days: &[i64]) -> SendCalendar {
+/// The calendar of a schedule in `zone` from `start` to `end` on `days`, holidays skipped.
+pub(crate) fn calendar(zone: &str, start: &str, end: &str, days: &[i64]) -> SendCalendar {
     let request = ScheduleRequest {
         timezone: Some(zone.to_owned()),
         start_time: Some(start.to_owned()),
