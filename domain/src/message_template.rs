@@ -25,7 +25,8 @@
 //! names cannot take a standard or built-in name, see [`crate::lead_field::is_reserved_lead_name`]).
 //!
 //! Headers: [`header_safe`] keeps every control character out of a header value; RFC 2047 encoding is
-//! the SMTP adapter's job.
+//! the SMTP adapter's job. The text part of the message comes from the rendered HTML through
+//! [`text_part_from_html`].
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -34,6 +35,10 @@ use crate::lead::LeadFields;
 use crate::lead_field::LeadTextField;
 use crate::mailbox::MailboxFields;
 use crate::sequence::{Condition, ConditionOperator, EmailStep};
+
+mod text_part;
+
+pub use text_part::text_part_from_html;
 
 /// Spintax groups nest at most this deep; a deeper group renders literally. Why a limit: rendering
 /// recurses once per level, and no one writes more than two or three.

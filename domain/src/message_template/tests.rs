@@ -641,6 +641,161 @@ fn header_safe_turns_each_run_of_controls_and_spaces_into_one_space() {
     }
 }
 
+// ---- Text part ---------------------------------------------------------------------------------
+
+#[test]
+fn blocks_and_breaks_become_lines_in_the_text_part() {
+    let cases = [
+        ("<p>One</p><p>Two</p>", "One\n\nTwo"),
+        ("<p>One<br>Two<br/>Three</p>", "One\nTwo\nThree"),
+        ("<div>One</div><div>Two</div>", "One\nTwo"),
+        ("<h1>Title</h1>Text", "Title\n\nText"),
+        (
+            "<blockquote>Quoted</blockquote><p>After</p>",
+            "Quoted\n\nAfter",
+        ),
+        ("<p>One</p><p></p><p></p><p>Two</p>", "One\n\nTwo"),
+        ("<p>One</p><p><br></p><p>Two</p>", "One\n\nTwo"),
+    ];
+    for (html, expected) in cases {
+        assert_eq!(text_part_from_html(html), expected, "{html}");
+    }
+}
+
+#[test]
+fn list_items_become_bulleted_or_numbered_lines() {
+    assert_eq!(
+        text_part_from_html("<p>Why:</p><ul><li>fast</li><li>cheap</li></ul><p>End</p>"),
+        "Why:\n\n- fast\n- cheap\n\nEnd"
+    );
+    assert_eq!(
+        text_part_from_html(
+            "<ol><li>one</li><li>two<ul><li>inner</li></ul></li><li>three</li></ol>"
+        ),
+        "1. one\n2. two\n  - inner\n3. three"
+    );
+    assert_eq!(
+        text_part_from_html(
+            "<ul><li><p>fast</p></li><li><p>cheap</p><p>and good</p></li><li></li></ul><p>End</p>"
+        ),
+        "- fast\n- cheap\nand good\n-\n\nEnd",
+        "TipTap puts a paragraph in each item"
+    );
+}
+
+#[test]
+fn links_read_as_text_then_url_in_the_text_part() {
+    let cases = [
+        (
+            r#"<p>See <a href="https://ae.example/demo">our demo</a>.</p>"#,
+            "See our demo (https://ae.example/demo).",
+        ),
+        (
+            r#"<a href="https://ae.example">https://ae.example</a>"#,
+            "https://ae.example",
+        ),
+        (
+            r#"<a href="mailto:ada@ae.example">ada@ae.example</a>"#,
+            "ada@ae.example",
+        ),
+        (
+            r#"<a href="https://x.example/?a=1&amp;b=2">x</a>"#,
+            "x (https://x.example/?a=1&b=2)",
+        ),
+        (
+            r#"<a HREF='https://x.example'><strong>bold</strong> link</a>"#,
+            "bold link (https://x.example)",
+        ),
+        (r#"<a href="https://x.example"></a>"#, "https://x.example"),
+        ("<a>no href</a>", "no href"),
+    ];
+    for (html, expected) in cases {
+        assert_eq!(text_part_from_html(html), expected, "{html}");
+    }
+}
+
+#[test]
+fn entities_are_decoded_in_the_text_part() {
+    assert_eq!(
+        text_part_from_html(
+            "<p>Tom &amp; Jerry &lt;3 &quot;q&quot; &#39;s&#x27; a&nbsp;b &mdash; &hellip; &#128075;</p>"
+        ),
+        "Tom & Jerry <3 \"q\" 's' a b — … 👋"
+    );
+    assert_eq!(
+        text_part_from_html("&unknown; &amp &#; &#xZZ; &#0; &#99999999999; 5 < 6 & 7"),
+        "&unknown; &amp &#; &#xZZ; \u{fffd} \u{fffd} 5 < 6 & 7"
+    );
+}
+
+#[test]
+fn markup_without_text_is_dropped_and_white_space_tidied_in_the_text_part() {
+    let cases = [
+        ("<p>  Hello \n   <b>world</b>  </p>", "Hello world"),
+        ("<p>a<!-- hidden --> b</p>", "a b"),
+        (
+            "<script>alert(1)</script><style>p{}</style><p>shown</p>",
+            "shown",
+        ),
+        ("<SCRIPT>x</sCrIpT>after", "after"),
+        ("<p>a</p>   \n  <p>b</p>", "a\n\nb"),
+        ("<p>a</p><pre>  keep\n  this</pre>", "a\n\n  keep\n  this"),
+        ("<!doctype html><span>in</span>line", "inline"),
+        ("a <b", "a"),
+        ("<p>cut", "cut"),
+        ("", ""),
+    ];
+    for (html, expected) in cases {
+        assert_eq!(text_part_from_html(html), expected, "{html}");
+    }
+}
+
+#[test]
+fn the_text_part_shows_values_as_the_lead_wrote_them() {
+    let variables = MessageVariables::from_values(&[
+        ("companyName", "Smith & <Sons>"),
+        ("pitch", "line one\nline two"),
+    ]);
+    let body = html("<p>Dear {{companyName}},</p><p>{{pitch}}</p>", &variables);
+    assert_eq!(
+        text_part_from_html(&body),
+        "Dear Smith & <Sons>,\n\nline one\nline two"
+    );
+}
+
+#[test]
+fn a_stored_body_renders_into_an_html_part_and_its_text_part() {
+    let body = crate::body::EmailBody::parse(
+        "Hi {{firstName|there}},\n\n{We saw|Saw} {{company}} is hiring: <{{website}}>.\n{Cheers|Best},\n{{senderName}}",
+    )
+    .expect("a valid body");
+    let (lead, sender) = (ada(), grace());
+    let variables = MessageVariables::for_lead(&lead, &sender);
+    let template = MessageTemplate::parse(body.as_str());
+    let html = template.render_html(&variables, &mut choices(&[1, 0]));
+    assert_eq!(
+        html,
+        "<p>Hi Ada,</p><p>Saw Analytical Engines is hiring: &lt;https://ae.example&gt;.<br>Cheers,<br>Grace Hopper</p>"
+    );
+    assert_eq!(
+        text_part_from_html(&html),
+        "Hi Ada,\n\nSaw Analytical Engines is hiring: <https://ae.example>.\nCheers,\nGrace Hopper"
+    );
+
+    let linked =
+        crate::body::EmailBody::parse(r#"<p>See <a href="{{website}}">{{company}}</a></p>"#)
+            .expect("a valid body");
+    let html = MessageTemplate::parse(linked.as_str()).render_html(&variables, &mut first);
+    assert_eq!(
+        html,
+        r#"<p>See <a href="https://ae.example">Analytical Engines</a></p>"#
+    );
+    assert_eq!(
+        text_part_from_html(&html),
+        "See Analytical Engines (https://ae.example)"
+    );
+}
+
 // ---- Properties --------------------------------------------------------------------------------
 
 /// Templates made mostly of the characters the parser cares about.
@@ -663,10 +818,11 @@ proptest! {
             values.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
         let variables = MessageVariables::from_values(&pairs);
         let parsed = MessageTemplate::parse(&template);
-        parsed.render_html(&variables, &mut choices(&answers));
+        let rendered = parsed.render_html(&variables, &mut choices(&answers));
         parsed.render_text(&variables, &mut choices(&answers));
         let header = parsed.render_header(&variables, &mut choices(&answers));
         parsed.missing_variables(&variables);
+        text_part_from_html(&rendered);
         prop_assert!(!header.chars().any(char::is_control));
     }
 
@@ -691,5 +847,15 @@ proptest! {
         let variables = MessageVariables::from_values(&[]);
         prop_assert_eq!(text(&template, &variables), template.clone());
         prop_assert_eq!(html(&template, &variables), template);
+    }
+
+    #[test]
+    fn the_text_part_never_panics(html in any::<String>()) {
+        text_part_from_html(&html);
+    }
+
+    #[test]
+    fn the_text_part_never_panics_on_tag_soup(html in "(<[a-z/!]{0,3}[ a-z=\"'&#;x0-9]{0,6}>?|&[a-z#x0-9]{0,5};?|[a-z \n]{0,3}){0,20}") {
+        text_part_from_html(&html);
     }
 }
