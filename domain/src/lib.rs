@@ -24,6 +24,7 @@ pub mod listing;
 pub mod mailbox;
 pub mod mailbox_listing;
 pub mod mailbox_update;
+pub mod message_template;
 pub mod problem;
 pub mod request;
 pub mod rules;
