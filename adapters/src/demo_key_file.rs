@@ -1,16 +1,15 @@
 //! The demo workspace's key in a file of its own, beside the database it belongs to.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use anyhow::Context as _;
 use application::ports::{DemoKeyStore, RepositoryError};
 use async_trait::async_trait;
 use domain::identity::ApiKeySecret;
-use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 
-use crate::database::connect::is_sqlite_memory;
+use crate::private_files::{
+    beside_sqlite_database, is_postgres_url, read_if_present, write_private,
+};
 
 /// What is appended to a SQLite file's name: `sendline.db` keeps its key in `sendline.db.demo-key`.
 const SUFFIX: &str = ".demo-key";
@@ -28,20 +27,10 @@ impl DemoKeyFile {
     /// [`POSTGRES_DEMO_KEY_FILE`] in the working directory for PostgreSQL, and none for an in-memory
     /// database (its key could not outlive it).
     pub fn for_database(url: &str) -> anyhow::Result<Option<Self>> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if is_postgres_url(url) {
             return Ok(Some(Self::at(POSTGRES_DEMO_KEY_FILE)));
         }
-        anyhow::ensure!(
-            url.starts_with("sqlite:"),
-            "unsupported database URL: expected sqlite:… or postgres://…"
-        );
-        if is_sqlite_memory(url) {
-            return Ok(None);
-        }
-        let options = SqliteConnectOptions::from_str(url).context("parsing the SQLite URL")?;
-        let mut path = options.get_filename().as_os_str().to_owned();
-        path.push(SUFFIX);
-        Ok(Some(Self::at(path)))
+        Ok(beside_sqlite_database(url, SUFFIX)?.map(Self::at))
     }
 
     /// The file at `path`.
@@ -52,44 +41,13 @@ impl DemoKeyFile {
     pub fn path(&self) -> &Path {
         &self.path
     }
-
-    fn read(path: &Path) -> anyhow::Result<Option<String>> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(Some(text)),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
-        }
-    }
-
-    /// Writes a file of its own beside `path` (mode 0600 from its creation), then renames it over
-    /// `path`: a reader sees the old key or the new one, and the key is never readable by others.
-    fn write(path: &Path, key: &str) -> anyhow::Result<()> {
-        let mut temporary = path.as_os_str().to_owned();
-        temporary.push(".tmp");
-        let temporary = PathBuf::from(temporary);
-        let _ = std::fs::remove_file(&temporary);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options.open(&temporary).and_then(|mut file| {
-            file.write_all(key.as_bytes())?;
-            file.write_all(b"\n")?;
-            file.sync_all()
-        });
-        let renamed = written.and_then(|()| std::fs::rename(&temporary, path));
-        if renamed.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
-        renamed.with_context(|| format!("cannot write {}", path.display()))
-    }
 }
 
 #[async_trait]
 impl DemoKeyStore for DemoKeyFile {
     async fn load(&self) -> Result<Option<String>, RepositoryError> {
         let path = self.path.clone();
-        Ok(tokio::task::spawn_blocking(move || Self::read(&path))
+        Ok(tokio::task::spawn_blocking(move || read_if_present(&path))
             .await
             .context("reading the demo key")??)
     }
@@ -98,7 +56,7 @@ impl DemoKeyStore for DemoKeyFile {
         let path = self.path.clone();
         let key = key.expose().to_owned();
         Ok(
-            tokio::task::spawn_blocking(move || Self::write(&path, &key))
+            tokio::task::spawn_blocking(move || write_private(&path, &key))
                 .await
                 .context("writing the demo key")??,
         )

@@ -4,21 +4,25 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use application::ports::CredentialCipher;
 use application::ports::{
     AgentRepository, CampaignRepository, DncRepository, EnrolmentRepository, IdempotencyKeys,
     IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness,
 };
-use sea_orm::{ConnectionTrait, DbErr};
+use domain::credential::{Credential, SealedCredential};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 use sea_orm_migration::MigratorTrait;
 
 use crate::database::connect::connect_pools;
 use crate::database::pools::{Backend, Pools, finish};
+use crate::database::sql::Sql;
 use crate::migrations::Migrator;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlEnrolmentRepository,
     SqlIdempotencyKeys, SqlIdentityRepository, SqlLeadRepository, SqlMailboxRepository,
     SqlRateLimitWindows, SqlReadiness,
 };
+use crate::secret_key::{KEY_CHECK_NAME, KEY_CHECK_TEXT, SECRET_KEY_VARIABLE};
 
 /// The advisory lock key that serialises migrations on PostgreSQL ("sendline" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7365_6e64_6c69_6e65;
@@ -75,6 +79,51 @@ impl Database {
     #[cfg(feature = "testing")]
     pub(crate) fn pools(&self) -> &Pools {
         &self.pools
+    }
+
+    /// Checks that `cipher`'s key is the one this database's credentials are sealed under: the first
+    /// server to start on the database seals a check value (`server_secrets`); every later start must
+    /// open it. Run after [`Database::migrate`].
+    pub async fn check_secret_key(&self, cipher: &dyn CredentialCipher) -> anyhow::Result<()> {
+        let backend = DbBackend::from(self.pools.backend);
+        let sealed = cipher.seal(&Credential::new(KEY_CHECK_TEXT));
+        // Two servers starting at once: the first insert wins, and both then check the stored one.
+        self.pools
+            .writer
+            .execute_raw(
+                Sql::of(
+                    backend,
+                    "INSERT INTO server_secrets (name, sealed) VALUES (?, ?) \
+                     ON CONFLICT (name) DO NOTHING",
+                    [KEY_CHECK_NAME.into(), sealed.as_stored().into()],
+                )
+                .build(),
+            )
+            .await
+            .context("recording the secret key check")?;
+        let stored = self
+            .pools
+            .writer
+            .query_one_raw(
+                Sql::of(
+                    backend,
+                    "SELECT sealed FROM server_secrets WHERE name = ?",
+                    [KEY_CHECK_NAME.into()],
+                )
+                .build(),
+            )
+            .await
+            .context("reading the secret key check")?
+            .context("the secret key check is missing")?
+            .try_get_by_index::<String>(0)
+            .context("reading the secret key check")?;
+        match cipher.open(&SealedCredential::from_stored(stored)) {
+            Ok(opened) if opened.expose() == KEY_CHECK_TEXT => Ok(()),
+            _ => anyhow::bail!(
+                "the secret key is not the one this database's credentials were sealed with: start \
+                 with the same {SECRET_KEY_VARIABLE} (or key file) as before"
+            ),
+        }
     }
 
     /// Applies every pending migration (none pending: nothing happens).

@@ -3,7 +3,8 @@
 //!
 //! The public surface is [`Database`] (connect, migrate, hand out the repositories as
 //! `Arc<dyn Port>`), [`Backend`], [`SystemClock`], [`ObjectIdGenerator`], [`OsSecretGenerator`],
-//! [`DemoKeyFile`] (where `serve --demo` keeps its key), and, behind the `testing` feature, [`testing`]. Rows, entities and migrations stay private: callers
+//! [`DemoKeyFile`] (where `serve --demo` keeps its key), the server's [`SecretKey`] and the
+//! [`XChaChaCredentialCipher`] of stored credentials, and, behind the `testing` feature, [`testing`]. Rows, entities and migrations stay private: callers
 //! only ever see domain types. docs/storage.md explains the schema.
 
 mod database;
@@ -12,7 +13,9 @@ mod entities;
 mod error;
 mod handle;
 mod migrations;
+mod private_files;
 mod repositories;
+mod secret_key;
 mod storage;
 mod system;
 mod time;
@@ -23,4 +26,7 @@ pub mod testing;
 pub use database::pools::Backend;
 pub use demo_key_file::{DemoKeyFile, POSTGRES_DEMO_KEY_FILE};
 pub use handle::Database;
+pub use secret_key::{
+    SECRET_KEY_VARIABLE, SecretKey, SecretKeyOrigin, XChaChaCredentialCipher, server_secret_key,
+};
 pub use system::{ObjectIdGenerator, OsSecretGenerator, SimulatedClock, SystemClock};

@@ -247,6 +247,28 @@ async fn connect(url: &str) -> anyhow::Result<adapters::Database> {
     Ok(database)
 }
 
+/// The key that seals stored credentials: `SENDLINE_SECRET_KEY`, else the SQLite database's key file
+/// (made on the first start). Read before connecting, so that a missing key stops the start at once;
+/// the database then checks that its credentials were sealed with it (a wrong key stops the start
+/// too, not the first send).
+fn load_secret_key(url: &str) -> anyhow::Result<adapters::SecretKey> {
+    let configured = match std::env::var(adapters::SECRET_KEY_VARIABLE) {
+        Ok(text) => Some(text),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            anyhow::bail!("{} is not valid UTF-8", adapters::SECRET_KEY_VARIABLE)
+        }
+    };
+    let (key, origin) = adapters::server_secret_key(url, configured.as_deref())?;
+    if let adapters::SecretKeyOrigin::CreatedFile(path) = origin {
+        tracing::info!(
+            file = %path.display(),
+            "created the secret key that seals stored credentials: back it up with the database"
+        );
+    }
+    Ok(key)
+}
+
 /// A database URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -322,7 +344,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         (Some(cert), Some(key)) => Some(Tls::from_pem_files(cert, key)?),
         _ => None,
     };
+    let secret_key = load_secret_key(&args.database.database_url)?;
     let database = connect(&args.database.database_url).await?;
+    database
+        .check_secret_key(&adapters::XChaChaCredentialCipher::new(&secret_key))
+        .await?;
     let ports = Ports::from_database(&database);
     let options = Options {
         webhook_hosts: if args.allow_private_webhooks {

@@ -6,6 +6,7 @@ pub mod agent;
 pub mod body;
 pub mod campaign;
 pub mod campaign_update;
+pub mod credential;
 pub mod dnc;
 pub mod enrolment;
 pub mod enrolment_request;

@@ -165,6 +165,8 @@ pub fn bench(args: &[String]) -> Result<(), String> {
             "--rate-limit-per-address",
             BENCH_RATE_LIMIT,
         ])
+        // PostgreSQL needs the key that seals credentials; each run's database is new, so any does.
+        .env("SENDLINE_SECRET_KEY", "be".repeat(32))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())

@@ -27,6 +27,7 @@ mod m20261208_000015_do_not_contact;
 mod m20261208_000016_campaign_name_search;
 mod m20261209_000017_enrolments;
 mod m20261210_000018_enrolment_due_counts;
+mod m20261211_000019_server_secrets;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000016_campaign_name_search::Migration),
             Box::new(m20261209_000017_enrolments::Migration),
             Box::new(m20261210_000018_enrolment_due_counts::Migration),
+            Box::new(m20261211_000019_server_secrets::Migration),
         ]
     }
 }

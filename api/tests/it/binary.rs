@@ -34,7 +34,7 @@ impl TempDatabase {
 
 impl Drop for TempDatabase {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm", ".demo-key"] {
+        for suffix in ["", "-wal", "-shm", ".demo-key", ".secret-key"] {
             let mut file = self.0.clone().into_os_string();
             file.push(suffix);
             let _ = std::fs::remove_file(file);
@@ -377,4 +377,58 @@ async fn serve_keeps_serving_when_its_stdout_is_closed() {
     }
     let status = served.terminate();
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn serve_on_sqlite_keeps_a_private_secret_key_beside_the_database_and_refuses_another_key() {
+    let database = TempDatabase::new();
+    let url = database.url();
+    let mut first = Served::start_without_secret_key(
+        "Sendline listening on ",
+        &["serve", "--bind", "127.0.0.1:0", "--database-url", &url],
+    );
+    first.terminate();
+    let mut key_file = database.0.clone().into_os_string();
+    key_file.push(".secret-key");
+    let key = std::fs::read_to_string(&key_file).expect("the key file");
+    assert_eq!(key.trim().len(), 64, "32 bytes in hex");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file)
+            .expect("the key file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let wrong = "0f".repeat(32);
+    let refused = sendline(&["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+        .env("SENDLINE_SECRET_KEY", &wrong)
+        .output()
+        .expect("sendline runs");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("SENDLINE_SECRET_KEY"), "{stderr}");
+    assert!(
+        !stderr.contains(&wrong) && !stderr.contains(key.trim()),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn serve_on_postgresql_refuses_to_start_without_a_secret_key() {
+    let refused = sendline(&[
+        "serve",
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/none",
+    ])
+    .env_remove("SENDLINE_SECRET_KEY")
+    .output()
+    .expect("sendline runs");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("SENDLINE_SECRET_KEY is required with PostgreSQL"),
+        "{stderr}"
+    );
 }

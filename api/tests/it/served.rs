@@ -16,10 +16,16 @@ pub fn sendline(args: &[&str]) -> Command {
         .env_remove("DATABASE_URL")
         .env_remove("SENDLINE_BIND")
         .env_remove("SENDLINE_ALLOW_PRIVATE_WEBHOOKS")
+        // PostgreSQL servers need the key that seals credentials; every test database is new.
+        .env("SENDLINE_SECRET_KEY", TEST_SECRET_KEY)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());
     command
 }
+
+/// The secret key of the servers the tests start (64 hex digits).
+pub const TEST_SECRET_KEY: &str =
+    "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
 
 /// A running `sendline serve`, stopped with SIGTERM when dropped.
 pub struct Served {
@@ -51,6 +57,16 @@ impl Served {
             logs
         }));
         served
+    }
+
+    /// Like [`Served::start`], without `SENDLINE_SECRET_KEY`: a SQLite server keeps its own key file.
+    pub fn start_without_secret_key(ready: &str, args: &[&str]) -> Self {
+        Self::spawn(
+            ready,
+            sendline(args)
+                .env_remove("SENDLINE_SECRET_KEY")
+                .stderr(Stdio::null()),
+        )
     }
 
     /// A child started by the test itself, to be stopped like any other.

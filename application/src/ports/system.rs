@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::credential::{Credential, SealedCredential};
 use domain::id::ObjectId;
 use domain::identity::{ApiKeyKind, ApiKeySecret};
 use domain::values::WebhookSecret;
@@ -37,4 +38,23 @@ pub trait SecretGenerator: Send + Sync {
 
     /// A new API key of `kind`.
     fn api_key(&self, kind: ApiKeyKind) -> ApiKeySecret;
+}
+
+/// Why a sealed credential could not be opened: it was sealed under another key, or altered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the credential cannot be opened with this server's secret key (another key sealed it, or it was altered)"
+)]
+pub struct CredentialUnreadable;
+
+/// Seals and opens the credentials the server keeps for outside systems (mailbox passwords), so that
+/// the database holds them only encrypted (SENDING.md section 1).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait CredentialCipher: Send + Sync {
+    /// `credential` encrypted and authenticated under the server's key, with a fresh nonce each call:
+    /// sealing one password twice gives two different texts.
+    fn seal(&self, credential: &Credential) -> SealedCredential;
+
+    /// The credential `sealed` holds, if this server's key sealed it and nothing altered it.
+    fn open(&self, sealed: &SealedCredential) -> Result<Credential, CredentialUnreadable>;
 }
