@@ -158,7 +158,28 @@ impl<'a> MessageVariables<'a> {
     /// The lead's fields, custom fields included, and the sender's (`senderName` is the mailbox's
     /// display name, `senderEmail` its address). `country` renders as the stored code (`GB`).
     pub fn for_lead(lead: &'a LeadFields, sender: &'a MailboxFields) -> MessageVariables<'a> {
+        Self::of(Some(lead), Some(sender))
+    }
+
+    /// [`Self::for_lead`] where the lead or the sender may be unknown (a preview without them): their
+    /// names then have no value.
+    pub fn of(
+        lead: Option<&'a LeadFields>,
+        sender: Option<&'a MailboxFields>,
+    ) -> MessageVariables<'a> {
         let mut values: HashMap<&'a str, Cow<'a, str>> = HashMap::new();
+        if let Some(sender) = sender {
+            if let Some(name) = sender.display_name() {
+                values.insert("senderName", Cow::Borrowed(name));
+            }
+            values.insert("senderEmail", Cow::Borrowed(sender.email().as_str()));
+        }
+        let Some(lead) = lead else {
+            return MessageVariables {
+                values,
+                conditionals: HashMap::new(),
+            };
+        };
         values.insert("email", Cow::Borrowed(lead.email().as_str()));
         for field in LeadTextField::ALL {
             if let Some(text) = lead.text(*field) {
@@ -171,10 +192,6 @@ impl<'a> MessageVariables<'a> {
         if let Some(country) = lead.country() {
             values.insert("country", Cow::Owned(country.as_str().to_owned()));
         }
-        if let Some(name) = sender.display_name() {
-            values.insert("senderName", Cow::Borrowed(name));
-        }
-        values.insert("senderEmail", Cow::Borrowed(sender.email().as_str()));
         for (key, value) in lead.custom_fields().iter() {
             // Why `or_insert`: a standard name wins; custom names cannot take one anyway.
             values
