@@ -5,13 +5,14 @@
 use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::routes::{
-    AgentsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi, MailboxesApi, ScheduleApi,
-    WorkspacesApi,
+    AgentsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi, MailboxesApi, PreviewApi,
+    ScheduleApi, WorkspacesApi,
 };
 
 type Apis = (
     CampaignsApi,
     ScheduleApi,
+    PreviewApi,
     EnrolmentsApi,
     MailboxesApi,
     LeadsApi,
@@ -53,6 +54,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
         (
             CampaignsApi,
             ScheduleApi,
+            PreviewApi,
             EnrolmentsApi,
             MailboxesApi,
             LeadsApi,

@@ -27,6 +27,7 @@ use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::import_leads::ImportLeads;
 use application::use_cases::leads::Leads;
 use application::use_cases::list_agents::ListAgents;
+use application::use_cases::preview_email::PreviewEmail;
 use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::read_mailboxes::ReadMailboxes;
 use application::use_cases::register_mailbox::RegisterMailbox;
@@ -182,6 +183,7 @@ pub(crate) struct AppState {
     pub update_campaign: UpdateCampaign,
     pub campaign_lifecycle: CampaignLifecycle,
     pub campaign_schedule: CampaignSchedule,
+    pub preview_email: PreviewEmail,
     pub register_mailbox: RegisterMailbox,
     pub read_mailboxes: ReadMailboxes,
     pub update_mailbox: UpdateMailbox,
@@ -248,6 +250,11 @@ impl AppState {
                 mailboxes: ports.mailboxes.clone(),
                 enrolments: ports.enrolments.clone(),
                 clock: ports.clock.clone(),
+            },
+            preview_email: PreviewEmail {
+                campaigns: ports.campaigns.clone(),
+                leads: ports.leads.clone(),
+                mailboxes: ports.mailboxes.clone(),
             },
             register_mailbox: RegisterMailbox {
                 mailboxes: ports.mailboxes.clone(),

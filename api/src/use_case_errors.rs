@@ -13,6 +13,7 @@ use application::use_cases::create_agent::CreateAgentError;
 use application::use_cases::create_campaign::CreateCampaignError;
 use application::use_cases::delete_mailbox::DeleteMailboxError;
 use application::use_cases::do_not_contact::{AddDncError, DeleteDncError};
+use application::use_cases::preview_email::PreviewEmailError;
 use application::use_cases::read_campaigns::ReadCampaignError;
 use application::use_cases::read_mailboxes::ReadMailboxError;
 use application::use_cases::register_mailbox::RegisterMailboxError;
@@ -91,6 +92,17 @@ impl From<Naming<'_, ScheduleError>> for ApiError {
         match error {
             ScheduleError::NotFound => campaign_not_found(id),
             ScheduleError::Unknown(cause) => cause.into(),
+        }
+    }
+}
+
+impl From<Naming<'_, PreviewEmailError>> for ApiError {
+    fn from(Naming { error, id }: Naming<'_, PreviewEmailError>) -> Self {
+        match error {
+            PreviewEmailError::NotFound => campaign_not_found(id),
+            PreviewEmailError::Invalid(problems) => ApiError::validation(&problems),
+            PreviewEmailError::MailboxNotFound(problems) => ApiError::mailbox_not_found(&problems),
+            PreviewEmailError::Unknown(cause) => cause.into(),
         }
     }
 }

@@ -186,7 +186,10 @@ impl PreviewChoice {
             .or(variant.map(|variant| variant.subject()))
             .unwrap_or(step.subject());
         let subject = if subject.trim().is_empty() {
-            format!("Re: {}", previous_subject(sequence, self.step).unwrap_or_default())
+            format!(
+                "Re: {}",
+                previous_subject(sequence, self.step).unwrap_or_default()
+            )
         } else {
             subject.to_owned()
         };

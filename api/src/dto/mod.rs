@@ -8,6 +8,7 @@ pub mod dnc;
 pub mod enrolment;
 pub mod lead;
 pub mod mailbox;
+pub mod preview;
 pub mod schedule;
 pub mod timestamp;
 pub mod wire;

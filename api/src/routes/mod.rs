@@ -9,6 +9,7 @@ mod enrolments;
 mod health;
 mod leads;
 mod mailboxes;
+mod preview;
 mod schedule;
 mod workspaces;
 
@@ -47,6 +48,7 @@ pub(crate) use enrolments::EnrolmentsApi;
 pub(crate) use health::HealthApi;
 pub(crate) use leads::LeadsApi;
 pub(crate) use mailboxes::MailboxesApi;
+pub(crate) use preview::PreviewApi;
 pub(crate) use schedule::ScheduleApi;
 pub(crate) use workspaces::WorkspacesApi;
 

@@ -22,6 +22,7 @@ mod leads_csv;
 mod mailboxes;
 mod mailboxes_and_agents;
 mod operations;
+mod preview;
 mod rate_limits;
 mod raw_http;
 mod request_bodies;

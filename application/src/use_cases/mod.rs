@@ -20,6 +20,7 @@ pub mod import_leads;
 pub mod init_workspace;
 pub mod leads;
 pub mod list_agents;
+pub mod preview_email;
 pub mod read_campaigns;
 pub mod read_mailboxes;
 pub mod register_mailbox;

@@ -44,7 +44,11 @@ fn sequence() -> Sequence {
                         "Quick question about {{companyName}}",
                         "<p>Hi {{firstName|there}}, {Hello|Hey}!</p>",
                     ),
-                    ("B", "For {{firstName}}", "<p>Variant B for {{jobTitle}}</p>"),
+                    (
+                        "B",
+                        "For {{firstName}}",
+                        "<p>Variant B for {{jobTitle}}</p>",
+                    ),
                 ]),
             ),
             wait(3),
@@ -104,9 +108,16 @@ fn a_preview_renders_the_leads_values_the_first_spintax_option_and_the_signature
     let rendered = choice(step(0))
         .render(&sequence(), Some(&lead), Some(&sender()))
         .expect("rendered");
-    assert_eq!(rendered.subject, "Quick question about Analytical <Engines>");
+    assert_eq!(
+        rendered.subject,
+        "Quick question about Analytical <Engines>"
+    );
     assert_eq!(rendered.body, "<p>Hi Ada, Hello!</p><p>Grace</p>");
-    assert!(rendered.text.contains("Hi Ada, Hello!"), "{}", rendered.text);
+    assert!(
+        rendered.text.contains("Hi Ada, Hello!"),
+        "{}",
+        rendered.text
+    );
     assert!(rendered.missing_variables.is_empty());
 }
 
@@ -151,7 +162,10 @@ fn a_follow_up_with_a_blank_subject_previews_as_a_reply_to_the_previous_email() 
     let rendered = choice(step(2))
         .render(&sequence(), Some(&lead), None)
         .expect("rendered");
-    assert_eq!(rendered.subject, "Re: Quick question about Analytical <Engines>");
+    assert_eq!(
+        rendered.subject,
+        "Re: Quick question about Analytical <Engines>"
+    );
 }
 
 #[test]
