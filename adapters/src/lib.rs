@@ -1,9 +1,10 @@
 //! Sendline's driven adapters: persistence on SQLite (the embedded default) and PostgreSQL with
-//! sea-orm behind the application's ports, plus the system clock, id and secret generators.
+//! sea-orm behind the application's ports, SMTP with lettre, plus the system clock, id and secret
+//! generators.
 //!
 //! The public surface is [`Database`] (connect, migrate, hand out the repositories as
 //! `Arc<dyn Port>`), [`Backend`], [`SystemClock`], [`ObjectIdGenerator`], [`OsSecretGenerator`],
-//! [`DemoKeyFile`] (where `serve --demo` keeps its key), and, behind the `testing` feature, [`testing`]. Rows, entities and migrations stay private: callers
+//! [`LettreMailTransport`] (the `MailTransport` port over SMTP), [`DemoKeyFile`] (where `serve --demo` keeps its key), and, behind the `testing` feature, [`testing`]. Rows, entities and migrations stay private: callers
 //! only ever see domain types. docs/storage.md explains the schema.
 
 mod database;
@@ -13,6 +14,7 @@ mod error;
 mod handle;
 mod migrations;
 mod repositories;
+mod smtp;
 mod storage;
 mod system;
 mod time;
@@ -23,4 +25,5 @@ pub mod testing;
 pub use database::pools::Backend;
 pub use demo_key_file::{DemoKeyFile, POSTGRES_DEMO_KEY_FILE};
 pub use handle::Database;
+pub use smtp::LettreMailTransport;
 pub use system::{ObjectIdGenerator, OsSecretGenerator, SimulatedClock, SystemClock};

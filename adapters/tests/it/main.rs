@@ -14,5 +14,6 @@ mod leads;
 mod mailboxes;
 mod rate_limit_windows;
 mod readiness;
+mod smtp;
 mod sqlite_load;
 mod support;
