@@ -14,6 +14,7 @@ Options make it misbehave the ways a test needs:
   --username U --password P   require AUTH (PLAIN or LOGIN) with these, over plain text
   --reject-rcpt ADDRESS CODE  answer CODE (e.g. 550 or 451) to RCPT TO:<ADDRESS>
   --drop-after-data           close the connection after the data instead of replying
+  --starttls-self-signed      offer STARTTLS with a fresh self-signed certificate (needs `openssl`)
 """
 
 import argparse
@@ -21,6 +22,8 @@ import json
 import logging
 import os
 import socket
+import ssl
+import subprocess
 import sys
 import warnings
 
@@ -75,6 +78,19 @@ def write_atomically(path, content):
     os.rename(partial, path)
 
 
+def self_signed_context(directory):
+    certificate = os.path.join(directory, "certificate.pem")
+    key = os.path.join(directory, "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-keyout", key, "-out", certificate],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+    return context
+
+
 def authenticator_for(directory, username, password):
     def authenticate(server, session, envelope, mechanism, auth_data):
         if not isinstance(auth_data, LoginPassword):
@@ -97,6 +113,7 @@ def main():
     parser.add_argument("--reject-rcpt", nargs=2, action="append", default=[],
                         metavar=("ADDRESS", "CODE"))
     parser.add_argument("--drop-after-data", action="store_true")
+    parser.add_argument("--starttls-self-signed", action="store_true")
     arguments = parser.parse_args()
     # Plain-text AUTH is the point of some tests: aiosmtpd's warnings about it are noise here.
     warnings.simplefilter("ignore")
@@ -112,6 +129,8 @@ def main():
             # Loopback tests only: credentials in plain text, which the client allows to loopback.
             "auth_require_tls": False,
         }
+    if arguments.starttls_self_signed:
+        settings["tls_context"] = self_signed_context(arguments.directory)
     handler = Sink(arguments.directory, arguments.reject_rcpt, arguments.drop_after_data)
     port = free_port(arguments.host)
     controller = Controller(handler, hostname=arguments.host, port=port, **settings)

@@ -165,7 +165,9 @@ impl LettreMailTransport {
             )
             .await?;
             if let Err(error) = upgraded {
-                connection.abort().await;
+                // Dropped, not aborted: after a failed handshake lettre's stream is gone, and the
+                // QUIT of `abort` would write to nothing (a debug assertion in lettre).
+                drop(connection);
                 return Err(temporary("STARTTLS", &error));
             }
         }

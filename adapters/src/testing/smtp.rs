@@ -27,6 +27,8 @@ pub struct SmtpSinkOptions {
     pub reject_recipients: Vec<(String, u16)>,
     /// Close the connection after receiving a message's data, without replying.
     pub drop_after_data: bool,
+    /// Offer STARTTLS with a fresh self-signed certificate (which no client should trust).
+    pub starttls_self_signed: bool,
 }
 
 impl Default for SmtpSinkOptions {
@@ -36,6 +38,7 @@ impl Default for SmtpSinkOptions {
             login: None,
             reject_recipients: Vec::new(),
             drop_after_data: false,
+            starttls_self_signed: false,
         }
     }
 }
@@ -137,6 +140,9 @@ impl SmtpSink {
         }
         if options.drop_after_data {
             command.arg("--drop-after-data");
+        }
+        if options.starttls_self_signed {
+            command.arg("--starttls-self-signed");
         }
         // stdin stays open as long as the child handle lives: the sink exits when it closes.
         let mut child = command

@@ -282,6 +282,40 @@ async fn credentials_are_never_sent_without_tls_to_a_host_other_than_loopback() 
 }
 
 #[tokio::test]
+async fn starttls_is_used_when_offered_and_an_untrusted_certificate_sends_nothing()
+-> anyhow::Result<()> {
+    let sink = SmtpSink::start_with(SmtpSinkOptions {
+        starttls_self_signed: true,
+        ..SmtpSinkOptions::default()
+    })?;
+    let outcome = send(&plain(&sink), &OutgoingMessage::new(parts())).await;
+
+    assert!(
+        matches!(&outcome, Err(SendFailure::Temporary { reply }) if reply.starts_with("STARTTLS")),
+        "{outcome:?}"
+    );
+    assert!(sink.received()?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn implicit_tls_to_a_plain_text_server_is_a_temporary_failure() -> anyhow::Result<()> {
+    let sink = SmtpSink::start()?;
+    let connection = SmtpConnection {
+        secure: true,
+        ..plain(&sink)
+    };
+    let outcome = send(&connection, &OutgoingMessage::new(parts())).await;
+
+    assert!(
+        matches!(outcome, Err(SendFailure::Temporary { .. })),
+        "{outcome:?}"
+    );
+    assert!(sink.received()?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_550_to_rcpt_is_a_permanent_failure() -> anyhow::Result<()> {
     let sink = SmtpSink::start_with(SmtpSinkOptions {
         reject_recipients: vec![("grace@lead.example".to_owned(), 550)],
