@@ -1,10 +1,13 @@
 //! Sendline's driven adapters: persistence on SQLite (the embedded default) and PostgreSQL with
-//! sea-orm behind the application's ports, plus the system clock, id and secret generators.
+//! sea-orm behind the application's ports, SMTP with lettre, plus the system clock, id and secret
+//! generators.
 //!
 //! The public surface is [`Database`] (connect, migrate, hand out the repositories as
 //! `Arc<dyn Port>`), [`Backend`], [`SystemClock`], [`ObjectIdGenerator`], [`OsSecretGenerator`],
-//! [`DemoKeyFile`] (where `serve --demo` keeps its key), the server's [`SecretKey`] and the
-//! [`XChaChaCredentialCipher`] of stored credentials, and, behind the `testing` feature, [`testing`]. Rows, entities and migrations stay private: callers
+//! [`LettreMailTransport`] (the `MailTransport` port over SMTP), [`DemoKeyFile`] (where `serve --demo`
+//! keeps its key), the server's [`SecretKey`] and the [`XChaChaCredentialCipher`] of stored
+//! credentials, and, behind the `testing` feature, [`testing`]. Rows, entities and migrations stay
+//! private: callers
 //! only ever see domain types. docs/storage.md explains the schema.
 
 mod database;
@@ -16,6 +19,7 @@ mod migrations;
 mod private_files;
 mod repositories;
 mod secret_key;
+mod smtp;
 mod storage;
 mod system;
 mod time;
@@ -29,4 +33,5 @@ pub use handle::Database;
 pub use secret_key::{
     SECRET_KEY_VARIABLE, SecretKey, SecretKeyOrigin, XChaChaCredentialCipher, server_secret_key,
 };
+pub use smtp::LettreMailTransport;
 pub use system::{ObjectIdGenerator, OsSecretGenerator, SimulatedClock, SystemClock};

@@ -306,3 +306,6 @@ pub async fn plan_next_send(
         .await?;
     Ok(())
 }
+
+/// A real SMTP server for the SMTP adapter's tests.
+pub mod smtp;

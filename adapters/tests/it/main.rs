@@ -15,5 +15,6 @@ mod mailboxes;
 mod rate_limit_windows;
 mod readiness;
 mod secret_key_check;
+mod smtp;
 mod sqlite_load;
 mod support;
