@@ -24,6 +24,7 @@ pub mod lead_patch;
 pub mod lead_request;
 pub mod listing;
 pub mod mailbox;
+pub mod mailbox_connection;
 pub mod mailbox_listing;
 pub mod mailbox_update;
 pub mod message_template;
