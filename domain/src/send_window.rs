@@ -25,6 +25,14 @@ pub struct Window {
     pub end: DateTime<Utc>,
 }
 
+impl Window {
+    /// Whether any instant is inside: a window whose edges both fall in one spring-forward gap (a
+    /// 23:00–23:01 window on the day Nuuk jumps from 23:00 to 00:00) starts and ends at the jump.
+    pub fn is_open(&self) -> bool {
+        self.start < self.end
+    }
+}
+
 /// Why a local date has no window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkippedDay {
@@ -141,6 +149,7 @@ impl SendCalendar {
         let mut windows = Vec::new();
         while date <= last {
             if let Ok(window) = self.day(date)
+                && window.is_open()
                 && window.end > from
                 && window.start < to
             {
@@ -166,7 +175,7 @@ impl SendCalendar {
         (0..SEARCH_DAYS)
             .filter_map(|offset| first.checked_add_signed(Duration::days(offset)))
             .filter_map(|date| self.day(date).ok())
-            .find(|window| window.end > at)
+            .find(|window| window.is_open() && window.end > at)
             .map(|window| window.start.max(at))
     }
 }

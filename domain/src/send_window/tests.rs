@@ -152,6 +152,26 @@ fn a_day_outside_working_days_is_skipped_as_such() {
     );
 }
 
+/// Nuuk (America/Godthab) jumps from 23:00 to 00:00 on Saturday 2029-03-24: a 23:00–23:01 window lies
+/// wholly in the gap, so that day has no instant to send in; the next send is the next day's window.
+/// Found by the property test below.
+#[test]
+fn a_window_wholly_inside_a_spring_forward_gap_offers_no_instant() {
+    let nuuk = calendar("America/Godthab", "23:00", "23:01", &EVERY_DAY);
+    let gap_day = nuuk.day(date("2029-03-24")).expect("a working day");
+    assert_eq!(gap_day.start, gap_day.end, "both edges move to the jump");
+    assert!(!gap_day.is_open());
+    let before = utc("2029-03-24T12:00:00Z");
+    let next = nuuk.next_send_at(before).expect("a window");
+    assert!(nuuk.is_inside(next), "{next}");
+    assert_eq!(next, window(&nuuk, "2029-03-25").0);
+    assert!(
+        nuuk.windows(before, before + Duration::days(1))
+            .iter()
+            .all(Window::is_open)
+    );
+}
+
 #[test]
 fn a_follow_up_due_at_23_00_waits_for_the_next_window() {
     let berlin = calendar("Europe/Berlin", "09:00", "17:00", &[1, 2, 3, 4, 5]);
