@@ -1,10 +1,10 @@
 //! `CampaignRepository` on the `campaigns` table and the rows a campaign owns (subsequences, mailbox
 //! links, its share of `campaign_counts`), for SQLite and PostgreSQL.
 //!
-//! [`SqlCampaignRepository`] owns the batchers only campaigns use — on PostgreSQL its group commit and
-//! its version lookups — and hands each operation to the file of its concern: [`writes`] (insert,
-//! update, delete), [`reads`] (one campaign, several, a version) and [`listing`] (pages and totals),
-//! with rows mapped in [`rows`] and [`owned_rows`] and counts kept in [`counts`].
+//! [`SqlCampaignRepository`] owns the batchers only campaigns use — its group commit and, on
+//! PostgreSQL, its version lookups — and hands each operation to the file of its concern: [`writes`]
+//! (insert, update, delete), [`reads`] (one campaign, several, a version) and [`listing`] (pages and
+//! totals), with rows mapped in [`rows`] and [`owned_rows`] and counts kept in [`counts`].
 
 mod counts;
 mod group_commit;
@@ -32,21 +32,24 @@ use crate::database::pools::{Backend, Pools};
 
 pub(crate) struct SqlCampaignRepository {
     pools: Pools,
-    /// PostgreSQL: campaign inserts, several to a statement (`None` on SQLite, whose writer queue
-    /// takes every insert).
-    group_commit: Option<CampaignGroupCommit>,
+    /// Campaign inserts, several to a statement (PostgreSQL) or to a transaction (SQLite).
+    group_commit: CampaignGroupCommit,
     /// PostgreSQL: version lookups, several to a statement (`None` on SQLite).
     version_lookups: Option<VersionLookups>,
 }
 
 impl SqlCampaignRepository {
-    /// The repository on `pools`; on PostgreSQL it starts its batchers, which end with it.
+    /// The repository on `pools`; it starts its batchers, which end with it.
     pub(crate) fn new(pools: Pools) -> Self {
         let postgres = pools.backend == Backend::Postgres;
+        // SQLite has one writer: one batch at a time, the next gathering meanwhile.
+        let batches_at_once = if postgres {
+            POSTGRES_HELD_CONNECTIONS
+        } else {
+            1
+        };
         Self {
-            group_commit: postgres.then(|| {
-                CampaignGroupCommit::start(Arc::clone(&pools.writes), POSTGRES_HELD_CONNECTIONS)
-            }),
+            group_commit: CampaignGroupCommit::start(pools.clone(), batches_at_once),
             version_lookups: postgres.then(|| {
                 VersionLookups::start(Arc::clone(&pools.reads), POSTGRES_HELD_CONNECTIONS)
             }),
@@ -58,7 +61,7 @@ impl SqlCampaignRepository {
 #[async_trait]
 impl CampaignRepository for SqlCampaignRepository {
     async fn insert(&self, campaign: &Campaign) -> Result<(), RepositoryError> {
-        writes::insert(&self.pools, self.group_commit.as_ref(), campaign, None).await
+        writes::insert(&self.pools, &self.group_commit, campaign, None).await
     }
 
     async fn insert_answering(
@@ -66,13 +69,7 @@ impl CampaignRepository for SqlCampaignRepository {
         campaign: &Campaign,
         completion: &KeyCompletion,
     ) -> Result<(), RepositoryError> {
-        writes::insert(
-            &self.pools,
-            self.group_commit.as_ref(),
-            campaign,
-            Some(completion),
-        )
-        .await
+        writes::insert(&self.pools, &self.group_commit, campaign, Some(completion)).await
     }
 
     async fn find(

@@ -1,5 +1,5 @@
 //! A campaign's writes, each all or nothing with what it owns and its count: the insert (through the
-//! PostgreSQL group commit when it fits a batch, else the database layer's multi-statement writes),
+//! group commit when it fits a batch, else the database layer's multi-statement writes),
 //! and the update and delete that write only at the version the caller read.
 
 use application::ports::{KeyCompletion, RepositoryError, Version, WriteOutcome};
@@ -39,36 +39,33 @@ const GONE: &str = "gone";
 /// A new campaign's rows — the campaign row, its subsequences (one multi-row INSERT, when it has any)
 /// and its mailbox links (one multi-row INSERT per `LINKS_PER_STATEMENT`, when it has any) — one more
 /// campaign of its status in `campaign_counts` (an upsert) and the idempotency key it answers, if any,
-/// all or nothing: on PostgreSQL through the repository's group commit (one statement, possibly
-/// shared with concurrent creates; see [`group_commit`](super::group_commit)) unless it owns more rows
-/// than a batch takes, else through [`insert_all`] (on SQLite its group commit too).
+/// all or nothing: through the repository's group commit (possibly shared with concurrent creates;
+/// see [`group_commit`](super::group_commit)) unless it owns more rows than a batch takes, else
+/// through [`insert_all`].
 pub(super) async fn insert(
     pools: &Pools,
-    group_commit: Option<&CampaignGroupCommit>,
+    group_commit: &CampaignGroupCommit,
     campaign: &Campaign,
     completion: Option<&KeyCompletion>,
 ) -> Result<(), RepositoryError> {
     let mut row = campaign_row(campaign)?;
     row.version = Set(0);
     let owned_rows = campaign.subsequences().len() + campaign.mailboxes().len();
-    let written = match group_commit {
-        Some(group_commit) if owned_rows <= MAX_OWNED_ROWS => {
-            let insert = CampaignInsert {
-                campaign: row,
-                subsequences: subsequence_rows(campaign)?,
-                links: link_rows(campaign, 0, campaign.mailboxes()),
-                count: count_key(campaign),
-                completion: completion.cloned(),
-            };
-            group_commit.insert(insert).await
-        }
-        _ => {
-            let mut inserts = vec![campaign::Entity::insert(row).into_query()];
-            inserts.extend(owned_row_inserts(campaign)?);
-            inserts.extend(completions_stored(completion));
-            inserts.push(count_inserted(campaign));
-            insert_all(pools, inserts).await
-        }
+    let written = if owned_rows <= MAX_OWNED_ROWS {
+        let insert = CampaignInsert {
+            campaign: row,
+            subsequences: subsequence_rows(campaign)?,
+            links: link_rows(campaign, 0, campaign.mailboxes()),
+            count: count_key(campaign),
+            completion: completion.cloned(),
+        };
+        group_commit.insert(insert).await
+    } else {
+        let mut inserts = vec![campaign::Entity::insert(row).into_query()];
+        inserts.extend(owned_row_inserts(campaign)?);
+        inserts.extend(completions_stored(completion));
+        inserts.push(count_inserted(campaign));
+        insert_all(pools, inserts).await
     };
     written.map_err(write_error)
 }
