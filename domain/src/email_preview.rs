@@ -19,7 +19,7 @@ use crate::id::{LeadId, MailboxId};
 use crate::lead::LeadFields;
 use crate::mailbox::MailboxFields;
 use crate::message_template::{MessageTemplate, MessageVariables, text_part_from_html};
-use crate::problem::{Invalid, JsonPointer, ProblemCode, Problems};
+use crate::problem::{Invalid, JsonPointer, Problem, ProblemCode, Problems};
 use crate::sequence::{EmailStep, MAX_SUBJECT_CHARS, Sequence, StepKind};
 use crate::text::{Lines, named, stored_text};
 
@@ -156,14 +156,14 @@ impl PreviewChoice {
     ) -> Result<RenderedPreview, Problems> {
         let root = JsonPointer::root();
         let step = email_step_at(sequence, self.step).ok_or_else(|| {
-            one_problem(
+            Problems::from(Problem::new(
                 root.field("sequenceStep"),
                 ProblemCode::InvalidValue,
                 format!(
                     "the campaign's sequence has no email step at position {} (0-based)",
                     self.step
                 ),
-            )
+            ))
         })?;
         let variant = match self.variant {
             None => step.variants().first(),
@@ -172,11 +172,11 @@ impl PreviewChoice {
                     .iter()
                     .find(|variant| variant.letter() == letter)
                     .ok_or_else(|| {
-                        one_problem(
+                        Problems::from(Problem::new(
                             root.field("variant"),
                             ProblemCode::InvalidValue,
                             format!("the step has no variant {letter}"),
-                        )
+                        ))
                     })?,
             ),
         };
@@ -219,12 +219,6 @@ impl PreviewChoice {
             missing_variables,
         })
     }
-}
-
-fn one_problem(pointer: JsonPointer, code: ProblemCode, message: impl Into<String>) -> Problems {
-    let mut problems = Problems::new();
-    problems.add(pointer, code, message);
-    problems
 }
 
 /// A variant letter: one of `A`–`Z`, either case.

@@ -9,7 +9,7 @@
 //! hour), so its cost does not grow with their number.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -194,7 +194,7 @@ pub fn forecast(input: &ForecastInput<'_>) -> ScheduleForecast {
     }
     let mut windows = Vec::new();
     let mut skipped = Vec::new();
-    let mut planned = BTreeMap::new();
+    let mut planned = Vec::new();
     let mut last_send_date = None;
     let mut date = today;
     let last_date = today + Duration::days(COMPLETION_HORIZON_DAYS);
@@ -216,7 +216,7 @@ pub fn forecast(input: &ForecastInput<'_>) -> ScheduleForecast {
                         window,
                         shift: calendar.shift_of(&window),
                     });
-                    planned.insert(date, sent);
+                    planned.push(PlannedSends { date, count: sent });
                 }
             }
             Ok(_) => {}
@@ -224,13 +224,7 @@ pub fn forecast(input: &ForecastInput<'_>) -> ScheduleForecast {
         date += Duration::days(1);
     }
     ScheduleForecast {
-        planned: windows
-            .iter()
-            .map(|shown| PlannedSends {
-                date: shown.window.date,
-                count: planned.get(&shown.window.date).copied().unwrap_or(0),
-            })
-            .collect(),
+        planned,
         windows,
         skipped,
         capacity_per_day: input.capacity.within(calendar.ordinary_length()),

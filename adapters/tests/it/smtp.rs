@@ -8,9 +8,10 @@ use adapters::testing::smtp::{ReceivedMessage, SmtpSink, SmtpSinkOptions};
 use anyhow::{Context as _, ensure};
 use application::ports::{
     Envelope, ExtraHeader, MailTransport, MessageId, NamedAddress, OutgoingMessage,
-    OutgoingMessageParts, SendFailure, SmtpConnection, SmtpCredentials, SmtpPassword,
+    OutgoingMessageParts, SendFailure, SmtpConnection, SmtpCredentials,
 };
 use chrono::{TimeZone as _, Utc};
+use domain::credential::Credential;
 use domain::values::EmailAddress;
 
 fn address(raw: &str) -> EmailAddress {
@@ -54,7 +55,7 @@ fn plain(sink: &SmtpSink) -> SmtpConnection {
 fn with_login(mut connection: SmtpConnection, username: &str, password: &str) -> SmtpConnection {
     connection.credentials = Some(SmtpCredentials {
         username: username.to_owned(),
-        password: SmtpPassword::new(password),
+        password: Credential::new(password),
     });
     connection
 }

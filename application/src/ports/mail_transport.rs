@@ -9,39 +9,19 @@
 //! [`domain::message_template::header_safe`] when the message is built, so no CR, LF or other control
 //! character can reach the wire. RFC 2047 encoding stays the adapter's job.
 
-use std::fmt;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::credential::Credential;
+use domain::mailbox_connection::ServerHost;
 use domain::message_template::header_safe;
 use domain::values::EmailAddress;
-
-/// An SMTP password. Its `Debug` prints `[redacted]`, so a connection can be logged whole.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SmtpPassword(String);
-
-impl SmtpPassword {
-    pub fn new(password: impl Into<String>) -> SmtpPassword {
-        SmtpPassword(password.into())
-    }
-
-    /// The password itself: only for the adapter that authenticates with it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SmtpPassword {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
 
 /// The username and password a mailbox logs in with (SMTP AUTH).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmtpCredentials {
     pub username: String,
-    pub password: SmtpPassword,
+    /// Its `Debug` prints `[redacted]`, so a connection can be logged whole.
+    pub password: Credential,
 }
 
 /// Where and how to reach a mailbox's SMTP server (SENDING.md section 1).
@@ -60,11 +40,7 @@ impl SmtpConnection {
     /// may credentials travel without TLS (SENDING.md section 1) — nothing else on the path can read
     /// them. A name is not resolved: a DNS answer is not proof that the traffic stays local.
     pub fn is_loopback_host(&self) -> bool {
-        let host = self.host.trim_start_matches('[').trim_end_matches(']');
-        host.eq_ignore_ascii_case("localhost")
-            || host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|address| address.is_loopback())
+        ServerHost::parse(&self.host).is_ok_and(|host| host.is_loopback())
     }
 }
 
@@ -415,7 +391,7 @@ mod tests {
             secure: false,
             credentials: Some(SmtpCredentials {
                 username: "ada".into(),
-                password: SmtpPassword::new("hunter2"),
+                password: Credential::new("hunter2"),
             }),
         };
         let printed = format!("{connection:?}");

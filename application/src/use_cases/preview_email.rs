@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use domain::email_preview::{PreviewChoice, PreviewEmailRequest, RenderedPreview};
 use domain::id::CampaignId;
-use domain::problem::{JsonPointer, ProblemCode, Problems};
+use domain::problem::{JsonPointer, Problem, ProblemCode, Problems};
 
 use crate::ports::{CampaignRepository, LeadRepository, MailboxRepository, RepositoryError};
 use crate::tenancy::Tenancy;
@@ -65,23 +65,21 @@ impl PreviewEmail {
         let lead = match choice.lead() {
             None => None,
             Some(lead) => Some(self.leads.find(workspace, lead).await?.ok_or_else(|| {
-                one_problem(
+                PreviewEmailError::Invalid(problem_at(
                     "leadId",
                     ProblemCode::InvalidValue,
                     "leadId is not a lead of this workspace",
-                    PreviewEmailError::Invalid,
-                )
+                ))
             })?),
         };
         let sender = match choice.mailbox() {
             Some(mailbox) => Some(self.mailboxes.find(workspace, mailbox).await?.ok_or_else(
                 || {
-                    one_problem(
+                    PreviewEmailError::MailboxNotFound(problem_at(
                         "mailboxId",
                         ProblemCode::MailboxNotFound,
                         "mailboxId is not a mailbox of this workspace",
-                        PreviewEmailError::MailboxNotFound,
-                    )
+                    ))
                 },
             )?),
             None => {
@@ -109,13 +107,11 @@ impl PreviewEmail {
     }
 }
 
-fn one_problem(
-    field: &str,
-    code: ProblemCode,
-    message: &str,
-    error: fn(Problems) -> PreviewEmailError,
-) -> PreviewEmailError {
-    let mut problems = Problems::new();
-    problems.add(JsonPointer::root().field(field), code, message);
-    error(problems)
+/// The one problem of the body's member `field`.
+fn problem_at(field: &str, code: ProblemCode, message: &str) -> Problems {
+    Problems::from(Problem::new(
+        JsonPointer::root().field(field),
+        code,
+        message,
+    ))
 }

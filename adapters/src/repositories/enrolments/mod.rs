@@ -867,8 +867,10 @@ impl EnrolmentRepository for SqlEnrolmentRepository {
     ) -> Result<Vec<DueGroup>, RepositoryError> {
         let sql = Sql::of(
             self.backend(),
-            "SELECT sequence_key, step, due_slot, enrolments FROM enrolment_due_counts \
-             WHERE workspace_id = ? AND campaign_id = ?",
+            &format!(
+                "SELECT sequence_key, step, due_slot, enrolments FROM {DUE_TABLE} \
+                 WHERE workspace_id = ? AND campaign_id = ?"
+            ),
             [workspace.to_string().into(), campaign.to_string().into()],
         );
         let rows = self
