@@ -151,3 +151,36 @@ async fn another_workspaces_campaign_has_no_preview() {
     })
     .await;
 }
+
+/// API.md: every POST takes an optional `Idempotency-Key`; a retry with it replays the first answer,
+/// and the same key with another body is 422.
+#[tokio::test]
+async fn a_preview_retried_with_its_idempotency_key_replays_the_first_answer() {
+    on_every_backend(|app| async move {
+        let campaign = app.create_campaign(&seed()).await;
+        let send = |body: Value| {
+            app.client
+                .post(format!(
+                    "{}/v1/campaigns/{campaign}/preview-email",
+                    app.base
+                ))
+                .header("X-Api-Key", &app.workspace.workspace_key)
+                .header("Content-Type", "application/json")
+                .header("Idempotency-Key", "preview-retry-1")
+                .body(body.to_string())
+                .send()
+        };
+        let first =
+            TestResponse::read(send(json!({"sequenceStep": 0})).await.expect("answers")).await;
+        first.ok();
+        assert_eq!(first.header("Idempotent-Replayed"), None);
+        let retry =
+            TestResponse::read(send(json!({"sequenceStep": 0})).await.expect("answers")).await;
+        assert_eq!(retry.header("Idempotent-Replayed"), Some("true"));
+        assert_eq!(retry.body, first.body);
+        let other =
+            TestResponse::read(send(json!({"sequenceStep": 2})).await.expect("answers")).await;
+        other.assert_error(422, "IDEMPOTENCY_KEY_REUSED");
+    })
+    .await;
+}
