@@ -247,6 +247,13 @@ impl MailTransport for LettreMailTransport {
             }
         }
     }
+
+    async fn check(&self, connection: &SmtpConnection) -> Result<(), SendFailure> {
+        // A fresh connection, not a pooled one: the test is whether the settings work now.
+        let mut smtp = self.open(connection).await?;
+        let _ = timed("QUIT", smtp.quit()).await;
+        Ok(())
+    }
 }
 
 /// How a transaction ended without acceptance: with the connection still usable or not.

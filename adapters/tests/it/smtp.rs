@@ -7,8 +7,8 @@ use adapters::LettreMailTransport;
 use adapters::testing::smtp::{ReceivedMessage, SmtpSink, SmtpSinkOptions};
 use anyhow::{Context as _, ensure};
 use application::ports::{
-    Envelope, ExtraHeader, MailTransport, MessageId, NamedAddress, OutgoingMessage,
-    OutgoingMessageParts, SendFailure, SmtpConnection, SmtpCredentials,
+    Envelope, ExtraHeader, LoginCredentials, MailTransport, MessageId, NamedAddress,
+    OutgoingMessage, OutgoingMessageParts, SendFailure, SmtpConnection,
 };
 use chrono::{TimeZone as _, Utc};
 use domain::credential::Credential;
@@ -53,7 +53,7 @@ fn plain(sink: &SmtpSink) -> SmtpConnection {
 }
 
 fn with_login(mut connection: SmtpConnection, username: &str, password: &str) -> SmtpConnection {
-    connection.credentials = Some(SmtpCredentials {
+    connection.credentials = Some(LoginCredentials {
         username: username.to_owned(),
         password: Credential::new(password),
     });

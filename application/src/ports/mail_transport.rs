@@ -16,9 +16,9 @@ use domain::mailbox_connection::ServerHost;
 use domain::message_template::header_safe;
 use domain::values::EmailAddress;
 
-/// The username and password a mailbox logs in with (SMTP AUTH).
+/// The username and password a mailbox logs in with (SMTP AUTH, IMAP LOGIN).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmtpCredentials {
+pub struct LoginCredentials {
     pub username: String,
     /// Its `Debug` prints `[redacted]`, so a connection can be logged whole.
     pub password: Credential,
@@ -32,7 +32,7 @@ pub struct SmtpConnection {
     /// `true`: TLS from the first byte (usual on 465). `false`: STARTTLS when the server offers it —
     /// and required when credentials would otherwise cross the network in plain text.
     pub secure: bool,
-    pub credentials: Option<SmtpCredentials>,
+    pub credentials: Option<LoginCredentials>,
 }
 
 impl SmtpConnection {
@@ -373,6 +373,13 @@ pub trait MailTransport: Send + Sync {
         envelope: &Envelope,
         message: &OutgoingMessage,
     ) -> Result<SmtpAccepted, SendFailure>;
+
+    /// Connects, greets (EHLO), secures (TLS or STARTTLS) and authenticates to the server of
+    /// `connection`, then quits: nothing is sent (`POST /v1/mailboxes/{id}/test`, SENDING.md
+    /// section 1). The same rules as [`Self::send`]: no credentials in plain text but to loopback,
+    /// at most 10 seconds for the connection and for each reply. A refusal is `Authentication`,
+    /// `InsecureConnection` or `Temporary` (never `Permanent` or `Unknown`: no mail is involved).
+    async fn check(&self, connection: &SmtpConnection) -> Result<(), SendFailure>;
 }
 
 #[cfg(test)]
@@ -389,7 +396,7 @@ mod tests {
             host: "smtp.example.com".into(),
             port: 587,
             secure: false,
-            credentials: Some(SmtpCredentials {
+            credentials: Some(LoginCredentials {
                 username: "ada".into(),
                 password: Credential::new("hunter2"),
             }),
