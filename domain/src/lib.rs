@@ -7,6 +7,7 @@ pub mod body;
 pub mod campaign;
 pub mod campaign_update;
 pub mod credential;
+pub mod dispatch;
 pub mod dnc;
 pub mod email_preview;
 pub mod enrolment;

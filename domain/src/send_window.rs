@@ -161,6 +161,18 @@ impl SendCalendar {
         windows
     }
 
+    /// The instants the local date of `at` runs between: its local midnight (or the first instant
+    /// after it, when midnight falls in a gap) up to the next date's. What a per-local-date limit
+    /// counts over (SENDING.md section 2: the campaign's `dailySendLimit`).
+    pub fn local_day_around(&self, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let date = self.local_date(at);
+        let next = date.succ_opt().unwrap_or(NaiveDate::MAX);
+        (
+            instant(self.zone, date.and_time(NaiveTime::MIN), Overlap::Earlier),
+            instant(self.zone, next.and_time(NaiveTime::MIN), Overlap::Earlier),
+        )
+    }
+
     /// Whether `at` is inside a window.
     pub fn is_inside(&self, at: DateTime<Utc>) -> bool {
         self.windows(at, at + Duration::seconds(1))

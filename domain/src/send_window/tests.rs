@@ -296,3 +296,22 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_local_day_runs_from_local_midnight_to_the_next_even_across_a_dst_switch() {
+    let new_york = calendar("America/New_York", "09:00", "17:00", &[0, 1, 2, 3, 4, 5, 6]);
+    // 2026-03-08 is 23 hours long in New York, 2026-11-01 is 25.
+    assert_eq!(
+        new_york.local_day_around(utc("2026-03-08T15:00:00Z")),
+        (utc("2026-03-08T05:00:00Z"), utc("2026-03-09T04:00:00Z"))
+    );
+    assert_eq!(
+        new_york.local_day_around(utc("2026-11-01T15:00:00Z")),
+        (utc("2026-11-01T04:00:00Z"), utc("2026-11-02T05:00:00Z"))
+    );
+    // Just before local midnight is still the earlier date.
+    assert_eq!(
+        new_york.local_day_around(utc("2026-06-10T03:59:59Z")).0,
+        utc("2026-06-09T04:00:00Z")
+    );
+}
