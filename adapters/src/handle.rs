@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use application::ports::CredentialCipher;
 use application::ports::{
     AgentRepository, CampaignRepository, DncRepository, EnrolmentRepository, IdempotencyKeys,
-    IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness,
+    IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness, SendLedger,
 };
 use domain::credential::{Credential, SealedCredential};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -20,7 +20,7 @@ use crate::migrations::Migrator;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlEnrolmentRepository,
     SqlIdempotencyKeys, SqlIdentityRepository, SqlLeadRepository, SqlMailboxRepository,
-    SqlRateLimitWindows, SqlReadiness,
+    SqlRateLimitWindows, SqlReadiness, SqlSendLedger,
 };
 use crate::secret_key::{KEY_CHECK_NAME, KEY_CHECK_TEXT, SECRET_KEY_VARIABLE};
 
@@ -170,6 +170,11 @@ impl Database {
 
     pub fn enrolments(&self) -> Arc<dyn EnrolmentRepository> {
         Arc::new(SqlEnrolmentRepository::new(self.pools.clone()))
+    }
+
+    /// The sending engine's ledger of claims.
+    pub fn send_ledger(&self) -> Arc<dyn SendLedger> {
+        Arc::new(SqlSendLedger::new(self.pools.clone()))
     }
 
     pub fn do_not_contact(&self) -> Arc<dyn DncRepository> {

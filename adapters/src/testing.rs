@@ -309,3 +309,41 @@ pub async fn plan_next_send(
 
 /// A real SMTP server for the SMTP adapter's tests.
 pub mod smtp;
+
+/// One row of the sending engine's ledger, as a test reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub campaign: String,
+    pub enrolment: String,
+    pub step: i64,
+    pub mailbox: String,
+    pub state: String,
+    pub claimed_at_ms: i64,
+}
+
+/// Every row of the `sends` ledger, in claim order: what tests of the limits and of at most once
+/// check, rather than what the engine believes it claimed.
+pub async fn ledger_rows(database: &Database) -> anyhow::Result<Vec<LedgerRow>> {
+    let backend = sea_orm::DbBackend::from(database.pools().backend);
+    let rows = database
+        .pools()
+        .writer
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT campaign_id, enrolment_id, step, mailbox_id, state, claimed_at_ms FROM sends \
+             ORDER BY claimed_at_ms, id",
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(LedgerRow {
+                campaign: row.try_get_by_index(0)?,
+                enrolment: row.try_get_by_index(1)?,
+                step: row.try_get_by_index(2)?,
+                mailbox: row.try_get_by_index(3)?,
+                state: row.try_get_by_index(4)?,
+                claimed_at_ms: row.try_get_by_index(5)?,
+            })
+        })
+        .collect()
+}

@@ -125,9 +125,9 @@ pub fn plan_claims(
             break;
         }
         let chosen = match send.thread_mailbox {
-            Some(thread) => mailboxes
-                .iter()
-                .position(|mailbox| mailbox.id == thread && mailbox.available(now, campaign.interval)),
+            Some(thread) => mailboxes.iter().position(|mailbox| {
+                mailbox.id == thread && mailbox.available(now, campaign.interval)
+            }),
             None => first_email_sender(now, send, mailboxes, campaign),
         };
         let Some(index) = chosen else {

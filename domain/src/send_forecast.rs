@@ -284,8 +284,8 @@ fn send_in_window(
     sent
 }
 
-/// The first email step at or after `from`.
-fn next_email(sequence: &Sequence, from: usize) -> Option<usize> {
+/// The first email step at or after `from` (the engine sends it; the forecast plans it).
+pub fn next_email(sequence: &Sequence, from: usize) -> Option<usize> {
     sequence
         .steps()
         .iter()
@@ -306,7 +306,7 @@ fn emails_from(sequence: &Sequence, from: usize) -> u64 {
 
 /// The email after the one at `sent_step`, and when it is due: after each wait in between, on the
 /// local calendar (SENDING.md section 2).
-fn follow_up(
+pub fn follow_up(
     calendar: &SendCalendar,
     sequence: &Sequence,
     sent_step: usize,

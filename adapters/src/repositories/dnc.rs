@@ -23,8 +23,8 @@ use sea_orm::sea_query::{
     Expr, ExprTrait, InsertStatement, LikeExpr, OnConflict, Query, SelectStatement, UnionType,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use crate::database::counting::{count_rows, page_with_total};
@@ -145,48 +145,47 @@ impl DncRepository for SqlDncRepository {
         workspace: WorkspaceId,
         keys: &[DncKeys],
     ) -> Result<Vec<String>, RepositoryError> {
-        let workspace = workspace.to_string();
         let backend = DbBackend::from(self.pools.backend);
         // A read transaction: planned for the list's size now (see `Pools::begin_read`).
         let transaction = self.pools.begin_read().await.or_unknown()?;
-        let read = async {
-            let mut rows_per_batch = Vec::new();
-            for batch in keys.chunks(LOOKUP_ADDRESSES) {
-                let rows = transaction
-                    .query_all_raw(backend.build(&lookup(&workspace, batch)))
-                    .await?;
-                let rows: Vec<(String, String)> = rows
-                    .iter()
-                    .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
-                    .collect::<Result<_, DbErr>>()?;
-                rows_per_batch.push(rows);
-            }
-            Ok(rows_per_batch)
-        }
-        .await;
-        let rows_per_batch = finish(transaction, read, |error| error)
-            .await
-            .or_unknown()?;
-        let mut matched = Vec::new();
-        for (batch, rows) in keys.chunks(LOOKUP_ADDRESSES).zip(rows_per_batch) {
-            let found: Vec<DncEntry> = rows
-                .iter()
-                .filter_map(|(kind, value)| {
-                    // Only the kind and value decide a match; the reason is not read.
-                    DncEntry::parse(DncKind::from_wire(kind)?, value, DncReason::DEFAULT).ok()
-                })
-                .collect();
-            let mut seen = HashSet::new();
-            matched.extend(
-                batch
-                    .iter()
-                    .filter(|address| address.first_match(&found).is_some())
-                    .filter(|address| seen.insert(address.email().to_owned()))
-                    .map(|address| address.email().to_owned()),
-            );
-        }
-        Ok(matched)
+        let read = matching_in(&transaction, backend, &workspace.to_string(), keys).await;
+        finish(transaction, read, |error| error).await.or_unknown()
     }
+}
+
+/// [`DncRepository::matching`] inside `transaction`: the sending engine asks it in the transaction
+/// that claims, so that an entry added before the claim commits is seen by it.
+pub(crate) async fn matching_in(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    workspace: &str,
+    keys: &[DncKeys],
+) -> Result<Vec<String>, DbErr> {
+    let mut matched = Vec::new();
+    let mut seen = HashSet::new();
+    for batch in keys.chunks(LOOKUP_ADDRESSES) {
+        let rows = transaction
+            .query_all_raw(backend.build(&lookup(workspace, batch)))
+            .await?;
+        let found: Vec<DncEntry> = rows
+            .iter()
+            .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
+            .collect::<Result<Vec<(String, String)>, DbErr>>()?
+            .iter()
+            .filter_map(|(kind, value)| {
+                // Only the kind and value decide a match; the reason is not read.
+                DncEntry::parse(DncKind::from_wire(kind)?, value, DncReason::DEFAULT).ok()
+            })
+            .collect();
+        matched.extend(
+            batch
+                .iter()
+                .filter(|address| address.first_match(&found).is_some())
+                .filter(|address| seen.insert(address.email().to_owned()))
+                .map(|address| address.email().to_owned()),
+        );
+    }
+    Ok(matched)
 }
 
 /// `INSERT … ON CONFLICT (workspace_id, entry_type, value) DO NOTHING` of `entries`.

@@ -2,12 +2,12 @@
 
 mod agents;
 mod campaigns;
-mod dnc;
+pub(crate) mod dnc;
 pub(crate) mod enrolments;
 mod idempotency_keys;
 mod identity;
 mod leads;
-mod mailboxes;
+pub(crate) mod mailboxes;
 mod rate_limit_windows;
 mod readiness;
 mod values;
@@ -16,6 +16,7 @@ pub(crate) use agents::SqlAgentRepository;
 pub(crate) use campaigns::SqlCampaignRepository;
 pub(crate) use dnc::SqlDncRepository;
 pub(crate) use enrolments::SqlEnrolmentRepository;
+pub(crate) use enrolments::SqlSendLedger;
 pub(crate) use idempotency_keys::SqlIdempotencyKeys;
 pub(crate) use identity::SqlIdentityRepository;
 pub(crate) use leads::SqlLeadRepository;

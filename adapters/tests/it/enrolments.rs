@@ -43,7 +43,7 @@ fn lead_fields(email: &str, country: Option<&str>, tags: &[&str]) -> LeadFields 
 }
 
 /// `count` leads of `tenant`, stored in batches; their ids in creation order.
-async fn store_leads(
+pub(crate) async fn store_leads(
     database: &Database,
     tenant: Tenant,
     count: usize,
@@ -96,7 +96,7 @@ async fn draft(database: &Database, tenant: Tenant) -> anyhow::Result<Campaign> 
 }
 
 /// Runs a lifecycle action through the repository as the use case does.
-async fn act(
+pub(crate) async fn act(
     database: &Database,
     campaign: &Campaign,
     action: LifecycleAction,

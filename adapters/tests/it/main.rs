@@ -15,6 +15,7 @@ mod mailboxes;
 mod rate_limit_windows;
 mod readiness;
 mod secret_key_check;
+mod sending;
 mod smtp;
 mod sqlite_load;
 mod support;

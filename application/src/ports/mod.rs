@@ -16,6 +16,7 @@ mod mail_transport;
 mod mailbox_reader;
 mod mailboxes;
 mod rate_limits;
+mod sending;
 mod system;
 
 pub use agents::*;
@@ -30,6 +31,7 @@ pub use mail_transport::*;
 pub use mailbox_reader::*;
 pub use mailboxes::*;
 pub use rate_limits::*;
+pub use sending::*;
 pub use system::*;
 
 /// A storage failure.

@@ -99,7 +99,10 @@ fn round_robin_first_emails_take_the_least_recently_used_mailbox() {
     mailboxes[2].last_campaign_send = Some(now() - Duration::minutes(30));
     let plan = plan_claims(now(), &first_emails(3), &mut mailboxes, campaign(0));
     // Never used first, then the oldest use, then the most recent.
-    assert_eq!(senders(&plan), [mailbox_id(2), mailbox_id(3), mailbox_id(1)]);
+    assert_eq!(
+        senders(&plan),
+        [mailbox_id(2), mailbox_id(3), mailbox_id(1)]
+    );
 }
 
 #[test]
@@ -119,7 +122,15 @@ fn one_thread_one_sender_a_follow_up_waits_for_its_own_mailbox() {
         thread_mailbox: Some(mailbox_id(1)),
     };
     // Mailbox 1 is at its limit: the follow-up does not move to mailbox 2.
-    assert!(plan_claims(now(), &[follow_up.clone()], &mut mailboxes, campaign(0)).is_empty());
+    assert!(
+        plan_claims(
+            now(),
+            std::slice::from_ref(&follow_up),
+            &mut mailboxes,
+            campaign(0)
+        )
+        .is_empty()
+    );
     mailboxes[0].sent_last_day = 99;
     let plan = plan_claims(now(), &[follow_up], &mut mailboxes, campaign(0));
     assert_eq!(senders(&plan), [mailbox_id(1)]);
@@ -135,17 +146,27 @@ fn esp_matching_prefers_a_mailbox_of_the_recipients_provider_when_one_is_usable(
         recipient_domain: domain.into(),
         thread_mailbox: None,
     };
-    let due = [to(1, "gmail.com"), to(2, "hotmail.co.uk"), to(3, "googlemail.com")];
+    let due = [
+        to(1, "gmail.com"),
+        to(2, "hotmail.co.uk"),
+        to(3, "googlemail.com"),
+    ];
     let matching = CampaignLoad {
         esp_matching: true,
         ..campaign(0)
     };
     let plan = plan_claims(now(), &due, &mut mailboxes.clone(), matching);
     // The third goes to the Gmail mailbox again: it is the only Gmail one.
-    assert_eq!(senders(&plan), [mailbox_id(3), mailbox_id(2), mailbox_id(3)]);
+    assert_eq!(
+        senders(&plan),
+        [mailbox_id(3), mailbox_id(2), mailbox_id(3)]
+    );
     // Without matching: plain rotation.
     let plan = plan_claims(now(), &due, &mut mailboxes.clone(), campaign(0));
-    assert_eq!(senders(&plan), [mailbox_id(1), mailbox_id(2), mailbox_id(3)]);
+    assert_eq!(
+        senders(&plan),
+        [mailbox_id(1), mailbox_id(2), mailbox_id(3)]
+    );
     // The provider's only mailbox is spent: any other one sends.
     mailboxes[2].sent_last_day = 100;
     let plan = plan_claims(now(), &due[..1], &mut mailboxes, matching);
@@ -171,7 +192,10 @@ fn recipient_providers_are_told_by_domain() {
 
 #[test]
 fn variants_are_spread_evenly_the_least_sent_first() {
-    assert_eq!(least_sent_variant(&[("A", 3), ("B", 2), ("C", 2)]), Some("B"));
+    assert_eq!(
+        least_sent_variant(&[("A", 3), ("B", 2), ("C", 2)]),
+        Some("B")
+    );
     assert_eq!(least_sent_variant(&[("A", 0), ("B", 0)]), Some("A"));
     assert_eq!(least_sent_variant(&[]), None);
 }

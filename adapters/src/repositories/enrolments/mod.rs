@@ -14,6 +14,8 @@
 //! lowercase hex digits, nothing else can reach here), and PostgreSQL hashes a long list of
 //! constants but compares a list of parameters row by row.
 
+mod sending;
+pub(crate) use sending::SqlSendLedger;
 mod sql;
 
 use application::ports::{

@@ -479,7 +479,7 @@ fn tags_from_json(tags: &serde_json::Value, id: &str) -> Result<Vec<String>, Rep
 }
 
 /// A row re-parsed through the same constructor as a client's request.
-fn mailbox_from_row(row: mailbox::Model) -> Result<Mailbox, RepositoryError> {
+pub(crate) fn mailbox_from_row(row: mailbox::Model) -> Result<Mailbox, RepositoryError> {
     let id = parse_id(&row.id, MailboxId::parse, TABLE, &row.id)?;
     let workspace_id = parse_id(&row.workspace_id, WorkspaceId::parse, TABLE, &row.id)?;
     let request = MailboxRequest {

@@ -1,0 +1,832 @@
+//! [`SendLedger`] over SQL: the `sends` table (migration 21) beside the enrolments it advances.
+//!
+//! A claim is one transaction that first locks the campaign row (as every enrolment write does; on
+//! SQLite the one writer already serialises it) and, on PostgreSQL, the campaign's mailbox rows in id
+//! order (a mailbox's rolling-day limit spans campaigns, so two campaigns' claims must take turns on
+//! a shared mailbox; one order everywhere, so they cannot deadlock). It reads every count the limits
+//! need, asks [`plan_claims`], and writes its answer before it commits: no count can move between the
+//! read and the write. The unique (enrolment, step) index refuses a second claim of one email even if
+//! the code were wrong.
+
+use std::collections::HashMap;
+
+use application::ports::{
+    ClaimRequest, ClaimedSend, EarlierMessage, FinishedSend, NextStep, RepositoryError, SendLedger,
+    SendOutcome,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use domain::campaign::Campaign;
+use domain::dispatch::{
+    CampaignLoad, DueSend, EmailProvider, MailboxLoad, least_sent_variant, plan_claims,
+};
+use domain::dnc::dnc_keys_of;
+use domain::enrolment::{EnrolmentStatus, StopReason};
+use domain::id::{CampaignId, EnrolmentId, LeadId, MailboxId, SubsequenceId, WorkspaceId};
+use domain::mailbox::Mailbox;
+use domain::send_forecast::next_email;
+use domain::send_window::SendCalendar;
+use domain::sequence::{Sequence, StepKind};
+use domain::settings::EspMatchingMode;
+use domain::status::CampaignStatus;
+use domain::values::EmailAddress;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use super::{Deltas, changed, first_row, lock_campaign};
+use crate::database::pools::{Pools, finish};
+use crate::database::sql::Sql;
+use crate::entities::mailbox;
+use crate::error::{OrUnknown, unknown};
+use crate::repositories::dnc::matching_in;
+use crate::repositories::mailboxes::mailbox_from_row;
+use crate::repositories::values::parse_id;
+use crate::time::to_millis;
+
+/// Due enrolments read per claim, per id offered: follow-ups waiting for their own mailbox must not
+/// keep first emails behind them from being planned.
+const DUE_ROWS_PER_CLAIM: usize = 4;
+
+/// The sending engine's ledger.
+#[derive(Clone)]
+pub(crate) struct SqlSendLedger {
+    pools: Pools,
+}
+
+impl SqlSendLedger {
+    pub(crate) fn new(pools: Pools) -> Self {
+        Self { pools }
+    }
+}
+
+/// A step of a sequence: the subsequence (`None`: the main sequence) and the step's position.
+type StepKey = (Option<String>, usize);
+
+/// An enrolment whose email is due, as the claim reads it.
+struct DueRow {
+    enrolment: String,
+    subsequence: Option<String>,
+    lead: String,
+    email: String,
+    current_step: i64,
+    thread_mailbox: Option<String>,
+}
+
+/// The sequence an enrolment runs: the main one, or an enabled, unarchived subsequence.
+fn sequence_of<'a>(campaign: &'a Campaign, subsequence: Option<&str>) -> Option<&'a Sequence> {
+    match subsequence {
+        None => Some(campaign.sequence()),
+        Some(id) => campaign
+            .subsequences()
+            .iter()
+            .find(|s| s.id().to_string() == id && s.enabled() && !s.archived())
+            .map(|s| s.sequence()),
+    }
+}
+
+/// The variant letters of the email step at `step`, in order (empty when it has none).
+fn variant_letters(sequence: &Sequence, step: usize) -> Vec<String> {
+    match sequence.steps().get(step).map(|step| step.kind()) {
+        Some(StepKind::Email(email)) => email
+            .variants()
+            .iter()
+            .map(|variant| variant.letter().to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text(row: &sea_orm::QueryResult, column: &str) -> Result<String, DbErr> {
+    row.try_get::<String>("", column)
+}
+
+fn optional_text(row: &sea_orm::QueryResult, column: &str) -> Result<Option<String>, DbErr> {
+    row.try_get::<Option<String>>("", column)
+}
+
+async fn due_rows(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    campaign: &str,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<DueRow>, DbErr> {
+    let sql = Sql::of(
+        backend,
+        "SELECT e.id, e.subsequence_id, e.lead_id, l.email, e.current_step, e.mailbox_id \
+         FROM enrolments e JOIN leads l ON l.workspace_id = e.workspace_id AND l.id = e.lead_id \
+         WHERE e.campaign_id = ? AND e.status = 'active' \
+         AND (e.next_send_at_ms IS NULL OR e.next_send_at_ms <= ?) \
+         AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.enrolment_id = e.id \
+             AND s.step = e.current_step AND s.state <> 'deferred') \
+         ORDER BY COALESCE(e.next_send_at_ms, 0), e.id LIMIT ?",
+        [campaign.into(), now.into(), (limit as i64).into()],
+    );
+    transaction
+        .query_all_raw(sql.build())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(DueRow {
+                enrolment: text(row, "id")?,
+                subsequence: optional_text(row, "subsequence_id")?,
+                lead: text(row, "lead_id")?,
+                email: text(row, "email")?,
+                current_step: row.try_get::<i64>("", "current_step")?,
+                thread_mailbox: optional_text(row, "mailbox_id")?,
+            })
+        })
+        .collect()
+}
+
+/// `(key, count or instant)` pairs of a grouped query.
+async fn grouped(
+    transaction: &DatabaseTransaction,
+    sql: Sql,
+) -> Result<HashMap<String, i64>, DbErr> {
+    transaction
+        .query_all_raw(sql.build())
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
+        .collect()
+}
+
+/// The campaign's mailboxes, locked on PostgreSQL (in id order), in the campaign's order.
+async fn campaign_mailboxes(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    campaign: &Campaign,
+) -> Result<Vec<Mailbox>, RepositoryError> {
+    let ids: Vec<String> = campaign
+        .mailboxes()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut query = mailbox::Entity::find()
+        .filter(mailbox::Column::WorkspaceId.eq(campaign.workspace_id().to_string()))
+        .filter(mailbox::Column::Id.is_in(ids.clone()))
+        .order_by_asc(mailbox::Column::Id);
+    if backend == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let rows = query.all(transaction).await.or_unknown()?;
+    let mut mailboxes = rows
+        .into_iter()
+        .map(mailbox_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    mailboxes.sort_by_key(|mailbox| ids.iter().position(|id| *id == mailbox.id().to_string()));
+    Ok(mailboxes)
+}
+
+/// Stops the enrolments `ids` (all `active`) for `reason`, moving the counters in `deltas`.
+async fn stop_active(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    ids: &[String],
+    reason: StopReason,
+    now: i64,
+    deltas: &mut Deltas,
+) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let status = reason.status();
+    let mut sql = Sql::of(
+        backend,
+        "UPDATE enrolments SET status = ?, stop_reason = ?, next_send_at_ms = NULL, \
+         updated_at_ms = ?, version = version + 1 WHERE status = 'active' AND id IN (",
+        [status.as_str().into(), reason.as_str().into(), now.into()],
+    );
+    for (index, id) in ids.iter().enumerate() {
+        sql.push(if index == 0 { "?" } else { ", ?" }, [id.as_str().into()]);
+    }
+    sql.push(")", []);
+    let stopped = changed(transaction, sql.build()).await?;
+    deltas.moved(EnrolmentStatus::Active, status, stopped);
+    Ok(())
+}
+
+/// Inside the claim's transaction, with the campaign locked and `active`.
+async fn claim_in(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    request: &ClaimRequest,
+) -> Result<Vec<ClaimedSend>, RepositoryError> {
+    let campaign = &request.campaign;
+    let campaign_id = campaign.id().to_string();
+    let workspace = campaign.workspace_id().to_string();
+    let now = to_millis(request.now);
+    let settings = campaign.settings();
+    let rows = due_rows(
+        transaction,
+        backend,
+        &campaign_id,
+        now,
+        request.ids.len() * DUE_ROWS_PER_CLAIM,
+    )
+    .await
+    .or_unknown()?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // Do-not-contact, read in this transaction: an entry committed before it is never sent to.
+    let mut deltas = Deltas::default();
+    let addresses: Vec<Option<EmailAddress>> = rows
+        .iter()
+        .map(|row| EmailAddress::parse(&row.email).ok())
+        .collect();
+    let listed: Vec<String> = if settings.skip_dnc() {
+        let keys: Vec<_> = addresses.iter().flatten().map(dnc_keys_of).collect();
+        matching_in(transaction, backend, &workspace, &keys)
+            .await
+            .or_unknown()?
+    } else {
+        Vec::new()
+    };
+    let is_listed = |address: &Option<EmailAddress>| {
+        address
+            .as_ref()
+            .is_some_and(|address| listed.contains(&dnc_keys_of(address).email().to_owned()))
+    };
+    let stopped: Vec<String> = rows
+        .iter()
+        .zip(&addresses)
+        .filter(|(_, address)| is_listed(address))
+        .map(|(row, _)| row.enrolment.clone())
+        .collect();
+    stop_active(
+        transaction,
+        backend,
+        &stopped,
+        StopReason::Dnc,
+        now,
+        &mut deltas,
+    )
+    .await
+    .or_unknown()?;
+    if let Some(statement) = deltas.statement(backend, &campaign_id) {
+        transaction.execute_raw(statement).await.or_unknown()?;
+    }
+
+    // What each remaining row would send: its sequence's email at or after its step.
+    struct Candidate<'a> {
+        row: &'a DueRow,
+        sequence: &'a Sequence,
+        step: usize,
+        domain: String,
+    }
+    let candidates: Vec<Candidate> = rows
+        .iter()
+        .zip(&addresses)
+        .filter(|(row, address)| !is_listed(address) && !stopped.contains(&row.enrolment))
+        .filter_map(|(row, address)| {
+            let sequence = sequence_of(campaign, row.subsequence.as_deref())?;
+            let step = next_email(sequence, usize::try_from(row.current_step).ok()?)?;
+            Some(Candidate {
+                row,
+                sequence,
+                step,
+                domain: address.as_ref()?.domain().to_owned(),
+            })
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    let mailboxes = campaign_mailboxes(transaction, backend, campaign).await?;
+    let mailbox_ids: Vec<String> = mailboxes.iter().map(|m| m.id().to_string()).collect();
+    let in_list = |sql: &mut Sql| {
+        for (index, id) in mailbox_ids.iter().enumerate() {
+            sql.push(if index == 0 { "?" } else { ", ?" }, [id.as_str().into()]);
+        }
+        if mailbox_ids.is_empty() {
+            sql.push("NULL", []);
+        }
+        sql.push(")", []);
+    };
+    let day_ago = to_millis(request.now - Duration::hours(24));
+    let mut last_day = Sql::of(
+        backend,
+        "SELECT mailbox_id, COUNT(*) FROM sends WHERE state <> 'deferred' AND claimed_at_ms > ? \
+         AND mailbox_id IN (",
+        [day_ago.into()],
+    );
+    in_list(&mut last_day);
+    last_day.push(" GROUP BY mailbox_id", []);
+    let sent_last_day = grouped(transaction, last_day).await.or_unknown()?;
+    let mut latest = Sql::of(
+        backend,
+        "SELECT mailbox_id, MAX(claimed_at_ms) FROM sends WHERE state <> 'deferred' \
+         AND campaign_id = ? AND mailbox_id IN (",
+        [campaign_id.as_str().into()],
+    );
+    in_list(&mut latest);
+    latest.push(" GROUP BY mailbox_id", []);
+    let latest = grouped(transaction, latest).await.or_unknown()?;
+    let calendar = SendCalendar::of(campaign.schedule());
+    let (day_start, day_end) = calendar.local_day_around(request.now);
+    let today = Sql::of(
+        backend,
+        "SELECT COUNT(*) FROM sends WHERE state <> 'deferred' AND campaign_id = ? \
+         AND claimed_at_ms >= ? AND claimed_at_ms < ?",
+        [
+            campaign_id.as_str().into(),
+            to_millis(day_start).into(),
+            to_millis(day_end).into(),
+        ],
+    );
+    let sent_today: i64 = first_row(transaction, today.build())
+        .await
+        .or_unknown()?
+        .map(|row| row.try_get_by_index(0))
+        .transpose()
+        .or_unknown()?
+        .unwrap_or(0);
+
+    let mut loads: Vec<MailboxLoad> = mailboxes
+        .iter()
+        .map(|mailbox| {
+            let id = mailbox.id().to_string();
+            MailboxLoad {
+                id: mailbox.id(),
+                provider: EmailProvider::of_mailbox(mailbox.fields().provider()),
+                usable: mailbox.can_send(),
+                daily_limit: mailbox.fields().daily_send_limit(),
+                sent_last_day: sent_last_day
+                    .get(&id)
+                    .map_or(0, |count| u32::try_from(*count).unwrap_or(u32::MAX)),
+                last_campaign_send: latest
+                    .get(&id)
+                    .and_then(|at| DateTime::from_timestamp_millis(*at)),
+            }
+        })
+        .collect();
+    let due: Vec<DueSend> = candidates
+        .iter()
+        .map(|candidate| {
+            Ok(DueSend {
+                enrolment: parse_id(
+                    &candidate.row.enrolment,
+                    EnrolmentId::parse,
+                    "enrolments",
+                    "id",
+                )?,
+                recipient_domain: candidate.domain.clone(),
+                thread_mailbox: candidate
+                    .row
+                    .thread_mailbox
+                    .as_deref()
+                    .map(|id| parse_id(id, MailboxId::parse, "enrolments", "mailbox_id"))
+                    .transpose()?,
+            })
+        })
+        .collect::<Result<_, RepositoryError>>()?;
+    let load = CampaignLoad {
+        daily_limit: settings.daily_send_limit(),
+        sent_today: u32::try_from(sent_today).unwrap_or(u32::MAX),
+        interval: Duration::minutes(i64::from(settings.email_interval_minutes())),
+        esp_matching: settings.esp_matching_mode() == EspMatchingMode::Auto,
+    };
+    let mut plan = plan_claims(request.now, &due, &mut loads, load);
+    plan.truncate(request.ids.len());
+    if plan.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // The variants sent so far, per (sequence, step), only for steps that have several.
+    let mut variant_counts: HashMap<StepKey, Vec<(String, u64)>> = HashMap::new();
+    for candidate in &candidates {
+        let letters = variant_letters(candidate.sequence, candidate.step);
+        let key = (candidate.row.subsequence.clone(), candidate.step);
+        if letters.len() < 2 || variant_counts.contains_key(&key) {
+            continue;
+        }
+        let counts = Sql::of(
+            backend,
+            &format!(
+                "SELECT variant, COUNT(*) FROM sends WHERE state <> 'deferred' AND campaign_id = ? \
+                 AND step = ? AND subsequence_id {} GROUP BY variant",
+                if key.0.is_some() { "= ?" } else { "IS NULL" }
+            ),
+            [campaign_id.as_str().into(), (key.1 as i64).into()]
+                .into_iter()
+                .chain(key.0.clone().map(Into::into)),
+        );
+        let sent = grouped(transaction, counts).await.or_unknown()?;
+        let counts = letters
+            .into_iter()
+            .map(|letter| {
+                let count = sent.get(&letter).copied().unwrap_or(0);
+                (letter, u64::try_from(count).unwrap_or(0))
+            })
+            .collect();
+        variant_counts.insert(key, counts);
+    }
+
+    let mut claimed = Vec::new();
+    let mut ids = request.ids.iter();
+    for assignment in plan {
+        let Some(candidate) = candidates
+            .iter()
+            .find(|candidate| candidate.row.enrolment == assignment.enrolment.to_string())
+        else {
+            continue;
+        };
+        let Some(id) = ids.next() else { break };
+        let Some(sender) = mailboxes.iter().find(|m| m.id() == assignment.mailbox) else {
+            continue;
+        };
+        let key = (candidate.row.subsequence.clone(), candidate.step);
+        let variant = variant_counts.get_mut(&key).and_then(|counts| {
+            let pairs: Vec<(&str, u64)> = counts
+                .iter()
+                .map(|(letter, n)| (letter.as_str(), *n))
+                .collect();
+            let chosen = least_sent_variant(&pairs)?.to_owned();
+            if let Some(entry) = counts.iter_mut().find(|(letter, _)| *letter == chosen) {
+                entry.1 += 1;
+            }
+            Some(chosen)
+        });
+        let message_id = format!("{id}@{}", sender.fields().email().domain());
+        let step = candidate.step as i64;
+        let insert = Sql::of(
+            backend,
+            "INSERT INTO sends (id, workspace_id, campaign_id, subsequence_id, enrolment_id, step, \
+             variant, mailbox_id, message_id, state, worker, attempts, claimed_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'claimed', ?, 1, ?) \
+             ON CONFLICT (enrolment_id, step) DO UPDATE SET state = 'claimed', \
+             worker = excluded.worker, attempts = sends.attempts + 1, \
+             claimed_at_ms = excluded.claimed_at_ms, mailbox_id = excluded.mailbox_id, \
+             finished_at_ms = NULL WHERE sends.state = 'deferred' \
+             RETURNING id, message_id, variant",
+            [
+                id.to_string().into(),
+                workspace.as_str().into(),
+                campaign_id.as_str().into(),
+                candidate.row.subsequence.clone().into(),
+                candidate.row.enrolment.as_str().into(),
+                step.into(),
+                variant.clone().into(),
+                assignment.mailbox.to_string().into(),
+                message_id.as_str().into(),
+                request.worker.as_str().into(),
+                now.into(),
+            ],
+        );
+        // No row: the email is claimed already (the schema's at-most-once, should the plan be wrong).
+        let Some(row) = first_row(transaction, insert.build()).await.or_unknown()? else {
+            continue;
+        };
+        let claim_id: String = row.try_get_by_index(0).or_unknown()?;
+        let message_id: String = row.try_get_by_index(1).or_unknown()?;
+        let variant: Option<String> = row.try_get_by_index(2).or_unknown()?;
+        let advance = Sql::of(
+            backend,
+            "UPDATE enrolments SET current_step = ?, mailbox_id = ?, last_variant = ?, \
+             updated_at_ms = ?, version = version + 1 WHERE id = ?",
+            [
+                step.into(),
+                assignment.mailbox.to_string().into(),
+                variant.clone().into(),
+                now.into(),
+                candidate.row.enrolment.as_str().into(),
+            ],
+        );
+        transaction
+            .execute_raw(advance.build())
+            .await
+            .or_unknown()?;
+        let previous = Sql::of(
+            backend,
+            "SELECT message_id, subject FROM sends WHERE enrolment_id = ? AND step < ? \
+             AND state IN ('sent', 'unknown') ORDER BY step DESC LIMIT 1",
+            [candidate.row.enrolment.as_str().into(), step.into()],
+        );
+        let previous = first_row(transaction, previous.build())
+            .await
+            .or_unknown()?
+            .map(|row| {
+                Ok::<_, DbErr>(EarlierMessage {
+                    message_id: row.try_get_by_index(0)?,
+                    subject: row.try_get_by_index(1)?,
+                })
+            })
+            .transpose()
+            .or_unknown()?;
+        claimed.push(ClaimedSend {
+            id: parse_id(&claim_id, domain::id::ObjectId::parse, "sends", "id")?,
+            workspace: campaign.workspace_id(),
+            campaign: campaign.id(),
+            enrolment: assignment.enrolment,
+            subsequence: candidate
+                .row
+                .subsequence
+                .as_deref()
+                .map(|id| parse_id(id, SubsequenceId::parse, "enrolments", "subsequence_id"))
+                .transpose()?,
+            lead: parse_id(&candidate.row.lead, LeadId::parse, "enrolments", "lead_id")?,
+            step: u32::try_from(step).unwrap_or(u32::MAX),
+            variant,
+            mailbox: assignment.mailbox,
+            message_id,
+            previous,
+        });
+    }
+    Ok(claimed)
+}
+
+/// Inside the finish's transaction, with the campaign locked.
+async fn finish_in(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    finished: &FinishedSend,
+) -> Result<(), DbErr> {
+    let claim = &finished.claim;
+    let at = to_millis(finished.at);
+    let send_id = claim.id.to_string();
+    let enrolment = claim.enrolment.to_string();
+    let campaign = claim.campaign.to_string();
+    let state = Sql::of(
+        backend,
+        "SELECT state FROM sends WHERE id = ?",
+        [send_id.as_str().into()],
+    );
+    let still_claimed = match first_row(transaction, state.build()).await? {
+        Some(row) => row.try_get_by_index::<String>(0)? == "claimed",
+        None => false,
+    };
+    if !still_claimed {
+        return Ok(());
+    }
+    let status_sql = Sql::of(
+        backend,
+        "SELECT status FROM enrolments WHERE id = ?",
+        [enrolment.as_str().into()],
+    );
+    let status = first_row(transaction, status_sql.build())
+        .await?
+        .map(|row| row.try_get_by_index::<String>(0))
+        .transpose()?
+        .and_then(|raw| EnrolmentStatus::from_wire(&raw));
+    let mut deltas = Deltas::default();
+    let mark = |state: &str, reply: Option<&str>, subject: Option<&str>| {
+        Sql::of(
+            backend,
+            "UPDATE sends SET state = ?, smtp_reply = ?, subject = COALESCE(?, subject), \
+             finished_at_ms = ? WHERE id = ?",
+            [
+                state.into(),
+                reply.map(str::to_owned).into(),
+                subject.map(str::to_owned).into(),
+                at.into(),
+                send_id.as_str().into(),
+            ],
+        )
+        .build()
+    };
+    let history = |bounced: bool| {
+        Sql::of(
+            backend,
+            "INSERT INTO enrolment_history (enrolment_id, step, variant, mailbox_id, message_id, \
+             sent_at_ms, bounced_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (enrolment_id, step) DO NOTHING",
+            [
+                enrolment.as_str().into(),
+                i64::from(claim.step).into(),
+                claim.variant.clone().into(),
+                claim.mailbox.to_string().into(),
+                claim.message_id.as_str().into(),
+                at.into(),
+                bounced.then_some(at).into(),
+            ],
+        )
+        .build()
+    };
+    match &finished.outcome {
+        SendOutcome::Sent {
+            subject,
+            reply,
+            next,
+        } => {
+            transaction
+                .execute_raw(mark("sent", Some(reply), Some(subject)))
+                .await?;
+            transaction.execute_raw(history(false)).await?;
+            let (step, due) = match next {
+                NextStep::Email { step, due } => (i64::from(*step), Some(to_millis(*due))),
+                NextStep::Done => (i64::from(claim.step), None),
+            };
+            let advance = Sql::of(
+                backend,
+                "UPDATE enrolments SET current_step = ?, next_send_at_ms = ?, \
+                 emails_sent = emails_sent + 1, last_sent_at_ms = ?, updated_at_ms = ?, \
+                 version = version + 1 WHERE id = ?",
+                [
+                    step.into(),
+                    due.into(),
+                    at.into(),
+                    at.into(),
+                    enrolment.as_str().into(),
+                ],
+            );
+            transaction.execute_raw(advance.build()).await?;
+            if *next == NextStep::Done
+                && let Some(stop) = status.and_then(|s| s.stopped(StopReason::Completed))
+            {
+                set_stopped(
+                    transaction,
+                    backend,
+                    &enrolment,
+                    stop.status,
+                    stop.reason,
+                    at,
+                )
+                .await?;
+                if let Some(from) = status {
+                    deltas.moved(from, stop.status, 1);
+                }
+            }
+            let stats = Sql::of(
+                backend,
+                "UPDATE campaigns SET sent = sent + 1, delivered = delivered + 1, \
+                 version = version + 1 WHERE id = ?",
+                [campaign.as_str().into()],
+            );
+            transaction.execute_raw(stats.build()).await?;
+        }
+        SendOutcome::Bounced { subject, reply } => {
+            transaction
+                .execute_raw(mark("bounced", Some(reply), Some(subject)))
+                .await?;
+            transaction.execute_raw(history(true)).await?;
+            if let Some(stop) = status.and_then(|s| s.stopped(StopReason::Bounced)) {
+                set_stopped(
+                    transaction,
+                    backend,
+                    &enrolment,
+                    stop.status,
+                    stop.reason,
+                    at,
+                )
+                .await?;
+                if let Some(from) = status {
+                    deltas.moved(from, stop.status, 1);
+                }
+            }
+            let stats = Sql::of(
+                backend,
+                "UPDATE campaigns SET sent = sent + 1, bounced = bounced + 1, \
+                 version = version + 1 WHERE id = ?",
+                [campaign.as_str().into()],
+            );
+            transaction.execute_raw(stats.build()).await?;
+        }
+        SendOutcome::Deferred { reply, retry_at } => {
+            transaction
+                .execute_raw(mark("deferred", Some(reply), None))
+                .await?;
+            let later = Sql::of(
+                backend,
+                "UPDATE enrolments SET next_send_at_ms = ?, updated_at_ms = ?, \
+                 version = version + 1 WHERE id = ?",
+                [
+                    to_millis(*retry_at).into(),
+                    at.into(),
+                    enrolment.as_str().into(),
+                ],
+            );
+            transaction.execute_raw(later.build()).await?;
+        }
+        SendOutcome::MailboxFailed { error } => {
+            transaction
+                .execute_raw(mark("deferred", Some(error), None))
+                .await?;
+            let failed = Sql::of(
+                backend,
+                "UPDATE mailboxes SET status = 'error', updated_at_ms = ? \
+                 WHERE workspace_id = ? AND id = ?",
+                [
+                    at.into(),
+                    claim.workspace.to_string().into(),
+                    claim.mailbox.to_string().into(),
+                ],
+            );
+            transaction.execute_raw(failed.build()).await?;
+        }
+    }
+    if let Some(statement) = deltas.statement(backend, &campaign) {
+        transaction.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+async fn set_stopped(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    enrolment: &str,
+    status: EnrolmentStatus,
+    reason: StopReason,
+    at: i64,
+) -> Result<(), DbErr> {
+    let sql = Sql::of(
+        backend,
+        "UPDATE enrolments SET status = ?, stop_reason = ?, next_send_at_ms = NULL, \
+         updated_at_ms = ?, version = version + 1 WHERE id = ?",
+        [
+            status.as_str().into(),
+            reason.as_str().into(),
+            at.into(),
+            enrolment.into(),
+        ],
+    );
+    transaction.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+#[async_trait]
+impl SendLedger for SqlSendLedger {
+    async fn active_campaigns(&self) -> Result<Vec<(WorkspaceId, CampaignId)>, RepositoryError> {
+        let backend = DbBackend::from(self.pools.backend);
+        let sql = Sql::of(
+            backend,
+            "SELECT workspace_id, id FROM campaigns WHERE status = ? ORDER BY id",
+            [CampaignStatus::Active.as_str().into()],
+        );
+        let rows = self
+            .pools
+            .reader
+            .query_all_raw(sql.build())
+            .await
+            .or_unknown()?;
+        rows.iter()
+            .map(|row| {
+                let workspace: String = row.try_get_by_index(0).or_unknown()?;
+                let id: String = row.try_get_by_index(1).or_unknown()?;
+                Ok((
+                    parse_id(&workspace, WorkspaceId::parse, "campaigns", "workspace_id")?,
+                    parse_id(&id, CampaignId::parse, "campaigns", "id")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn claim(&self, request: &ClaimRequest) -> Result<Vec<ClaimedSend>, RepositoryError> {
+        if request.ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = DbBackend::from(self.pools.backend);
+        let transaction = self.pools.begin_write().await.or_unknown()?;
+        let claimed = async {
+            let workspace = request.campaign.workspace_id().to_string();
+            let campaign = request.campaign.id().to_string();
+            let status = lock_campaign(&transaction, backend, &workspace, &campaign)
+                .await
+                .or_unknown()?;
+            if status != Some(CampaignStatus::Active) {
+                return Ok(Vec::new());
+            }
+            claim_in(&transaction, backend, request).await
+        }
+        .await;
+        finish(transaction, claimed, unknown).await
+    }
+
+    async fn finish(&self, finished: &FinishedSend) -> Result<(), RepositoryError> {
+        let backend = DbBackend::from(self.pools.backend);
+        let transaction = self.pools.begin_write().await.or_unknown()?;
+        let written = async {
+            let workspace = finished.claim.workspace.to_string();
+            let campaign = finished.claim.campaign.to_string();
+            // Every enrolment write locks its campaign first (the due counts rely on it).
+            lock_campaign(&transaction, backend, &workspace, &campaign).await?;
+            finish_in(&transaction, backend, finished).await
+        }
+        .await;
+        finish(transaction, written, |error| error)
+            .await
+            .or_unknown()
+    }
+
+    async fn abandon_claims(&self, alive: &str, at: DateTime<Utc>) -> Result<u64, RepositoryError> {
+        let backend = DbBackend::from(self.pools.backend);
+        let sql = Sql::of(
+            backend,
+            "UPDATE sends SET state = 'unknown', finished_at_ms = ? \
+             WHERE state = 'claimed' AND worker <> ?",
+            [to_millis(at).into(), alive.into()],
+        );
+        let result = self
+            .pools
+            .writer
+            .execute_raw(sql.build())
+            .await
+            .or_unknown()?;
+        Ok(result.rows_affected())
+    }
+}
