@@ -34,4 +34,6 @@ pub use secret_key::{
     SECRET_KEY_VARIABLE, SecretKey, SecretKeyOrigin, XChaChaCredentialCipher, server_secret_key,
 };
 pub use smtp::LettreMailTransport;
-pub use system::{ObjectIdGenerator, OsSecretGenerator, SimulatedClock, SystemClock};
+pub use system::{
+    ObjectIdGenerator, OsSecretGenerator, SimulatedClock, SystemClock, ThreadRandomChoice,
+};

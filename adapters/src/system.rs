@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use application::ports::{Clock, IdGenerator, SecretGenerator};
+use application::ports::{Clock, IdGenerator, RandomChoice, SecretGenerator};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use domain::id::ObjectId;
 use domain::identity::{ApiKeyKind, ApiKeySecret};
@@ -138,9 +138,33 @@ impl SecretGenerator for OsSecretGenerator {
     }
 }
 
+/// Uniform choices from a thread-local generator seeded by the operating system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadRandomChoice;
+
+impl RandomChoice for ThreadRandomChoice {
+    fn below(&self, count: usize) -> usize {
+        if count == 0 {
+            return 0;
+        }
+        rand::random_range(0..count)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_choices_stay_below_the_count_and_reach_every_value() {
+        let mut seen = [false; 3];
+        for _ in 0..1_000 {
+            seen[ThreadRandomChoice.below(3)] = true;
+        }
+        assert_eq!(seen, [true; 3]);
+        assert_eq!(ThreadRandomChoice.below(0), 0);
+        assert_eq!(ThreadRandomChoice.below(1), 0);
+    }
 
     #[test]
     fn ids_from_one_process_strictly_increase() {

@@ -15,10 +15,10 @@
 //!   value (they are listed in `missingVariables`).
 
 use crate::body::EmailBody;
+use crate::email_render::{EmailContent, RenderedEmail};
 use crate::id::{LeadId, MailboxId};
 use crate::lead::LeadFields;
 use crate::mailbox::MailboxFields;
-use crate::message_template::{MessageTemplate, MessageVariables, text_part_from_html};
 use crate::problem::{Invalid, JsonPointer, Problem, ProblemCode, Problems};
 use crate::sequence::{EmailStep, MAX_SUBJECT_CHARS, Sequence, StepKind};
 use crate::text::{Lines, named, stored_text};
@@ -51,17 +51,8 @@ pub struct PreviewChoice {
     body_override: Option<EmailBody>,
 }
 
-/// A rendered preview.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedPreview {
-    pub subject: String,
-    /// HTML.
-    pub body: String,
-    /// The text part derived from `body`.
-    pub text: String,
-    /// Names used without a value and without a fallback, each once, subject first.
-    pub missing_variables: Vec<String>,
-}
+/// A rendered preview: the email as a send would render it.
+pub type RenderedPreview = RenderedEmail;
 
 impl PreviewChoice {
     /// Parses the body, reporting every problem.
@@ -180,44 +171,15 @@ impl PreviewChoice {
                     })?,
             ),
         };
-        let subject = self
-            .subject_override
-            .as_deref()
-            .or(variant.map(|variant| variant.subject()))
-            .unwrap_or(step.subject());
-        let subject = if subject.trim().is_empty() {
-            format!(
-                "Re: {}",
-                previous_subject(sequence, self.step).unwrap_or_default()
-            )
-        } else {
-            subject.to_owned()
+        let content = EmailContent {
+            step,
+            variant,
+            subject_override: self.subject_override.as_deref(),
+            body_override: self.body_override.as_ref(),
         };
-        let body = self
-            .body_override
-            .as_ref()
-            .or(variant.map(|variant| variant.body()))
-            .unwrap_or(step.body());
-        let variables = MessageVariables::of(lead, sender).with_conditional_variables(step);
-        let subject = MessageTemplate::parse(&subject);
-        let body = MessageTemplate::parse(body.as_str());
         let mut first_option = |_: usize| 0;
-        let mut html = body.render_html(&variables, &mut first_option);
-        if let Some(signature) = sender.and_then(MailboxFields::signature) {
-            html.push_str(signature);
-        }
-        let mut missing_variables = subject.missing_variables(&variables);
-        for name in body.missing_variables(&variables) {
-            if !missing_variables.contains(&name) {
-                missing_variables.push(name);
-            }
-        }
-        Ok(RenderedPreview {
-            subject: subject.render_header(&variables, &mut first_option),
-            text: text_part_from_html(&html),
-            body: html,
-            missing_variables,
-        })
+        let previous = || previous_subject(sequence, self.step).map(str::to_owned);
+        Ok(content.render(lead, sender, previous, &mut first_option))
     }
 }
 

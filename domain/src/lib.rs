@@ -10,6 +10,7 @@ pub mod credential;
 pub mod dispatch;
 pub mod dnc;
 pub mod email_preview;
+pub mod email_render;
 pub mod enrolment;
 pub mod enrolment_request;
 pub mod holidays;

@@ -354,7 +354,7 @@ async fn at_most_once_an_abandoned_claim_is_unknown_and_never_claimed_again() ->
                 .await?
                 .is_empty()
         );
-        // A late report of the crashed claim changes nothing.
+        // A late report of the crashed claim changes nothing (nor would any other outcome).
         database
             .send_ledger()
             .finish(&FinishedSend {
@@ -406,6 +406,7 @@ async fn a_deferred_claim_is_claimed_again_at_its_retry_time_only() -> anyhow::R
         // The same claim row, the same Message-ID: one (enrolment, step), one message.
         assert_eq!(again[0].id, claimed[0].id);
         assert_eq!(again[0].message_id, claimed[0].message_id);
+        assert_eq!((claimed[0].attempts, again[0].attempts), (1, 2));
         let rows = ledger_rows(&database).await?;
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].state, "claimed");
@@ -442,6 +443,41 @@ async fn do_not_contact_a_listed_lead_is_stopped_never_claimed() -> anyhow::Resu
         assert!(claimed.iter().all(|send| send.lead != leads[1]));
         let now_stored = stored(&database, &campaign).await?;
         assert_eq!(now_stored.lead_counts().completed(), 1);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn at_most_once_an_unknown_outcome_is_never_claimed_again() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let mailboxes = vec![sending_mailbox(&database, tenant, 50).await?];
+        let leads = store_leads(&database, tenant, 1).await?;
+        let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
+        let claimed = claim(&database, &campaign, "worker", start(), 5).await?;
+        database
+            .send_ledger()
+            .finish(&FinishedSend {
+                claim: claimed[0].clone(),
+                at: start(),
+                outcome: SendOutcome::Unknown {
+                    subject: "s".into(),
+                    detail: "no reply within 10 s after the message data".into(),
+                },
+            })
+            .await?;
+        for days in [0, 1, 7] {
+            let later = start() + Duration::days(days) + Duration::minutes(5);
+            assert!(
+                claim(&database, &campaign, "worker", later, 5)
+                    .await?
+                    .is_empty()
+            );
+        }
+        let rows = ledger_rows(&database).await?;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].state, "unknown");
         Ok(())
     })
     .await

@@ -48,6 +48,8 @@ pub struct ClaimedSend {
     pub message_id: String,
     /// The enrolment's latest message, for `In-Reply-To`, `References` and a blank subject.
     pub previous: Option<EarlierMessage>,
+    /// 1 for a first claim; one more each time a deferred claim is taken again.
+    pub attempts: u32,
 }
 
 /// Where an enrolment goes after a send.
@@ -75,6 +77,9 @@ pub enum SendOutcome {
     },
     /// A permanent refusal: the enrolment stops `bounced`.
     Bounced { subject: String, reply: String },
+    /// The server may or may not have taken it (no reply after the data, RFC 1047): recorded
+    /// `unknown`, never sent again automatically; the enrolment stays at this step.
+    Unknown { subject: String, detail: String },
     /// The mailbox's settings failed (authentication, credentials without TLS): nothing was sent;
     /// the mailbox goes to `error` and the claim is taken again once it is usable.
     MailboxFailed { error: String },

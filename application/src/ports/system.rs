@@ -30,6 +30,13 @@ pub trait IdGenerator: Send + Sync {
     fn new_id(&self) -> ObjectId;
 }
 
+/// Uniform choices, for what must vary between messages (a spintax option per message).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait RandomChoice: Send + Sync {
+    /// A number in `0..count`, each equally likely (0 when `count` is 0).
+    fn below(&self, count: usize) -> usize;
+}
+
 /// Secrets the server makes for its users, from a cryptographically secure source.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait SecretGenerator: Send + Sync {

@@ -464,7 +464,7 @@ async fn claim_in(
              worker = excluded.worker, attempts = sends.attempts + 1, \
              claimed_at_ms = excluded.claimed_at_ms, mailbox_id = excluded.mailbox_id, \
              finished_at_ms = NULL WHERE sends.state = 'deferred' \
-             RETURNING id, message_id, variant",
+             RETURNING id, message_id, variant, attempts",
             [
                 id.to_string().into(),
                 workspace.as_str().into(),
@@ -486,6 +486,7 @@ async fn claim_in(
         let claim_id: String = row.try_get_by_index(0).or_unknown()?;
         let message_id: String = row.try_get_by_index(1).or_unknown()?;
         let variant: Option<String> = row.try_get_by_index(2).or_unknown()?;
+        let attempts: i64 = row.try_get_by_index(3).or_unknown()?;
         let advance = Sql::of(
             backend,
             "UPDATE enrolments SET current_step = ?, mailbox_id = ?, last_variant = ?, \
@@ -536,6 +537,7 @@ async fn claim_in(
             mailbox: assignment.mailbox,
             message_id,
             previous,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
         });
     }
     Ok(claimed)
@@ -702,6 +704,11 @@ async fn finish_in(
                 ],
             );
             transaction.execute_raw(later.build()).await?;
+        }
+        SendOutcome::Unknown { subject, detail } => {
+            transaction
+                .execute_raw(mark("unknown", Some(detail), Some(subject)))
+                .await?;
         }
         SendOutcome::MailboxFailed { error } => {
             transaction
