@@ -9,6 +9,8 @@
 //!   `message_id` is the `Message-ID` the email carries (unique, for threading and for replies);
 //!   `subject` the subject it went with (a blank follow-up subject is `Re: ` + the previous one).
 //!   `worker` names the process that claimed it, to tell its unfinished claims after a crash.
+//! - `sending_workers`: each sending process's latest heartbeat (wall-clock time). A claim of a
+//!   worker whose heartbeat stopped is one that process will never finish: it is marked `unknown`.
 //! - The limits read it inside the claim transaction: a mailbox's claims in the last 24 hours
 //!   (`sends_mailbox_time`), a campaign's on its local date and from each mailbox (`sends_campaign_
 //!   mailbox_time`); a deferred row counts for none of them (nothing went out).
@@ -55,6 +57,8 @@ fn statements(id: &str) -> Vec<String> {
             .to_owned(),
         "CREATE INDEX sends_campaign_time ON sends (campaign_id, claimed_at_ms)".to_owned(),
         "CREATE INDEX sends_state ON sends (state, worker)".to_owned(),
+        "CREATE TABLE sending_workers (id TEXT PRIMARY KEY, heartbeat_at_ms BIGINT NOT NULL)"
+            .to_owned(),
     ]
 }
 

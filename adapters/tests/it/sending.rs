@@ -342,12 +342,25 @@ async fn at_most_once_an_abandoned_claim_is_unknown_and_never_claimed_again() ->
         let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
         let claimed = claim(&database, &campaign, "crashed", start(), 5).await?;
         assert_eq!(claimed.len(), 1);
-        // A new process starts: the crashed one's claim is unknown, and stays unsent.
-        let abandoned = database
-            .send_ledger()
-            .abandon_claims("restarted", start() + Duration::minutes(1))
-            .await?;
-        assert_eq!(abandoned, 1);
+        // Another live worker's claims are left alone: it beat a moment ago.
+        let ledger = database.send_ledger();
+        let restart = start() + Duration::minutes(1);
+        ledger.heartbeat("crashed", start()).await?;
+        let stale_before = start() - Duration::seconds(60);
+        assert_eq!(
+            ledger
+                .abandon_claims("restarted", stale_before, restart)
+                .await?,
+            0
+        );
+        // Its heartbeat stops: its claim is unknown, and stays unsent.
+        let stale_before = start() + Duration::seconds(1);
+        assert_eq!(
+            ledger
+                .abandon_claims("restarted", stale_before, restart)
+                .await?,
+            1
+        );
         let later = start() + Duration::minutes(10);
         assert!(
             claim(&database, &campaign, "restarted", later, 5)

@@ -116,8 +116,17 @@ pub trait SendLedger: Send + Sync {
     /// it is.
     async fn finish(&self, finished: &FinishedSend) -> Result<(), RepositoryError>;
 
-    /// Marks `unknown` every claim still `claimed` by a worker other than `alive`: those processes
-    /// ended without saying what became of them (SENDING.md section 4: never re-sent automatically).
-    /// The caller knows the others are gone (on SQLite one process sends). Answers how many.
-    async fn abandon_claims(&self, alive: &str, at: DateTime<Utc>) -> Result<u64, RepositoryError>;
+    /// Records that the process `worker` is alive at `at` (wall-clock time).
+    async fn heartbeat(&self, worker: &str, at: DateTime<Utc>) -> Result<(), RepositoryError>;
+
+    /// Marks `unknown` (at `at`) every claim still `claimed` by a worker other than `alive` whose
+    /// latest heartbeat is before `stale_before` (or that never beat): those processes ended without
+    /// saying what became of them (SENDING.md section 4: never re-sent automatically). Answers how
+    /// many. On SQLite, where one process sends, the sender passes `stale_before` = now.
+    async fn abandon_claims(
+        &self,
+        alive: &str,
+        stale_before: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError>;
 }

@@ -820,13 +820,39 @@ impl SendLedger for SqlSendLedger {
             .or_unknown()
     }
 
-    async fn abandon_claims(&self, alive: &str, at: DateTime<Utc>) -> Result<u64, RepositoryError> {
+    async fn heartbeat(&self, worker: &str, at: DateTime<Utc>) -> Result<(), RepositoryError> {
+        let backend = DbBackend::from(self.pools.backend);
+        let sql = Sql::of(
+            backend,
+            "INSERT INTO sending_workers (id, heartbeat_at_ms) VALUES (?, ?) \
+             ON CONFLICT (id) DO UPDATE SET heartbeat_at_ms = excluded.heartbeat_at_ms",
+            [worker.into(), to_millis(at).into()],
+        );
+        self.pools
+            .writer
+            .execute_raw(sql.build())
+            .await
+            .or_unknown()?;
+        Ok(())
+    }
+
+    async fn abandon_claims(
+        &self,
+        alive: &str,
+        stale_before: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<u64, RepositoryError> {
         let backend = DbBackend::from(self.pools.backend);
         let sql = Sql::of(
             backend,
             "UPDATE sends SET state = 'unknown', finished_at_ms = ? \
-             WHERE state = 'claimed' AND worker <> ?",
-            [to_millis(at).into(), alive.into()],
+             WHERE state = 'claimed' AND worker <> ? AND worker NOT IN \
+             (SELECT id FROM sending_workers WHERE heartbeat_at_ms >= ?)",
+            [
+                to_millis(at).into(),
+                alive.into(),
+                to_millis(stale_before).into(),
+            ],
         );
         let result = self
             .pools
