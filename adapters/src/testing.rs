@@ -309,3 +309,6 @@ pub async fn plan_next_send(
 
 /// A real SMTP server for the SMTP adapter's tests.
 pub mod smtp;
+
+/// A real IMAP server (dovecot) for the IMAP adapter's tests.
+pub mod imap;
