@@ -158,6 +158,33 @@ async fn a_closed_port_is_a_temporary_failure() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn a_server_that_never_answers_is_a_temporary_failure_after_10_seconds() -> anyhow::Result<()>
+{
+    // Accepts the connection and says nothing: no greeting ever comes.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    let silent = tokio::spawn(async move {
+        let accepted = listener.accept().await;
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        drop(accepted);
+    });
+    let started = std::time::Instant::now();
+
+    let outcome = ImapMailboxReader::new()
+        .check(&connection("127.0.0.1", port, false, PASSWORD))
+        .await;
+
+    let waited = started.elapsed();
+    silent.abort();
+    assert!(
+        matches!(&outcome, Err(ReadFailure::Temporary { detail }) if detail.contains("within 10 s")),
+        "{outcome:?}"
+    );
+    assert!((9..15).contains(&waited.as_secs()), "waited {waited:?}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn credentials_are_never_sent_without_tls_to_a_host_other_than_loopback() -> anyhow::Result<()>
 {
     // A server on this machine's own network address: not loopback, but reachable, so the test
