@@ -301,13 +301,16 @@ async fn a_message_appended_after_the_position_is_returned_alone() -> anyhow::Re
 }
 
 #[tokio::test]
-async fn a_deleted_newest_message_does_not_bring_back_an_older_one() -> anyhow::Result<()> {
-    // `UID FETCH 4:*` names the highest message even when its UID is below 4 (RFC 3501 6.4.8).
+async fn a_message_deleted_before_it_was_read_does_not_bring_back_an_older_one()
+-> anyhow::Result<()> {
+    // `UID FETCH 4:*` names the highest message even when its UID is below 4 (RFC 3501 6.4.8):
+    // here UID 3, once UID 4 arrived (UIDNEXT 5) and was deleted before this read.
     let server = ImapServer::start()?;
     append_messages(&server, 1..=3).await?;
     let reader = reader(&server);
     let first = reader.read_after(&starttls(&server), None, 100).await?;
-    server.delete(USER, 3).await?;
+    server.append(USER, &message(4)).await?;
+    server.delete(USER, 4).await?;
 
     let second = reader
         .read_after(&starttls(&server), Some(first.position), 100)
