@@ -281,6 +281,10 @@ async fn login(
                 detail: format!("LOGIN: {reply}"),
             })
         }
+        // A username or password with a line break cannot be sent: the settings are wrong.
+        Err((async_imap::error::Error::Validate(invalid), _)) => Err(ReadFailure::Authentication {
+            detail: format!("LOGIN: the username or password cannot be sent: {invalid}"),
+        }),
         Err((error, _)) => Err(temporary("LOGIN", error)),
     }
 }
