@@ -1,10 +1,11 @@
 //! Sendline's driven adapters: persistence on SQLite (the embedded default) and PostgreSQL with
-//! sea-orm behind the application's ports, SMTP with lettre, plus the system clock, id and secret
+//! sea-orm behind the application's ports, SMTP with lettre, IMAP with async-imap, plus the system clock, id and secret
 //! generators.
 //!
 //! The public surface is [`Database`] (connect, migrate, hand out the repositories as
 //! `Arc<dyn Port>`), [`Backend`], [`SystemClock`], [`ObjectIdGenerator`], [`OsSecretGenerator`],
-//! [`LettreMailTransport`] (the `MailTransport` port over SMTP), [`DemoKeyFile`] (where `serve --demo`
+//! [`LettreMailTransport`] (the `MailTransport` port over SMTP), [`ImapMailboxReader`] (the
+//! `MailboxReader` port over IMAP), [`DemoKeyFile`] (where `serve --demo`
 //! keeps its key), the server's [`SecretKey`] and the [`XChaChaCredentialCipher`] of stored
 //! credentials, and, behind the `testing` feature, [`testing`]. Rows, entities and migrations stay
 //! private: callers
@@ -15,6 +16,7 @@ mod demo_key_file;
 mod entities;
 mod error;
 mod handle;
+mod imap;
 mod migrations;
 mod private_files;
 mod repositories;
@@ -30,6 +32,7 @@ pub mod testing;
 pub use database::pools::Backend;
 pub use demo_key_file::{DemoKeyFile, POSTGRES_DEMO_KEY_FILE};
 pub use handle::Database;
+pub use imap::ImapMailboxReader;
 pub use secret_key::{
     SECRET_KEY_VARIABLE, SecretKey, SecretKeyOrigin, XChaChaCredentialCipher, server_secret_key,
 };

@@ -347,3 +347,6 @@ pub async fn ledger_rows(database: &Database) -> anyhow::Result<Vec<LedgerRow>> 
         })
         .collect()
 }
+
+/// A real IMAP server (dovecot) for the IMAP adapter's tests.
+pub mod imap;

@@ -10,6 +10,7 @@ mod dnc;
 mod enrolments;
 mod idempotency_keys;
 mod identity;
+mod imap;
 mod leads;
 mod mailboxes;
 mod rate_limit_windows;
