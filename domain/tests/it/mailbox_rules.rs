@@ -91,6 +91,7 @@ fn patch_null_resets_each_field_to_what_a_new_mailbox_gets() {
         signature: PatchValue::Null,
         sending_enabled: PatchValue::Null,
         tags: PatchValue::Null,
+        ..MailboxPatchRequest::default()
     });
     assert_eq!(reset.display_name(), Some(None));
     assert_eq!(
@@ -236,6 +237,7 @@ fn patch_reports_every_problem_at_once_and_clamps_alongside() {
             signature: PatchValue::Given("s".repeat(10_001)),
             sending_enabled: PatchValue::Given(false),
             tags: PatchValue::Given(strings(&[""])),
+            ..MailboxPatchRequest::default()
         }),
         expected(&[
             ("/displayName", TooLong),

@@ -11,7 +11,7 @@ use domain::problem::{JsonPointer, ProblemCode, Problems};
 use domain::request::MailboxRequest;
 
 use super::{UpdateMailbox, UpdateMailboxError};
-use crate::ports::{MockClock, MockMailboxRepository, RepositoryError};
+use crate::ports::{MockClock, MockCredentialCipher, MockMailboxRepository, RepositoryError};
 use crate::tenancy::Tenancy;
 
 fn object_id(seconds: u32, counter: u32) -> ObjectId {
@@ -52,6 +52,7 @@ fn use_case(mailboxes: MockMailboxRepository) -> UpdateMailbox {
     UpdateMailbox {
         mailboxes: Arc::new(mailboxes),
         clock: Arc::new(clock),
+        credentials: Arc::new(MockCredentialCipher::new()),
     }
 }
 
