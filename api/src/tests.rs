@@ -486,14 +486,13 @@ fn referenced_schemas(document: &Value, value: &Value, found: &mut BTreeSet<Stri
                     if let Some(name) = member
                         .as_str()
                         .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
+                        && found.insert(name.to_owned())
                     {
-                        if found.insert(name.to_owned()) {
-                            referenced_schemas(
-                                document,
-                                &document["components"]["schemas"][name],
-                                found,
-                            );
-                        }
+                        referenced_schemas(
+                            document,
+                            &document["components"]["schemas"][name],
+                            found,
+                        );
                     }
                 } else {
                     referenced_schemas(document, member, found);
