@@ -276,6 +276,21 @@ async fn a_password_never_leaves_the_server_and_is_stored_only_sealed() {
         let tested = test_mailbox(&app, &id).await;
         assert_eq!(tested.status, 200, "{}", tested.text);
         answers.push(tested.text);
+        // Refusals name the member and the rule, never the password.
+        let refused = patch_mailbox(
+            &app,
+            &id,
+            &json!({"smtpPassword": format!("{SMTP_SECRET}\u{7}"), "imapUsername": null,
+                    "imapPassword": IMAP_SECRET}),
+        )
+        .await;
+        refused.assert_error(400, "VALIDATION_FAILED");
+        answers.push(
+            refused
+                .text
+                .replace("smtpPassword", "")
+                .replace("imapPassword", ""),
+        );
         for answer in &answers {
             for secret in [SMTP_SECRET, IMAP_SECRET] {
                 assert!(!answer.contains(secret), "{answer}");
