@@ -139,6 +139,7 @@ async fn fill_workspace(
         mailboxes: ports.mailboxes.clone(),
         clock: ports.clock.clone(),
         ids: ports.ids.clone(),
+        credentials: ports.credentials.clone(),
     };
     for index in 0..mailboxes {
         let (provider, tag) = match index {

@@ -22,8 +22,8 @@ use crate::openapi::openapi_json;
 use crate::state::{
     DEFAULT_BIND, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CAMPAIGN_CACHE_MB, DEFAULT_DATABASE_URL,
     DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_KEY_CACHE_MS, DEFAULT_RATE_LIMIT_PER_ADDRESS,
-    DEFAULT_RATE_LIMIT_PER_KEY, DEFAULT_RATE_LIMIT_WINDOW_S, DEFAULT_REQUEST_TIMEOUT, Options,
-    Ports,
+    DEFAULT_RATE_LIMIT_PER_KEY, DEFAULT_RATE_LIMIT_WINDOW_S, DEFAULT_REQUEST_TIMEOUT, MailPorts,
+    Options, Ports,
 };
 use crate::telemetry::{self, LogFormat};
 use crate::tls::Tls;
@@ -216,8 +216,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::BenchFill(args) => {
+            let secret_key = load_secret_key(&args.database.database_url)?;
             let database = connect(&args.database.database_url).await?;
-            let ports = Ports::from_database(&database);
+            let ports = Ports::from_database(&database, mail_ports(&database, &secret_key).await?);
             let size = crate::bench::FillSize {
                 mailboxes: args.mailboxes,
                 campaigns: args.campaigns,
@@ -269,6 +270,21 @@ fn load_secret_key(url: &str) -> anyhow::Result<adapters::SecretKey> {
     Ok(key)
 }
 
+/// The cipher under the server's key (checked against the database's: a wrong key stops the start),
+/// SMTP and IMAP.
+async fn mail_ports(
+    database: &adapters::Database,
+    secret_key: &adapters::SecretKey,
+) -> anyhow::Result<MailPorts> {
+    let cipher = adapters::XChaChaCredentialCipher::new(secret_key);
+    database.check_secret_key(&cipher).await?;
+    Ok(MailPorts {
+        credentials: Arc::new(cipher),
+        mail_transport: Arc::new(adapters::LettreMailTransport::new()),
+        mailbox_reader: Arc::new(adapters::ImapMailboxReader::new()),
+    })
+}
+
 /// A database URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -287,12 +303,12 @@ fn redact(url: &str) -> String {
 
 async fn init(args: InitArgs) -> anyhow::Result<()> {
     let database = connect(&args.database.database_url).await?;
-    let ports = Ports::from_database(&database);
+    // Only identities: no mailbox, so no secret key is needed (nor made) here.
     let initialized = InitWorkspace {
-        identity: ports.identity.clone(),
-        clock: ports.clock.clone(),
-        ids: ports.ids.clone(),
-        secrets: ports.secrets.clone(),
+        identity: database.identity(),
+        clock: Arc::new(adapters::SystemClock),
+        ids: Arc::new(adapters::ObjectIdGenerator),
+        secrets: Arc::new(adapters::OsSecretGenerator),
     }
     .execute(&args.email, &args.workspace)
     .await
@@ -346,10 +362,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let secret_key = load_secret_key(&args.database.database_url)?;
     let database = connect(&args.database.database_url).await?;
-    database
-        .check_secret_key(&adapters::XChaChaCredentialCipher::new(&secret_key))
-        .await?;
-    let ports = Ports::from_database(&database);
+    let ports = Ports::from_database(&database, mail_ports(&database, &secret_key).await?);
     let options = Options {
         webhook_hosts: if args.allow_private_webhooks {
             WebhookHostPolicy::AllowPrivate

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use application::key_cache::KeyCache;
 use application::ports::{
-    AgentRepository, CampaignRepository, Clock, DncRepository, EnrolmentRepository, IdGenerator,
-    IdempotencyKeys, IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows,
-    Readiness, SecretGenerator,
+    AgentRepository, CampaignRepository, Clock, CredentialCipher, DncRepository,
+    EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository, LeadRepository,
+    MailTransport, MailboxReader, MailboxRepository, RateLimitWindows, Readiness, SecretGenerator,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -27,10 +27,12 @@ use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::import_leads::ImportLeads;
 use application::use_cases::leads::Leads;
 use application::use_cases::list_agents::ListAgents;
+use application::use_cases::mailbox_connections::MailboxConnections;
 use application::use_cases::preview_email::PreviewEmail;
 use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::read_mailboxes::ReadMailboxes;
 use application::use_cases::register_mailbox::RegisterMailbox;
+use application::use_cases::test_mailbox::TestMailbox;
 use application::use_cases::update_campaign::UpdateCampaign;
 use application::use_cases::update_mailbox::UpdateMailbox;
 use application::use_cases::workspace_keys::WorkspaceKeys;
@@ -95,6 +97,26 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub secrets: Arc<dyn SecretGenerator>,
+    /// Seals and opens the mailboxes' stored passwords.
+    pub credentials: Arc<dyn CredentialCipher>,
+    /// SMTP, for the mailbox test (and the engine).
+    pub mail_transport: Arc<dyn MailTransport>,
+    /// IMAP, for the mailbox test (and the reply reader).
+    pub mailbox_reader: Arc<dyn MailboxReader>,
+}
+
+/// The ports that reach outside the database, given to [`Ports::from_database`].
+#[derive(Clone)]
+pub struct MailPorts {
+    pub credentials: Arc<dyn CredentialCipher>,
+    pub mail_transport: Arc<dyn MailTransport>,
+    pub mailbox_reader: Arc<dyn MailboxReader>,
+}
+
+impl std::fmt::Debug for MailPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailPorts").finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Ports {
@@ -104,9 +126,15 @@ impl std::fmt::Debug for Ports {
 }
 
 impl Ports {
-    /// The production wiring: the database's repositories, the system clock, ObjectId-layout ids and
-    /// the operating system's random numbers.
-    pub fn from_database(database: &adapters::Database) -> Self {
+    /// The production wiring: the database's repositories, the system clock, ObjectId-layout ids,
+    /// the operating system's random numbers, and `mail` (the credential cipher under the server's
+    /// key, SMTP and IMAP).
+    pub fn from_database(database: &adapters::Database, mail: MailPorts) -> Self {
+        let MailPorts {
+            credentials,
+            mail_transport,
+            mailbox_reader,
+        } = mail;
         Self {
             campaigns: database.campaigns(),
             mailboxes: database.mailboxes(),
@@ -121,6 +149,9 @@ impl Ports {
             clock: Arc::new(adapters::SystemClock),
             ids: Arc::new(adapters::ObjectIdGenerator),
             secrets: Arc::new(adapters::OsSecretGenerator),
+            credentials,
+            mail_transport,
+            mailbox_reader,
         }
     }
 }
@@ -188,6 +219,7 @@ pub(crate) struct AppState {
     pub read_mailboxes: ReadMailboxes,
     pub update_mailbox: UpdateMailbox,
     pub delete_mailbox: DeleteMailbox,
+    pub test_mailbox: TestMailbox,
     pub leads: Leads,
     pub import_leads: ImportLeads,
     pub do_not_contact: DoNotContact,
@@ -260,13 +292,24 @@ impl AppState {
                 mailboxes: ports.mailboxes.clone(),
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
+                credentials: ports.credentials.clone(),
             },
             read_mailboxes: ReadMailboxes {
                 mailboxes: ports.mailboxes.clone(),
+                clock: ports.clock.clone(),
             },
             update_mailbox: UpdateMailbox {
                 mailboxes: ports.mailboxes.clone(),
                 clock: ports.clock.clone(),
+                credentials: ports.credentials.clone(),
+            },
+            test_mailbox: TestMailbox {
+                connections: MailboxConnections {
+                    mailboxes: ports.mailboxes.clone(),
+                    credentials: ports.credentials.clone(),
+                },
+                transport: ports.mail_transport.clone(),
+                reader: ports.mailbox_reader.clone(),
             },
             delete_mailbox: DeleteMailbox {
                 mailboxes: ports.mailboxes.clone(),

@@ -425,16 +425,86 @@ fn the_mailbox_list_documents_its_query_parameters_with_their_validators() {
 #[test]
 fn no_mailbox_schema_has_a_credential_field() {
     let document = document();
-    for schema in ["Mailbox", "UpdateMailboxRequest", "RegisterMailboxRequest"] {
+    let looks_secret = |property: &str| {
+        let lower = property.to_lowercase();
+        ["password", "credential", "token", "secret", "oauth"]
+            .iter()
+            .any(|secret| lower.contains(secret))
+    };
+    // What reads answer: nothing that looks like a credential at all.
+    for schema in ["Mailbox", "MailboxTest", "ConnectionCheck"] {
         for property in properties_of(&document, schema) {
-            let lower = property.to_lowercase();
-            for secret in ["password", "credential", "token", "secret", "oauth"] {
-                assert!(
-                    !lower.contains(secret),
-                    "{schema}.{property} looks like a credential"
-                );
+            assert!(
+                !looks_secret(&property),
+                "{schema}.{property} looks like a credential"
+            );
+        }
+    }
+    // What writes take: the two passwords (SENDING.md section 1), write-only, and nothing else.
+    for schema in ["RegisterMailboxRequest", "UpdateMailboxRequest"] {
+        let secrets: Vec<String> = properties_of(&document, schema)
+            .into_iter()
+            .filter(|property| looks_secret(property))
+            .collect();
+        assert_eq!(secrets, ["imapPassword", "smtpPassword"], "{schema}");
+        for secret in &secrets {
+            assert_eq!(
+                document["components"]["schemas"][schema]["properties"][secret]["writeOnly"], true,
+                "{schema}.{secret} is write-only"
+            );
+        }
+    }
+    // No schema any success answer can hold has a password member, however deep.
+    let mut reachable = BTreeSet::new();
+    for (path, method, status, response) in responses(&document) {
+        if status.starts_with('2') {
+            referenced_schemas(&document, response, &mut reachable);
+            assert!(
+                !response.to_string().to_lowercase().contains("password\":"),
+                "{method} {path} {status} names a password"
+            );
+        }
+    }
+    assert!(reachable.contains("Mailbox"), "{reachable:?}");
+    assert!(reachable.contains("MailboxTest"), "{reachable:?}");
+    for schema in &reachable {
+        for property in properties_of(&document, schema) {
+            assert!(
+                !property.to_lowercase().contains("password"),
+                "{schema}.{property}: an answer never holds a password"
+            );
+        }
+    }
+}
+
+/// The names of every component schema `value` refers to, and those they refer to, transitively.
+fn referenced_schemas(document: &Value, value: &Value, found: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members {
+                if key == "$ref" {
+                    if let Some(name) = member
+                        .as_str()
+                        .and_then(|reference| reference.strip_prefix("#/components/schemas/"))
+                        && found.insert(name.to_owned())
+                    {
+                        referenced_schemas(
+                            document,
+                            &document["components"]["schemas"][name],
+                            found,
+                        );
+                    }
+                } else {
+                    referenced_schemas(document, member, found);
+                }
             }
         }
+        Value::Array(items) => {
+            for item in items {
+                referenced_schemas(document, item, found);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -17,6 +17,7 @@ use application::use_cases::preview_email::PreviewEmailError;
 use application::use_cases::read_campaigns::ReadCampaignError;
 use application::use_cases::read_mailboxes::ReadMailboxError;
 use application::use_cases::register_mailbox::RegisterMailboxError;
+use application::use_cases::test_mailbox::TestMailboxError;
 use application::use_cases::update_campaign::UpdateCampaignError;
 use application::use_cases::update_mailbox::UpdateMailboxError;
 use application::use_cases::workspace_keys::{CreateWorkspaceKeyError, RevokeWorkspaceKeyError};
@@ -182,6 +183,15 @@ impl From<Naming<'_, UpdateMailboxError>> for ApiError {
             UpdateMailboxError::NotFound => mailbox_not_found(id),
             UpdateMailboxError::Invalid(problems) => ApiError::validation(&problems),
             UpdateMailboxError::Unknown(cause) => ApiError::internal(&cause),
+        }
+    }
+}
+
+impl From<Naming<'_, TestMailboxError>> for ApiError {
+    fn from(Naming { error, id }: Naming<'_, TestMailboxError>) -> Self {
+        match error {
+            TestMailboxError::NotFound => mailbox_not_found(id),
+            TestMailboxError::Unknown(cause) => ApiError::internal(&cause),
         }
     }
 }

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use crate::body::sanitize_markup;
+use crate::credential::{Credential, SealedCredential};
 use crate::id::{MailboxId, WorkspaceId};
+use crate::mailbox_connection::{ConnectionPasswords, MailServer, ServerConnection};
 use crate::problem::{JsonPointer, ProblemCode, Problems};
 use crate::request::{MailboxRequest, MailboxSelectorsRequest};
 use crate::text::{Lines, named, parse_choice, required_trimmed, stored_text, wire_enum};
@@ -265,6 +267,10 @@ pub struct Mailbox {
     workspace_id: WorkspaceId,
     fields: MailboxFields,
     status: MailboxStatus,
+    /// The connections' passwords, sealed (never answered).
+    passwords: ConnectionPasswords<SealedCredential>,
+    /// Why the mailbox went to `error`, as the engine recorded it.
+    last_error: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -279,11 +285,24 @@ pub struct MailboxFields {
     daily_send_limit: u32,
     sending_enabled: bool,
     signature: Option<String>,
+    /// How it sends; `None`: not configured (it cannot send).
+    smtp: Option<ServerConnection>,
+    /// How replies are read; `None`: not configured.
+    imap: Option<ServerConnection>,
 }
 
 impl MailboxFields {
-    /// Parses a register-mailbox request, reporting every problem.
+    /// Parses a register-mailbox request, reporting every problem; the passwords it gives are
+    /// validated and left out (see [`Self::parse_with_passwords`]).
     pub fn parse(request: &MailboxRequest) -> Result<MailboxFields, Problems> {
+        Self::parse_with_passwords(request).map(|(fields, _)| fields)
+    }
+
+    /// Parses a register-mailbox request with the connections' passwords it gives, reporting every
+    /// problem.
+    pub fn parse_with_passwords(
+        request: &MailboxRequest,
+    ) -> Result<(MailboxFields, ConnectionPasswords<Credential>), Problems> {
         let root = JsonPointer::root();
         let mut problems = Problems::new();
         let email = match request.email.as_deref() {
@@ -352,6 +371,31 @@ impl MailboxFields {
             &root.field("signature"),
             &mut problems,
         );
+        let smtp = ServerConnection::parse(
+            MailServer::Smtp,
+            &request.connection(MailServer::Smtp),
+            &root,
+            &mut problems,
+        );
+        let imap = ServerConnection::parse(
+            MailServer::Imap,
+            &request.connection(MailServer::Imap),
+            &root,
+            &mut problems,
+        );
+        let (Some(smtp), Some(imap)) = (smtp, imap) else {
+            return Err(problems);
+        };
+        let (smtp, smtp_password) = smtp.map_or((None, None), |parsed| {
+            (Some(parsed.connection), parsed.password)
+        });
+        let (imap, imap_password) = imap.map_or((None, None), |parsed| {
+            (Some(parsed.connection), parsed.password)
+        });
+        let passwords = ConnectionPasswords {
+            smtp: smtp_password,
+            imap: imap_password,
+        };
         match (
             email,
             provider,
@@ -367,17 +411,22 @@ impl MailboxFields {
                 Some(tags),
                 Some(daily_send_limit),
                 Some(signature),
-            ) if problems.is_empty() => Ok(MailboxFields {
-                email,
-                provider,
-                display_name,
-                tags,
-                daily_send_limit,
-                sending_enabled: request
-                    .sending_enabled
-                    .unwrap_or(DEFAULT_MAILBOX_SENDING_ENABLED),
-                signature,
-            }),
+            ) if problems.is_empty() => Ok((
+                MailboxFields {
+                    email,
+                    provider,
+                    display_name,
+                    tags,
+                    daily_send_limit,
+                    sending_enabled: request
+                        .sending_enabled
+                        .unwrap_or(DEFAULT_MAILBOX_SENDING_ENABLED),
+                    signature,
+                    smtp,
+                    imap,
+                },
+                passwords,
+            )),
             _ => Err(problems),
         }
     }
@@ -403,6 +452,20 @@ impl MailboxFields {
     }
     pub fn signature(&self) -> Option<&str> {
         self.signature.as_deref()
+    }
+    /// The SMTP connection, when configured.
+    pub fn smtp(&self) -> Option<&ServerConnection> {
+        self.smtp.as_ref()
+    }
+    /// The IMAP connection, when configured.
+    pub fn imap(&self) -> Option<&ServerConnection> {
+        self.imap.as_ref()
+    }
+    pub fn connection(&self, server: MailServer) -> Option<&ServerConnection> {
+        match server {
+            MailServer::Smtp => self.smtp(),
+            MailServer::Imap => self.imap(),
+        }
     }
 }
 
@@ -489,7 +552,7 @@ pub(crate) fn parse_tags(
 }
 
 impl Mailbox {
-    /// A new mailbox, `active`.
+    /// A new mailbox, `active`, without passwords (see [`Self::with_passwords`]).
     pub fn register(
         id: MailboxId,
         workspace_id: WorkspaceId,
@@ -501,9 +564,33 @@ impl Mailbox {
             workspace_id,
             fields,
             status: MailboxStatus::Active,
+            passwords: ConnectionPasswords::default(),
+            last_error: None,
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// The mailbox with its connections' sealed passwords. A password of a connection that is not
+    /// configured, or has no username, is dropped: there is nothing to log in as.
+    pub fn with_passwords(mut self, passwords: ConnectionPasswords<SealedCredential>) -> Self {
+        let usable = |server: MailServer| {
+            self.fields
+                .connection(server)
+                .is_some_and(|connection| connection.username().is_some())
+        };
+        let (smtp, imap) = (usable(MailServer::Smtp), usable(MailServer::Imap));
+        self.passwords = ConnectionPasswords {
+            smtp: passwords.smtp.filter(|_| smtp),
+            imap: passwords.imap.filter(|_| imap),
+        };
+        self
+    }
+
+    /// The mailbox with the last error the engine recorded (read back from storage).
+    pub fn with_last_error(mut self, last_error: Option<String>) -> Self {
+        self.last_error = last_error;
+        self
     }
 
     /// A mailbox read back from storage; its fields were parsed again by the caller.
@@ -520,6 +607,8 @@ impl Mailbox {
             workspace_id,
             fields,
             status,
+            passwords: ConnectionPasswords::default(),
+            last_error: None,
             created_at,
             updated_at,
         }
@@ -544,9 +633,20 @@ impl Mailbox {
         self.updated_at
     }
 
-    /// Whether it may send now (SENDING.md section 1): sending enabled and `active`.
+    /// The connections' passwords, sealed.
+    pub fn passwords(&self) -> &ConnectionPasswords<SealedCredential> {
+        &self.passwords
+    }
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// Whether it may send now (SENDING.md section 1): sending enabled, `active` and SMTP
+    /// configured.
     pub fn can_send(&self) -> bool {
-        self.fields.sending_enabled && self.status == MailboxStatus::Active
+        self.fields.sending_enabled
+            && self.status == MailboxStatus::Active
+            && self.fields.smtp.is_some()
     }
 
     /// What campaigns need to select it.

@@ -244,6 +244,41 @@ impl ServerConnection {
     }
 }
 
+/// What a mailbox keeps of its two connections' passwords: `P` is a [`Credential`] as a request gives
+/// it, a [`crate::credential::SealedCredential`] as it is stored. A password exists only with a
+/// connection that has a username.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionPasswords<P> {
+    pub smtp: Option<P>,
+    pub imap: Option<P>,
+}
+
+impl<P> Default for ConnectionPasswords<P> {
+    fn default() -> Self {
+        Self {
+            smtp: None,
+            imap: None,
+        }
+    }
+}
+
+impl<P> ConnectionPasswords<P> {
+    pub fn get(&self, server: MailServer) -> Option<&P> {
+        match server {
+            MailServer::Smtp => self.smtp.as_ref(),
+            MailServer::Imap => self.imap.as_ref(),
+        }
+    }
+
+    /// Each password turned into another form (sealed, for one).
+    pub fn map<Q>(self, mut convert: impl FnMut(P) -> Q) -> ConnectionPasswords<Q> {
+        ConnectionPasswords {
+            smtp: self.smtp.map(&mut convert),
+            imap: self.imap.map(&mut convert),
+        }
+    }
+}
+
 fn parse_username(raw: &str, member: &str) -> Result<(), Invalid> {
     if raw.trim().is_empty() {
         return Err(Invalid::new(

@@ -3,6 +3,8 @@
 //!
 //! `None` means "absent or null": create takes the default for it.
 
+use crate::mailbox_connection::{ConnectionRequest, MailServer};
+
 /// The body of a create-campaign request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CampaignRequest {
@@ -159,6 +161,40 @@ pub struct MailboxRequest {
     pub daily_send_limit: Option<i64>,
     pub sending_enabled: Option<bool>,
     pub signature: Option<String>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<i64>,
+    pub smtp_secure: Option<bool>,
+    pub smtp_username: Option<String>,
+    /// Write-only: never read back.
+    pub smtp_password: Option<String>,
+    pub imap_host: Option<String>,
+    pub imap_port: Option<i64>,
+    pub imap_secure: Option<bool>,
+    pub imap_username: Option<String>,
+    /// Write-only: never read back.
+    pub imap_password: Option<String>,
+}
+
+impl MailboxRequest {
+    /// The members of one connection (`smtp…` or `imap…`).
+    pub fn connection(&self, server: MailServer) -> ConnectionRequest {
+        match server {
+            MailServer::Smtp => ConnectionRequest {
+                host: self.smtp_host.clone(),
+                port: self.smtp_port,
+                secure: self.smtp_secure,
+                username: self.smtp_username.clone(),
+                password: self.smtp_password.clone(),
+            },
+            MailServer::Imap => ConnectionRequest {
+                host: self.imap_host.clone(),
+                port: self.imap_port,
+                secure: self.imap_secure,
+                username: self.imap_username.clone(),
+                password: self.imap_password.clone(),
+            },
+        }
+    }
 }
 
 /// The body of a create-agent request (`POST /v1/agents`).

@@ -23,6 +23,19 @@ pub struct Model {
     pub signature: Option<String>,
     /// `MailboxStatus::as_str`.
     pub status: String,
+    /// SMTP settings; a NULL host: no SMTP connection (and every other `smtp_` column NULL).
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<i32>,
+    pub smtp_secure: Option<bool>,
+    pub smtp_username: Option<String>,
+    /// `SealedCredential::as_stored`: only ever sealed.
+    pub smtp_password_sealed: Option<String>,
+    pub imap_host: Option<String>,
+    pub imap_port: Option<i32>,
+    pub imap_secure: Option<bool>,
+    pub imap_username: Option<String>,
+    pub imap_password_sealed: Option<String>,
+    pub last_error: Option<String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }

@@ -28,6 +28,7 @@ mod m20261208_000016_campaign_name_search;
 mod m20261209_000017_enrolments;
 mod m20261210_000018_enrolment_due_counts;
 mod m20261211_000019_server_secrets;
+mod m20261212_000020_mailbox_connections;
 mod m20261213_000021_sends;
 
 #[derive(Debug)]
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000017_enrolments::Migration),
             Box::new(m20261210_000018_enrolment_due_counts::Migration),
             Box::new(m20261211_000019_server_secrets::Migration),
+            Box::new(m20261212_000020_mailbox_connections::Migration),
             Box::new(m20261213_000021_sends::Migration),
         ]
     }

@@ -866,3 +866,55 @@ async fn due_counts_follow_planned_sends_steps_and_deletion_and_stay_in_their_wo
     })
     .await
 }
+
+/// `sentToday`: a mailbox's history rows sent in the 24 hours up to now, per mailbox; older and
+/// later sends, and another workspace's mailbox, count nothing.
+#[tokio::test]
+async fn sends_in_the_last_day_count_each_mailboxs_history_rows_of_the_last_24_hours()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        store_leads(&database, tenant, 4).await?;
+        let campaign = draft(&database, tenant).await?;
+        let active = act(&database, &campaign, LifecycleAction::Start).await?;
+        enrol(&database, &active, all()).await?;
+        let ids: Vec<String> = all_enrolments(&database, &campaign)
+            .await?
+            .iter()
+            .map(|enrolment| enrolment.id.to_string())
+            .collect();
+        let sender = campaign.mailboxes()[0];
+        let idle =
+            store_mailbox(&database, mailbox(tenant, "idle@acme.test", "gmail", &[])).await?;
+        let now = at(10_000);
+        let now_ms = now.timestamp_millis();
+        let day_ms = 24 * 60 * 60 * 1_000;
+        // In the window: 1 ms after its start, and now itself. Outside: its start, and after now.
+        for (enrolment, sent_at_ms) in [
+            (&ids[0], now_ms - day_ms + 1),
+            (&ids[1], now_ms),
+            (&ids[2], now_ms - day_ms),
+            (&ids[3], now_ms + 1),
+        ] {
+            record_sent_step(&database, enrolment, 0, &sender.to_string(), sent_at_ms).await?;
+        }
+        let counts = database
+            .mailboxes()
+            .sends_in_last_day(tenant.workspace, &[sender, idle], now)
+            .await?;
+        assert_eq!(counts, HashMap::from([(sender, 2), (idle, 0)]));
+
+        let stranger = tenant_of_another(&database).await?;
+        let theirs = database
+            .mailboxes()
+            .sends_in_last_day(stranger, &[sender], now)
+            .await?;
+        assert_eq!(theirs.get(&sender).copied().unwrap_or(0), 0);
+        Ok(())
+    })
+    .await
+}
+
+async fn tenant_of_another(database: &Database) -> anyhow::Result<domain::id::WorkspaceId> {
+    Ok(tenant(database).await?.workspace)
+}

@@ -10,11 +10,13 @@ use application::ports::{
     WriteOutcome,
 };
 use domain::campaign::Campaign;
+use domain::credential::SealedCredential;
 use domain::id::{CampaignId, MailboxId};
 use domain::listing::PageLimit;
 use domain::mailbox::{Mailbox, MailboxFields, MailboxProvider, MailboxStatus};
+use domain::mailbox_connection::{ConnectionPasswords, MailServer};
 use domain::mailbox_listing::{MailboxSearch, TagFilter, TagMode};
-use domain::mailbox_update::{MailboxChanges, MailboxPatchRequest, PatchValue};
+use domain::mailbox_update::{ConnectionChanges, MailboxChanges, MailboxPatchRequest, PatchValue};
 use domain::request::{MailboxRequest, MailboxSelectorsRequest};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
@@ -1199,6 +1201,234 @@ async fn campaign_writes_racing_a_mailbox_delete_all_persist_without_the_mailbox
                 "writer {task}'s change is lost: {name:?}"
             );
         }
+        Ok(())
+    })
+    .await
+}
+
+/// A mailbox with SMTP and IMAP settings, its passwords sealed as given (`sealed` stands in for the
+/// cipher's text: the repository stores what it is handed).
+fn connected(tenant: Tenant, email: &str) -> Mailbox {
+    let (fields, passwords) = MailboxFields::parse_with_passwords(&MailboxRequest {
+        email: s(email),
+        provider: s("custom"),
+        smtp_host: s("smtp.acme.test"),
+        smtp_port: Some(465),
+        smtp_secure: Some(true),
+        smtp_username: s("ana"),
+        smtp_password: s("smtp-secret"),
+        imap_host: s("imap.acme.test"),
+        imap_username: s("ana@acme.test"),
+        imap_password: s("imap-secret"),
+        ..MailboxRequest::default()
+    })
+    .expect("valid");
+    Mailbox::register(new_id(), tenant.workspace, fields, at(1)).with_passwords(
+        passwords
+            .map(|password| SealedCredential::from_stored(format!("xc1:{}", password.expose()))),
+    )
+}
+
+fn connection_patch(stored: &Mailbox, request: MailboxPatchRequest) -> MailboxChanges {
+    let connections = ConnectionChanges::parse(&request, stored.fields())
+        .expect("valid connection changes")
+        .map_passwords(|password| {
+            SealedCredential::from_stored(format!("xc1:{}", password.expose()))
+        });
+    patch(request).with_connections(connections)
+}
+
+#[tokio::test]
+async fn connection_settings_and_sealed_passwords_read_back_equal() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let registered = connected(tenant, "ana@acme.test");
+        database.mailboxes().insert(&registered).await?;
+        let found = database
+            .mailboxes()
+            .find(tenant.workspace, registered.id())
+            .await?
+            .context("stored")?;
+        assert_eq!(found, registered);
+        let smtp = found.fields().smtp().context("smtp")?;
+        assert_eq!(
+            (
+                smtp.host().as_str(),
+                smtp.port(),
+                smtp.secure(),
+                smtp.username()
+            ),
+            ("smtp.acme.test", 465, true, Some("ana"))
+        );
+        assert_eq!(
+            found
+                .passwords()
+                .smtp
+                .as_ref()
+                .map(SealedCredential::as_stored),
+            Some("xc1:smtp-secret")
+        );
+        let imap = found.fields().imap().context("imap")?;
+        assert_eq!((imap.port(), imap.secure()), (993, true));
+        assert!(found.can_send());
+
+        let bare = mailbox(tenant, "bare@acme.test", "gmail", &[]);
+        database.mailboxes().insert(&bare).await?;
+        let bare = database
+            .mailboxes()
+            .find(tenant.workspace, bare.id())
+            .await?
+            .context("stored")?;
+        assert_eq!((bare.fields().smtp(), bare.fields().imap()), (None, None));
+        assert_eq!(bare.passwords(), &ConnectionPasswords::default());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn connection_changes_keep_replace_clear_and_remove_as_the_patch_says() -> anyhow::Result<()>
+{
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let stored = connected(tenant, "ana@acme.test");
+        database.mailboxes().insert(&stored).await?;
+        let update = async |changes: MailboxChanges| {
+            database
+                .mailboxes()
+                .update(tenant.workspace, stored.id(), &changes, at(60))
+                .await
+                .map(|found| found.expect("the mailbox is there"))
+        };
+        let sealed = |mailbox: &Mailbox, server: MailServer| {
+            mailbox
+                .passwords()
+                .get(server)
+                .map(|sealed| sealed.as_stored().to_owned())
+        };
+
+        // The port changes, the password stays (same host, same username).
+        let ported = update(connection_patch(
+            &stored,
+            MailboxPatchRequest {
+                smtp_port: PatchValue::Given(2525),
+                ..MailboxPatchRequest::default()
+            },
+        ))
+        .await?;
+        assert_eq!(ported.fields().smtp().map(|smtp| smtp.port()), Some(2525));
+        assert_eq!(
+            sealed(&ported, MailServer::Smtp).as_deref(),
+            Some("xc1:smtp-secret")
+        );
+
+        // A new password replaces it; the IMAP side is untouched.
+        let replaced = update(connection_patch(
+            &ported,
+            MailboxPatchRequest {
+                smtp_password: PatchValue::Given("new-secret".into()),
+                ..MailboxPatchRequest::default()
+            },
+        ))
+        .await?;
+        assert_eq!(
+            sealed(&replaced, MailServer::Smtp).as_deref(),
+            Some("xc1:new-secret")
+        );
+        assert_eq!(
+            sealed(&replaced, MailServer::Imap).as_deref(),
+            Some("xc1:imap-secret")
+        );
+
+        // Another host without a password drops the stored one.
+        let moved = update(connection_patch(
+            &replaced,
+            MailboxPatchRequest {
+                smtp_host: PatchValue::Given("relay.acme.test".into()),
+                ..MailboxPatchRequest::default()
+            },
+        ))
+        .await?;
+        assert_eq!(sealed(&moved, MailServer::Smtp), None);
+        assert_eq!(
+            moved.fields().smtp().and_then(|smtp| smtp.username()),
+            Some("ana")
+        );
+
+        // `imapHost: null` removes the whole IMAP connection, password included.
+        let removed = update(connection_patch(
+            &moved,
+            MailboxPatchRequest {
+                imap_host: PatchValue::Null,
+                ..MailboxPatchRequest::default()
+            },
+        ))
+        .await?;
+        assert_eq!(removed.fields().imap(), None);
+        assert_eq!(sealed(&removed, MailServer::Imap), None);
+        assert!(removed.fields().smtp().is_some());
+
+        // `smtpHost: null`: no SMTP, so it cannot send.
+        let unsendable = update(connection_patch(
+            &removed,
+            MailboxPatchRequest {
+                smtp_host: PatchValue::Null,
+                ..MailboxPatchRequest::default()
+            },
+        ))
+        .await?;
+        assert_eq!(unsendable.fields().smtp(), None);
+        assert!(!unsendable.can_send());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_recorded_error_puts_the_mailbox_in_error_with_its_message_in_its_workspace_only()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let owner = tenant(&database).await?;
+        let stranger = tenant(&database).await?;
+        let stored = connected(owner, "ana@acme.test");
+        database.mailboxes().insert(&stored).await?;
+        let message = "SMTP authentication failed: 535 5.7.8 credentials invalid";
+        assert!(
+            !database
+                .mailboxes()
+                .record_mailbox_error(stranger.workspace, stored.id(), message, at(90))
+                .await?,
+            "another workspace's mailbox is not there"
+        );
+        let untouched = database
+            .mailboxes()
+            .find(owner.workspace, stored.id())
+            .await?
+            .context("stored")?;
+        assert_eq!(untouched.status(), MailboxStatus::Active);
+
+        assert!(
+            database
+                .mailboxes()
+                .record_mailbox_error(owner.workspace, stored.id(), message, at(90))
+                .await?
+        );
+        let failed = database
+            .mailboxes()
+            .find(owner.workspace, stored.id())
+            .await?
+            .context("stored")?;
+        assert_eq!(failed.status(), MailboxStatus::Error);
+        assert_eq!(failed.last_error(), Some(message));
+        assert_eq!(failed.updated_at(), at(90));
+        assert!(!failed.can_send());
+        assert!(
+            !database
+                .mailboxes()
+                .record_mailbox_error(owner.workspace, new_id(), message, at(90))
+                .await?,
+            "an unknown mailbox is not there"
+        );
         Ok(())
     })
     .await

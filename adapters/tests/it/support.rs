@@ -124,6 +124,7 @@ pub fn mailbox(tenant: Tenant, email: &str, provider: &str, tags: &[&str]) -> Ma
         daily_send_limit: Some(30),
         sending_enabled: Some(false),
         signature: s("<p>Best, Ana</p>"),
+        ..MailboxRequest::default()
     })
     .expect("valid mailbox fields");
     Mailbox::register(new_id(), tenant.workspace, fields, at(1))

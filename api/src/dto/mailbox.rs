@@ -1,8 +1,10 @@
 //! Sending mailboxes on the wire (`/v1/mailboxes…`).
 
+use application::use_cases::test_mailbox::{CheckOutcome, MailboxTestReport};
 use domain::mailbox::{
     DEFAULT_MAILBOX_DAILY_SEND_LIMIT, DEFAULT_MAILBOX_SENDING_ENABLED, Mailbox, MailboxStatus,
 };
+use domain::mailbox_connection::{MailServer, ServerConnection};
 use domain::mailbox_listing::TagMode;
 use domain::mailbox_update::{MailboxPatchRequest, PatchValue};
 use domain::request::MailboxRequest;
@@ -53,6 +55,38 @@ pub struct RegisterMailboxRequest {
     /// like an email body's (scripts, event handlers and `javascript:` links removed).
     #[oai(validator(max_length = 10000))]
     pub signature: Option<String>,
+    /// The SMTP server that sends the mailbox's mail: a host name or an IP address. Any other `smtp…`
+    /// member needs it. Without SMTP settings the mailbox cannot send.
+    #[oai(validator(max_length = 253))]
+    pub smtp_host: Option<String>,
+    /// Default 587.
+    #[oai(validator(minimum(value = "1"), maximum(value = "65535")))]
+    pub smtp_port: Option<Int<u16>>,
+    /// `true`: TLS from the first byte (usual on 465); `false` (default): STARTTLS when the server
+    /// offers it. Credentials cross the network only encrypted, except to a loopback host.
+    pub smtp_secure: Option<bool>,
+    /// The SMTP login, kept as given; at most 320 characters, on one line.
+    #[oai(validator(max_length = 320))]
+    pub smtp_username: Option<String>,
+    /// Write-only: stored encrypted, never returned. Needs `smtpUsername`; 1–1,024 characters, no
+    /// control characters.
+    #[oai(validator(max_length = 1024), write_only)]
+    pub smtp_password: Option<String>,
+    /// The IMAP server replies are read from: a host name or an IP address. Any other `imap…`
+    /// member needs it.
+    #[oai(validator(max_length = 253))]
+    pub imap_host: Option<String>,
+    /// Default 993.
+    #[oai(validator(minimum(value = "1"), maximum(value = "65535")))]
+    pub imap_port: Option<Int<u16>>,
+    /// `true` (default): TLS from the first byte; `false`: STARTTLS.
+    pub imap_secure: Option<bool>,
+    /// The IMAP login, kept as given; at most 320 characters, on one line.
+    #[oai(validator(max_length = 320))]
+    pub imap_username: Option<String>,
+    /// Write-only: stored encrypted, never returned. Needs `imapUsername`.
+    #[oai(validator(max_length = 1024), write_only)]
+    pub imap_password: Option<String>,
 }
 
 /// The body of `PATCH /v1/mailboxes/{mailboxId}`: only these fields change, each one the body gives.
@@ -79,6 +113,39 @@ pub struct UpdateMailboxRequest {
     /// (case-insensitively), at most 50. `null` removes them all.
     #[oai(validator(max_items = 50), nullable)]
     pub tags: MaybeUndefined<Vec<String>>,
+    /// A new SMTP host; `null` removes the whole SMTP connection (password included; the mailbox can
+    /// no longer send) and then no other `smtp…` member may be given. A changed host or username
+    /// drops the stored password unless `smtpPassword` comes with it.
+    #[oai(validator(max_length = 253), nullable)]
+    pub smtp_host: MaybeUndefined<String>,
+    /// `null` is 587.
+    #[oai(validator(minimum(value = "1"), maximum(value = "65535")), nullable)]
+    pub smtp_port: MaybeUndefined<Int<u16>>,
+    /// `null` is `false` (STARTTLS).
+    #[oai(nullable)]
+    pub smtp_secure: MaybeUndefined<bool>,
+    /// `null` removes the username and the stored password with it.
+    #[oai(validator(max_length = 320), nullable)]
+    pub smtp_username: MaybeUndefined<String>,
+    /// Write-only. A new password; `null` removes the stored one. Left out, the stored one is kept
+    /// while the host and username stay the same.
+    #[oai(validator(max_length = 1024), nullable, write_only)]
+    pub smtp_password: MaybeUndefined<String>,
+    /// As `smtpHost`, for IMAP.
+    #[oai(validator(max_length = 253), nullable)]
+    pub imap_host: MaybeUndefined<String>,
+    /// `null` is 993.
+    #[oai(validator(minimum(value = "1"), maximum(value = "65535")), nullable)]
+    pub imap_port: MaybeUndefined<Int<u16>>,
+    /// `null` is `true` (TLS).
+    #[oai(nullable)]
+    pub imap_secure: MaybeUndefined<bool>,
+    /// `null` removes the username and the stored password with it.
+    #[oai(validator(max_length = 320), nullable)]
+    pub imap_username: MaybeUndefined<String>,
+    /// Write-only. As `smtpPassword`, for IMAP.
+    #[oai(validator(max_length = 1024), nullable, write_only)]
+    pub imap_password: MaybeUndefined<String>,
 }
 
 impl DocumentedBody for RegisterMailboxRequest {
@@ -90,7 +157,15 @@ impl DocumentedBody for RegisterMailboxRequest {
             "tags": ["outreach", "emea"],
             "dailySendLimit": 40,
             "sendingEnabled": true,
-            "signature": "<p>Jordan Lee<br>Account Executive, Your Company</p>"
+            "signature": "<p>Jordan Lee<br>Account Executive, Your Company</p>",
+            "smtpHost": "smtp.gmail.com",
+            "smtpPort": 587,
+            "smtpSecure": false,
+            "smtpUsername": "jordan@yourcompany.com",
+            "smtpPassword": "app-password-here",
+            "imapHost": "imap.gmail.com",
+            "imapUsername": "jordan@yourcompany.com",
+            "imapPassword": "app-password-here"
         })
     }
 
@@ -101,6 +176,10 @@ impl DocumentedBody for RegisterMailboxRequest {
                 "tags": [],
                 "dailySendLimit": DEFAULT_MAILBOX_DAILY_SEND_LIMIT,
                 "sendingEnabled": DEFAULT_MAILBOX_SENDING_ENABLED,
+                "smtpPort": MailServer::Smtp.default_port(),
+                "smtpSecure": MailServer::Smtp.default_secure(),
+                "imapPort": MailServer::Imap.default_port(),
+                "imapSecure": MailServer::Imap.default_secure(),
             }),
         )]
     }
@@ -134,6 +213,16 @@ mapped! {
         daily_send_limit: int,
         sending_enabled: same,
         signature: same,
+        smtp_host: same,
+        smtp_port: int,
+        smtp_secure: same,
+        smtp_username: same,
+        smtp_password: same,
+        imap_host: same,
+        imap_port: int,
+        imap_secure: same,
+        imap_username: same,
+        imap_password: same,
     }
 }
 
@@ -147,6 +236,16 @@ impl DeclaredBody for UpdateMailboxRequest {
             signature,
             sending_enabled,
             tags,
+            smtp_host,
+            smtp_port,
+            smtp_secure,
+            smtp_username,
+            smtp_password,
+            imap_host,
+            imap_port,
+            imap_secure,
+            imap_username,
+            imap_password,
         } = self;
         MailboxPatchRequest {
             display_name: patched(display_name),
@@ -154,6 +253,16 @@ impl DeclaredBody for UpdateMailboxRequest {
             signature: patched(signature),
             sending_enabled: patched(sending_enabled),
             tags: patched(tags),
+            smtp_host: patched(smtp_host),
+            smtp_port: patched(smtp_port.map_value(|port| port.get())),
+            smtp_secure: patched(smtp_secure),
+            smtp_username: patched(smtp_username),
+            smtp_password: patched(smtp_password),
+            imap_host: patched(imap_host),
+            imap_port: patched(imap_port.map_value(|port| port.get())),
+            imap_secure: patched(imap_secure),
+            imap_username: patched(imap_username),
+            imap_password: patched(imap_password),
         }
     }
 }
@@ -176,6 +285,13 @@ pub struct MailboxDeletedBody {
     pub deleted: bool,
 }
 
+/// What a mailbox's SMTP settings make it: `smtp`, or `null` without SMTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename = "ConnectionType", rename_all = "lowercase")]
+pub enum ConnectionType {
+    Smtp,
+}
+
 /// A sending mailbox; credentials are never returned.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Mailbox", rename_all = "camelCase")]
@@ -195,13 +311,39 @@ pub struct MailboxBody {
     #[oai(nullable)]
     pub signature: Option<String>,
     pub status: Choice<MailboxStatuses>,
+    /// `smtp` when SMTP is configured, else `null` (the mailbox cannot send).
+    #[oai(nullable)]
+    pub connection_type: Option<ConnectionType>,
+    #[oai(nullable)]
+    pub smtp_host: Option<String>,
+    #[oai(nullable)]
+    pub smtp_port: Option<u16>,
+    #[oai(nullable)]
+    pub smtp_secure: Option<bool>,
+    #[oai(nullable)]
+    pub smtp_username: Option<String>,
+    #[oai(nullable)]
+    pub imap_host: Option<String>,
+    #[oai(nullable)]
+    pub imap_port: Option<u16>,
+    #[oai(nullable)]
+    pub imap_secure: Option<bool>,
+    #[oai(nullable)]
+    pub imap_username: Option<String>,
+    /// Messages sent from this mailbox in the last 24 hours.
+    pub sent_today: u64,
+    /// Why the mailbox is in `error`, as the sending engine recorded it.
+    #[oai(nullable)]
+    pub last_error: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
 
 impl MailboxBody {
-    pub fn from_domain(mailbox: &Mailbox) -> Self {
+    /// The mailbox and how many messages it sent in the last 24 hours.
+    pub fn from_domain(mailbox: &Mailbox, sent_today: u64) -> Self {
         let fields = mailbox.fields();
+        let (smtp, imap) = (fields.smtp(), fields.imap());
         Self {
             id: mailbox.id().to_string(),
             workspace_id: mailbox.workspace_id().to_string(),
@@ -213,8 +355,61 @@ impl MailboxBody {
             sending_enabled: fields.sending_enabled(),
             signature: fields.signature().map(str::to_owned),
             status: mailbox.status().into(),
+            connection_type: smtp.map(|_| ConnectionType::Smtp),
+            smtp_host: smtp.map(|smtp| smtp.host().as_str().to_owned()),
+            smtp_port: smtp.map(ServerConnection::port),
+            smtp_secure: smtp.map(ServerConnection::secure),
+            smtp_username: smtp.and_then(|smtp| smtp.username().map(str::to_owned)),
+            imap_host: imap.map(|imap| imap.host().as_str().to_owned()),
+            imap_port: imap.map(ServerConnection::port),
+            imap_secure: imap.map(ServerConnection::secure),
+            imap_username: imap.and_then(|imap| imap.username().map(str::to_owned)),
+            sent_today,
+            last_error: mailbox.last_error().map(str::to_owned),
             created_at: mailbox.created_at().into(),
             updated_at: mailbox.updated_at().into(),
+        }
+    }
+}
+
+/// One connection's check in `POST /v1/mailboxes/{mailboxId}/test`.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "ConnectionCheck", rename_all = "camelCase")]
+pub struct ConnectionCheckBody {
+    /// Whether it connected, secured the connection and logged in.
+    pub ok: bool,
+    /// Why not, when `ok` is `false`.
+    #[oai(nullable)]
+    pub error: Option<String>,
+}
+
+/// What `POST /v1/mailboxes/{mailboxId}/test` found; `null` where that connection is not configured.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "MailboxTest", rename_all = "camelCase")]
+pub struct MailboxTestBody {
+    /// EHLO, TLS or STARTTLS, AUTH (when a password is stored); nothing sent.
+    #[oai(nullable)]
+    pub smtp: Option<ConnectionCheckBody>,
+    /// TLS or STARTTLS, LOGIN, SELECT INBOX; nothing read.
+    #[oai(nullable)]
+    pub imap: Option<ConnectionCheckBody>,
+}
+
+impl MailboxTestBody {
+    pub fn from_report(report: MailboxTestReport) -> Self {
+        let check = |outcome: CheckOutcome| match outcome {
+            Ok(()) => ConnectionCheckBody {
+                ok: true,
+                error: None,
+            },
+            Err(error) => ConnectionCheckBody {
+                ok: false,
+                error: Some(error),
+            },
+        };
+        Self {
+            smtp: report.smtp.map(check),
+            imap: report.imap.map(check),
         }
     }
 }

@@ -17,8 +17,8 @@ use crate::body::{JsonBody, refused};
 use crate::dto::campaign_input::MailboxProviders;
 use crate::dto::choice::Choice;
 use crate::dto::mailbox::{
-    MailboxBody, MailboxDeletedBody, MailboxStatuses, RegisterMailboxRequest, TagModes,
-    UpdateMailboxRequest,
+    MailboxBody, MailboxDeletedBody, MailboxStatuses, MailboxTestBody, RegisterMailboxRequest,
+    TagModes, UpdateMailboxRequest,
 };
 use crate::dto::{Page, PaginationBody, Success};
 use crate::error::{ApiError, EXAMPLE_ID, descriptions, error_responses};
@@ -104,6 +104,27 @@ pub(crate) enum MailboxesListed {
     Ok(Json<Page<MailboxBody>>),
 }
 
+error_responses!(
+    /// What `POST /v1/mailboxes/{mailboxId}/test` can answer besides 200.
+    TestMailboxErrors {
+        400 => "The key needs X-Workspace-Id (WORKSPACE_REQUIRED) or was sent twice, differently (CONFLICTING_API_KEYS). An Idempotency-Key that is not 1 to 255 printable ASCII characters is VALIDATION_FAILED.",
+        401 => descriptions::UNAUTHORIZED,
+        403 => descriptions::FORBIDDEN_IN_WORKSPACE,
+        404 => "The workspace has no mailbox with this id (NOT_FOUND)."
+            => mailbox_not_found(EXAMPLE_ID),
+        409 => "A request with this Idempotency-Key is still running (CONFLICT): retry after Retry-After seconds.",
+        422 => descriptions::IDEMPOTENCY_KEY_REUSED,
+        500 => descriptions::INTERNAL,
+    }
+);
+
+#[derive(Debug, ApiResponse)]
+pub(crate) enum MailboxTested {
+    /// What each configured connection did; nothing was sent or read, the mailbox is unchanged.
+    #[oai(status = 200)]
+    Ok(Json<Success<MailboxTestBody>>),
+}
+
 #[derive(Debug, ApiResponse)]
 pub(crate) enum MailboxDeleted {
     /// The mailbox is gone, and no campaign lists it any more.
@@ -114,6 +135,23 @@ pub(crate) enum MailboxDeleted {
 /// A path's mailbox id; one that is not even well-formed names no mailbox, so it is a 404 too.
 fn mailbox_id(raw: &str) -> Result<MailboxId, ApiError> {
     MailboxId::parse(raw).map_err(|_| mailbox_not_found(raw))
+}
+
+/// One mailbox as answered, with its sends of the last 24 hours.
+async fn mailbox_body(
+    state: &AppState,
+    tenancy: application::tenancy::Tenancy,
+    mailbox: &domain::mailbox::Mailbox,
+) -> Result<MailboxBody, ApiError> {
+    let sent = state
+        .read_mailboxes
+        .sent_today(tenancy, std::slice::from_ref(mailbox))
+        .await
+        .map_err(ApiError::from)?;
+    Ok(MailboxBody::from_domain(
+        mailbox,
+        sent.get(&mailbox.id()).copied().unwrap_or(0),
+    ))
 }
 
 #[derive(Debug)]
@@ -145,7 +183,8 @@ impl MailboxesApi {
             .await
             .map_err(|error| ApiError::from(error).in_body_order(&order))?;
         Ok(Created::new(
-            MailboxRegistered::Created(Json(Success::new(MailboxBody::from_domain(&mailbox)))),
+            // A new mailbox has sent nothing yet.
+            MailboxRegistered::Created(Json(Success::new(MailboxBody::from_domain(&mailbox, 0)))),
             location::created("/v1/mailboxes", mailbox.id()),
         ))
     }
@@ -216,10 +255,17 @@ impl MailboxesApi {
             page.has_more,
             page.mailboxes.last().map(|last| last.id().to_string()),
         );
+        let sent = state
+            .read_mailboxes
+            .sent_today(tenant.0, &page.mailboxes)
+            .await
+            .map_err(ApiError::from)?;
         let data = page
             .mailboxes
             .iter()
-            .map(MailboxBody::from_domain)
+            .map(|mailbox| {
+                MailboxBody::from_domain(mailbox, sent.get(&mailbox.id()).copied().unwrap_or(0))
+            })
             .collect();
         Ok(MailboxesListed::Ok(Json(Page::new(data, pagination))))
     }
@@ -244,7 +290,7 @@ impl MailboxesApi {
             .await
             .map_err(naming(&id))?;
         Ok(MailboxRead::Ok(Json(Success::new(
-            MailboxBody::from_domain(&mailbox),
+            mailbox_body(&state, tenant.0, &mailbox).await?,
         ))))
     }
 
@@ -278,7 +324,42 @@ impl MailboxesApi {
             .map_err(|error| error.in_body_order(&order))?;
         tracing::info!(mailbox = %mailbox.id(), "mailbox updated");
         Ok(MailboxRead::Ok(Json(Success::new(
-            MailboxBody::from_domain(&mailbox),
+            mailbox_body(&state, tenant.0, &mailbox).await?,
+        ))))
+    }
+
+    /// Test mailbox
+    ///
+    /// [ext] Connects to the mailbox's SMTP server (EHLO, TLS or STARTTLS, AUTH when a password is
+    /// stored) and IMAP server (TLS or STARTTLS, LOGIN, SELECT INBOX), sends nothing and reads
+    /// nothing; at most 10 seconds for each connection and each reply. `smtp` or `imap` is `null`
+    /// when that connection is not configured. A failed test changes nothing: the mailbox's `status`
+    /// and `lastError` stay as they were.
+    #[oai(
+        path = "/v1/mailboxes/:mailboxId/test",
+        method = "post",
+        operation_id = "testMailbox"
+    )]
+    async fn test(
+        &self,
+        #[oai(name = "X-Workspace-Id")] tenant: Tenant,
+        #[oai(name = "Idempotency-Key")] _idempotency_key: IdempotencyKeyHeader,
+        state: Data<&Arc<AppState>>,
+        #[oai(name = "mailboxId")] id: Path<String>,
+    ) -> Result<MailboxTested, TestMailboxErrors> {
+        let report = state
+            .test_mailbox
+            .execute(tenant.0, mailbox_id(&id)?)
+            .await
+            .map_err(naming(&id))?;
+        tracing::info!(
+            mailbox = %id.0,
+            smtp_ok = ?report.smtp.as_ref().map(Result::is_ok),
+            imap_ok = ?report.imap.as_ref().map(Result::is_ok),
+            "mailbox tested"
+        );
+        Ok(MailboxTested::Ok(Json(Success::new(
+            MailboxTestBody::from_report(report),
         ))))
     }
 

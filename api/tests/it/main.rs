@@ -19,6 +19,7 @@ mod hyper_refusals;
 mod idempotency;
 mod leads;
 mod leads_csv;
+mod mailbox_connections;
 mod mailboxes;
 mod mailboxes_and_agents;
 mod operations;

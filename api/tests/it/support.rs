@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, Once};
 use adapters::testing::{TestBackend, backends, fresh_database};
 use api::app;
 use api::listener::ApiAcceptor;
-use api::state::{Options, Ports};
+use api::state::{MailPorts, Options, Ports};
 use application::ports::{
     CampaignPage, CampaignQuery, CampaignRepository, Clock, KeyCompletion, Readiness,
     RepositoryError, Version, VersionPage, VersionedCampaign, WriteOutcome,
@@ -339,7 +339,7 @@ impl TestApp {
         let database = fresh_database(backend)
             .await
             .unwrap_or_else(|error| panic!("a fresh {backend:?} database: {error:#}"));
-        let mut ports = Ports::from_database(&database);
+        let mut ports = Ports::from_database(&database, test_mail_ports());
         let inserted = Arc::new(Mutex::new(Vec::new()));
         let changed = Arc::new(Mutex::new(Vec::new()));
         ports.campaigns = Arc::new(RecordingCampaigns {
@@ -647,6 +647,7 @@ async fn register_mailbox(
         mailboxes: ports.mailboxes.clone(),
         clock: ports.clock.clone(),
         ids: ports.ids.clone(),
+        credentials: ports.credentials.clone(),
     }
     .execute(
         tenancy,
@@ -654,12 +655,51 @@ async fn register_mailbox(
             email: Some(email.to_owned()),
             provider: Some(provider.to_owned()),
             tags: Some(tags.iter().map(|tag| (*tag).to_owned()).collect()),
+            // SMTP configured: the seeded mailboxes can send (SENDING.md section 1).
+            smtp_host: Some("127.0.0.1".to_owned()),
+            smtp_port: Some(2525),
             ..MailboxRequest::default()
         },
         Problems::new(),
     )
     .await
     .expect("a mailbox")
+}
+
+/// The test servers' cipher (under `TEST_SECRET_KEY`), real SMTP, and an IMAP reader that answers
+/// every check with a temporary failure (no IMAP server runs in these tests).
+pub fn test_mail_ports() -> MailPorts {
+    let key = adapters::SecretKey::parse(crate::served::TEST_SECRET_KEY).expect("a valid key");
+    MailPorts {
+        credentials: Arc::new(adapters::XChaChaCredentialCipher::new(&key)),
+        mail_transport: Arc::new(adapters::LettreMailTransport::new()),
+        mailbox_reader: Arc::new(NoImapServer),
+    }
+}
+
+struct NoImapServer;
+
+#[async_trait]
+impl application::ports::MailboxReader for NoImapServer {
+    async fn check(
+        &self,
+        _connection: &application::ports::ImapConnection,
+    ) -> Result<(), application::ports::ReadFailure> {
+        Err(application::ports::ReadFailure::Temporary {
+            detail: "no IMAP server in these tests".to_owned(),
+        })
+    }
+
+    async fn read_after(
+        &self,
+        _connection: &application::ports::ImapConnection,
+        _after: Option<application::ports::InboxPosition>,
+        _limit: usize,
+    ) -> Result<application::ports::InboxBatch, application::ports::ReadFailure> {
+        Err(application::ports::ReadFailure::Temporary {
+            detail: "no IMAP server in these tests".to_owned(),
+        })
+    }
 }
 
 async fn create_agent(ports: &Ports, tenancy: Tenancy, name: &str) -> Agent {

@@ -1,5 +1,7 @@
 //! Mailbox storage and lookup.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::id::{MailboxId, WorkspaceId};
@@ -82,7 +84,8 @@ pub trait MailboxRepository: Send + Sync {
         query: &MailboxQuery,
     ) -> Result<MailboxPage, RepositoryError>;
 
-    /// Writes the fields `changes` gives, and only those, with `updated_at`, in one transaction (so two
+    /// Writes the fields `changes` gives, and only those (a connection's change writes all of that
+    /// connection's columns: a removed one is NULL throughout, a kept password is left as stored), with `updated_at`, in one transaction (so two
     /// concurrent updates of different fields both persist); given tags replace all of the mailbox's
     /// tags. Returns the mailbox as stored after the write, or `None` (nothing written) when `workspace`
     /// has no mailbox `id`.
@@ -93,6 +96,28 @@ pub trait MailboxRepository: Send + Sync {
         changes: &MailboxChanges,
         updated_at: DateTime<Utc>,
     ) -> Result<Option<Mailbox>, RepositoryError>;
+
+    /// Puts the mailbox `id` of `workspace` in `status: "error"` with `message` as its `lastError`
+    /// and `updated_at` set to `at` (the engine calls it when the mailbox's settings stop it from
+    /// sending). `false` (nothing written) when `workspace` has no mailbox `id`.
+    async fn record_mailbox_error(
+        &self,
+        workspace: WorkspaceId,
+        id: MailboxId,
+        message: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError>;
+
+    /// How many messages each of `ids` sent in the 24 hours up to `now` (`sentToday`): the one place
+    /// that counts them, so where sends are recorded may change behind it. Every id of a mailbox of
+    /// `workspace` is in the answer (0 when none); an id of another workspace counts 0 or is left
+    /// out, never another workspace's sends.
+    async fn sends_in_last_day(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[MailboxId],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<MailboxId, u64>, RepositoryError>;
 
     /// Deletes the mailbox `id` of `workspace` and removes it from every campaign of the workspace that
     /// lists it, in one transaction. Each such campaign's version is bumped (so a concurrent campaign

@@ -1,12 +1,13 @@
 //! Reading mailboxes: one by id, or a page of the workspace's, newest first. Credentials never leave
 //! storage: the domain's mailbox holds none.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use domain::id::MailboxId;
 use domain::mailbox::Mailbox;
 
-use crate::ports::{MailboxPage, MailboxQuery, MailboxRepository, RepositoryError};
+use crate::ports::{Clock, MailboxPage, MailboxQuery, MailboxRepository, RepositoryError};
 use crate::tenancy::Tenancy;
 
 /// Why a mailbox could not be read.
@@ -23,6 +24,7 @@ pub enum ReadMailboxError {
 #[derive(Clone)]
 pub struct ReadMailboxes {
     pub mailboxes: Arc<dyn MailboxRepository>,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for ReadMailboxes {
@@ -47,6 +49,22 @@ impl ReadMailboxes {
         query: &MailboxQuery,
     ) -> Result<MailboxPage, RepositoryError> {
         self.mailboxes.list(tenancy.workspace_id, query).await
+    }
+
+    /// How many messages each of `mailboxes` (of the caller's workspace) sent in the last 24 hours
+    /// (`sentToday`); a mailbox without sends counts 0.
+    pub async fn sent_today(
+        &self,
+        tenancy: Tenancy,
+        mailboxes: &[Mailbox],
+    ) -> Result<HashMap<MailboxId, u64>, RepositoryError> {
+        if mailboxes.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<MailboxId> = mailboxes.iter().map(Mailbox::id).collect();
+        self.mailboxes
+            .sends_in_last_day(tenancy.workspace_id, &ids, self.clock.now())
+            .await
     }
 }
 

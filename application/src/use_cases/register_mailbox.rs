@@ -7,7 +7,7 @@ use domain::mailbox::{Mailbox, MailboxFields};
 use domain::problem::{JsonPointer, Problem, ProblemCode, Problems};
 use domain::request::MailboxRequest;
 
-use crate::ports::{Clock, IdGenerator, MailboxRepository, RepositoryError};
+use crate::ports::{Clock, CredentialCipher, IdGenerator, MailboxRepository, RepositoryError};
 use crate::tenancy::Tenancy;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,8 @@ pub struct RegisterMailbox {
     pub mailboxes: Arc<dyn MailboxRepository>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    /// Seals the connections' passwords before they reach the repository.
+    pub credentials: Arc<dyn CredentialCipher>,
 }
 
 impl std::fmt::Debug for RegisterMailbox {
@@ -43,16 +45,18 @@ impl RegisterMailbox {
         edge_problems: Problems,
     ) -> Result<Mailbox, RegisterMailboxError> {
         // Problems found at the edge (JSON types, unknown fields) come first; the rest follow.
-        let fields = edge_problems
-            .ahead_of(MailboxFields::parse(request))
+        let (fields, passwords) = edge_problems
+            .ahead_of(MailboxFields::parse_with_passwords(request))
             .map_err(RegisterMailboxError::Invalid)?;
+        let sealed = passwords.map(|password| self.credentials.seal(&password));
         let address = fields.email().as_str().to_owned();
         let mailbox = Mailbox::register(
             MailboxId::from(self.ids.new_id()),
             tenancy.workspace_id,
             fields,
             self.clock.now(),
-        );
+        )
+        .with_passwords(sealed);
         match self.mailboxes.insert(&mailbox).await {
             Ok(()) => Ok(mailbox),
             Err(RepositoryError::Conflict(_)) => {

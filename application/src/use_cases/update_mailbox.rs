@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use domain::id::MailboxId;
 use domain::mailbox::Mailbox;
-use domain::mailbox_update::{MailboxChanges, MailboxPatchRequest};
+use domain::mailbox_update::{ConnectionChanges, MailboxChanges, MailboxPatchRequest};
 use domain::problem::Problems;
 
-use crate::ports::{Clock, MailboxRepository, RepositoryError};
+use crate::ports::{Clock, CredentialCipher, MailboxRepository, RepositoryError};
 use crate::tenancy::Tenancy;
 
 /// Why a mailbox was not changed.
@@ -35,6 +35,8 @@ impl From<RepositoryError> for UpdateMailboxError {
 pub struct UpdateMailbox {
     pub mailboxes: Arc<dyn MailboxRepository>,
     pub clock: Arc<dyn Clock>,
+    /// Seals new passwords before they reach the repository.
+    pub credentials: Arc<dyn CredentialCipher>,
 }
 
 impl std::fmt::Debug for UpdateMailbox {
@@ -54,15 +56,42 @@ impl UpdateMailbox {
         request: &MailboxPatchRequest,
         edge_problems: Problems,
     ) -> Result<Mailbox, UpdateMailboxError> {
-        let changes = match edge_problems.ahead_of(MailboxChanges::parse(request)) {
-            Ok(changes) => changes,
-            Err(problems) => {
-                // A mailbox that is not there is not found, whatever the body says.
-                if self
-                    .mailboxes
+        // Connection members merge into the stored connections (domain::mailbox_update), so they
+        // need the mailbox as stored; a body without them needs no read first.
+        let stored = if request.changes_connections() {
+            Some(
+                self.mailboxes
                     .find(tenancy.workspace_id, id)
                     .await?
-                    .is_none()
+                    .ok_or(UpdateMailboxError::NotFound)?,
+            )
+        } else {
+            None
+        };
+        let connections = match &stored {
+            Some(stored) => ConnectionChanges::parse(request, stored.fields()),
+            None => Ok(ConnectionChanges::default()),
+        };
+        let parsed = match (MailboxChanges::parse(request), connections) {
+            (Ok(changes), Ok(connections)) => Ok((changes, connections)),
+            (Err(mut problems), Err(later)) => {
+                problems.extend(later);
+                Err(problems)
+            }
+            (Err(problems), Ok(_)) | (Ok(_), Err(problems)) => Err(problems),
+        };
+        let changes = match edge_problems.ahead_of(parsed) {
+            Ok((changes, connections)) => changes.with_connections(
+                connections.map_passwords(|password| self.credentials.seal(&password)),
+            ),
+            Err(problems) => {
+                // A mailbox that is not there is not found, whatever the body says.
+                if stored.is_none()
+                    && self
+                        .mailboxes
+                        .find(tenancy.workspace_id, id)
+                        .await?
+                        .is_none()
                 {
                     return Err(UpdateMailboxError::NotFound);
                 }

@@ -91,6 +91,7 @@ fn patch_null_resets_each_field_to_what_a_new_mailbox_gets() {
         signature: PatchValue::Null,
         sending_enabled: PatchValue::Null,
         tags: PatchValue::Null,
+        ..MailboxPatchRequest::default()
     });
     assert_eq!(reset.display_name(), Some(None));
     assert_eq!(
@@ -236,6 +237,7 @@ fn patch_reports_every_problem_at_once_and_clamps_alongside() {
             signature: PatchValue::Given("s".repeat(10_001)),
             sending_enabled: PatchValue::Given(false),
             tags: PatchValue::Given(strings(&[""])),
+            ..MailboxPatchRequest::default()
         }),
         expected(&[
             ("/displayName", TooLong),
@@ -343,4 +345,141 @@ fn blank_search_is_no_filter_and_longer_than_any_address_is_refused() {
     let refusal =
         MailboxSearch::parse(Some(&format!("{longest}a"))).expect_err("longer than any address");
     assert_eq!(refusal.code, TooLong);
+}
+
+/// PATCH of connection members against a stored mailbox (docs/decisions.md "Mailbox connections").
+mod connection_patch {
+    use domain::mailbox::MailboxFields;
+    use domain::mailbox_connection::MailServer;
+    use domain::mailbox_update::{
+        ConnectionChange, ConnectionChanges, MailboxPatchRequest, PasswordChange, PatchValue,
+    };
+    use domain::problem::ProblemCode;
+    use domain::request::MailboxRequest;
+
+    fn stored() -> MailboxFields {
+        MailboxFields::parse(&MailboxRequest {
+            email: Some("ana@acme.test".into()),
+            provider: Some("custom".into()),
+            smtp_host: Some("smtp.acme.test".into()),
+            smtp_port: Some(465),
+            smtp_username: Some("ana".into()),
+            ..MailboxRequest::default()
+        })
+        .expect("valid")
+    }
+
+    fn smtp_change(request: MailboxPatchRequest) -> ConnectionChange<String> {
+        ConnectionChanges::parse(&request, &stored())
+            .expect("valid")
+            .map_passwords(|password| password.expose().to_owned())
+            .smtp
+            .expect("an SMTP change")
+    }
+
+    fn password_of(change: &ConnectionChange<String>) -> &PasswordChange<String> {
+        match change {
+            ConnectionChange::Set { password, .. } => password,
+            ConnectionChange::Remove => panic!("removed"),
+        }
+    }
+
+    #[test]
+    fn the_stored_password_stays_only_for_the_same_host_and_username() {
+        let port = smtp_change(MailboxPatchRequest {
+            smtp_port: PatchValue::Given(587),
+            ..MailboxPatchRequest::default()
+        });
+        assert_eq!(password_of(&port), &PasswordChange::Keep);
+        for moved in [
+            MailboxPatchRequest {
+                smtp_host: PatchValue::Given("other.example".into()),
+                ..MailboxPatchRequest::default()
+            },
+            MailboxPatchRequest {
+                smtp_username: PatchValue::Given("bob".into()),
+                ..MailboxPatchRequest::default()
+            },
+            MailboxPatchRequest {
+                smtp_username: PatchValue::Null,
+                ..MailboxPatchRequest::default()
+            },
+            MailboxPatchRequest {
+                smtp_password: PatchValue::Null,
+                ..MailboxPatchRequest::default()
+            },
+        ] {
+            assert_eq!(
+                password_of(&smtp_change(moved.clone())),
+                &PasswordChange::Clear,
+                "{moved:?}"
+            );
+        }
+        let given = smtp_change(MailboxPatchRequest {
+            smtp_host: PatchValue::Given("other.example".into()),
+            smtp_password: PatchValue::Given("new".into()),
+            ..MailboxPatchRequest::default()
+        });
+        assert_eq!(
+            password_of(&given),
+            &PasswordChange::Replace("new".to_owned())
+        );
+    }
+
+    #[test]
+    fn null_port_and_secure_go_back_to_the_defaults_and_the_rest_is_merged() {
+        let ConnectionChange::Set { connection, .. } = smtp_change(MailboxPatchRequest {
+            smtp_port: PatchValue::Null,
+            smtp_secure: PatchValue::Null,
+            ..MailboxPatchRequest::default()
+        }) else {
+            panic!("a connection");
+        };
+        assert_eq!(
+            (
+                connection.host().as_str(),
+                connection.port(),
+                connection.secure(),
+                connection.username()
+            ),
+            (
+                "smtp.acme.test",
+                MailServer::Smtp.default_port(),
+                false,
+                Some("ana")
+            )
+        );
+    }
+
+    #[test]
+    fn a_null_host_removes_the_connection_and_refuses_members_beside_it() {
+        assert_eq!(
+            smtp_change(MailboxPatchRequest {
+                smtp_host: PatchValue::Null,
+                ..MailboxPatchRequest::default()
+            }),
+            ConnectionChange::Remove
+        );
+        let refused = ConnectionChanges::parse(
+            &MailboxPatchRequest {
+                smtp_host: PatchValue::Null,
+                smtp_port: PatchValue::Given(25),
+                imap_username: PatchValue::Given("ana".into()),
+                ..MailboxPatchRequest::default()
+            },
+            &stored(),
+        )
+        .expect_err("refused");
+        let found: Vec<(String, ProblemCode)> = refused
+            .iter()
+            .map(|problem| (problem.pointer().to_string(), problem.code()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("/smtpPort".to_owned(), ProblemCode::NotAllowed),
+                ("/imapHost".to_owned(), ProblemCode::Required),
+            ]
+        );
+    }
 }

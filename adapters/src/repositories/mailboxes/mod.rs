@@ -4,6 +4,7 @@
 
 mod lookups;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use application::ports::{
@@ -11,18 +12,20 @@ use application::ports::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::credential::SealedCredential;
 use domain::id::{MailboxId, WorkspaceId};
 use domain::listing::fold_case;
 use domain::mailbox::{
     Mailbox, MailboxFields, MailboxProvider, MailboxSelection, MailboxStatus, MailboxSummary,
     fold_tag,
 };
+use domain::mailbox_connection::{ConnectionPasswords, MailServer, ServerConnection};
 use domain::mailbox_listing::{TagFilter, TagMode};
-use domain::mailbox_update::MailboxChanges;
+use domain::mailbox_update::{ConnectionChange, MailboxChanges, PasswordChange};
 use domain::request::MailboxRequest;
 use domain::values::EmailAddress;
 use sea_orm::sea_query::{
-    Asterisk, DeleteStatement, Expr, ExprTrait, Func, InsertStatement, LikeExpr, Query,
+    Alias, Asterisk, DeleteStatement, Expr, ExprTrait, Func, InsertStatement, LikeExpr, Query,
     SelectStatement, UpdateStatement,
 };
 use sea_orm::{
@@ -40,6 +43,7 @@ use crate::entities::{campaign, campaign_mailbox, mailbox, mailbox_tag};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::repositories::values::parse_id;
 use crate::time::{from_millis, to_millis};
+use sea_orm::FromQueryResult;
 
 const TABLE: &str = "mailboxes";
 
@@ -86,9 +90,23 @@ impl MailboxRepository for SqlMailboxRepository {
             sending_enabled: Set(fields.sending_enabled()),
             signature: Set(fields.signature().map(str::to_owned)),
             status: Set(mailbox.status().as_str().to_owned()),
+            last_error: Set(mailbox.last_error().map(str::to_owned)),
             created_at_ms: Set(to_millis(mailbox.created_at())),
             updated_at_ms: Set(to_millis(mailbox.updated_at())),
+            ..Default::default()
         };
+        let mut row = row;
+        for server in [MailServer::Smtp, MailServer::Imap] {
+            set_connection(
+                &mut row,
+                server,
+                fields.connection(server),
+                match mailbox.passwords().get(server) {
+                    Some(sealed) => PasswordChange::Replace(sealed.clone()),
+                    None => PasswordChange::Clear,
+                },
+            );
+        }
         let mut inserts = vec![mailbox::Entity::insert(row).into_query()];
         inserts.extend(tag_insert(&workspace_id, &id, fields.tags()));
         // The mailbox and its tag index, all or nothing, in one round trip.
@@ -230,6 +248,83 @@ impl MailboxRepository for SqlMailboxRepository {
         row.map(mailbox_from_row).transpose()
     }
 
+    async fn record_mailbox_error(
+        &self,
+        workspace: WorkspaceId,
+        id: MailboxId,
+        message: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, RepositoryError> {
+        let update = mailbox::Entity::update_many()
+            .col_expr(
+                mailbox::Column::Status,
+                Expr::val(MailboxStatus::Error.as_str()),
+            )
+            .col_expr(mailbox::Column::LastError, Expr::val(message))
+            .col_expr(mailbox::Column::UpdatedAtMs, Expr::val(to_millis(at)))
+            .filter(mailbox::Column::WorkspaceId.eq(workspace.to_string()))
+            .filter(mailbox::Column::Id.eq(id.to_string()))
+            .into_query();
+        let transaction = self.pools.begin_write().await.or_unknown()?;
+        let written = transaction
+            .execute(&update)
+            .await
+            .map(|result| result.rows_affected() > 0);
+        finish(transaction, written, |error| error)
+            .await
+            .or_unknown()
+    }
+
+    /// One statement: the `enrolment_history` rows of the mailboxes sent in `(now - 24 h, now]`,
+    /// counted per mailbox (index `enrolment_history_mailbox_sent`). The ids are the workspace's
+    /// mailboxes' (checked against `mailboxes` in the same statement).
+    async fn sends_in_last_day(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[MailboxId],
+        now: DateTime<Utc>,
+    ) -> Result<HashMap<MailboxId, u64>, RepositoryError> {
+        let mut counts: HashMap<MailboxId, u64> = ids.iter().map(|id| (*id, 0)).collect();
+        if ids.is_empty() {
+            return Ok(counts);
+        }
+        let backend = match self.pools.backend {
+            Backend::Sqlite => DbBackend::Sqlite,
+            Backend::Postgres => DbBackend::Postgres,
+        };
+        let now_ms = to_millis(now);
+        let since_ms = now_ms - DAY_MS;
+        let owned = Query::select()
+            .column(mailbox::Column::Id)
+            .from(mailbox::Entity)
+            .and_where(mailbox::Column::WorkspaceId.eq(workspace.to_string()))
+            .and_where(mailbox::Column::Id.is_in(ids.iter().map(MailboxId::to_string)))
+            .to_owned();
+        let select = Query::select()
+            .expr_as(Expr::col(sent("mailbox_id")), sent("mailbox_id"))
+            .expr_as(Func::count(Expr::col(Asterisk)), sent("sends"))
+            .from(sent("enrolment_history"))
+            .and_where(Expr::col(sent("mailbox_id")).in_subquery(owned))
+            .and_where(Expr::col(sent("sent_at_ms")).gt(since_ms))
+            .and_where(Expr::col(sent("sent_at_ms")).lte(now_ms))
+            .group_by_col(sent("mailbox_id"))
+            .to_owned();
+        let rows = SentRow::find_by_statement(backend.build(&select))
+            .all(self.pools.reads.as_ref())
+            .await
+            .or_unknown()?;
+        for row in rows {
+            let id = parse_id(
+                &row.mailbox_id,
+                MailboxId::parse,
+                "enrolment_history",
+                &row.mailbox_id,
+            )?;
+            counts.insert(id, u64::try_from(row.sends).unwrap_or(0));
+        }
+        Ok(counts)
+    }
+
     /// One write transaction: first every campaign of the workspace that lists the mailbox gets its
     /// version bumped and `updated_at_ms` set, then the mailbox row is deleted, its tag index rows and
     /// campaign links going with it (their foreign keys cascade). SQLite: one round trip on the writer
@@ -275,6 +370,66 @@ impl MailboxRepository for SqlMailboxRepository {
             }
         };
         Ok((deleted > 0).then_some(MailboxRemoval { campaigns_updated }))
+    }
+}
+
+/// 24 hours, in milliseconds.
+const DAY_MS: i64 = 24 * 60 * 60 * 1_000;
+
+/// A name of `enrolment_history` (the enrolment repository's table, which has no entity) or of the
+/// count's result.
+fn sent(name: &'static str) -> Alias {
+    Alias::new(name)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct SentRow {
+    mailbox_id: String,
+    sends: i64,
+}
+
+/// Writes one connection's columns: its settings (all NULL without a connection) and, as `password`
+/// says, its sealed password.
+fn set_connection(
+    row: &mut mailbox::ActiveModel,
+    server: MailServer,
+    connection: Option<&ServerConnection>,
+    password: PasswordChange<SealedCredential>,
+) {
+    let host = Set(connection.map(|connection| connection.host().as_str().to_owned()));
+    let port = Set(connection.map(|connection| i32::from(connection.port())));
+    let secure = Set(connection.map(ServerConnection::secure));
+    let username = Set(connection.and_then(|connection| connection.username().map(str::to_owned)));
+    let sealed = match (connection, password) {
+        (None, _) | (Some(_), PasswordChange::Clear) => Some(Set(None)),
+        (Some(_), PasswordChange::Replace(sealed)) => {
+            Some(Set(Some(sealed.as_stored().to_owned())))
+        }
+        (Some(_), PasswordChange::Keep) => None,
+    };
+    match server {
+        MailServer::Smtp => {
+            (
+                row.smtp_host,
+                row.smtp_port,
+                row.smtp_secure,
+                row.smtp_username,
+            ) = (host, port, secure, username);
+            if let Some(sealed) = sealed {
+                row.smtp_password_sealed = sealed;
+            }
+        }
+        MailServer::Imap => {
+            (
+                row.imap_host,
+                row.imap_port,
+                row.imap_secure,
+                row.imap_username,
+            ) = (host, port, secure, username);
+            if let Some(sealed) = sealed {
+                row.imap_password_sealed = sealed;
+            }
+        }
     }
 }
 
@@ -349,6 +504,18 @@ fn change_statement(
     }
     if let Some(tags) = changes.tags() {
         row.tags = Set(serde_json::Value::from(tags.to_vec()));
+    }
+    for server in [MailServer::Smtp, MailServer::Imap] {
+        match changes.connections().get(server) {
+            None => {}
+            Some(ConnectionChange::Remove) => {
+                set_connection(&mut row, server, None, PasswordChange::Clear);
+            }
+            Some(ConnectionChange::Set {
+                connection,
+                password,
+            }) => set_connection(&mut row, server, Some(connection), password.clone()),
+        }
     }
     mailbox::Entity::update_many()
         .set(row)
@@ -490,6 +657,16 @@ pub(crate) fn mailbox_from_row(row: mailbox::Model) -> Result<Mailbox, Repositor
         daily_send_limit: Some(i64::from(row.daily_send_limit)),
         sending_enabled: Some(row.sending_enabled),
         signature: row.signature,
+        smtp_host: row.smtp_host,
+        smtp_port: row.smtp_port.map(i64::from),
+        smtp_secure: row.smtp_secure,
+        smtp_username: row.smtp_username,
+        smtp_password: None,
+        imap_host: row.imap_host,
+        imap_port: row.imap_port.map(i64::from),
+        imap_secure: row.imap_secure,
+        imap_username: row.imap_username,
+        imap_password: None,
     };
     let fields = MailboxFields::parse(&request)
         .map_err(|problems| corrupt_row(TABLE, &row.id, describe(&problems)))?;
@@ -502,5 +679,10 @@ pub(crate) fn mailbox_from_row(row: mailbox::Model) -> Result<Mailbox, Repositor
         status,
         from_millis(row.created_at_ms, TABLE, &row.id)?,
         from_millis(row.updated_at_ms, TABLE, &row.id)?,
-    ))
+    )
+    .with_passwords(ConnectionPasswords {
+        smtp: row.smtp_password_sealed.map(SealedCredential::from_stored),
+        imap: row.imap_password_sealed.map(SealedCredential::from_stored),
+    })
+    .with_last_error(row.last_error))
 }

@@ -38,6 +38,7 @@ fn mailbox(n: u32, limit: i64, sending_enabled: bool) -> Mailbox {
         provider: Some("gmail".into()),
         daily_send_limit: Some(limit),
         sending_enabled: Some(sending_enabled),
+        smtp_host: Some("smtp.example.com".into()),
         ..MailboxRequest::default()
     })
     .expect("valid mailbox");

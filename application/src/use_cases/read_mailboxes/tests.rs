@@ -7,7 +7,7 @@ use domain::listing::PageLimit;
 use domain::mailbox_listing::{TagFilter, TagMode};
 
 use super::{ReadMailboxError, ReadMailboxes};
-use crate::ports::{MailboxPage, MailboxQuery, MockMailboxRepository};
+use crate::ports::{MailboxPage, MailboxQuery, MockClock, MockMailboxRepository};
 use crate::tenancy::Tenancy;
 
 fn tenancy() -> Tenancy {
@@ -26,6 +26,7 @@ async fn get_of_a_mailbox_the_workspace_does_not_have_is_not_found() {
         .returning(|_, _| Ok(None));
     let read = ReadMailboxes {
         mailboxes: Arc::new(mailboxes),
+        clock: Arc::new(MockClock::new()),
     }
     .get(
         tenancy(),
@@ -57,6 +58,7 @@ async fn list_asks_for_the_callers_workspace_with_the_query_as_given() {
         });
     let page = ReadMailboxes {
         mailboxes: Arc::new(mailboxes),
+        clock: Arc::new(MockClock::new()),
     }
     .list(tenancy(), &query)
     .await

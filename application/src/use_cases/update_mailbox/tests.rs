@@ -11,7 +11,7 @@ use domain::problem::{JsonPointer, ProblemCode, Problems};
 use domain::request::MailboxRequest;
 
 use super::{UpdateMailbox, UpdateMailboxError};
-use crate::ports::{MockClock, MockMailboxRepository, RepositoryError};
+use crate::ports::{MockClock, MockCredentialCipher, MockMailboxRepository, RepositoryError};
 use crate::tenancy::Tenancy;
 
 fn object_id(seconds: u32, counter: u32) -> ObjectId {
@@ -52,6 +52,7 @@ fn use_case(mailboxes: MockMailboxRepository) -> UpdateMailbox {
     UpdateMailbox {
         mailboxes: Arc::new(mailboxes),
         clock: Arc::new(clock),
+        credentials: Arc::new(MockCredentialCipher::new()),
     }
 }
 
@@ -195,6 +196,123 @@ async fn a_storage_failure_is_unknown() {
         .await;
     assert!(
         matches!(refused, Err(UpdateMailboxError::Unknown(_))),
+        "{refused:?}"
+    );
+}
+
+/// A new password is sealed by the cipher before the repository sees it: the repository gets the
+/// sealed text, never the password, and the merged connection (the stored host, the new username).
+#[tokio::test]
+async fn a_new_password_reaches_the_repository_only_sealed() {
+    use domain::credential::SealedCredential;
+    use domain::mailbox_connection::MailServer;
+    use domain::mailbox_update::{ConnectionChange, PasswordChange};
+
+    let stored = || {
+        let fields = MailboxFields::parse(&MailboxRequest {
+            email: Some("ana@acme.example".into()),
+            provider: Some("gmail".into()),
+            smtp_host: Some("smtp.acme.example".into()),
+            ..MailboxRequest::default()
+        })
+        .expect("valid");
+        Mailbox::register(mailbox_id(), tenancy().workspace_id, fields, at(0))
+    };
+    let mut mailboxes = MockMailboxRepository::new();
+    mailboxes
+        .expect_find()
+        .times(1)
+        .returning(move |_, _| Ok(Some(stored())));
+    mailboxes
+        .expect_update()
+        .times(1)
+        .withf(|_, _, changes, _| {
+            matches!(
+                changes.connections().get(MailServer::Smtp),
+                Some(ConnectionChange::Set { connection, password: PasswordChange::Replace(sealed) })
+                    if sealed.as_stored() == "xc1:sealed"
+                        && connection.host().as_str() == "smtp.acme.example"
+                        && connection.username() == Some("ana")
+            ) && changes.connections().get(MailServer::Imap).is_none()
+        })
+        .returning(|_, _, _, _| Ok(Some(stored_mailbox())));
+    let mut cipher = MockCredentialCipher::new();
+    cipher
+        .expect_seal()
+        .withf(|password| password.expose() == "hunter2")
+        .times(1)
+        .returning(|_| SealedCredential::from_stored("xc1:sealed"));
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(|| at(30));
+    let update = UpdateMailbox {
+        mailboxes: Arc::new(mailboxes),
+        clock: Arc::new(clock),
+        credentials: Arc::new(cipher),
+    };
+    update
+        .execute(
+            tenancy(),
+            mailbox_id(),
+            &MailboxPatchRequest {
+                smtp_username: PatchValue::Given("ana".into()),
+                smtp_password: PatchValue::Given("hunter2".into()),
+                ..MailboxPatchRequest::default()
+            },
+            Problems::new(),
+        )
+        .await
+        .expect("updated");
+}
+
+/// Connection problems join the plain fields' problems; a mailbox that is not there is not found
+/// before anything is parsed against it.
+#[tokio::test]
+async fn connection_problems_are_reported_with_the_others_and_nothing_is_written() {
+    let mut mailboxes = MockMailboxRepository::new();
+    mailboxes
+        .expect_find()
+        .times(1)
+        .returning(|_, _| Ok(Some(stored_mailbox())));
+    mailboxes.expect_update().never();
+    let refused = use_case(mailboxes)
+        .execute(
+            tenancy(),
+            mailbox_id(),
+            &MailboxPatchRequest {
+                tags: PatchValue::Given(vec![String::new()]),
+                smtp_password: PatchValue::Given("hunter2".into()),
+                ..MailboxPatchRequest::default()
+            },
+            Problems::new(),
+        )
+        .await;
+    let Err(UpdateMailboxError::Invalid(problems)) = refused else {
+        panic!("expected Invalid, got {refused:?}");
+    };
+    let mut found: Vec<String> = problems
+        .iter()
+        .map(|problem| problem.pointer().to_string())
+        .collect();
+    found.sort();
+    // No stored SMTP: the host is required; the password needs a username.
+    assert_eq!(found, ["/smtpHost", "/smtpPassword", "/tags/0"]);
+
+    let mut missing = MockMailboxRepository::new();
+    missing.expect_find().times(1).returning(|_, _| Ok(None));
+    missing.expect_update().never();
+    let refused = use_case(missing)
+        .execute(
+            tenancy(),
+            mailbox_id(),
+            &MailboxPatchRequest {
+                smtp_port: PatchValue::Given(25),
+                ..MailboxPatchRequest::default()
+            },
+            Problems::new(),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(UpdateMailboxError::NotFound)),
         "{refused:?}"
     );
 }
