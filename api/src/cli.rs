@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use application::ports::DemoKeyStore;
+use application::ports::{DemoKeyStore, IdGenerator as _};
 use application::use_cases::demo::{DemoKeyOrigin, EnsureDemo};
+use application::use_cases::dispatch_sends::DispatchSettings;
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
 use clap::{Args, Parser, Subcommand};
@@ -19,6 +20,7 @@ use crate::app;
 use crate::client_address::{TrustedProxies, TrustedProxy};
 use crate::listener::ApiAcceptor;
 use crate::openapi::openapi_json;
+use crate::sending_engine::{SenderRule, SendingEngine};
 use crate::state::{
     DEFAULT_BIND, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CAMPAIGN_CACHE_MB, DEFAULT_DATABASE_URL,
     DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_KEY_CACHE_MS, DEFAULT_RATE_LIMIT_PER_ADDRESS,
@@ -47,6 +49,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run the migrations, then serve the HTTP API until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Run the sending engine without the HTTP API until SIGINT or SIGTERM (SENDING.md section 4).
+    Worker(WorkerArgs),
     /// Create a user, a platform key, a workspace and its key; print them as one JSON object.
     Init(InitArgs),
     /// Run the database migrations.
@@ -161,6 +165,54 @@ pub(crate) struct ServeArgs {
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
     pub bench_routes: bool,
+    /// Serve the API only: no sending engine in this process (run `sendline worker` elsewhere).
+    #[arg(long, env = "SENDLINE_NO_SENDING")]
+    pub no_sending: bool,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// How the sending engine runs (in `serve` and in `worker`).
+#[derive(Debug, Args)]
+pub(crate) struct EngineArgs {
+    /// The pause between two sending rounds, in milliseconds.
+    #[arg(long, env = "SENDLINE_SEND_ROUND_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub send_round_ms: u64,
+    /// At most this many emails claimed per campaign per round.
+    #[arg(long, env = "SENDLINE_SEND_BATCH", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub send_batch: u64,
+    /// At most this many messages in SMTP at once.
+    #[arg(long, env = "SENDLINE_SEND_PARALLEL", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    pub send_parallel: u64,
+}
+
+impl EngineArgs {
+    /// The engine over `ports`, named uniquely in the ledger.
+    fn engine(&self, ports: &Ports, database_url: &str) -> SendingEngine {
+        let worker = format!(
+            "{}-{}",
+            std::process::id(),
+            adapters::ObjectIdGenerator.new_id()
+        );
+        SendingEngine {
+            dispatch: ports.dispatch(DispatchSettings {
+                worker,
+                claims_per_campaign: usize::try_from(self.send_batch).unwrap_or(100),
+                parallel_sends: usize::try_from(self.send_parallel).unwrap_or(16),
+            }),
+            wall_clock: Arc::new(adapters::SystemClock),
+            rule: SenderRule::for_database(database_url),
+            round_interval: Duration::from_millis(self.send_round_ms),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +257,7 @@ pub fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve(args).await,
+        Command::Worker(args) => worker(args).await,
         Command::Init(args) => init(args).await,
         Command::Migrate(args) => {
             connect(&args.database_url).await?;
@@ -438,11 +491,43 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if options.webhook_hosts == WebhookHostPolicy::AllowPrivate {
         tracing::warn!("webhooks may target private addresses (--allow-private-webhooks)");
     }
-    app::serve(acceptor, app::app(&ports, options), shutdown_signal())
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let engine = (!args.no_sending).then(|| {
+        let engine = args.engine.engine(&ports, &args.database.database_url);
+        tokio::spawn(engine.run(stopped(stopping.clone())))
+    });
+    app::serve(acceptor, app::app(&ports, options), stopped(stopping))
         .await
         .context("the server failed")?;
+    if let Some(engine) = engine {
+        // The HTTP side is done; the engine finishes its sends in flight (at most 30 s).
+        let _ = engine.await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `sendline worker`: the engine alone.
+async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
+    let secret_key = load_secret_key(&args.database.database_url)?;
+    let database = connect(&args.database.database_url).await?;
+    let ports = Ports::from_database(&database, mail_ports(&database, &secret_key).await?);
+    announce(format_args!("Sendline worker sending"));
+    args.engine
+        .engine(&ports, &args.database.database_url)
+        .run(shutdown_signal())
+        .await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves once `stopping` turns true (or its sender is gone).
+async fn stopped(mut stopping: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 /// One line of what `serve` tells the person who started it. A server whose stdout is closed

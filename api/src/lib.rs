@@ -27,6 +27,7 @@ mod rate_limits;
 mod request_body;
 mod request_head;
 mod routes;
+mod sending_engine;
 pub mod state;
 mod telemetry;
 mod tls;

@@ -11,7 +11,8 @@ use application::key_cache::KeyCache;
 use application::ports::{
     AgentRepository, CampaignRepository, Clock, CredentialCipher, DncRepository,
     EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository, LeadRepository,
-    MailTransport, MailboxReader, MailboxRepository, RateLimitWindows, Readiness, SecretGenerator,
+    MailTransport, MailboxReader, MailboxRepository, RandomChoice, RateLimitWindows, Readiness,
+    SecretGenerator, SendLedger,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -21,6 +22,7 @@ use application::use_cases::campaign_schedule::CampaignSchedule;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
 use application::use_cases::delete_mailbox::DeleteMailbox;
+use application::use_cases::dispatch_sends::{DispatchDueSends, DispatchSettings};
 use application::use_cases::do_not_contact::DoNotContact;
 use application::use_cases::enrolments::Enrolments;
 use application::use_cases::idempotent_requests::IdempotentRequests;
@@ -103,6 +105,10 @@ pub struct Ports {
     pub mail_transport: Arc<dyn MailTransport>,
     /// IMAP, for the mailbox test (and the reply reader).
     pub mailbox_reader: Arc<dyn MailboxReader>,
+    /// The sending engine's claims.
+    pub send_ledger: Arc<dyn SendLedger>,
+    /// Uniform choices (a spintax option per message).
+    pub random: Arc<dyn RandomChoice>,
 }
 
 /// The ports that reach outside the database, given to [`Ports::from_database`].
@@ -152,6 +158,26 @@ impl Ports {
             credentials,
             mail_transport,
             mailbox_reader,
+            send_ledger: database.send_ledger(),
+            random: Arc::new(adapters::ThreadRandomChoice),
+        }
+    }
+
+    /// The sending engine over these ports.
+    pub fn dispatch(&self, settings: DispatchSettings) -> DispatchDueSends {
+        DispatchDueSends {
+            ledger: self.send_ledger.clone(),
+            campaigns: self.campaigns.clone(),
+            leads: self.leads.clone(),
+            connections: MailboxConnections {
+                mailboxes: self.mailboxes.clone(),
+                credentials: self.credentials.clone(),
+            },
+            transport: self.mail_transport.clone(),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
+            random: self.random.clone(),
+            settings,
         }
     }
 }

@@ -23,7 +23,7 @@ use domain::status::LifecycleAction;
 use crate::enrolments::{act, store_leads};
 use crate::support::*;
 
-/// A mailbox that may send, `limit` a day.
+/// A mailbox that may send (SMTP configured), `limit` a day.
 async fn sending_mailbox(
     database: &Database,
     tenant: Tenant,
@@ -34,6 +34,8 @@ async fn sending_mailbox(
         provider: s("custom"),
         daily_send_limit: Some(limit),
         sending_enabled: Some(true),
+        smtp_host: s("127.0.0.1"),
+        smtp_port: Some(2525),
         ..MailboxRequest::default()
     })
     .expect("valid mailbox fields");

@@ -13,6 +13,7 @@ pub mod create_agent;
 pub mod create_campaign;
 pub mod delete_mailbox;
 pub mod demo;
+pub mod dispatch_sends;
 pub mod do_not_contact;
 pub mod enrolments;
 pub mod idempotent_requests;

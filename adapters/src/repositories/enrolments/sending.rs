@@ -716,9 +716,10 @@ async fn finish_in(
                 .await?;
             let failed = Sql::of(
                 backend,
-                "UPDATE mailboxes SET status = 'error', updated_at_ms = ? \
+                "UPDATE mailboxes SET status = 'error', last_error = ?, updated_at_ms = ? \
                  WHERE workspace_id = ? AND id = ?",
                 [
+                    error.as_str().into(),
                     at.into(),
                     claim.workspace.to_string().into(),
                     claim.mailbox.to_string().into(),

@@ -1,0 +1,367 @@
+//! The sending engine's round (SENDING.md sections 2–4): for every active campaign inside its window,
+//! claim the due emails (the ledger checks every limit in the claim's transaction), build each
+//! message, hand it to SMTP, and record what became of it. Claim → SMTP → record: a crash between
+//! the claim and the record leaves a claim that the next process marks `unknown`, never re-sent.
+//!
+//! Time comes only from the [`Clock`] port, so the engine runs on a simulated clock in tests.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::campaign::Campaign;
+use domain::email_render::{EmailContent, RenderedEmail};
+use domain::id::SubsequenceId;
+use domain::lead::Lead;
+use domain::mailbox::Mailbox;
+use domain::send_forecast::follow_up;
+use domain::send_window::SendCalendar;
+use domain::sequence::{Sequence, StepKind};
+use futures_util::StreamExt;
+
+use crate::ports::{
+    CampaignRepository, ClaimRequest, ClaimedSend, Clock, Envelope, FinishedSend, IdGenerator,
+    LeadRepository, MailTransport, MessageId, NamedAddress, NextStep, OutgoingMessage,
+    OutgoingMessageParts, RandomChoice, RepositoryError, SendFailure, SendLedger, SendOutcome,
+};
+use crate::use_cases::mailbox_connections::{MailboxConnections, OpenConnectionsError};
+
+/// The delays before a temporary failure is tried again (SENDING.md section 4: about 1, 5 and 30
+/// minutes); after the last, the email waits for the next window.
+const RETRY_DELAYS_MINUTES: [i64; 3] = [1, 5, 30];
+
+/// How the engine claims and sends.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// This process's name in the ledger (its unfinished claims are told apart after a crash).
+    pub worker: String,
+    /// At most this many emails claimed per campaign per round.
+    pub claims_per_campaign: usize,
+    /// At most this many messages in SMTP at once.
+    pub parallel_sends: usize,
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    pub claimed: usize,
+    pub sent: usize,
+    pub deferred: usize,
+    pub bounced: usize,
+    pub unknown: usize,
+    pub mailbox_failures: usize,
+}
+
+impl RoundReport {
+    fn count(&mut self, outcome: &SendOutcome) {
+        match outcome {
+            SendOutcome::Sent { .. } => self.sent += 1,
+            SendOutcome::Deferred { .. } => self.deferred += 1,
+            SendOutcome::Bounced { .. } => self.bounced += 1,
+            SendOutcome::Unknown { .. } => self.unknown += 1,
+            SendOutcome::MailboxFailed { .. } => self.mailbox_failures += 1,
+        }
+    }
+}
+
+/// The ports the engine drives.
+#[derive(Clone)]
+pub struct DispatchDueSends {
+    pub ledger: Arc<dyn SendLedger>,
+    pub campaigns: Arc<dyn CampaignRepository>,
+    pub leads: Arc<dyn LeadRepository>,
+    pub connections: MailboxConnections,
+    pub transport: Arc<dyn MailTransport>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+    pub random: Arc<dyn RandomChoice>,
+    pub settings: DispatchSettings,
+}
+
+impl std::fmt::Debug for DispatchDueSends {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DispatchDueSends")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DispatchDueSends {
+    /// One round over every active campaign: what is due now goes out, within every limit.
+    pub async fn round(&self) -> Result<RoundReport, RepositoryError> {
+        let mut report = RoundReport::default();
+        for (workspace, id) in self.ledger.active_campaigns().await? {
+            let Some(found) = self.campaigns.find(workspace, id).await? else {
+                continue;
+            };
+            let campaign = found.campaign;
+            let calendar = SendCalendar::of(campaign.schedule());
+            let now = self.clock.now();
+            if !calendar.is_inside(now) {
+                continue;
+            }
+            let ids = (0..self.settings.claims_per_campaign)
+                .map(|_| self.ids.new_id())
+                .collect();
+            let claims = self
+                .ledger
+                .claim(&ClaimRequest {
+                    campaign: campaign.clone(),
+                    worker: self.settings.worker.clone(),
+                    now,
+                    ids,
+                })
+                .await?;
+            report.claimed += claims.len();
+            let outcomes: Vec<Result<SendOutcome, RepositoryError>> =
+                futures_util::stream::iter(claims)
+                    .map(|claim| self.send(&campaign, &calendar, claim))
+                    .buffer_unordered(self.settings.parallel_sends.max(1))
+                    .collect()
+                    .await;
+            for outcome in outcomes {
+                report.count(&outcome?);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Builds, sends and records one claimed email.
+    async fn send(
+        &self,
+        campaign: &Campaign,
+        calendar: &SendCalendar,
+        claim: ClaimedSend,
+    ) -> Result<SendOutcome, RepositoryError> {
+        let outcome = match self.prepare(campaign, &claim).await? {
+            Prepared::Ready {
+                connection,
+                envelope,
+                message,
+                sequence,
+                sequence_step,
+            } => {
+                let subject = message.subject().to_owned();
+                let answer = self.transport.send(&connection, &envelope, &message).await;
+                let now = self.clock.now();
+                outcome_of(
+                    answer,
+                    subject,
+                    now,
+                    calendar,
+                    &claim,
+                    sequence,
+                    sequence_step,
+                )
+            }
+            Prepared::Refused(outcome) => outcome,
+        };
+        let at = self.clock.now();
+        self.ledger
+            .finish(&FinishedSend {
+                claim,
+                at,
+                outcome: outcome.clone(),
+            })
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Everything the message needs, or why it cannot go (nothing was sent).
+    async fn prepare<'a>(
+        &self,
+        campaign: &'a Campaign,
+        claim: &ClaimedSend,
+    ) -> Result<Prepared<'a>, RepositoryError> {
+        let retry_later = |why: &str| {
+            Prepared::Refused(SendOutcome::Deferred {
+                reply: why.to_owned(),
+                retry_at: self.clock.now() + Duration::minutes(RETRY_DELAYS_MINUTES[0]),
+            })
+        };
+        let Some(lead) = self.leads.find(claim.workspace, claim.lead).await? else {
+            // Deleted since the claim: its enrolment is gone or removed, so nothing claims it again.
+            return Ok(retry_later("the lead was deleted"));
+        };
+        let Some(mailbox) = self
+            .connections
+            .mailboxes
+            .find(claim.workspace, claim.mailbox)
+            .await?
+        else {
+            return Ok(retry_later("the mailbox was deleted"));
+        };
+        let connection = match self.connections.open_mailbox(&mailbox) {
+            Ok(opened) => opened.smtp,
+            Err(OpenConnectionsError::Unknown(error)) => return Err(error),
+            Err(error) => return Ok(mailbox_failed(error.to_string())),
+        };
+        let Some(connection) = connection else {
+            return Ok(mailbox_failed("SMTP is not configured".to_owned()));
+        };
+        let Some(sequence) = sequence_of(campaign, claim.subsequence) else {
+            return Ok(retry_later("the subsequence is disabled or gone"));
+        };
+        let step = claim.step as usize;
+        let Some(StepKind::Email(email)) = sequence.steps().get(step).map(|step| step.kind())
+        else {
+            return Ok(retry_later("the sequence changed: no email at this step"));
+        };
+        let variant = claim.variant.as_deref().and_then(|letter| {
+            email
+                .variants()
+                .iter()
+                .find(|variant| variant.letter().to_string() == letter)
+        });
+        let content = EmailContent {
+            step: email,
+            variant: variant.or(email.variants().first()),
+            subject_override: None,
+            body_override: None,
+        };
+        let previous_subject = || claim.previous.as_ref().and_then(|p| p.subject.clone());
+        let mut spintax = |count: usize| self.random.below(count);
+        let rendered = content.render(
+            Some(lead.fields()),
+            Some(mailbox.fields()),
+            previous_subject,
+            &mut spintax,
+        );
+        let Some(message) = self.message(campaign, claim, &lead, &mailbox, rendered) else {
+            return Ok(retry_later("the message id could not be built"));
+        };
+        Ok(Prepared::Ready {
+            envelope: Envelope::for_message(&message),
+            connection,
+            message: Box::new(message),
+            sequence,
+            sequence_step: step,
+        })
+    }
+
+    /// The message of `claim` (SENDING.md section 3): From the mailbox with its display name, To the
+    /// lead with their name, the campaign's Cc and Bcc, the claim's Message-ID, and the thread of
+    /// the enrolment's previous email.
+    fn message(
+        &self,
+        campaign: &Campaign,
+        claim: &ClaimedSend,
+        lead: &Lead,
+        mailbox: &Mailbox,
+        rendered: RenderedEmail,
+    ) -> Option<OutgoingMessage> {
+        let settings = campaign.settings();
+        let fields = lead.fields();
+        let lead_name = [fields.first_name(), fields.last_name()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let previous = claim
+            .previous
+            .as_ref()
+            .and_then(|previous| MessageId::parse(&previous.message_id).ok());
+        Some(OutgoingMessage::new(OutgoingMessageParts {
+            from: NamedAddress::new(
+                mailbox.fields().display_name(),
+                mailbox.fields().email().clone(),
+            ),
+            to: NamedAddress::new(Some(&lead_name), fields.email().clone()),
+            cc: settings
+                .cc()
+                .iter()
+                .map(|address| NamedAddress::new(None, address.clone()))
+                .collect(),
+            bcc: settings.bcc().to_vec(),
+            subject: rendered.subject,
+            date: self.clock.now(),
+            message_id: MessageId::parse(&claim.message_id).ok()?,
+            in_reply_to: previous.clone(),
+            references: previous.into_iter().collect(),
+            html_body: rendered.body,
+            text_body: rendered.text,
+            extra_headers: Vec::new(),
+        }))
+    }
+}
+
+/// A claim ready to go, or why it cannot.
+enum Prepared<'a> {
+    Ready {
+        connection: crate::ports::SmtpConnection,
+        envelope: Envelope,
+        message: Box<OutgoingMessage>,
+        sequence: &'a Sequence,
+        sequence_step: usize,
+    },
+    Refused(SendOutcome),
+}
+
+fn mailbox_failed(error: String) -> Prepared<'static> {
+    Prepared::Refused(SendOutcome::MailboxFailed { error })
+}
+
+/// The sequence a claim belongs to: the main one, or an enabled, unarchived subsequence.
+fn sequence_of(campaign: &Campaign, subsequence: Option<SubsequenceId>) -> Option<&Sequence> {
+    match subsequence {
+        None => Some(campaign.sequence()),
+        Some(id) => campaign
+            .subsequences()
+            .iter()
+            .find(|s| s.id() == id && s.enabled() && !s.archived())
+            .map(|s| s.sequence()),
+    }
+}
+
+/// What SMTP's answer means for the claim (SENDING.md section 4).
+fn outcome_of(
+    answer: Result<crate::ports::SmtpAccepted, SendFailure>,
+    subject: String,
+    now: DateTime<Utc>,
+    calendar: &SendCalendar,
+    claim: &ClaimedSend,
+    sequence: &Sequence,
+    step: usize,
+) -> SendOutcome {
+    match answer {
+        Ok(accepted) => SendOutcome::Sent {
+            subject,
+            reply: accepted.reply,
+            next: match follow_up(calendar, sequence, step, now) {
+                Some((step, due)) => NextStep::Email {
+                    step: u32::try_from(step).unwrap_or(u32::MAX),
+                    due,
+                },
+                None => NextStep::Done,
+            },
+        },
+        Err(SendFailure::Temporary { reply }) => SendOutcome::Deferred {
+            reply,
+            retry_at: retry_time(now, calendar, claim.attempts),
+        },
+        Err(SendFailure::Permanent { reply }) => SendOutcome::Bounced { subject, reply },
+        Err(SendFailure::Unknown { detail }) => SendOutcome::Unknown { subject, detail },
+        Err(
+            failure @ (SendFailure::Authentication { .. } | SendFailure::InsecureConnection { .. }),
+        ) => SendOutcome::MailboxFailed {
+            error: failure.to_string(),
+        },
+    }
+}
+
+/// When a temporarily failed email is tried again: after 1, 5, then 30 minutes, inside a window;
+/// after the third failure, at the start of the next window after this one.
+fn retry_time(now: DateTime<Utc>, calendar: &SendCalendar, attempts: u32) -> DateTime<Utc> {
+    let delay = RETRY_DELAYS_MINUTES.get(attempts.saturating_sub(1) as usize);
+    let earliest = match delay {
+        Some(minutes) => now + Duration::minutes(*minutes),
+        None => calendar
+            .windows(now, now + Duration::seconds(1))
+            .iter()
+            .map(|window| window.end)
+            .max()
+            .unwrap_or(now),
+    };
+    calendar
+        .next_send_at(earliest)
+        .unwrap_or(earliest + Duration::days(1))
+}
