@@ -1385,7 +1385,7 @@ async fn connection_changes_keep_replace_clear_and_remove_as_the_patch_says() ->
 }
 
 #[tokio::test]
-async fn a_recorded_error_puts_the_mailbox_in_error_with_its_message_in_its_workspace_only()
+async fn a_recorded_error_puts_the_mailbox_in_error_in_its_workspace_only_until_new_smtp_settings()
 -> anyhow::Result<()> {
     on_every_backend(async |database| {
         let owner = tenant(&database).await?;
@@ -1429,6 +1429,33 @@ async fn a_recorded_error_puts_the_mailbox_in_error_with_its_message_in_its_work
                 .await?,
             "an unknown mailbox is not there"
         );
+
+        // A change of anything else leaves the error; new SMTP settings are the fix: it may send again.
+        let renamed = patch(MailboxPatchRequest {
+            display_name: PatchValue::Given("Ana".into()),
+            ..MailboxPatchRequest::default()
+        });
+        let still = database
+            .mailboxes()
+            .update(owner.workspace, stored.id(), &renamed, at(95))
+            .await?
+            .context("stored")?;
+        assert_eq!(still.status(), MailboxStatus::Error);
+        let fixed = connection_patch(
+            &failed,
+            MailboxPatchRequest {
+                smtp_port: PatchValue::Given(465),
+                ..MailboxPatchRequest::default()
+            },
+        );
+        let recovered = database
+            .mailboxes()
+            .update(owner.workspace, stored.id(), &fixed, at(100))
+            .await?
+            .context("stored")?;
+        assert_eq!(recovered.status(), MailboxStatus::Active);
+        assert_eq!(recovered.last_error(), None);
+        assert!(recovered.can_send());
         Ok(())
     })
     .await

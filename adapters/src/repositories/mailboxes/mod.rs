@@ -517,8 +517,17 @@ fn change_statement(
             }) => set_connection(&mut row, server, Some(connection), password.clone()),
         }
     }
-    mailbox::Entity::update_many()
-        .set(row)
+    let mut update = mailbox::Entity::update_many().set(row);
+    if changes.connections().get(MailServer::Smtp).is_some() {
+        // New SMTP settings are the fix for what the engine reported: the mailbox may send again.
+        update = update
+            .col_expr(
+                mailbox::Column::Status,
+                Expr::cust("CASE WHEN status = 'error' THEN 'active' ELSE status END"),
+            )
+            .col_expr(mailbox::Column::LastError, Expr::cust("NULL"));
+    }
+    update
         .filter(mailbox::Column::WorkspaceId.eq(workspace))
         .filter(mailbox::Column::Id.eq(id))
         .into_query()
