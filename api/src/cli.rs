@@ -13,6 +13,7 @@ use application::use_cases::demo::{DemoKeyOrigin, EnsureDemo};
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
 use clap::{Args, Parser, Subcommand};
+use domain::tracking::PublicBaseUrl;
 use domain::values::WebhookHostPolicy;
 
 use crate::app;
@@ -161,6 +162,14 @@ pub(crate) struct ServeArgs {
     /// Add the benchmark's echo route (`cargo xtask bench`); never in production.
     #[arg(long, hide = true)]
     pub bench_routes: bool,
+    /// The public base URL of this server, which links in sent messages (tracking, unsubscribe)
+    /// point at: `https://track.example.com`. Default: the address announced at start.
+    #[arg(long, env = "SENDLINE_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+    pub public_url: Option<PublicBaseUrl>,
+}
+
+fn parse_public_url(raw: &str) -> Result<PublicBaseUrl, String> {
+    PublicBaseUrl::parse(raw).map_err(|invalid| invalid.message)
 }
 
 #[derive(Debug, Args)]
@@ -350,7 +359,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .check_secret_key(&adapters::XChaChaCredentialCipher::new(&secret_key))
         .await?;
     let ports = Ports::from_database(&database);
-    let options = Options {
+    let mut options = Options {
         webhook_hosts: if args.allow_private_webhooks {
             WebhookHostPolicy::AllowPrivate
         } else {
@@ -366,6 +375,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         trusted_proxies: TrustedProxies::new(args.trusted_proxies),
         body_read_timeout: Duration::from_millis(args.body_timeout_ms),
         request_timeout: Duration::from_millis(args.request_timeout_ms),
+        tracking_key: secret_key.tracking_key(),
+        public_url: None,
     };
     if options.idempotency_lease <= options.request_timeout {
         anyhow::bail!(
@@ -391,6 +402,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     announce(format_args!(
         "Sendline listening on {base} (API docs: {base}/docs)"
     ));
+    options.public_url = Some(match args.public_url.clone() {
+        Some(url) => url,
+        None => PublicBaseUrl::parse(&base).map_err(|invalid| {
+            anyhow::anyhow!("the announced address {base}: {}", invalid.message)
+        })?,
+    });
     if args.demo {
         let key_file = adapters::DemoKeyFile::for_database(&args.database.database_url)?;
         let demo = EnsureDemo {

@@ -11,7 +11,7 @@ use application::key_cache::KeyCache;
 use application::ports::{
     AgentRepository, CampaignRepository, Clock, DncRepository, EnrolmentRepository, IdGenerator,
     IdempotencyKeys, IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows,
-    Readiness, SecretGenerator,
+    Readiness, SecretGenerator, TrackingRepository,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -31,10 +31,12 @@ use application::use_cases::preview_email::PreviewEmail;
 use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::read_mailboxes::ReadMailboxes;
 use application::use_cases::register_mailbox::RegisterMailbox;
+use application::use_cases::tracking::TrackLinks;
 use application::use_cases::update_campaign::UpdateCampaign;
 use application::use_cases::update_mailbox::UpdateMailbox;
 use application::use_cases::workspace_keys::WorkspaceKeys;
 use application::use_cases::workspaces::Workspaces;
+use domain::tracking::{PublicBaseUrl, TrackingKey};
 use domain::values::WebhookHostPolicy;
 
 use crate::campaign_views::RenderedCampaigns;
@@ -95,6 +97,7 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub secrets: Arc<dyn SecretGenerator>,
+    pub tracking: Arc<dyn TrackingRepository>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -121,6 +124,7 @@ impl Ports {
             clock: Arc::new(adapters::SystemClock),
             ids: Arc::new(adapters::ObjectIdGenerator),
             secrets: Arc::new(adapters::OsSecretGenerator),
+            tracking: database.tracking(),
         }
     }
 }
@@ -153,6 +157,12 @@ pub struct Options {
     /// How long a request may take (`serve --request-timeout-ms`); past it, 503. Keep it below the
     /// idempotency lease.
     pub request_timeout: Duration,
+    /// The key tracking tokens are signed with: derived from the server's secret key by `serve`, so
+    /// that every process on one database signs alike. By default a random key of this process.
+    pub tracking_key: TrackingKey,
+    /// What links in messages point at (`serve --public-url`, default the bind address as
+    /// announced); `None` until `serve` knows it.
+    pub public_url: Option<PublicBaseUrl>,
 }
 
 impl Default for Options {
@@ -169,6 +179,8 @@ impl Default for Options {
             trusted_proxies: TrustedProxies::default(),
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            tracking_key: TrackingKey::new(rand::random()),
+            public_url: None,
         }
     }
 }
@@ -203,6 +215,7 @@ pub(crate) struct AppState {
     pub body_read_timeout: Duration,
     pub request_timeout: Duration,
     pub readiness: Arc<dyn Readiness>,
+    pub track_links: TrackLinks,
 }
 
 impl std::fmt::Debug for AppState {
@@ -333,6 +346,12 @@ impl AppState {
             body_read_timeout: options.body_read_timeout,
             request_timeout: options.request_timeout,
             readiness: ports.readiness.clone(),
+            track_links: TrackLinks {
+                tracking: ports.tracking.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+                key: options.tracking_key.clone(),
+            },
         }
     }
 }

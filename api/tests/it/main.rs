@@ -33,4 +33,5 @@ mod stored_text;
 mod support;
 mod tenancy;
 mod tls;
+mod tracking;
 mod workspaces;
