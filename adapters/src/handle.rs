@@ -8,6 +8,7 @@ use application::ports::CredentialCipher;
 use application::ports::{
     AgentRepository, CampaignRepository, DncRepository, EnrolmentRepository, IdempotencyKeys,
     IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness, SendLedger,
+    TrackingRepository,
 };
 use domain::credential::{Credential, SealedCredential};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -20,7 +21,7 @@ use crate::migrations::Migrator;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlEnrolmentRepository,
     SqlIdempotencyKeys, SqlIdentityRepository, SqlLeadRepository, SqlMailboxRepository,
-    SqlRateLimitWindows, SqlReadiness, SqlSendLedger,
+    SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository,
 };
 use crate::secret_key::{KEY_CHECK_NAME, KEY_CHECK_TEXT, SECRET_KEY_VARIABLE};
 
@@ -175,6 +176,11 @@ impl Database {
     /// The sending engine's ledger of claims.
     pub fn send_ledger(&self) -> Arc<dyn SendLedger> {
         Arc::new(SqlSendLedger::new(self.pools.clone()))
+    }
+
+    /// Tracking: the links of each send, and the opens, clicks and unsubscribes of the public routes.
+    pub fn tracking(&self) -> Arc<dyn TrackingRepository> {
+        Arc::new(SqlTrackingRepository::new(self.pools.clone()))
     }
 
     pub fn do_not_contact(&self) -> Arc<dyn DncRepository> {

@@ -79,6 +79,12 @@ impl SecretKey {
         Ok(SecretKey(bytes))
     }
 
+    /// The key tracking tokens are signed with (SENDING.md section 3): derived from this one, so
+    /// that every process on one database signs alike, and a token says nothing of this key.
+    pub fn tracking_key(&self) -> domain::tracking::TrackingKey {
+        domain::tracking::TrackingKey::derive(&self.0)
+    }
+
     fn to_hex(&self) -> String {
         hex_encode(&self.0)
     }

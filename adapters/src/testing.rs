@@ -348,5 +348,46 @@ pub async fn ledger_rows(database: &Database) -> anyhow::Result<Vec<LedgerRow>> 
         .collect()
 }
 
+/// One row of `events`, as a test reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub workspace: String,
+    pub kind: String,
+    pub campaign: String,
+    pub enrolment: Option<String>,
+    pub lead: Option<String>,
+    pub message_id: Option<String>,
+    pub at_ms: i64,
+    pub data: Option<String>,
+}
+
+/// Every row of `events`, oldest id first.
+pub async fn event_rows(database: &Database) -> anyhow::Result<Vec<EventRow>> {
+    let backend = sea_orm::DbBackend::from(database.pools().backend);
+    let rows = database
+        .pools()
+        .writer
+        .query_all_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT workspace_id, type, campaign_id, enrolment_id, lead_id, message_id, at_ms, data \
+             FROM events ORDER BY id",
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(EventRow {
+                workspace: row.try_get_by_index(0)?,
+                kind: row.try_get_by_index(1)?,
+                campaign: row.try_get_by_index(2)?,
+                enrolment: row.try_get_by_index(3)?,
+                lead: row.try_get_by_index(4)?,
+                message_id: row.try_get_by_index(5)?,
+                at_ms: row.try_get_by_index(6)?,
+                data: row.try_get_by_index(7)?,
+            })
+        })
+        .collect()
+}
+
 /// A real IMAP server (dovecot) for the IMAP adapter's tests.
 pub mod imap;

@@ -14,6 +14,7 @@ use application::use_cases::dispatch_sends::DispatchSettings;
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
 use clap::{Args, Parser, Subcommand};
+use domain::tracking::PublicBaseUrl;
 use domain::values::WebhookHostPolicy;
 
 use crate::app;
@@ -170,6 +171,10 @@ pub(crate) struct ServeArgs {
     pub no_sending: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// The public base URL of this server, which links in sent messages (tracking, unsubscribe)
+    /// point at: `https://track.example.com`. Default: the address announced at start.
+    #[arg(long, env = "SENDLINE_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+    pub public_url: Option<PublicBaseUrl>,
 }
 
 /// How the sending engine runs (in `serve` and in `worker`).
@@ -213,6 +218,10 @@ pub(crate) struct WorkerArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+fn parse_public_url(raw: &str) -> Result<PublicBaseUrl, String> {
+    PublicBaseUrl::parse(raw).map_err(|invalid| invalid.message)
 }
 
 #[derive(Debug, Args)]
@@ -416,7 +425,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let secret_key = load_secret_key(&args.database.database_url)?;
     let database = connect(&args.database.database_url).await?;
     let ports = Ports::from_database(&database, mail_ports(&database, &secret_key).await?);
-    let options = Options {
+    let mut options = Options {
         webhook_hosts: if args.allow_private_webhooks {
             WebhookHostPolicy::AllowPrivate
         } else {
@@ -432,6 +441,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         trusted_proxies: TrustedProxies::new(args.trusted_proxies),
         body_read_timeout: Duration::from_millis(args.body_timeout_ms),
         request_timeout: Duration::from_millis(args.request_timeout_ms),
+        tracking_key: secret_key.tracking_key(),
+        public_url: None,
     };
     if options.idempotency_lease <= options.request_timeout {
         anyhow::bail!(
@@ -457,6 +468,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     announce(format_args!(
         "Sendline listening on {base} (API docs: {base}/docs)"
     ));
+    options.public_url = Some(match args.public_url.clone() {
+        Some(url) => url,
+        None => PublicBaseUrl::parse(&base).map_err(|invalid| {
+            anyhow::anyhow!("the announced address {base}: {}", invalid.message)
+        })?,
+    });
     if args.demo {
         let key_file = adapters::DemoKeyFile::for_database(&args.database.database_url)?;
         let demo = EnsureDemo {

@@ -6,7 +6,7 @@ use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::routes::{
     AgentsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi, MailboxesApi, PreviewApi,
-    ScheduleApi, WorkspacesApi,
+    ScheduleApi, TrackingApi, WorkspacesApi,
 };
 
 type Apis = (
@@ -20,6 +20,7 @@ type Apis = (
     DncApi,
     WorkspacesApi,
     HealthApi,
+    TrackingApi,
 );
 
 const DESCRIPTION: &str = "\
@@ -62,6 +63,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
             DncApi,
             WorkspacesApi,
             HealthApi,
+            TrackingApi,
         ),
         "Sendline API",
         env!("CARGO_PKG_VERSION"),

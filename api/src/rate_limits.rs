@@ -110,12 +110,16 @@ impl<E> std::fmt::Debug for RateLimitingEndpoint<E> {
 }
 
 /// Whether `path` is outside every allowance: `/healthz`, `/readyz`, the OpenAPI document and the
-/// docs UI (`app.rs` mounts them; `/healthz` and `/readyz` are in `routes/health.rs`).
+/// docs UI (`app.rs` mounts them; `/healthz` and `/readyz` are in `routes/health.rs`), and the
+/// public tracking routes of sent messages (`routes/tracking.rs`): mail clients and their proxies
+/// share addresses, and a forged token costs one HMAC, no database read.
 fn is_unlimited(path: &str) -> bool {
     matches!(
         path,
         "/healthz" | "/readyz" | "/openapi.json" | "/openapi.yaml" | "/docs"
-    ) || path.starts_with("/docs/")
+    ) || ["/docs/", "/t/o/", "/t/c/", "/u/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
 
 impl<E: Endpoint> RateLimitingEndpoint<E> {
@@ -172,7 +176,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn health_checks_and_the_docs_are_unlimited_and_nothing_else_is() {
+    fn health_checks_the_docs_and_tracking_links_are_unlimited_and_nothing_else_is() {
         for unlimited in [
             "/healthz",
             "/readyz",
@@ -181,6 +185,9 @@ mod tests {
             "/docs",
             "/docs/",
             "/docs/oauth-receiver.html",
+            "/t/o/token",
+            "/t/c/token",
+            "/u/token",
         ] {
             assert!(is_unlimited(unlimited), "{unlimited}");
         }
@@ -191,6 +198,9 @@ mod tests {
             "/docsx",
             "/v1/healthz",
             "/openapi.jsonx",
+            "/t/x/token",
+            "/u",
+            "/v1/u/token",
         ] {
             assert!(!is_unlimited(limited), "{limited}");
         }

@@ -12,7 +12,7 @@ use application::ports::{
     AgentRepository, CampaignRepository, Clock, CredentialCipher, DncRepository,
     EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository, LeadRepository,
     MailTransport, MailboxReader, MailboxRepository, RandomChoice, RateLimitWindows, Readiness,
-    SecretGenerator, SendLedger,
+    SecretGenerator, SendLedger, TrackingRepository,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -35,10 +35,12 @@ use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::read_mailboxes::ReadMailboxes;
 use application::use_cases::register_mailbox::RegisterMailbox;
 use application::use_cases::test_mailbox::TestMailbox;
+use application::use_cases::tracking::TrackLinks;
 use application::use_cases::update_campaign::UpdateCampaign;
 use application::use_cases::update_mailbox::UpdateMailbox;
 use application::use_cases::workspace_keys::WorkspaceKeys;
 use application::use_cases::workspaces::Workspaces;
+use domain::tracking::{PublicBaseUrl, TrackingKey};
 use domain::values::WebhookHostPolicy;
 
 use crate::campaign_views::RenderedCampaigns;
@@ -109,6 +111,8 @@ pub struct Ports {
     pub send_ledger: Arc<dyn SendLedger>,
     /// Uniform choices (a spintax option per message).
     pub random: Arc<dyn RandomChoice>,
+    /// Opens, clicks and unsubscribes of sent messages.
+    pub tracking: Arc<dyn TrackingRepository>,
 }
 
 /// The ports that reach outside the database, given to [`Ports::from_database`].
@@ -160,6 +164,7 @@ impl Ports {
             mailbox_reader,
             send_ledger: database.send_ledger(),
             random: Arc::new(adapters::ThreadRandomChoice),
+            tracking: database.tracking(),
         }
     }
 
@@ -210,6 +215,12 @@ pub struct Options {
     /// How long a request may take (`serve --request-timeout-ms`); past it, 503. Keep it below the
     /// idempotency lease.
     pub request_timeout: Duration,
+    /// The key tracking tokens are signed with: derived from the server's secret key by `serve`, so
+    /// that every process on one database signs alike. By default a random key of this process.
+    pub tracking_key: TrackingKey,
+    /// What links in messages point at (`serve --public-url`, default the bind address as
+    /// announced); `None` until `serve` knows it.
+    pub public_url: Option<PublicBaseUrl>,
 }
 
 impl Default for Options {
@@ -226,6 +237,8 @@ impl Default for Options {
             trusted_proxies: TrustedProxies::default(),
             body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            tracking_key: TrackingKey::new(rand::random()),
+            public_url: None,
         }
     }
 }
@@ -261,6 +274,7 @@ pub(crate) struct AppState {
     pub body_read_timeout: Duration,
     pub request_timeout: Duration,
     pub readiness: Arc<dyn Readiness>,
+    pub track_links: TrackLinks,
 }
 
 impl std::fmt::Debug for AppState {
@@ -402,6 +416,12 @@ impl AppState {
             body_read_timeout: options.body_read_timeout,
             request_timeout: options.request_timeout,
             readiness: ports.readiness.clone(),
+            track_links: TrackLinks {
+                tracking: ports.tracking.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+                key: options.tracking_key.clone(),
+            },
         }
     }
 }

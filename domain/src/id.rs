@@ -40,6 +40,11 @@ impl ObjectId {
         Ok(Self(bytes))
     }
 
+    /// The id whose 12 bytes are these (the inverse of [`ObjectId::bytes`]).
+    pub fn from_bytes(bytes: [u8; 12]) -> Self {
+        Self(bytes)
+    }
+
     pub fn bytes(&self) -> [u8; 12] {
         self.0
     }

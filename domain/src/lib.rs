@@ -42,4 +42,5 @@ pub mod stats;
 pub mod status;
 pub mod subsequence;
 mod text;
+pub mod tracking;
 pub mod values;

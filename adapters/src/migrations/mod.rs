@@ -30,6 +30,7 @@ mod m20261210_000018_enrolment_due_counts;
 mod m20261211_000019_server_secrets;
 mod m20261212_000020_mailbox_connections;
 mod m20261213_000021_sends;
+mod m20261214_000022_tracking;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000019_server_secrets::Migration),
             Box::new(m20261212_000020_mailbox_connections::Migration),
             Box::new(m20261213_000021_sends::Migration),
+            Box::new(m20261214_000022_tracking::Migration),
         ]
     }
 }

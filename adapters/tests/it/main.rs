@@ -20,3 +20,4 @@ mod sending;
 mod smtp;
 mod sqlite_load;
 mod support;
+mod tracking;

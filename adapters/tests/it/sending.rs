@@ -24,7 +24,7 @@ use crate::enrolments::{act, store_leads};
 use crate::support::*;
 
 /// A mailbox that may send (SMTP configured), `limit` a day.
-async fn sending_mailbox(
+pub(crate) async fn sending_mailbox(
     database: &Database,
     tenant: Tenant,
     limit: i64,
@@ -48,7 +48,7 @@ async fn sending_mailbox(
 
 /// An active campaign of the full request (an email, a wait of 3 days 4 hours, an email), sending
 /// every day around the clock in UTC, from `mailboxes`, with these limits; `leads` enrolled.
-async fn active_campaign(
+pub(crate) async fn active_campaign(
     database: &Database,
     tenant: Tenant,
     mailboxes: Vec<MailboxId>,
@@ -85,18 +85,18 @@ async fn active_campaign(
 }
 
 /// The campaign as stored now.
-async fn stored(database: &Database, campaign: &Campaign) -> anyhow::Result<Campaign> {
+pub(crate) async fn stored(database: &Database, campaign: &Campaign) -> anyhow::Result<Campaign> {
     find_campaign(database, campaign.workspace_id(), campaign.id())
         .await?
         .context("the campaign")
 }
 
 /// Six days after the campaigns were made (every day sends, in UTC).
-fn start() -> DateTime<Utc> {
+pub(crate) fn start() -> DateTime<Utc> {
     at(0) + Duration::days(6)
 }
 
-async fn claim(
+pub(crate) async fn claim(
     database: &Database,
     campaign: &Campaign,
     worker: &str,

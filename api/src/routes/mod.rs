@@ -11,6 +11,7 @@ mod leads;
 mod mailboxes;
 mod preview;
 mod schedule;
+mod tracking;
 mod workspaces;
 
 use domain::id::CampaignId;
@@ -50,6 +51,7 @@ pub(crate) use leads::LeadsApi;
 pub(crate) use mailboxes::MailboxesApi;
 pub(crate) use preview::PreviewApi;
 pub(crate) use schedule::ScheduleApi;
+pub(crate) use tracking::TrackingApi;
 pub(crate) use workspaces::WorkspacesApi;
 
 #[derive(Debug, Tags)]
@@ -70,4 +72,7 @@ pub(crate) enum ApiTags {
     Workspaces,
     /// Liveness and readiness.
     Health,
+    /// [ext] The public links of sent messages: the open pixel, tracked links and unsubscribe (no
+    /// API key).
+    Tracking,
 }

@@ -35,4 +35,5 @@ mod stored_text;
 mod support;
 mod tenancy;
 mod tls;
+mod tracking;
 mod workspaces;

@@ -315,8 +315,8 @@ pub struct TestApp {
     changed: Arc<Mutex<Vec<CampaignId>>>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
-    /// Kept so the test database lives as long as the app.
-    _database: adapters::Database,
+    /// The app's database (kept as long as the app), for what no route reaches: the engine's ledger.
+    database: adapters::Database,
 }
 
 fn init_test_logging() {
@@ -392,8 +392,13 @@ impl TestApp {
             changed,
             shutdown: Some(shutdown),
             server: Some(server),
-            _database: database,
+            database,
         }
+    }
+
+    /// The app's database, for what no route reaches (the sending engine's ledger).
+    pub fn database(&self) -> &adapters::Database {
+        &self.database
     }
 
     /// A TCP connection to the server, for requests written byte for byte (see `raw_http`).

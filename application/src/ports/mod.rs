@@ -18,6 +18,7 @@ mod mailboxes;
 mod rate_limits;
 mod sending;
 mod system;
+mod tracking;
 
 pub use agents::*;
 pub use campaigns::*;
@@ -33,6 +34,7 @@ pub use mailboxes::*;
 pub use rate_limits::*;
 pub use sending::*;
 pub use system::*;
+pub use tracking::*;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

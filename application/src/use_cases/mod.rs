@@ -27,6 +27,7 @@ pub mod read_campaigns;
 pub mod read_mailboxes;
 pub mod register_mailbox;
 pub mod test_mailbox;
+pub mod tracking;
 pub mod update_campaign;
 pub mod update_mailbox;
 pub mod workspace_keys;

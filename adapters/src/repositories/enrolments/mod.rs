@@ -17,6 +17,8 @@
 mod sending;
 pub(crate) use sending::SqlSendLedger;
 mod sql;
+mod tracking;
+pub(crate) use tracking::SqlTrackingRepository;
 
 use application::ports::{
     EnrolRefused, Enrolled, EnrolmentChange, EnrolmentPage, EnrolmentQuery, EnrolmentRepository,

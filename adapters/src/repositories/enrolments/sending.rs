@@ -734,7 +734,7 @@ async fn finish_in(
     Ok(())
 }
 
-async fn set_stopped(
+pub(super) async fn set_stopped(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     enrolment: &str,
