@@ -14,7 +14,7 @@ use application::use_cases::dispatch_sends::DispatchSettings;
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
 use clap::{Args, Parser, Subcommand};
-use domain::tracking::PublicBaseUrl;
+use domain::tracking::{PublicBaseUrl, TrackingKey};
 use domain::values::WebhookHostPolicy;
 
 use crate::app;
@@ -192,8 +192,15 @@ pub(crate) struct EngineArgs {
 }
 
 impl EngineArgs {
-    /// The engine over `ports`, named uniquely in the ledger.
-    fn engine(&self, ports: &Ports, database_url: &str) -> SendingEngine {
+    /// The engine over `ports`, named uniquely in the ledger; its links point at `public_url` and
+    /// are signed with `tracking_key`.
+    fn engine(
+        &self,
+        ports: &Ports,
+        database_url: &str,
+        public_url: PublicBaseUrl,
+        tracking_key: TrackingKey,
+    ) -> SendingEngine {
         let worker = format!(
             "{}-{}",
             std::process::id(),
@@ -204,6 +211,8 @@ impl EngineArgs {
                 worker,
                 claims_per_campaign: usize::try_from(self.send_batch).unwrap_or(100),
                 parallel_sends: usize::try_from(self.send_parallel).unwrap_or(16),
+                public_url,
+                tracking_key,
             }),
             wall_clock: Arc::new(adapters::SystemClock),
             rule: SenderRule::for_database(database_url),
@@ -218,6 +227,10 @@ pub(crate) struct WorkerArgs {
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// The public base URL of the API servers, which tracking and unsubscribe links in sent messages
+    /// point at.
+    #[arg(long, env = "SENDLINE_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url, default_value = "http://127.0.0.1:8080")]
+    pub public_url: PublicBaseUrl,
 }
 
 fn parse_public_url(raw: &str) -> Result<PublicBaseUrl, String> {
@@ -513,10 +526,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal().await;
         let _ = stop.send(true);
     });
-    let engine = (!args.no_sending).then(|| {
-        let engine = args.engine.engine(&ports, &args.database.database_url);
-        tokio::spawn(engine.run(stopped(stopping.clone())))
-    });
+    // `options.public_url` is always set above (the flag, or the announced address).
+    let engine = match (args.no_sending, options.public_url.clone()) {
+        (false, Some(public_url)) => {
+            let engine = args.engine.engine(
+                &ports,
+                &args.database.database_url,
+                public_url,
+                options.tracking_key.clone(),
+            );
+            Some(tokio::spawn(engine.run(stopped(stopping.clone()))))
+        }
+        _ => None,
+    };
     app::serve(acceptor, app::app(&ports, options), stopped(stopping))
         .await
         .context("the server failed")?;
@@ -535,7 +557,12 @@ async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     let ports = Ports::from_database(&database, mail_ports(&database, &secret_key).await?);
     announce(format_args!("Sendline worker sending"));
     args.engine
-        .engine(&ports, &args.database.database_url)
+        .engine(
+            &ports,
+            &args.database.database_url,
+            args.public_url.clone(),
+            secret_key.tracking_key(),
+        )
         .run(shutdown_signal())
         .await;
     tracing::info!("stopped");

@@ -182,6 +182,7 @@ impl Ports {
             clock: self.clock.clone(),
             ids: self.ids.clone(),
             random: self.random.clone(),
+            tracking: self.tracking.clone(),
             settings,
         }
     }

@@ -10,17 +10,22 @@ use adapters::testing::smtp::{ReceivedMessage, SmtpSink};
 use application::use_cases::dispatch_sends::{DispatchSettings, RoundReport};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::America::New_York;
+use domain::tracking::{PublicBaseUrl, TrackingKey};
 use serde_json::{Value, json};
 
 use crate::support::*;
 
+const TRACKING_KEY: [u8; 32] = [7; 32];
+
 /// An app on a simulated clock, and the clock.
 fn simulated(now: DateTime<Utc>) -> (Customize, Arc<SimulatedClock>) {
     let clock = Arc::new(SimulatedClock::starting_at(now));
-    let customize = Customize {
+    let mut customize = Customize {
         clock: Some(clock.clone()),
         ..Customize::default()
     };
+    // The routes check the tokens the engine signs: one key for both, as in one server.
+    customize.options.tracking_key = TrackingKey::new(TRACKING_KEY);
     (customize, clock)
 }
 
@@ -92,6 +97,8 @@ async fn round(app: &TestApp) -> RoundReport {
             worker: "test-worker".into(),
             claims_per_campaign: 10,
             parallel_sends: 4,
+            public_url: PublicBaseUrl::parse("https://links.sendline.test").expect("a base URL"),
+            tracking_key: TrackingKey::new(TRACKING_KEY),
         })
         .round()
         .await
@@ -165,6 +172,16 @@ async fn a_started_campaign_sends_its_sequence_over_smtp_threaded_from_one_mailb
                 .find(|m| m.header("To").is_some_and(|to| to.contains("bob@")))
                 .expect("Bob's email");
             assert_eq!(to_bob.header("Subject").as_deref(), Some("Hi there"));
+            // RFC 8058: every message can be left in one click.
+            let unsubscribe = to_ada.header("List-Unsubscribe").expect("List-Unsubscribe");
+            assert!(
+                unsubscribe.starts_with("<https://links.sendline.test/u/"),
+                "{unsubscribe}"
+            );
+            assert_eq!(
+                to_ada.header("List-Unsubscribe-Post").as_deref(),
+                Some("List-Unsubscribe=One-Click")
+            );
 
             // Nothing more until the wait is over.
             clock.advance(Duration::hours(3));
@@ -290,6 +307,77 @@ async fn header_injection_a_stored_line_break_cannot_add_a_header() {
             assert_eq!(message.recipients.len(), 1, "{:?}", message.recipients);
             let subject = message.header("Subject").expect("a subject");
             assert!(!subject.contains('\n') && !subject.contains('\r'));
+        }
+    })
+    .await;
+}
+
+/// The first `{base}/t/c/{token}` URL in a message's data (quoted-printable soft breaks undone).
+fn tracked_link(message: &ReceivedMessage, base: &str) -> String {
+    let text = message.text().replace("=\r\n", "").replace("=3D", "=");
+    let start = text
+        .find(&format!("{base}/t/c/"))
+        .unwrap_or_else(|| panic!("no tracked link in {text}"));
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "/:._-".contains(*c))
+        .collect()
+}
+
+#[tokio::test]
+async fn tracking_a_sent_link_redirects_to_its_own_url_and_counts_one_click() {
+    let start = new_york(2026, 6, 9, 10, 0);
+    let (customize, clock) = simulated(start);
+    on_every_backend_with(customize, |app| {
+        let clock = clock.clone();
+        async move {
+            clock.set(start);
+            let sink = SmtpSink::start().expect("an SMTP sink");
+            let mailbox = mailbox_on(&app, &sink, "ana@acme.example.com").await;
+            let campaign = app
+                .create_campaign(&json!({
+                    "name": "Tracked",
+                    "mailboxIds": [mailbox],
+                    "sequence": [{"type": "email", "subject": "Hi",
+                        "body": "<p>See <a href=\"https://acme.example.com/pricing\">pricing</a></p>"}],
+                    "schedule": {"timezone": "America/New_York", "startTime": "09:00",
+                                 "endTime": "17:00", "workingDays": [0, 1, 2, 3, 4, 5, 6]},
+                    "settings": {"trackClicks": true, "trackOpens": true}
+                }))
+                .await;
+            app.post_json(
+                &format!("/v1/campaigns/{campaign}/leads"),
+                &json!({"leads": [{"email": "ada@prospect.example.com"}]}),
+            )
+            .await;
+            app.campaign_action(&campaign, "start").await;
+            assert_eq!(round(&app).await.sent, 1);
+            let received = sink.received().expect("received");
+            let link = tracked_link(&received[0], "https://links.sendline.test");
+            assert!(
+                !received[0].text().contains("href=3D\"https://acme.example.com"),
+                "the original URL is not a link of the HTML part"
+            );
+            // The tracked link, asked of this server, sends the reader to the stored URL.
+            let path = link.trim_start_matches("https://links.sendline.test");
+            let no_redirects = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client");
+            for _ in 0..3 {
+                let answer = no_redirects
+                    .get(format!("{}{path}", app.base))
+                    .send()
+                    .await
+                    .expect("an answer");
+                assert_eq!(answer.status().as_u16(), 302);
+                assert_eq!(
+                    answer.headers()["location"].to_str().ok(),
+                    Some("https://acme.example.com/pricing")
+                );
+            }
+            let read = app.get_with_key(&format!("/v1/campaigns/{campaign}")).await;
+            assert_eq!(read.ok()["stats"]["clicked"], 1, "{}", read.text);
         }
     })
     .await;

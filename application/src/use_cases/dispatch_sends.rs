@@ -13,15 +13,18 @@ use domain::email_render::{EmailContent, RenderedEmail};
 use domain::id::SubsequenceId;
 use domain::lead::Lead;
 use domain::mailbox::Mailbox;
+use domain::message_template::text_part_from_html;
 use domain::send_forecast::follow_up;
 use domain::send_window::SendCalendar;
 use domain::sequence::{Sequence, StepKind};
+use domain::tracking::{PublicBaseUrl, TrackingKey, TrackingOptions, track_body, unsubscribe_url};
 use futures_util::StreamExt;
 
 use crate::ports::{
-    CampaignRepository, ClaimRequest, ClaimedSend, Clock, Envelope, FinishedSend, IdGenerator,
-    LeadRepository, MailTransport, MessageId, NamedAddress, NextStep, OutgoingMessage,
+    CampaignRepository, ClaimRequest, ClaimedSend, Clock, Envelope, ExtraHeader, FinishedSend,
+    IdGenerator, LeadRepository, MailTransport, MessageId, NamedAddress, NextStep, OutgoingMessage,
     OutgoingMessageParts, RandomChoice, RepositoryError, SendFailure, SendLedger, SendOutcome,
+    TrackingRepository,
 };
 use crate::use_cases::mailbox_connections::{MailboxConnections, OpenConnectionsError};
 
@@ -38,6 +41,11 @@ pub struct DispatchSettings {
     pub claims_per_campaign: usize,
     /// At most this many messages in SMTP at once.
     pub parallel_sends: usize,
+    /// Where tracking and unsubscribe links point (`--public-url`), unless a campaign's
+    /// `cnameTracking` names its own domain.
+    pub public_url: PublicBaseUrl,
+    /// Signs the links' tokens (derived from the server's secret key: every process alike).
+    pub tracking_key: TrackingKey,
 }
 
 /// What one round did.
@@ -74,6 +82,7 @@ pub struct DispatchDueSends {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub random: Arc<dyn RandomChoice>,
+    pub tracking: Arc<dyn TrackingRepository>,
     pub settings: DispatchSettings,
 }
 
@@ -226,7 +235,11 @@ impl DispatchDueSends {
             previous_subject,
             &mut spintax,
         );
-        let Some(message) = self.message(campaign, claim, &lead, &mailbox, rendered) else {
+        let links = self.tracked(campaign, claim, rendered);
+        self.tracking
+            .store_links(claim.id, &links.original_urls)
+            .await?;
+        let Some(message) = self.message(campaign, claim, &lead, &mailbox, links) else {
             return Ok(retry_later("the message id could not be built"));
         };
         Ok(Prepared::Ready {
@@ -238,6 +251,49 @@ impl DispatchDueSends {
         })
     }
 
+    /// The rendered email with its links (SENDING.md section 3): with `trackClicks` every http(s)
+    /// link points to `/t/c/{token}`, with `trackOpens` a pixel of `/t/o/{token}` ends the body, and
+    /// with `includeUnsubscribeLink` a link to `/u/{token}` ends it (never click-tracked); the text
+    /// part shows the original URLs. The base is `https://{cnameTracking.domain}` when enabled.
+    fn tracked(
+        &self,
+        campaign: &Campaign,
+        claim: &ClaimedSend,
+        rendered: RenderedEmail,
+    ) -> Tracked {
+        let settings = campaign.settings();
+        let cname = settings.cname_tracking();
+        let base = cname
+            .enabled()
+            .then(|| cname.domain())
+            .flatten()
+            .and_then(|domain| PublicBaseUrl::parse(&format!("https://{}", domain.as_str())).ok())
+            .unwrap_or_else(|| self.settings.public_url.clone());
+        let unsubscribe = unsubscribe_url(&base, claim.id, &self.settings.tracking_key);
+        let footer = if settings.include_unsubscribe_link() {
+            format!("<p><a href=\"{unsubscribe}\">Unsubscribe</a></p>")
+        } else {
+            String::new()
+        };
+        let body = track_body(
+            &rendered.body,
+            &base,
+            claim.id,
+            &self.settings.tracking_key,
+            TrackingOptions {
+                opens: settings.track_opens(),
+                clicks: settings.track_clicks(),
+            },
+        );
+        Tracked {
+            subject: rendered.subject,
+            text: text_part_from_html(&format!("{}{footer}", rendered.body)),
+            html: format!("{}{footer}", body.html),
+            original_urls: body.links,
+            unsubscribe,
+        }
+    }
+
     /// The message of `claim` (SENDING.md section 3): From the mailbox with its display name, To the
     /// lead with their name, the campaign's Cc and Bcc, the claim's Message-ID, and the thread of
     /// the enrolment's previous email.
@@ -247,7 +303,7 @@ impl DispatchDueSends {
         claim: &ClaimedSend,
         lead: &Lead,
         mailbox: &Mailbox,
-        rendered: RenderedEmail,
+        rendered: Tracked,
     ) -> Option<OutgoingMessage> {
         let settings = campaign.settings();
         let fields = lead.fields();
@@ -277,11 +333,28 @@ impl DispatchDueSends {
             message_id: MessageId::parse(&claim.message_id).ok()?,
             in_reply_to: previous.clone(),
             references: previous.into_iter().collect(),
-            html_body: rendered.body,
+            html_body: rendered.html,
             text_body: rendered.text,
-            extra_headers: Vec::new(),
+            // RFC 8058 one-click unsubscribe; the names are valid and not the message's own.
+            extra_headers: [
+                ExtraHeader::new("List-Unsubscribe", &format!("<{}>", rendered.unsubscribe)),
+                ExtraHeader::new("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
         }))
     }
+}
+
+/// A rendered email with its tracked links.
+struct Tracked {
+    subject: String,
+    html: String,
+    text: String,
+    /// The URLs behind the click links, in position order.
+    original_urls: Vec<String>,
+    unsubscribe: String,
 }
 
 /// A claim ready to go, or why it cannot.
