@@ -497,3 +497,53 @@ async fn at_most_once_an_unknown_outcome_is_never_claimed_again() -> anyhow::Res
     })
     .await
 }
+
+#[tokio::test]
+async fn a_permanent_refusal_bounces_the_enrolment_and_counts_sent_and_bounced_not_delivered()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let mailboxes = vec![sending_mailbox(&database, tenant, 50).await?];
+        let leads = store_leads(&database, tenant, 1).await?;
+        let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
+        let claimed = claim(&database, &campaign, "worker", start(), 5).await?;
+        database
+            .send_ledger()
+            .finish(&FinishedSend {
+                claim: claimed[0].clone(),
+                at: start(),
+                outcome: SendOutcome::Bounced {
+                    subject: "Hi".into(),
+                    reply: "550 5.1.1 no such user".into(),
+                },
+            })
+            .await?;
+        let enrolment = database
+            .enrolments()
+            .find(tenant.workspace, campaign.id(), claimed[0].enrolment)
+            .await?
+            .context("the enrolment")?;
+        assert_eq!(enrolment.status, EnrolmentStatus::Bounced);
+        assert!(enrolment.history[0].bounced_at.is_some());
+        let now_stored = stored(&database, &campaign).await?;
+        assert_eq!(
+            (
+                now_stored.stats().sent,
+                now_stored.stats().delivered,
+                now_stored.stats().bounced
+            ),
+            (1, 0, 1)
+        );
+        assert_eq!(now_stored.lead_counts().bounced(), 1);
+        assert_eq!(now_stored.lead_counts().active(), 0);
+        // Never claimed again, its follow-up neither.
+        let later = start() + Duration::days(5);
+        assert!(
+            claim(&database, &campaign, "worker", later, 5)
+                .await?
+                .is_empty()
+        );
+        Ok(())
+    })
+    .await
+}

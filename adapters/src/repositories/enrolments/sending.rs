@@ -638,56 +638,32 @@ async fn finish_in(
                 ],
             );
             transaction.execute_raw(advance.build()).await?;
-            if *next == NextStep::Done
-                && let Some(stop) = status.and_then(|s| s.stopped(StopReason::Completed))
-            {
-                set_stopped(
-                    transaction,
-                    backend,
-                    &enrolment,
-                    stop.status,
-                    stop.reason,
+            if *next == NextStep::Done {
+                let stopping = Stopping {
+                    enrolment: &enrolment,
+                    status,
                     at,
-                )
-                .await?;
-                if let Some(from) = status {
-                    deltas.moved(from, stop.status, 1);
-                }
+                };
+                stopping
+                    .stop(transaction, backend, StopReason::Completed, &mut deltas)
+                    .await?;
             }
-            let stats = Sql::of(
-                backend,
-                "UPDATE campaigns SET sent = sent + 1, delivered = delivered + 1, \
-                 version = version + 1 WHERE id = ?",
-                [campaign.as_str().into()],
-            );
-            transaction.execute_raw(stats.build()).await?;
+            count_in_stats(transaction, backend, &campaign, "delivered").await?;
         }
         SendOutcome::Bounced { subject, reply } => {
             transaction
                 .execute_raw(mark("bounced", Some(reply), Some(subject)))
                 .await?;
             transaction.execute_raw(history(true)).await?;
-            if let Some(stop) = status.and_then(|s| s.stopped(StopReason::Bounced)) {
-                set_stopped(
-                    transaction,
-                    backend,
-                    &enrolment,
-                    stop.status,
-                    stop.reason,
-                    at,
-                )
+            let stopping = Stopping {
+                enrolment: &enrolment,
+                status,
+                at,
+            };
+            stopping
+                .stop(transaction, backend, StopReason::Bounced, &mut deltas)
                 .await?;
-                if let Some(from) = status {
-                    deltas.moved(from, stop.status, 1);
-                }
-            }
-            let stats = Sql::of(
-                backend,
-                "UPDATE campaigns SET sent = sent + 1, bounced = bounced + 1, \
-                 version = version + 1 WHERE id = ?",
-                [campaign.as_str().into()],
-            );
-            transaction.execute_raw(stats.build()).await?;
+            count_in_stats(transaction, backend, &campaign, "bounced").await?;
         }
         SendOutcome::Deferred { reply, retry_at } => {
             transaction
@@ -734,6 +710,44 @@ async fn finish_in(
     Ok(())
 }
 
+/// An enrolment a finished send may stop, with the status it had.
+struct Stopping<'a> {
+    enrolment: &'a str,
+    status: Option<EnrolmentStatus>,
+    at: i64,
+}
+
+impl Stopping<'_> {
+    /// Stops the enrolment for `reason` when [`EnrolmentStatus::stopped`] says it applies, moving
+    /// the counters in `deltas`.
+    async fn stop(
+        &self,
+        transaction: &DatabaseTransaction,
+        backend: DbBackend,
+        reason: StopReason,
+        deltas: &mut Deltas,
+    ) -> Result<(), DbErr> {
+        let Some(from) = self.status else {
+            return Ok(());
+        };
+        let Some(stop) = from.stopped(reason) else {
+            return Ok(());
+        };
+        set_stopped(
+            transaction,
+            backend,
+            self.enrolment,
+            stop.status,
+            stop.reason,
+            self.at,
+        )
+        .await?;
+        deltas.moved(from, stop.status, 1);
+        Ok(())
+    }
+}
+
+/// Sets the enrolment `enrolment` stopped with `status` and `reason`, nothing planned.
 pub(super) async fn set_stopped(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
@@ -752,6 +766,25 @@ pub(super) async fn set_stopped(
             at.into(),
             enrolment.into(),
         ],
+    );
+    transaction.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// One more send in the campaign's `stats.sent`, and in `column` (`delivered` or `bounced`).
+async fn count_in_stats(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    campaign: &str,
+    column: &'static str,
+) -> Result<(), DbErr> {
+    let sql = Sql::of(
+        backend,
+        &format!(
+            "UPDATE campaigns SET sent = sent + 1, {column} = {column} + 1, \
+             version = version + 1 WHERE id = ?"
+        ),
+        [campaign.into()],
     );
     transaction.execute_raw(sql.build()).await?;
     Ok(())
