@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::enrolment::LeadCounts;
-use crate::id::{AgentId, CampaignId, MailboxId, ObjectId, UserId, WorkspaceId};
+use crate::id::{AgentId, CampaignId, MailboxId, ObjectId, SubsequenceId, UserId, WorkspaceId};
 use crate::mailbox::MailboxSelection;
 use crate::problem::{JsonPointer, Problems};
 use crate::request::CampaignRequest;
@@ -238,6 +238,18 @@ impl Campaign {
     }
     pub fn subsequences(&self) -> &[Subsequence] {
         &self.subsequences
+    }
+    /// The sequence an enrolment of `subsequence` runs (`None`: the main one); `None` when that
+    /// subsequence is gone, disabled or archived (its enrolments send nothing).
+    pub fn sequence_of(&self, subsequence: Option<SubsequenceId>) -> Option<&Sequence> {
+        match subsequence {
+            None => Some(&self.sequence),
+            Some(id) => self
+                .subsequences
+                .iter()
+                .find(|s| s.id() == id && s.enabled() && !s.archived())
+                .map(Subsequence::sequence),
+        }
     }
     pub fn schedule(&self) -> &Schedule {
         &self.schedule

@@ -547,3 +547,30 @@ async fn a_permanent_refusal_bounces_the_enrolment_and_counts_sent_and_bounced_n
     })
     .await
 }
+
+#[tokio::test]
+async fn pause_a_paused_campaign_claims_nothing_and_resume_claims_again() -> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let mailboxes = vec![sending_mailbox(&database, tenant, 50).await?];
+        let leads = store_leads(&database, tenant, 1).await?;
+        let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
+        let paused = act(&database, &campaign, LifecycleAction::Pause).await?;
+        // The claimer still holds the campaign as it read it (active): the claim reads the status
+        // under the campaign's lock and claims nothing.
+        assert!(
+            claim(&database, &campaign, "worker", start(), 5)
+                .await?
+                .is_empty()
+        );
+        let resumed = act(&database, &paused, LifecycleAction::Resume).await?;
+        assert_eq!(
+            claim(&database, &resumed, "worker", start(), 5)
+                .await?
+                .len(),
+            1
+        );
+        Ok(())
+    })
+    .await
+}

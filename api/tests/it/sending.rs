@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use adapters::SimulatedClock;
-use adapters::testing::smtp::{ReceivedMessage, SmtpSink};
+use adapters::testing::smtp::{ReceivedMessage, SmtpSink, SmtpSinkOptions};
 use application::use_cases::dispatch_sends::{DispatchSettings, RoundReport};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::America::New_York;
@@ -378,6 +378,65 @@ async fn tracking_a_sent_link_redirects_to_its_own_url_and_counts_one_click() {
             }
             let read = app.get_with_key(&format!("/v1/campaigns/{campaign}")).await;
             assert_eq!(read.ok()["stats"]["clicked"], 1, "{}", read.text);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refused_login_puts_the_mailbox_in_error_sends_nothing_and_new_settings_resume_it() {
+    let start = new_york(2026, 6, 9, 10, 0);
+    let (customize, clock) = simulated(start);
+    on_every_backend_with(customize, |app| {
+        let clock = clock.clone();
+        async move {
+            clock.set(start);
+            let sink = SmtpSink::start_with(SmtpSinkOptions {
+                login: Some(("ana".into(), "right-password".into())),
+                ..SmtpSinkOptions::default()
+            })
+            .expect("an SMTP sink");
+            let mailbox = mailbox_on(&app, &sink, "ana@acme.example.com").await;
+            let wrong = app
+                .send(
+                    reqwest::Method::PATCH,
+                    &format!("/v1/mailboxes/{mailbox}"),
+                    Some(&json!({"smtpUsername": "ana", "smtpPassword": "wrong-password"})),
+                )
+                .await;
+            assert_eq!(wrong.status, 200, "{}", wrong.text);
+            started_campaign(
+                &app,
+                &mailbox,
+                &[json!({"email": "ada@prospect.example.com"})],
+            )
+            .await;
+            assert_eq!(round(&app).await.mailbox_failures, 1);
+            assert!(sink.received().expect("received").is_empty());
+            let failed = app.get_with_key(&format!("/v1/mailboxes/{mailbox}")).await;
+            assert_eq!(failed.ok()["status"], "error", "{}", failed.text);
+            assert!(
+                failed.ok()["lastError"]
+                    .as_str()
+                    .is_some_and(|error| error.contains("authentication")),
+                "{}",
+                failed.text
+            );
+            assert!(!failed.text.contains("wrong-password"), "{}", failed.text);
+            // A mailbox in error claims nothing.
+            clock.advance(Duration::minutes(5));
+            assert_eq!(round(&app).await.claimed, 0);
+
+            let fixed = app
+                .send(
+                    reqwest::Method::PATCH,
+                    &format!("/v1/mailboxes/{mailbox}"),
+                    Some(&json!({"smtpPassword": "right-password"})),
+                )
+                .await;
+            assert_eq!(fixed.ok()["status"], "active", "{}", fixed.text);
+            assert_eq!(round(&app).await.sent, 1);
+            assert_eq!(sink.received().expect("received").len(), 1);
         }
     })
     .await;

@@ -81,7 +81,8 @@ pub enum SendOutcome {
     /// `unknown`, never sent again automatically; the enrolment stays at this step.
     Unknown { subject: String, detail: String },
     /// The mailbox's settings failed (authentication, credentials without TLS): nothing was sent;
-    /// the mailbox goes to `error` and the claim is taken again once it is usable.
+    /// the claim is taken again once the mailbox is usable (the engine puts the mailbox in `error`
+    /// through [`super::MailboxRepository::record_mailbox_error`]).
     MailboxFailed { error: String },
 }
 

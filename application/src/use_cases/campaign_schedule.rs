@@ -85,18 +85,8 @@ impl CampaignSchedule {
             campaign_daily_limit: settings.daily_send_limit(),
             interval_minutes: settings.email_interval_minutes(),
         };
-        let sequences = |key: Option<SubsequenceId>| -> Option<&Sequence> {
-            match key {
-                None => Some(campaign.sequence()),
-                Some(id) => campaign
-                    .subsequences()
-                    .iter()
-                    .find(|subsequence| {
-                        subsequence.id() == id && subsequence.enabled() && !subsequence.archived()
-                    })
-                    .map(|subsequence| subsequence.sequence()),
-            }
-        };
+        let sequences =
+            |key: Option<SubsequenceId>| -> Option<&Sequence> { campaign.sequence_of(key) };
         let forecast = forecast(&ForecastInput {
             calendar: &calendar,
             now: self.clock.now(),

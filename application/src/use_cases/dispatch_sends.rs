@@ -10,7 +10,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use domain::campaign::Campaign;
 use domain::email_render::{EmailContent, RenderedEmail};
-use domain::id::SubsequenceId;
 use domain::lead::Lead;
 use domain::mailbox::Mailbox;
 use domain::message_template::text_part_from_html;
@@ -165,6 +164,12 @@ impl DispatchDueSends {
             Prepared::Refused(outcome) => outcome,
         };
         let at = self.clock.now();
+        if let SendOutcome::MailboxFailed { error } = &outcome {
+            self.connections
+                .mailboxes
+                .record_mailbox_error(claim.workspace, claim.mailbox, error, at)
+                .await?;
+        }
         self.ledger
             .finish(&FinishedSend {
                 claim,
@@ -207,7 +212,7 @@ impl DispatchDueSends {
         let Some(connection) = connection else {
             return Ok(mailbox_failed("SMTP is not configured".to_owned()));
         };
-        let Some(sequence) = sequence_of(campaign, claim.subsequence) else {
+        let Some(sequence) = campaign.sequence_of(claim.subsequence) else {
             return Ok(retry_later("the subsequence is disabled or gone"));
         };
         let step = claim.step as usize;
@@ -371,18 +376,6 @@ enum Prepared<'a> {
 
 fn mailbox_failed(error: String) -> Prepared<'static> {
     Prepared::Refused(SendOutcome::MailboxFailed { error })
-}
-
-/// The sequence a claim belongs to: the main one, or an enabled, unarchived subsequence.
-fn sequence_of(campaign: &Campaign, subsequence: Option<SubsequenceId>) -> Option<&Sequence> {
-    match subsequence {
-        None => Some(campaign.sequence()),
-        Some(id) => campaign
-            .subsequences()
-            .iter()
-            .find(|s| s.id() == id && s.enabled() && !s.archived())
-            .map(|s| s.sequence()),
-    }
 }
 
 /// What SMTP's answer means for the claim (SENDING.md section 4).

@@ -8,7 +8,7 @@
 //! read and the write. The unique (enrolment, step) index refuses a second claim of one email even if
 //! the code were wrong.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use application::ports::{
     ClaimRequest, ClaimedSend, EarlierMessage, FinishedSend, NextStep, RepositoryError, SendLedger,
@@ -72,18 +72,6 @@ struct DueRow {
     email: String,
     current_step: i64,
     thread_mailbox: Option<String>,
-}
-
-/// The sequence an enrolment runs: the main one, or an enabled, unarchived subsequence.
-fn sequence_of<'a>(campaign: &'a Campaign, subsequence: Option<&str>) -> Option<&'a Sequence> {
-    match subsequence {
-        None => Some(campaign.sequence()),
-        Some(id) => campaign
-            .subsequences()
-            .iter()
-            .find(|s| s.id().to_string() == id && s.enabled() && !s.archived())
-            .map(|s| s.sequence()),
-    }
 }
 
 /// The variant letters of the email step at `step`, in order (empty when it has none).
@@ -239,18 +227,21 @@ async fn claim_in(
         .iter()
         .map(|row| EmailAddress::parse(&row.email).ok())
         .collect();
-    let listed: Vec<String> = if settings.skip_dnc() {
+    let listed: HashSet<String> = if settings.skip_dnc() {
         let keys: Vec<_> = addresses.iter().flatten().map(dnc_keys_of).collect();
         matching_in(transaction, backend, &workspace, &keys)
             .await
             .or_unknown()?
+            .into_iter()
+            .collect()
     } else {
-        Vec::new()
+        HashSet::new()
     };
+    // `matching_in` answers the matching addresses' DNC keys, which are their normalized forms.
     let is_listed = |address: &Option<EmailAddress>| {
         address
             .as_ref()
-            .is_some_and(|address| listed.contains(&dnc_keys_of(address).email().to_owned()))
+            .is_some_and(|address| listed.contains(&address.normalized()))
     };
     let stopped: Vec<String> = rows
         .iter()
@@ -282,9 +273,13 @@ async fn claim_in(
     let candidates: Vec<Candidate> = rows
         .iter()
         .zip(&addresses)
-        .filter(|(row, address)| !is_listed(address) && !stopped.contains(&row.enrolment))
+        .filter(|(_, address)| !is_listed(address))
         .filter_map(|(row, address)| {
-            let sequence = sequence_of(campaign, row.subsequence.as_deref())?;
+            let subsequence = match row.subsequence.as_deref() {
+                None => None,
+                Some(raw) => Some(SubsequenceId::parse(raw).ok()?),
+            };
+            let sequence = campaign.sequence_of(subsequence)?;
             let step = next_email(sequence, usize::try_from(row.current_step).ok()?)?;
             Some(Candidate {
                 row,
@@ -687,21 +682,11 @@ async fn finish_in(
                 .await?;
         }
         SendOutcome::MailboxFailed { error } => {
+            // Nothing was sent: the claim waits, like a temporary failure, for the mailbox to be
+            // usable again (the use case records the mailbox's error through its repository).
             transaction
                 .execute_raw(mark("deferred", Some(error), None))
                 .await?;
-            let failed = Sql::of(
-                backend,
-                "UPDATE mailboxes SET status = 'error', last_error = ?, updated_at_ms = ? \
-                 WHERE workspace_id = ? AND id = ?",
-                [
-                    error.as_str().into(),
-                    at.into(),
-                    claim.workspace.to_string().into(),
-                    claim.mailbox.to_string().into(),
-                ],
-            );
-            transaction.execute_raw(failed.build()).await?;
         }
     }
     if let Some(statement) = deltas.statement(backend, &campaign) {
