@@ -8,8 +8,11 @@ use std::sync::Arc;
 use adapters::SimulatedClock;
 use adapters::testing::smtp::{ReceivedMessage, SmtpSink, SmtpSinkOptions};
 use application::use_cases::dispatch_sends::{DispatchSettings, RoundReport};
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
+use chrono_tz::Australia::Sydney;
+use chrono_tz::Europe::Berlin;
+use chrono_tz::Tz;
 use domain::tracking::{PublicBaseUrl, TrackingKey};
 use serde_json::{Value, json};
 
@@ -223,47 +226,186 @@ async fn a_started_campaign_sends_its_sequence_over_smtp_threaded_from_one_mailb
     .await;
 }
 
+/// A DST switch SENDING.md section 8 item 1 names: the zone, and the local date of the switch.
+struct Switch {
+    zone: Tz,
+    date: (i32, u32, u32),
+}
+
+/// The windows item 1 names: a day window, and a night one whose edges meet the switches.
+const DST_WINDOWS: [(&str, &str); 2] = [("09:00", "17:00"), ("01:30", "02:30")];
+
+/// A campaign of two emails a day apart, sending in `window` of `zone` every day, started, with
+/// one lead; its id.
+async fn one_day_wait_campaign(
+    app: &TestApp,
+    mailbox: &str,
+    zone: Tz,
+    window: (&str, &str),
+    lead: &str,
+) -> String {
+    let campaign = app
+        .create_campaign(&json!({
+            "name": format!("DST {} {}", zone.name(), window.0),
+            "mailboxIds": [mailbox],
+            "sequence": [
+                {"type": "email", "subject": "Hello", "body": "<p>Hello</p>"},
+                {"type": "wait", "waitDays": 1},
+                {"type": "email", "subject": "", "body": "<p>Again</p>"}
+            ],
+            "schedule": {"timezone": zone.name(), "startTime": window.0, "endTime": window.1,
+                         "workingDays": [0, 1, 2, 3, 4, 5, 6], "skipNationalHolidays": false},
+            "settings": {"emailIntervalMinutes": 1, "trackOpens": false, "trackClicks": false}
+        }))
+        .await;
+    let enrolled = app
+        .post_json(
+            &format!("/v1/campaigns/{campaign}/leads"),
+            &json!({"leads": [{"email": lead}]}),
+        )
+        .await;
+    assert_eq!(enrolled.ok()["added"], 1, "{}", enrolled.text);
+    let started = app.campaign_action(&campaign, "start").await;
+    assert_eq!(started.status, 200, "{}", started.text);
+    campaign
+}
+
+/// The one enrolment of `campaign`: when its next email is planned, as an instant.
+async fn planned_send(app: &TestApp, campaign: &str) -> Option<DateTime<Utc>> {
+    let listed = app
+        .get_with_key(&format!("/v1/campaigns/{campaign}/leads"))
+        .await;
+    let planned = listed.ok()[0]["nextSendAt"].as_str()?.to_owned();
+    Some(
+        DateTime::parse_from_rfc3339(&planned)
+            .unwrap_or_else(|error| panic!("{planned}: {error}"))
+            .with_timezone(&Utc),
+    )
+}
+
+fn local_clock(instant: DateTime<Utc>, zone: Tz) -> NaiveTime {
+    instant.with_timezone(&zone).time()
+}
+
+fn hour_minute(text: &str) -> NaiveTime {
+    NaiveTime::parse_from_str(text, "%H:%M").expect("HH:MM")
+}
+
 #[tokio::test]
 async fn dst_every_send_is_inside_the_local_window_and_a_one_day_wait_keeps_the_local_time() {
-    // New York springs forward on 2026-03-08 at 02:00: 10:00 local is 15:00 UTC before, 14:00 after.
-    let start = new_york(2026, 3, 7, 10, 0);
-    let (customize, clock) = simulated(start);
+    // SENDING.md section 8 item 1, in the order of the calendar (the simulated clock only moves on).
+    let switches = [
+        Switch {
+            zone: New_York,
+            date: (2026, 3, 8),
+        },
+        Switch {
+            zone: Berlin,
+            date: (2026, 3, 29),
+        },
+        Switch {
+            zone: Sydney,
+            date: (2026, 4, 5),
+        },
+        Switch {
+            zone: Sydney,
+            date: (2026, 10, 4),
+        },
+        Switch {
+            zone: Berlin,
+            date: (2026, 10, 25),
+        },
+        Switch {
+            zone: New_York,
+            date: (2026, 11, 1),
+        },
+    ];
+    let first_day = switches[0].date;
+    let (customize, clock) = simulated(new_york(first_day.0, first_day.1, first_day.2, 0, 0));
     on_every_backend_with(customize, |app| {
         let clock = clock.clone();
+        let switches = &switches;
         async move {
-            clock.set(start);
             let sink = SmtpSink::start().expect("an SMTP sink");
             let mailbox = mailbox_on(&app, &sink, "ana@acme.example.com").await;
-            started_campaign(
-                &app,
-                &mailbox,
-                &[json!({"email": "ada@prospect.example.com", "firstName": "Ada"})],
-            )
-            .await;
-            // Rounds every 5 minutes for two and a half days, day and night.
-            let mut now = start;
-            while now < start + Duration::hours(60) {
-                clock.set(now);
-                round(&app).await;
-                now += Duration::minutes(5);
+            for switch in switches {
+                let (year, month, day) = switch.date;
+                let eve = NaiveDate::from_ymd_opt(year, month, day)
+                    .and_then(|date| date.pred_opt())
+                    .expect("the day before the switch");
+                // From midnight of the day before, in 15-minute rounds for two days and a half.
+                let start = switch
+                    .zone
+                    .from_local_datetime(&eve.and_hms_opt(0, 0, 0).expect("midnight"))
+                    .single()
+                    .expect("midnight exists")
+                    .with_timezone(&Utc);
+                clock.set(start);
+                let mut campaigns = Vec::new();
+                for (index, window) in DST_WINDOWS.into_iter().enumerate() {
+                    let lead = format!("lead{index}.{year}{month:02}{day:02}@prospect.example.com");
+                    let campaign =
+                        one_day_wait_campaign(&app, &mailbox, switch.zone, window, &lead).await;
+                    campaigns.push((campaign, window, lead));
+                }
+                let mut planned = Vec::new();
+                let mut now = start;
+                while now < start + Duration::hours(60) {
+                    clock.set(now);
+                    // A plan changes when its enrolment sends: read the plans then.
+                    if round(&app).await.sent > 0 {
+                        for (campaign, window, _) in &campaigns {
+                            if let Some(at) = planned_send(&app, campaign).await {
+                                planned.push((at, *window));
+                            }
+                        }
+                    }
+                    now += Duration::minutes(15);
+                }
+                let received = sink.received().expect("received");
+                for (_, window, lead) in &campaigns {
+                    let context = format!("{} {:?} {window:?}", switch.zone.name(), switch.date);
+                    let window_clock = hour_minute(window.0)..hour_minute(window.1);
+                    let sends: Vec<DateTime<Utc>> = received
+                        .iter()
+                        .filter(|m| m.header("To").is_some_and(|to| to.contains(lead.as_str())))
+                        .map(date_of)
+                        .collect();
+                    assert_eq!(sends.len(), 2, "{context}: both emails, once each");
+                    for sent in &sends {
+                        let local = local_clock(*sent, switch.zone);
+                        assert!(window_clock.contains(&local), "{context}: sent at {local}");
+                    }
+                    // A wait of one day lands on the same local clock time, whatever the switch did
+                    // to the length of that day.
+                    assert_eq!(
+                        local_clock(sends[0], switch.zone),
+                        local_clock(sends[1], switch.zone),
+                        "{context}: {sends:?}"
+                    );
+                    assert_eq!(local_clock(sends[0], switch.zone), window_clock.start);
+                }
+                for (at, window) in &planned {
+                    let local = local_clock(*at, switch.zone);
+                    assert!(
+                        (hour_minute(window.0)..hour_minute(window.1)).contains(&local),
+                        "{}: planned at {local}",
+                        switch.zone.name()
+                    );
+                }
+                assert!(!planned.is_empty(), "the follow-ups were planned");
             }
+            // New York springs forward on 2026-03-08: the day window's wait across it is 23 hours.
             let received = sink.received().expect("received");
-            assert_eq!(received.len(), 2, "both emails, once each");
-            let window = NaiveTime::from_hms_opt(9, 0, 0).expect("09:00")
-                ..NaiveTime::from_hms_opt(17, 0, 0).expect("17:00");
-            for message in &received {
-                let local = date_of(message).with_timezone(&New_York);
-                assert!(window.contains(&local.time()), "sent at {local}");
-            }
-            let first = date_of(&received[0]).with_timezone(&New_York);
-            let second = date_of(&received[1]).with_timezone(&New_York);
-            // Across the switch the wait is 23 hours, and the local clock reads the same.
-            assert_eq!((first.hour(), first.minute()), (10, 0));
-            assert_eq!((second.hour(), second.minute()), (10, 0), "{second}");
-            assert_eq!(
-                date_of(&received[1]) - date_of(&received[0]),
-                Duration::hours(23)
-            );
+            let new_york_day: Vec<DateTime<Utc>> = received
+                .iter()
+                .filter(|m| {
+                    m.header("To")
+                        .is_some_and(|to| to.contains("lead0.20260308@"))
+                })
+                .map(date_of)
+                .collect();
+            assert_eq!(new_york_day[1] - new_york_day[0], Duration::hours(23));
         }
     })
     .await;
@@ -437,6 +579,78 @@ async fn a_refused_login_puts_the_mailbox_in_error_sends_nothing_and_new_setting
             assert_eq!(fixed.ok()["status"], "active", "{}", fixed.text);
             assert_eq!(round(&app).await.sent, 1);
             assert_eq!(sink.received().expect("received").len(), 1);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stats_a_subsequence_send_counts_in_the_subsequence_and_in_the_campaign() {
+    let start = new_york(2026, 6, 9, 10, 0);
+    let (customize, clock) = simulated(start);
+    on_every_backend_with(customize, |app| {
+        let clock = clock.clone();
+        async move {
+            clock.set(start);
+            let sink = SmtpSink::start().expect("an SMTP sink");
+            let mailbox = mailbox_on(&app, &sink, "ana@acme.example.com").await;
+            let campaign = app
+                .create_campaign(&json!({
+                    "name": "Subsequence stats",
+                    "mailboxIds": [mailbox],
+                    "sequence": [
+                        {"type": "email", "subject": "Hi", "body": "<p>Hi</p>"},
+                        {"type": "wait", "waitDays": 3},
+                        {"type": "email", "subject": "", "body": "<p>Again</p>"}
+                    ],
+                    "subsequences": [
+                        {"name": "Interested", "trigger": {"type": "ai_tag", "value": "interested"},
+                         "sequence": [{"type": "email", "subject": "Next steps",
+                                       "body": "<p>Glad to hear it</p>"}]}
+                    ],
+                    "schedule": {"timezone": "America/New_York", "startTime": "09:00",
+                                 "endTime": "17:00", "workingDays": [0, 1, 2, 3, 4, 5, 6]},
+                    "settings": {"emailIntervalMinutes": 1}
+                }))
+                .await;
+            app.post_json(
+                &format!("/v1/campaigns/{campaign}/leads"),
+                &json!({"leads": [{"email": "ada@prospect.example.com"}]}),
+            )
+            .await
+            .ok();
+            app.campaign_action(&campaign, "start").await;
+            assert_eq!(round(&app).await.sent, 1);
+
+            let enrolment = app
+                .get_with_key(&format!("/v1/campaigns/{campaign}/leads"))
+                .await
+                .ok()[0]["_id"]
+                .as_str()
+                .expect("an enrolment id")
+                .to_owned();
+            let tagged = app
+                .send(
+                    reqwest::Method::PATCH,
+                    &format!("/v1/campaigns/{campaign}/leads/{enrolment}"),
+                    Some(&json!({"aiTag": "interested"})),
+                )
+                .await;
+            assert_eq!(tagged.status, 200, "{}", tagged.text);
+            clock.advance(Duration::minutes(1));
+            assert_eq!(round(&app).await.sent, 1, "the subsequence's email");
+            let received = sink.received().expect("received");
+            assert_eq!(received[1].header("Subject").as_deref(), Some("Next steps"));
+
+            let read = app.get_with_key(&format!("/v1/campaigns/{campaign}")).await;
+            let data = read.ok();
+            assert_eq!(data["stats"]["sent"], 2, "{}", read.text);
+            assert_eq!(data["subsequences"][0]["stats"]["sent"], 1, "{}", read.text);
+            assert_eq!(
+                data["subsequences"][0]["stats"]["delivered"], 1,
+                "{}",
+                read.text
+            );
         }
     })
     .await;

@@ -549,6 +549,11 @@ async fn finish_in(
     let send_id = claim.id.to_string();
     let enrolment = claim.enrolment.to_string();
     let campaign = claim.campaign.to_string();
+    let subsequence = claim.subsequence.map(|id| id.to_string());
+    let stats_of = StatsOf {
+        campaign: &campaign,
+        subsequence: subsequence.as_deref(),
+    };
     let state = Sql::of(
         backend,
         "SELECT state FROM sends WHERE id = ?",
@@ -643,7 +648,9 @@ async fn finish_in(
                     .stop(transaction, backend, StopReason::Completed, &mut deltas)
                     .await?;
             }
-            count_in_stats(transaction, backend, &campaign, "delivered").await?;
+            stats_of
+                .count(transaction, backend, &["sent", "delivered"])
+                .await?;
         }
         SendOutcome::Bounced { subject, reply } => {
             transaction
@@ -658,7 +665,9 @@ async fn finish_in(
             stopping
                 .stop(transaction, backend, StopReason::Bounced, &mut deltas)
                 .await?;
-            count_in_stats(transaction, backend, &campaign, "bounced").await?;
+            stats_of
+                .count(transaction, backend, &["sent", "bounced"])
+                .await?;
         }
         SendOutcome::Deferred { reply, retry_at } => {
             transaction
@@ -756,23 +765,43 @@ pub(super) async fn set_stopped(
     Ok(())
 }
 
-/// One more send in the campaign's `stats.sent`, and in `column` (`delivered` or `bounced`).
-async fn count_in_stats(
-    transaction: &DatabaseTransaction,
-    backend: DbBackend,
-    campaign: &str,
-    column: &'static str,
-) -> Result<(), DbErr> {
-    let sql = Sql::of(
-        backend,
-        &format!(
-            "UPDATE campaigns SET sent = sent + 1, {column} = {column} + 1, \
-             version = version + 1 WHERE id = ?"
-        ),
-        [campaign.into()],
-    );
-    transaction.execute_raw(sql.build()).await?;
-    Ok(())
+/// Whose `stats` an event of a send counts in: its campaign's, and its subsequence's when it ran
+/// one (SENDING.md section 6).
+pub(super) struct StatsOf<'a> {
+    pub campaign: &'a str,
+    pub subsequence: Option<&'a str>,
+}
+
+impl StatsOf<'_> {
+    /// One more in each of `columns` (stats columns, named by the code) of the campaign and of the
+    /// subsequence.
+    pub(super) async fn count(
+        &self,
+        transaction: &DatabaseTransaction,
+        backend: DbBackend,
+        columns: &[&'static str],
+    ) -> Result<(), DbErr> {
+        let increments = columns
+            .iter()
+            .map(|column| format!("{column} = {column} + 1"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let campaign = Sql::of(
+            backend,
+            &format!("UPDATE campaigns SET {increments}, version = version + 1 WHERE id = ?"),
+            [self.campaign.into()],
+        );
+        transaction.execute_raw(campaign.build()).await?;
+        if let Some(subsequence) = self.subsequence {
+            let subsequence = Sql::of(
+                backend,
+                &format!("UPDATE subsequences SET {increments} WHERE id = ? AND campaign_id = ?"),
+                [subsequence.into(), self.campaign.into()],
+            );
+            transaction.execute_raw(subsequence.build()).await?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

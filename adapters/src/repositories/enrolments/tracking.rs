@@ -13,7 +13,7 @@ use domain::id::{DncEntryId, ObjectId};
 use domain::values::EmailAddress;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Value};
 
-use super::sending::set_stopped;
+use super::sending::{StatsOf, set_stopped};
 use super::{Deltas, changed, first_row, lock_campaign};
 use crate::database::pools::{Pools, finish};
 use crate::database::sql::Sql;
@@ -42,6 +42,15 @@ struct SendRow {
     variant: Option<String>,
     mailbox: String,
     message_id: String,
+}
+
+impl SendRow {
+    fn stats_of(&self) -> StatsOf<'_> {
+        StatsOf {
+            campaign: &self.campaign,
+            subsequence: self.subsequence.as_deref(),
+        }
+    }
 }
 
 async fn send_row(
@@ -181,19 +190,9 @@ async fn record_in(
             [at.into(), send.enrolment.as_str().into(), send.step.into()],
         );
         transaction.execute_raw(history.build()).await?;
-        let stat = first.stat();
-        let stats = Sql::of(
-            backend,
-            &format!(
-                "UPDATE campaigns SET {stat} = {stat} + 1, version = version + 1 \
-                 WHERE workspace_id = ? AND id = ?"
-            ),
-            [
-                send.workspace.as_str().into(),
-                send.campaign.as_str().into(),
-            ],
-        );
-        transaction.execute_raw(stats.build()).await?;
+        send.stats_of()
+            .count(transaction, backend, &[first.stat()])
+            .await?;
     }
     let lead = enrolment_row(transaction, backend, &send.enrolment)
         .await?
@@ -318,16 +317,9 @@ impl TrackingRepository for SqlTrackingRepository {
                 if let Some(statement) = deltas.statement(backend, &send.campaign) {
                     transaction.execute_raw(statement).await?;
                 }
-                let stats = Sql::of(
-                    backend,
-                    "UPDATE campaigns SET unsubscribed = unsubscribed + 1 \
-                         WHERE workspace_id = ? AND id = ?",
-                    [
-                        send.workspace.as_str().into(),
-                        send.campaign.as_str().into(),
-                    ],
-                );
-                transaction.execute_raw(stats.build()).await?;
+                send.stats_of()
+                    .count(transaction, backend, &["unsubscribed"])
+                    .await?;
             }
             insert_event(
                 transaction,
