@@ -172,15 +172,5 @@ fn first_email_sender(
         .or_else(|| least_recent(None))
 }
 
-/// The variant of a step a new send gets: the least-sent one (SENDING.md section 3, "spread
-/// evenly"), the earlier letter on a tie. `sent` pairs each offered variant with its sends so far;
-/// `None` when the step has no variant.
-pub fn least_sent_variant<'a>(sent: &[(&'a str, u64)]) -> Option<&'a str> {
-    sent.iter()
-        .enumerate()
-        .min_by_key(|(index, (_, count))| (*count, *index))
-        .map(|(_, (letter, _))| *letter)
-}
-
 #[cfg(test)]
 mod tests;

@@ -44,3 +44,4 @@ pub mod subsequence;
 mod text;
 pub mod tracking;
 pub mod values;
+pub mod variant_choice;

@@ -928,7 +928,7 @@ impl CopyFatigueProtection {
 }
 
 impl VariantOptimization {
-    fn parse(
+    pub(crate) fn parse(
         request: Option<&VariantOptimizationRequest>,
         at: &JsonPointer,
         problems: &mut Problems,

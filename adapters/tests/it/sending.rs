@@ -10,6 +10,7 @@ use adapters::testing::{LedgerRow, ledger_rows};
 use anyhow::Context as _;
 use application::ports::{
     ClaimRequest, ClaimedSend, FinishedSend, LeadChoice, NewDncEntry, NextStep, SendOutcome,
+    TrackingHit,
 };
 use chrono::{DateTime, Duration, Utc};
 use domain::campaign::Campaign;
@@ -17,7 +18,9 @@ use domain::dnc::{DncEntry, DncReason};
 use domain::enrolment::EnrolmentStatus;
 use domain::id::{LeadId, MailboxId, ObjectId};
 use domain::mailbox::{Mailbox, MailboxFields};
-use domain::request::{MailboxRequest, ScheduleRequest};
+use domain::request::{
+    CampaignRequest, MailboxRequest, ScheduleRequest, VariantOptimizationRequest,
+};
 use domain::status::LifecycleAction;
 
 use crate::enrolments::{act, store_leads};
@@ -56,6 +59,28 @@ pub(crate) async fn active_campaign(
     interval_minutes: i64,
     leads: &[LeadId],
 ) -> anyhow::Result<Campaign> {
+    active_campaign_with(
+        database,
+        tenant,
+        mailboxes,
+        daily_limit,
+        interval_minutes,
+        leads,
+        |_| {},
+    )
+    .await
+}
+
+/// [`active_campaign`], with the request changed by `adjust` before it is stored.
+pub(crate) async fn active_campaign_with(
+    database: &Database,
+    tenant: Tenant,
+    mailboxes: Vec<MailboxId>,
+    daily_limit: Option<i64>,
+    interval_minutes: i64,
+    leads: &[LeadId],
+    adjust: impl FnOnce(&mut CampaignRequest),
+) -> anyhow::Result<Campaign> {
     let mut request = full_request();
     request.schedule = Some(ScheduleRequest {
         timezone: s("UTC"),
@@ -68,6 +93,7 @@ pub(crate) async fn active_campaign(
     settings.daily_send_limit = daily_limit;
     settings.email_interval_minutes = Some(interval_minutes);
     settings.esp_matching_mode = s("disabled");
+    adjust(&mut request);
     let draft = campaign(tenant, &request, mailboxes, None);
     database.campaigns().insert(&draft).await?;
     let started = act(database, &draft, LifecycleAction::Start).await?;
@@ -570,6 +596,74 @@ async fn pause_a_paused_campaign_claims_nothing_and_resume_claims_again() -> any
                 .len(),
             1
         );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn variant_optimization_sends_the_best_variant_once_every_variant_was_tried_enough()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let mailboxes = vec![sending_mailbox(&database, tenant, 50).await?];
+        let leads = store_leads(&database, tenant, 3).await?;
+        let campaign = active_campaign_with(&database, tenant, mailboxes, None, 1, &leads, |r| {
+            if let Some(settings) = r.settings.as_mut() {
+                settings.variant_optimization = Some(VariantOptimizationRequest {
+                    enabled: Some(true),
+                    minimum_sends_per_variant: Some(1),
+                    minimum_days: Some(0),
+                    optimization_metric: s("openRate"),
+                    keep_minimum_variants: Some(1),
+                });
+            }
+        })
+        .await?;
+        // One send a minute from the one mailbox: A, then B (spread evenly until each has one).
+        let mut sent = Vec::new();
+        for minute in 0..2 {
+            let now = start() + Duration::minutes(minute);
+            let claimed = claim(&database, &campaign, "worker", now, 5).await?;
+            assert_eq!(claimed.len(), 1);
+            let claimed = claimed.into_iter().next().context("a claim")?;
+            database
+                .send_ledger()
+                .finish(&FinishedSend {
+                    claim: claimed.clone(),
+                    at: now,
+                    outcome: SendOutcome::Sent {
+                        subject: "Hi".into(),
+                        reply: "250 OK".into(),
+                        next: NextStep::Done,
+                    },
+                })
+                .await?;
+            sent.push(claimed);
+        }
+        let letters: Vec<_> = sent.iter().map(|claim| claim.variant.clone()).collect();
+        assert_eq!(letters, [Some("A".to_owned()), Some("B".to_owned())]);
+        // B is opened: by open rate A is behind, and stops getting new enrolments (even spreading
+        // alone would give A, the earlier letter of a tie).
+        let opened = database
+            .tracking()
+            .record_open(TrackingHit {
+                send: sent[1].id,
+                event: new_id(),
+                at: start() + Duration::minutes(1),
+            })
+            .await?;
+        assert!(opened);
+        let third = claim(
+            &database,
+            &campaign,
+            "worker",
+            start() + Duration::minutes(2),
+            5,
+        )
+        .await?;
+        assert_eq!(third.len(), 1);
+        assert_eq!(third[0].variant.as_deref(), Some("B"));
         Ok(())
     })
     .await

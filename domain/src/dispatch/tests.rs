@@ -189,13 +189,3 @@ fn recipient_providers_are_told_by_domain() {
         assert_eq!(EmailProvider::of_domain(domain), provider, "{domain}");
     }
 }
-
-#[test]
-fn variants_are_spread_evenly_the_least_sent_first() {
-    assert_eq!(
-        least_sent_variant(&[("A", 3), ("B", 2), ("C", 2)]),
-        Some("B")
-    );
-    assert_eq!(least_sent_variant(&[("A", 0), ("B", 0)]), Some("A"));
-    assert_eq!(least_sent_variant(&[]), None);
-}

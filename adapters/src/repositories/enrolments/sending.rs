@@ -17,9 +17,7 @@ use application::ports::{
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::campaign::Campaign;
-use domain::dispatch::{
-    CampaignLoad, DueSend, EmailProvider, MailboxLoad, least_sent_variant, plan_claims,
-};
+use domain::dispatch::{CampaignLoad, DueSend, EmailProvider, MailboxLoad, plan_claims};
 use domain::dnc::dnc_keys_of;
 use domain::enrolment::{EnrolmentStatus, StopReason};
 use domain::id::{CampaignId, EnrolmentId, LeadId, MailboxId, SubsequenceId, WorkspaceId};
@@ -30,6 +28,7 @@ use domain::sequence::{Sequence, StepKind};
 use domain::settings::EspMatchingMode;
 use domain::status::CampaignStatus;
 use domain::values::EmailAddress;
+use domain::variant_choice::{VariantRecord, choose_variant};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -130,6 +129,94 @@ async fn due_rows(
 }
 
 /// `(key, count or instant)` pairs of a grouped query.
+/// What one variant of a step did so far, as stored (see [`VariantRecord`]).
+struct StoredVariant {
+    letter: String,
+    sent: u64,
+    first_sent_at: Option<DateTime<Utc>>,
+    opened: u64,
+    clicked: u64,
+    replied: u64,
+}
+
+impl StoredVariant {
+    fn record(&self) -> VariantRecord<'_> {
+        VariantRecord {
+            letter: &self.letter,
+            sent: self.sent,
+            first_sent_at: self.first_sent_at,
+            opened: self.opened,
+            clicked: self.clicked,
+            replied: self.replied,
+        }
+    }
+}
+
+/// The records of the variants `letters` of the step `key` of the campaign: sends that were not
+/// deferred, the first one's claim, and how many were opened, clicked, or went to a lead who
+/// replied (the enrolment's status; SENDING.md section 3, `variantOptimization`).
+async fn stored_variants(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    campaign: &str,
+    key: &StepKey,
+    letters: Vec<String>,
+) -> Result<Vec<StoredVariant>, DbErr> {
+    let (subsequence, step) = key;
+    let sql = Sql::of(
+        backend,
+        &format!(
+            "SELECT s.variant, COUNT(*), MIN(s.claimed_at_ms), COUNT(s.opened_at_ms), \
+             COUNT(s.clicked_at_ms), SUM(CASE WHEN e.status = 'replied' THEN 1 ELSE 0 END) \
+             FROM sends s JOIN enrolments e ON e.id = s.enrolment_id \
+             WHERE s.state <> 'deferred' AND s.campaign_id = ? AND s.step = ? \
+             AND s.subsequence_id {} GROUP BY s.variant",
+            if subsequence.is_some() {
+                "= ?"
+            } else {
+                "IS NULL"
+            }
+        ),
+        [campaign.into(), (*step as i64).into()]
+            .into_iter()
+            .chain(subsequence.clone().map(Into::into)),
+    );
+    let mut stored: HashMap<String, StoredVariant> = HashMap::new();
+    for row in transaction.query_all_raw(sql.build()).await? {
+        let letter: Option<String> = row.try_get_by_index(0)?;
+        let Some(letter) = letter else { continue };
+        let count = |index: usize| -> Result<u64, DbErr> {
+            let value: Option<i64> = row.try_get_by_index(index)?;
+            Ok(u64::try_from(value.unwrap_or(0)).unwrap_or(0))
+        };
+        let first: Option<i64> = row.try_get_by_index(2)?;
+        stored.insert(
+            letter.clone(),
+            StoredVariant {
+                letter,
+                sent: count(1)?,
+                first_sent_at: first.and_then(DateTime::from_timestamp_millis),
+                opened: count(3)?,
+                clicked: count(4)?,
+                replied: count(5)?,
+            },
+        );
+    }
+    Ok(letters
+        .into_iter()
+        .map(|letter| {
+            stored.remove(&letter).unwrap_or(StoredVariant {
+                letter,
+                sent: 0,
+                first_sent_at: None,
+                opened: 0,
+                clicked: 0,
+                replied: 0,
+            })
+        })
+        .collect())
+}
+
 async fn grouped(
     transaction: &DatabaseTransaction,
     sql: Sql,
@@ -393,35 +480,20 @@ async fn claim_in(
         return Ok(Vec::new());
     }
 
-    // The variants sent so far, per (sequence, step), only for steps that have several.
-    let mut variant_counts: HashMap<StepKey, Vec<(String, u64)>> = HashMap::new();
+    // What each variant did so far, per (sequence, step), only for steps that have several.
+    let mut variant_records: HashMap<StepKey, Vec<StoredVariant>> = HashMap::new();
     for candidate in &candidates {
         let letters = variant_letters(candidate.sequence, candidate.step);
         let key = (candidate.row.subsequence.clone(), candidate.step);
-        if letters.len() < 2 || variant_counts.contains_key(&key) {
+        if letters.len() < 2 || variant_records.contains_key(&key) {
             continue;
         }
-        let counts = Sql::of(
-            backend,
-            &format!(
-                "SELECT variant, COUNT(*) FROM sends WHERE state <> 'deferred' AND campaign_id = ? \
-                 AND step = ? AND subsequence_id {} GROUP BY variant",
-                if key.0.is_some() { "= ?" } else { "IS NULL" }
-            ),
-            [campaign_id.as_str().into(), (key.1 as i64).into()]
-                .into_iter()
-                .chain(key.0.clone().map(Into::into)),
-        );
-        let sent = grouped(transaction, counts).await.or_unknown()?;
-        let counts = letters
-            .into_iter()
-            .map(|letter| {
-                let count = sent.get(&letter).copied().unwrap_or(0);
-                (letter, u64::try_from(count).unwrap_or(0))
-            })
-            .collect();
-        variant_counts.insert(key, counts);
+        let records = stored_variants(transaction, backend, &campaign_id, &key, letters)
+            .await
+            .or_unknown()?;
+        variant_records.insert(key, records);
     }
+    let optimization = settings.variant_optimization();
 
     let mut claimed = Vec::new();
     let mut ids = request.ids.iter();
@@ -437,14 +509,12 @@ async fn claim_in(
             continue;
         };
         let key = (candidate.row.subsequence.clone(), candidate.step);
-        let variant = variant_counts.get_mut(&key).and_then(|counts| {
-            let pairs: Vec<(&str, u64)> = counts
-                .iter()
-                .map(|(letter, n)| (letter.as_str(), *n))
-                .collect();
-            let chosen = least_sent_variant(&pairs)?.to_owned();
-            if let Some(entry) = counts.iter_mut().find(|(letter, _)| *letter == chosen) {
-                entry.1 += 1;
+        let variant = variant_records.get_mut(&key).and_then(|stored| {
+            let records: Vec<VariantRecord> = stored.iter().map(StoredVariant::record).collect();
+            let chosen = choose_variant(&records, &optimization, request.now)?.to_owned();
+            if let Some(entry) = stored.iter_mut().find(|entry| entry.letter == chosen) {
+                entry.sent += 1;
+                entry.first_sent_at.get_or_insert(request.now);
             }
             Some(chosen)
         });
