@@ -45,3 +45,4 @@ mod text;
 pub mod tracking;
 pub mod values;
 pub mod variant_choice;
+pub mod webhook_signature;
