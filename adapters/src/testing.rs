@@ -307,6 +307,22 @@ pub async fn plan_next_send(
     Ok(())
 }
 
+/// Moves the sending process `worker`'s last heartbeat `by` earlier: as if that much more time had
+/// passed since it was last heard of (for tests of a dead worker, without waiting a minute).
+pub async fn age_heartbeat(
+    database: &Database,
+    worker: &str,
+    by: chrono::Duration,
+) -> anyhow::Result<()> {
+    let update = crate::database::sql::Sql::of(
+        sea_orm::DbBackend::from(database.pools().backend),
+        "UPDATE sending_workers SET heartbeat_at_ms = heartbeat_at_ms - ? WHERE id = ?",
+        [by.num_milliseconds().into(), worker.into()],
+    );
+    database.pools().writer.execute_raw(update.build()).await?;
+    Ok(())
+}
+
 /// A real SMTP server for the SMTP adapter's tests.
 pub mod smtp;
 
@@ -319,6 +335,10 @@ pub struct LedgerRow {
     pub mailbox: String,
     pub state: String,
     pub claimed_at_ms: i64,
+    /// The `Message-ID` the claim gave the email, without its angle brackets.
+    pub message_id: String,
+    /// The sending process that claimed it.
+    pub worker: String,
 }
 
 /// Every row of the `sends` ledger, in claim order: what tests of the limits and of at most once
@@ -330,8 +350,8 @@ pub async fn ledger_rows(database: &Database) -> anyhow::Result<Vec<LedgerRow>> 
         .writer
         .query_all_raw(sea_orm::Statement::from_string(
             backend,
-            "SELECT campaign_id, enrolment_id, step, mailbox_id, state, claimed_at_ms FROM sends \
-             ORDER BY claimed_at_ms, id",
+            "SELECT campaign_id, enrolment_id, step, mailbox_id, state, claimed_at_ms, message_id, \
+             worker FROM sends ORDER BY claimed_at_ms, id",
         ))
         .await?;
     rows.iter()
@@ -343,6 +363,8 @@ pub async fn ledger_rows(database: &Database) -> anyhow::Result<Vec<LedgerRow>> 
                 mailbox: row.try_get_by_index(3)?,
                 state: row.try_get_by_index(4)?,
                 claimed_at_ms: row.try_get_by_index(5)?,
+                message_id: row.try_get_by_index(6)?,
+                worker: row.try_get_by_index(7)?,
             })
         })
         .collect()

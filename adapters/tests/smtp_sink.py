@@ -14,10 +14,13 @@ Options make it misbehave the ways a test needs:
   --username U --password P   require AUTH (PLAIN or LOGIN) with these, over plain text
   --reject-rcpt ADDRESS CODE  answer CODE (e.g. 550 or 451) to RCPT TO:<ADDRESS>
   --drop-after-data           close the connection after the data instead of replying
+  --reply-delay-ms N          wait N ms after storing a message's data before replying: a sender
+                              killed meanwhile never hears that it arrived (the RFC 1047 case)
   --starttls-self-signed      offer STARTTLS with a fresh self-signed certificate (needs `openssl`)
 """
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -39,10 +42,11 @@ def free_port(host):
 
 
 class Sink:
-    def __init__(self, directory, reject_rcpt, drop_after_data):
+    def __init__(self, directory, reject_rcpt, drop_after_data, reply_delay_ms):
         self.directory = directory
         self.reject_rcpt = {address.lower(): int(code) for address, code in reject_rcpt}
         self.drop_after_data = drop_after_data
+        self.reply_delay_seconds = reply_delay_ms / 1000
         self.count = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -60,15 +64,18 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         self.count += 1
-        stem = os.path.join(self.directory, f"{self.count:04}")
+        number = self.count
+        stem = os.path.join(self.directory, f"{number:04}")
         write_atomically(stem + ".eml", envelope.original_content or envelope.content)
         record = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}
         write_atomically(stem + ".json", json.dumps(record).encode())
+        if self.reply_delay_seconds > 0:
+            await asyncio.sleep(self.reply_delay_seconds)
         if self.drop_after_data:
             # The message arrived, but the client never hears so: the RFC 1047 case.
             server.transport.abort()
             return "250 dropped (never seen by the client)"
-        return f"250 OK queued as sink-{self.count}"
+        return f"250 OK queued as sink-{number}"
 
 
 def write_atomically(path, content):
@@ -114,6 +121,7 @@ def main():
                         metavar=("ADDRESS", "CODE"))
     parser.add_argument("--drop-after-data", action="store_true")
     parser.add_argument("--starttls-self-signed", action="store_true")
+    parser.add_argument("--reply-delay-ms", type=int, default=0)
     arguments = parser.parse_args()
     # Plain-text AUTH is the point of some tests: aiosmtpd's warnings about it are noise here.
     warnings.simplefilter("ignore")
@@ -131,7 +139,10 @@ def main():
         }
     if arguments.starttls_self_signed:
         settings["tls_context"] = self_signed_context(arguments.directory)
-    handler = Sink(arguments.directory, arguments.reject_rcpt, arguments.drop_after_data)
+    handler = Sink(
+        arguments.directory, arguments.reject_rcpt, arguments.drop_after_data,
+        arguments.reply_delay_ms,
+    )
     port = free_port(arguments.host)
     controller = Controller(handler, hostname=arguments.host, port=port, **settings)
     controller.start()

@@ -29,6 +29,9 @@ pub struct SmtpSinkOptions {
     pub drop_after_data: bool,
     /// Offer STARTTLS with a fresh self-signed certificate (which no client should trust).
     pub starttls_self_signed: bool,
+    /// Wait this long after storing a message's data before replying: a sender killed meanwhile
+    /// never hears that the message arrived.
+    pub reply_delay: Option<std::time::Duration>,
 }
 
 impl Default for SmtpSinkOptions {
@@ -39,6 +42,7 @@ impl Default for SmtpSinkOptions {
             reject_recipients: Vec::new(),
             drop_after_data: false,
             starttls_self_signed: false,
+            reply_delay: None,
         }
     }
 }
@@ -143,6 +147,9 @@ impl SmtpSink {
         }
         if options.starttls_self_signed {
             command.arg("--starttls-self-signed");
+        }
+        if let Some(delay) = options.reply_delay {
+            command.args(["--reply-delay-ms", &delay.as_millis().to_string()]);
         }
         // stdin stays open as long as the child handle lives: the sink exits when it closes.
         let mut child = command

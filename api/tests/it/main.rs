@@ -30,6 +30,7 @@ mod request_bodies;
 mod request_limits;
 mod schedule;
 mod sending;
+mod sending_processes;
 mod served;
 mod stored_text;
 mod support;

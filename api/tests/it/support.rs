@@ -302,6 +302,23 @@ impl CampaignRepository for RecordingCampaigns {
     }
 }
 
+/// `method url` with the workspace key `key` and, when given, a JSON body.
+pub async fn send_with_key(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    method: reqwest::Method,
+    body: Option<&Value>,
+) -> TestResponse {
+    let mut request = client.request(method, url).header("X-Api-Key", key);
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+    }
+    TestResponse::read(request.send().await.expect("the server answers")).await
+}
+
 pub struct TestApp {
     pub base: String,
     pub address: SocketAddr,
@@ -520,16 +537,14 @@ impl TestApp {
         path: &str,
         body: Option<&Value>,
     ) -> TestResponse {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("X-Api-Key", &self.workspace.workspace_key);
-        if let Some(body) = body {
-            request = request
-                .header("Content-Type", "application/json")
-                .body(body.to_string());
-        }
-        TestResponse::read(request.send().await.expect("the server answers")).await
+        send_with_key(
+            &self.client,
+            &format!("{}{path}", self.base),
+            &self.workspace.workspace_key,
+            method,
+            body,
+        )
+        .await
     }
 
     /// `method path` with the workspace key and exactly these body bytes, as JSON.
