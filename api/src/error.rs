@@ -66,6 +66,9 @@ pub(crate) enum ErrorCode {
     IdempotencyKeyReused,
     /// The client used up its requests for the current window; retry after `Retry-After` seconds.
     RateLimited,
+    /// The mailbox's SMTP server refused the message or could not be reached (a test email); the
+    /// message quotes the server's reply.
+    SmtpFailed,
     /// A dependency (the database) does not answer.
     ServiceUnavailable,
     /// Something unexpected; it was logged with the request id.
@@ -248,6 +251,16 @@ impl ApiError {
             .unwrap_or_else(|| "the AI agent is not an agent of this workspace".to_owned());
         Self::new(StatusCode::BAD_REQUEST, ErrorCode::AgentNotFound, message)
             .with_problems(problems)
+    }
+
+    /// 502 `SMTP_FAILED`: the mail server said no, or did not answer; `why` quotes its reply (the
+    /// transport's failures never hold a password).
+    pub(crate) fn smtp_failed(why: impl fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorCode::SmtpFailed,
+            format!("the mailbox's SMTP server did not take the email: {why}"),
+        )
     }
 
     /// 400 `MALFORMED_JSON`.

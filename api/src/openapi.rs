@@ -6,13 +6,14 @@ use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::routes::{
     AgentsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi, MailboxesApi, PreviewApi,
-    ScheduleApi, TrackingApi, WorkspacesApi,
+    ScheduleApi, TestEmailApi, TrackingApi, WorkspacesApi,
 };
 
 type Apis = (
     CampaignsApi,
     ScheduleApi,
     PreviewApi,
+    TestEmailApi,
     EnrolmentsApi,
     MailboxesApi,
     LeadsApi,
@@ -56,6 +57,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
             CampaignsApi,
             ScheduleApi,
             PreviewApi,
+            TestEmailApi,
             EnrolmentsApi,
             MailboxesApi,
             LeadsApi,

@@ -1306,6 +1306,7 @@ mod tests {
         every_member_reaches_the_request::<crate::dto::enrolment::EnrolLeadsRequest>();
         every_member_reaches_the_request::<crate::dto::enrolment::LeadActionRequest>();
         every_member_reaches_the_request::<crate::dto::enrolment::UpdateCampaignLeadRequest>();
+        every_member_reaches_the_request::<crate::dto::test_email::SendTestEmailBody>();
     }
 
     fn dnc_request(body: Value) -> (domain::lead_request::DncRequest, Problems) {

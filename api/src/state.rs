@@ -34,6 +34,7 @@ use application::use_cases::preview_email::PreviewEmail;
 use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::read_mailboxes::ReadMailboxes;
 use application::use_cases::register_mailbox::RegisterMailbox;
+use application::use_cases::send_test_email::SendTestEmail;
 use application::use_cases::test_mailbox::TestMailbox;
 use application::use_cases::tracking::TrackLinks;
 use application::use_cases::update_campaign::UpdateCampaign;
@@ -255,6 +256,7 @@ pub(crate) struct AppState {
     pub campaign_lifecycle: CampaignLifecycle,
     pub campaign_schedule: CampaignSchedule,
     pub preview_email: PreviewEmail,
+    pub send_test_email: SendTestEmail,
     pub register_mailbox: RegisterMailbox,
     pub read_mailboxes: ReadMailboxes,
     pub update_mailbox: UpdateMailbox,
@@ -328,6 +330,18 @@ impl AppState {
                 campaigns: ports.campaigns.clone(),
                 leads: ports.leads.clone(),
                 mailboxes: ports.mailboxes.clone(),
+            },
+            send_test_email: SendTestEmail {
+                campaigns: ports.campaigns.clone(),
+                leads: ports.leads.clone(),
+                connections: MailboxConnections {
+                    mailboxes: ports.mailboxes.clone(),
+                    credentials: ports.credentials.clone(),
+                },
+                transport: ports.mail_transport.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+                random: ports.random.clone(),
             },
             register_mailbox: RegisterMailbox {
                 mailboxes: ports.mailboxes.clone(),

@@ -17,6 +17,7 @@ use application::use_cases::preview_email::PreviewEmailError;
 use application::use_cases::read_campaigns::ReadCampaignError;
 use application::use_cases::read_mailboxes::ReadMailboxError;
 use application::use_cases::register_mailbox::RegisterMailboxError;
+use application::use_cases::send_test_email::SendTestEmailError;
 use application::use_cases::test_mailbox::TestMailboxError;
 use application::use_cases::update_campaign::UpdateCampaignError;
 use application::use_cases::update_mailbox::UpdateMailboxError;
@@ -104,6 +105,18 @@ impl From<Naming<'_, PreviewEmailError>> for ApiError {
             PreviewEmailError::Invalid(problems) => ApiError::validation(&problems),
             PreviewEmailError::MailboxNotFound(problems) => ApiError::mailbox_not_found(&problems),
             PreviewEmailError::Unknown(cause) => cause.into(),
+        }
+    }
+}
+
+impl From<Naming<'_, SendTestEmailError>> for ApiError {
+    fn from(Naming { error, id }: Naming<'_, SendTestEmailError>) -> Self {
+        match error {
+            SendTestEmailError::NotFound => campaign_not_found(id),
+            SendTestEmailError::Invalid(problems) => ApiError::validation(&problems),
+            SendTestEmailError::MailboxNotFound(problems) => ApiError::mailbox_not_found(&problems),
+            SendTestEmailError::Smtp(failure) => ApiError::smtp_failed(failure),
+            SendTestEmailError::Unknown(cause) => ApiError::internal(&cause),
         }
     }
 }

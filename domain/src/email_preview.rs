@@ -19,6 +19,7 @@ use crate::email_render::{EmailContent, RenderedEmail};
 use crate::id::{LeadId, MailboxId};
 use crate::lead::LeadFields;
 use crate::mailbox::MailboxFields;
+use crate::message_template::SpintaxChooser;
 use crate::problem::{Invalid, JsonPointer, Problem, ProblemCode, Problems};
 use crate::sequence::{EmailStep, MAX_SUBJECT_CHARS, Sequence, StepKind};
 use crate::text::{Lines, named, stored_text};
@@ -145,6 +146,19 @@ impl PreviewChoice {
         lead: Option<&LeadFields>,
         sender: Option<&MailboxFields>,
     ) -> Result<RenderedPreview, Problems> {
+        let mut first_option = |_: usize| 0;
+        self.render_choosing(sequence, lead, sender, &mut first_option)
+    }
+
+    /// [`Self::render`] with each spintax group's option picked by `chooser` (a test email picks as
+    /// a send does).
+    pub fn render_choosing(
+        &self,
+        sequence: &Sequence,
+        lead: Option<&LeadFields>,
+        sender: Option<&MailboxFields>,
+        chooser: &mut impl SpintaxChooser,
+    ) -> Result<RenderedPreview, Problems> {
         let root = JsonPointer::root();
         let step = email_step_at(sequence, self.step).ok_or_else(|| {
             Problems::from(Problem::new(
@@ -177,9 +191,8 @@ impl PreviewChoice {
             subject_override: self.subject_override.as_deref(),
             body_override: self.body_override.as_ref(),
         };
-        let mut first_option = |_: usize| 0;
         let previous = || previous_subject(sequence, self.step).map(str::to_owned);
-        Ok(content.render(lead, sender, previous, &mut first_option))
+        Ok(content.render(lead, sender, previous, chooser))
     }
 }
 

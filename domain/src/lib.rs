@@ -41,6 +41,7 @@ pub mod settings;
 pub mod stats;
 pub mod status;
 pub mod subsequence;
+pub mod test_email;
 mod text;
 pub mod tracking;
 pub mod values;

@@ -10,6 +10,7 @@ pub mod lead;
 pub mod mailbox;
 pub mod preview;
 pub mod schedule;
+pub mod test_email;
 pub mod timestamp;
 pub mod wire;
 pub mod workspace;

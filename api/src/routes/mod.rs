@@ -11,6 +11,7 @@ mod leads;
 mod mailboxes;
 mod preview;
 mod schedule;
+mod test_email;
 mod tracking;
 mod workspaces;
 
@@ -51,6 +52,7 @@ pub(crate) use leads::LeadsApi;
 pub(crate) use mailboxes::MailboxesApi;
 pub(crate) use preview::PreviewApi;
 pub(crate) use schedule::ScheduleApi;
+pub(crate) use test_email::TestEmailApi;
 pub(crate) use tracking::TrackingApi;
 pub(crate) use workspaces::WorkspacesApi;
 

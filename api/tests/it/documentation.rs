@@ -104,11 +104,26 @@ async fn every_request_example_is_accepted_in_document_order() {
                     created.push(location.to_str().expect("text").to_owned());
                 }
                 let text = answer.text().await.unwrap_or_default();
-                assert!(status.is_success(), "{method} {target}: {status} {text}");
+                if path.ends_with("/send-test-email") {
+                    // A static example cannot name a mailbox of this workspace (nor reach an SMTP
+                    // server): everything but its mailbox reference must be accepted.
+                    let refused: Value = serde_json::from_str(&text).expect("an envelope");
+                    assert_eq!(
+                        refused["errorCode"], "MAILBOX_NOT_FOUND",
+                        "{target}: {text}"
+                    );
+                    assert_eq!(
+                        refused["errors"].as_array().map(Vec::len),
+                        Some(1),
+                        "{text}"
+                    );
+                } else {
+                    assert!(status.is_success(), "{method} {target}: {status} {text}");
+                }
                 executed += 1;
             }
         }
-        assert_eq!(executed, 14, "the operations with a request body");
+        assert_eq!(executed, 15, "the operations with a request body");
     })
     .await;
 }

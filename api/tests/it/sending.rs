@@ -40,30 +40,6 @@ fn new_york(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> DateTime
         .with_timezone(&Utc)
 }
 
-/// A mailbox of the app's workspace that sends through `sink`; its id.
-async fn mailbox_on(app: &TestApp, sink: &SmtpSink, email: &str) -> String {
-    let created = app
-        .post_json(
-            "/v1/mailboxes",
-            &json!({
-                "email": email,
-                "provider": "custom",
-                "displayName": "Ana from Acme",
-                "dailySendLimit": 50,
-                "sendingEnabled": true,
-                "signature": "<p>-- Ana</p>",
-                "smtpHost": sink.host(),
-                "smtpPort": sink.port(),
-                "smtpSecure": false,
-            }),
-        )
-        .await;
-    created.created()["_id"]
-        .as_str()
-        .expect("a mailbox id")
-        .to_owned()
-}
-
 /// A two-email campaign (a wait of one day between) from `mailbox`, in New York's 09:00–17:00 every
 /// day; started, with `leads` enrolled.
 async fn started_campaign(app: &TestApp, mailbox: &str, leads: &[Value]) -> String {

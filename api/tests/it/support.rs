@@ -578,6 +578,18 @@ impl TestApp {
         .await
     }
 
+    /// `PATCH /v1/mailboxes/{id}` with `patch`, asserting it succeeds.
+    pub async fn patch_mailbox(&self, id: &str, patch: &Value) {
+        let patched = self
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/v1/mailboxes/{id}"),
+                Some(patch),
+            )
+            .await;
+        patched.ok();
+    }
+
     /// `POST /v1/campaigns/{id}/{action}` with the workspace key and no body.
     pub async fn campaign_action(&self, id: &str, action: &str) -> TestResponse {
         self.send(
@@ -928,4 +940,32 @@ pub fn is_wire_timestamp(text: &str) -> bool {
         && bytes[10] == b'T'
         && bytes[19] == b'.'
         && chrono::DateTime::parse_from_rfc3339(text).is_ok()
+}
+
+/// A mailbox of the app's workspace that sends through `sink`; its id.
+pub async fn mailbox_on(
+    app: &TestApp,
+    sink: &adapters::testing::smtp::SmtpSink,
+    email: &str,
+) -> String {
+    let created = app
+        .post_json(
+            "/v1/mailboxes",
+            &serde_json::json!({
+                "email": email,
+                "provider": "custom",
+                "displayName": "Ana from Acme",
+                "dailySendLimit": 50,
+                "sendingEnabled": true,
+                "signature": "<p>-- Ana</p>",
+                "smtpHost": sink.host(),
+                "smtpPort": sink.port(),
+                "smtpSecure": false,
+            }),
+        )
+        .await;
+    created.created()["_id"]
+        .as_str()
+        .expect("a mailbox id")
+        .to_owned()
 }

@@ -12,6 +12,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::credential::Credential;
+use domain::id::ObjectId;
+use domain::lead::LeadFields;
+use domain::mailbox::MailboxFields;
 use domain::mailbox_connection::ServerHost;
 use domain::message_template::header_safe;
 use domain::values::EmailAddress;
@@ -102,6 +105,22 @@ impl NamedAddress {
         NamedAddress { name, address }
     }
 
+    /// The sender of every message of a mailbox: its address with its display name (SENDING.md
+    /// section 3).
+    pub fn of_mailbox(mailbox: &MailboxFields) -> NamedAddress {
+        NamedAddress::new(mailbox.display_name(), mailbox.email().clone())
+    }
+
+    /// A lead as a recipient: named `"{firstName} {lastName}"` from the parts it has.
+    pub fn of_lead(lead: &LeadFields) -> NamedAddress {
+        let name = [lead.first_name(), lead.last_name()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        NamedAddress::new(Some(&name), lead.email().clone())
+    }
+
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
@@ -139,6 +158,13 @@ impl MessageId {
             }
             _ => Err(InvalidMessageId),
         }
+    }
+
+    /// A new message's id from `sender`: `{unique}@{the sender's domain}` (SENDING.md section 3).
+    /// Valid by construction: an id's hex and an address's domain (an ASCII host name) are both
+    /// printable ASCII without spaces or brackets.
+    pub fn for_sender(unique: ObjectId, sender: &EmailAddress) -> MessageId {
+        MessageId(format!("{unique}@{}", sender.domain()))
     }
 
     /// The id without angle brackets.

@@ -311,22 +311,13 @@ impl DispatchDueSends {
         rendered: Tracked,
     ) -> Option<OutgoingMessage> {
         let settings = campaign.settings();
-        let fields = lead.fields();
-        let lead_name = [fields.first_name(), fields.last_name()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
         let previous = claim
             .previous
             .as_ref()
             .and_then(|previous| MessageId::parse(&previous.message_id).ok());
         Some(OutgoingMessage::new(OutgoingMessageParts {
-            from: NamedAddress::new(
-                mailbox.fields().display_name(),
-                mailbox.fields().email().clone(),
-            ),
-            to: NamedAddress::new(Some(&lead_name), fields.email().clone()),
+            from: NamedAddress::of_mailbox(mailbox.fields()),
+            to: NamedAddress::of_lead(lead.fields()),
             cc: settings
                 .cc()
                 .iter()

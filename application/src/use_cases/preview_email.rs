@@ -64,24 +64,20 @@ impl PreviewEmail {
             .campaign;
         let lead = match choice.lead() {
             None => None,
-            Some(lead) => Some(self.leads.find(workspace, lead).await?.ok_or_else(|| {
-                PreviewEmailError::Invalid(problem_at(
-                    "leadId",
-                    ProblemCode::InvalidValue,
-                    "leadId is not a lead of this workspace",
-                ))
-            })?),
+            Some(lead) => Some(
+                self.leads
+                    .find(workspace, lead)
+                    .await?
+                    .ok_or_else(|| PreviewEmailError::Invalid(unknown_lead()))?,
+            ),
         };
         let sender = match choice.mailbox() {
-            Some(mailbox) => Some(self.mailboxes.find(workspace, mailbox).await?.ok_or_else(
-                || {
-                    PreviewEmailError::MailboxNotFound(problem_at(
-                        "mailboxId",
-                        ProblemCode::MailboxNotFound,
-                        "mailboxId is not a mailbox of this workspace",
-                    ))
-                },
-            )?),
+            Some(mailbox) => Some(
+                self.mailboxes
+                    .find(workspace, mailbox)
+                    .await?
+                    .ok_or_else(|| PreviewEmailError::MailboxNotFound(unknown_mailbox()))?,
+            ),
             None => {
                 let mut found = self
                     .mailboxes
@@ -107,8 +103,26 @@ impl PreviewEmail {
     }
 }
 
+/// `leadId` names no lead of the workspace (another workspace's is no different).
+pub(crate) fn unknown_lead() -> Problems {
+    problem_at(
+        "leadId",
+        ProblemCode::InvalidValue,
+        "leadId is not a lead of this workspace",
+    )
+}
+
+/// `mailboxId` names no mailbox of the workspace (another workspace's is no different).
+pub(crate) fn unknown_mailbox() -> Problems {
+    problem_at(
+        "mailboxId",
+        ProblemCode::MailboxNotFound,
+        "mailboxId is not a mailbox of this workspace",
+    )
+}
+
 /// The one problem of the body's member `field`.
-fn problem_at(field: &str, code: ProblemCode, message: &str) -> Problems {
+pub(crate) fn problem_at(field: &str, code: ProblemCode, message: &str) -> Problems {
     Problems::from(Problem::new(
         JsonPointer::root().field(field),
         code,

@@ -11,8 +11,8 @@
 use std::collections::{HashMap, HashSet};
 
 use application::ports::{
-    ClaimRequest, ClaimedSend, EarlierMessage, FinishedSend, NextStep, RepositoryError, SendLedger,
-    SendOutcome,
+    ClaimRequest, ClaimedSend, EarlierMessage, FinishedSend, MessageId, NextStep, RepositoryError,
+    SendLedger, SendOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -518,7 +518,7 @@ async fn claim_in(
             }
             Some(chosen)
         });
-        let message_id = format!("{id}@{}", sender.fields().email().domain());
+        let message_id = MessageId::for_sender(*id, sender.fields().email());
         let step = candidate.step as i64;
         let insert = Sql::of(
             backend,
