@@ -391,3 +391,13 @@ pub async fn event_rows(database: &Database) -> anyhow::Result<Vec<EventRow>> {
 
 /// A real IMAP server (dovecot) for the IMAP adapter's tests.
 pub mod imap;
+
+/// A real DNS server (dnsmasq) for the MX lookup's tests.
+pub mod dns;
+
+/// A TCP port on 127.0.0.1 free a moment ago (another process may take it before the caller binds).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}

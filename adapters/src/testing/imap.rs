@@ -119,7 +119,7 @@ impl ImapServer {
         }
         std::fs::write(directory.join("passwd"), passwd)?;
 
-        let (port, tls_port) = (free_port()?, free_port()?);
+        let (port, tls_port) = (super::free_port()?, super::free_port()?);
         let config = directory.join("dovecot.conf");
         std::fs::write(
             &config,
@@ -460,10 +460,4 @@ fn flag_name(flag: &Flag<'_>) -> Option<String> {
         Flag::MayCreate => "\\*".to_owned(),
         Flag::Custom(name) => name.to_string(),
     })
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }

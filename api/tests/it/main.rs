@@ -29,6 +29,7 @@ mod raw_http;
 mod request_bodies;
 mod request_limits;
 mod schedule;
+mod seg;
 mod sending;
 mod served;
 mod stored_text;
