@@ -6,12 +6,12 @@
 //! `/usr/sbin/dnsmasq`, starting fails with a message saying what to install: the tests never skip
 //! silently.
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context as _, bail, ensure};
+use anyhow::{Context as _, ensure};
 
 const DNSMASQ: &str = "/usr/sbin/dnsmasq";
 /// How long dnsmasq may take to listen.
@@ -89,22 +89,10 @@ impl DnsServer {
 
     /// dnsmasq listens on UDP and TCP alike: a TCP connection shows it is up.
     fn wait_until_listening(&mut self) -> anyhow::Result<()> {
-        let deadline = Instant::now() + STARTUP;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("dnsmasq exited ({status}) on start:\n{}", self.logs());
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "dnsmasq did not listen within {STARTUP:?}:\n{}",
-                    self.logs()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let log = self.log.clone();
+        super::wait_until_listening(&mut self.child, &[self.port], "dnsmasq", STARTUP, || {
+            std::fs::read_to_string(&log).unwrap_or_default()
+        })
     }
 
     /// What dnsmasq wrote to its standard error.

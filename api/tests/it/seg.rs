@@ -43,6 +43,16 @@ struct Setup {
     mailbox: String,
 }
 
+impl Setup {
+    /// A campaign with these settings and leads, started, after the rounds of its first emails.
+    async fn run_campaign(&self, settings: Value, addresses: &[&str]) -> String {
+        let campaign =
+            started_campaign_with(&self.app, &self.mailbox, settings, &leads(addresses)).await;
+        send_what_is_due(&self.app, &self.clock).await;
+        campaign
+    }
+}
+
 async fn on_every_backend_with_gateways<F, Fut>(test: F)
 where
     F: Fn(Setup) -> Fut,
@@ -129,24 +139,16 @@ fn sent_once() -> (Value, Value, Value) {
 #[tokio::test]
 async fn seg_skip_providers_skips_only_leads_behind_a_listed_gateway_and_sends_nothing_to_them() {
     on_every_backend_with_gateways(async |setup| {
-        let Setup {
-            app,
-            clock,
-            sink,
-            mailbox,
-        } = setup;
-        let campaign = started_campaign_with(
-            &app,
-            &mailbox,
-            json!({"segCheckMode": "skip_providers", "segSkipProviders": ["proofpoint"]}),
-            &leads(&[PROOFPOINT_LEAD, MIMECAST_LEAD, PLAIN_LEAD]),
-        )
-        .await;
+        let campaign = setup
+            .run_campaign(
+                json!({"segCheckMode": "skip_providers", "segSkipProviders": ["proofpoint"]}),
+                &[PROOFPOINT_LEAD, MIMECAST_LEAD, PLAIN_LEAD],
+            )
+            .await;
+        let (app, sink) = (&setup.app, &setup.sink);
 
-        send_what_is_due(&app, &clock).await;
-
-        assert_eq!(recipients(&sink), [MIMECAST_LEAD, PLAIN_LEAD]);
-        let outcomes = outcomes(&app, &campaign).await;
+        assert_eq!(recipients(sink), [MIMECAST_LEAD, PLAIN_LEAD]);
+        let outcomes = outcomes(app, &campaign).await;
         assert_eq!(outcomes[PROOFPOINT_LEAD], skipped_for_seg());
         assert_eq!(outcomes[MIMECAST_LEAD], sent_once());
         assert_eq!(outcomes[PLAIN_LEAD], sent_once());
@@ -187,24 +189,16 @@ async fn seg_a_withdrawn_claim_counts_for_no_spacing_the_next_lead_goes_in_the_s
 #[tokio::test]
 async fn seg_skip_all_skips_a_lead_behind_any_listed_gateway() {
     on_every_backend_with_gateways(async |setup| {
-        let Setup {
-            app,
-            clock,
-            sink,
-            mailbox,
-        } = setup;
-        let campaign = started_campaign_with(
-            &app,
-            &mailbox,
-            json!({"segCheckMode": "skip_all"}),
-            &leads(&[PROOFPOINT_LEAD, MIMECAST_LEAD, PLAIN_LEAD]),
-        )
-        .await;
+        let campaign = setup
+            .run_campaign(
+                json!({"segCheckMode": "skip_all"}),
+                &[PROOFPOINT_LEAD, MIMECAST_LEAD, PLAIN_LEAD],
+            )
+            .await;
+        let (app, sink) = (&setup.app, &setup.sink);
 
-        send_what_is_due(&app, &clock).await;
-
-        assert_eq!(recipients(&sink), [PLAIN_LEAD]);
-        let outcomes = outcomes(&app, &campaign).await;
+        assert_eq!(recipients(sink), [PLAIN_LEAD]);
+        let outcomes = outcomes(app, &campaign).await;
         assert_eq!(outcomes[PROOFPOINT_LEAD], skipped_for_seg());
         assert_eq!(outcomes[MIMECAST_LEAD], skipped_for_seg());
         assert_eq!(outcomes[PLAIN_LEAD], sent_once());
@@ -215,24 +209,16 @@ async fn seg_skip_all_skips_a_lead_behind_any_listed_gateway() {
 #[tokio::test]
 async fn seg_disabled_sends_to_every_lead_gateway_or_not() {
     on_every_backend_with_gateways(async |setup| {
-        let Setup {
-            app,
-            clock,
-            sink,
-            mailbox,
-        } = setup;
-        let campaign = started_campaign_with(
-            &app,
-            &mailbox,
-            json!({"segCheckMode": "disabled"}),
-            &leads(&[PROOFPOINT_LEAD, PLAIN_LEAD]),
-        )
-        .await;
+        let campaign = setup
+            .run_campaign(
+                json!({"segCheckMode": "disabled"}),
+                &[PROOFPOINT_LEAD, PLAIN_LEAD],
+            )
+            .await;
+        let (app, sink) = (&setup.app, &setup.sink);
 
-        send_what_is_due(&app, &clock).await;
-
-        assert_eq!(recipients(&sink), [PROOFPOINT_LEAD, PLAIN_LEAD]);
-        let outcomes = outcomes(&app, &campaign).await;
+        assert_eq!(recipients(sink), [PROOFPOINT_LEAD, PLAIN_LEAD]);
+        let outcomes = outcomes(app, &campaign).await;
         assert_eq!(outcomes[PROOFPOINT_LEAD], sent_once());
     })
     .await;
@@ -241,24 +227,16 @@ async fn seg_disabled_sends_to_every_lead_gateway_or_not() {
 #[tokio::test]
 async fn seg_a_failed_or_empty_mx_lookup_is_no_gateway_and_the_lead_is_sent_to() {
     on_every_backend_with_gateways(async |setup| {
-        let Setup {
-            app,
-            clock,
-            sink,
-            mailbox,
-        } = setup;
-        let campaign = started_campaign_with(
-            &app,
-            &mailbox,
-            json!({"segCheckMode": "skip_all"}),
-            &leads(&[FAILED_LOOKUP_LEAD, NO_DOMAIN_LEAD]),
-        )
-        .await;
+        let campaign = setup
+            .run_campaign(
+                json!({"segCheckMode": "skip_all"}),
+                &[FAILED_LOOKUP_LEAD, NO_DOMAIN_LEAD],
+            )
+            .await;
+        let (app, sink) = (&setup.app, &setup.sink);
 
-        send_what_is_due(&app, &clock).await;
-
-        assert_eq!(recipients(&sink), [FAILED_LOOKUP_LEAD, NO_DOMAIN_LEAD]);
-        let outcomes = outcomes(&app, &campaign).await;
+        assert_eq!(recipients(sink), [FAILED_LOOKUP_LEAD, NO_DOMAIN_LEAD]);
+        let outcomes = outcomes(app, &campaign).await;
         assert_eq!(outcomes[FAILED_LOOKUP_LEAD], sent_once());
         assert_eq!(outcomes[NO_DOMAIN_LEAD], sent_once());
     })
