@@ -5,7 +5,7 @@
 //! The public surface is [`Database`] (connect, migrate, hand out the repositories as
 //! `Arc<dyn Port>`), [`Backend`], [`SystemClock`], [`ObjectIdGenerator`], [`OsSecretGenerator`],
 //! [`LettreMailTransport`] (the `MailTransport` port over SMTP), [`ImapMailboxReader`] (the
-//! `MailboxReader` port over IMAP), [`DemoKeyFile`] (where `serve --demo`
+//! `MailboxReader` port over IMAP), [`HickoryMxLookup`] (the `MxLookup` port over DNS), [`DemoKeyFile`] (where `serve --demo`
 //! keeps its key), the server's [`SecretKey`] and the [`XChaChaCredentialCipher`] of stored
 //! credentials, and, behind the `testing` feature, [`testing`]. Rows, entities and migrations stay
 //! private: callers
@@ -18,6 +18,7 @@ mod error;
 mod handle;
 mod imap;
 mod migrations;
+mod mx_lookup;
 mod private_files;
 mod repositories;
 mod secret_key;
@@ -33,6 +34,7 @@ pub use database::pools::Backend;
 pub use demo_key_file::{DemoKeyFile, POSTGRES_DEMO_KEY_FILE};
 pub use handle::Database;
 pub use imap::ImapMailboxReader;
+pub use mx_lookup::HickoryMxLookup;
 pub use secret_key::{
     SECRET_KEY_VARIABLE, SecretKey, SecretKeyOrigin, XChaChaCredentialCipher, server_secret_key,
 };

@@ -413,3 +413,40 @@ pub async fn event_rows(database: &Database) -> anyhow::Result<Vec<EventRow>> {
 
 /// A real IMAP server (dovecot) for the IMAP adapter's tests.
 pub mod imap;
+
+/// A real DNS server (dnsmasq) for the MX lookup's tests.
+pub mod dns;
+
+/// Waits until `child`, the test server `server`, accepts TCP connections on each of `ports` of
+/// 127.0.0.1; fails with `logs()` if it exits first or is not listening `within`.
+fn wait_until_listening(
+    child: &mut std::process::Child,
+    ports: &[u16],
+    server: &str,
+    within: std::time::Duration,
+    logs: impl Fn() -> String,
+) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!("{server} exited ({status}) on start:\n{}", logs());
+        }
+        let listening = ports
+            .iter()
+            .all(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok());
+        if listening {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!("{server} did not listen within {within:?}:\n{}", logs());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A TCP port on 127.0.0.1 free a moment ago (another process may take it before the caller binds).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}

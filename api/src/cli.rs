@@ -346,7 +346,7 @@ fn load_secret_key(url: &str) -> anyhow::Result<adapters::SecretKey> {
 }
 
 /// The cipher under the server's key (checked against the database's: a wrong key stops the start),
-/// SMTP and IMAP.
+/// SMTP, IMAP, and MX lookups through the system's resolver.
 async fn mail_ports(
     database: &adapters::Database,
     secret_key: &adapters::SecretKey,
@@ -357,6 +357,7 @@ async fn mail_ports(
         credentials: Arc::new(cipher),
         mail_transport: Arc::new(adapters::LettreMailTransport::new()),
         mailbox_reader: Arc::new(adapters::ImapMailboxReader::new()),
+        mx_lookup: Arc::new(adapters::HickoryMxLookup::system()),
     })
 }
 

@@ -98,6 +98,7 @@ impl SendingEngine {
                         bounced = report.bounced,
                         unknown = report.unknown,
                         mailbox_failures = report.mailbox_failures,
+                        skipped = report.skipped,
                         "sending round"
                     ),
                     Ok(_) => {}

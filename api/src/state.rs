@@ -11,8 +11,8 @@ use application::key_cache::KeyCache;
 use application::ports::{
     AgentRepository, CampaignRepository, Clock, CredentialCipher, DncRepository,
     EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository, LeadRepository,
-    MailTransport, MailboxReader, MailboxRepository, RandomChoice, RateLimitWindows, Readiness,
-    SecretGenerator, SendLedger, TrackingRepository,
+    MailTransport, MailboxReader, MailboxRepository, MxLookup, RandomChoice, RateLimitWindows,
+    Readiness, SecretGenerator, SendLedger, TrackingRepository,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -34,6 +34,7 @@ use application::use_cases::preview_email::PreviewEmail;
 use application::use_cases::read_campaigns::ReadCampaigns;
 use application::use_cases::read_mailboxes::ReadMailboxes;
 use application::use_cases::register_mailbox::RegisterMailbox;
+use application::use_cases::secure_gateways::SecureGateways;
 use application::use_cases::send_test_email::SendTestEmail;
 use application::use_cases::test_mailbox::TestMailbox;
 use application::use_cases::tracking::TrackLinks;
@@ -108,6 +109,8 @@ pub struct Ports {
     pub mail_transport: Arc<dyn MailTransport>,
     /// IMAP, for the mailbox test (and the reply reader).
     pub mailbox_reader: Arc<dyn MailboxReader>,
+    /// MX lookups, for the engine's secure-email-gateway check.
+    pub mx_lookup: Arc<dyn MxLookup>,
     /// The sending engine's claims.
     pub send_ledger: Arc<dyn SendLedger>,
     /// Uniform choices (a spintax option per message).
@@ -122,6 +125,7 @@ pub struct MailPorts {
     pub credentials: Arc<dyn CredentialCipher>,
     pub mail_transport: Arc<dyn MailTransport>,
     pub mailbox_reader: Arc<dyn MailboxReader>,
+    pub mx_lookup: Arc<dyn MxLookup>,
 }
 
 impl std::fmt::Debug for MailPorts {
@@ -139,12 +143,13 @@ impl std::fmt::Debug for Ports {
 impl Ports {
     /// The production wiring: the database's repositories, the system clock, ObjectId-layout ids,
     /// the operating system's random numbers, and `mail` (the credential cipher under the server's
-    /// key, SMTP and IMAP).
+    /// key, SMTP, IMAP and MX lookups).
     pub fn from_database(database: &adapters::Database, mail: MailPorts) -> Self {
         let MailPorts {
             credentials,
             mail_transport,
             mailbox_reader,
+            mx_lookup,
         } = mail;
         Self {
             campaigns: database.campaigns(),
@@ -163,6 +168,7 @@ impl Ports {
             credentials,
             mail_transport,
             mailbox_reader,
+            mx_lookup,
             send_ledger: database.send_ledger(),
             random: Arc::new(adapters::ThreadRandomChoice),
             tracking: database.tracking(),
@@ -184,6 +190,7 @@ impl Ports {
             ids: self.ids.clone(),
             random: self.random.clone(),
             tracking: self.tracking.clone(),
+            gateways: SecureGateways::new(self.mx_lookup.clone()),
             settings,
         }
     }

@@ -14,7 +14,7 @@ wire_enum!(
         Active => "active",
         /// Held by a user; resumes where it was.
         Paused => "paused",
-        /// The sequence is done, or the lead was stopped without a reply of its own (`dnc`,
+        /// The sequence is done, or the lead was stopped without a reply of its own (`dnc`, `seg`,
         /// `company_reply`).
         Completed => "completed",
         Bounced => "bounced",
@@ -32,6 +32,9 @@ wire_enum!(
         Completed => "completed",
         /// The lead matched the do-not-contact list at a due send with `skipDNC` (`completed`).
         Dnc => "dnc",
+        /// The lead's domain receives mail through a secure email gateway the campaign skips
+        /// (`segCheckMode`), found at a due send (`completed`, nothing sent).
+        Seg => "seg",
         /// The lead replied, with `stopOnReply` (`replied`).
         Replied => "replied",
         /// An auto-reply, with `stopOnAutoReply` (`replied`, SENDING.md section 5).
@@ -69,7 +72,9 @@ impl StopReason {
     /// The status an enrolment stopped for this reason has.
     pub fn status(self) -> EnrolmentStatus {
         match self {
-            Self::Completed | Self::Dnc | Self::CompanyReply => EnrolmentStatus::Completed,
+            Self::Completed | Self::Dnc | Self::Seg | Self::CompanyReply => {
+                EnrolmentStatus::Completed
+            }
             Self::Replied | Self::AutoReply => EnrolmentStatus::Replied,
             Self::Bounced => EnrolmentStatus::Bounced,
             Self::Unsubscribed => EnrolmentStatus::Unsubscribed,
@@ -303,6 +308,7 @@ mod tests {
             [
                 "completed",
                 "dnc",
+                "seg",
                 "replied",
                 "auto_reply",
                 "company_reply",
@@ -325,6 +331,7 @@ mod tests {
         let cases = [
             (StopReason::Completed, Completed),
             (StopReason::Dnc, Completed),
+            (StopReason::Seg, Completed),
             (StopReason::CompanyReply, Completed),
             (StopReason::Replied, Replied),
             (StopReason::AutoReply, Replied),

@@ -34,6 +34,7 @@ pub mod problem;
 pub mod request;
 pub mod rules;
 pub mod schedule;
+pub mod secure_gateway;
 pub mod send_forecast;
 pub mod send_window;
 pub mod sequence;

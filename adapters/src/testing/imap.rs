@@ -12,7 +12,6 @@
 //! everything runs as the current user. Without `/usr/sbin/dovecot`, starting fails with a message
 //! saying what to install: the tests never skip silently.
 
-use std::net::TcpStream;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -119,7 +118,7 @@ impl ImapServer {
         }
         std::fs::write(directory.join("passwd"), passwd)?;
 
-        let (port, tls_port) = (free_port()?, free_port()?);
+        let (port, tls_port) = (super::free_port()?, super::free_port()?);
         let config = directory.join("dovecot.conf");
         std::fs::write(
             &config,
@@ -150,34 +149,19 @@ impl ImapServer {
     }
 
     fn wait_until_listening(&mut self) -> anyhow::Result<()> {
-        let deadline = Instant::now() + STARTUP;
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("dovecot exited ({status}) on start:\n{}", self.logs());
-            }
-            let listening = [self.port, self.tls_port]
-                .iter()
-                .all(|port| TcpStream::connect(("127.0.0.1", *port)).is_ok());
-            if listening {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "dovecot did not listen within {STARTUP:?}:\n{}",
-                    self.logs()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let directory = self.directory.clone();
+        super::wait_until_listening(
+            &mut self.child,
+            &[self.port, self.tls_port],
+            "dovecot",
+            STARTUP,
+            || logs_in(&directory),
+        )
     }
 
     /// What dovecot wrote to its log and its standard error.
     pub fn logs(&self) -> String {
-        ["stderr.log", "dovecot.log"]
-            .iter()
-            .map(|file| std::fs::read_to_string(self.directory.join(file)).unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join("\n")
+        logs_in(&self.directory)
     }
 
     pub fn host(&self) -> &str {
@@ -314,6 +298,15 @@ impl ImapServer {
             .map_err(|(error, _)| error)
             .with_context(|| format!("logging {user} in to the test server"))
     }
+}
+
+/// What dovecot wrote, in its `directory`, to its log and its standard error.
+fn logs_in(directory: &Path) -> String {
+    ["stderr.log", "dovecot.log"]
+        .iter()
+        .map(|file| std::fs::read_to_string(directory.join(file)).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Drop for ImapServer {
@@ -460,10 +453,4 @@ fn flag_name(flag: &Flag<'_>) -> Option<String> {
         Flag::MayCreate => "\\*".to_owned(),
         Flag::Custom(name) => name.to_string(),
     })
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }

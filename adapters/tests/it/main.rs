@@ -13,6 +13,7 @@ mod identity;
 mod imap;
 mod leads;
 mod mailboxes;
+mod mx_lookup;
 mod rate_limit_windows;
 mod readiness;
 mod secret_key_check;

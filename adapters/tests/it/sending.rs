@@ -15,7 +15,7 @@ use application::ports::{
 use chrono::{DateTime, Duration, Utc};
 use domain::campaign::Campaign;
 use domain::dnc::{DncEntry, DncReason};
-use domain::enrolment::EnrolmentStatus;
+use domain::enrolment::{EnrolmentStatus, StopReason};
 use domain::id::{LeadId, MailboxId, ObjectId};
 use domain::mailbox::{Mailbox, MailboxFields};
 use domain::request::{
@@ -482,6 +482,52 @@ async fn do_not_contact_a_listed_lead_is_stopped_never_claimed() -> anyhow::Resu
         }
         assert_eq!(claimed.len(), 2);
         assert!(claimed.iter().all(|send| send.lead != leads[1]));
+        let now_stored = stored(&database, &campaign).await?;
+        assert_eq!(now_stored.lead_counts().completed(), 1);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_skipped_claim_is_withdrawn_counts_for_no_spacing_and_stops_its_enrolment()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let mailboxes = vec![sending_mailbox(&database, tenant, 50).await?];
+        let leads = store_leads(&database, tenant, 2).await?;
+        let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
+        let first = claim(&database, &campaign, "worker", start(), 5).await?;
+        assert_eq!(first.len(), 1, "one a minute from the one mailbox");
+        database
+            .send_ledger()
+            .finish(&FinishedSend {
+                claim: first[0].clone(),
+                at: start(),
+                outcome: SendOutcome::Skipped {
+                    stop: StopReason::Seg,
+                },
+            })
+            .await?;
+        assert!(ledger_rows(&database).await?.is_empty(), "withdrawn");
+        // The same minute: the withdrawn claim took no spacing, so the other lead is claimed.
+        let second = claim(&database, &campaign, "worker", start(), 5).await?;
+        assert_eq!(second.len(), 1);
+        assert_ne!(second[0].enrolment, first[0].enrolment);
+        // The skipped enrolment stopped: never claimed again.
+        let later = claim(
+            &database,
+            &campaign,
+            "worker",
+            start() + Duration::days(1),
+            5,
+        )
+        .await?;
+        assert!(
+            later
+                .iter()
+                .all(|send| send.enrolment != first[0].enrolment)
+        );
         let now_stored = stored(&database, &campaign).await?;
         assert_eq!(now_stored.lead_counts().completed(), 1);
         Ok(())

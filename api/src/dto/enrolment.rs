@@ -24,14 +24,14 @@ domain_choices!(
     /// An enrolment's status.
     EnrolmentStatuses = EnrolmentStatus,
     "EnrolmentStatus",
-    "Where a lead is in a campaign: `pending` (the campaign has not started), `active`, `paused`, `completed` (the sequence is done, or it stopped for `dnc`), `bounced`, `unsubscribed`, `replied`, `removed`."
+    "Where a lead is in a campaign: `pending` (the campaign has not started), `active`, `paused`, `completed` (the sequence is done, or it stopped for `dnc`, `seg` or `company_reply`), `bounced`, `unsubscribed`, `replied`, `removed`."
 );
 
 domain_choices!(
     /// Why an enrolment stopped.
     StopReasons = StopReason,
     "StopReason",
-    "Why an enrolment stopped."
+    "Why an enrolment stopped: `completed` (the last step ran), `dnc` (the lead is on the do-not-contact list, with `skipDNC`), `seg` (the lead's domain receives mail through a secure email gateway the campaign's `segCheckMode` skips), `replied`, `auto_reply`, `company_reply`, `bounced`, `unsubscribed`, `removed`."
 );
 
 domain_choices!(

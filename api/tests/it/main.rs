@@ -29,6 +29,7 @@ mod raw_http;
 mod request_bodies;
 mod request_limits;
 mod schedule;
+mod seg;
 mod send_test_email;
 mod sending;
 mod sending_processes;

@@ -21,7 +21,7 @@ use crate::support::*;
 const TRACKING_KEY: [u8; 32] = [7; 32];
 
 /// An app on a simulated clock, and the clock.
-fn simulated(now: DateTime<Utc>) -> (Customize, Arc<SimulatedClock>) {
+pub(crate) fn simulated(now: DateTime<Utc>) -> (Customize, Arc<SimulatedClock>) {
     let clock = Arc::new(SimulatedClock::starting_at(now));
     let mut customize = Customize {
         clock: Some(clock.clone()),
@@ -32,7 +32,7 @@ fn simulated(now: DateTime<Utc>) -> (Customize, Arc<SimulatedClock>) {
     (customize, clock)
 }
 
-fn new_york(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+pub(crate) fn new_york(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
     New_York
         .with_ymd_and_hms(year, month, day, hour, minute, 0)
         .single()
@@ -43,6 +43,21 @@ fn new_york(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> DateTime
 /// A two-email campaign (a wait of one day between) from `mailbox`, in New York's 09:00–17:00 every
 /// day; started, with `leads` enrolled.
 async fn started_campaign(app: &TestApp, mailbox: &str, leads: &[Value]) -> String {
+    started_campaign_with(app, mailbox, json!({}), leads).await
+}
+
+/// [`started_campaign`] with these `settings` too.
+pub(crate) async fn started_campaign_with(
+    app: &TestApp,
+    mailbox: &str,
+    settings: Value,
+    leads: &[Value],
+) -> String {
+    let mut all_settings =
+        json!({"emailIntervalMinutes": 1, "trackOpens": false, "trackClicks": false});
+    if let (Some(all), Value::Object(more)) = (all_settings.as_object_mut(), settings) {
+        all.extend(more);
+    }
     let campaign = app
         .create_campaign(&json!({
             "name": "Engine test",
@@ -55,7 +70,7 @@ async fn started_campaign(app: &TestApp, mailbox: &str, leads: &[Value]) -> Stri
             ],
             "schedule": {"timezone": "America/New_York", "startTime": "09:00", "endTime": "17:00",
                          "workingDays": [0, 1, 2, 3, 4, 5, 6], "skipNationalHolidays": false},
-            "settings": {"emailIntervalMinutes": 1, "trackOpens": false, "trackClicks": false}
+            "settings": all_settings
         }))
         .await;
     let enrolled = app
@@ -70,7 +85,7 @@ async fn started_campaign(app: &TestApp, mailbox: &str, leads: &[Value]) -> Stri
     campaign
 }
 
-async fn round(app: &TestApp) -> RoundReport {
+pub(crate) async fn round(app: &TestApp) -> RoundReport {
     app.ports
         .dispatch(DispatchSettings {
             worker: "test-worker".into(),

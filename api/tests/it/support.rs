@@ -10,7 +10,7 @@ use api::app;
 use api::listener::ApiAcceptor;
 use api::state::{MailPorts, Options, Ports};
 use application::ports::{
-    CampaignPage, CampaignQuery, CampaignRepository, Clock, KeyCompletion, Readiness,
+    CampaignPage, CampaignQuery, CampaignRepository, Clock, KeyCompletion, MxLookup, Readiness,
     RepositoryError, Version, VersionPage, VersionedCampaign, WriteOutcome,
 };
 use application::tenancy::Tenancy;
@@ -61,6 +61,8 @@ pub struct Customize {
     pub readiness: Option<Arc<dyn Readiness>>,
     /// The clock the app runs on; the system's when `None`.
     pub clock: Option<Arc<dyn Clock>>,
+    /// The engine's MX lookups; when `None`, every lookup fails (no DNS server in these tests).
+    pub mx_lookup: Option<Arc<dyn MxLookup>>,
 }
 
 impl Customize {
@@ -371,6 +373,9 @@ impl TestApp {
         }
         if let Some(clock) = customize.clock {
             ports.clock = clock;
+        }
+        if let Some(mx_lookup) = customize.mx_lookup {
+            ports.mx_lookup = mx_lookup;
         }
 
         let workspace = init_workspace(&ports, "owner@example.com", "Acme").await;
@@ -698,14 +703,30 @@ async fn register_mailbox(
     .expect("a mailbox")
 }
 
-/// The test servers' cipher (under `TEST_SECRET_KEY`), real SMTP, and an IMAP reader that answers
-/// every check with a temporary failure (no IMAP server runs in these tests).
+/// The test servers' cipher (under `TEST_SECRET_KEY`), real SMTP, an IMAP reader that answers
+/// every check with a temporary failure (no IMAP server runs in these tests), and MX lookups that all
+/// fail (no DNS server either: a test of the gateway check gives its own, see `Customize`).
 pub fn test_mail_ports() -> MailPorts {
     let key = adapters::SecretKey::parse(crate::served::TEST_SECRET_KEY).expect("a valid key");
     MailPorts {
         credentials: Arc::new(adapters::XChaChaCredentialCipher::new(&key)),
         mail_transport: Arc::new(adapters::LettreMailTransport::new()),
         mailbox_reader: Arc::new(NoImapServer),
+        mx_lookup: Arc::new(NoDnsServer),
+    }
+}
+
+struct NoDnsServer;
+
+#[async_trait]
+impl MxLookup for NoDnsServer {
+    async fn exchangers(
+        &self,
+        _domain: &str,
+    ) -> Result<Vec<String>, application::ports::MxLookupFailed> {
+        Err(application::ports::MxLookupFailed(
+            "no DNS server in these tests".to_owned(),
+        ))
     }
 }
 

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::campaign::Campaign;
+use domain::enrolment::StopReason;
 use domain::id::{
     CampaignId, EnrolmentId, LeadId, MailboxId, ObjectId, SubsequenceId, WorkspaceId,
 };
@@ -84,6 +85,10 @@ pub enum SendOutcome {
     /// the claim is taken again once the mailbox is usable (the engine puts the mailbox in `error`
     /// through [`super::MailboxRepository::record_mailbox_error`]).
     MailboxFailed { error: String },
+    /// Nothing was sent and nothing will be: the campaign skips this lead (a secure email gateway,
+    /// `stop: seg`). The claim is withdrawn — it counts for no limit and no spacing, as if it had
+    /// never been made — and the enrolment stops for `stop`.
+    Skipped { stop: StopReason },
 }
 
 /// A finished claim.

@@ -10,9 +10,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use domain::campaign::Campaign;
 use domain::email_render::{EmailContent, RenderedEmail};
+use domain::enrolment::StopReason;
 use domain::lead::Lead;
 use domain::mailbox::Mailbox;
 use domain::message_template::text_part_from_html;
+use domain::secure_gateway::GatewayRule;
 use domain::send_forecast::follow_up;
 use domain::send_window::SendCalendar;
 use domain::sequence::{Sequence, StepKind};
@@ -26,6 +28,7 @@ use crate::ports::{
     TrackingRepository,
 };
 use crate::use_cases::mailbox_connections::{MailboxConnections, OpenConnectionsError};
+use crate::use_cases::secure_gateways::SecureGateways;
 
 /// The delays before a temporary failure is tried again (SENDING.md section 4: about 1, 5 and 30
 /// minutes); after the last, the email waits for the next window.
@@ -56,6 +59,8 @@ pub struct RoundReport {
     pub bounced: usize,
     pub unknown: usize,
     pub mailbox_failures: usize,
+    /// Withdrawn unsent: the lead is behind a gateway the campaign skips.
+    pub skipped: usize,
 }
 
 impl RoundReport {
@@ -66,6 +71,7 @@ impl RoundReport {
             SendOutcome::Bounced { .. } => self.bounced += 1,
             SendOutcome::Unknown { .. } => self.unknown += 1,
             SendOutcome::MailboxFailed { .. } => self.mailbox_failures += 1,
+            SendOutcome::Skipped { .. } => self.skipped += 1,
         }
     }
 }
@@ -82,6 +88,8 @@ pub struct DispatchDueSends {
     pub ids: Arc<dyn IdGenerator>,
     pub random: Arc<dyn RandomChoice>,
     pub tracking: Arc<dyn TrackingRepository>,
+    /// The secure-email-gateway check (MX lookups, remembered per domain).
+    pub gateways: SecureGateways,
     pub settings: DispatchSettings,
 }
 
@@ -196,6 +204,15 @@ impl DispatchDueSends {
             // Deleted since the claim: its enrolment is gone or removed, so nothing claims it again.
             return Ok(retry_later("the lead was deleted"));
         };
+        // Here, between the claim and SMTP, because the MX lookup is network I/O that must not run
+        // inside the claim's transaction; the withdrawn claim counts for no limit.
+        let rule = GatewayRule::of(campaign.settings());
+        let domain = lead.fields().email().domain();
+        if self.gateways.skipped_gateway(&rule, domain).await.is_some() {
+            return Ok(Prepared::Refused(SendOutcome::Skipped {
+                stop: StopReason::Seg,
+            }));
+        }
         let Some(mailbox) = self
             .connections
             .mailboxes

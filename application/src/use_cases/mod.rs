@@ -26,6 +26,7 @@ pub mod preview_email;
 pub mod read_campaigns;
 pub mod read_mailboxes;
 pub mod register_mailbox;
+pub mod secure_gateways;
 pub mod send_test_email;
 pub mod test_mailbox;
 pub mod tracking;

@@ -760,6 +760,23 @@ async fn finish_in(
                 .execute_raw(mark("unknown", Some(detail), Some(subject)))
                 .await?;
         }
+        SendOutcome::Skipped { stop } => {
+            // Withdrawn: without its row the claim counts for no limit, spacing or variant.
+            let withdraw = Sql::of(
+                backend,
+                "DELETE FROM sends WHERE id = ?",
+                [send_id.as_str().into()],
+            );
+            transaction.execute_raw(withdraw.build()).await?;
+            let stopping = Stopping {
+                enrolment: &enrolment,
+                status,
+                at,
+            };
+            stopping
+                .stop(transaction, backend, *stop, &mut deltas)
+                .await?;
+        }
         SendOutcome::MailboxFailed { error } => {
             // Nothing was sent: the claim waits, like a temporary failure, for the mailbox to be
             // usable again (the use case records the mailbox's error through its repository).
