@@ -192,7 +192,8 @@ pub(crate) struct ServeArgs {
 /// How the sending engine runs (in `serve` and in `worker`).
 #[derive(Debug, Args)]
 pub(crate) struct EngineArgs {
-    /// The pause between two sending rounds, in milliseconds.
+    /// The pause after a sending round that found nothing to send, in milliseconds (a round that
+    /// claimed something is followed by the next at once).
     #[arg(long, env = "SENDLINE_SEND_ROUND_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub send_round_ms: u64,
     /// At most this many emails claimed per campaign per round.
