@@ -137,15 +137,7 @@ async fn fill_workspace(
     })
     .await?;
 
-    let create = CreateCampaign {
-        campaigns: ports.campaigns.clone(),
-        mailboxes: ports.mailboxes.clone(),
-        agents: ports.agents.clone(),
-        clock: ports.clock.clone(),
-        ids: ports.ids.clone(),
-        secrets: ports.secrets.clone(),
-        webhook_hosts: WebhookHostPolicy::PublicOnly,
-    };
+    let create = campaign_creator(ports);
     let seed: Value = serde_json::from_str(SEED_BODY).context("the seed body is JSON")?;
     let (seed, _) = request_body::read::<CreateCampaignRequest>(seed);
     let mut workers = tokio::task::JoinSet::new();
@@ -171,6 +163,19 @@ async fn fill_workspace(
     }
     fill_leads(ports, tenancy, leads).await?;
     Ok((key, ids))
+}
+
+/// The create-campaign use case over `ports`, as the fill uses it (webhooks to public hosts only).
+fn campaign_creator(ports: &Ports) -> CreateCampaign {
+    CreateCampaign {
+        campaigns: ports.campaigns.clone(),
+        mailboxes: ports.mailboxes.clone(),
+        agents: ports.agents.clone(),
+        clock: ports.clock.clone(),
+        ids: ports.ids.clone(),
+        secrets: ports.secrets.clone(),
+        webhook_hosts: WebhookHostPolicy::PublicOnly,
+    }
 }
 
 /// A new workspace named `name` (its owner derived from it): its tenancy and key.
@@ -313,22 +318,14 @@ pub(crate) async fn fill_sending(
         }
     })
     .await?;
-    let campaign = CreateCampaign {
-        campaigns: ports.campaigns.clone(),
-        mailboxes: ports.mailboxes.clone(),
-        agents: ports.agents.clone(),
-        clock: ports.clock.clone(),
-        ids: ports.ids.clone(),
-        secrets: ports.secrets.clone(),
-        webhook_hosts: WebhookHostPolicy::PublicOnly,
-    }
-    .execute(
-        tenancy,
-        &request_body::read::<CreateCampaignRequest>(sending_campaign(ports.clock.now())).0,
-        Problems::new(),
-    )
-    .await
-    .map_err(|error| anyhow::anyhow!("cannot create the sending campaign: {error}"))?;
+    let campaign = campaign_creator(ports)
+        .execute(
+            tenancy,
+            &request_body::read::<CreateCampaignRequest>(sending_campaign(ports.clock.now())).0,
+            Problems::new(),
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot create the sending campaign: {error}"))?;
     anyhow::ensure!(
         campaign.mailboxes().len() == size.mailboxes as usize,
         "the sending campaign has {} mailboxes, not {}",

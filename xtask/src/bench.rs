@@ -151,24 +151,7 @@ fn api_scenarios(
         .arg("--enrolment-output")
         .arg(&enrolment_fill))?;
     println!("xtask: filled in {:.1} s", started.elapsed().as_secs_f64());
-    if backend == Backend::Postgres {
-        // What autovacuum does to a table that grew this much, done now so the run does not measure
-        // a table without statistics or a visibility map.
-        run(Command::new("psql").args([
-            &database_url,
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            "VACUUM ANALYZE",
-            "-c",
-            "CHECKPOINT",
-        ]))?;
-    }
-    // The fill leaves hundreds of MB for the kernel (and PostgreSQL's checkpointer, forced above) to
-    // write back over the next ~30 s; written now, so that the first scenarios measure the server
-    // rather than the fill's writeback.
-    run(&mut Command::new("sync"))?;
+    settle_after_fill(backend, &database_url)?;
     let (key, ids_file) = read_fill(&fill, &out.join("campaign_ids.txt"))?;
     let enrolment = read_fill(&enrolment_fill, &out.join("enrolment_campaign_ids.txt"))?;
 
@@ -207,6 +190,26 @@ fn api_scenarios(
     let _ = server.wait();
     let (results, peaks) = result?;
     report(backend, size, &results, peaks, wal_bytes, out)
+}
+
+/// After a fill: on PostgreSQL what autovacuum does to a table that grew this much, done now so the
+/// run does not measure a table without statistics or a visibility map; then the fill's hundreds of
+/// MB the kernel (and PostgreSQL's checkpointer, forced here) would write back over the next ~30 s,
+/// written now, so that the first scenarios measure the server rather than the fill's writeback.
+fn settle_after_fill(backend: Backend, database_url: &str) -> Result<(), String> {
+    if backend == Backend::Postgres {
+        run(Command::new("psql").args([
+            database_url,
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "VACUUM ANALYZE",
+            "-c",
+            "CHECKPOINT",
+        ]))?;
+    }
+    run(&mut Command::new("sync"))
 }
 
 fn measure(
@@ -325,15 +328,7 @@ fn measure(
             size.seconds,
         ),
     ] {
-        let measured = wrk(scenario, script, path, threads, connections, seconds)?;
-        settle()?;
-        println!(
-            "xtask: {scenario}: {:.0} req/s, p99 {:.1} ms, non-2xx {}",
-            measured.per_second(),
-            measured.p99_ms,
-            measured.non_2xx
-        );
-        results.push(measured);
+        results.push(wrk(scenario, script, path, threads, connections, seconds)?);
     }
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.join();
@@ -732,6 +727,7 @@ end
     )
 }
 
+/// One scenario run by wrk, then [`settle`]; its line printed.
 fn wrk(
     scenario: &'static str,
     script: Option<&PathBuf>,
@@ -789,7 +785,7 @@ fn wrk(
             .unwrap_or(0)
     };
     let millis = |micros: u64| micros as f64 / 1000.0;
-    Ok(Measured {
+    let measured = Measured {
         scenario,
         requests: field("requests"),
         seconds: field("duration_us") as f64 / 1e6,
@@ -800,7 +796,15 @@ fn wrk(
         socket_errors: field("socket_errors"),
         io_stalled_percent: stalled
             .map(|micros| micros as f64 / (field("duration_us").max(1) as f64) * 100.0),
-    })
+    };
+    settle()?;
+    println!(
+        "xtask: {scenario}: {:.0} req/s, p99 {:.1} ms, non-2xx {}",
+        measured.per_second(),
+        measured.p99_ms,
+        measured.non_2xx
+    );
+    Ok(measured)
 }
 
 /// Microseconds, since boot, in which every task waited on I/O (`/proc/pressure/io`, `full` line).

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::{
     BENCH_RATE_LIMIT, BIND, Backend, CONNECTIONS, DONE, Measured, THREADS, fresh_database, machine,
-    now_utc, settle, table, wait_until_healthy, write_docs, wrk,
+    now_utc, settle_after_fill, table, wait_until_healthy, write_docs, wrk,
 };
 use crate::run;
 use crate::smtp_sink::{Received, SmtpSink, Tokens};
@@ -58,6 +58,27 @@ struct Checks {
 }
 
 impl Checks {
+    fn verdict(&self) -> &'static str {
+        if self.held() { "held" } else { "FAILED" }
+    }
+
+    /// What was counted, as one sentence.
+    fn describe(&self) -> String {
+        format!(
+            "{} messages received, {} `sent` rows; duplicate Message-IDs {}, duplicate recipients {}, \
+             mailboxes over {MAILBOX_DAILY_LIMIT} claims {}, claims of one mailbox less than a minute \
+             apart {} (messages received so {}), (enrolment, step) claimed twice {}",
+            self.received,
+            self.sent_rows,
+            self.duplicate_message_ids,
+            self.duplicate_recipients,
+            self.mailboxes_over_limit,
+            self.spacing_violations,
+            self.received_too_close,
+            self.claimed_twice
+        )
+    }
+
     fn held(&self) -> bool {
         self.duplicate_message_ids == 0
             && self.duplicate_recipients == 0
@@ -96,19 +117,7 @@ pub(super) fn sending_and_tracking(
         .env("SENDLINE_SECRET_KEY", SECRET_KEY_HEX))?;
     let fill_seconds = started.elapsed().as_secs_f64();
     println!("xtask: filled in {fill_seconds:.1} s");
-    if backend == Backend::Postgres {
-        run(Command::new("psql").args([
-            &database_url,
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            "VACUUM ANALYZE",
-            "-c",
-            "CHECKPOINT",
-        ]))?;
-    }
-    run(&mut Command::new("sync"))?;
+    settle_after_fill(backend, &database_url)?;
 
     let worker_count = match backend {
         Backend::Sqlite => 1,
@@ -132,16 +141,9 @@ pub(super) fn sending_and_tracking(
     let received = sink.received();
     let checks = check(backend, &database_url, &received)?;
     println!(
-        "xtask: sending checks {}: {} received, {} sent rows, duplicate Message-IDs {}, duplicate recipients {}, mailboxes over {MAILBOX_DAILY_LIMIT} {}, spacing violations {} (received {}), (enrolment, step) claimed twice {}",
-        if checks.held() { "held" } else { "FAILED" },
-        checks.received,
-        checks.sent_rows,
-        checks.duplicate_message_ids,
-        checks.duplicate_recipients,
-        checks.mailboxes_over_limit,
-        checks.spacing_violations,
-        checks.received_too_close,
-        checks.claimed_twice
+        "xtask: sending checks {}: {}",
+        checks.verdict(),
+        checks.describe()
     );
     let first_after = first.duration_since(started).as_secs_f64() - fill_seconds;
 
@@ -153,9 +155,7 @@ pub(super) fn sending_and_tracking(
          | scenario | messages/s | messages in {seconds} s | workers | target | checks |\n|---|---:|---:|---:|---:|---|\n\
          | dispatcher: {MAILBOXES} mailboxes, {LEADS} due enrolments, interval 1 min | {per_second:.0} | {counted} | {worker_count} | {} | {} |\n\n\
          Each worker runs with `--send-batch {SEND_BATCH} --send-parallel {SEND_PARALLEL}`. \
-         Checks after the run, from the sink's record and the database: {} messages received, {} `sent` rows; \
-         duplicate Message-IDs {}, duplicate recipients {}, mailboxes over {MAILBOX_DAILY_LIMIT} claims {}, \
-         claims of one mailbox less than a minute apart {} (messages received so {}), (enrolment, step) claimed twice {}. The first message \
+         Checks after the run, from the sink's record and the database: {}. The first message \
          arrived {first_after:.1} s after the workers started; the fill took {fill_seconds:.0} s.\n\n\
          Tracking, on the same database (`serve --no-sending`, tokens of {} sent messages):\n\n{}",
         backend.name(),
@@ -164,15 +164,8 @@ pub(super) fn sending_and_tracking(
             Backend::Sqlite => ">= 200",
             Backend::Postgres => ">= 400",
         },
-        if checks.held() { "held" } else { "FAILED" },
-        checks.received,
-        checks.sent_rows,
-        checks.duplicate_message_ids,
-        checks.duplicate_recipients,
-        checks.mailboxes_over_limit,
-        checks.spacing_violations,
-        checks.received_too_close,
-        checks.claimed_twice,
+        checks.verdict(),
+        checks.describe(),
         sink.tokens().opens.len(),
         table(&tracking, &[("healthz", healthz)]),
     );
@@ -362,15 +355,7 @@ fn tracking(
             ("tracking: open pixel GET /t/o/{token}", Some(&opens), "/"),
             ("tracking: click GET /t/c/{token} (302)", Some(&clicks), "/"),
         ] {
-            let measured = wrk(scenario, script, path, THREADS, CONNECTIONS, seconds)?;
-            settle()?;
-            println!(
-                "xtask: {scenario}: {:.0} req/s, p99 {:.1} ms, non-2xx {}",
-                measured.per_second(),
-                measured.p99_ms,
-                measured.non_2xx
-            );
-            results.push(measured);
+            results.push(wrk(scenario, script, path, THREADS, CONNECTIONS, seconds)?);
         }
         Ok(results)
     })();
