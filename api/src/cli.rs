@@ -75,15 +75,27 @@ pub(crate) struct BenchFillArgs {
     /// Leads, imported in bulks of 5,000 through the bulk writer.
     #[arg(long, default_value_t = 0)]
     pub leads: u32,
-    /// Where to write the workspace key and campaign ids.
+    /// Where to write the workspace key and campaign ids (no such workspace without it).
     #[arg(long)]
-    pub output: std::path::PathBuf,
+    pub output: Option<std::path::PathBuf>,
     /// Leads of a second workspace, the one the selectAll scenario enrols.
     #[arg(long, default_value_t = 100_000)]
     pub enrolment_leads: u32,
     /// Where to write the second workspace's key and campaign ids (no second workspace without it).
     #[arg(long)]
     pub enrolment_output: Option<std::path::PathBuf>,
+    /// Mailboxes of the sending scenario's workspace.
+    #[arg(long, default_value_t = 20_000)]
+    pub sending_mailboxes: u32,
+    /// Leads enrolled in the sending scenario's campaign.
+    #[arg(long, default_value_t = 100_000)]
+    pub sending_leads: u32,
+    /// The port of the local SMTP sink the sending scenario's mailboxes send through.
+    #[arg(long, default_value_t = 2525)]
+    pub smtp_port: u16,
+    /// Where to write the sending workspace's key and campaign id (no such workspace without it).
+    #[arg(long)]
+    pub sending_output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -180,7 +192,8 @@ pub(crate) struct ServeArgs {
 /// How the sending engine runs (in `serve` and in `worker`).
 #[derive(Debug, Args)]
 pub(crate) struct EngineArgs {
-    /// The pause between two sending rounds, in milliseconds.
+    /// The pause after a sending round that found nothing to send, in milliseconds (a round that
+    /// claimed something is followed by the next at once).
     #[arg(long, env = "SENDLINE_SEND_ROUND_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub send_round_ms: u64,
     /// At most this many emails claimed per campaign per round.
@@ -300,13 +313,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 leads: args.leads,
                 enrolment_leads: args.enrolment_leads,
             };
-            crate::bench::fill(
-                &ports,
-                &size,
-                &args.output,
-                args.enrolment_output.as_deref(),
-            )
-            .await
+            if let Some(output) = &args.output {
+                crate::bench::fill(&ports, &size, output, args.enrolment_output.as_deref()).await?;
+            }
+            if let Some(output) = &args.sending_output {
+                let sending = crate::bench::SendingFill {
+                    mailboxes: args.sending_mailboxes,
+                    leads: args.sending_leads,
+                    smtp_port: args.smtp_port,
+                };
+                crate::bench::fill_sending(&ports, &sending, output).await?;
+            }
+            Ok(())
         }
     }
 }

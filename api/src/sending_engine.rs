@@ -54,13 +54,20 @@ impl SenderRule {
     }
 }
 
+/// Whether a round found something to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Busy {
+    Claimed,
+    Idle,
+}
+
 /// The engine's loop.
 pub(crate) struct SendingEngine {
     pub(crate) dispatch: DispatchDueSends,
     /// Wall-clock time for heartbeats (the dispatch's clock may be simulated).
     pub(crate) wall_clock: Arc<dyn Clock>,
     pub(crate) rule: SenderRule,
-    /// The pause between rounds.
+    /// The pause after a round that found nothing to send (a busy round is followed at once).
     pub(crate) round_interval: Duration,
 }
 
@@ -91,25 +98,29 @@ impl SendingEngine {
             let round = async {
                 self.abandon_dead_claims(all_others_gone).await;
                 match self.dispatch.round().await {
-                    Ok(report) if report.claimed > 0 => tracing::info!(
-                        claimed = report.claimed,
-                        sent = report.sent,
-                        deferred = report.deferred,
-                        bounced = report.bounced,
-                        unknown = report.unknown,
-                        mailbox_failures = report.mailbox_failures,
-                        skipped = report.skipped,
-                        "sending round"
-                    ),
-                    Ok(_) => {}
+                    Ok(report) if report.claimed > 0 => {
+                        tracing::info!(
+                            claimed = report.claimed,
+                            sent = report.sent,
+                            deferred = report.deferred,
+                            bounced = report.bounced,
+                            unknown = report.unknown,
+                            mailbox_failures = report.mailbox_failures,
+                            skipped = report.skipped,
+                            "sending round"
+                        );
+                        Busy::Claimed
+                    }
+                    Ok(_) => Busy::Idle,
                     Err(error) => {
-                        tracing::warn!(error = %format!("{error:#}"), "a sending round failed")
+                        tracing::warn!(error = %format!("{error:#}"), "a sending round failed");
+                        Busy::Idle
                     }
                 }
             };
             let mut round = std::pin::pin!(round);
-            tokio::select! {
-                () = &mut round => {}
+            let busy = tokio::select! {
+                busy = &mut round => busy,
                 () = &mut stop => {
                     tracing::info!("stopping: finishing the sends in flight");
                     if tokio::time::timeout(STOP_GRACE, round).await.is_err() {
@@ -117,10 +128,19 @@ impl SendingEngine {
                     }
                     return;
                 }
-            }
+            };
+            // A round that claimed something may have left more due (a batch is at most
+            // `claims_per_campaign`): the next one starts at once, unless a stop came meanwhile.
+            // Only a round with nothing to send waits: a pause between busy rounds would cap a
+            // process at one batch per `round_interval`, whatever the limits allow.
+            let pause = match busy {
+                Busy::Claimed => Duration::ZERO,
+                Busy::Idle => self.round_interval,
+            };
             tokio::select! {
-                () = tokio::time::sleep(self.round_interval) => {}
+                biased;
                 () = &mut stop => return,
+                () = tokio::time::sleep(pause) => {}
             }
         }
     }

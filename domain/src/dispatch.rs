@@ -13,13 +13,15 @@
 //! the recipient's provider is preferred when one is usable; every later email of an enrolment goes
 //! from the mailbox of its first (one thread, one sender), or waits.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::id::{EnrolmentId, MailboxId};
 use crate::mailbox::MailboxProvider;
 
 /// The two providers whose recipients ESP matching recognises (SENDING.md section 2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EmailProvider {
     Gmail,
     Outlook,
@@ -110,6 +112,10 @@ pub struct Assignment {
 /// overdue first), each within every limit counting the ones planned before it. `mailboxes` is in
 /// the campaign's order (which breaks ties between mailboxes never used) and is updated with the
 /// planned sends, so a caller can plan again with what is left.
+///
+/// A campaign may have 20,000 mailboxes: a follow-up finds its thread's mailbox by id, and a first
+/// email takes the head of an order kept by (last send, position), so a plan costs
+/// O((mailboxes + due) log mailboxes), not a pass over every mailbox per send.
 pub fn plan_claims(
     now: DateTime<Utc>,
     due: &[DueSend],
@@ -119,23 +125,32 @@ pub fn plan_claims(
     let mut left_today = campaign
         .daily_limit
         .map(|limit| limit.saturating_sub(campaign.sent_today));
+    let by_id: HashMap<MailboxId, usize> = mailboxes
+        .iter()
+        .enumerate()
+        .map(|(index, mailbox)| (mailbox.id, index))
+        .collect();
+    let mut least_recent = LeastRecent::of(mailboxes);
     let mut planned = Vec::new();
     for send in due {
         if left_today == Some(0) {
             break;
         }
         let chosen = match send.thread_mailbox {
-            Some(thread) => mailboxes.iter().position(|mailbox| {
-                mailbox.id == thread && mailbox.available(now, campaign.interval)
-            }),
-            None => first_email_sender(now, send, mailboxes, campaign),
+            Some(thread) => by_id
+                .get(&thread)
+                .copied()
+                .filter(|index| mailboxes[*index].available(now, campaign.interval)),
+            None => least_recent.first_email_sender(now, send, mailboxes, campaign),
         };
         let Some(index) = chosen else {
             continue;
         };
+        least_recent.remove(index, &mailboxes[index]);
         let mailbox = &mut mailboxes[index];
         mailbox.sent_last_day += 1;
         mailbox.last_campaign_send = Some(now);
+        least_recent.insert(index, mailbox);
         left_today = left_today.map(|left| left - 1);
         planned.push(Assignment {
             enrolment: send.enrolment,
@@ -145,31 +160,76 @@ pub fn plan_claims(
     planned
 }
 
-/// The available mailbox this campaign used least recently, of the recipient's provider when ESP
-/// matching finds one.
-fn first_email_sender(
-    now: DateTime<Utc>,
-    send: &DueSend,
-    mailboxes: &[MailboxLoad],
-    campaign: CampaignLoad,
-) -> Option<usize> {
-    let least_recent = |wanted: Option<EmailProvider>| {
-        mailboxes
-            .iter()
-            .enumerate()
-            .filter(|(_, mailbox)| mailbox.available(now, campaign.interval))
-            .filter(|(_, mailbox)| wanted.is_none() || mailbox.provider == wanted)
-            // `None` sorts first: a mailbox this campaign never used goes before any used one.
-            .min_by_key(|(index, mailbox)| (mailbox.last_campaign_send, *index))
-            .map(|(index, _)| index)
-    };
-    let recipient = campaign
-        .esp_matching
-        .then(|| EmailProvider::of_domain(&send.recipient_domain))
-        .flatten();
-    recipient
-        .and_then(|provider| least_recent(Some(provider)))
-        .or_else(|| least_recent(None))
+/// Where a mailbox stands in the round-robin: this campaign's latest send from it (`None`, never
+/// used, sorts first), then its position in the campaign.
+type Turn = (Option<DateTime<Utc>>, usize);
+
+/// The campaign's mailboxes in round-robin order, all of them and per provider. A mailbox found
+/// unavailable is dropped when met: within one plan it cannot become available again (its counts
+/// only grow, its latest send only moves to now).
+struct LeastRecent {
+    all: BTreeSet<Turn>,
+    by_provider: HashMap<EmailProvider, BTreeSet<Turn>>,
+}
+
+impl LeastRecent {
+    fn of(mailboxes: &[MailboxLoad]) -> LeastRecent {
+        let mut order = LeastRecent {
+            all: BTreeSet::new(),
+            by_provider: HashMap::new(),
+        };
+        for (index, mailbox) in mailboxes.iter().enumerate() {
+            order.insert(index, mailbox);
+        }
+        order
+    }
+
+    fn insert(&mut self, index: usize, mailbox: &MailboxLoad) {
+        let turn = (mailbox.last_campaign_send, index);
+        self.all.insert(turn);
+        if let Some(provider) = mailbox.provider {
+            self.by_provider.entry(provider).or_default().insert(turn);
+        }
+    }
+
+    fn remove(&mut self, index: usize, mailbox: &MailboxLoad) {
+        let turn = (mailbox.last_campaign_send, index);
+        self.all.remove(&turn);
+        if let Some(turns) = mailbox
+            .provider
+            .and_then(|provider| self.by_provider.get_mut(&provider))
+        {
+            turns.remove(&turn);
+        }
+    }
+
+    /// The available mailbox this campaign used least recently, of the recipient's provider when
+    /// ESP matching finds one.
+    fn first_email_sender(
+        &mut self,
+        now: DateTime<Utc>,
+        send: &DueSend,
+        mailboxes: &[MailboxLoad],
+        campaign: CampaignLoad,
+    ) -> Option<usize> {
+        let first_available = |turns: &mut BTreeSet<Turn>| {
+            while let Some(&(_, index)) = turns.first() {
+                if mailboxes[index].available(now, campaign.interval) {
+                    return Some(index);
+                }
+                turns.pop_first();
+            }
+            None
+        };
+        let recipient = campaign
+            .esp_matching
+            .then(|| EmailProvider::of_domain(&send.recipient_domain))
+            .flatten();
+        recipient
+            .and_then(|provider| self.by_provider.get_mut(&provider))
+            .and_then(first_available)
+            .or_else(|| first_available(&mut self.all))
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
-//! `cargo xtask bench [--backend sqlite|postgres] [--quick]`: the release server on a fresh, filled
-//! database, driven by wrk (32 connections on 127.0.0.1) through each scenario, beside the ceilings of
-//! this machine (`/healthz`, and an echo of the create body without a database), with the server's peak
-//! RSS and, on SQLite, the `-wal` file's largest size and its size at the end. Prints a table, writes
-//! it as JSON to `target/bench/`, and rewrites `docs/benchmarks.md`.
+//! `cargo xtask bench [--backend sqlite|postgres] [--quick] [--only api|sending]`: the release
+//! server on a fresh, filled database, driven by wrk (32 connections on 127.0.0.1) through each
+//! scenario, beside the ceilings of this machine (`/healthz`, and an echo of the create body without
+//! a database), with the server's peak RSS and, on SQLite, the `-wal` file's largest size and its
+//! size at the end. Prints a table, writes it as JSON to `target/bench/`, and rewrites
+//! `docs/benchmarks.md`. Then the sending engine and the tracking routes ([`sending`]), on a database
+//! of their own. `--only` runs one of the two.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -14,13 +16,14 @@ use std::time::{Duration, Instant};
 
 use crate::{cargo, ensure_local_postgres, run, workspace_root};
 
+mod sending;
+
 /// Requests per window for the bench's one key (and address): never reached.
 const BENCH_RATE_LIMIT: &str = "1000000000000";
 const BIND: &str = "127.0.0.1:18080";
 const CONNECTIONS: u32 = 32;
 const THREADS: u32 = 2;
 const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-const POSTGRES_BENCH_DATABASE: &str = "sendline_bench";
 /// Leads of the workspace the selectAll scenario enrols, at any size: LEADS.md's target.
 const ENROLMENT_LEADS: u32 = 100_000;
 
@@ -95,19 +98,38 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         Some("postgres") => Backend::Postgres,
         Some(other) => return Err(format!("unknown backend {other:?}: sqlite or postgres")),
     };
-    let size = if args.iter().any(|arg| arg == "--quick") {
-        QUICK
-    } else {
-        FULL
-    };
+    let quick = args.iter().any(|arg| arg == "--quick");
+    let size = if quick { QUICK } else { FULL };
+    let only = option_value(args, "--only");
+    if only
+        .as_deref()
+        .is_some_and(|only| only != "api" && only != "sending")
+    {
+        return Err(format!("unknown --only {only:?}: api or sending"));
+    }
     ensure_wrk()?;
     run(Command::new(cargo()).args(["build", "--release", "--locked", "--bin", "sendline"]))?;
     let root = workspace_root();
     let server_binary = root.join("target/release/sendline");
     let out = root.join("target/bench").join(backend.name());
     std::fs::create_dir_all(&out).map_err(|error| format!("{}: {error}", out.display()))?;
+    if only.as_deref() != Some("sending") {
+        api_scenarios(backend, size, &server_binary, &out)?;
+    }
+    if only.as_deref() != Some("api") {
+        sending::sending_and_tracking(backend, quick, &server_binary, &out)?;
+    }
+    Ok(())
+}
 
-    let database_url = fresh_database(backend, &out)?;
+/// The API's scenarios on a fresh database filled to `size`.
+fn api_scenarios(
+    backend: Backend,
+    size: Size,
+    server_binary: &Path,
+    out: &Path,
+) -> Result<(), String> {
+    let database_url = fresh_database(backend, out, "bench")?;
     println!(
         "xtask: filling the {} database: {} mailboxes, {} campaigns, {} leads",
         backend.name(),
@@ -118,7 +140,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let fill = out.join("fill.txt");
     let enrolment_fill = out.join("enrolment_fill.txt");
     let started = Instant::now();
-    run(Command::new(&server_binary)
+    run(Command::new(server_binary)
         .args(["bench-fill", "--database-url", &database_url])
         .args(["--mailboxes", &size.mailboxes.to_string()])
         .args(["--campaigns", &size.campaigns.to_string()])
@@ -129,28 +151,11 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         .arg("--enrolment-output")
         .arg(&enrolment_fill))?;
     println!("xtask: filled in {:.1} s", started.elapsed().as_secs_f64());
-    if backend == Backend::Postgres {
-        // What autovacuum does to a table that grew this much, done now so the run does not measure
-        // a table without statistics or a visibility map.
-        run(Command::new("psql").args([
-            &database_url,
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            "VACUUM ANALYZE",
-            "-c",
-            "CHECKPOINT",
-        ]))?;
-    }
-    // The fill leaves hundreds of MB for the kernel (and PostgreSQL's checkpointer, forced above) to
-    // write back over the next ~30 s; written now, so that the first scenarios measure the server
-    // rather than the fill's writeback.
-    run(&mut Command::new("sync"))?;
+    settle_after_fill(backend, &database_url)?;
     let (key, ids_file) = read_fill(&fill, &out.join("campaign_ids.txt"))?;
     let enrolment = read_fill(&enrolment_fill, &out.join("enrolment_campaign_ids.txt"))?;
 
-    let mut server = Command::new(&server_binary)
+    let mut server = Command::new(server_binary)
         .args([
             "serve",
             "--bench-routes",
@@ -172,7 +177,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|error| format!("could not start the server: {error}"))?;
-    let result = measure(&mut server, size, &key, &ids_file, &enrolment, &out);
+    let result = measure(&mut server, size, &key, &ids_file, &enrolment, out);
     // Measured while the server still runs: a clean shutdown checkpoints and may remove the file.
     let wal_bytes = match backend {
         // No file (yet, or any more) is an empty log.
@@ -184,7 +189,27 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let _ = Command::new("kill").arg(server.id().to_string()).status();
     let _ = server.wait();
     let (results, peaks) = result?;
-    report(backend, size, &results, peaks, wal_bytes, &out)
+    report(backend, size, &results, peaks, wal_bytes, out)
+}
+
+/// After a fill: on PostgreSQL what autovacuum does to a table that grew this much, done now so the
+/// run does not measure a table without statistics or a visibility map; then the fill's hundreds of
+/// MB the kernel (and PostgreSQL's checkpointer, forced here) would write back over the next ~30 s,
+/// written now, so that the first scenarios measure the server rather than the fill's writeback.
+fn settle_after_fill(backend: Backend, database_url: &str) -> Result<(), String> {
+    if backend == Backend::Postgres {
+        run(Command::new("psql").args([
+            database_url,
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            "VACUUM ANALYZE",
+            "-c",
+            "CHECKPOINT",
+        ]))?;
+    }
+    run(&mut Command::new("sync"))
 }
 
 fn measure(
@@ -303,15 +328,7 @@ fn measure(
             size.seconds,
         ),
     ] {
-        let measured = wrk(scenario, script, path, threads, connections, seconds)?;
-        settle()?;
-        println!(
-            "xtask: {scenario}: {:.0} req/s, p99 {:.1} ms, non-2xx {}",
-            measured.per_second(),
-            measured.p99_ms,
-            measured.non_2xx
-        );
-        results.push(measured);
+        results.push(wrk(scenario, script, path, threads, connections, seconds)?);
     }
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.join();
@@ -428,33 +445,33 @@ struct Peaks {
     csv: CsvImport,
 }
 
-/// The database URL of a fresh, empty database for `backend`.
-fn fresh_database(backend: Backend, out: &Path) -> Result<String, String> {
+/// The database URL of a fresh, empty database for `backend` named `name` (`{name}.db` in `out` on
+/// SQLite, `sendline_{name}` on PostgreSQL).
+fn fresh_database(backend: Backend, out: &Path, name: &str) -> Result<String, String> {
     match backend {
         Backend::Sqlite => {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(out.join(format!("bench.db{suffix}")));
+            for suffix in ["", "-wal", "-shm", ".secret-key", ".sender-lock"] {
+                let _ = std::fs::remove_file(out.join(format!("{name}.db{suffix}")));
             }
             Ok(format!(
                 "sqlite://{}?mode=rwc",
-                out.join("bench.db").display()
+                out.join(format!("{name}.db")).display()
             ))
         }
         Backend::Postgres => {
             if !ensure_local_postgres() {
                 return Err("PostgreSQL does not answer on 127.0.0.1:5432".to_owned());
             }
+            let database = format!("sendline_{name}");
             for statement in [
-                format!("DROP DATABASE IF EXISTS {POSTGRES_BENCH_DATABASE} WITH (FORCE)"),
-                format!("CREATE DATABASE {POSTGRES_BENCH_DATABASE}"),
+                format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
+                format!("CREATE DATABASE {database}"),
             ] {
                 run(Command::new("psql")
                     .args([POSTGRES_ADMIN_URL, "-q", "-v", "ON_ERROR_STOP=1", "-c"])
                     .arg(statement))?;
             }
-            Ok(format!(
-                "postgres://postgres@127.0.0.1:5432/{POSTGRES_BENCH_DATABASE}"
-            ))
+            Ok(format!("postgres://postgres@127.0.0.1:5432/{database}"))
         }
     }
 }
@@ -710,6 +727,7 @@ end
     )
 }
 
+/// One scenario run by wrk, then [`settle`]; its line printed.
 fn wrk(
     scenario: &'static str,
     script: Option<&PathBuf>,
@@ -767,7 +785,7 @@ fn wrk(
             .unwrap_or(0)
     };
     let millis = |micros: u64| micros as f64 / 1000.0;
-    Ok(Measured {
+    let measured = Measured {
         scenario,
         requests: field("requests"),
         seconds: field("duration_us") as f64 / 1e6,
@@ -778,7 +796,15 @@ fn wrk(
         socket_errors: field("socket_errors"),
         io_stalled_percent: stalled
             .map(|micros| micros as f64 / (field("duration_us").max(1) as f64) * 100.0),
-    })
+    };
+    settle()?;
+    println!(
+        "xtask: {scenario}: {:.0} req/s, p99 {:.1} ms, non-2xx {}",
+        measured.per_second(),
+        measured.p99_ms,
+        measured.non_2xx
+    );
+    Ok(measured)
 }
 
 /// Microseconds, since boot, in which every task waited on I/O (`/proc/pressure/io`, `full` line).
@@ -867,24 +893,7 @@ fn report(
     let when = now_utc();
     let machine = machine();
 
-    let mut table = String::from(
-        "| scenario | req/s | p50 ms | p99 ms | max ms | non-2xx | vs healthz | vs echo | I/O stalled |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
-    for measured in results {
-        let rate = measured.per_second();
-        table.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {:.2} | {:.2} | {} |\n",
-            measured.scenario,
-            rate,
-            measured.p50_ms,
-            measured.p99_ms,
-            measured.max_ms,
-            measured.non_2xx + measured.socket_errors,
-            if healthz > 0.0 { rate / healthz } else { 0.0 },
-            if echo > 0.0 { rate / echo } else { 0.0 },
-            stalled_text(measured.io_stalled_percent),
-        ));
-    }
+    let table = table(results, &[("healthz", healthz), ("echo", echo)]);
     let footer = format!(
         "Leads: CSV import of {CSV_ROWS} rows × 20 columns ({:.1} MB, 1 connection, only the `file` part): {:.2} s, server RSS growth {:.1} MiB (HTTP {}).\n\nServer peak RSS {:.1} MiB{}. {} mailboxes, {} campaigns, {} leads stored before the run; {} s per scenario (the bulk: at least 10 s), {CONNECTIONS} connections, {THREADS} wrk threads (the bulk and the `(1 connection)` rows: 1 and 1).",
         peaks.csv.bytes as f64 / 1e6,
@@ -950,7 +959,7 @@ fn report(
     let latest = out.join("latest.json");
     std::fs::write(&latest, &json).map_err(|error| format!("{}: {error}", latest.display()))?;
     write_docs(
-        backend,
+        backend.name(),
         &format!(
             "## {} ({when})\n\n{machine}.\n\n{table}\n{footer}\n",
             backend.name()
@@ -960,26 +969,65 @@ fn report(
     Ok(())
 }
 
-/// `docs/benchmarks.md`: the introduction, then the latest section of each backend; the other
-/// backend's section is kept as it was.
-fn write_docs(backend: Backend, section: &str) -> Result<(), String> {
+/// The markdown table of `results`, with each one's rate as a ratio to every `(name, req/s)` ceiling.
+fn table(results: &[Measured], ceilings: &[(&str, f64)]) -> String {
+    let ratio_heads: String = ceilings
+        .iter()
+        .map(|(name, _)| format!(" vs {name} |"))
+        .collect();
+    let ratio_rules = "---:|".repeat(ceilings.len());
+    let mut table = format!(
+        "| scenario | req/s | p50 ms | p99 ms | max ms | non-2xx |{ratio_heads} I/O stalled |\n|---|---:|---:|---:|---:|---:|{ratio_rules}---:|\n"
+    );
+    for measured in results {
+        let rate = measured.per_second();
+        let ratios: String = ceilings
+            .iter()
+            .map(|(_, ceiling)| {
+                format!(
+                    " {:.2} |",
+                    if *ceiling > 0.0 { rate / ceiling } else { 0.0 }
+                )
+            })
+            .collect();
+        table.push_str(&format!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} |{ratios} {} |\n",
+            measured.scenario,
+            rate,
+            measured.p50_ms,
+            measured.p99_ms,
+            measured.max_ms,
+            measured.non_2xx + measured.socket_errors,
+            stalled_text(measured.io_stalled_percent),
+        ));
+    }
+    table
+}
+
+/// The sections of `docs/benchmarks.md`, in order, by the title of their `## <title> (…)` heading.
+const SECTIONS: [&str; 4] = ["sqlite", "postgres", "sending, sqlite", "sending, postgres"];
+
+/// `docs/benchmarks.md`: the introduction, then the latest section of each title of [`SECTIONS`];
+/// `section` replaces the one titled `title`, the others are kept as they were.
+fn write_docs(title: &str, section: &str) -> Result<(), String> {
     let path = workspace_root().join("docs/benchmarks.md");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
     let mut document = String::from(INTRODUCTION);
-    for each in [Backend::Sqlite, Backend::Postgres] {
-        document.push('\n');
-        if each == backend {
+    for each in SECTIONS {
+        if each == title {
+            document.push('\n');
             document.push_str(section);
         } else if let Some(kept) = section_of(&existing, each) {
+            document.push('\n');
             document.push_str(kept);
         }
     }
     std::fs::write(&path, document).map_err(|error| format!("{}: {error}", path.display()))
 }
 
-/// The `## <backend> (…)` section of `document`, up to the next `## ` heading.
-fn section_of(document: &str, backend: Backend) -> Option<&str> {
-    let start = document.find(&format!("\n## {} (", backend.name()))? + 1;
+/// The `## <title> (…)` section of `document`, up to the next `## ` heading.
+fn section_of<'a>(document: &'a str, title: &str) -> Option<&'a str> {
+    let start = document.find(&format!("\n## {title} ("))? + 1;
     let rest = &document[start..];
     let end = rest[3..].find("\n## ").map_or(rest.len(), |end| end + 4);
     Some(&rest[..end])
@@ -1013,4 +1061,17 @@ lead search at 1,000,000 leads and campaign search at 100,000 campaigns p99 < 50
 section 9, issue 19): `GET /v1/campaigns/{id}/schedule?days=90` of a campaign with 100,000 enrolments (the
 first one the selectAll scenario filled) < 20 ms, on one connection. Where the time goes, and what to
 change: [performance.md](performance.md).
+
+The `sending, …` sections (SENDING.md section 9, issue 20; `xtask/src/bench/sending.rs`, `--only sending`
+runs them alone) fill a database of their own through `sendline bench-fill --sending-output`: 20,000
+mailboxes (limit 50 a day each) sending through the xtask's SMTP sink on 127.0.0.1, one campaign of
+them all (`emailIntervalMinutes` 1, a window around now, opens and clicks tracked), 100,000 leads
+enrolled, started. Then the release `sendline worker` (one on SQLite, two on PostgreSQL) runs against
+the sink, and the messages it received in the 30 s (`--quick`: 10 s) after the first are counted.
+After the run the sink's record (duplicate Message-IDs and recipients, one mailbox's messages less than
+a minute apart) and the ledger (mailboxes over 50 claims, one mailbox's claims less than a minute
+apart, an (enrolment, step) claimed twice) are checked. Then `serve --no-sending` on that database
+answers wrk on `/t/o/{token}` and `/t/c/{token}` with the tokens of the first 1,000 messages, beside
+its `/healthz`. Targets: >= 200 messages/s on SQLite, >= 400 on PostgreSQL with two workers, every
+limit held, nothing sent twice; tracking >= 20,000 req/s.
 ";

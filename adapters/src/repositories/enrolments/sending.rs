@@ -1,12 +1,14 @@
 //! [`SendLedger`] over SQL: the `sends` table (migration 21) beside the enrolments it advances.
 //!
 //! A claim is one transaction that first locks the campaign row (as every enrolment write does; on
-//! SQLite the one writer already serialises it) and, on PostgreSQL, the campaign's mailbox rows in id
-//! order (a mailbox's rolling-day limit spans campaigns, so two campaigns' claims must take turns on
-//! a shared mailbox; one order everywhere, so they cannot deadlock). It reads every count the limits
-//! need, asks [`plan_claims`], and writes its answer before it commits: no count can move between the
-//! read and the write. The unique (enrolment, step) index refuses a second claim of one email even if
-//! the code were wrong.
+//! SQLite the one writer already serialises it). It reads every count the limits need and asks
+//! [`plan_claims`]; on PostgreSQL it then locks the mailbox rows the plan sends from, in id order (a
+//! mailbox's rolling-day limit spans campaigns, so two campaigns' claims must take turns on a shared
+//! mailbox; one order everywhere, so they cannot deadlock), reads their counts again and plans again
+//! on them. It writes its answer before it commits: no count of a mailbox it sends from can move
+//! between that reading and the write. Only the planned senders are locked, not all the campaign's
+//! mailboxes (20,000 row locks a claim made two workers take turns for nothing). The unique
+//! (enrolment, step) index refuses a second claim of one email even if the code were wrong.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,7 +19,9 @@ use application::ports::{
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use domain::campaign::Campaign;
-use domain::dispatch::{CampaignLoad, DueSend, EmailProvider, MailboxLoad, plan_claims};
+use domain::dispatch::{
+    Assignment, CampaignLoad, DueSend, EmailProvider, MailboxLoad, plan_claims,
+};
 use domain::dnc::dnc_keys_of;
 use domain::enrolment::{EnrolmentStatus, StopReason};
 use domain::id::{CampaignId, EnrolmentId, LeadId, MailboxId, SubsequenceId, WorkspaceId};
@@ -29,10 +33,7 @@ use domain::settings::EspMatchingMode;
 use domain::status::CampaignStatus;
 use domain::values::EmailAddress;
 use domain::variant_choice::{VariantRecord, choose_variant};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait};
 
 use super::{Deltas, changed, first_row, lock_campaign};
 use crate::database::pools::{Pools, finish};
@@ -229,31 +230,166 @@ async fn grouped(
         .collect()
 }
 
-/// The campaign's mailboxes, locked on PostgreSQL (in id order), in the campaign's order.
+/// The campaign's mailboxes as stored with it, in the campaign's order. Not locked: a claim locks
+/// only the mailboxes it plans to send from ([`lock_and_replan`]); a campaign may have 20,000.
 async fn campaign_mailboxes(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     campaign: &Campaign,
 ) -> Result<Vec<Mailbox>, RepositoryError> {
-    let ids: Vec<String> = campaign
-        .mailboxes()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let mut query = mailbox::Entity::find()
-        .filter(mailbox::Column::WorkspaceId.eq(campaign.workspace_id().to_string()))
-        .filter(mailbox::Column::Id.is_in(ids.clone()))
-        .order_by_asc(mailbox::Column::Id);
-    if backend == DbBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    let rows = query.all(transaction).await.or_unknown()?;
-    let mut mailboxes = rows
+    let sql = Sql::of(
+        backend,
+        "SELECT m.* FROM campaign_mailboxes cm JOIN mailboxes m \
+         ON m.workspace_id = cm.workspace_id AND m.id = cm.mailbox_id \
+         WHERE cm.workspace_id = ? AND cm.campaign_id = ? ORDER BY cm.position",
+        [
+            campaign.workspace_id().to_string().into(),
+            campaign.id().to_string().into(),
+        ],
+    );
+    mailbox::Entity::find()
+        .from_raw_sql(sql.build())
+        .all(transaction)
+        .await
+        .or_unknown()?
         .into_iter()
         .map(mailbox_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    mailboxes.sort_by_key(|mailbox| ids.iter().position(|id| *id == mailbox.id().to_string()));
-    Ok(mailboxes)
+        .collect()
+}
+
+/// Which mailboxes' counts to read.
+enum MailboxScope<'a> {
+    /// Every mailbox of the campaign.
+    Campaign,
+    /// These (ids).
+    These(&'a [String]),
+}
+
+/// What the limits need of each mailbox of `scope`, read in the claim's transaction.
+struct MailboxCounts {
+    /// Its claims (every campaign's) since 24 hours ago.
+    last_day: HashMap<String, i64>,
+    /// This campaign's latest claim from it.
+    latest: HashMap<String, i64>,
+}
+
+impl MailboxCounts {
+    async fn read(
+        transaction: &DatabaseTransaction,
+        backend: DbBackend,
+        campaign: &str,
+        day_ago: i64,
+        scope: &MailboxScope<'_>,
+    ) -> Result<MailboxCounts, DbErr> {
+        let in_scope = |sql: &mut Sql| {
+            match scope {
+            MailboxScope::Campaign => sql.push(
+                " AND mailbox_id IN (SELECT mailbox_id FROM campaign_mailboxes WHERE campaign_id = ?)",
+                [campaign.into()],
+            ),
+            MailboxScope::These(ids) => {
+                sql.push(" AND mailbox_id IN (", []);
+                for (index, id) in ids.iter().enumerate() {
+                    sql.push(if index == 0 { "?" } else { ", ?" }, [id.as_str().into()]);
+                }
+                if ids.is_empty() {
+                    sql.push("NULL", []);
+                }
+                sql.push(")", []);
+            }
+        }
+        };
+        let mut last_day = Sql::of(
+            backend,
+            "SELECT mailbox_id, COUNT(*) FROM sends WHERE state <> 'deferred' AND claimed_at_ms > ?",
+            [day_ago.into()],
+        );
+        in_scope(&mut last_day);
+        last_day.push(" GROUP BY mailbox_id", []);
+        let mut latest = Sql::of(
+            backend,
+            "SELECT mailbox_id, MAX(claimed_at_ms) FROM sends WHERE state <> 'deferred' \
+             AND campaign_id = ?",
+            [campaign.into()],
+        );
+        in_scope(&mut latest);
+        latest.push(" GROUP BY mailbox_id", []);
+        Ok(MailboxCounts {
+            last_day: grouped(transaction, last_day).await?,
+            latest: grouped(transaction, latest).await?,
+        })
+    }
+
+    /// `mailbox` as the plan sees it with these counts.
+    fn load_of(&self, mailbox: &Mailbox) -> MailboxLoad {
+        let id = mailbox.id().to_string();
+        MailboxLoad {
+            id: mailbox.id(),
+            provider: EmailProvider::of_mailbox(mailbox.fields().provider()),
+            usable: mailbox.can_send(),
+            daily_limit: mailbox.fields().daily_send_limit(),
+            sent_last_day: self
+                .last_day
+                .get(&id)
+                .map_or(0, |count| u32::try_from(*count).unwrap_or(u32::MAX)),
+            last_campaign_send: self
+                .latest
+                .get(&id)
+                .and_then(|at| DateTime::from_timestamp_millis(*at)),
+        }
+    }
+}
+
+/// PostgreSQL: locks the mailboxes `plan` sends from (in id order, so that claimers cannot
+/// deadlock), reads their counts again now that no other claim can add to them until this one
+/// commits, and plans the same sends again on those counts: what it answers holds every limit.
+/// (A mailbox's rolling-day limit spans campaigns, so another campaign's claim may have committed
+/// sends from it since the first reading.) SQLite's one writer needs none of this.
+async fn lock_and_replan(
+    transaction: &DatabaseTransaction,
+    plan: Vec<Assignment>,
+    due: &[DueSend],
+    mailboxes: &[Mailbox],
+    campaign: &Campaign,
+    now: DateTime<Utc>,
+    load: CampaignLoad,
+) -> Result<Vec<Assignment>, RepositoryError> {
+    let backend = DbBackend::Postgres;
+    let mut senders: Vec<String> = plan.iter().map(|a| a.mailbox.to_string()).collect();
+    senders.sort();
+    senders.dedup();
+    let mut lock = Sql::of(
+        backend,
+        "SELECT id FROM mailboxes WHERE workspace_id = ? AND id IN (",
+        [campaign.workspace_id().to_string().into()],
+    );
+    for (index, id) in senders.iter().enumerate() {
+        lock.push(if index == 0 { "?" } else { ", ?" }, [id.as_str().into()]);
+    }
+    lock.push(") ORDER BY id FOR UPDATE", []);
+    transaction.query_all_raw(lock.build()).await.or_unknown()?;
+    let day_ago = to_millis(now - Duration::hours(24));
+    let counts = MailboxCounts::read(
+        transaction,
+        backend,
+        &campaign.id().to_string(),
+        day_ago,
+        &MailboxScope::These(&senders),
+    )
+    .await
+    .or_unknown()?;
+    let mut fresh: Vec<MailboxLoad> = mailboxes
+        .iter()
+        .filter(|mailbox| senders.binary_search(&mailbox.id().to_string()).is_ok())
+        .map(|mailbox| counts.load_of(mailbox))
+        .collect();
+    let planned: HashSet<EnrolmentId> = plan.iter().map(|a| a.enrolment).collect();
+    let planned_due: Vec<DueSend> = due
+        .iter()
+        .filter(|send| planned.contains(&send.enrolment))
+        .cloned()
+        .collect();
+    Ok(plan_claims(now, &planned_due, &mut fresh, load))
 }
 
 /// Stops the enrolments `ids` (all `active`) for `reason`, moving the counters in `deltas`.
@@ -381,35 +517,16 @@ async fn claim_in(
     }
 
     let mailboxes = campaign_mailboxes(transaction, backend, campaign).await?;
-    let mailbox_ids: Vec<String> = mailboxes.iter().map(|m| m.id().to_string()).collect();
-    let in_list = |sql: &mut Sql| {
-        for (index, id) in mailbox_ids.iter().enumerate() {
-            sql.push(if index == 0 { "?" } else { ", ?" }, [id.as_str().into()]);
-        }
-        if mailbox_ids.is_empty() {
-            sql.push("NULL", []);
-        }
-        sql.push(")", []);
-    };
     let day_ago = to_millis(request.now - Duration::hours(24));
-    let mut last_day = Sql::of(
+    let counts = MailboxCounts::read(
+        transaction,
         backend,
-        "SELECT mailbox_id, COUNT(*) FROM sends WHERE state <> 'deferred' AND claimed_at_ms > ? \
-         AND mailbox_id IN (",
-        [day_ago.into()],
-    );
-    in_list(&mut last_day);
-    last_day.push(" GROUP BY mailbox_id", []);
-    let sent_last_day = grouped(transaction, last_day).await.or_unknown()?;
-    let mut latest = Sql::of(
-        backend,
-        "SELECT mailbox_id, MAX(claimed_at_ms) FROM sends WHERE state <> 'deferred' \
-         AND campaign_id = ? AND mailbox_id IN (",
-        [campaign_id.as_str().into()],
-    );
-    in_list(&mut latest);
-    latest.push(" GROUP BY mailbox_id", []);
-    let latest = grouped(transaction, latest).await.or_unknown()?;
+        &campaign_id,
+        day_ago,
+        &MailboxScope::Campaign,
+    )
+    .await
+    .or_unknown()?;
     let calendar = SendCalendar::of(campaign.schedule());
     let (day_start, day_end) = calendar.local_day_around(request.now);
     let today = Sql::of(
@@ -430,24 +547,7 @@ async fn claim_in(
         .or_unknown()?
         .unwrap_or(0);
 
-    let mut loads: Vec<MailboxLoad> = mailboxes
-        .iter()
-        .map(|mailbox| {
-            let id = mailbox.id().to_string();
-            MailboxLoad {
-                id: mailbox.id(),
-                provider: EmailProvider::of_mailbox(mailbox.fields().provider()),
-                usable: mailbox.can_send(),
-                daily_limit: mailbox.fields().daily_send_limit(),
-                sent_last_day: sent_last_day
-                    .get(&id)
-                    .map_or(0, |count| u32::try_from(*count).unwrap_or(u32::MAX)),
-                last_campaign_send: latest
-                    .get(&id)
-                    .and_then(|at| DateTime::from_timestamp_millis(*at)),
-            }
-        })
-        .collect();
+    let mut loads: Vec<MailboxLoad> = mailboxes.iter().map(|m| counts.load_of(m)).collect();
     let due: Vec<DueSend> = candidates
         .iter()
         .map(|candidate| {
@@ -476,9 +576,22 @@ async fn claim_in(
     };
     let mut plan = plan_claims(request.now, &due, &mut loads, load);
     plan.truncate(request.ids.len());
+    if backend == DbBackend::Postgres && !plan.is_empty() {
+        plan = lock_and_replan(
+            transaction,
+            plan,
+            &due,
+            &mailboxes,
+            campaign,
+            request.now,
+            load,
+        )
+        .await?;
+    }
     if plan.is_empty() {
         return Ok(Vec::new());
     }
+    let senders: HashMap<MailboxId, &Mailbox> = mailboxes.iter().map(|m| (m.id(), m)).collect();
 
     // What each variant did so far, per (sequence, step), only for steps that have several.
     let mut variant_records: HashMap<StepKey, Vec<StoredVariant>> = HashMap::new();
@@ -505,7 +618,7 @@ async fn claim_in(
             continue;
         };
         let Some(id) = ids.next() else { break };
-        let Some(sender) = mailboxes.iter().find(|m| m.id() == assignment.mailbox) else {
+        let Some(sender) = senders.get(&assignment.mailbox) else {
             continue;
         };
         let key = (candidate.row.subsequence.clone(), candidate.step);
