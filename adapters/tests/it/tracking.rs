@@ -98,6 +98,31 @@ async fn opens_every_open_is_an_event_only_the_first_counts_in_stats_and_history
 }
 
 #[tokio::test]
+async fn opens_concurrent_first_opens_of_one_message_count_once_and_each_is_an_event()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let (campaign, send) = sent_message(&database, tenant).await?;
+        // 16 hits at once, all seeing the message unopened: one of them is the first.
+        let hits: Vec<_> = (0..16)
+            .map(|second| {
+                let tracking = database.tracking();
+                let hit = hit(send.id, start() + Duration::seconds(second));
+                tokio::spawn(async move { tracking.record_open(hit).await })
+            })
+            .collect();
+        for recorded in hits {
+            assert!(recorded.await??);
+        }
+        let now_stored = stored(&database, &campaign).await?;
+        assert_eq!(now_stored.stats().opened, 1);
+        assert_eq!(event_rows(&database).await?.len(), 16);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn clicks_answer_only_the_url_stored_at_that_position_and_count_once() -> anyhow::Result<()> {
     on_every_backend(async |database| {
         let tenant = tenant(&database).await?;

@@ -4,6 +4,9 @@
 //! change), lock the campaign row (the rule of every enrolment write), then a few statements on
 //! primary keys: the first open or click of a message is a conditional `UPDATE` of the send's row
 //! (`opened_at_ms IS NULL`), so only the hit that changed it moves the history and the stats.
+//! A later open or click of a message only adds its event row, which changes no counter: it takes
+//! no campaign lock, so repeated hits (image proxies, link scanners) do not queue behind the
+//! campaign's claims and each other on PostgreSQL.
 
 use application::ports::{RepositoryError, TrackingHit, TrackingRepository};
 use async_trait::async_trait;
@@ -42,6 +45,9 @@ struct SendRow {
     variant: Option<String>,
     mailbox: String,
     message_id: String,
+    /// Whether the message was opened, and clicked, already.
+    opened: bool,
+    clicked: bool,
 }
 
 impl SendRow {
@@ -61,7 +67,7 @@ async fn send_row(
     let sql = Sql::of(
         backend,
         "SELECT workspace_id, campaign_id, enrolment_id, subsequence_id, step, variant, \
-         mailbox_id, message_id FROM sends WHERE id = ?",
+         mailbox_id, message_id, opened_at_ms, clicked_at_ms FROM sends WHERE id = ?",
         [send.into()],
     );
     let Some(row) = first_row(transaction, sql.build()).await? else {
@@ -76,6 +82,8 @@ async fn send_row(
         variant: row.try_get_by_index(5)?,
         mailbox: row.try_get_by_index(6)?,
         message_id: row.try_get_by_index(7)?,
+        opened: row.try_get_by_index::<Option<i64>>(8)?.is_some(),
+        clicked: row.try_get_by_index::<Option<i64>>(9)?.is_some(),
     }))
 }
 
@@ -154,6 +162,14 @@ impl First {
         }
     }
 
+    /// Whether the message has this mark already (a hit of this kind came before).
+    fn marked(self, send: &SendRow) -> bool {
+        match self {
+            Self::Open => send.opened,
+            Self::Click => send.clicked,
+        }
+    }
+
     fn event(self) -> &'static str {
         match self {
             Self::Open => "email.opened",
@@ -162,8 +178,8 @@ impl First {
     }
 }
 
-/// Inside the hit's transaction, with the campaign locked: the event every time, and the marks and
-/// stats for the first hit of its kind on the message.
+/// Inside the hit's transaction (the campaign locked unless the message had this mark already): the
+/// event every time, and the marks and stats for the first hit of its kind on the message.
 async fn record_in(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
@@ -200,11 +216,12 @@ async fn record_in(
     insert_event(transaction, backend, hit, first.event(), send, lead, data).await
 }
 
-/// One write transaction: the send's row, the campaign's lock, then `body`. `None` when the send
-/// is unknown.
+/// One write transaction: the send's row, the campaign's lock when `needs_lock` says the hit may
+/// change more than its own event, then `body`. `None` when the send is unknown.
 async fn with_send<T>(
     pools: &Pools,
     send: ObjectId,
+    needs_lock: impl FnOnce(&SendRow) -> bool,
     body: impl AsyncFnOnce(&DatabaseTransaction, DbBackend, SendRow) -> Result<T, DbErr>,
 ) -> Result<Option<T>, RepositoryError> {
     let backend = DbBackend::from(pools.backend);
@@ -213,9 +230,10 @@ async fn with_send<T>(
         let Some(row) = send_row(&transaction, backend, &send.to_string()).await? else {
             return Ok(None);
         };
-        if lock_campaign(&transaction, backend, &row.workspace, &row.campaign)
-            .await?
-            .is_none()
+        if needs_lock(&row)
+            && lock_campaign(&transaction, backend, &row.workspace, &row.campaign)
+                .await?
+                .is_none()
         {
             return Ok(None);
         }
@@ -256,9 +274,15 @@ impl TrackingRepository for SqlTrackingRepository {
     }
 
     async fn record_open(&self, hit: TrackingHit) -> Result<bool, RepositoryError> {
-        let recorded = with_send(&self.pools, hit.send, async |transaction, backend, send| {
-            record_in(transaction, backend, &hit, &send, First::Open, None).await
-        })
+        let first_open = |send: &SendRow| !First::Open.marked(send);
+        let recorded = with_send(
+            &self.pools,
+            hit.send,
+            first_open,
+            async |transaction, backend, send| {
+                record_in(transaction, backend, &hit, &send, First::Open, None).await
+            },
+        )
         .await?;
         Ok(recorded.is_some())
     }
@@ -268,20 +292,26 @@ impl TrackingRepository for SqlTrackingRepository {
         hit: TrackingHit,
         position: u32,
     ) -> Result<Option<String>, RepositoryError> {
-        let url = with_send(&self.pools, hit.send, async |transaction, backend, send| {
-            let sql = Sql::of(
-                backend,
-                "SELECT url FROM send_links WHERE send_id = ? AND position = ?",
-                [hit.send.to_string().into(), i64::from(position).into()],
-            );
-            let Some(row) = first_row(transaction, sql.build()).await? else {
-                return Ok(None);
-            };
-            let url: String = row.try_get_by_index(0)?;
-            let data = serde_json::json!({ "url": url }).to_string();
-            record_in(transaction, backend, &hit, &send, First::Click, Some(data)).await?;
-            Ok(Some(url))
-        })
+        let first_click = |send: &SendRow| !First::Click.marked(send);
+        let url = with_send(
+            &self.pools,
+            hit.send,
+            first_click,
+            async |transaction, backend, send| {
+                let sql = Sql::of(
+                    backend,
+                    "SELECT url FROM send_links WHERE send_id = ? AND position = ?",
+                    [hit.send.to_string().into(), i64::from(position).into()],
+                );
+                let Some(row) = first_row(transaction, sql.build()).await? else {
+                    return Ok(None);
+                };
+                let url: String = row.try_get_by_index(0)?;
+                let data = serde_json::json!({ "url": url }).to_string();
+                record_in(transaction, backend, &hit, &send, First::Click, Some(data)).await?;
+                Ok(Some(url))
+            },
+        )
         .await?;
         Ok(url.flatten())
     }
@@ -291,47 +321,52 @@ impl TrackingRepository for SqlTrackingRepository {
         hit: TrackingHit,
         dnc_entry: DncEntryId,
     ) -> Result<bool, RepositoryError> {
-        let recorded = with_send(&self.pools, hit.send, async |transaction, backend, send| {
-            let at = to_millis(hit.at);
-            let (lead, status) = enrolment_row(transaction, backend, &send.enrolment)
-                .await?
-                .unwrap_or((None, None));
-            if let Some(lead) = &lead {
-                add_to_dnc(transaction, backend, &send.workspace, lead, dnc_entry, at).await?;
-            }
-            if let Some(from) = status
-                && from != EnrolmentStatus::Unsubscribed
-                && let Some(stop) = from.stopped(StopReason::Unsubscribed)
-            {
-                set_stopped(
+        let recorded = with_send(
+            &self.pools,
+            hit.send,
+            |_| true,
+            async |transaction, backend, send| {
+                let at = to_millis(hit.at);
+                let (lead, status) = enrolment_row(transaction, backend, &send.enrolment)
+                    .await?
+                    .unwrap_or((None, None));
+                if let Some(lead) = &lead {
+                    add_to_dnc(transaction, backend, &send.workspace, lead, dnc_entry, at).await?;
+                }
+                if let Some(from) = status
+                    && from != EnrolmentStatus::Unsubscribed
+                    && let Some(stop) = from.stopped(StopReason::Unsubscribed)
+                {
+                    set_stopped(
+                        transaction,
+                        backend,
+                        &send.enrolment,
+                        stop.status,
+                        stop.reason,
+                        at,
+                    )
+                    .await?;
+                    let mut deltas = Deltas::default();
+                    deltas.moved(from, stop.status, 1);
+                    if let Some(statement) = deltas.statement(backend, &send.campaign) {
+                        transaction.execute_raw(statement).await?;
+                    }
+                    send.stats_of()
+                        .count(transaction, backend, &["unsubscribed"])
+                        .await?;
+                }
+                insert_event(
                     transaction,
                     backend,
-                    &send.enrolment,
-                    stop.status,
-                    stop.reason,
-                    at,
+                    &hit,
+                    "email.unsubscribed",
+                    &send,
+                    lead,
+                    None,
                 )
-                .await?;
-                let mut deltas = Deltas::default();
-                deltas.moved(from, stop.status, 1);
-                if let Some(statement) = deltas.statement(backend, &send.campaign) {
-                    transaction.execute_raw(statement).await?;
-                }
-                send.stats_of()
-                    .count(transaction, backend, &["unsubscribed"])
-                    .await?;
-            }
-            insert_event(
-                transaction,
-                backend,
-                &hit,
-                "email.unsubscribed",
-                &send,
-                lead,
-                None,
-            )
-            .await
-        })
+                .await
+            },
+        )
         .await?;
         Ok(recorded.is_some())
     }
