@@ -4,6 +4,9 @@
 //! generate requests from `/openapi.json`: every operation, valid and invalid input, examples bounded
 //! per operation. It fails on any 5xx, on any answer the document does not describe (status, content
 //! type, headers, schema), on a 405 without `Allow`, and on schema-violating input that is accepted.
+//! One 5xx is the contract: `send-test-email` answers 502 `SMTP_FAILED` when the mailbox's SMTP server
+//! refuses or cannot be reached (SENDING.md section 6), and the fuzzer's mailboxes name hosts that do
+//! not exist; that operation alone is not held to "no 5xx" (its 502 must still be documented).
 //! Not checked: that every schema-valid request is accepted — the contract has rules the schema cannot
 //! state (cross-field rules, an `Idempotency-Key` used twice), which refuse schema-valid input by design.
 //!
@@ -22,6 +25,16 @@ const DEFAULT_EXAMPLES: &str = "40";
 const UNREACHED_RATE_LIMIT: &str = "1000000000";
 const KEY_LINE: &str = "Workspace API key: ";
 const LISTENING_LINE: &str = "Sendline listening on ";
+/// The checks: all but `positive_data_acceptance` (see the module's documentation), and one
+/// operation's 502 allowed. In the file, not on the command line: a `--checks` option would
+/// override the operation's setting.
+const SCHEMATHESIS_CONFIG: &str = r#"[checks]
+positive_data_acceptance.enabled = false
+
+[[operations]]
+include-name = "POST /v1/campaigns/{campaignId}/send-test-email"
+checks.not_a_server_error.enabled = false
+"#;
 
 /// Kills the server however the run ends.
 struct Server(Child);
@@ -62,20 +75,19 @@ pub fn api_fuzz() -> Result<(), String> {
     println!(
         "xtask: schemathesis against {base}/openapi.json ({examples} examples per operation, seed {seed})"
     );
+    let config = dir.join("schemathesis.toml");
+    std::fs::write(&config, SCHEMATHESIS_CONFIG)
+        .map_err(|error| format!("{}: {error}", config.display()))?;
     let fuzzed = run(Command::new("python3")
         // Its example cache goes where it runs: keep it out of the checkout.
         .current_dir(&dir)
-        .args(["-m", "schemathesis.cli", "run"])
+        .args(["-m", "schemathesis.cli", "--config-file"])
+        .arg(&config)
+        .arg("run")
         .arg(format!("{base}/openapi.json"))
         .args(["--header", &format!("X-Api-Key: {key}")])
         // The key comes from the header above; generated credentials would only conflict with it.
         .args(["--generation-with-security-parameters", "false"])
-        .args([
-            "--checks",
-            "all",
-            "--exclude-checks",
-            "positive_data_acceptance",
-        ])
         .args([
             "--max-examples",
             &examples,
