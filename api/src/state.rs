@@ -175,16 +175,21 @@ impl Ports {
         }
     }
 
+    /// The mailboxes with the key that opens their stored passwords.
+    pub fn mailbox_connections(&self) -> MailboxConnections {
+        MailboxConnections {
+            mailboxes: self.mailboxes.clone(),
+            credentials: self.credentials.clone(),
+        }
+    }
+
     /// The sending engine over these ports.
     pub fn dispatch(&self, settings: DispatchSettings) -> DispatchDueSends {
         DispatchDueSends {
             ledger: self.send_ledger.clone(),
             campaigns: self.campaigns.clone(),
             leads: self.leads.clone(),
-            connections: MailboxConnections {
-                mailboxes: self.mailboxes.clone(),
-                credentials: self.credentials.clone(),
-            },
+            connections: self.mailbox_connections(),
             transport: self.mail_transport.clone(),
             clock: self.clock.clone(),
             ids: self.ids.clone(),
@@ -341,10 +346,7 @@ impl AppState {
             send_test_email: SendTestEmail {
                 campaigns: ports.campaigns.clone(),
                 leads: ports.leads.clone(),
-                connections: MailboxConnections {
-                    mailboxes: ports.mailboxes.clone(),
-                    credentials: ports.credentials.clone(),
-                },
+                connections: ports.mailbox_connections(),
                 transport: ports.mail_transport.clone(),
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
@@ -366,10 +368,7 @@ impl AppState {
                 credentials: ports.credentials.clone(),
             },
             test_mailbox: TestMailbox {
-                connections: MailboxConnections {
-                    mailboxes: ports.mailboxes.clone(),
-                    credentials: ports.credentials.clone(),
-                },
+                connections: ports.mailbox_connections(),
                 transport: ports.mail_transport.clone(),
                 reader: ports.mailbox_reader.clone(),
             },

@@ -141,6 +141,24 @@ pub(crate) async fn claim(
         .await?)
 }
 
+/// Records what became of `claim` at `at`.
+pub(crate) async fn finish(
+    database: &Database,
+    claim: &ClaimedSend,
+    at: DateTime<Utc>,
+    outcome: SendOutcome,
+) -> anyhow::Result<()> {
+    database
+        .send_ledger()
+        .finish(&FinishedSend {
+            claim: claim.clone(),
+            at,
+            outcome,
+        })
+        .await?;
+    Ok(())
+}
+
 /// Each (enrolment, step) at most once in the ledger.
 fn assert_at_most_once(rows: &[LedgerRow]) {
     let mut seen = HashSet::new();
@@ -281,18 +299,17 @@ async fn a_sent_claim_advances_its_enrolment_and_its_follow_up_threads_from_the_
         );
 
         let due = start() + Duration::days(3) + Duration::hours(4);
-        database
-            .send_ledger()
-            .finish(&FinishedSend {
-                claim: first.clone(),
-                at: start(),
-                outcome: SendOutcome::Sent {
-                    subject: "Quick question about Acme".into(),
-                    reply: "250 OK".into(),
-                    next: NextStep::Email { step: 2, due },
-                },
-            })
-            .await?;
+        finish(
+            &database,
+            &first,
+            start(),
+            SendOutcome::Sent {
+                subject: "Quick question about Acme".into(),
+                reply: "250 OK".into(),
+                next: NextStep::Email { step: 2, due },
+            },
+        )
+        .await?;
         let enrolment = database
             .enrolments()
             .find(tenant.workspace, campaign.id(), first.enrolment)
@@ -333,18 +350,17 @@ async fn a_sent_claim_advances_its_enrolment_and_its_follow_up_threads_from_the_
             Some("Quick question about Acme")
         );
 
-        database
-            .send_ledger()
-            .finish(&FinishedSend {
-                claim: follow_up[0].clone(),
-                at: due,
-                outcome: SendOutcome::Sent {
-                    subject: "Re: Quick question about Acme".into(),
-                    reply: "250 OK".into(),
-                    next: NextStep::Done,
-                },
-            })
-            .await?;
+        finish(
+            &database,
+            &follow_up[0],
+            due,
+            SendOutcome::Sent {
+                subject: "Re: Quick question about Acme".into(),
+                reply: "250 OK".into(),
+                next: NextStep::Done,
+            },
+        )
+        .await?;
         let enrolment = database
             .enrolments()
             .find(tenant.workspace, campaign.id(), first.enrolment)
@@ -396,18 +412,17 @@ async fn at_most_once_an_abandoned_claim_is_unknown_and_never_claimed_again() ->
                 .is_empty()
         );
         // A late report of the crashed claim changes nothing (nor would any other outcome).
-        database
-            .send_ledger()
-            .finish(&FinishedSend {
-                claim: claimed[0].clone(),
-                at: later,
-                outcome: SendOutcome::Sent {
-                    subject: "s".into(),
-                    reply: "250".into(),
-                    next: NextStep::Done,
-                },
-            })
-            .await?;
+        finish(
+            &database,
+            &claimed[0],
+            later,
+            SendOutcome::Sent {
+                subject: "s".into(),
+                reply: "250".into(),
+                next: NextStep::Done,
+            },
+        )
+        .await?;
         let rows = ledger_rows(&database).await?;
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].state, "unknown");
@@ -425,17 +440,16 @@ async fn a_deferred_claim_is_claimed_again_at_its_retry_time_only() -> anyhow::R
         let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
         let claimed = claim(&database, &campaign, "worker", start(), 5).await?;
         let retry_at = start() + Duration::minutes(5);
-        database
-            .send_ledger()
-            .finish(&FinishedSend {
-                claim: claimed[0].clone(),
-                at: start(),
-                outcome: SendOutcome::Deferred {
-                    reply: "451 try later".into(),
-                    retry_at,
-                },
-            })
-            .await?;
+        finish(
+            &database,
+            &claimed[0],
+            start(),
+            SendOutcome::Deferred {
+                reply: "451 try later".into(),
+                retry_at,
+            },
+        )
+        .await?;
         let early = start() + Duration::minutes(4);
         assert!(
             claim(&database, &campaign, "worker", early, 5)
@@ -499,16 +513,15 @@ async fn a_skipped_claim_is_withdrawn_counts_for_no_spacing_and_stops_its_enrolm
         let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
         let first = claim(&database, &campaign, "worker", start(), 5).await?;
         assert_eq!(first.len(), 1, "one a minute from the one mailbox");
-        database
-            .send_ledger()
-            .finish(&FinishedSend {
-                claim: first[0].clone(),
-                at: start(),
-                outcome: SendOutcome::Skipped {
-                    stop: StopReason::Seg,
-                },
-            })
-            .await?;
+        finish(
+            &database,
+            &first[0],
+            start(),
+            SendOutcome::Skipped {
+                stop: StopReason::Seg,
+            },
+        )
+        .await?;
         assert!(ledger_rows(&database).await?.is_empty(), "withdrawn");
         // The same minute: the withdrawn claim took no spacing, so the other lead is claimed.
         let second = claim(&database, &campaign, "worker", start(), 5).await?;
@@ -543,17 +556,16 @@ async fn at_most_once_an_unknown_outcome_is_never_claimed_again() -> anyhow::Res
         let leads = store_leads(&database, tenant, 1).await?;
         let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
         let claimed = claim(&database, &campaign, "worker", start(), 5).await?;
-        database
-            .send_ledger()
-            .finish(&FinishedSend {
-                claim: claimed[0].clone(),
-                at: start(),
-                outcome: SendOutcome::Unknown {
-                    subject: "s".into(),
-                    detail: "no reply within 10 s after the message data".into(),
-                },
-            })
-            .await?;
+        finish(
+            &database,
+            &claimed[0],
+            start(),
+            SendOutcome::Unknown {
+                subject: "s".into(),
+                detail: "no reply within 10 s after the message data".into(),
+            },
+        )
+        .await?;
         for days in [0, 1, 7] {
             let later = start() + Duration::days(days) + Duration::minutes(5);
             assert!(
@@ -579,17 +591,16 @@ async fn a_permanent_refusal_bounces_the_enrolment_and_counts_sent_and_bounced_n
         let leads = store_leads(&database, tenant, 1).await?;
         let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
         let claimed = claim(&database, &campaign, "worker", start(), 5).await?;
-        database
-            .send_ledger()
-            .finish(&FinishedSend {
-                claim: claimed[0].clone(),
-                at: start(),
-                outcome: SendOutcome::Bounced {
-                    subject: "Hi".into(),
-                    reply: "550 5.1.1 no such user".into(),
-                },
-            })
-            .await?;
+        finish(
+            &database,
+            &claimed[0],
+            start(),
+            SendOutcome::Bounced {
+                subject: "Hi".into(),
+                reply: "550 5.1.1 no such user".into(),
+            },
+        )
+        .await?;
         let enrolment = database
             .enrolments()
             .find(tenant.workspace, campaign.id(), claimed[0].enrolment)
@@ -673,18 +684,17 @@ async fn variant_optimization_sends_the_best_variant_once_every_variant_was_trie
             let claimed = claim(&database, &campaign, "worker", now, 5).await?;
             assert_eq!(claimed.len(), 1);
             let claimed = claimed.into_iter().next().context("a claim")?;
-            database
-                .send_ledger()
-                .finish(&FinishedSend {
-                    claim: claimed.clone(),
-                    at: now,
-                    outcome: SendOutcome::Sent {
-                        subject: "Hi".into(),
-                        reply: "250 OK".into(),
-                        next: NextStep::Done,
-                    },
-                })
-                .await?;
+            finish(
+                &database,
+                &claimed,
+                now,
+                SendOutcome::Sent {
+                    subject: "Hi".into(),
+                    reply: "250 OK".into(),
+                    next: NextStep::Done,
+                },
+            )
+            .await?;
             sent.push(claimed);
         }
         let letters: Vec<_> = sent.iter().map(|claim| claim.variant.clone()).collect();

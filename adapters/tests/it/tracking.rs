@@ -5,7 +5,7 @@
 use adapters::Database;
 use adapters::testing::event_rows;
 use anyhow::Context as _;
-use application::ports::{ClaimedSend, FinishedSend, NextStep, SendOutcome, TrackingHit};
+use application::ports::{ClaimedSend, NextStep, SendOutcome, TrackingHit};
 use chrono::{DateTime, Duration, Utc};
 use domain::campaign::Campaign;
 use domain::dnc::dnc_keys_of;
@@ -13,7 +13,7 @@ use domain::enrolment::EnrolmentStatus;
 use domain::id::ObjectId;
 
 use crate::enrolments::store_leads;
-use crate::sending::{active_campaign, claim, sending_mailbox, start, stored};
+use crate::sending::{active_campaign, claim, finish, sending_mailbox, start, stored};
 use crate::support::*;
 
 /// A campaign with one lead (`lead0@acme.test`) whose first email was claimed and sent.
@@ -29,21 +29,20 @@ async fn sent_message(
         .into_iter()
         .next()
         .context("a claim")?;
-    database
-        .send_ledger()
-        .finish(&FinishedSend {
-            claim: claimed.clone(),
-            at: start(),
-            outcome: SendOutcome::Sent {
-                subject: "Hello".into(),
-                reply: "250 OK".into(),
-                next: NextStep::Email {
-                    step: 2,
-                    due: start() + Duration::days(3),
-                },
+    finish(
+        database,
+        &claimed,
+        start(),
+        SendOutcome::Sent {
+            subject: "Hello".into(),
+            reply: "250 OK".into(),
+            next: NextStep::Email {
+                step: 2,
+                due: start() + Duration::days(3),
             },
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok((campaign, claimed))
 }
 

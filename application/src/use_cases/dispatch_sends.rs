@@ -101,6 +101,15 @@ impl std::fmt::Debug for DispatchDueSends {
     }
 }
 
+/// What every claim of a campaign in a round shares, worked out once for the round.
+struct CampaignInRound {
+    campaign: Campaign,
+    calendar: SendCalendar,
+    gateways: GatewayRule,
+    /// Where its messages' tracking and unsubscribe links point.
+    link_base: PublicBaseUrl,
+}
+
 impl DispatchDueSends {
     /// One round over every active campaign: what is due now goes out, within every limit.
     pub async fn round(&self) -> Result<RoundReport, RepositoryError> {
@@ -115,13 +124,19 @@ impl DispatchDueSends {
             if !calendar.is_inside(now) {
                 continue;
             }
+            let in_round = CampaignInRound {
+                gateways: GatewayRule::of(campaign.settings()),
+                link_base: self.link_base(&campaign),
+                calendar,
+                campaign,
+            };
             let ids = (0..self.settings.claims_per_campaign)
                 .map(|_| self.ids.new_id())
                 .collect();
             let claims = self
                 .ledger
                 .claim(&ClaimRequest {
-                    campaign: campaign.clone(),
+                    campaign: in_round.campaign.clone(),
                     worker: self.settings.worker.clone(),
                     now,
                     ids,
@@ -130,7 +145,7 @@ impl DispatchDueSends {
             report.claimed += claims.len();
             let outcomes: Vec<Result<SendOutcome, RepositoryError>> =
                 futures_util::stream::iter(claims)
-                    .map(|claim| self.send(&campaign, &calendar, claim))
+                    .map(|claim| self.send(&in_round, claim))
                     .buffer_unordered(self.settings.parallel_sends.max(1))
                     .collect()
                     .await;
@@ -144,11 +159,10 @@ impl DispatchDueSends {
     /// Builds, sends and records one claimed email.
     async fn send(
         &self,
-        campaign: &Campaign,
-        calendar: &SendCalendar,
+        in_round: &CampaignInRound,
         claim: ClaimedSend,
     ) -> Result<SendOutcome, RepositoryError> {
-        let outcome = match self.prepare(campaign, &claim).await? {
+        let outcome = match self.prepare(in_round, &claim).await? {
             Prepared::Ready {
                 connection,
                 envelope,
@@ -163,7 +177,7 @@ impl DispatchDueSends {
                     answer,
                     subject,
                     now,
-                    calendar,
+                    &in_round.calendar,
                     &claim,
                     sequence,
                     sequence_step,
@@ -171,29 +185,29 @@ impl DispatchDueSends {
             }
             Prepared::Refused(outcome) => outcome,
         };
-        let at = self.clock.now();
-        if let SendOutcome::MailboxFailed { error } = &outcome {
+        let finished = FinishedSend {
+            claim,
+            at: self.clock.now(),
+            outcome,
+        };
+        if let SendOutcome::MailboxFailed { error } = &finished.outcome {
+            let claim = &finished.claim;
             self.connections
                 .mailboxes
-                .record_mailbox_error(claim.workspace, claim.mailbox, error, at)
+                .record_mailbox_error(claim.workspace, claim.mailbox, error, finished.at)
                 .await?;
         }
-        self.ledger
-            .finish(&FinishedSend {
-                claim,
-                at,
-                outcome: outcome.clone(),
-            })
-            .await?;
-        Ok(outcome)
+        self.ledger.finish(&finished).await?;
+        Ok(finished.outcome)
     }
 
     /// Everything the message needs, or why it cannot go (nothing was sent).
     async fn prepare<'a>(
         &self,
-        campaign: &'a Campaign,
+        in_round: &'a CampaignInRound,
         claim: &ClaimedSend,
     ) -> Result<Prepared<'a>, RepositoryError> {
+        let campaign = &in_round.campaign;
         let retry_later = |why: &str| {
             Prepared::Refused(SendOutcome::Deferred {
                 reply: why.to_owned(),
@@ -206,9 +220,13 @@ impl DispatchDueSends {
         };
         // Here, between the claim and SMTP, because the MX lookup is network I/O that must not run
         // inside the claim's transaction; the withdrawn claim counts for no limit.
-        let rule = GatewayRule::of(campaign.settings());
         let domain = lead.fields().email().domain();
-        if self.gateways.skipped_gateway(&rule, domain).await.is_some() {
+        if self
+            .gateways
+            .skipped_gateway(&in_round.gateways, domain)
+            .await
+            .is_some()
+        {
             return Ok(Prepared::Refused(SendOutcome::Skipped {
                 stop: StopReason::Seg,
             }));
@@ -257,7 +275,7 @@ impl DispatchDueSends {
             previous_subject,
             &mut spintax,
         );
-        let links = self.tracked(campaign, claim, rendered);
+        let links = self.tracked(in_round, claim, rendered);
         self.tracking
             .store_links(claim.id, &links.original_urls)
             .await?;
@@ -273,25 +291,31 @@ impl DispatchDueSends {
         })
     }
 
-    /// The rendered email with its links (SENDING.md section 3): with `trackClicks` every http(s)
-    /// link points to `/t/c/{token}`, with `trackOpens` a pixel of `/t/o/{token}` ends the body, and
-    /// with `includeUnsubscribeLink` a link to `/u/{token}` ends it (never click-tracked); the text
-    /// part shows the original URLs. The base is `https://{cnameTracking.domain}` when enabled.
-    fn tracked(
-        &self,
-        campaign: &Campaign,
-        claim: &ClaimedSend,
-        rendered: RenderedEmail,
-    ) -> Tracked {
-        let settings = campaign.settings();
-        let cname = settings.cname_tracking();
-        let base = cname
+    /// The base of the campaign's links: `https://{cnameTracking.domain}` when enabled, else the
+    /// public URL.
+    fn link_base(&self, campaign: &Campaign) -> PublicBaseUrl {
+        let cname = campaign.settings().cname_tracking();
+        cname
             .enabled()
             .then(|| cname.domain())
             .flatten()
             .and_then(|domain| PublicBaseUrl::parse(&format!("https://{}", domain.as_str())).ok())
-            .unwrap_or_else(|| self.settings.public_url.clone());
-        let unsubscribe = unsubscribe_url(&base, claim.id, &self.settings.tracking_key);
+            .unwrap_or_else(|| self.settings.public_url.clone())
+    }
+
+    /// The rendered email with its links (SENDING.md section 3): with `trackClicks` every http(s)
+    /// link points to `/t/c/{token}`, with `trackOpens` a pixel of `/t/o/{token}` ends the body, and
+    /// with `includeUnsubscribeLink` a link to `/u/{token}` ends it (never click-tracked); the text
+    /// part shows the original URLs. The base is the round's [`CampaignInRound::link_base`].
+    fn tracked(
+        &self,
+        in_round: &CampaignInRound,
+        claim: &ClaimedSend,
+        rendered: RenderedEmail,
+    ) -> Tracked {
+        let settings = in_round.campaign.settings();
+        let base = &in_round.link_base;
+        let unsubscribe = unsubscribe_url(base, claim.id, &self.settings.tracking_key);
         let footer = if settings.include_unsubscribe_link() {
             format!("<p><a href=\"{unsubscribe}\">Unsubscribe</a></p>")
         } else {
@@ -299,7 +323,7 @@ impl DispatchDueSends {
         };
         let body = track_body(
             &rendered.body,
-            &base,
+            base,
             claim.id,
             &self.settings.tracking_key,
             TrackingOptions {

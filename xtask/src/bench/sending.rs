@@ -147,7 +147,8 @@ pub(super) fn sending_and_tracking(
     );
     let first_after = first.duration_since(started).as_secs_f64() - fill_seconds;
 
-    let tracking = tracking(&database_url, &sink.tokens(), quick, out)?;
+    let tokens = sink.tokens();
+    let tracking = tracking(server_binary, &database_url, &tokens, quick, out)?;
     let healthz = tracking.first().map(Measured::per_second).unwrap_or(0.0);
     let when = now_utc();
     let section = format!(
@@ -166,7 +167,7 @@ pub(super) fn sending_and_tracking(
         },
         checks.verdict(),
         checks.describe(),
-        sink.tokens().opens.len(),
+        tokens.opens.len(),
         table(&tracking, &[("healthz", healthz)]),
     );
     println!("\n{section}");
@@ -305,6 +306,7 @@ fn query_count(backend: Backend, database_url: &str, sql: &str) -> Result<u64, S
 /// `serve --no-sending` on the sending database: `/healthz` (the ceiling), then the open pixel and
 /// the click redirect with tokens of sent messages.
 fn tracking(
+    server_binary: &Path,
     database_url: &str,
     tokens: &Tokens,
     quick: bool,
@@ -313,8 +315,7 @@ fn tracking(
     if tokens.opens.is_empty() || tokens.clicks.is_empty() {
         return Err("the sink found no tracking tokens in the messages".to_owned());
     }
-    let server_binary = crate::workspace_root().join("target/release/sendline");
-    let mut server = Command::new(&server_binary)
+    let mut server = Command::new(server_binary)
         .args([
             "serve",
             "--no-sending",

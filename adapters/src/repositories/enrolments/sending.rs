@@ -129,7 +129,6 @@ async fn due_rows(
         .collect()
 }
 
-/// `(key, count or instant)` pairs of a grouped query.
 /// What one variant of a step did so far, as stored (see [`VariantRecord`]).
 struct StoredVariant {
     letter: String,
@@ -218,6 +217,7 @@ async fn stored_variants(
         .collect())
 }
 
+/// `(key, count or instant)` pairs of a grouped query.
 async fn grouped(
     transaction: &DatabaseTransaction,
     sql: Sql,
@@ -281,10 +281,10 @@ impl MailboxCounts {
         day_ago: i64,
         scope: &MailboxScope<'_>,
     ) -> Result<MailboxCounts, DbErr> {
-        let in_scope = |sql: &mut Sql| {
-            match scope {
+        let in_scope = |sql: &mut Sql| match scope {
             MailboxScope::Campaign => sql.push(
-                " AND mailbox_id IN (SELECT mailbox_id FROM campaign_mailboxes WHERE campaign_id = ?)",
+                " AND mailbox_id IN \
+                 (SELECT mailbox_id FROM campaign_mailboxes WHERE campaign_id = ?)",
                 [campaign.into()],
             ),
             MailboxScope::These(ids) => {
@@ -297,7 +297,6 @@ impl MailboxCounts {
                 }
                 sql.push(")", []);
             }
-        }
         };
         let mut last_day = Sql::of(
             backend,
@@ -592,10 +591,21 @@ async fn claim_in(
         return Ok(Vec::new());
     }
     let senders: HashMap<MailboxId, &Mailbox> = mailboxes.iter().map(|m| (m.id(), m)).collect();
+    let by_enrolment: HashMap<&str, &Candidate> = candidates
+        .iter()
+        .map(|candidate| (candidate.row.enrolment.as_str(), candidate))
+        .collect();
+    let planned: Vec<(&Candidate, &Assignment)> = plan
+        .iter()
+        .filter_map(|assignment| {
+            let candidate = by_enrolment.get(assignment.enrolment.to_string().as_str())?;
+            Some((*candidate, assignment))
+        })
+        .collect();
 
-    // What each variant did so far, per (sequence, step), only for steps that have several.
+    // What each variant did so far, per (sequence, step) planned, only for steps that have several.
     let mut variant_records: HashMap<StepKey, Vec<StoredVariant>> = HashMap::new();
-    for candidate in &candidates {
+    for (candidate, _) in &planned {
         let letters = variant_letters(candidate.sequence, candidate.step);
         let key = (candidate.row.subsequence.clone(), candidate.step);
         if letters.len() < 2 || variant_records.contains_key(&key) {
@@ -610,13 +620,7 @@ async fn claim_in(
 
     let mut claimed = Vec::new();
     let mut ids = request.ids.iter();
-    for assignment in plan {
-        let Some(candidate) = candidates
-            .iter()
-            .find(|candidate| candidate.row.enrolment == assignment.enrolment.to_string())
-        else {
-            continue;
-        };
+    for (candidate, assignment) in planned {
         let Some(id) = ids.next() else { break };
         let Some(sender) = senders.get(&assignment.mailbox) else {
             continue;

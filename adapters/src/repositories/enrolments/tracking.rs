@@ -196,7 +196,8 @@ async fn record_in(
         &format!("UPDATE sends SET {column} = ? WHERE id = ? AND {column} IS NULL"),
         [at.into(), send_id.as_str().into()],
     );
-    if changed(transaction, mark.build()).await? == 1 {
+    // A message marked already stays marked: only an unmarked one can be this hit's first.
+    if !first.marked(send) && changed(transaction, mark.build()).await? == 1 {
         let history = Sql::of(
             backend,
             &format!(

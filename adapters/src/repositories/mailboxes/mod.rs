@@ -30,7 +30,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
-    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use serde::Deserialize as _;
 
@@ -43,7 +43,6 @@ use crate::entities::{campaign, campaign_mailbox, mailbox, mailbox_tag};
 use crate::error::{OrUnknown, corrupt_row, describe, duplicate_id, repository_error, unknown};
 use crate::repositories::values::parse_id;
 use crate::time::{from_millis, to_millis};
-use sea_orm::FromQueryResult;
 
 const TABLE: &str = "mailboxes";
 
@@ -77,7 +76,7 @@ impl MailboxRepository for SqlMailboxRepository {
         let id = mailbox.id().to_string();
         let workspace_id = mailbox.workspace_id().to_string();
         let fields = mailbox.fields();
-        let row = mailbox::ActiveModel {
+        let mut row = mailbox::ActiveModel {
             id: Set(id.clone()),
             workspace_id: Set(workspace_id.clone()),
             email: Set(fields.email().as_str().to_owned()),
@@ -95,7 +94,6 @@ impl MailboxRepository for SqlMailboxRepository {
             updated_at_ms: Set(to_millis(mailbox.updated_at())),
             ..Default::default()
         };
-        let mut row = row;
         for server in [MailServer::Smtp, MailServer::Imap] {
             set_connection(
                 &mut row,
@@ -288,10 +286,7 @@ impl MailboxRepository for SqlMailboxRepository {
         if ids.is_empty() {
             return Ok(counts);
         }
-        let backend = match self.pools.backend {
-            Backend::Sqlite => DbBackend::Sqlite,
-            Backend::Postgres => DbBackend::Postgres,
-        };
+        let backend = DbBackend::from(self.pools.backend);
         let now_ms = to_millis(now);
         let since_ms = now_ms - DAY_MS;
         let owned = Query::select()
