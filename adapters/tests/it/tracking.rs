@@ -5,7 +5,7 @@
 use adapters::Database;
 use adapters::testing::event_rows;
 use anyhow::Context as _;
-use application::ports::{ClaimedSend, NextStep, SendOutcome, TrackingHit};
+use application::ports::{ClaimedSend, NextStep, SendLinks, SendOutcome, TrackingHit};
 use chrono::{DateTime, Duration, Utc};
 use domain::campaign::Campaign;
 use domain::dnc::dnc_keys_of;
@@ -131,10 +131,18 @@ async fn clicks_answer_only_the_url_stored_at_that_position_and_count_once() -> 
             "https://a.example/one".to_owned(),
             "https://b.example/two?x=1&y=2".to_owned(),
         ];
-        tracking.store_links(send.id, &links).await?;
+        tracking
+            .store_links(&[SendLinks {
+                send: send.id,
+                urls: links.clone(),
+            }])
+            .await?;
         // Storing again keeps what was stored first.
         tracking
-            .store_links(send.id, &["https://evil.example/".to_owned()])
+            .store_links(&[SendLinks {
+                send: send.id,
+                urls: vec!["https://evil.example/".to_owned()],
+            }])
             .await?;
         for minute in [1, 2] {
             let url = tracking
@@ -175,7 +183,10 @@ async fn an_unknown_send_records_nothing() -> anyhow::Result<()> {
         let (campaign, send) = sent_message(&database, tenant).await?;
         let tracking = database.tracking();
         tracking
-            .store_links(send.id, &["https://a.example/".to_owned()])
+            .store_links(&[SendLinks {
+                send: send.id,
+                urls: vec!["https://a.example/".to_owned()],
+            }])
             .await?;
         let unknown: ObjectId = new_id();
         assert!(!tracking.record_open(hit(unknown, start())).await?);

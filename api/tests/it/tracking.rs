@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use adapters::SimulatedClock;
-use application::ports::{ClaimRequest, ClaimedSend, FinishedSend, NextStep, SendOutcome};
+use application::ports::{
+    ClaimRequest, ClaimedSend, FinishedSend, NextStep, SendLinks, SendOutcome,
+};
 use chrono::{DateTime, TimeZone, Utc};
 use domain::id::ObjectId;
 use domain::tracking::{TrackingKey, TrackingKind, TrackingToken};
@@ -191,7 +193,10 @@ async fn a_click_redirects_only_to_the_stored_url_and_is_counted_once() {
         let stored = "https://acme.example.com/pricing?plan=pro&ref=mail";
         app.ports
             .tracking
-            .store_links(send.id, &[stored.to_owned()])
+            .store_links(&[SendLinks {
+                send: send.id,
+                urls: vec![stored.to_owned()],
+            }])
             .await
             .expect("links stored");
         let path = format!("/t/c/{}", token(TrackingKind::Click { position: 0 }, &send));
@@ -220,7 +225,10 @@ async fn a_forged_altered_or_misplaced_token_is_404_and_records_nothing() {
         let (campaign, send) = sent_message(&app).await;
         app.ports
             .tracking
-            .store_links(send.id, &["https://acme.example.com/".to_owned()])
+            .store_links(&[SendLinks {
+                send: send.id,
+                urls: vec!["https://acme.example.com/".to_owned()],
+            }])
             .await
             .expect("links stored");
         let other_key = TrackingKey::new([6; 32]);

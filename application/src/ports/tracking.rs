@@ -16,16 +16,23 @@ pub struct TrackingHit {
     pub at: DateTime<Utc>,
 }
 
+/// The original URLs of one send's rewritten links, `urls[i]` at position `i` (what
+/// [`domain::tracking::track_body`] answers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendLinks {
+    pub send: ObjectId,
+    pub urls: Vec<String>,
+}
+
 /// Storage of tracking. Every recording method is ONE transaction that first locks the send's
 /// campaign row (as every enrolment write does). A send id that is not in the ledger records
 /// nothing and answers "unknown" (`false` / `None`).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait TrackingRepository: Send + Sync {
-    /// Stores the original URLs of a send's rewritten links, `links[i]` at position `i` (what
-    /// [`domain::tracking::track_body`] answers), before the message leaves. Storing again keeps
-    /// the URLs stored first.
-    async fn store_links(&self, send: ObjectId, links: &[String]) -> Result<(), RepositoryError>;
+    /// Stores the links of every send of `links` (a claim's messages, before they leave) in one
+    /// write. Storing a send's link again keeps the URL stored first.
+    async fn store_links(&self, links: &[SendLinks]) -> Result<(), RepositoryError>;
 
     /// Records an `email.opened` event every time; the FIRST open of the message also sets
     /// `openedAt` in the enrolment's history for its step and adds 1 to the campaign's

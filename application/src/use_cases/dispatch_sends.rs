@@ -24,8 +24,8 @@ use futures_util::StreamExt;
 use crate::ports::{
     CampaignRepository, ClaimRequest, ClaimedSend, Clock, Envelope, ExtraHeader, FinishedSend,
     IdGenerator, LeadRepository, MailTransport, MessageId, NamedAddress, NextStep, OutgoingMessage,
-    OutgoingMessageParts, RandomChoice, RepositoryError, SendFailure, SendLedger, SendOutcome,
-    TrackingRepository,
+    OutgoingMessageParts, RandomChoice, RepositoryError, SendFailure, SendLedger, SendLinks,
+    SendOutcome, TrackingRepository,
 };
 use crate::use_cases::mailbox_connections::{MailboxConnections, OpenConnectionsError};
 use crate::use_cases::secure_gateways::SecureGateways;
@@ -277,7 +277,10 @@ impl DispatchDueSends {
         );
         let links = self.tracked(in_round, claim, rendered);
         self.tracking
-            .store_links(claim.id, &links.original_urls)
+            .store_links(&[SendLinks {
+                send: claim.id,
+                urls: links.original_urls.clone(),
+            }])
             .await?;
         let Some(message) = self.message(campaign, claim, &lead, &mailbox, links) else {
             return Ok(retry_later("the message id could not be built"));

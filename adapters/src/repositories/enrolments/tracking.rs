@@ -8,7 +8,7 @@
 //! no campaign lock, so repeated hits (image proxies, link scanners) do not queue behind the
 //! campaign's claims and each other on PostgreSQL.
 
-use application::ports::{RepositoryError, TrackingHit, TrackingRepository};
+use application::ports::{RepositoryError, SendLinks, TrackingHit, TrackingRepository};
 use async_trait::async_trait;
 use domain::dnc::{DncEntry, DncReason};
 use domain::enrolment::{EnrolmentStatus, StopReason};
@@ -22,6 +22,9 @@ use crate::database::pools::{Pools, finish};
 use crate::database::sql::Sql;
 use crate::error::{OrUnknown, unknown};
 use crate::time::to_millis;
+
+/// Link rows written per INSERT (three bound values each).
+const LINK_ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Tracking's storage.
 #[derive(Clone)]
@@ -248,29 +251,37 @@ async fn with_send<T>(
 
 #[async_trait]
 impl TrackingRepository for SqlTrackingRepository {
-    async fn store_links(&self, send: ObjectId, links: &[String]) -> Result<(), RepositoryError> {
-        if links.is_empty() {
-            return Ok(());
-        }
+    async fn store_links(&self, links: &[SendLinks]) -> Result<(), RepositoryError> {
         let backend = DbBackend::from(self.pools.backend);
-        let send = send.to_string();
-        let mut sql = Sql::of(
-            backend,
-            "INSERT INTO send_links (send_id, position, url) VALUES ",
-            [],
-        );
-        for (position, url) in links.iter().enumerate() {
-            let separator = if position == 0 { "" } else { ", " };
-            let position = i64::try_from(position).unwrap_or(i64::MAX);
-            let values: [Value; 3] = [send.as_str().into(), position.into(), url.as_str().into()];
-            sql.push(&format!("{separator}(?, ?, ?)"), values);
+        let rows: Vec<(String, i64, &str)> = links
+            .iter()
+            .flat_map(|send| {
+                let id = send.send.to_string();
+                send.urls.iter().enumerate().map(move |(position, url)| {
+                    let position = i64::try_from(position).unwrap_or(i64::MAX);
+                    (id.clone(), position, url.as_str())
+                })
+            })
+            .collect();
+        // Three parameters a row: well under either backend's bind limit per statement.
+        for chunk in rows.chunks(LINK_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::of(
+                backend,
+                "INSERT INTO send_links (send_id, position, url) VALUES ",
+                [],
+            );
+            for (index, (send, position, url)) in chunk.iter().enumerate() {
+                let separator = if index == 0 { "" } else { ", " };
+                let values: [Value; 3] = [send.as_str().into(), (*position).into(), (*url).into()];
+                sql.push(&format!("{separator}(?, ?, ?)"), values);
+            }
+            sql.push(" ON CONFLICT (send_id, position) DO NOTHING", []);
+            self.pools
+                .writer
+                .execute_raw(sql.build())
+                .await
+                .or_unknown()?;
         }
-        sql.push(" ON CONFLICT (send_id, position) DO NOTHING", []);
-        self.pools
-            .writer
-            .execute_raw(sql.build())
-            .await
-            .or_unknown()?;
         Ok(())
     }
 
