@@ -43,6 +43,18 @@ impl Sql {
         }
     }
 
+    /// Appends `(?, ?, …)` bound to `values`, or `(NULL)` when there are none (an `IN` list that
+    /// matches nothing).
+    pub(crate) fn push_list(&mut self, values: impl IntoIterator<Item = Value>) {
+        self.text.push('(');
+        let mut empty = true;
+        for value in values {
+            self.push(if empty { "?" } else { ", ?" }, [value]);
+            empty = false;
+        }
+        self.text.push_str(if empty { "NULL)" } else { ")" });
+    }
+
     pub(crate) fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }

@@ -150,11 +150,11 @@ pub(crate) async fn finish(
 ) -> anyhow::Result<()> {
     database
         .send_ledger()
-        .finish(&FinishedSend {
+        .finish(&[FinishedSend {
             claim: claim.clone(),
             at,
             outcome,
-        })
+        }])
         .await?;
     Ok(())
 }
@@ -577,6 +577,91 @@ async fn at_most_once_an_unknown_outcome_is_never_claimed_again() -> anyhow::Res
         let rows = ledger_rows(&database).await?;
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].state, "unknown");
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn finishes_recorded_in_one_call_each_move_their_enrolment_and_add_up_in_the_counters()
+-> anyhow::Result<()> {
+    on_every_backend(async |database| {
+        let tenant = tenant(&database).await?;
+        let mut mailboxes = Vec::new();
+        for _ in 0..3 {
+            mailboxes.push(sending_mailbox(&database, tenant, 50).await?);
+        }
+        let leads = store_leads(&database, tenant, 3).await?;
+        let campaign = active_campaign(&database, tenant, mailboxes, None, 1, &leads).await?;
+        let mut claimed = claim(&database, &campaign, "worker", start(), 2).await?;
+        claimed.extend(claim(&database, &campaign, "gone", start(), 1).await?);
+        assert_eq!(claimed.len(), 3);
+        // The third claim's process died meanwhile: its claim is unknown before the batch comes.
+        let ledger = database.send_ledger();
+        let abandoned = ledger
+            .abandon_claims("worker", start() + Duration::seconds(1), start())
+            .await?;
+        assert_eq!(abandoned, 1);
+        let sent = |next| SendOutcome::Sent {
+            subject: "Hi".into(),
+            reply: "250 OK".into(),
+            next,
+        };
+        let follow_up = NextStep::Email {
+            step: 2,
+            due: start() + Duration::days(3),
+        };
+        let outcomes = [
+            sent(follow_up),
+            SendOutcome::Bounced {
+                subject: "Hi".into(),
+                reply: "550 5.1.1 no such user".into(),
+            },
+            sent(NextStep::Done),
+        ];
+        let batch: Vec<FinishedSend> = claimed
+            .iter()
+            .zip(outcomes)
+            .map(|(claim, outcome)| FinishedSend {
+                claim: claim.clone(),
+                at: start(),
+                outcome,
+            })
+            .collect();
+        ledger.finish(&batch).await?;
+
+        let campaign_id = campaign.id();
+        let enrolment = |index: usize| {
+            let database = &database;
+            let claimed = &claimed;
+            async move {
+                database
+                    .enrolments()
+                    .find(tenant.workspace, campaign_id, claimed[index].enrolment)
+                    .await?
+                    .context("the enrolment")
+            }
+        };
+        let first = enrolment(0).await?;
+        assert_eq!(first.status, EnrolmentStatus::Active);
+        assert_eq!(first.history.len(), 1);
+        assert_eq!(enrolment(1).await?.status, EnrolmentStatus::Bounced);
+        // The unknown claim's report changed nothing: not completed, not counted.
+        let third = enrolment(2).await?;
+        assert_eq!(third.status, EnrolmentStatus::Active);
+        assert!(third.history.is_empty());
+        let now_stored = stored(&database, &campaign).await?;
+        let stats = now_stored.stats();
+        assert_eq!((stats.sent, stats.delivered, stats.bounced), (2, 1, 1));
+        assert_eq!(now_stored.lead_counts().bounced(), 1);
+        assert_eq!(now_stored.lead_counts().active(), 2);
+        let mut states: Vec<String> = ledger_rows(&database)
+            .await?
+            .into_iter()
+            .map(|row| row.state)
+            .collect();
+        states.sort();
+        assert_eq!(states, ["bounced", "sent", "unknown"]);
         Ok(())
     })
     .await

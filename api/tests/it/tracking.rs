@@ -71,7 +71,7 @@ async fn sent_message(app: &TestApp) -> (String, ClaimedSend) {
         .expect("a claim");
     let send = claimed.into_iter().next().expect("one send claimed");
     ledger
-        .finish(&FinishedSend {
+        .finish(&[FinishedSend {
             claim: send.clone(),
             at: now(),
             outcome: SendOutcome::Sent {
@@ -82,7 +82,7 @@ async fn sent_message(app: &TestApp) -> (String, ClaimedSend) {
                     due: now() + chrono::Duration::days(3),
                 },
             },
-        })
+        }])
         .await
         .expect("finished");
     (campaign, send)

@@ -117,10 +117,10 @@ pub trait SendLedger: Send + Sync {
     /// workspace.
     async fn claim(&self, request: &ClaimRequest) -> Result<Vec<ClaimedSend>, RepositoryError>;
 
-    /// Records what became of a claim, with the enrolment, its counters and the campaign's `stats`, in
-    /// one transaction. A claim that is not `claimed` any more (marked `unknown` meanwhile) is left as
-    /// it is.
-    async fn finish(&self, finished: &FinishedSend) -> Result<(), RepositoryError>;
+    /// Records what became of each of `finished`, with its enrolment, its counters and the campaign's
+    /// `stats`, all in ONE transaction (which locks their campaigns in id order). A claim that is not
+    /// `claimed` any more (marked `unknown` meanwhile) is left as it is.
+    async fn finish(&self, finished: &[FinishedSend]) -> Result<(), RepositoryError>;
 
     /// Records that the process `worker` is alive at `at` (wall-clock time).
     async fn heartbeat(&self, worker: &str, at: DateTime<Utc>) -> Result<(), RepositoryError>;

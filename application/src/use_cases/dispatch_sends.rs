@@ -20,6 +20,7 @@ use domain::send_window::SendCalendar;
 use domain::sequence::{Sequence, StepKind};
 use domain::tracking::{PublicBaseUrl, TrackingKey, TrackingOptions, track_body, unsubscribe_url};
 use futures_util::StreamExt;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::ports::{
     CampaignRepository, ClaimRequest, ClaimedSend, Clock, Envelope, ExtraHeader, FinishedSend,
@@ -33,6 +34,9 @@ use crate::use_cases::secure_gateways::SecureGateways;
 /// The delays before a temporary failure is tried again (SENDING.md section 4: about 1, 5 and 30
 /// minutes); after the last, the email waits for the next window.
 const RETRY_DELAYS_MINUTES: [i64; 3] = [1, 5, 30];
+
+/// At most this many finished sends recorded in one transaction.
+const FINISHED_PER_WRITE: usize = 256;
 
 /// How the engine claims and sends.
 #[derive(Debug, Clone)]
@@ -143,32 +147,91 @@ impl DispatchDueSends {
                 })
                 .await?;
             report.claimed += claims.len();
-            let outcomes: Vec<Result<SendOutcome, RepositoryError>> =
-                futures_util::stream::iter(claims)
-                    .map(|claim| self.send(&in_round, claim))
-                    .buffer_unordered(self.settings.parallel_sends.max(1))
-                    .collect()
-                    .await;
-            for outcome in outcomes {
-                report.count(&outcome?);
+            for outcome in self.send_all(&in_round, claims).await? {
+                report.count(&outcome);
             }
         }
         Ok(report)
     }
 
-    /// Builds, sends and records one claimed email.
-    async fn send(
+    /// Sends a claim's emails: builds every message, stores all their links in one write before
+    /// any of them leaves (a click may come at once), hands them to SMTP `parallel_sends` at a
+    /// time, and records what became of them as they finish, what is ready at once in one
+    /// transaction (on PostgreSQL each commit waits for the disk; one a message capped the
+    /// engine's rate). A claim whose storage failed stays `claimed`: never sent again (a later
+    /// process marks it `unknown`); the first such error is the round's answer after the rest
+    /// are done.
+    async fn send_all(
+        &self,
+        in_round: &CampaignInRound,
+        claims: Vec<ClaimedSend>,
+    ) -> Result<Vec<SendOutcome>, RepositoryError> {
+        let parallel = self.settings.parallel_sends.max(1);
+        let mut first_error = None;
+        let mut prepared = Vec::with_capacity(claims.len());
+        let mut links = Vec::new();
+        let mut built = futures_util::stream::iter(claims)
+            .map(|claim| async move {
+                let prepared = self.prepare(in_round, &claim).await;
+                (claim, prepared)
+            })
+            .buffer_unordered(parallel);
+        while let Some((claim, result)) = built.next().await {
+            match result {
+                Ok(mut ready) => {
+                    if let Prepared::Ready { links: urls, .. } = &mut ready
+                        && !urls.is_empty()
+                    {
+                        links.push(SendLinks {
+                            send: claim.id,
+                            urls: std::mem::take(urls),
+                        });
+                    }
+                    prepared.push((claim, ready));
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if !links.is_empty() {
+            self.tracking.store_links(&links).await?;
+        }
+
+        let (done, finished) = tokio::sync::mpsc::unbounded_channel();
+        let sending = async move {
+            futures_util::stream::iter(prepared)
+                .for_each_concurrent(parallel, |(claim, ready)| {
+                    let done = done.clone();
+                    async move {
+                        // The receiver lives until every sender is gone.
+                        let _ = done.send(self.deliver(in_round, claim, ready).await);
+                    }
+                })
+                .await;
+        };
+        let ((), recorded) = tokio::join!(sending, self.record_finished(finished));
+        match (recorded, first_error) {
+            (Err(error), _) | (Ok(_), Some(error)) => Err(error),
+            (Ok(outcomes), None) => Ok(outcomes),
+        }
+    }
+
+    /// Hands one prepared email to SMTP (unless it was refused) and says what became of it.
+    async fn deliver(
         &self,
         in_round: &CampaignInRound,
         claim: ClaimedSend,
-    ) -> Result<SendOutcome, RepositoryError> {
-        let outcome = match self.prepare(in_round, &claim).await? {
+        prepared: Prepared<'_>,
+    ) -> Result<FinishedSend, RepositoryError> {
+        let outcome = match prepared {
             Prepared::Ready {
                 connection,
                 envelope,
                 message,
                 sequence,
                 sequence_step,
+                links: _,
             } => {
                 let subject = message.subject().to_owned();
                 let answer = self.transport.send(&connection, &envelope, &message).await;
@@ -197,8 +260,36 @@ impl DispatchDueSends {
                 .record_mailbox_error(claim.workspace, claim.mailbox, error, finished.at)
                 .await?;
         }
-        self.ledger.finish(&finished).await?;
-        Ok(finished.outcome)
+        Ok(finished)
+    }
+
+    /// Records finished sends as they come, all that are waiting (up to [`FINISHED_PER_WRITE`])
+    /// in one call, until every sender is done; answers their outcomes, or the first error.
+    async fn record_finished(
+        &self,
+        mut finished: UnboundedReceiver<Result<FinishedSend, RepositoryError>>,
+    ) -> Result<Vec<SendOutcome>, RepositoryError> {
+        let mut outcomes = Vec::new();
+        let mut first_error = None;
+        let mut waiting = Vec::with_capacity(FINISHED_PER_WRITE);
+        while finished.recv_many(&mut waiting, FINISHED_PER_WRITE).await > 0 {
+            let mut batch = Vec::with_capacity(waiting.len());
+            for one in waiting.drain(..) {
+                match one {
+                    Ok(one) => batch.push(one),
+                    Err(error) => {
+                        first_error.get_or_insert(error);
+                    }
+                }
+            }
+            match self.ledger.finish(&batch).await {
+                Ok(()) => outcomes.extend(batch.into_iter().map(|one| one.outcome)),
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        first_error.map_or(Ok(outcomes), Err)
     }
 
     /// Everything the message needs, or why it cannot go (nothing was sent).
@@ -275,17 +366,13 @@ impl DispatchDueSends {
             previous_subject,
             &mut spintax,
         );
-        let links = self.tracked(in_round, claim, rendered);
-        self.tracking
-            .store_links(&[SendLinks {
-                send: claim.id,
-                urls: links.original_urls.clone(),
-            }])
-            .await?;
-        let Some(message) = self.message(campaign, claim, &lead, &mailbox, links) else {
+        let mut tracked = self.tracked(in_round, claim, rendered);
+        let links = std::mem::take(&mut tracked.original_urls);
+        let Some(message) = self.message(campaign, claim, &lead, &mailbox, tracked) else {
             return Ok(retry_later("the message id could not be built"));
         };
         Ok(Prepared::Ready {
+            links,
             envelope: Envelope::for_message(&message),
             connection,
             message: Box::new(message),
@@ -400,6 +487,8 @@ struct Tracked {
 /// A claim ready to go, or why it cannot.
 enum Prepared<'a> {
     Ready {
+        /// The URLs behind its click links, stored before it leaves.
+        links: Vec<String>,
         connection: crate::ports::SmtpConnection,
         envelope: Envelope,
         message: Box<OutgoingMessage>,

@@ -10,7 +10,7 @@
 //! mailboxes (20,000 row locks a claim made two workers take turns for nothing). The unique
 //! (enrolment, step) index refuses a second claim of one email even if the code were wrong.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use application::ports::{
     ClaimRequest, ClaimedSend, EarlierMessage, FinishedSend, MessageId, NextStep, RepositoryError,
@@ -288,14 +288,8 @@ impl MailboxCounts {
                 [campaign.into()],
             ),
             MailboxScope::These(ids) => {
-                sql.push(" AND mailbox_id IN (", []);
-                for (index, id) in ids.iter().enumerate() {
-                    sql.push(if index == 0 { "?" } else { ", ?" }, [id.as_str().into()]);
-                }
-                if ids.is_empty() {
-                    sql.push("NULL", []);
-                }
-                sql.push(")", []);
+                sql.push(" AND mailbox_id IN ", []);
+                sql.push_list(ids.iter().map(|id| id.as_str().into()));
             }
         };
         let mut last_day = Sql::of(
@@ -618,7 +612,8 @@ async fn claim_in(
     }
     let optimization = settings.variant_optimization();
 
-    let mut claimed = Vec::new();
+    // Each planned send's row, with its variant and message id, then all of them written at once.
+    let mut to_write: Vec<PlannedSend> = Vec::with_capacity(planned.len());
     let mut ids = request.ids.iter();
     for (candidate, assignment) in planned {
         let Some(id) = ids.next() else { break };
@@ -635,297 +630,329 @@ async fn claim_in(
             }
             Some(chosen)
         });
-        let message_id = MessageId::for_sender(*id, sender.fields().email());
-        let step = candidate.step as i64;
-        let insert = Sql::of(
-            backend,
-            "INSERT INTO sends (id, workspace_id, campaign_id, subsequence_id, enrolment_id, step, \
-             variant, mailbox_id, message_id, state, worker, attempts, claimed_at_ms) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'claimed', ?, 1, ?) \
-             ON CONFLICT (enrolment_id, step) DO UPDATE SET state = 'claimed', \
-             worker = excluded.worker, attempts = sends.attempts + 1, \
-             claimed_at_ms = excluded.claimed_at_ms, mailbox_id = excluded.mailbox_id, \
-             finished_at_ms = NULL WHERE sends.state = 'deferred' \
-             RETURNING id, message_id, variant, attempts",
-            [
-                id.to_string().into(),
-                workspace.as_str().into(),
-                campaign_id.as_str().into(),
-                candidate.row.subsequence.clone().into(),
-                candidate.row.enrolment.as_str().into(),
-                step.into(),
-                variant.clone().into(),
-                assignment.mailbox.to_string().into(),
-                message_id.as_str().into(),
-                request.worker.as_str().into(),
-                now.into(),
-            ],
-        );
-        // No row: the email is claimed already (the schema's at-most-once, should the plan be wrong).
-        let Some(row) = first_row(transaction, insert.build()).await.or_unknown()? else {
-            continue;
-        };
-        let claim_id: String = row.try_get_by_index(0).or_unknown()?;
-        let message_id: String = row.try_get_by_index(1).or_unknown()?;
-        let variant: Option<String> = row.try_get_by_index(2).or_unknown()?;
-        let attempts: i64 = row.try_get_by_index(3).or_unknown()?;
-        let advance = Sql::of(
-            backend,
-            "UPDATE enrolments SET current_step = ?, mailbox_id = ?, last_variant = ?, \
-             updated_at_ms = ?, version = version + 1 WHERE id = ?",
-            [
-                step.into(),
-                assignment.mailbox.to_string().into(),
-                variant.clone().into(),
-                now.into(),
-                candidate.row.enrolment.as_str().into(),
-            ],
-        );
-        transaction
-            .execute_raw(advance.build())
-            .await
-            .or_unknown()?;
-        let previous = Sql::of(
-            backend,
-            "SELECT message_id, subject FROM sends WHERE enrolment_id = ? AND step < ? \
-             AND state IN ('sent', 'unknown') ORDER BY step DESC LIMIT 1",
-            [candidate.row.enrolment.as_str().into(), step.into()],
-        );
-        let previous = first_row(transaction, previous.build())
-            .await
-            .or_unknown()?
-            .map(|row| {
-                Ok::<_, DbErr>(EarlierMessage {
-                    message_id: row.try_get_by_index(0)?,
-                    subject: row.try_get_by_index(1)?,
-                })
-            })
-            .transpose()
-            .or_unknown()?;
-        claimed.push(ClaimedSend {
-            id: parse_id(&claim_id, domain::id::ObjectId::parse, "sends", "id")?,
-            workspace: campaign.workspace_id(),
-            campaign: campaign.id(),
-            enrolment: assignment.enrolment,
-            subsequence: candidate
-                .row
-                .subsequence
-                .as_deref()
-                .map(|id| parse_id(id, SubsequenceId::parse, "enrolments", "subsequence_id"))
-                .transpose()?,
-            lead: parse_id(&candidate.row.lead, LeadId::parse, "enrolments", "lead_id")?,
-            step: u32::try_from(step).unwrap_or(u32::MAX),
+        to_write.push(PlannedSend {
+            id: id.to_string(),
+            row: candidate.row,
+            step: candidate.step as i64,
             variant,
             mailbox: assignment.mailbox,
-            message_id,
-            previous,
-            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            message_id: MessageId::for_sender(*id, sender.fields().email())
+                .as_str()
+                .to_owned(),
         });
+    }
+    let mut claimed = Vec::with_capacity(to_write.len());
+    for chunk in to_write.chunks(CLAIM_ROWS_PER_STATEMENT) {
+        let written = insert_claims(transaction, backend, request, &workspace, chunk)
+            .await
+            .or_unknown()?;
+        advance_claimed(transaction, backend, now, &written)
+            .await
+            .or_unknown()?;
+        let mut previous = previous_messages(transaction, backend, &written)
+            .await
+            .or_unknown()?;
+        for send in written {
+            let row = send.planned.row;
+            claimed.push(ClaimedSend {
+                id: parse_id(&send.claim_id, domain::id::ObjectId::parse, "sends", "id")?,
+                workspace: campaign.workspace_id(),
+                campaign: campaign.id(),
+                enrolment: parse_id(&row.enrolment, EnrolmentId::parse, "enrolments", "id")?,
+                subsequence: row
+                    .subsequence
+                    .as_deref()
+                    .map(|id| parse_id(id, SubsequenceId::parse, "enrolments", "subsequence_id"))
+                    .transpose()?,
+                lead: parse_id(&row.lead, LeadId::parse, "enrolments", "lead_id")?,
+                step: u32::try_from(send.planned.step).unwrap_or(u32::MAX),
+                previous: previous.remove(&row.enrolment),
+                variant: send.variant,
+                mailbox: send.planned.mailbox,
+                message_id: send.message_id,
+                attempts: u32::try_from(send.attempts).unwrap_or(u32::MAX),
+            });
+        }
     }
     Ok(claimed)
 }
 
-/// Inside the finish's transaction, with the campaign locked.
-async fn finish_in(
+/// Claim rows written per statement (eleven bound values each: well under either backend's limit).
+const CLAIM_ROWS_PER_STATEMENT: usize = 1_000;
+
+/// A send the plan made, before it is written.
+struct PlannedSend<'a> {
+    id: String,
+    row: &'a DueRow,
+    step: i64,
+    variant: Option<String>,
+    mailbox: MailboxId,
+    message_id: String,
+}
+
+/// A planned send as written: a deferred claim taken again keeps its id, message id and variant.
+struct WrittenClaim<'a> {
+    planned: &'a PlannedSend<'a>,
+    claim_id: String,
+    message_id: String,
+    variant: Option<String>,
+    attempts: i64,
+}
+
+/// Writes a `claimed` row for each of `planned` in one INSERT; a deferred row of the same
+/// (enrolment, step) is taken again. A send with no row answered is claimed already (the schema's
+/// at-most-once, should the plan be wrong) and is left out.
+async fn insert_claims<'a>(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
-    finished: &FinishedSend,
-) -> Result<(), DbErr> {
-    let claim = &finished.claim;
-    let at = to_millis(finished.at);
-    let send_id = claim.id.to_string();
-    let enrolment = claim.enrolment.to_string();
-    let campaign = claim.campaign.to_string();
-    let subsequence = claim.subsequence.map(|id| id.to_string());
-    let stats_of = StatsOf {
-        campaign: &campaign,
-        subsequence: subsequence.as_deref(),
-    };
-    let state = Sql::of(
+    request: &ClaimRequest,
+    workspace: &str,
+    planned: &'a [PlannedSend<'a>],
+) -> Result<Vec<WrittenClaim<'a>>, DbErr> {
+    let campaign_id = request.campaign.id().to_string();
+    let now = to_millis(request.now);
+    let mut insert = Sql::of(
         backend,
-        "SELECT state FROM sends WHERE id = ?",
-        [send_id.as_str().into()],
+        "INSERT INTO sends (id, workspace_id, campaign_id, subsequence_id, enrolment_id, step, \
+         variant, mailbox_id, message_id, state, worker, attempts, claimed_at_ms) VALUES ",
+        [],
     );
-    let still_claimed = match first_row(transaction, state.build()).await? {
-        Some(row) => row.try_get_by_index::<String>(0)? == "claimed",
-        None => false,
-    };
-    if !still_claimed {
+    for (index, send) in planned.iter().enumerate() {
+        let separator = if index == 0 { "" } else { ", " };
+        insert.push(
+            &format!("{separator}(?, ?, ?, ?, ?, ?, ?, ?, ?, 'claimed', ?, 1, ?)"),
+            [
+                send.id.as_str().into(),
+                workspace.into(),
+                campaign_id.as_str().into(),
+                send.row.subsequence.clone().into(),
+                send.row.enrolment.as_str().into(),
+                send.step.into(),
+                send.variant.clone().into(),
+                send.mailbox.to_string().into(),
+                send.message_id.as_str().into(),
+                request.worker.as_str().into(),
+                now.into(),
+            ],
+        );
+    }
+    insert.push(
+        " ON CONFLICT (enrolment_id, step) DO UPDATE SET state = 'claimed', \
+         worker = excluded.worker, attempts = sends.attempts + 1, \
+         claimed_at_ms = excluded.claimed_at_ms, mailbox_id = excluded.mailbox_id, \
+         finished_at_ms = NULL WHERE sends.state = 'deferred' \
+         RETURNING enrolment_id, id, message_id, variant, attempts",
+        [],
+    );
+    // RETURNING's order is not the VALUES' order: matched by enrolment (one send each per claim),
+    // answered in the plan's order.
+    let mut returned = HashMap::with_capacity(planned.len());
+    for row in transaction.query_all_raw(insert.build()).await? {
+        let enrolment: String = row.try_get_by_index(0)?;
+        returned.insert(enrolment, row);
+    }
+    planned
+        .iter()
+        .filter_map(|send| Some((send, returned.remove(&send.row.enrolment)?)))
+        .map(|(planned, row)| {
+            Ok(WrittenClaim {
+                planned,
+                claim_id: row.try_get_by_index(1)?,
+                message_id: row.try_get_by_index(2)?,
+                variant: row.try_get_by_index(3)?,
+                attempts: row.try_get_by_index(4)?,
+            })
+        })
+        .collect()
+}
+
+/// Moves each claimed enrolment to its claimed step, mailbox and variant, in one UPDATE.
+async fn advance_claimed(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    now: i64,
+    written: &[WrittenClaim<'_>],
+) -> Result<(), DbErr> {
+    if written.is_empty() {
         return Ok(());
     }
-    let status_sql = Sql::of(
+    let mut advance = Sql::of(
         backend,
-        "SELECT status FROM enrolments WHERE id = ?",
-        [enrolment.as_str().into()],
+        "WITH claimed (id, step, mailbox, variant) AS (VALUES ",
+        [],
     );
-    let status = first_row(transaction, status_sql.build())
-        .await?
-        .map(|row| row.try_get_by_index::<String>(0))
-        .transpose()?
-        .and_then(|raw| EnrolmentStatus::from_wire(&raw));
-    let mut deltas = Deltas::default();
-    let mark = |state: &str, reply: Option<&str>, subject: Option<&str>| {
-        Sql::of(
-            backend,
-            "UPDATE sends SET state = ?, smtp_reply = ?, subject = COALESCE(?, subject), \
-             finished_at_ms = ? WHERE id = ?",
+    for (index, send) in written.iter().enumerate() {
+        let separator = if index == 0 { "" } else { ", " };
+        advance.push(
+            &format!("{separator}(?, ?, ?, ?)"),
             [
-                state.into(),
-                reply.map(str::to_owned).into(),
-                subject.map(str::to_owned).into(),
-                at.into(),
-                send_id.as_str().into(),
+                send.planned.row.enrolment.as_str().into(),
+                send.planned.step.into(),
+                send.planned.mailbox.to_string().into(),
+                send.variant.clone().into(),
             ],
-        )
-        .build()
-    };
-    let history = |bounced: bool| {
-        Sql::of(
-            backend,
-            "INSERT INTO enrolment_history (enrolment_id, step, variant, mailbox_id, message_id, \
-             sent_at_ms, bounced_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (enrolment_id, step) DO NOTHING",
-            [
-                enrolment.as_str().into(),
-                i64::from(claim.step).into(),
-                claim.variant.clone().into(),
-                claim.mailbox.to_string().into(),
-                claim.message_id.as_str().into(),
-                at.into(),
-                bounced.then_some(at).into(),
-            ],
-        )
-        .build()
-    };
-    match &finished.outcome {
-        SendOutcome::Sent {
-            subject,
-            reply,
-            next,
-        } => {
-            transaction
-                .execute_raw(mark("sent", Some(reply), Some(subject)))
-                .await?;
-            transaction.execute_raw(history(false)).await?;
-            let (step, due) = match next {
-                NextStep::Email { step, due } => (i64::from(*step), Some(to_millis(*due))),
-                NextStep::Done => (i64::from(claim.step), None),
-            };
-            let advance = Sql::of(
-                backend,
-                "UPDATE enrolments SET current_step = ?, next_send_at_ms = ?, \
-                 emails_sent = emails_sent + 1, last_sent_at_ms = ?, updated_at_ms = ?, \
-                 version = version + 1 WHERE id = ?",
-                [
-                    step.into(),
-                    due.into(),
-                    at.into(),
-                    at.into(),
-                    enrolment.as_str().into(),
-                ],
-            );
-            transaction.execute_raw(advance.build()).await?;
-            if *next == NextStep::Done {
-                let stopping = Stopping {
-                    enrolment: &enrolment,
-                    status,
-                    at,
-                };
-                stopping
-                    .stop(transaction, backend, StopReason::Completed, &mut deltas)
-                    .await?;
-            }
-            stats_of
-                .count(transaction, backend, &["sent", "delivered"])
-                .await?;
-        }
-        SendOutcome::Bounced { subject, reply } => {
-            transaction
-                .execute_raw(mark("bounced", Some(reply), Some(subject)))
-                .await?;
-            transaction.execute_raw(history(true)).await?;
-            let stopping = Stopping {
-                enrolment: &enrolment,
-                status,
-                at,
-            };
-            stopping
-                .stop(transaction, backend, StopReason::Bounced, &mut deltas)
-                .await?;
-            stats_of
-                .count(transaction, backend, &["sent", "bounced"])
-                .await?;
-        }
-        SendOutcome::Deferred { reply, retry_at } => {
-            transaction
-                .execute_raw(mark("deferred", Some(reply), None))
-                .await?;
-            let later = Sql::of(
-                backend,
-                "UPDATE enrolments SET next_send_at_ms = ?, updated_at_ms = ?, \
-                 version = version + 1 WHERE id = ?",
-                [
-                    to_millis(*retry_at).into(),
-                    at.into(),
-                    enrolment.as_str().into(),
-                ],
-            );
-            transaction.execute_raw(later.build()).await?;
-        }
-        SendOutcome::Unknown { subject, detail } => {
-            transaction
-                .execute_raw(mark("unknown", Some(detail), Some(subject)))
-                .await?;
-        }
-        SendOutcome::Skipped { stop } => {
-            // Withdrawn: without its row the claim counts for no limit, spacing or variant.
-            let withdraw = Sql::of(
-                backend,
-                "DELETE FROM sends WHERE id = ?",
-                [send_id.as_str().into()],
-            );
-            transaction.execute_raw(withdraw.build()).await?;
-            let stopping = Stopping {
-                enrolment: &enrolment,
-                status,
-                at,
-            };
-            stopping
-                .stop(transaction, backend, *stop, &mut deltas)
-                .await?;
-        }
-        SendOutcome::MailboxFailed { error } => {
-            // Nothing was sent: the claim waits, like a temporary failure, for the mailbox to be
-            // usable again (the use case records the mailbox's error through its repository).
-            transaction
-                .execute_raw(mark("deferred", Some(error), None))
-                .await?;
-        }
+        );
     }
-    if let Some(statement) = deltas.statement(backend, &campaign) {
-        transaction.execute_raw(statement).await?;
-    }
+    advance.push(
+        ") UPDATE enrolments SET current_step = claimed.step, mailbox_id = claimed.mailbox, \
+         last_variant = claimed.variant, updated_at_ms = ?, version = version + 1 \
+         FROM claimed WHERE enrolments.id = claimed.id",
+        [now.into()],
+    );
+    transaction.execute_raw(advance.build()).await?;
     Ok(())
 }
 
-/// An enrolment a finished send may stop, with the status it had.
-struct Stopping<'a> {
-    enrolment: &'a str,
-    status: Option<EnrolmentStatus>,
-    at: i64,
+/// Each claimed enrolment's latest message before its claimed step (sent, or maybe sent), by
+/// enrolment: what `In-Reply-To`, `References` and a blank subject follow.
+async fn previous_messages(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    written: &[WrittenClaim<'_>],
+) -> Result<HashMap<String, EarlierMessage>, DbErr> {
+    let mut earlier = HashMap::new();
+    if written.is_empty() {
+        return Ok(earlier);
+    }
+    let claimed_steps: HashMap<&str, i64> = written
+        .iter()
+        .map(|send| (send.planned.row.enrolment.as_str(), send.planned.step))
+        .collect();
+    let mut sql = Sql::of(
+        backend,
+        "SELECT enrolment_id, step, message_id, subject FROM sends \
+         WHERE state IN ('sent', 'unknown') AND enrolment_id IN ",
+        [],
+    );
+    sql.push_list(claimed_steps.keys().map(|id| (*id).into()));
+    let mut latest: HashMap<String, i64> = HashMap::new();
+    for row in transaction.query_all_raw(sql.build()).await? {
+        let enrolment: String = row.try_get_by_index(0)?;
+        let step: i64 = row.try_get_by_index(1)?;
+        let before_claim = claimed_steps
+            .get(enrolment.as_str())
+            .is_some_and(|claimed| step < *claimed);
+        let later = latest.get(&enrolment).is_none_or(|seen| step > *seen);
+        if before_claim && later {
+            latest.insert(enrolment.clone(), step);
+            earlier.insert(
+                enrolment,
+                EarlierMessage {
+                    message_id: row.try_get_by_index(2)?,
+                    subject: row.try_get_by_index(3)?,
+                },
+            );
+        }
+    }
+    Ok(earlier)
 }
 
-impl Stopping<'_> {
-    /// Stops the enrolment for `reason` when [`EnrolmentStatus::stopped`] says it applies, moving
-    /// the counters in `deltas`.
-    async fn stop(
-        &self,
+/// The counters a batch of finishes adds to, written once per batch: stats by (campaign,
+/// subsequence) and column, enrolment counters by campaign.
+#[derive(Default)]
+struct BatchCounters {
+    stats: BTreeMap<(String, Option<String>), BTreeMap<&'static str, i64>>,
+    deltas: BTreeMap<String, Deltas>,
+}
+
+impl BatchCounters {
+    fn count(&mut self, claim: &ClaimedSend, columns: &[&'static str]) {
+        let key = (
+            claim.campaign.to_string(),
+            claim.subsequence.map(|id| id.to_string()),
+        );
+        let counts = self.stats.entry(key).or_default();
+        for column in columns {
+            *counts.entry(column).or_default() += 1;
+        }
+    }
+
+    async fn write(
+        self,
         transaction: &DatabaseTransaction,
         backend: DbBackend,
-        reason: StopReason,
-        deltas: &mut Deltas,
     ) -> Result<(), DbErr> {
-        let Some(from) = self.status else {
+        for ((campaign, subsequence), counts) in &self.stats {
+            let counts: Vec<(&'static str, i64)> = counts.iter().map(|(c, n)| (*c, *n)).collect();
+            let stats_of = StatsOf {
+                campaign,
+                subsequence: subsequence.as_deref(),
+            };
+            stats_of.add(transaction, backend, &counts).await?;
+        }
+        for (campaign, deltas) in &self.deltas {
+            if let Some(statement) = deltas.statement(backend, campaign) {
+                transaction.execute_raw(statement).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a batch of finishes reads once for all of its sends, in its transaction.
+struct FinishBatch {
+    /// The claims still `claimed`: one marked `unknown` meanwhile is left as it is.
+    still_claimed: HashSet<String>,
+    /// The enrolments' statuses, kept current as the batch stops them.
+    statuses: HashMap<String, EnrolmentStatus>,
+    counters: BatchCounters,
+}
+
+impl FinishBatch {
+    async fn read(
+        transaction: &DatabaseTransaction,
+        backend: DbBackend,
+        finished: &[FinishedSend],
+    ) -> Result<Self, DbErr> {
+        let mut claimed = Sql::of(
+            backend,
+            "SELECT id FROM sends WHERE state = 'claimed' AND id IN ",
+            [],
+        );
+        claimed.push_list(finished.iter().map(|one| one.claim.id.to_string().into()));
+        let still_claimed = transaction
+            .query_all_raw(claimed.build())
+            .await?
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0))
+            .collect::<Result<_, _>>()?;
+        let mut enrolments = Sql::of(
+            backend,
+            "SELECT id, status FROM enrolments WHERE id IN ",
+            [],
+        );
+        enrolments.push_list(
+            finished
+                .iter()
+                .map(|one| one.claim.enrolment.to_string().into()),
+        );
+        let mut statuses = HashMap::new();
+        for row in transaction.query_all_raw(enrolments.build()).await? {
+            let id: String = row.try_get_by_index(0)?;
+            let raw: String = row.try_get_by_index(1)?;
+            if let Some(status) = EnrolmentStatus::from_wire(&raw) {
+                statuses.insert(id, status);
+            }
+        }
+        Ok(Self {
+            still_claimed,
+            statuses,
+            counters: BatchCounters::default(),
+        })
+    }
+
+    /// Stops the enrolment of `claim` for `reason` when [`EnrolmentStatus::stopped`] says it
+    /// applies, counting the move.
+    async fn stop(
+        &mut self,
+        transaction: &DatabaseTransaction,
+        backend: DbBackend,
+        claim: &ClaimedSend,
+        reason: StopReason,
+        at: i64,
+    ) -> Result<(), DbErr> {
+        let enrolment = claim.enrolment.to_string();
+        let Some(from) = self.statuses.get(&enrolment).copied() else {
             return Ok(());
         };
         let Some(stop) = from.stopped(reason) else {
@@ -934,13 +961,150 @@ impl Stopping<'_> {
         set_stopped(
             transaction,
             backend,
-            self.enrolment,
+            &enrolment,
             stop.status,
             stop.reason,
-            self.at,
+            at,
         )
         .await?;
-        deltas.moved(from, stop.status, 1);
+        self.statuses.insert(enrolment, stop.status);
+        self.counters
+            .deltas
+            .entry(claim.campaign.to_string())
+            .or_default()
+            .moved(from, stop.status, 1);
+        Ok(())
+    }
+
+    /// Records one finished send (its campaign locked by the batch's transaction).
+    async fn record(
+        &mut self,
+        transaction: &DatabaseTransaction,
+        backend: DbBackend,
+        finished: &FinishedSend,
+    ) -> Result<(), DbErr> {
+        let claim = &finished.claim;
+        let at = to_millis(finished.at);
+        let send_id = claim.id.to_string();
+        if !self.still_claimed.remove(&send_id) {
+            return Ok(());
+        }
+        let enrolment = claim.enrolment.to_string();
+        let mark = |state: &str, reply: Option<&str>, subject: Option<&str>| {
+            Sql::of(
+                backend,
+                "UPDATE sends SET state = ?, smtp_reply = ?, subject = COALESCE(?, subject), \
+                 finished_at_ms = ? WHERE id = ?",
+                [
+                    state.into(),
+                    reply.map(str::to_owned).into(),
+                    subject.map(str::to_owned).into(),
+                    at.into(),
+                    send_id.as_str().into(),
+                ],
+            )
+            .build()
+        };
+        let history = |bounced: bool| {
+            Sql::of(
+                backend,
+                "INSERT INTO enrolment_history (enrolment_id, step, variant, mailbox_id, message_id, \
+                 sent_at_ms, bounced_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (enrolment_id, step) DO NOTHING",
+                [
+                    enrolment.as_str().into(),
+                    i64::from(claim.step).into(),
+                    claim.variant.clone().into(),
+                    claim.mailbox.to_string().into(),
+                    claim.message_id.as_str().into(),
+                    at.into(),
+                    bounced.then_some(at).into(),
+                ],
+            )
+            .build()
+        };
+        match &finished.outcome {
+            SendOutcome::Sent {
+                subject,
+                reply,
+                next,
+            } => {
+                transaction
+                    .execute_raw(mark("sent", Some(reply), Some(subject)))
+                    .await?;
+                transaction.execute_raw(history(false)).await?;
+                let (step, due) = match next {
+                    NextStep::Email { step, due } => (i64::from(*step), Some(to_millis(*due))),
+                    NextStep::Done => (i64::from(claim.step), None),
+                };
+                let advance = Sql::of(
+                    backend,
+                    "UPDATE enrolments SET current_step = ?, next_send_at_ms = ?, \
+                     emails_sent = emails_sent + 1, last_sent_at_ms = ?, updated_at_ms = ?, \
+                     version = version + 1 WHERE id = ?",
+                    [
+                        step.into(),
+                        due.into(),
+                        at.into(),
+                        at.into(),
+                        enrolment.as_str().into(),
+                    ],
+                );
+                transaction.execute_raw(advance.build()).await?;
+                if *next == NextStep::Done {
+                    self.stop(transaction, backend, claim, StopReason::Completed, at)
+                        .await?;
+                }
+                self.counters.count(claim, &["sent", "delivered"]);
+            }
+            SendOutcome::Bounced { subject, reply } => {
+                transaction
+                    .execute_raw(mark("bounced", Some(reply), Some(subject)))
+                    .await?;
+                transaction.execute_raw(history(true)).await?;
+                self.stop(transaction, backend, claim, StopReason::Bounced, at)
+                    .await?;
+                self.counters.count(claim, &["sent", "bounced"]);
+            }
+            SendOutcome::Deferred { reply, retry_at } => {
+                transaction
+                    .execute_raw(mark("deferred", Some(reply), None))
+                    .await?;
+                let later = Sql::of(
+                    backend,
+                    "UPDATE enrolments SET next_send_at_ms = ?, updated_at_ms = ?, \
+                     version = version + 1 WHERE id = ?",
+                    [
+                        to_millis(*retry_at).into(),
+                        at.into(),
+                        enrolment.as_str().into(),
+                    ],
+                );
+                transaction.execute_raw(later.build()).await?;
+            }
+            SendOutcome::Unknown { subject, detail } => {
+                transaction
+                    .execute_raw(mark("unknown", Some(detail), Some(subject)))
+                    .await?;
+            }
+            SendOutcome::Skipped { stop } => {
+                // Withdrawn: without its row the claim counts for no limit, spacing or variant.
+                let withdraw = Sql::of(
+                    backend,
+                    "DELETE FROM sends WHERE id = ?",
+                    [send_id.as_str().into()],
+                );
+                transaction.execute_raw(withdraw.build()).await?;
+                self.stop(transaction, backend, claim, *stop, at).await?;
+            }
+            SendOutcome::MailboxFailed { error } => {
+                // Nothing was sent: the claim waits, like a temporary failure, for the mailbox to be
+                // usable again (the use case records the mailbox's error through its repository).
+                transaction
+                    .execute_raw(mark("deferred", Some(error), None))
+                    .await?;
+            }
+        }
         Ok(())
     }
 }
@@ -985,9 +1149,23 @@ impl StatsOf<'_> {
         backend: DbBackend,
         columns: &[&'static str],
     ) -> Result<(), DbErr> {
-        let increments = columns
+        let counts: Vec<(&'static str, i64)> = columns.iter().map(|column| (*column, 1)).collect();
+        self.add(transaction, backend, &counts).await
+    }
+
+    /// Adds each `(column, n)` of `counts` to the campaign's and the subsequence's stats.
+    pub(super) async fn add(
+        &self,
+        transaction: &DatabaseTransaction,
+        backend: DbBackend,
+        counts: &[(&'static str, i64)],
+    ) -> Result<(), DbErr> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let increments = counts
             .iter()
-            .map(|column| format!("{column} = {column} + 1"))
+            .map(|(column, n)| format!("{column} = {column} + {n}"))
             .collect::<Vec<_>>()
             .join(", ");
         let campaign = Sql::of(
@@ -1056,15 +1234,32 @@ impl SendLedger for SqlSendLedger {
         finish(transaction, claimed, unknown).await
     }
 
-    async fn finish(&self, finished: &FinishedSend) -> Result<(), RepositoryError> {
+    async fn finish(&self, finished: &[FinishedSend]) -> Result<(), RepositoryError> {
+        if finished.is_empty() {
+            return Ok(());
+        }
         let backend = DbBackend::from(self.pools.backend);
         let transaction = self.pools.begin_write().await.or_unknown()?;
         let written = async {
-            let workspace = finished.claim.workspace.to_string();
-            let campaign = finished.claim.campaign.to_string();
-            // Every enrolment write locks its campaign first (the due counts rely on it).
-            lock_campaign(&transaction, backend, &workspace, &campaign).await?;
-            finish_in(&transaction, backend, finished).await
+            // Every enrolment write locks its campaign first (the due counts rely on it); several
+            // campaigns in id order, as every writer of several does, so that none can deadlock.
+            let campaigns: BTreeSet<(String, String)> = finished
+                .iter()
+                .map(|one| {
+                    (
+                        one.claim.campaign.to_string(),
+                        one.claim.workspace.to_string(),
+                    )
+                })
+                .collect();
+            for (campaign, workspace) in &campaigns {
+                lock_campaign(&transaction, backend, workspace, campaign).await?;
+            }
+            let mut batch = FinishBatch::read(&transaction, backend, finished).await?;
+            for one in finished {
+                batch.record(&transaction, backend, one).await?;
+            }
+            batch.counters.write(&transaction, backend).await
         }
         .await;
         finish(transaction, written, |error| error)
