@@ -31,6 +31,7 @@ mod m20261211_000019_server_secrets;
 mod m20261212_000020_mailbox_connections;
 mod m20261213_000021_sends;
 mod m20261214_000022_tracking;
+mod m20261215_000023_due_enrolments;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000020_mailbox_connections::Migration),
             Box::new(m20261213_000021_sends::Migration),
             Box::new(m20261214_000022_tracking::Migration),
+            Box::new(m20261215_000023_due_enrolments::Migration),
         ]
     }
 }

@@ -33,7 +33,7 @@ use domain::settings::EspMatchingMode;
 use domain::status::CampaignStatus;
 use domain::values::EmailAddress;
 use domain::variant_choice::{VariantRecord, choose_variant};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, Value};
 
 use super::{Deltas, changed, first_row, lock_campaign};
 use crate::database::pools::{Pools, finish};
@@ -101,16 +101,57 @@ async fn due_rows(
     now: i64,
     limit: usize,
 ) -> Result<Vec<DueRow>, DbErr> {
-    let sql = Sql::of(
+    // Most overdue first: never planned (no time counts as due) by id, then planned by (time, id).
+    // Two walks of `enrolments_campaign_due` (migration 23) that stop at `limit`, not one sort of
+    // every enrolment of the campaign.
+    let mut rows = due_rows_where(
+        transaction,
+        backend,
+        campaign,
+        ("e.next_send_at_ms IS NULL", None),
+        "e.id",
+        limit,
+    )
+    .await?;
+    if rows.len() < limit {
+        let planned = due_rows_where(
+            transaction,
+            backend,
+            campaign,
+            ("e.next_send_at_ms <= ?", Some(now)),
+            "e.next_send_at_ms, e.id",
+            limit - rows.len(),
+        )
+        .await?;
+        rows.extend(planned);
+    }
+    Ok(rows)
+}
+
+/// The campaign's `active` enrolments matching `due` (a condition, with its bound time) whose email
+/// at their current step is not claimed already, in `order`.
+async fn due_rows_where(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    campaign: &str,
+    (due, due_at): (&str, Option<i64>),
+    order: &str,
+    limit: usize,
+) -> Result<Vec<DueRow>, DbErr> {
+    let mut sql = Sql::of(
         backend,
         "SELECT e.id, e.subsequence_id, e.lead_id, l.email, e.current_step, e.mailbox_id \
          FROM enrolments e JOIN leads l ON l.workspace_id = e.workspace_id AND l.id = e.lead_id \
-         WHERE e.campaign_id = ? AND e.status = 'active' \
-         AND (e.next_send_at_ms IS NULL OR e.next_send_at_ms <= ?) \
-         AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.enrolment_id = e.id \
-             AND s.step = e.current_step AND s.state <> 'deferred') \
-         ORDER BY COALESCE(e.next_send_at_ms, 0), e.id LIMIT ?",
-        [campaign.into(), now.into(), (limit as i64).into()],
+         WHERE e.campaign_id = ? AND e.status = 'active' AND ",
+        [campaign.into()],
+    );
+    sql.push(due, due_at.map(Value::from));
+    sql.push(
+        &format!(
+            " AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.enrolment_id = e.id \
+             AND s.step = e.current_step AND s.state <> 'deferred') ORDER BY {order} LIMIT ?"
+        ),
+        [(limit as i64).into()],
     );
     transaction
         .query_all_raw(sql.build())
@@ -895,6 +936,7 @@ struct FinishBatch {
     still_claimed: HashSet<String>,
     /// The enrolments' statuses, kept current as the batch stops them.
     statuses: HashMap<String, EnrolmentStatus>,
+    rows: BatchRows,
     counters: BatchCounters,
 }
 
@@ -937,6 +979,7 @@ impl FinishBatch {
         Ok(Self {
             still_claimed,
             statuses,
+            rows: BatchRows::default(),
             counters: BatchCounters::default(),
         })
     }
@@ -976,7 +1019,9 @@ impl FinishBatch {
         Ok(())
     }
 
-    /// Records one finished send (its campaign locked by the batch's transaction).
+    /// Records one finished send (its campaign locked by the batch's transaction): what every send
+    /// writes (its mark, its history, its enrolment's advance) is kept for [`Self::write`], one
+    /// statement each for the whole batch.
     async fn record(
         &mut self,
         transaction: &DatabaseTransaction,
@@ -990,38 +1035,14 @@ impl FinishBatch {
             return Ok(());
         }
         let enrolment = claim.enrolment.to_string();
-        let mark = |state: &str, reply: Option<&str>, subject: Option<&str>| {
-            Sql::of(
-                backend,
-                "UPDATE sends SET state = ?, smtp_reply = ?, subject = COALESCE(?, subject), \
-                 finished_at_ms = ? WHERE id = ?",
-                [
-                    state.into(),
-                    reply.map(str::to_owned).into(),
-                    subject.map(str::to_owned).into(),
-                    at.into(),
-                    send_id.as_str().into(),
-                ],
-            )
-            .build()
-        };
-        let history = |bounced: bool| {
-            Sql::of(
-                backend,
-                "INSERT INTO enrolment_history (enrolment_id, step, variant, mailbox_id, message_id, \
-                 sent_at_ms, bounced_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (enrolment_id, step) DO NOTHING",
-                [
-                    enrolment.as_str().into(),
-                    i64::from(claim.step).into(),
-                    claim.variant.clone().into(),
-                    claim.mailbox.to_string().into(),
-                    claim.message_id.as_str().into(),
-                    at.into(),
-                    bounced.then_some(at).into(),
-                ],
-            )
-            .build()
+        let mut mark = |state: &'static str, reply: &str, subject: Option<&str>| {
+            self.rows.marks.push(Mark {
+                send: send_id.clone(),
+                state,
+                reply: reply.to_owned(),
+                subject: subject.map(str::to_owned),
+                at,
+            });
         };
         match &finished.outcome {
             SendOutcome::Sent {
@@ -1029,28 +1050,18 @@ impl FinishBatch {
                 reply,
                 next,
             } => {
-                transaction
-                    .execute_raw(mark("sent", Some(reply), Some(subject)))
-                    .await?;
-                transaction.execute_raw(history(false)).await?;
+                mark("sent", reply, Some(subject));
+                self.rows.history.push(HistoryRow::of(claim, at, false));
                 let (step, due) = match next {
                     NextStep::Email { step, due } => (i64::from(*step), Some(to_millis(*due))),
                     NextStep::Done => (i64::from(claim.step), None),
                 };
-                let advance = Sql::of(
-                    backend,
-                    "UPDATE enrolments SET current_step = ?, next_send_at_ms = ?, \
-                     emails_sent = emails_sent + 1, last_sent_at_ms = ?, updated_at_ms = ?, \
-                     version = version + 1 WHERE id = ?",
-                    [
-                        step.into(),
-                        due.into(),
-                        at.into(),
-                        at.into(),
-                        enrolment.as_str().into(),
-                    ],
-                );
-                transaction.execute_raw(advance.build()).await?;
+                self.rows.advances.push(Advance {
+                    enrolment,
+                    step,
+                    due,
+                    at,
+                });
                 if *next == NextStep::Done {
                     self.stop(transaction, backend, claim, StopReason::Completed, at)
                         .await?;
@@ -1058,18 +1069,14 @@ impl FinishBatch {
                 self.counters.count(claim, &["sent", "delivered"]);
             }
             SendOutcome::Bounced { subject, reply } => {
-                transaction
-                    .execute_raw(mark("bounced", Some(reply), Some(subject)))
-                    .await?;
-                transaction.execute_raw(history(true)).await?;
+                mark("bounced", reply, Some(subject));
+                self.rows.history.push(HistoryRow::of(claim, at, true));
                 self.stop(transaction, backend, claim, StopReason::Bounced, at)
                     .await?;
                 self.counters.count(claim, &["sent", "bounced"]);
             }
             SendOutcome::Deferred { reply, retry_at } => {
-                transaction
-                    .execute_raw(mark("deferred", Some(reply), None))
-                    .await?;
+                mark("deferred", reply, None);
                 let later = Sql::of(
                     backend,
                     "UPDATE enrolments SET next_send_at_ms = ?, updated_at_ms = ?, \
@@ -1082,11 +1089,7 @@ impl FinishBatch {
                 );
                 transaction.execute_raw(later.build()).await?;
             }
-            SendOutcome::Unknown { subject, detail } => {
-                transaction
-                    .execute_raw(mark("unknown", Some(detail), Some(subject)))
-                    .await?;
-            }
+            SendOutcome::Unknown { subject, detail } => mark("unknown", detail, Some(subject)),
             SendOutcome::Skipped { stop } => {
                 // Withdrawn: without its row the claim counts for no limit, spacing or variant.
                 let withdraw = Sql::of(
@@ -1097,13 +1100,157 @@ impl FinishBatch {
                 transaction.execute_raw(withdraw.build()).await?;
                 self.stop(transaction, backend, claim, *stop, at).await?;
             }
-            SendOutcome::MailboxFailed { error } => {
-                // Nothing was sent: the claim waits, like a temporary failure, for the mailbox to be
-                // usable again (the use case records the mailbox's error through its repository).
-                transaction
-                    .execute_raw(mark("deferred", Some(error), None))
-                    .await?;
+            // Nothing was sent: the claim waits, like a temporary failure, for the mailbox to be
+            // usable again (the use case records the mailbox's error through its repository).
+            SendOutcome::MailboxFailed { error } => mark("deferred", error, None),
+        }
+        Ok(())
+    }
+
+    /// Writes what [`Self::record`] kept and the counters, once for the batch.
+    async fn write(
+        self,
+        transaction: &DatabaseTransaction,
+        backend: DbBackend,
+    ) -> Result<(), DbErr> {
+        self.rows.write(transaction, backend).await?;
+        self.counters.write(transaction, backend).await
+    }
+}
+
+/// What a finished send writes into its `sends` row.
+struct Mark {
+    send: String,
+    state: &'static str,
+    reply: String,
+    subject: Option<String>,
+    at: i64,
+}
+
+/// An `enrolment_history` row of a message that left.
+struct HistoryRow {
+    enrolment: String,
+    step: i64,
+    variant: Option<String>,
+    mailbox: String,
+    message_id: String,
+    sent_at: i64,
+    bounced_at: Option<i64>,
+}
+
+impl HistoryRow {
+    fn of(claim: &ClaimedSend, at: i64, bounced: bool) -> Self {
+        Self {
+            enrolment: claim.enrolment.to_string(),
+            step: i64::from(claim.step),
+            variant: claim.variant.clone(),
+            mailbox: claim.mailbox.to_string(),
+            message_id: claim.message_id.clone(),
+            sent_at: at,
+            bounced_at: bounced.then_some(at),
+        }
+    }
+}
+
+/// A sent message's enrolment moved to its next email (`due`), or done (`None`).
+struct Advance {
+    enrolment: String,
+    step: i64,
+    due: Option<i64>,
+    at: i64,
+}
+
+/// Rows a batch of finishes writes with one statement per kind (per [`FINISH_ROWS_PER_STATEMENT`]).
+#[derive(Default)]
+struct BatchRows {
+    marks: Vec<Mark>,
+    history: Vec<HistoryRow>,
+    advances: Vec<Advance>,
+}
+
+/// Rows written per statement of a batch of finishes (at most seven bound values each).
+const FINISH_ROWS_PER_STATEMENT: usize = 1_000;
+
+impl BatchRows {
+    async fn write(
+        &self,
+        transaction: &DatabaseTransaction,
+        backend: DbBackend,
+    ) -> Result<(), DbErr> {
+        for marks in self.marks.chunks(FINISH_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::of(
+                backend,
+                "WITH done (id, state, reply, subject, at) AS (VALUES ",
+                [],
+            );
+            for (index, mark) in marks.iter().enumerate() {
+                let separator = if index == 0 { "" } else { ", " };
+                sql.push(
+                    &format!("{separator}(?, ?, ?, ?, ?)"),
+                    [
+                        mark.send.as_str().into(),
+                        mark.state.into(),
+                        mark.reply.as_str().into(),
+                        mark.subject.clone().into(),
+                        mark.at.into(),
+                    ],
+                );
             }
+            sql.push(
+                ") UPDATE sends SET state = done.state, smtp_reply = done.reply, \
+                 subject = COALESCE(done.subject, sends.subject), finished_at_ms = done.at \
+                 FROM done WHERE sends.id = done.id",
+                [],
+            );
+            transaction.execute_raw(sql.build()).await?;
+        }
+        for rows in self.history.chunks(FINISH_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::of(
+                backend,
+                "INSERT INTO enrolment_history (enrolment_id, step, variant, mailbox_id, \
+                 message_id, sent_at_ms, bounced_at_ms) VALUES ",
+                [],
+            );
+            for (index, row) in rows.iter().enumerate() {
+                let separator = if index == 0 { "" } else { ", " };
+                sql.push(
+                    &format!("{separator}(?, ?, ?, ?, ?, ?, ?)"),
+                    [
+                        row.enrolment.as_str().into(),
+                        row.step.into(),
+                        row.variant.clone().into(),
+                        row.mailbox.as_str().into(),
+                        row.message_id.as_str().into(),
+                        row.sent_at.into(),
+                        row.bounced_at.into(),
+                    ],
+                );
+            }
+            sql.push(" ON CONFLICT (enrolment_id, step) DO NOTHING", []);
+            transaction.execute_raw(sql.build()).await?;
+        }
+        for advances in self.advances.chunks(FINISH_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::of(backend, "WITH sent (id, step, due, at) AS (VALUES ", []);
+            for (index, advance) in advances.iter().enumerate() {
+                let separator = if index == 0 { "" } else { ", " };
+                sql.push(
+                    &format!("{separator}(?, ?, ?, ?)"),
+                    [
+                        advance.enrolment.as_str().into(),
+                        advance.step.into(),
+                        advance.due.into(),
+                        advance.at.into(),
+                    ],
+                );
+            }
+            sql.push(
+                ") UPDATE enrolments SET current_step = sent.step, next_send_at_ms = sent.due, \
+                 emails_sent = emails_sent + 1, last_sent_at_ms = sent.at, \
+                 updated_at_ms = sent.at, version = version + 1 FROM sent \
+                 WHERE enrolments.id = sent.id",
+                [],
+            );
+            transaction.execute_raw(sql.build()).await?;
         }
         Ok(())
     }
@@ -1259,7 +1406,7 @@ impl SendLedger for SqlSendLedger {
             for one in finished {
                 batch.record(&transaction, backend, one).await?;
             }
-            batch.counters.write(&transaction, backend).await
+            batch.write(&transaction, backend).await
         }
         .await;
         finish(transaction, written, |error| error)
