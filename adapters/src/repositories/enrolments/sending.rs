@@ -94,6 +94,11 @@ fn optional_text(row: &sea_orm::QueryResult, column: &str) -> Result<Option<Stri
     row.try_get::<Option<String>>("", column)
 }
 
+/// The two parts of the due read, each a condition and its order: never planned, then planned
+/// and due by `now`.
+const NEVER_PLANNED: (&str, &str) = ("e.next_send_at_ms IS NULL", "e.id");
+const PLANNED_BY: (&str, &str) = ("e.next_send_at_ms <= ?", "e.next_send_at_ms, e.id");
+
 async fn due_rows(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
@@ -108,8 +113,8 @@ async fn due_rows(
         transaction,
         backend,
         campaign,
-        ("e.next_send_at_ms IS NULL", None),
-        "e.id",
+        (NEVER_PLANNED.0, None),
+        NEVER_PLANNED.1,
         limit,
     )
     .await?;
@@ -118,8 +123,8 @@ async fn due_rows(
             transaction,
             backend,
             campaign,
-            ("e.next_send_at_ms <= ?", Some(now)),
-            "e.next_send_at_ms, e.id",
+            (PLANNED_BY.0, Some(now)),
+            PLANNED_BY.1,
             limit - rows.len(),
         )
         .await?;
@@ -134,25 +139,11 @@ async fn due_rows_where(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     campaign: &str,
-    (due, due_at): (&str, Option<i64>),
+    due: (&str, Option<i64>),
     order: &str,
     limit: usize,
 ) -> Result<Vec<DueRow>, DbErr> {
-    let mut sql = Sql::of(
-        backend,
-        "SELECT e.id, e.subsequence_id, e.lead_id, l.email, e.current_step, e.mailbox_id \
-         FROM enrolments e JOIN leads l ON l.workspace_id = e.workspace_id AND l.id = e.lead_id \
-         WHERE e.campaign_id = ? AND e.status = 'active' AND ",
-        [campaign.into()],
-    );
-    sql.push(due, due_at.map(Value::from));
-    sql.push(
-        &format!(
-            " AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.enrolment_id = e.id \
-             AND s.step = e.current_step AND s.state <> 'deferred') ORDER BY {order} LIMIT ?"
-        ),
-        [(limit as i64).into()],
-    );
+    let sql = due_rows_sql(backend, campaign, due, order, limit);
     transaction
         .query_all_raw(sql.build())
         .await?
@@ -168,6 +159,32 @@ async fn due_rows_where(
             })
         })
         .collect()
+}
+
+/// The statement of [`due_rows_where`].
+fn due_rows_sql(
+    backend: DbBackend,
+    campaign: &str,
+    (due, due_at): (&str, Option<i64>),
+    order: &str,
+    limit: usize,
+) -> Sql {
+    let mut sql = Sql::of(
+        backend,
+        "SELECT e.id, e.subsequence_id, e.lead_id, l.email, e.current_step, e.mailbox_id \
+         FROM enrolments e JOIN leads l ON l.workspace_id = e.workspace_id AND l.id = e.lead_id \
+         WHERE e.campaign_id = ? AND e.status = 'active' AND ",
+        [campaign.into()],
+    );
+    sql.push(due, due_at.map(Value::from));
+    sql.push(
+        &format!(
+            " AND NOT EXISTS (SELECT 1 FROM sends s WHERE s.enrolment_id = e.id \
+             AND s.step = e.current_step AND s.state <> 'deferred') ORDER BY {order} LIMIT ?"
+        ),
+        [(limit as i64).into()],
+    );
+    sql
 }
 
 /// What one variant of a step did so far, as stored (see [`VariantRecord`]).
@@ -1455,5 +1472,42 @@ impl SendLedger for SqlSendLedger {
             .await
             .or_unknown()?;
         Ok(result.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::ConnectionTrait;
+
+    use super::*;
+    use crate::testing::{TestBackend, fresh_database};
+
+    #[tokio::test]
+    async fn the_claims_due_read_walks_the_campaign_due_index_without_sorting() -> anyhow::Result<()>
+    {
+        let database = fresh_database(TestBackend::Sqlite).await?;
+        for (due, order) in [NEVER_PLANNED, PLANNED_BY] {
+            let built = due_rows_sql(DbBackend::Sqlite, "c", (due, Some(1)), order, 400).build();
+            let explain = sea_orm::Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {}", built.sql),
+                built.values.map(|values| values.0).unwrap_or_default(),
+            );
+            let plan: Vec<String> = database
+                .pools()
+                .reader
+                .query_all_raw(explain)
+                .await?
+                .iter()
+                .map(|row| row.try_get::<String>("", "detail"))
+                .collect::<Result<_, _>>()?;
+            let text = plan.join("\n");
+            assert!(
+                text.contains("SEARCH e USING INDEX enrolments_campaign_due"),
+                "{due}: {text}"
+            );
+            assert!(!text.contains("TEMP B-TREE"), "{due} sorts: {text}");
+        }
+        Ok(())
     }
 }
