@@ -1014,12 +1014,16 @@ fn write_docs(title: &str, section: &str) -> Result<(), String> {
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
     let mut document = String::from(INTRODUCTION);
     for each in SECTIONS {
-        if each == title {
+        let text = if each == title {
+            Some(section)
+        } else {
+            section_of(&existing, each)
+        };
+        // Trimmed: a section rewritten again and again keeps one blank line before the next.
+        if let Some(text) = text {
             document.push('\n');
-            document.push_str(section);
-        } else if let Some(kept) = section_of(&existing, each) {
+            document.push_str(text.trim_end());
             document.push('\n');
-            document.push_str(kept);
         }
     }
     std::fs::write(&path, document).map_err(|error| format!("{}: {error}", path.display()))
