@@ -19,8 +19,8 @@ use domain::send_forecast::follow_up;
 use domain::send_window::SendCalendar;
 use domain::sequence::{Sequence, StepKind};
 use domain::tracking::{PublicBaseUrl, TrackingKey, TrackingOptions, track_body, unsubscribe_url};
+use futures_channel::mpsc::{UnboundedReceiver, unbounded};
 use futures_util::StreamExt;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::ports::{
     CampaignRepository, ClaimRequest, ClaimedSend, Clock, Envelope, ExtraHeader, FinishedSend,
@@ -198,19 +198,20 @@ impl DispatchDueSends {
             self.tracking.store_links(&links).await?;
         }
 
-        let (done, finished) = tokio::sync::mpsc::unbounded_channel();
+        let (done, finished) = unbounded();
         let sending = async move {
             futures_util::stream::iter(prepared)
                 .for_each_concurrent(parallel, |(claim, ready)| {
                     let done = done.clone();
                     async move {
                         // The receiver lives until every sender is gone.
-                        let _ = done.send(self.deliver(in_round, claim, ready).await);
+                        let _ = done.unbounded_send(self.deliver(in_round, claim, ready).await);
                     }
                 })
                 .await;
         };
-        let ((), recorded) = tokio::join!(sending, self.record_finished(finished));
+        let ((), recorded) =
+            futures_util::future::join(sending, self.record_finished(finished)).await;
         match (recorded, first_error) {
             (Err(error), _) | (Ok(_), Some(error)) => Err(error),
             (Ok(outcomes), None) => Ok(outcomes),
@@ -267,14 +268,14 @@ impl DispatchDueSends {
     /// in one call, until every sender is done; answers their outcomes, or the first error.
     async fn record_finished(
         &self,
-        mut finished: UnboundedReceiver<Result<FinishedSend, RepositoryError>>,
+        finished: UnboundedReceiver<Result<FinishedSend, RepositoryError>>,
     ) -> Result<Vec<SendOutcome>, RepositoryError> {
         let mut outcomes = Vec::new();
         let mut first_error = None;
-        let mut waiting = Vec::with_capacity(FINISHED_PER_WRITE);
-        while finished.recv_many(&mut waiting, FINISHED_PER_WRITE).await > 0 {
+        let mut ready = finished.ready_chunks(FINISHED_PER_WRITE);
+        while let Some(waiting) = ready.next().await {
             let mut batch = Vec::with_capacity(waiting.len());
-            for one in waiting.drain(..) {
+            for one in waiting {
                 match one {
                     Ok(one) => batch.push(one),
                     Err(error) => {
