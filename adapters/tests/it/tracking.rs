@@ -282,6 +282,25 @@ async fn a_link_is_only_the_url_stored_at_its_position_and_storing_again_keeps_t
         // No link at that position, or no such send: nothing.
         assert_eq!(tracking.link_url(send.id, 2).await?, None);
         assert_eq!(tracking.link_url(new_id(), 0).await?, None);
+        // A link not found is not remembered as missing: stored later, it is found.
+        tracking
+            .store_links(&[SendLinks {
+                send: send.id,
+                urls: vec![
+                    "https://evil.example/".to_owned(),
+                    "https://evil.example/".to_owned(),
+                    "https://c.example/three".to_owned(),
+                ],
+            }])
+            .await?;
+        assert_eq!(
+            tracking.link_url(send.id, 2).await?.as_deref(),
+            Some("https://c.example/three")
+        );
+        assert_eq!(
+            tracking.link_url(send.id, 1).await?.as_deref(),
+            Some(links[1].as_str())
+        );
         Ok(())
     })
     .await
