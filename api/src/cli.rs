@@ -566,13 +566,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         DEFAULT_QUEUE_CAPACITY,
         DEFAULT_BATCH_LIMIT,
     );
-    let (served, serving_ended) = tokio::sync::oneshot::channel::<()>();
-    let recording = tokio::spawn(writer.run(async move {
-        let _ = serving_ended.await;
-    }));
-    let serving = app::serve(acceptor, app::app(&ports, options, hits), stopped(stopping)).await;
+    let recording = tokio::spawn(writer.run());
+    let serving = app::serve(
+        acceptor,
+        app::app(&ports, options, hits.clone()),
+        stopped(stopping),
+    )
+    .await;
     // The HTTP side is done: the recorder writes the hits still queued, then ends.
-    let _ = served.send(());
+    hits.close();
     let _ = recording.await;
     serving.context("the server failed")?;
     if let Some(engine) = engine {

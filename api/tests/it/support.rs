@@ -406,7 +406,7 @@ impl TestApp {
         );
         // Writes the app's opens and clicks; ends (after writing what is queued) once the server,
         // which holds the recorder, is gone.
-        tokio::spawn(writer.run(std::future::pending()));
+        tokio::spawn(writer.run());
         let server = tokio::spawn(app::serve(
             acceptor,
             app::app(&ports, customize.options, hits),

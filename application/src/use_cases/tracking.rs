@@ -167,7 +167,7 @@ mod tests {
     /// Drops `links` (its recorder) and records what it queued.
     async fn record_queued(links: TrackLinks, writer: HitWriter) {
         drop(links);
-        tokio::time::timeout(Duration::from_secs(5), writer.run(std::future::pending()))
+        tokio::time::timeout(Duration::from_secs(5), writer.run())
             .await
             .expect("the writer ends");
     }

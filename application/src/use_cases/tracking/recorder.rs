@@ -5,13 +5,10 @@
 //!
 //! The queue is bounded: when the writer falls behind, a hit waits for its place (backpressure on
 //! the request), never an unbounded buffer. A batch that fails is logged and dropped, never retried:
-//! opens and clicks are analytics, and a database that refuses a batch would refuse it again. A
-//! crash loses what is queued; a stop ([`HitWriter::run`]'s `stop`) writes it first.
+//! opens and clicks are analytics, and a database that refuses a batch would likely refuse it again.
+//! A crash loses what is queued; a stop ([`HitRecorder::close`]) writes it first.
 
-use std::future::Future;
 use std::sync::Arc;
-
-use tokio::sync::mpsc;
 
 use crate::ports::{TrackedHit, TrackingRepository};
 
@@ -23,13 +20,13 @@ pub const DEFAULT_BATCH_LIMIT: usize = 2_000;
 /// Where the routes hand their hits; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct HitRecorder {
-    queue: mpsc::Sender<TrackedHit>,
+    queue: async_channel::Sender<TrackedHit>,
 }
 
 /// What records the queued hits: run it ([`HitWriter::run`]) on a task of its own.
 pub struct HitWriter {
     tracking: Arc<dyn TrackingRepository>,
-    queue: mpsc::Receiver<TrackedHit>,
+    queue: async_channel::Receiver<TrackedHit>,
     batch_limit: usize,
 }
 
@@ -48,7 +45,7 @@ pub fn hit_recorder(
     capacity: usize,
     batch_limit: usize,
 ) -> (HitRecorder, HitWriter) {
-    let (sender, receiver) = mpsc::channel(capacity.max(1));
+    let (sender, receiver) = async_channel::bounded(capacity.max(1));
     (
         HitRecorder { queue: sender },
         HitWriter {
@@ -60,39 +57,38 @@ pub fn hit_recorder(
 }
 
 impl HitRecorder {
-    /// Queues `hit`, waiting for a place while the queue is full. Once the writer has stopped the
+    /// Queues `hit`, waiting for a place while the queue is full. Once the recorder is closed the
     /// hit is dropped (only while the server stops: the routes answer as if it was recorded).
     pub async fn record(&self, hit: TrackedHit) {
         if self.queue.send(hit).await.is_err() {
-            tracing::debug!("a tracking hit arrived after the recorder stopped: dropped");
+            tracing::debug!("a tracking hit arrived after the recorder was closed: dropped");
         }
+    }
+
+    /// Stops taking hits (for every clone): the writer records what is queued, then ends. For the
+    /// server's stop, once its requests are done.
+    pub fn close(&self) {
+        self.queue.close();
     }
 }
 
 impl HitWriter {
-    /// Records batches of what is queued until `stop` resolves (or every [`HitRecorder`] is gone),
-    /// then refuses new hits, records what is still queued, and returns. A failed batch is logged
-    /// and dropped; the next one is tried all the same.
-    pub async fn run(mut self, stop: impl Future<Output = ()>) {
-        let mut stop = std::pin::pin!(stop);
-        let mut stopping = false;
+    /// Records batches of what is queued until the recorder is closed (or every [`HitRecorder`] is
+    /// gone) and the queue is empty. A failed batch is logged and dropped; the next one is tried all
+    /// the same.
+    pub async fn run(self) {
         let mut batch = Vec::with_capacity(self.batch_limit);
-        loop {
-            tokio::select! {
-                biased;
-                received = self.queue.recv_many(&mut batch, self.batch_limit) => {
-                    if received == 0 {
-                        return;
-                    }
-                    self.write(&batch).await;
-                    batch.clear();
-                }
-                () = &mut stop, if !stopping => {
-                    stopping = true;
-                    // What is queued stays to be received; nothing more is accepted.
-                    self.queue.close();
+        // `recv` still answers what was queued before a close, then fails.
+        while let Ok(first) = self.queue.recv().await {
+            batch.push(first);
+            while batch.len() < self.batch_limit {
+                match self.queue.try_recv() {
+                    Ok(hit) => batch.push(hit),
+                    Err(_) => break,
                 }
             }
+            self.write(&batch).await;
+            batch.clear();
         }
     }
 
@@ -134,8 +130,8 @@ mod tests {
     }
 
     /// Runs `writer` to its end, failing the test if it does not end within 5 s.
-    async fn run_to_end(writer: HitWriter, stop: impl Future<Output = ()>) {
-        tokio::time::timeout(Duration::from_secs(5), writer.run(stop))
+    async fn run_to_end(writer: HitWriter) {
+        tokio::time::timeout(Duration::from_secs(5), writer.run())
             .await
             .expect("the writer ends");
     }
@@ -154,7 +150,7 @@ mod tests {
         }
         // Every recorder gone: the writer records what is queued and ends.
         drop(recorder);
-        run_to_end(writer, std::future::pending()).await;
+        run_to_end(writer).await;
     }
 
     #[tokio::test]
@@ -182,11 +178,11 @@ mod tests {
             recorder.record(hit(n)).await;
         }
         drop(recorder);
-        run_to_end(writer, std::future::pending()).await;
+        run_to_end(writer).await;
     }
 
     #[tokio::test]
-    async fn a_stop_records_what_is_queued_then_drops_later_hits_without_waiting() {
+    async fn a_close_records_what_is_queued_then_drops_later_hits_without_waiting() {
         let mut tracking = MockTrackingRepository::new();
         tracking
             .expect_record_hits()
@@ -197,8 +193,9 @@ mod tests {
         for n in 1..=3 {
             recorder.record(hit(n)).await;
         }
-        // A recorder is still held (a request in flight): the stop alone ends the writer.
-        run_to_end(writer, std::future::ready(())).await;
+        // A recorder is still held (a request in flight): closing alone ends the writer.
+        recorder.close();
+        run_to_end(writer).await;
         tokio::time::timeout(Duration::from_secs(1), recorder.record(hit(4)))
             .await
             .expect("a hit after the stop is dropped at once");
@@ -219,7 +216,7 @@ mod tests {
             tokio::time::timeout(Duration::from_millis(100), recorder.record(hit(2))).await;
         assert!(waited.is_err(), "a hit waits while the queue is full");
         let second = tokio::spawn(async move { recorder.record(hit(2)).await });
-        let writer = tokio::spawn(writer.run(std::future::pending()));
+        let writer = tokio::spawn(writer.run());
         second.await.expect("the hit is queued once there is room");
         tokio::time::timeout(Duration::from_secs(5), writer)
             .await
