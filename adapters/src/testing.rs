@@ -323,6 +323,22 @@ pub async fn age_heartbeat(
     Ok(())
 }
 
+/// Makes the ledger's send `send` a message of the subsequence `subsequence`, as a claim of a
+/// subsequence's enrolment writes it (for tests of what is counted per subsequence).
+pub async fn send_of_subsequence(
+    database: &Database,
+    send: &str,
+    subsequence: &str,
+) -> anyhow::Result<()> {
+    let update = crate::database::sql::Sql::of(
+        sea_orm::DbBackend::from(database.pools().backend),
+        "UPDATE sends SET subsequence_id = ? WHERE id = ?",
+        [subsequence.into(), send.into()],
+    );
+    database.pools().writer.execute_raw(update.build()).await?;
+    Ok(())
+}
+
 /// A real SMTP server for the SMTP adapter's tests.
 pub mod smtp;
 

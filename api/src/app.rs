@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use application::use_cases::tracking::recorder::HitRecorder;
 use poem::http::Method;
 use poem::middleware::CatchPanic;
 use poem::web::Redirect;
@@ -40,9 +41,10 @@ async fn root_to_the_docs<E: Endpoint>(next: E, request: Request) -> poem::Resul
 /// The whole HTTP application: the API, its document and docs UI (where `GET /` redirects), the error
 /// envelope around every route (a panic included), and a request id with a tracing span on every
 /// request. Outermost first: tracing, the client address, authentication (once), rate limits, the
-/// bounds on the URL and headers, the deadline, idempotency, then the routes.
-pub fn app(ports: &Ports, options: Options) -> impl Endpoint + 'static {
-    let state = Arc::new(AppState::new(ports, &options));
+/// bounds on the URL and headers, the deadline, idempotency, then the routes. Opens and clicks go to
+/// `hits` (its writer runs beside the server: see `HitWriter::run`).
+pub fn app(ports: &Ports, options: Options, hits: HitRecorder) -> impl Endpoint + 'static {
+    let state = Arc::new(AppState::new(ports, &options, hits));
     keep_shared(&state.rate_limiters);
     let trusted_proxies = options.trusted_proxies.clone();
     let service = api_service();

@@ -13,6 +13,9 @@ use application::use_cases::demo::{DemoKeyOrigin, EnsureDemo};
 use application::use_cases::dispatch_sends::DispatchSettings;
 use application::use_cases::idempotent_requests::IdempotentRequests;
 use application::use_cases::init_workspace::{InitWorkspace, InitWorkspaceError};
+use application::use_cases::tracking::recorder::{
+    DEFAULT_BATCH_LIMIT, DEFAULT_QUEUE_CAPACITY, hit_recorder,
+};
 use clap::{Args, Parser, Subcommand};
 use domain::tracking::{PublicBaseUrl, TrackingKey};
 use domain::values::WebhookHostPolicy;
@@ -558,9 +561,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         _ => None,
     };
-    app::serve(acceptor, app::app(&ports, options), stopped(stopping))
-        .await
-        .context("the server failed")?;
+    let (hits, writer) = hit_recorder(
+        ports.tracking.clone(),
+        DEFAULT_QUEUE_CAPACITY,
+        DEFAULT_BATCH_LIMIT,
+    );
+    let recording = tokio::spawn(writer.run());
+    let serving = app::serve(
+        acceptor,
+        app::app(&ports, options, hits.clone()),
+        stopped(stopping),
+    )
+    .await;
+    // The HTTP side is done: the recorder writes the hits still queued, then ends.
+    hits.close();
+    let _ = recording.await;
+    serving.context("the server failed")?;
     if let Some(engine) = engine {
         // The HTTP side is done; the engine finishes its sends in flight (at most 30 s).
         let _ = engine.await;

@@ -38,6 +38,7 @@ use application::use_cases::secure_gateways::SecureGateways;
 use application::use_cases::send_test_email::SendTestEmail;
 use application::use_cases::test_mailbox::TestMailbox;
 use application::use_cases::tracking::TrackLinks;
+use application::use_cases::tracking::recorder::HitRecorder;
 use application::use_cases::update_campaign::UpdateCampaign;
 use application::use_cases::update_mailbox::UpdateMailbox;
 use application::use_cases::workspace_keys::WorkspaceKeys;
@@ -299,7 +300,7 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(ports: &Ports, options: &Options) -> Self {
+    pub(crate) fn new(ports: &Ports, options: &Options, hits: HitRecorder) -> Self {
         let keys = Arc::new(KeyCache::new(options.key_cache_time_to_live));
         Self {
             authenticate: Authenticate {
@@ -439,6 +440,7 @@ impl AppState {
             readiness: ports.readiness.clone(),
             track_links: TrackLinks {
                 tracking: ports.tracking.clone(),
+                hits,
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
                 key: options.tracking_key.clone(),

@@ -9,8 +9,8 @@ use adapters::Database;
 use adapters::testing::{LedgerRow, ledger_rows};
 use anyhow::Context as _;
 use application::ports::{
-    ClaimRequest, ClaimedSend, FinishedSend, LeadChoice, NewDncEntry, NextStep, SendOutcome,
-    TrackingHit,
+    ClaimRequest, ClaimedSend, FinishedSend, HitKind, LeadChoice, NewDncEntry, NextStep,
+    SendOutcome, TrackedHit, TrackingHit,
 };
 use chrono::{DateTime, Duration, Utc};
 use domain::campaign::Campaign;
@@ -786,15 +786,17 @@ async fn variant_optimization_sends_the_best_variant_once_every_variant_was_trie
         assert_eq!(letters, [Some("A".to_owned()), Some("B".to_owned())]);
         // B is opened: by open rate A is behind, and stops getting new enrolments (even spreading
         // alone would give A, the earlier letter of a tie).
-        let opened = database
+        database
             .tracking()
-            .record_open(TrackingHit {
-                send: sent[1].id,
-                event: new_id(),
-                at: start() + Duration::minutes(1),
-            })
+            .record_hits(&[TrackedHit {
+                hit: TrackingHit {
+                    send: sent[1].id,
+                    event: new_id(),
+                    at: start() + Duration::minutes(1),
+                },
+                kind: HitKind::Open,
+            }])
             .await?;
-        assert!(opened);
         let third = claim(
             &database,
             &campaign,

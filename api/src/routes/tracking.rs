@@ -1,5 +1,7 @@
 //! The public tracking routes (SENDING.md section 3): no API key, not under `/v1`, not rate limited
-//! (a forged token costs one HMAC, no database read). Each valid hit is one indexed transaction.
+//! (a forged token costs one HMAC, no database read). An open is answered without touching the
+//! database and a click after one primary-key read: both are handed to the recorder, which writes
+//! them in batches. An unsubscribe is one transaction before its answer.
 
 use std::sync::Arc;
 
@@ -58,14 +60,15 @@ impl From<TrackingError> for TrackingErrors {
 
 #[derive(Debug, ApiResponse)]
 pub(crate) enum Pixel {
-    /// A 1×1 transparent GIF; the open was recorded.
+    /// A 1×1 transparent GIF; the open is recorded after the answer.
     #[oai(status = 200, content_type = "image/gif")]
     Gif(Binary<Vec<u8>>, #[oai(header = "Cache-Control")] String),
 }
 
 #[derive(Debug, ApiResponse)]
 pub(crate) enum ClickRedirect {
-    /// To the link's original URL, as stored when the message was built; the click was recorded.
+    /// To the link's original URL, as stored when the message was built; the click is recorded
+    /// after the answer.
     #[oai(status = 302)]
     Found(
         #[oai(header = "Location")] String,
@@ -88,7 +91,9 @@ impl TrackingApi {
     /// Open pixel
     ///
     /// [ext] The 1×1 image of a message sent with `trackOpens`: records `email.opened` (the first
-    /// open of a message counts in `stats.opened`).
+    /// open of a message counts in `stats.opened`). The open is recorded shortly after the answer,
+    /// with others in one batch; a validly signed token of a message that is not in the ledger gets
+    /// the image too and records nothing. A token not signed by this server for this route is 404.
     #[oai(path = "/t/o/:token", method = "get", operation_id = "trackOpen")]
     async fn open(
         &self,
@@ -102,9 +107,10 @@ impl TrackingApi {
 
     /// Tracked link
     ///
-    /// [ext] A link of a message sent with `trackClicks`: records `email.clicked` (the first click
-    /// of a message counts in `stats.clicked`) and redirects to the link's original URL — only a
-    /// URL stored for that message, never one from the request.
+    /// [ext] A link of a message sent with `trackClicks`: redirects to the link's original URL —
+    /// only a URL stored for that message, never one from the request — and records
+    /// `email.clicked` shortly after the answer, with others in one batch (the first click of a
+    /// message counts in `stats.clicked`).
     #[oai(path = "/t/c/:token", method = "get", operation_id = "trackClick")]
     async fn click(
         &self,

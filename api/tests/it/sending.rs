@@ -509,6 +509,8 @@ async fn tracking_a_sent_link_redirects_to_its_own_url_and_counts_one_click() {
                     Some("https://acme.example.com/pricing")
                 );
             }
+            // Clicks are recorded after their answer.
+            app.wait_for_events("email.clicked", 3).await;
             let read = app.get_with_key(&format!("/v1/campaigns/{campaign}")).await;
             assert_eq!(read.ok()["stats"]["clicked"], 1, "{}", read.text);
         }

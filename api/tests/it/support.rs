@@ -17,6 +17,9 @@ use application::tenancy::Tenancy;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::init_workspace::{InitWorkspace, Initialized};
 use application::use_cases::register_mailbox::RegisterMailbox;
+use application::use_cases::tracking::recorder::{
+    DEFAULT_BATCH_LIMIT, DEFAULT_QUEUE_CAPACITY, hit_recorder,
+};
 use async_trait::async_trait;
 use domain::agent::Agent;
 use domain::campaign::Campaign;
@@ -396,9 +399,17 @@ impl TestApp {
             .expect("a free port on 127.0.0.1");
         let address = acceptor.socket_address().expect("a socket address");
         let (shutdown, signal) = oneshot::channel::<()>();
+        let (hits, writer) = hit_recorder(
+            ports.tracking.clone(),
+            DEFAULT_QUEUE_CAPACITY,
+            DEFAULT_BATCH_LIMIT,
+        );
+        // Writes the app's opens and clicks; ends (after writing what is queued) once the server,
+        // which holds the recorder, is gone.
+        tokio::spawn(writer.run());
         let server = tokio::spawn(app::serve(
             acceptor,
-            app::app(&ports, customize.options),
+            app::app(&ports, customize.options, hits),
             async move {
                 let _ = signal.await;
             },
@@ -632,6 +643,39 @@ impl TestApp {
     /// An agent of the seeded workspace.
     pub async fn create_agent(&self, name: &str) -> Agent {
         create_agent(&self.ports, self.tenancy(), name).await
+    }
+
+    /// Waits until the database holds exactly `count` events of `kind` (`email.opened`…): the
+    /// recorder writes opens and clicks after they are answered. Polls every 20 ms for up to 5 s;
+    /// fails on more than `count`, or on fewer by then.
+    pub async fn wait_for_events(
+        &self,
+        kind: &str,
+        count: usize,
+    ) -> Vec<adapters::testing::EventRow> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let events: Vec<_> = adapters::testing::event_rows(&self.database)
+                .await
+                .expect("the events")
+                .into_iter()
+                .filter(|event| event.kind == kind)
+                .collect();
+            assert!(
+                events.len() <= count,
+                "{} {kind} events, expected {count}",
+                events.len()
+            );
+            if events.len() == count {
+                return events;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} {kind} events after 5 s, expected {count}",
+                events.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Signals shutdown and waits for the server to finish its in-flight requests and stop.

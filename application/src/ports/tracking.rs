@@ -16,6 +16,22 @@ pub struct TrackingHit {
     pub at: DateTime<Utc>,
 }
 
+/// What a hit on a public route records besides its [`TrackingHit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HitKind {
+    /// The open pixel: `email.opened`.
+    Open,
+    /// A tracked link: `email.clicked`, with the URL stored for the link (`{"url": …}`).
+    Click { url: String },
+}
+
+/// An open or a click as the recorder hands it to storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedHit {
+    pub hit: TrackingHit,
+    pub kind: HitKind,
+}
+
 /// The original URLs of one send's rewritten links, `urls[i]` at position `i` (what
 /// [`domain::tracking::track_body`] answers).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,9 +40,7 @@ pub struct SendLinks {
     pub urls: Vec<String>,
 }
 
-/// Storage of tracking. Every recording method is ONE transaction that first locks the send's
-/// campaign row (as every enrolment write does). A send id that is not in the ledger records
-/// nothing and answers "unknown" (`false` / `None`).
+/// Storage of tracking. A send id that is not in the ledger records nothing.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait TrackingRepository: Send + Sync {
@@ -34,26 +48,30 @@ pub trait TrackingRepository: Send + Sync {
     /// write. Storing a send's link again keeps the URL stored first.
     async fn store_links(&self, links: &[SendLinks]) -> Result<(), RepositoryError>;
 
-    /// Records an `email.opened` event every time; the FIRST open of the message also sets
-    /// `openedAt` in the enrolment's history for its step and adds 1 to the campaign's
-    /// `stats.opened`. `false`: no such send, nothing recorded.
-    async fn record_open(&self, hit: TrackingHit) -> Result<bool, RepositoryError>;
-
-    /// The URL stored for the send at `position` (never one from the request), recording an
-    /// `email.clicked` event (with `{"url": …}` as its data) every time; the FIRST click of the
-    /// message also sets `clickedAt` in the history and adds 1 to `stats.clicked`. `None`: no such
-    /// send or no link at that position, nothing recorded.
-    async fn record_click(
+    /// The URL stored for the send's link at `position` (never one from the request); `None`: no
+    /// such send, or no link at that position. A read: nothing is recorded.
+    async fn link_url(
         &self,
-        hit: TrackingHit,
+        send: ObjectId,
         position: u32,
     ) -> Result<Option<String>, RepositoryError>;
 
-    /// Unsubscribes the send's lead: adds its address to the workspace's do-not-contact list
-    /// (reason `unsubscribe_link`, entry id `dnc_entry` unless the address is listed already),
-    /// stops the enrolment `unsubscribed` (moving the campaign's lead counters) and adds 1 to
-    /// `stats.unsubscribed` when it was not unsubscribed yet, and records an `email.unsubscribed`
-    /// event every time. `false`: no such send, nothing recorded.
+    /// Records a batch of opens and clicks in ONE transaction. Every hit of a send in the ledger is
+    /// an event row (`email.opened`, or `email.clicked` with `{"url": …}` as its data), however many
+    /// hits the message had; the FIRST open (click) of a message, in this batch or before, also sets
+    /// `openedAt` (`clickedAt`) in the enrolment's history for its step, at the time of that hit,
+    /// and adds 1 to `stats.opened` (`stats.clicked`) of the send's campaign and, for a message of
+    /// a subsequence, of the subsequence. Each send is counted in its own campaign (and workspace)
+    /// only. Hits of sends that are not in the ledger are dropped. Every campaign whose counters
+    /// change is locked first (as every enrolment write does), in campaign id order.
+    async fn record_hits(&self, hits: &[TrackedHit]) -> Result<(), RepositoryError>;
+
+    /// Unsubscribes the send's lead, in one transaction that first locks the send's campaign: adds
+    /// its address to the workspace's do-not-contact list (reason `unsubscribe_link`, entry id
+    /// `dnc_entry` unless the address is listed already), stops the enrolment `unsubscribed` (moving
+    /// the campaign's lead counters) and adds 1 to `stats.unsubscribed` when it was not unsubscribed
+    /// yet, and records an `email.unsubscribed` event every time. `false`: no such send, nothing
+    /// recorded.
     async fn unsubscribe(
         &self,
         hit: TrackingHit,

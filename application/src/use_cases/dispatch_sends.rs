@@ -19,7 +19,6 @@ use domain::send_forecast::follow_up;
 use domain::send_window::SendCalendar;
 use domain::sequence::{Sequence, StepKind};
 use domain::tracking::{PublicBaseUrl, TrackingKey, TrackingOptions, track_body, unsubscribe_url};
-use futures_channel::mpsc::{UnboundedReceiver, unbounded};
 use futures_util::StreamExt;
 
 use crate::ports::{
@@ -198,14 +197,14 @@ impl DispatchDueSends {
             self.tracking.store_links(&links).await?;
         }
 
-        let (done, finished) = unbounded();
+        let (done, finished) = async_channel::unbounded();
         let sending = async move {
             futures_util::stream::iter(prepared)
                 .for_each_concurrent(parallel, |(claim, ready)| {
                     let done = done.clone();
                     async move {
                         // The receiver lives until every sender is gone.
-                        let _ = done.unbounded_send(self.deliver(in_round, claim, ready).await);
+                        let _ = done.send(self.deliver(in_round, claim, ready).await).await;
                     }
                 })
                 .await;
@@ -268,11 +267,11 @@ impl DispatchDueSends {
     /// in one call, until every sender is done; answers their outcomes, or the first error.
     async fn record_finished(
         &self,
-        finished: UnboundedReceiver<Result<FinishedSend, RepositoryError>>,
+        finished: async_channel::Receiver<Result<FinishedSend, RepositoryError>>,
     ) -> Result<Vec<SendOutcome>, RepositoryError> {
         let mut outcomes = Vec::new();
         let mut first_error = None;
-        let mut ready = finished.ready_chunks(FINISHED_PER_WRITE);
+        let mut ready = std::pin::pin!(finished.ready_chunks(FINISHED_PER_WRITE));
         while let Some(waiting) = ready.next().await {
             let mut batch = Vec::with_capacity(waiting.len());
             for one in waiting {

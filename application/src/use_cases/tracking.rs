@@ -1,29 +1,41 @@
 //! The public tracking routes (SENDING.md section 3): the open pixel, the click redirect and the
 //! unsubscribe link. Each verifies its token (signed under the server's tracking key, of the route's
-//! kind) before anything is read; a forged token, one of another kind, or one naming a send that is
-//! not in the ledger is `NotFound`.
+//! kind) before anything is read; a forged token, or one of another kind, is `NotFound`.
+//!
+//! Opens and clicks are handed to the [`HitRecorder`] and answered without waiting for their write
+//! (SENDING.md section 9: ≥ 20,000 a second); the recorder drops a hit whose send is not in the
+//! ledger. A click reads its stored URL first (unknown: `NotFound`). An unsubscribe is done before it
+//! is answered: its page says it is done.
+
+pub mod recorder;
 
 use std::sync::Arc;
 
 use domain::id::ObjectId;
 use domain::tracking::{TrackingKey, TrackingKind, TrackingToken};
 
-use crate::ports::{Clock, IdGenerator, RepositoryError, TrackingHit, TrackingRepository};
+use self::recorder::HitRecorder;
+use crate::ports::{
+    Clock, HitKind, IdGenerator, RepositoryError, TrackedHit, TrackingHit, TrackingRepository,
+};
 
-/// Why a hit was not recorded.
+/// Why a hit was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum TrackingError {
-    /// The token is not one this server signed for this route, or its send is unknown.
+    /// The token is not one this server signed for this route, or (a click, an unsubscribe) what it
+    /// names is unknown.
     #[error("no such link")]
     NotFound,
     #[error(transparent)]
     Unknown(#[from] RepositoryError),
 }
 
-/// The ports and the key the tracking routes need.
+/// The ports, the recorder and the key the tracking routes need.
 #[derive(Clone)]
 pub struct TrackLinks {
     pub tracking: Arc<dyn TrackingRepository>,
+    /// Where opens and clicks go to be recorded.
+    pub hits: HitRecorder,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
     pub key: TrackingKey,
@@ -36,26 +48,37 @@ impl std::fmt::Debug for TrackLinks {
 }
 
 impl TrackLinks {
-    /// `GET /t/o/{token}`: records an open.
+    /// `GET /t/o/{token}`: hands an open to the recorder (no storage on the way).
     pub async fn open(&self, token: &str) -> Result<(), TrackingError> {
         let send = self.send_of(token, |kind| kind == TrackingKind::Open)?;
-        if self.tracking.record_open(self.hit(send)).await? {
-            Ok(())
-        } else {
-            Err(TrackingError::NotFound)
-        }
+        self.hits
+            .record(TrackedHit {
+                hit: self.hit(send),
+                kind: HitKind::Open,
+            })
+            .await;
+        Ok(())
     }
 
-    /// `GET /t/c/{token}`: records a click; the URL stored for the link (never one from the request).
+    /// `GET /t/c/{token}`: the URL stored for the link (never one from the request), its click handed
+    /// to the recorder.
     pub async fn click(&self, token: &str) -> Result<String, TrackingError> {
         let decoded = TrackingToken::decode(token, &self.key).ok_or(TrackingError::NotFound)?;
         let TrackingKind::Click { position } = decoded.kind() else {
             return Err(TrackingError::NotFound);
         };
-        self.tracking
-            .record_click(self.hit(decoded.send()), position)
+        let url = self
+            .tracking
+            .link_url(decoded.send(), position)
             .await?
-            .ok_or(TrackingError::NotFound)
+            .ok_or(TrackingError::NotFound)?;
+        self.hits
+            .record(TrackedHit {
+                hit: self.hit(decoded.send()),
+                kind: HitKind::Click { url: url.clone() },
+            })
+            .await;
+        Ok(url)
     }
 
     /// `GET /u/{token}`: whether the token is a valid unsubscribe token (nothing is recorded: a GET
@@ -65,7 +88,7 @@ impl TrackLinks {
             .map(|_| ())
     }
 
-    /// `POST /u/{token}`: unsubscribes the send's lead (idempotent).
+    /// `POST /u/{token}`: unsubscribes the send's lead (idempotent), before answering.
     pub async fn unsubscribe(&self, token: &str) -> Result<(), TrackingError> {
         let send = self.send_of(token, |kind| kind == TrackingKind::Unsubscribe)?;
         let dnc_entry = self.ids.new_id().into();
@@ -87,6 +110,7 @@ impl TrackLinks {
             .ok_or(TrackingError::NotFound)
     }
 
+    /// The hit as it arrives: its event's id and its time are taken now, not when it is written.
     fn hit(&self, send: ObjectId) -> TrackingHit {
         TrackingHit {
             send,
@@ -98,8 +122,11 @@ impl TrackLinks {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use chrono::{DateTime, Utc};
 
+    use super::recorder::{HitWriter, hit_recorder};
     use super::*;
     use crate::ports::{MockClock, MockIdGenerator, MockTrackingRepository};
 
@@ -111,22 +138,38 @@ mod tests {
         ObjectId::from_parts(1_765_000_000, [9; 5], 1)
     }
 
+    fn event() -> ObjectId {
+        ObjectId::from_parts(1_765_000_200, [1; 5], 7)
+    }
+
     fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_765_000_100, 0).expect("a time")
     }
 
-    fn use_case(tracking: MockTrackingRepository) -> TrackLinks {
+    /// The use case over `tracking`, and the writer of its recorder (run it after the calls).
+    fn use_case(tracking: MockTrackingRepository) -> (TrackLinks, HitWriter) {
         let mut clock = MockClock::new();
         clock.expect_now().returning(now);
         let mut ids = MockIdGenerator::new();
-        ids.expect_new_id()
-            .returning(|| ObjectId::from_parts(1_765_000_200, [1; 5], 7));
-        TrackLinks {
-            tracking: Arc::new(tracking),
+        ids.expect_new_id().returning(event);
+        let tracking: Arc<dyn TrackingRepository> = Arc::new(tracking);
+        let (hits, writer) = hit_recorder(tracking.clone(), 16, 100);
+        let links = TrackLinks {
+            tracking,
+            hits,
             clock: Arc::new(clock),
             ids: Arc::new(ids),
             key: key(),
-        }
+        };
+        (links, writer)
+    }
+
+    /// Drops `links` (its recorder) and records what it queued.
+    async fn record_queued(links: TrackLinks, writer: HitWriter) {
+        drop(links);
+        tokio::time::timeout(Duration::from_secs(5), writer.run())
+            .await
+            .expect("the writer ends");
     }
 
     fn token(kind: TrackingKind) -> String {
@@ -135,8 +178,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_of_another_kind_or_key_reaches_no_storage() {
-        // The mock has no expectations: any call to it fails the test.
-        let links = use_case(MockTrackingRepository::new());
+        // The mock has no expectations: any call to it (a read, a queued hit) fails the test.
+        let (links, writer) = use_case(MockTrackingRepository::new());
         let unsubscribe = token(TrackingKind::Unsubscribe);
         let open = token(TrackingKind::Open);
         assert!(matches!(
@@ -159,37 +202,87 @@ mod tests {
             Err(TrackingError::NotFound)
         ));
         assert!(links.check_unsubscribe(&unsubscribe).is_ok());
+        record_queued(links, writer).await;
     }
 
     #[tokio::test]
-    async fn a_click_records_the_hit_of_the_tokens_send_and_position() {
+    async fn an_open_is_answered_at_once_and_its_hit_recorded_afterwards() {
         let mut tracking = MockTrackingRepository::new();
         tracking
-            .expect_record_click()
-            .withf(|hit, position| hit.send == send() && hit.at == now() && *position == 4)
+            .expect_record_hits()
+            .withf(|batch| {
+                batch
+                    == [TrackedHit {
+                        hit: TrackingHit {
+                            send: send(),
+                            event: event(),
+                            at: now(),
+                        },
+                        kind: HitKind::Open,
+                    }]
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let (links, writer) = use_case(tracking);
+        // Nothing is written until the writer runs.
+        links
+            .open(&token(TrackingKind::Open))
+            .await
+            .expect("the pixel");
+        record_queued(links, writer).await;
+    }
+
+    #[tokio::test]
+    async fn a_click_answers_the_url_stored_at_its_position_and_records_the_hit_with_it() {
+        let mut tracking = MockTrackingRepository::new();
+        tracking
+            .expect_link_url()
+            .withf(|send_id, position| *send_id == send() && *position == 4)
             .times(1)
             .returning(|_, _| Ok(Some("https://a.example/".to_owned())));
-        let links = use_case(tracking);
+        tracking
+            .expect_record_hits()
+            .withf(|batch| {
+                batch
+                    == [TrackedHit {
+                        hit: TrackingHit {
+                            send: send(),
+                            event: event(),
+                            at: now(),
+                        },
+                        kind: HitKind::Click {
+                            url: "https://a.example/".to_owned(),
+                        },
+                    }]
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        let (links, writer) = use_case(tracking);
         let url = links
             .click(&token(TrackingKind::Click { position: 4 }))
             .await
             .expect("a url");
         assert_eq!(url, "https://a.example/");
+        record_queued(links, writer).await;
     }
 
     #[tokio::test]
-    async fn an_unknown_send_is_not_found() {
+    async fn an_unknown_link_or_send_is_not_found_for_a_click_and_an_unsubscribe() {
         let mut tracking = MockTrackingRepository::new();
-        tracking.expect_record_open().returning(|_| Ok(false));
+        tracking.expect_link_url().returning(|_, _| Ok(None));
         tracking.expect_unsubscribe().returning(|_, _| Ok(false));
-        let links = use_case(tracking);
+        // No record_hits expectation: an unknown link queues nothing.
+        let (links, writer) = use_case(tracking);
         assert!(matches!(
-            links.open(&token(TrackingKind::Open)).await,
+            links
+                .click(&token(TrackingKind::Click { position: 0 }))
+                .await,
             Err(TrackingError::NotFound)
         ));
         assert!(matches!(
             links.unsubscribe(&token(TrackingKind::Unsubscribe)).await,
             Err(TrackingError::NotFound)
         ));
+        record_queued(links, writer).await;
     }
 }

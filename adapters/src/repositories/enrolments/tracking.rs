@@ -1,23 +1,37 @@
 //! [`TrackingRepository`] over SQL: `send_links` and `events` (migration 22) beside the ledger.
 //!
-//! Each hit is one write transaction: read the send's row (its campaign, enrolment, step… never
-//! change), lock the campaign row (the rule of every enrolment write), then a few statements on
-//! primary keys: the first open or click of a message is a conditional `UPDATE` of the send's row
-//! (`opened_at_ms IS NULL`), so only the hit that changed it moves the history and the stats.
-//! A later open or click of a message only adds its event row, which changes no counter: it takes
-//! no campaign lock, so repeated hits (image proxies, link scanners) do not queue behind the
-//! campaign's claims and each other on PostgreSQL.
+//! Opens and clicks come in batches (the recorder's, see `application::use_cases::tracking::recorder`):
+//! one write transaction per batch, set-based. The batch's send rows (their campaign, enrolment,
+//! step… never change) are read with one `IN (…)` query per 1,000 sends, joined with their
+//! enrolment's lead; hits of unknown sends are dropped. The campaigns of the sends not yet marked
+//! for a hit's kind are locked in campaign id order (the rule of every enrolment write, in one order
+//! so that batches, claims and finishes of several processes cannot deadlock on PostgreSQL); then
+//! one conditional `UPDATE … RETURNING` per kind marks the first open or click of each message
+//! (`opened_at_ms IS NULL`), and only the sends it changed move the history and the stats (one
+//! statement per campaign and per subsequence, by the group's count). Every hit is an event row,
+//! written by multi-row INSERTs. A batch whose messages were all marked before takes no campaign
+//! lock: repeated hits (image proxies, link scanners) do not queue behind the campaign's claims.
+//!
+//! An unsubscribe is one transaction of its own: the send's row, the campaign's lock, then a few
+//! statements on primary keys.
 
-use application::ports::{RepositoryError, SendLinks, TrackingHit, TrackingRepository};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use application::ports::{
+    HitKind, RepositoryError, SendLinks, TrackedHit, TrackingHit, TrackingRepository,
+};
 use async_trait::async_trait;
 use domain::dnc::{DncEntry, DncReason};
 use domain::enrolment::{EnrolmentStatus, StopReason};
 use domain::id::{DncEntryId, ObjectId};
 use domain::values::EmailAddress;
+use quick_cache::sync::Cache;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Value};
 
 use super::sending::{StatsOf, set_stopped};
-use super::{Deltas, changed, first_row, lock_campaign};
+use super::sql::id_list;
+use super::{Deltas, first_row, lock_campaign};
 use crate::database::pools::{Pools, finish};
 use crate::database::sql::Sql;
 use crate::error::{OrUnknown, unknown};
@@ -25,16 +39,33 @@ use crate::time::to_millis;
 
 /// Link rows written per INSERT (three bound values each).
 const LINK_ROWS_PER_STATEMENT: usize = 1_000;
+/// Send ids per `IN (…)` read and per marking `UPDATE` (written as literals, no bound values: see the
+/// module documentation of `enrolments`); a batch of the recorder is 2,000 hits at most.
+const SENDS_PER_STATEMENT: usize = 1_000;
+/// Event rows per multi-row INSERT: 13 bound values each, 13,000 a statement, under SQLite's 32,766
+/// and PostgreSQL's 65,535.
+const EVENT_ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Links whose URL is kept in memory after its first read. A stored URL never changes (storing a
+/// link again keeps the first), so a kept one is never stale; a click is then answered without a
+/// database read (SENDING.md section 9). About 2 MiB when full.
+const KEPT_LINKS: usize = 16_384;
 
 /// Tracking's storage.
 #[derive(Clone)]
 pub(crate) struct SqlTrackingRepository {
     pools: Pools,
+    /// The URLs of links read before, by (send, position); links not found are not kept (they may
+    /// be stored later).
+    links: Arc<Cache<(ObjectId, u32), String>>,
 }
 
 impl SqlTrackingRepository {
     pub(crate) fn new(pools: Pools) -> Self {
-        Self { pools }
+        Self {
+            pools,
+            links: Arc::new(Cache::new(KEPT_LINKS)),
+        }
     }
 }
 
@@ -48,9 +79,6 @@ struct SendRow {
     variant: Option<String>,
     mailbox: String,
     message_id: String,
-    /// Whether the message was opened, and clicked, already.
-    opened: bool,
-    clicked: bool,
 }
 
 impl SendRow {
@@ -70,7 +98,7 @@ async fn send_row(
     let sql = Sql::of(
         backend,
         "SELECT workspace_id, campaign_id, enrolment_id, subsequence_id, step, variant, \
-         mailbox_id, message_id, opened_at_ms, clicked_at_ms FROM sends WHERE id = ?",
+         mailbox_id, message_id FROM sends WHERE id = ?",
         [send.into()],
     );
     let Some(row) = first_row(transaction, sql.build()).await? else {
@@ -85,8 +113,6 @@ async fn send_row(
         variant: row.try_get_by_index(5)?,
         mailbox: row.try_get_by_index(6)?,
         message_id: row.try_get_by_index(7)?,
-        opened: row.try_get_by_index::<Option<i64>>(8)?.is_some(),
-        clicked: row.try_get_by_index::<Option<i64>>(9)?.is_some(),
     }))
 }
 
@@ -144,7 +170,7 @@ async fn insert_event(
 }
 
 /// Which first-of-the-message mark a hit sets.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum First {
     Open,
     Click,
@@ -165,14 +191,6 @@ impl First {
         }
     }
 
-    /// Whether the message has this mark already (a hit of this kind came before).
-    fn marked(self, send: &SendRow) -> bool {
-        match self {
-            Self::Open => send.opened,
-            Self::Click => send.clicked,
-        }
-    }
-
     fn event(self) -> &'static str {
         match self {
             Self::Open => "email.opened",
@@ -181,51 +199,292 @@ impl First {
     }
 }
 
-/// Inside the hit's transaction (the campaign locked unless the message had this mark already): the
-/// event every time, and the marks and stats for the first hit of its kind on the message.
-async fn record_in(
-    transaction: &DatabaseTransaction,
-    backend: DbBackend,
-    hit: &TrackingHit,
-    send: &SendRow,
-    first: First,
-    data: Option<String>,
-) -> Result<(), DbErr> {
-    let column = first.column();
-    let at = to_millis(hit.at);
-    let send_id = hit.send.to_string();
-    let mark = Sql::of(
-        backend,
-        &format!("UPDATE sends SET {column} = ? WHERE id = ? AND {column} IS NULL"),
-        [at.into(), send_id.as_str().into()],
-    );
-    // A message marked already stays marked: only an unmarked one can be this hit's first.
-    if !first.marked(send) && changed(transaction, mark.build()).await? == 1 {
-        let history = Sql::of(
-            backend,
-            &format!(
-                "UPDATE enrolment_history SET {column} = ? \
-                 WHERE enrolment_id = ? AND step = ? AND {column} IS NULL"
-            ),
-            [at.into(), send.enrolment.as_str().into(), send.step.into()],
-        );
-        transaction.execute_raw(history.build()).await?;
-        send.stats_of()
-            .count(transaction, backend, &[first.stat()])
-            .await?;
-    }
-    let lead = enrolment_row(transaction, backend, &send.enrolment)
-        .await?
-        .and_then(|(lead, _)| lead);
-    insert_event(transaction, backend, hit, first.event(), send, lead, data).await
+/// What a hit's event copies from its send (and its enrolment's lead), read for a batch.
+struct HitSend {
+    workspace: String,
+    campaign: String,
+    enrolment: String,
+    subsequence: Option<String>,
+    step: i64,
+    variant: Option<String>,
+    mailbox: String,
+    message_id: String,
+    lead: Option<String>,
+    /// Whether the message was opened, and clicked, already.
+    opened: bool,
+    clicked: bool,
 }
 
-/// One write transaction: the send's row, the campaign's lock when `needs_lock` says the hit may
-/// change more than its own event, then `body`. `None` when the send is unknown.
+impl HitSend {
+    /// Whether the message has the mark of `first` already (a hit of its kind came before).
+    fn marked(&self, first: First) -> bool {
+        match first {
+            First::Open => self.opened,
+            First::Click => self.clicked,
+        }
+    }
+}
+
+/// The first-of-the-message mark a hit of `kind` sets.
+fn first_of(kind: &HitKind) -> First {
+    match kind {
+        HitKind::Open => First::Open,
+        HitKind::Click { .. } => First::Click,
+    }
+}
+
+/// The rows of the ledger of `sends` (those that exist), by id, with their enrolment's lead.
+async fn hit_sends(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    sends: &[&str],
+) -> Result<HashMap<String, HitSend>, DbErr> {
+    let mut found = HashMap::with_capacity(sends.len());
+    for chunk in sends.chunks(SENDS_PER_STATEMENT) {
+        let sql = Sql::of(
+            backend,
+            &format!(
+                "SELECT s.id, s.workspace_id, s.campaign_id, s.enrolment_id, s.subsequence_id, \
+                 s.step, s.variant, s.mailbox_id, s.message_id, e.lead_id, s.opened_at_ms, \
+                 s.clicked_at_ms FROM sends s LEFT JOIN enrolments e ON e.id = s.enrolment_id \
+                 WHERE s.id IN ({})",
+                id_list(chunk)
+            ),
+            [],
+        );
+        for row in transaction.query_all_raw(sql.build()).await? {
+            let id: String = row.try_get_by_index(0)?;
+            found.insert(
+                id,
+                HitSend {
+                    workspace: row.try_get_by_index(1)?,
+                    campaign: row.try_get_by_index(2)?,
+                    enrolment: row.try_get_by_index(3)?,
+                    subsequence: row.try_get_by_index(4)?,
+                    step: row.try_get_by_index(5)?,
+                    variant: row.try_get_by_index(6)?,
+                    mailbox: row.try_get_by_index(7)?,
+                    message_id: row.try_get_by_index(8)?,
+                    lead: row.try_get_by_index(9)?,
+                    opened: row.try_get_by_index::<Option<i64>>(10)?.is_some(),
+                    clicked: row.try_get_by_index::<Option<i64>>(11)?.is_some(),
+                },
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// A batch's hits in one transaction (see the module documentation).
+async fn record_batch(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    hits: &[TrackedHit],
+) -> Result<(), DbErr> {
+    let ids: Vec<String> = hits
+        .iter()
+        .map(|tracked| tracked.hit.send.to_string())
+        .collect();
+    let distinct: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut sends = hit_sends(transaction, backend, &distinct).await?;
+    // The campaigns of the sends a hit may mark first, locked in id order.
+    let to_lock: BTreeMap<&str, &str> = hits
+        .iter()
+        .zip(&ids)
+        .filter_map(|(tracked, id)| {
+            let send = sends.get(id)?;
+            (!send.marked(first_of(&tracked.kind)))
+                .then_some((send.campaign.as_str(), send.workspace.as_str()))
+        })
+        .collect();
+    let mut gone = BTreeSet::new();
+    for (campaign, workspace) in to_lock {
+        if lock_campaign(transaction, backend, workspace, campaign)
+            .await?
+            .is_none()
+        {
+            gone.insert(campaign.to_owned());
+        }
+    }
+    // A campaign that is gone takes its sends' hits with it.
+    sends.retain(|_, send| !gone.contains(&send.campaign));
+    for first in [First::Open, First::Click] {
+        mark_firsts(transaction, backend, hits, &ids, &sends, first).await?;
+    }
+    insert_events(transaction, backend, hits, &ids, &sends).await
+}
+
+/// The first `first` of each message of `hits` not marked yet: its send's mark (the time of its
+/// first such hit in the batch), then, for the sends that mark changed, the history and the stats.
+async fn mark_firsts(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    hits: &[TrackedHit],
+    ids: &[String],
+    sends: &HashMap<String, HitSend>,
+    first: First,
+) -> Result<(), DbErr> {
+    let mut times: BTreeMap<&str, i64> = BTreeMap::new();
+    for (tracked, id) in hits.iter().zip(ids) {
+        if first_of(&tracked.kind) == first && sends.get(id).is_some_and(|send| !send.marked(first))
+        {
+            times
+                .entry(id.as_str())
+                .or_insert_with(|| to_millis(tracked.hit.at));
+        }
+    }
+    let column = first.column();
+    let candidates: Vec<(&str, i64)> = times.iter().map(|(id, at)| (*id, *at)).collect();
+    let mut marked: Vec<(&HitSend, i64)> = Vec::new();
+    for chunk in candidates.chunks(SENDS_PER_STATEMENT) {
+        let values = chunk
+            .iter()
+            .map(|(id, at)| format!("('{id}', {at})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = Sql::of(
+            backend,
+            &format!(
+                "UPDATE sends SET {column} = v.column2 FROM (VALUES {values}) AS v \
+                 WHERE sends.id = v.column1 AND sends.{column} IS NULL RETURNING sends.id"
+            ),
+            [],
+        );
+        for row in transaction.query_all_raw(sql.build()).await? {
+            let id: String = row.try_get_by_index(0)?;
+            if let (Some(send), Some(at)) = (sends.get(&id), times.get(id.as_str())) {
+                marked.push((send, *at));
+            }
+        }
+    }
+    if marked.is_empty() {
+        return Ok(());
+    }
+    for chunk in marked.chunks(SENDS_PER_STATEMENT) {
+        let values = chunk
+            .iter()
+            .map(|(send, at)| format!("('{}', {}, {at})", send.enrolment, send.step))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = Sql::of(
+            backend,
+            &format!(
+                "UPDATE enrolment_history SET {column} = v.column3 FROM (VALUES {values}) AS v \
+                 WHERE enrolment_history.enrolment_id = v.column1 \
+                 AND enrolment_history.step = v.column2 AND enrolment_history.{column} IS NULL"
+            ),
+            [],
+        );
+        transaction.execute_raw(sql.build()).await?;
+    }
+    let mut groups: BTreeMap<(&str, Option<&str>), i64> = BTreeMap::new();
+    for (send, _) in &marked {
+        *groups
+            .entry((send.campaign.as_str(), send.subsequence.as_deref()))
+            .or_default() += 1;
+    }
+    add_to_stats(transaction, backend, first.stat(), &groups).await
+}
+
+/// Adds each group's count to `column` of the stats of its campaign and, for a subsequence's group,
+/// of the subsequence: one statement per campaign and per subsequence, however many firsts.
+async fn add_to_stats(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    column: &'static str,
+    groups: &BTreeMap<(&str, Option<&str>), i64>,
+) -> Result<(), DbErr> {
+    let mut campaigns: BTreeMap<&str, i64> = BTreeMap::new();
+    for ((campaign, _), count) in groups {
+        *campaigns.entry(campaign).or_default() += count;
+    }
+    for (campaign, count) in campaigns {
+        let sql = Sql::of(
+            backend,
+            &format!(
+                "UPDATE campaigns SET {column} = {column} + ?, version = version + 1 WHERE id = ?"
+            ),
+            [count.into(), campaign.into()],
+        );
+        transaction.execute_raw(sql.build()).await?;
+    }
+    for ((campaign, subsequence), count) in groups {
+        let Some(subsequence) = subsequence else {
+            continue;
+        };
+        let sql = Sql::of(
+            backend,
+            &format!(
+                "UPDATE subsequences SET {column} = {column} + ? WHERE id = ? AND campaign_id = ?"
+            ),
+            [(*count).into(), (*subsequence).into(), (*campaign).into()],
+        );
+        transaction.execute_raw(sql.build()).await?;
+    }
+    Ok(())
+}
+
+/// Every hit's event row (of a known send), in multi-row INSERTs.
+async fn insert_events(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    hits: &[TrackedHit],
+    ids: &[String],
+    sends: &HashMap<String, HitSend>,
+) -> Result<(), DbErr> {
+    let rows: Vec<(&TrackedHit, &HitSend)> = hits
+        .iter()
+        .zip(ids)
+        .filter_map(|(tracked, id)| Some((tracked, sends.get(id)?)))
+        .collect();
+    for chunk in rows.chunks(EVENT_ROWS_PER_STATEMENT) {
+        let mut sql = Sql::of(
+            backend,
+            "INSERT INTO events (id, workspace_id, type, campaign_id, enrolment_id, lead_id, \
+             mailbox_id, step, variant, subsequence_id, message_id, at_ms, data) VALUES ",
+            [],
+        );
+        for (index, (tracked, send)) in chunk.iter().enumerate() {
+            let separator = if index == 0 { "" } else { ", " };
+            let data = match &tracked.kind {
+                HitKind::Open => None,
+                HitKind::Click { url } => Some(serde_json::json!({ "url": url }).to_string()),
+            };
+            let values: [Value; 13] = [
+                tracked.hit.event.to_string().into(),
+                send.workspace.as_str().into(),
+                first_of(&tracked.kind).event().into(),
+                send.campaign.as_str().into(),
+                send.enrolment.as_str().into(),
+                send.lead.clone().into(),
+                send.mailbox.as_str().into(),
+                send.step.into(),
+                send.variant.clone().into(),
+                send.subsequence.clone().into(),
+                send.message_id.as_str().into(),
+                to_millis(tracked.hit.at).into(),
+                data.into(),
+            ];
+            sql.push(
+                &format!("{separator}(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                values,
+            );
+        }
+        transaction.execute_raw(sql.build()).await?;
+    }
+    Ok(())
+}
+
+/// One write transaction: the send's row, the campaign's lock, then `body`. `None` when the send
+/// (or its campaign) is unknown.
 async fn with_send<T>(
     pools: &Pools,
     send: ObjectId,
-    needs_lock: impl FnOnce(&SendRow) -> bool,
     body: impl AsyncFnOnce(&DatabaseTransaction, DbBackend, SendRow) -> Result<T, DbErr>,
 ) -> Result<Option<T>, RepositoryError> {
     let backend = DbBackend::from(pools.backend);
@@ -234,10 +493,9 @@ async fn with_send<T>(
         let Some(row) = send_row(&transaction, backend, &send.to_string()).await? else {
             return Ok(None);
         };
-        if needs_lock(&row)
-            && lock_campaign(&transaction, backend, &row.workspace, &row.campaign)
-                .await?
-                .is_none()
+        if lock_campaign(&transaction, backend, &row.workspace, &row.campaign)
+            .await?
+            .is_none()
         {
             return Ok(None);
         }
@@ -285,47 +543,43 @@ impl TrackingRepository for SqlTrackingRepository {
         Ok(())
     }
 
-    async fn record_open(&self, hit: TrackingHit) -> Result<bool, RepositoryError> {
-        let first_open = |send: &SendRow| !First::Open.marked(send);
-        let recorded = with_send(
-            &self.pools,
-            hit.send,
-            first_open,
-            async |transaction, backend, send| {
-                record_in(transaction, backend, &hit, &send, First::Open, None).await
-            },
-        )
-        .await?;
-        Ok(recorded.is_some())
-    }
-
-    async fn record_click(
+    async fn link_url(
         &self,
-        hit: TrackingHit,
+        send: ObjectId,
         position: u32,
     ) -> Result<Option<String>, RepositoryError> {
-        let first_click = |send: &SendRow| !First::Click.marked(send);
-        let url = with_send(
-            &self.pools,
-            hit.send,
-            first_click,
-            async |transaction, backend, send| {
-                let sql = Sql::of(
-                    backend,
-                    "SELECT url FROM send_links WHERE send_id = ? AND position = ?",
-                    [hit.send.to_string().into(), i64::from(position).into()],
-                );
-                let Some(row) = first_row(transaction, sql.build()).await? else {
-                    return Ok(None);
-                };
-                let url: String = row.try_get_by_index(0)?;
-                let data = serde_json::json!({ "url": url }).to_string();
-                record_in(transaction, backend, &hit, &send, First::Click, Some(data)).await?;
-                Ok(Some(url))
-            },
-        )
-        .await?;
-        Ok(url.flatten())
+        if let Some(url) = self.links.get(&(send, position)) {
+            return Ok(Some(url));
+        }
+        let sql = Sql::of(
+            DbBackend::from(self.pools.backend),
+            "SELECT url FROM send_links WHERE send_id = ? AND position = ?",
+            [send.to_string().into(), i64::from(position).into()],
+        );
+        let Some(row) = self
+            .pools
+            .reads
+            .query_one_raw(sql.build())
+            .await
+            .or_unknown()?
+        else {
+            return Ok(None);
+        };
+        let url: String = row.try_get_by_index(0).or_unknown()?;
+        self.links.insert((send, position), url.clone());
+        Ok(Some(url))
+    }
+
+    async fn record_hits(&self, hits: &[TrackedHit]) -> Result<(), RepositoryError> {
+        if hits.is_empty() {
+            return Ok(());
+        }
+        let backend = DbBackend::from(self.pools.backend);
+        let transaction = self.pools.begin_write().await.or_unknown()?;
+        let written = record_batch(&transaction, backend, hits).await;
+        finish(transaction, written, |error| error)
+            .await
+            .map_err(unknown)
     }
 
     async fn unsubscribe(
@@ -333,52 +587,47 @@ impl TrackingRepository for SqlTrackingRepository {
         hit: TrackingHit,
         dnc_entry: DncEntryId,
     ) -> Result<bool, RepositoryError> {
-        let recorded = with_send(
-            &self.pools,
-            hit.send,
-            |_| true,
-            async |transaction, backend, send| {
-                let at = to_millis(hit.at);
-                let (lead, status) = enrolment_row(transaction, backend, &send.enrolment)
-                    .await?
-                    .unwrap_or((None, None));
-                if let Some(lead) = &lead {
-                    add_to_dnc(transaction, backend, &send.workspace, lead, dnc_entry, at).await?;
-                }
-                if let Some(from) = status
-                    && from != EnrolmentStatus::Unsubscribed
-                    && let Some(stop) = from.stopped(StopReason::Unsubscribed)
-                {
-                    set_stopped(
-                        transaction,
-                        backend,
-                        &send.enrolment,
-                        stop.status,
-                        stop.reason,
-                        at,
-                    )
-                    .await?;
-                    let mut deltas = Deltas::default();
-                    deltas.moved(from, stop.status, 1);
-                    if let Some(statement) = deltas.statement(backend, &send.campaign) {
-                        transaction.execute_raw(statement).await?;
-                    }
-                    send.stats_of()
-                        .count(transaction, backend, &["unsubscribed"])
-                        .await?;
-                }
-                insert_event(
+        let recorded = with_send(&self.pools, hit.send, async |transaction, backend, send| {
+            let at = to_millis(hit.at);
+            let (lead, status) = enrolment_row(transaction, backend, &send.enrolment)
+                .await?
+                .unwrap_or((None, None));
+            if let Some(lead) = &lead {
+                add_to_dnc(transaction, backend, &send.workspace, lead, dnc_entry, at).await?;
+            }
+            if let Some(from) = status
+                && from != EnrolmentStatus::Unsubscribed
+                && let Some(stop) = from.stopped(StopReason::Unsubscribed)
+            {
+                set_stopped(
                     transaction,
                     backend,
-                    &hit,
-                    "email.unsubscribed",
-                    &send,
-                    lead,
-                    None,
+                    &send.enrolment,
+                    stop.status,
+                    stop.reason,
+                    at,
                 )
-                .await
-            },
-        )
+                .await?;
+                let mut deltas = Deltas::default();
+                deltas.moved(from, stop.status, 1);
+                if let Some(statement) = deltas.statement(backend, &send.campaign) {
+                    transaction.execute_raw(statement).await?;
+                }
+                send.stats_of()
+                    .count(transaction, backend, &["unsubscribed"])
+                    .await?;
+            }
+            insert_event(
+                transaction,
+                backend,
+                &hit,
+                "email.unsubscribed",
+                &send,
+                lead,
+                None,
+            )
+            .await
+        })
         .await?;
         Ok(recorded.is_some())
     }
