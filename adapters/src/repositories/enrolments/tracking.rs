@@ -90,6 +90,26 @@ impl SendRow {
     }
 }
 
+/// The columns of `sends` a [`SendRow`] holds, in [`SendRow::read`]'s order.
+const SEND_ROW_COLUMNS: &str = "s.workspace_id, s.campaign_id, s.enrolment_id, s.subsequence_id, \
+     s.step, s.variant, s.mailbox_id, s.message_id";
+
+impl SendRow {
+    /// The row's [`SEND_ROW_COLUMNS`], from the column at `first` on.
+    fn read(row: &sea_orm::QueryResult, first: usize) -> Result<Self, DbErr> {
+        Ok(Self {
+            workspace: row.try_get_by_index(first)?,
+            campaign: row.try_get_by_index(first + 1)?,
+            enrolment: row.try_get_by_index(first + 2)?,
+            subsequence: row.try_get_by_index(first + 3)?,
+            step: row.try_get_by_index(first + 4)?,
+            variant: row.try_get_by_index(first + 5)?,
+            mailbox: row.try_get_by_index(first + 6)?,
+            message_id: row.try_get_by_index(first + 7)?,
+        })
+    }
+}
+
 async fn send_row(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
@@ -97,23 +117,13 @@ async fn send_row(
 ) -> Result<Option<SendRow>, DbErr> {
     let sql = Sql::of(
         backend,
-        "SELECT workspace_id, campaign_id, enrolment_id, subsequence_id, step, variant, \
-         mailbox_id, message_id FROM sends WHERE id = ?",
+        &format!("SELECT {SEND_ROW_COLUMNS} FROM sends s WHERE s.id = ?"),
         [send.into()],
     );
-    let Some(row) = first_row(transaction, sql.build()).await? else {
-        return Ok(None);
-    };
-    Ok(Some(SendRow {
-        workspace: row.try_get_by_index(0)?,
-        campaign: row.try_get_by_index(1)?,
-        enrolment: row.try_get_by_index(2)?,
-        subsequence: row.try_get_by_index(3)?,
-        step: row.try_get_by_index(4)?,
-        variant: row.try_get_by_index(5)?,
-        mailbox: row.try_get_by_index(6)?,
-        message_id: row.try_get_by_index(7)?,
-    }))
+    first_row(transaction, sql.build())
+        .await?
+        .map(|row| SendRow::read(&row, 0))
+        .transpose()
 }
 
 /// The enrolment's lead and status (`None`: the enrolment is gone).
@@ -135,37 +145,54 @@ async fn enrolment_row(
     Ok(Some((lead, EnrolmentStatus::from_wire(&status))))
 }
 
-async fn insert_event(
+/// An `events` row: what happened to which send, when.
+struct EventRow<'a> {
+    id: ObjectId,
+    kind: &'static str,
+    send: &'a SendRow,
+    lead: Option<&'a str>,
+    at: i64,
+    data: Option<String>,
+}
+
+/// `rows` in multi-row INSERTs.
+async fn insert_events(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
-    hit: &TrackingHit,
-    kind: &str,
-    send: &SendRow,
-    lead: Option<String>,
-    data: Option<String>,
+    rows: &[EventRow<'_>],
 ) -> Result<(), DbErr> {
-    let sql = Sql::of(
-        backend,
-        "INSERT INTO events (id, workspace_id, type, campaign_id, enrolment_id, lead_id, \
-         mailbox_id, step, variant, subsequence_id, message_id, at_ms, data) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            hit.event.to_string().into(),
-            send.workspace.as_str().into(),
-            kind.into(),
-            send.campaign.as_str().into(),
-            send.enrolment.as_str().into(),
-            lead.into(),
-            send.mailbox.as_str().into(),
-            send.step.into(),
-            send.variant.clone().into(),
-            send.subsequence.clone().into(),
-            send.message_id.as_str().into(),
-            to_millis(hit.at).into(),
-            data.into(),
-        ],
-    );
-    transaction.execute_raw(sql.build()).await?;
+    for chunk in rows.chunks(EVENT_ROWS_PER_STATEMENT) {
+        let mut sql = Sql::of(
+            backend,
+            "INSERT INTO events (id, workspace_id, type, campaign_id, enrolment_id, lead_id, \
+             mailbox_id, step, variant, subsequence_id, message_id, at_ms, data) VALUES ",
+            [],
+        );
+        for (index, event) in chunk.iter().enumerate() {
+            let separator = if index == 0 { "" } else { ", " };
+            let send = event.send;
+            let values: [Value; 13] = [
+                event.id.to_string().into(),
+                send.workspace.as_str().into(),
+                event.kind.into(),
+                send.campaign.as_str().into(),
+                send.enrolment.as_str().into(),
+                event.lead.map(str::to_owned).into(),
+                send.mailbox.as_str().into(),
+                send.step.into(),
+                send.variant.clone().into(),
+                send.subsequence.clone().into(),
+                send.message_id.as_str().into(),
+                event.at.into(),
+                event.data.clone().into(),
+            ];
+            sql.push(
+                &format!("{separator}(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                values,
+            );
+        }
+        transaction.execute_raw(sql.build()).await?;
+    }
     Ok(())
 }
 
@@ -199,16 +226,9 @@ impl First {
     }
 }
 
-/// What a hit's event copies from its send (and its enrolment's lead), read for a batch.
+/// A hit's send as a batch reads it: the row, its enrolment's lead, and its marks.
 struct HitSend {
-    workspace: String,
-    campaign: String,
-    enrolment: String,
-    subsequence: Option<String>,
-    step: i64,
-    variant: Option<String>,
-    mailbox: String,
-    message_id: String,
+    row: SendRow,
     lead: Option<String>,
     /// Whether the message was opened, and clicked, already.
     opened: bool,
@@ -244,10 +264,8 @@ async fn hit_sends(
         let sql = Sql::of(
             backend,
             &format!(
-                "SELECT s.id, s.workspace_id, s.campaign_id, s.enrolment_id, s.subsequence_id, \
-                 s.step, s.variant, s.mailbox_id, s.message_id, e.lead_id, s.opened_at_ms, \
-                 s.clicked_at_ms FROM sends s LEFT JOIN enrolments e ON e.id = s.enrolment_id \
-                 WHERE s.id IN ({})",
+                "SELECT s.id, {SEND_ROW_COLUMNS}, e.lead_id, s.opened_at_ms, s.clicked_at_ms \
+                 FROM sends s LEFT JOIN enrolments e ON e.id = s.enrolment_id WHERE s.id IN ({})",
                 id_list(chunk)
             ),
             [],
@@ -257,14 +275,7 @@ async fn hit_sends(
             found.insert(
                 id,
                 HitSend {
-                    workspace: row.try_get_by_index(1)?,
-                    campaign: row.try_get_by_index(2)?,
-                    enrolment: row.try_get_by_index(3)?,
-                    subsequence: row.try_get_by_index(4)?,
-                    step: row.try_get_by_index(5)?,
-                    variant: row.try_get_by_index(6)?,
-                    mailbox: row.try_get_by_index(7)?,
-                    message_id: row.try_get_by_index(8)?,
+                    row: SendRow::read(&row, 1)?,
                     lead: row.try_get_by_index(9)?,
                     opened: row.try_get_by_index::<Option<i64>>(10)?.is_some(),
                     clicked: row.try_get_by_index::<Option<i64>>(11)?.is_some(),
@@ -299,7 +310,7 @@ async fn record_batch(
         .filter_map(|(tracked, id)| {
             let send = sends.get(id)?;
             (!send.marked(first_of(&tracked.kind)))
-                .then_some((send.campaign.as_str(), send.workspace.as_str()))
+                .then_some((send.row.campaign.as_str(), send.row.workspace.as_str()))
         })
         .collect();
     let mut gone = BTreeSet::new();
@@ -312,11 +323,11 @@ async fn record_batch(
         }
     }
     // A campaign that is gone takes its sends' hits with it.
-    sends.retain(|_, send| !gone.contains(&send.campaign));
+    sends.retain(|_, send| !gone.contains(&send.row.campaign));
     for first in [First::Open, First::Click] {
         mark_firsts(transaction, backend, hits, &ids, &sends, first).await?;
     }
-    insert_events(transaction, backend, hits, &ids, &sends).await
+    insert_hit_events(transaction, backend, hits, &ids, &sends).await
 }
 
 /// The first `first` of each message of `hits` not marked yet: its send's mark (the time of its
@@ -368,7 +379,7 @@ async fn mark_firsts(
     for chunk in marked.chunks(SENDS_PER_STATEMENT) {
         let values = chunk
             .iter()
-            .map(|(send, at)| format!("('{}', {}, {at})", send.enrolment, send.step))
+            .map(|(send, at)| format!("('{}', {}, {at})", send.row.enrolment, send.row.step))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = Sql::of(
@@ -385,99 +396,58 @@ async fn mark_firsts(
     let mut groups: BTreeMap<(&str, Option<&str>), i64> = BTreeMap::new();
     for (send, _) in &marked {
         *groups
-            .entry((send.campaign.as_str(), send.subsequence.as_deref()))
+            .entry((send.row.campaign.as_str(), send.row.subsequence.as_deref()))
             .or_default() += 1;
     }
     add_to_stats(transaction, backend, first.stat(), &groups).await
 }
 
-/// Adds each group's count to `column` of the stats of its campaign and, for a subsequence's group,
-/// of the subsequence: one statement per campaign and per subsequence, however many firsts.
+/// Adds each group's count to `column` of the stats of its campaign and of its subsequence.
 async fn add_to_stats(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     column: &'static str,
     groups: &BTreeMap<(&str, Option<&str>), i64>,
 ) -> Result<(), DbErr> {
-    let mut campaigns: BTreeMap<&str, i64> = BTreeMap::new();
-    for ((campaign, _), count) in groups {
-        *campaigns.entry(campaign).or_default() += count;
-    }
-    for (campaign, count) in campaigns {
-        let sql = Sql::of(
-            backend,
-            &format!(
-                "UPDATE campaigns SET {column} = {column} + ?, version = version + 1 WHERE id = ?"
-            ),
-            [count.into(), campaign.into()],
-        );
-        transaction.execute_raw(sql.build()).await?;
-    }
     for ((campaign, subsequence), count) in groups {
-        let Some(subsequence) = subsequence else {
-            continue;
+        let stats_of = StatsOf {
+            campaign,
+            subsequence: *subsequence,
         };
-        let sql = Sql::of(
-            backend,
-            &format!(
-                "UPDATE subsequences SET {column} = {column} + ? WHERE id = ? AND campaign_id = ?"
-            ),
-            [(*count).into(), (*subsequence).into(), (*campaign).into()],
-        );
-        transaction.execute_raw(sql.build()).await?;
+        stats_of
+            .add(transaction, backend, &[(column, *count)])
+            .await?;
     }
     Ok(())
 }
 
-/// Every hit's event row (of a known send), in multi-row INSERTs.
-async fn insert_events(
+/// Every hit's event row (of a known send).
+async fn insert_hit_events(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     hits: &[TrackedHit],
     ids: &[String],
     sends: &HashMap<String, HitSend>,
 ) -> Result<(), DbErr> {
-    let rows: Vec<(&TrackedHit, &HitSend)> = hits
+    let rows: Vec<EventRow> = hits
         .iter()
         .zip(ids)
-        .filter_map(|(tracked, id)| Some((tracked, sends.get(id)?)))
+        .filter_map(|(tracked, id)| {
+            let send = sends.get(id)?;
+            Some(EventRow {
+                id: tracked.hit.event,
+                kind: first_of(&tracked.kind).event(),
+                send: &send.row,
+                lead: send.lead.as_deref(),
+                at: to_millis(tracked.hit.at),
+                data: match &tracked.kind {
+                    HitKind::Open => None,
+                    HitKind::Click { url } => Some(serde_json::json!({ "url": url }).to_string()),
+                },
+            })
+        })
         .collect();
-    for chunk in rows.chunks(EVENT_ROWS_PER_STATEMENT) {
-        let mut sql = Sql::of(
-            backend,
-            "INSERT INTO events (id, workspace_id, type, campaign_id, enrolment_id, lead_id, \
-             mailbox_id, step, variant, subsequence_id, message_id, at_ms, data) VALUES ",
-            [],
-        );
-        for (index, (tracked, send)) in chunk.iter().enumerate() {
-            let separator = if index == 0 { "" } else { ", " };
-            let data = match &tracked.kind {
-                HitKind::Open => None,
-                HitKind::Click { url } => Some(serde_json::json!({ "url": url }).to_string()),
-            };
-            let values: [Value; 13] = [
-                tracked.hit.event.to_string().into(),
-                send.workspace.as_str().into(),
-                first_of(&tracked.kind).event().into(),
-                send.campaign.as_str().into(),
-                send.enrolment.as_str().into(),
-                send.lead.clone().into(),
-                send.mailbox.as_str().into(),
-                send.step.into(),
-                send.variant.clone().into(),
-                send.subsequence.clone().into(),
-                send.message_id.as_str().into(),
-                to_millis(tracked.hit.at).into(),
-                data.into(),
-            ];
-            sql.push(
-                &format!("{separator}(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                values,
-            );
-        }
-        transaction.execute_raw(sql.build()).await?;
-    }
-    Ok(())
+    insert_events(transaction, backend, &rows).await
 }
 
 /// One write transaction: the send's row, the campaign's lock, then `body`. `None` when the send
@@ -617,16 +587,15 @@ impl TrackingRepository for SqlTrackingRepository {
                     .count(transaction, backend, &["unsubscribed"])
                     .await?;
             }
-            insert_event(
-                transaction,
-                backend,
-                &hit,
-                "email.unsubscribed",
-                &send,
-                lead,
-                None,
-            )
-            .await
+            let event = EventRow {
+                id: hit.event,
+                kind: "email.unsubscribed",
+                send: &send,
+                lead: lead.as_deref(),
+                at,
+                data: None,
+            };
+            insert_events(transaction, backend, &[event]).await
         })
         .await?;
         Ok(recorded.is_some())
