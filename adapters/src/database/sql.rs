@@ -55,6 +55,19 @@ impl Sql {
         self.text.push_str(if empty { "NULL)" } else { ")" });
     }
 
+    /// Appends `(?, …), (?, …)`, one parenthesised list per row of `rows` (a VALUES list).
+    pub(crate) fn push_rows<Row: IntoIterator<Item = Value>>(
+        &mut self,
+        rows: impl IntoIterator<Item = Row>,
+    ) {
+        for (index, row) in rows.into_iter().enumerate() {
+            if index > 0 {
+                self.text.push_str(", ");
+            }
+            self.push_list(row);
+        }
+    }
+
     pub(crate) fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }

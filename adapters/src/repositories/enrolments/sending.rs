@@ -839,18 +839,14 @@ async fn advance_claimed(
         "WITH claimed (id, step, mailbox, variant) AS (VALUES ",
         [],
     );
-    for (index, send) in written.iter().enumerate() {
-        let separator = if index == 0 { "" } else { ", " };
-        advance.push(
-            &format!("{separator}(?, ?, ?, ?)"),
-            [
-                send.planned.row.enrolment.as_str().into(),
-                send.planned.step.into(),
-                send.planned.mailbox.to_string().into(),
-                send.variant.clone().into(),
-            ],
-        );
-    }
+    advance.push_rows(written.iter().map(|send| {
+        [
+            send.planned.row.enrolment.as_str().into(),
+            send.planned.step.into(),
+            send.planned.mailbox.to_string().into(),
+            send.variant.clone().into(),
+        ]
+    }));
     advance.push(
         ") UPDATE enrolments SET current_step = claimed.step, mailbox_id = claimed.mailbox, \
          last_variant = claimed.variant, updated_at_ms = ?, version = version + 1 \
@@ -1200,19 +1196,15 @@ impl BatchRows {
                 "WITH done (id, state, reply, subject, at) AS (VALUES ",
                 [],
             );
-            for (index, mark) in marks.iter().enumerate() {
-                let separator = if index == 0 { "" } else { ", " };
-                sql.push(
-                    &format!("{separator}(?, ?, ?, ?, ?)"),
-                    [
-                        mark.send.as_str().into(),
-                        mark.state.into(),
-                        mark.reply.as_str().into(),
-                        mark.subject.clone().into(),
-                        mark.at.into(),
-                    ],
-                );
-            }
+            sql.push_rows(marks.iter().map(|mark| {
+                [
+                    mark.send.as_str().into(),
+                    mark.state.into(),
+                    mark.reply.as_str().into(),
+                    mark.subject.clone().into(),
+                    mark.at.into(),
+                ]
+            }));
             sql.push(
                 ") UPDATE sends SET state = done.state, smtp_reply = done.reply, \
                  subject = COALESCE(done.subject, sends.subject), finished_at_ms = done.at \
@@ -1228,38 +1220,30 @@ impl BatchRows {
                  message_id, sent_at_ms, bounced_at_ms) VALUES ",
                 [],
             );
-            for (index, row) in rows.iter().enumerate() {
-                let separator = if index == 0 { "" } else { ", " };
-                sql.push(
-                    &format!("{separator}(?, ?, ?, ?, ?, ?, ?)"),
-                    [
-                        row.enrolment.as_str().into(),
-                        row.step.into(),
-                        row.variant.clone().into(),
-                        row.mailbox.as_str().into(),
-                        row.message_id.as_str().into(),
-                        row.sent_at.into(),
-                        row.bounced_at.into(),
-                    ],
-                );
-            }
+            sql.push_rows(rows.iter().map(|row| {
+                [
+                    row.enrolment.as_str().into(),
+                    row.step.into(),
+                    row.variant.clone().into(),
+                    row.mailbox.as_str().into(),
+                    row.message_id.as_str().into(),
+                    row.sent_at.into(),
+                    row.bounced_at.into(),
+                ]
+            }));
             sql.push(" ON CONFLICT (enrolment_id, step) DO NOTHING", []);
             transaction.execute_raw(sql.build()).await?;
         }
         for advances in self.advances.chunks(FINISH_ROWS_PER_STATEMENT) {
             let mut sql = Sql::of(backend, "WITH sent (id, step, due, at) AS (VALUES ", []);
-            for (index, advance) in advances.iter().enumerate() {
-                let separator = if index == 0 { "" } else { ", " };
-                sql.push(
-                    &format!("{separator}(?, ?, ?, ?)"),
-                    [
-                        advance.enrolment.as_str().into(),
-                        advance.step.into(),
-                        advance.due.into(),
-                        advance.at.into(),
-                    ],
-                );
-            }
+            sql.push_rows(advances.iter().map(|advance| {
+                [
+                    advance.enrolment.as_str().into(),
+                    advance.step.into(),
+                    advance.due.into(),
+                    advance.at.into(),
+                ]
+            }));
             sql.push(
                 ") UPDATE enrolments SET current_step = sent.step, next_send_at_ms = sent.due, \
                  emails_sent = emails_sent + 1, last_sent_at_ms = sent.at, \

@@ -168,10 +168,9 @@ async fn insert_events(
              mailbox_id, step, variant, subsequence_id, message_id, at_ms, data) VALUES ",
             [],
         );
-        for (index, event) in chunk.iter().enumerate() {
-            let separator = if index == 0 { "" } else { ", " };
+        sql.push_rows(chunk.iter().map(|event| -> [Value; 13] {
             let send = event.send;
-            let values: [Value; 13] = [
+            [
                 event.id.to_string().into(),
                 send.workspace.as_str().into(),
                 event.kind.into(),
@@ -185,12 +184,8 @@ async fn insert_events(
                 send.message_id.as_str().into(),
                 event.at.into(),
                 event.data.clone().into(),
-            ];
-            sql.push(
-                &format!("{separator}(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                values,
-            );
-        }
+            ]
+        }));
         transaction.execute_raw(sql.build()).await?;
     }
     Ok(())
@@ -498,11 +493,9 @@ impl TrackingRepository for SqlTrackingRepository {
                 "INSERT INTO send_links (send_id, position, url) VALUES ",
                 [],
             );
-            for (index, (send, position, url)) in chunk.iter().enumerate() {
-                let separator = if index == 0 { "" } else { ", " };
-                let values: [Value; 3] = [send.as_str().into(), (*position).into(), (*url).into()];
-                sql.push(&format!("{separator}(?, ?, ?)"), values);
-            }
+            sql.push_rows(chunk.iter().map(|(send, position, url)| -> [Value; 3] {
+                [send.as_str().into(), (*position).into(), (*url).into()]
+            }));
             sql.push(" ON CONFLICT (send_id, position) DO NOTHING", []);
             self.pools
                 .writer
