@@ -56,8 +56,8 @@ pub(crate) async fn echo(body: Vec<u8>) -> Response {
 }
 
 /// Campaigns of the enrolment workspace: one per selectAll request of the scenario (each about a second
-/// at 100,000 leads, for 30 s), with room to spare.
-const ENROLMENT_CAMPAIGNS: u32 = 100;
+/// at 100,000 leads, for 30 s), 100 per round for up to five rounds (`cargo xtask bench --rounds`).
+const ENROLMENT_CAMPAIGNS: u32 = 500;
 
 /// What `sendline bench-fill` makes.
 pub(crate) struct FillSize {

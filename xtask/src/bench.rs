@@ -1,10 +1,14 @@
-//! `cargo xtask bench [--backend sqlite|postgres] [--quick] [--only api|sending]`: the release
-//! server on a fresh, filled database, driven by wrk (32 connections on 127.0.0.1) through each
-//! scenario, beside the ceilings of this machine (`/healthz`, and an echo of the create body without
-//! a database), with the server's peak RSS and, on SQLite, the `-wal` file's largest size and its
-//! size at the end. Prints a table, writes it as JSON to `target/bench/`, and rewrites
-//! `docs/benchmarks.md`. Then the sending engine and the tracking routes ([`sending`]), on a database
-//! of their own. `--only` runs one of the two.
+//! `cargo xtask bench [--backend sqlite|postgres] [--quick] [--only api|sending] [--rounds N]
+//! [--compare REV]`: the release server on a fresh, filled database, driven by wrk (32 connections
+//! on 127.0.0.1) through each scenario, beside the ceilings of this machine (`/healthz`, and an echo
+//! of the create body without a database), with the server's peak RSS, its CPU per request and, on
+//! SQLite, the `-wal` file's largest size and its size at the end. Every scenario runs `--rounds`
+//! times (3), each round starting with the ceilings; the report gives medians, their range, and
+//! ratios to the same round's ceilings (`summary`), judged against issue 22's targets. Prints a
+//! table, writes it as JSON to `target/bench/{backend}/latest.json`, and rewrites
+//! `docs/benchmarks.md`. Then the sending engine and the tracking routes ([`sending`]), on a
+//! database of their own. `--only` runs one of the two. `--compare REV` instead alternates this
+//! tree's server with REV's on the core scenarios ([`compare`]).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -16,11 +20,18 @@ use std::time::{Duration, Instant};
 
 use crate::{cargo, ensure_local_postgres, run, workspace_root};
 
+mod compare;
 mod sending;
+mod summary;
+
+use summary::{Ceiling, ScenarioSummary};
 
 /// Requests per window for the bench's one key (and address): never reached.
 const BENCH_RATE_LIMIT: &str = "1000000000000";
 const BIND: &str = "127.0.0.1:18080";
+/// The key that seals stored credentials, the same for the fill and every server of a run (each
+/// run's database is new, so any does; a server refuses a database sealed with another key).
+const SECRET_KEY_HEX: &str = "bebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebe";
 const CONNECTIONS: u32 = 32;
 const THREADS: u32 = 2;
 const POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -80,9 +91,29 @@ struct Measured {
     /// Share of the run's wall time in which every task of the machine waited on I/O (Linux PSI
     /// `full`), when the kernel reports it: a host reclaiming page cache shows here, not in the code.
     io_stalled_percent: Option<f64>,
+    /// The server's CPU time (user + system) over the run, per request completed.
+    cpu_us_per_request: Option<f64>,
 }
 
 impl Measured {
+    fn json(&self) -> String {
+        let optional = |value: Option<f64>, decimals: usize| {
+            value.map_or_else(|| "null".to_owned(), |value| format!("{value:.decimals$}"))
+        };
+        format!(
+            "{{\"requestsPerSecond\": {:.1}, \"p50Ms\": {:.3}, \"p99Ms\": {:.3}, \"maxMs\": {:.3}, \"requests\": {}, \"non2xx\": {}, \"socketErrors\": {}, \"ioStalledPercent\": {}, \"cpuMicrosPerRequest\": {}}}",
+            self.per_second(),
+            self.p50_ms,
+            self.p99_ms,
+            self.max_ms,
+            self.requests,
+            self.non_2xx,
+            self.socket_errors,
+            optional(self.io_stalled_percent, 1),
+            optional(self.cpu_us_per_request, 1),
+        )
+    }
+
     fn per_second(&self) -> f64 {
         if self.seconds > 0.0 {
             self.requests as f64 / self.seconds
@@ -107,25 +138,54 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     {
         return Err(format!("unknown --only {only:?}: api or sending"));
     }
+    let rounds = match option_value(args, "--rounds") {
+        None => DEFAULT_ROUNDS,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|rounds| (1..=MAX_ROUNDS).contains(rounds))
+            .ok_or_else(|| format!("--rounds {text:?}: a whole number from 1 to {MAX_ROUNDS}"))?,
+    };
     ensure_wrk()?;
     run(Command::new(cargo()).args(["build", "--release", "--locked", "--bin", "sendline"]))?;
     let root = workspace_root();
     let server_binary = root.join("target/release/sendline");
     let out = root.join("target/bench").join(backend.name());
     std::fs::create_dir_all(&out).map_err(|error| format!("{}: {error}", out.display()))?;
+    if let Some(revision) = option_value(args, "--compare") {
+        let other_binary = compare::build_revision(&revision)?;
+        return compare::compare(
+            backend,
+            [
+                ("this tree", server_binary.as_path()),
+                (&revision, &other_binary),
+            ],
+            rounds.max(compare::MIN_ROUNDS),
+            size,
+            &out,
+        );
+    }
     if only.as_deref() != Some("sending") {
-        api_scenarios(backend, size, &server_binary, &out)?;
+        api_scenarios(backend, size, rounds, &server_binary, &out)?;
     }
     if only.as_deref() != Some("api") {
-        sending::sending_and_tracking(backend, quick, &server_binary, &out)?;
+        sending::sending_and_tracking(backend, quick, rounds, &server_binary, &out)?;
     }
     Ok(())
 }
 
-/// The API's scenarios on a fresh database filled to `size`.
+/// How many times each scenario runs, alternating with its ceilings, unless `--rounds` says.
+const DEFAULT_ROUNDS: usize = 3;
+/// The selectAll scenario enrols a campaign of its own per request, [`ENROLMENT_CAMPAIGNS_PER_ROUND`]
+/// per round at most: the fill makes enough for this many rounds.
+const MAX_ROUNDS: usize = 5;
+const ENROLMENT_CAMPAIGNS_PER_ROUND: usize = 100;
+
+/// The API's scenarios on a fresh database filled to `size`, `rounds` times.
 fn api_scenarios(
     backend: Backend,
     size: Size,
+    rounds: usize,
     server_binary: &Path,
     out: &Path,
 ) -> Result<(), String> {
@@ -149,35 +209,15 @@ fn api_scenarios(
         .arg("--output")
         .arg(&fill)
         .arg("--enrolment-output")
-        .arg(&enrolment_fill))?;
+        .arg(&enrolment_fill)
+        .env("SENDLINE_SECRET_KEY", SECRET_KEY_HEX))?;
     println!("xtask: filled in {:.1} s", started.elapsed().as_secs_f64());
     settle_after_fill(backend, &database_url)?;
     let (key, ids_file) = read_fill(&fill, &out.join("campaign_ids.txt"))?;
     let enrolment = read_fill(&enrolment_fill, &out.join("enrolment_campaign_ids.txt"))?;
 
-    let mut server = Command::new(server_binary)
-        .args([
-            "serve",
-            "--bench-routes",
-            "--bind",
-            BIND,
-            "--database-url",
-            &database_url,
-            // One key drives every scenario far past any real allowance; the limiter still counts
-            // every request, so its cost is measured.
-            "--rate-limit",
-            BENCH_RATE_LIMIT,
-            "--rate-limit-per-address",
-            BENCH_RATE_LIMIT,
-        ])
-        // PostgreSQL needs the key that seals credentials; each run's database is new, so any does.
-        .env("SENDLINE_SECRET_KEY", "be".repeat(32))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|error| format!("could not start the server: {error}"))?;
-    let result = measure(&mut server, size, &key, &ids_file, &enrolment, out);
+    let mut server = start_api_server(server_binary, &database_url)?;
+    let result = measure(&mut server, size, rounds, &key, &ids_file, &enrolment, out);
     // Measured while the server still runs: a clean shutdown checkpoints and may remove the file.
     let wal_bytes = match backend {
         // No file (yet, or any more) is an empty log.
@@ -188,8 +228,33 @@ fn api_scenarios(
     };
     let _ = Command::new("kill").arg(server.id().to_string()).status();
     let _ = server.wait();
-    let (results, peaks) = result?;
-    report(backend, size, &results, peaks, wal_bytes, out)
+    let (rounds, peaks) = result?;
+    report(backend, size, &rounds, peaks, wal_bytes, out)
+}
+
+/// `serve` with the bench routes (the echo ceiling) on `database_url`, at [`BIND`].
+fn start_api_server(server_binary: &Path, database_url: &str) -> Result<Child, String> {
+    Command::new(server_binary)
+        .args([
+            "serve",
+            "--bench-routes",
+            "--bind",
+            BIND,
+            "--database-url",
+            database_url,
+            // One key drives every scenario far past any real allowance; the limiter still counts
+            // every request, so its cost is measured.
+            "--rate-limit",
+            BENCH_RATE_LIMIT,
+            "--rate-limit-per-address",
+            BENCH_RATE_LIMIT,
+        ])
+        .env("SENDLINE_SECRET_KEY", SECRET_KEY_HEX)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|error| format!("could not start the server: {error}"))
 }
 
 /// After a fill: on PostgreSQL what autovacuum does to a table that grew this much, done now so the
@@ -212,14 +277,17 @@ fn settle_after_fill(backend: Backend, database_url: &str) -> Result<(), String>
     run(&mut Command::new("sync"))
 }
 
+/// `rounds` rounds of every scenario, each round beginning with the ceilings; the server's peaks over
+/// all of them.
 fn measure(
     server: &mut Child,
     size: Size,
+    rounds: usize,
     key: &str,
     ids_file: &Path,
     enrolment: &(String, PathBuf),
     out: &Path,
-) -> Result<(Vec<Measured>, Peaks), String> {
+) -> Result<(Vec<Vec<Measured>>, Peaks), String> {
     wait_until_healthy(server)?;
     let peak_rss = Arc::new(AtomicU64::new(0));
     let peak_wal = Arc::new(AtomicU64::new(0));
@@ -248,87 +316,99 @@ fn measure(
         csv.rss_growth as f64 / 1024.0 / 1024.0
     );
     let seed = workspace_root().join("api/tests/fixtures/seed_create_campaign.json");
-    let scripts = Scripts::write(out, key, &seed, ids_file, enrolment)?;
-    let mut results = Vec::new();
+    let scripts = Scripts::write(out, key, &seed, ids_file, enrolment, rounds)?;
+    let mut all_rounds = Vec::new();
     // The bulk import runs one request at a time: its figure is the latency of one bulk of 5,000 new
     // leads (LEADS.md wants < 1 s), not of bulks queueing behind each other. The searches run twice:
     // with 32 connections (throughput; their latency is mostly queueing on 2 cores) and with one
     // (the latency of one request, what "p99 < 50 ms" asks).
     let (many, one) = ((THREADS, CONNECTIONS), (1, 1));
-    for (scenario, script, path, (threads, connections), seconds) in [
-        ("healthz (ceiling)", None, "/healthz", many, size.seconds),
-        (
-            "echo create body (ceiling)",
-            Some(&scripts.echo),
-            "/",
-            many,
-            size.seconds,
-        ),
-        ("create", Some(&scripts.create), "/", many, size.seconds),
-        ("get by id", Some(&scripts.get), "/", many, size.seconds),
-        ("list 25", Some(&scripts.list), "/", many, size.seconds),
-        (
-            "list 25, search",
-            Some(&scripts.search),
-            "/",
-            many,
-            size.seconds,
-        ),
-        (
-            "mixed 1 create : 4 reads",
-            Some(&scripts.mixed),
-            "/",
-            many,
-            size.seconds,
-        ),
-        (
-            "list 25, search (1 connection)",
-            Some(&scripts.search),
-            "/",
-            one,
-            size.seconds,
-        ),
-        (
-            "leads: list 25, search",
-            Some(&scripts.lead_search),
-            "/",
-            many,
-            size.seconds,
-        ),
-        (
-            "leads: list 25, search (1 connection)",
-            Some(&scripts.lead_search),
-            "/",
-            one,
-            size.seconds,
-        ),
-        (
-            "leads: bulk of 5,000 new (1 connection)",
-            Some(&scripts.bulk_leads),
-            "/",
-            one,
-            size.seconds.max(10),
-        ),
-        // Each request enrols every lead of the enrolment workspace (ENROLMENT_LEADS at any size)
-        // in a campaign of its own: its figure is one selectAll's latency (LEADS.md: < 5 s).
-        (
-            "leads: selectAll enrolment of every lead (1 connection)",
-            Some(&scripts.enrol_all),
-            "/",
-            one,
-            size.seconds.max(30),
-        ),
-        // The first campaign the selectAll scenario enrolled: 100,000 enrolments to forecast from
-        // (SENDING.md: days=90 < 20 ms).
-        (
-            "schedule: days=90 of 100,000 enrolments (1 connection)",
-            Some(&scripts.schedule),
-            "/",
-            one,
-            size.seconds,
-        ),
-    ] {
-        results.push(wrk(scenario, script, path, threads, connections, seconds)?);
+    for round in 0..rounds {
+        println!("xtask: round {} of {rounds}", round + 1);
+        let mut results = Vec::new();
+        for (scenario, script, path, (threads, connections), seconds) in [
+            ("healthz (ceiling)", None, "/healthz", many, size.seconds),
+            (
+                "echo create body (ceiling)",
+                Some(&scripts.echo),
+                "/",
+                many,
+                size.seconds,
+            ),
+            ("create", Some(&scripts.create), "/", many, size.seconds),
+            ("get by id", Some(&scripts.get), "/", many, size.seconds),
+            ("list 25", Some(&scripts.list), "/", many, size.seconds),
+            (
+                "list 25, search",
+                Some(&scripts.search),
+                "/",
+                many,
+                size.seconds,
+            ),
+            (
+                "mixed 1 create : 4 reads",
+                Some(&scripts.mixed),
+                "/",
+                many,
+                size.seconds,
+            ),
+            (
+                "list 25, search (1 connection)",
+                Some(&scripts.search),
+                "/",
+                one,
+                size.seconds,
+            ),
+            (
+                "leads: list 25, search",
+                Some(&scripts.lead_search),
+                "/",
+                many,
+                size.seconds,
+            ),
+            (
+                "leads: list 25, search (1 connection)",
+                Some(&scripts.lead_search),
+                "/",
+                one,
+                size.seconds,
+            ),
+            (
+                "leads: bulk of 5,000 new (1 connection)",
+                Some(&scripts.bulk_leads),
+                "/",
+                one,
+                size.seconds.max(10),
+            ),
+            // Each request enrols every lead of the enrolment workspace (ENROLMENT_LEADS at any size)
+            // in a campaign of its own: its figure is one selectAll's latency (LEADS.md: < 5 s).
+            (
+                "leads: selectAll enrolment of every lead (1 connection)",
+                Some(&scripts.enrol_all[round]),
+                "/",
+                one,
+                size.seconds.max(30),
+            ),
+            // The first campaign the selectAll scenario enrolled: 100,000 enrolments to forecast from
+            // (SENDING.md: days=90 < 20 ms).
+            (
+                "schedule: days=90 of 100,000 enrolments (1 connection)",
+                Some(&scripts.schedule),
+                "/",
+                one,
+                size.seconds,
+            ),
+        ] {
+            results.push(wrk(
+                scenario,
+                script,
+                path,
+                (threads, connections),
+                seconds,
+                Some(server.id()),
+            )?);
+        }
+        all_rounds.push(results);
     }
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.join();
@@ -337,7 +417,7 @@ fn measure(
         wal: peak_wal.load(Ordering::Relaxed),
         csv,
     };
-    Ok((results, peaks))
+    Ok((all_rounds, peaks))
 }
 
 /// Data rows of the CSV import (LEADS.md section 5: 50,000 rows of 20 columns, about 10 MB).
@@ -597,7 +677,8 @@ struct Scripts {
     mixed: PathBuf,
     lead_search: PathBuf,
     bulk_leads: PathBuf,
-    enrol_all: PathBuf,
+    /// One per round: each round's requests enrol campaigns no earlier round enrolled.
+    enrol_all: Vec<PathBuf>,
     schedule: PathBuf,
 }
 
@@ -620,6 +701,7 @@ impl Scripts {
         seed: &Path,
         ids_file: &Path,
         enrolment: &(String, PathBuf),
+        rounds: usize,
     ) -> Result<Scripts, String> {
         let body = std::fs::read_to_string(seed)
             .map_err(|error| format!("{}: {error}", seed.display()))?;
@@ -685,14 +767,20 @@ local function any_id() return ids[math.random(#ids)] end
             bulk_leads: write("bulk_leads", bulk_leads_script(key))?,
             // A campaign of the enrolment workspace per request, in file order: each enrolment is a
             // fresh one of all its leads.
-            enrol_all: write(
-                "enrol_all",
-                format!(
-                    "{}local headers = {}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(\"POST\", \"/v1/campaigns/\" .. ids[n] .. \"/leads\", headers, '{{\"selectAll\":true}}')\nend\n",
-                    ids_of(enrolment_ids),
-                    headers_of(enrolment_key)
-                ),
-            )?,
+            // (Round `r` starts after the campaigns of the rounds before it.)
+            enrol_all: (0..rounds)
+                .map(|round| {
+                    write(
+                        &format!("enrol_all_{}", round + 1),
+                        format!(
+                            "{}local headers = {}\nlocal n = {}\nrequest = function()\n  n = n + 1\n  return wrk.format(\"POST\", \"/v1/campaigns/\" .. ids[n] .. \"/leads\", headers, '{{\"selectAll\":true}}')\nend\n",
+                            ids_of(enrolment_ids),
+                            headers_of(enrolment_key),
+                            round * ENROLMENT_CAMPAIGNS_PER_ROUND
+                        ),
+                    )
+                })
+                .collect::<Result<_, _>>()?,
             schedule: write(
                 "schedule",
                 format!(
@@ -727,14 +815,15 @@ end
     )
 }
 
-/// One scenario run by wrk, then [`settle`]; its line printed.
+/// One scenario run by wrk with `(threads, connections)`, then [`settle`]; its line printed. With
+/// `server` (its process id), the server's CPU time over the run is counted too.
 fn wrk(
     scenario: &'static str,
     script: Option<&PathBuf>,
     path: &str,
-    threads: u32,
-    connections: u32,
+    (threads, connections): (u32, u32),
     seconds: u32,
+    server: Option<u32>,
 ) -> Result<Measured, String> {
     let mut command = Command::new("wrk");
     command.args([
@@ -767,9 +856,14 @@ fn wrk(
         .arg(&script)
         .arg(format!("http://{BIND}{path}"));
     let stalled_before = io_stalled_micros();
+    let cpu_before = server.and_then(cpu_seconds);
     let output = command
         .output()
         .map_err(|error| format!("could not run wrk: {error}"))?;
+    let cpu = server
+        .and_then(cpu_seconds)
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let stalled = io_stalled_micros()
         .zip(stalled_before)
         .map(|(after, before)| after.saturating_sub(before));
@@ -796,6 +890,9 @@ fn wrk(
         socket_errors: field("socket_errors"),
         io_stalled_percent: stalled
             .map(|micros| micros as f64 / (field("duration_us").max(1) as f64) * 100.0),
+        cpu_us_per_request: cpu
+            .filter(|_| field("requests") > 0)
+            .map(|seconds| seconds * 1e6 / field("requests") as f64),
     };
     settle()?;
     println!(
@@ -805,6 +902,30 @@ fn wrk(
         measured.non_2xx
     );
     Ok(measured)
+}
+
+/// The CPU time (user + system, seconds) process `pid` has used: `/proc/<pid>/stat` fields 14 and 15,
+/// in clock ticks (`getconf CLK_TCK`, 100 on Linux).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // Field 3 (state) is the first after the name: utime (14) and stime (15) are 11 and 12 after it.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / clock_ticks_per_second())
+}
+
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|output| String::from_utf8_lossy(&output.stdout).trim().parse().ok())
+            .filter(|ticks: &f64| *ticks > 0.0)
+            .unwrap_or(100.0)
+    })
 }
 
 /// Microseconds, since boot, in which every task waited on I/O (`/proc/pressure/io`, `full` line).
@@ -882,20 +1003,22 @@ fn json_string(text: &str) -> String {
 fn report(
     backend: Backend,
     size: Size,
-    results: &[Measured],
+    rounds: &[Vec<Measured>],
     peaks: Peaks,
     wal_bytes: Option<u64>,
     out: &Path,
 ) -> Result<(), String> {
-    let healthz = results.first().map(Measured::per_second).unwrap_or(0.0);
-    let echo = results.get(1).map(Measured::per_second).unwrap_or(0.0);
     let mib = |bytes: u64| bytes as f64 / 1024.0 / 1024.0;
     let when = now_utc();
     let machine = machine();
+    let summaries = summary::summarize(rounds, &API_CEILINGS);
+    let targets = targets(backend, &summaries, peaks, wal_bytes);
 
-    let table = table(results, &[("healthz", healthz), ("echo", echo)]);
+    let table = summary::table(&summaries, &API_CEILINGS);
+    let target_table = target_table(&targets);
     let footer = format!(
-        "Leads: CSV import of {CSV_ROWS} rows × 20 columns ({:.1} MB, 1 connection, only the `file` part): {:.2} s, server RSS growth {:.1} MiB (HTTP {}).\n\nServer peak RSS {:.1} MiB{}. {} mailboxes, {} campaigns, {} leads stored before the run; {} s per scenario (the bulk: at least 10 s), {CONNECTIONS} connections, {THREADS} wrk threads (the bulk and the `(1 connection)` rows: 1 and 1).",
+        "{} rounds: each round runs every scenario once, in the order above, starting with the ceilings; a figure is the median of the rounds, with their range in brackets, and a ratio divides each round's figure by that round's ceiling. CPU µs/req is the server's user + system time per request.\n\nLeads: CSV import of {CSV_ROWS} rows × 20 columns ({:.1} MB, 1 connection, only the `file` part): {:.2} s, server RSS growth {:.1} MiB (HTTP {}).\n\nServer peak RSS {:.1} MiB{}. {} mailboxes, {} campaigns, {} leads stored before the run; {} s per scenario (the bulk: at least 10 s), {CONNECTIONS} connections, {THREADS} wrk threads (the bulk and the `(1 connection)` rows: 1 and 1).",
+        rounds.len(),
         peaks.csv.bytes as f64 / 1e6,
         peaks.csv.seconds,
         mib(peaks.csv.rss_growth),
@@ -914,37 +1037,19 @@ fn report(
         size.seconds,
     );
     println!(
-        "\n{} ({when}; {machine})\n\n{table}\n{footer}",
+        "\n{} ({when}; {machine})\n\n{table}\n{target_table}\n{footer}",
         backend.name()
     );
 
-    let scenarios: Vec<String> = results
-        .iter()
-        .map(|measured| {
-            format!(
-                "{{\"scenario\": {}, \"requestsPerSecond\": {:.1}, \"p50Ms\": {:.3}, \"p99Ms\": {:.3}, \"maxMs\": {:.3}, \"requests\": {}, \"non2xx\": {}, \"socketErrors\": {}, \"ioStalledPercent\": {}}}",
-                json_string(measured.scenario),
-                measured.per_second(),
-                measured.p50_ms,
-                measured.p99_ms,
-                measured.max_ms,
-                measured.requests,
-                measured.non_2xx,
-                measured.socket_errors,
-                measured
-                    .io_stalled_percent
-                    .map_or_else(|| "null".to_owned(), |percent| format!("{percent:.1}"))
-            )
-        })
-        .collect();
     let json = format!(
-        "{{\"backend\": {}, \"at\": {}, \"machine\": {}, \"mailboxes\": {}, \"campaigns\": {}, \"secondsPerScenario\": {}, \"connections\": {CONNECTIONS}, \"peakRssBytes\": {}, \"walBytes\": {}, \"peakWalBytes\": {}, \"csvImport\": {{\"rows\": {CSV_ROWS}, \"seconds\": {:.3}, \"rssGrowthBytes\": {}}}, \"scenarios\": [\n  {}\n]}}\n",
+        "{{\"backend\": {}, \"at\": {}, \"machine\": {}, \"mailboxes\": {}, \"campaigns\": {}, \"secondsPerScenario\": {}, \"rounds\": {}, \"connections\": {CONNECTIONS}, \"peakRssBytes\": {}, \"walBytes\": {}, \"peakWalBytes\": {}, \"csvImport\": {{\"rows\": {CSV_ROWS}, \"seconds\": {:.3}, \"rssGrowthBytes\": {}}}, \"targets\": {}, \"scenarios\": {}}}\n",
         json_string(backend.name()),
         json_string(&when),
         json_string(&machine),
         size.mailboxes,
         size.campaigns,
         size.seconds,
+        rounds.len(),
         peaks.rss,
         wal_bytes
             .map(|bytes| bytes.to_string())
@@ -954,14 +1059,15 @@ fn report(
             .unwrap_or_else(|| "null".to_owned()),
         peaks.csv.seconds,
         peaks.csv.rss_growth,
-        scenarios.join(",\n  ")
+        targets_json(&targets),
+        summary::json(&summaries),
     );
     let latest = out.join("latest.json");
     std::fs::write(&latest, &json).map_err(|error| format!("{}: {error}", latest.display()))?;
     write_docs(
         backend.name(),
         &format!(
-            "## {} ({when})\n\n{machine}.\n\n{table}\n{footer}\n",
+            "## {} ({when})\n\n{machine}.\n\n{table}\n{target_table}\n{footer}\n",
             backend.name()
         ),
     )?;
@@ -969,39 +1075,138 @@ fn report(
     Ok(())
 }
 
-/// The markdown table of `results`, with each one's rate as a ratio to every `(name, req/s)` ceiling.
-fn table(results: &[Measured], ceilings: &[(&str, f64)]) -> String {
-    let ratio_heads: String = ceilings
-        .iter()
-        .map(|(name, _)| format!(" vs {name} |"))
-        .collect();
-    let ratio_rules = "---:|".repeat(ceilings.len());
-    let mut table = format!(
-        "| scenario | req/s | p50 ms | p99 ms | max ms | non-2xx |{ratio_heads} I/O stalled |\n|---|---:|---:|---:|---:|---:|{ratio_rules}---:|\n"
-    );
-    for measured in results {
-        let rate = measured.per_second();
-        let ratios: String = ceilings
-            .iter()
-            .map(|(_, ceiling)| {
-                format!(
-                    " {:.2} |",
-                    if *ceiling > 0.0 { rate / ceiling } else { 0.0 }
-                )
-            })
-            .collect();
+/// The API scenarios' ceilings: the first two of every round.
+const API_CEILINGS: [Ceiling; 2] = [
+    Ceiling {
+        label: "healthz",
+        position: 0,
+    },
+    Ceiling {
+        label: "echo",
+        position: 1,
+    },
+];
+
+/// One target of issue 22, judged on the medians of the rounds.
+#[derive(Debug, Clone)]
+struct Target {
+    what: String,
+    value: Option<f64>,
+    bound: Bound,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+impl Target {
+    fn met(&self) -> bool {
+        match (self.value, self.bound) {
+            (Some(value), Bound::AtLeast(bound)) => value >= bound,
+            (Some(value), Bound::AtMost(bound)) => value <= bound,
+            (None, _) => false,
+        }
+    }
+
+    fn bound_text(&self) -> String {
+        match self.bound {
+            Bound::AtLeast(bound) => format!(">= {bound}"),
+            Bound::AtMost(bound) => format!("<= {bound}"),
+        }
+    }
+}
+
+/// Issue 22's targets, each a ratio to the same rounds' ceiling where it is a speed.
+fn targets(
+    backend: Backend,
+    summaries: &[ScenarioSummary],
+    peaks: Peaks,
+    wal_bytes: Option<u64>,
+) -> Vec<Target> {
+    let scenario = |name: &str| summaries.iter().find(|summary| summary.scenario == name);
+    let ratio = |name: &str, ceiling: &str| {
+        scenario(name)
+            .and_then(|summary| summary.ratio(ceiling))
+            .map(|spread| spread.median)
+    };
+    let mib = |bytes: u64| bytes as f64 / 1024.0 / 1024.0;
+    let mut targets = vec![Target {
+        what: "create / echo".to_owned(),
+        value: ratio("create", "echo"),
+        bound: Bound::AtLeast(match backend {
+            Backend::Sqlite => 0.25,
+            Backend::Postgres => 0.18,
+        }),
+    }];
+    if backend == Backend::Sqlite {
+        targets.push(Target {
+            what: "create p99 ms".to_owned(),
+            value: scenario("create").map(|summary| summary.p99_ms.median),
+            bound: Bound::AtMost(10.0),
+        });
+    }
+    targets.extend([
+        Target {
+            what: "get by id / healthz".to_owned(),
+            value: ratio("get by id", "healthz"),
+            bound: Bound::AtLeast(0.35),
+        },
+        Target {
+            what: "list 25 / healthz".to_owned(),
+            value: ratio("list 25", "healthz"),
+            bound: Bound::AtLeast(0.2),
+        },
+        Target {
+            what: "server peak RSS MiB".to_owned(),
+            value: Some(mib(peaks.rss)),
+            bound: Bound::AtMost(128.0),
+        },
+    ]);
+    if wal_bytes.is_some() {
+        targets.push(Target {
+            what: "SQLite -wal peak MiB".to_owned(),
+            value: Some(mib(peaks.wal)),
+            bound: Bound::AtMost(64.0),
+        });
+    }
+    targets
+}
+
+fn target_table(targets: &[Target]) -> String {
+    let mut table =
+        "| target (issue 22) | median | bound | met |\n|---|---:|---:|---|\n".to_owned();
+    for target in targets {
         table.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} |{ratios} {} |\n",
-            measured.scenario,
-            rate,
-            measured.p50_ms,
-            measured.p99_ms,
-            measured.max_ms,
-            measured.non_2xx + measured.socket_errors,
-            stalled_text(measured.io_stalled_percent),
+            "| {} | {} | {} | {} |\n",
+            target.what,
+            target
+                .value
+                .map_or_else(|| "-".to_owned(), |value| format!("{value:.2}")),
+            target.bound_text(),
+            if target.met() { "yes" } else { "NO" }
         ));
     }
     table
+}
+
+fn targets_json(targets: &[Target]) -> String {
+    let items: Vec<String> = targets
+        .iter()
+        .map(|target| {
+            format!(
+                "{{\"what\": {}, \"value\": {}, \"bound\": {}, \"met\": {}}}",
+                json_string(&target.what),
+                target
+                    .value
+                    .map_or_else(|| "null".to_owned(), |value| format!("{value:.4}")),
+                json_string(&target.bound_text()),
+                target.met()
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
 }
 
 /// The sections of `docs/benchmarks.md`, in order, by the title of their `## <title> (…)` heading.
@@ -1056,6 +1261,16 @@ size, in a campaign of its own. The CSV import (LEADS.md section 5) posts 50,000
 (~10 MB, `xtask/src/lead_csv.rs`, new emails each run) as a form with only its `file` part, first thing
 on the fresh server, and reports the time to the answer and the server's RSS growth: its largest VmRSS
 during the import (sampled every 10 ms) minus its VmRSS before.
+
+Every scenario runs three times (`--rounds N` to change), each round starting with the two ceilings, so a
+figure is the median of three runs with their range beside it, and a ratio divides each round's figure by
+the ceiling measured in that round (a host that slows down slows both). `CPU µs/req` is the server's
+user + system time per request. Issue 22's targets are judged on those medians (the table under the
+figures): create >= 0.25 of the echo on SQLite with p99 <= 10 ms, >= 0.18 on PostgreSQL; get by id >= 0.35
+of healthz, list 25 >= 0.2; server peak RSS <= 128 MiB; SQLite -wal <= 64 MiB. `cargo xtask bench
+--compare REV` builds REV (in `target/bench/compare/`) and alternates its server with this tree's, ABBA,
+on a database each builds for itself, and reports this tree over REV round by round
+(`target/bench/{backend}/compare.json`); it writes nothing here.
 
 Targets (issue 7): create >= 4,000 req/s on SQLite with p99 < 20 ms, >= 3,000 on PostgreSQL; get by id
 >= 15,000 req/s; list of 25 out of 100,000 >= 5,000 req/s; server RSS < 150 MB; SQLite -wal < 64 MB after

@@ -7,7 +7,8 @@
 //!   (`api-fuzz`).
 //! - `openapi [--check]`: regenerates `api/openapi.json` from the code (or fails when it is stale).
 //! - `migrate [-- ARGS]`: runs the database migrations (`sendline migrate`).
-//! - `bench [--backend sqlite|postgres] [--quick] [--only api|sending]`: load benchmarks with wrk
+//! - `bench [--backend sqlite|postgres] [--quick] [--only api|sending] [--rounds N] [--compare REV]`:
+//!   load benchmarks with wrk
 //!   (see `bench.rs`), and the sending engine against an SMTP sink (`bench/sending.rs`).
 //! - `api-fuzz`: schemathesis against the live server's OpenAPI document (see `api_fuzz.rs`).
 //! - `holidays`: regenerates the holiday and time-zone country data of `domain/data` (docs/holidays.md).
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
             .args(rest)),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test [-- cargo test args] | openapi [--check] | migrate [args] | bench [--backend sqlite|postgres] [--quick] [--only api|sending] | api-fuzz | holidays>"
+                "usage: cargo xtask <test [-- cargo test args] | openapi [--check] | migrate [args] | bench [--backend sqlite|postgres] [--quick] [--only api|sending] [--rounds N] [--compare REV] | api-fuzz | holidays>"
             );
             return ExitCode::from(2);
         }

@@ -10,15 +10,14 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::summary::{self, Ceiling};
 use super::{
-    BENCH_RATE_LIMIT, BIND, Backend, CONNECTIONS, DONE, Measured, THREADS, fresh_database, machine,
-    now_utc, settle_after_fill, table, wait_until_healthy, write_docs, wrk,
+    BENCH_RATE_LIMIT, BIND, Backend, CONNECTIONS, DONE, Measured, SECRET_KEY_HEX, THREADS,
+    fresh_database, machine, now_utc, settle_after_fill, wait_until_healthy, write_docs, wrk,
 };
 use crate::run;
 use crate::smtp_sink::{Received, SmtpSink, Tokens};
 
-/// The secret key every process of the scenario shares (each run's database is new, so any does).
-const SECRET_KEY_HEX: &str = "bebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebe";
 /// SENDING.md section 9's sizes, at either size of the bench: the claim's cost grows with them.
 const MAILBOXES: u32 = 20_000;
 const LEADS: u32 = 100_000;
@@ -94,6 +93,7 @@ impl Checks {
 pub(super) fn sending_and_tracking(
     backend: Backend,
     quick: bool,
+    rounds: usize,
     server_binary: &Path,
     out: &Path,
 ) -> Result<(), String> {
@@ -148,8 +148,12 @@ pub(super) fn sending_and_tracking(
     let first_after = first.duration_since(started).as_secs_f64() - fill_seconds;
 
     let tokens = sink.tokens();
-    let tracking = tracking(server_binary, &database_url, &tokens, quick, out)?;
-    let healthz = tracking.first().map(Measured::per_second).unwrap_or(0.0);
+    let tracking = tracking(server_binary, &database_url, &tokens, quick, rounds, out)?;
+    let ceilings = [Ceiling {
+        label: "healthz",
+        position: 0,
+    }];
+    let tracking = summary::table(&summary::summarize(&tracking, &ceilings), &ceilings);
     let when = now_utc();
     let section = format!(
         "## sending, {} ({when})\n\n{}.\n\n\
@@ -158,7 +162,8 @@ pub(super) fn sending_and_tracking(
          Each worker runs with `--send-batch {SEND_BATCH} --send-parallel {SEND_PARALLEL}`. \
          Checks after the run, from the sink's record and the database: {}. The first message \
          arrived {first_after:.1} s after the workers started; the fill took {fill_seconds:.0} s.\n\n\
-         Tracking, on the same database (`serve --no-sending`, tokens of {} sent messages):\n\n{}",
+         Tracking, on the same database (`serve --no-sending`, tokens of {} sent messages), {} rounds \
+         (medians, range in brackets):\n\n{}",
         backend.name(),
         machine(),
         match backend {
@@ -168,7 +173,8 @@ pub(super) fn sending_and_tracking(
         checks.verdict(),
         checks.describe(),
         tokens.opens.len(),
-        table(&tracking, &[("healthz", healthz)]),
+        rounds,
+        tracking,
     );
     println!("\n{section}");
     write_docs(&format!("sending, {}", backend.name()), &section)?;
@@ -310,8 +316,9 @@ fn tracking(
     database_url: &str,
     tokens: &Tokens,
     quick: bool,
+    rounds: usize,
     out: &Path,
-) -> Result<Vec<Measured>, String> {
+) -> Result<Vec<Vec<Measured>>, String> {
     if tokens.opens.is_empty() || tokens.clicks.is_empty() {
         return Err("the sink found no tracking tokens in the messages".to_owned());
     }
@@ -350,15 +357,26 @@ fn tracking(
         };
         let opens = script("tracking_open", "/t/o/", &tokens.opens)?;
         let clicks = script("tracking_click", "/t/c/", &tokens.clicks)?;
-        let mut results = Vec::new();
-        for (scenario, script, path) in [
-            ("healthz (ceiling)", None, "/healthz"),
-            ("tracking: open pixel GET /t/o/{token}", Some(&opens), "/"),
-            ("tracking: click GET /t/c/{token} (302)", Some(&clicks), "/"),
-        ] {
-            results.push(wrk(scenario, script, path, THREADS, CONNECTIONS, seconds)?);
+        let mut all_rounds = Vec::new();
+        for _ in 0..rounds {
+            let mut results = Vec::new();
+            for (scenario, script, path) in [
+                ("healthz (ceiling)", None, "/healthz"),
+                ("tracking: open pixel GET /t/o/{token}", Some(&opens), "/"),
+                ("tracking: click GET /t/c/{token} (302)", Some(&clicks), "/"),
+            ] {
+                results.push(wrk(
+                    scenario,
+                    script,
+                    path,
+                    (THREADS, CONNECTIONS),
+                    seconds,
+                    Some(server.id()),
+                )?);
+            }
+            all_rounds.push(results);
         }
-        Ok(results)
+        Ok(all_rounds)
     })();
     let _ = Command::new("kill").arg(server.id().to_string()).status();
     let _ = server.wait();
