@@ -20,8 +20,9 @@ use super::{
 };
 use crate::{cargo, run, workspace_root};
 
-/// Rounds at least: two of each order.
+/// Rounds at least (two of each order), and at most.
 pub(super) const MIN_ROUNDS: usize = 4;
+pub(super) const MAX_ROUNDS: usize = 20;
 /// Seconds of creates that warm a freshly started server before a round's measured runs.
 const WARM_UP_SECONDS: u32 = 2;
 
