@@ -14,6 +14,7 @@ pub mod email_render;
 pub mod enrolment;
 pub mod enrolment_request;
 pub mod holidays;
+pub mod inbound;
 pub mod id;
 pub mod identity;
 pub mod lead;
