@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use application::ports::CredentialCipher;
 use application::ports::{
     AgentRepository, CampaignRepository, DncRepository, EnrolmentRepository, IdempotencyKeys,
+    InboxRepository,
     IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness, SendLedger,
     TrackingRepository,
 };
@@ -21,7 +22,7 @@ use crate::migrations::Migrator;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlEnrolmentRepository,
     SqlIdempotencyKeys, SqlIdentityRepository, SqlLeadRepository, SqlMailboxRepository,
-    SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository,
+    SqlInboxRepository, SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository,
 };
 use crate::secret_key::{KEY_CHECK_NAME, KEY_CHECK_TEXT, SECRET_KEY_VARIABLE};
 
@@ -176,6 +177,11 @@ impl Database {
     /// The sending engine's ledger of claims.
     pub fn send_ledger(&self) -> Arc<dyn SendLedger> {
         Arc::new(SqlSendLedger::new(self.pools.clone()))
+    }
+
+    /// The INBOX reader's positions and the effects of replies, auto-replies and bounces.
+    pub fn inbox(&self) -> Arc<dyn InboxRepository> {
+        Arc::new(SqlInboxRepository::new(self.pools.clone()))
     }
 
     /// Tracking: the links of each send, and the opens, clicks and unsubscribes of the public routes.

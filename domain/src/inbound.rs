@@ -5,6 +5,8 @@
 //! values decoded); [`classify`] says what it is and by which `Message-ID`s it names the message it
 //! answers. Which send those ids belong to is the storage's to find.
 
+use crate::id::SubsequenceId;
+use crate::subsequence::{Subsequence, Trigger};
 use crate::values::EmailAddress;
 
 /// A message read from an INBOX, as parsed: the few headers and parts the rules read.
@@ -262,6 +264,16 @@ pub fn is_free_mail_domain(domain: &str) -> bool {
 pub fn company_domain(address: &EmailAddress) -> Option<String> {
     let domain = address.domain().to_ascii_lowercase();
     (!is_free_mail_domain(&domain)).then_some(domain)
+}
+
+/// The subsequence a reply enrols its lead in: the campaign's enabled, not archived `reply`-trigger
+/// subsequence (the campaign rules allow at most one active).
+pub fn subsequence_for_reply(subsequences: &[Subsequence]) -> Option<SubsequenceId> {
+    subsequences
+        .iter()
+        .filter(|subsequence| subsequence.enabled() && !subsequence.archived())
+        .find(|subsequence| matches!(subsequence.trigger(), Trigger::Reply))
+        .map(Subsequence::id)
 }
 
 #[cfg(test)]

@@ -898,6 +898,53 @@ async fn previous_messages(
             );
         }
     }
+    let first_of_subsequence: Vec<&str> = written
+        .iter()
+        .filter(|send| send.planned.row.subsequence.is_some())
+        .map(|send| send.planned.row.enrolment.as_str())
+        .filter(|enrolment| !earlier.contains_key(*enrolment))
+        .collect();
+    earlier.extend(main_thread_messages(transaction, backend, &first_of_subsequence).await?);
+    Ok(earlier)
+}
+
+/// For subsequence enrolments that sent nothing yet, by enrolment: the latest message of their
+/// lead's main-sequence enrolment in the same campaign, so that a subsequence goes on in the thread
+/// of the main sequence (SENDING.md section 5).
+async fn main_thread_messages(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    enrolments: &[&str],
+) -> Result<HashMap<String, EarlierMessage>, DbErr> {
+    let mut earlier = HashMap::new();
+    if enrolments.is_empty() {
+        return Ok(earlier);
+    }
+    let mut sql = Sql::of(
+        backend,
+        "SELECT sub.id, s.step, s.message_id, s.subject FROM enrolments sub \
+         JOIN enrolments m ON m.campaign_id = sub.campaign_id AND m.lead_id = sub.lead_id \
+         AND m.subsequence_id IS NULL \
+         JOIN sends s ON s.enrolment_id = m.id AND s.state IN ('sent', 'unknown') \
+         WHERE sub.id IN ",
+        [],
+    );
+    sql.push_list(enrolments.iter().map(|id| (*id).into()));
+    let mut latest: HashMap<String, i64> = HashMap::new();
+    for row in transaction.query_all_raw(sql.build()).await? {
+        let enrolment: String = row.try_get_by_index(0)?;
+        let step: i64 = row.try_get_by_index(1)?;
+        if latest.get(&enrolment).is_none_or(|seen| step > *seen) {
+            latest.insert(enrolment.clone(), step);
+            earlier.insert(
+                enrolment,
+                EarlierMessage {
+                    message_id: row.try_get_by_index(2)?,
+                    subject: row.try_get_by_index(3)?,
+                },
+            );
+        }
+    }
     Ok(earlier)
 }
 
