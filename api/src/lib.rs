@@ -27,6 +27,7 @@ mod rate_limits;
 mod request_body;
 mod request_head;
 mod routes;
+mod inbox_reader;
 mod sending_engine;
 pub mod state;
 mod telemetry;

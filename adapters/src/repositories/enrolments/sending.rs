@@ -24,7 +24,9 @@ use domain::dispatch::{
 };
 use domain::dnc::dnc_keys_of;
 use domain::enrolment::{EnrolmentStatus, StopReason};
-use domain::id::{CampaignId, EnrolmentId, LeadId, MailboxId, SubsequenceId, WorkspaceId};
+use domain::id::{
+    CampaignId, EnrolmentId, LeadId, MailboxId, ObjectId, SubsequenceId, WorkspaceId,
+};
 use domain::mailbox::Mailbox;
 use domain::send_forecast::next_email;
 use domain::send_window::SendCalendar;
@@ -1163,6 +1165,8 @@ impl FinishBatch {
             // Nothing was sent: the claim waits, like a temporary failure, for the mailbox to be
             // usable again (the use case records the mailbox's error through its repository).
             SendOutcome::MailboxFailed { error } => mark("deferred", error, None),
+            // Nothing was sent; the stopped enrolment is not claimed again (a resumed one is).
+            SendOutcome::Withdrawn => mark("deferred", "withdrawn: the enrolment stopped", None),
         }
         Ok(())
     }
@@ -1460,6 +1464,24 @@ impl SendLedger for SqlSendLedger {
         finish(transaction, written, |error| error)
             .await
             .or_unknown()
+    }
+
+    async fn stopped_claims(&self, claims: &[ObjectId]) -> Result<Vec<ObjectId>, RepositoryError> {
+        let mut stopped = Vec::new();
+        for chunk in claims.chunks(CLAIM_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::of(
+                DbBackend::from(self.pools.backend),
+                "SELECT s.id FROM sends s JOIN enrolments e ON e.id = s.enrolment_id \
+                 WHERE e.status <> 'active' AND s.id IN ",
+                [],
+            );
+            sql.push_list(chunk.iter().map(|id| id.to_string().into()));
+            for row in self.pools.reads.query_all_raw(sql.build()).await.or_unknown()? {
+                let id: String = row.try_get_by_index(0).or_unknown()?;
+                stopped.push(parse_id(&id, ObjectId::parse, "sends", &id)?);
+            }
+        }
+        Ok(stopped)
     }
 
     async fn heartbeat(&self, worker: &str, at: DateTime<Utc>) -> Result<(), RepositoryError> {
