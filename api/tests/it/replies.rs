@@ -4,13 +4,14 @@
 //! received afterwards and what the API and the event rows say. Simulated clock.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use adapters::ImapMailboxReader;
 use adapters::testing::imap::{ImapServer, PASSWORD, USER};
 use adapters::testing::smtp::{ReceivedMessage, SmtpSink};
 use application::ports::{
-    ClaimRequest, ClaimedSend, FinishedSend, RepositoryError, SendLedger,
+    ClaimRequest, ClaimedSend, FinishedSend, ImapConnection, InboxBatch, InboxPosition,
+    MailboxReader, ReadFailure, RepositoryError, SendLedger,
 };
 use application::use_cases::dispatch_sends::{DispatchSettings, RoundReport};
 use application::use_cases::read_mailbox::{InboxReport, ReadMailbox};
@@ -758,6 +759,82 @@ async fn a_reply_read_while_its_send_is_claimed_stops_that_send() {
             clock.advance(Duration::days(1));
             assert_eq!(round(&app).await.claimed, 0);
             assert!(sink.received().expect("the sink").is_empty());
+        }
+    })
+    .await;
+}
+
+/// The IMAP reader of two processes: both read the INBOX from the same position before either
+/// applies what it read (their first reads wait for each other).
+struct ReadTogether {
+    inner: ImapMailboxReader,
+    barrier: tokio::sync::Barrier,
+    reads: AtomicUsize,
+}
+
+#[async_trait]
+impl MailboxReader for ReadTogether {
+    async fn check(&self, connection: &ImapConnection) -> Result<(), ReadFailure> {
+        self.inner.check(connection).await
+    }
+
+    async fn read_after(
+        &self,
+        connection: &ImapConnection,
+        after: Option<InboxPosition>,
+        limit: usize,
+    ) -> Result<InboxBatch, ReadFailure> {
+        let batch = self.inner.read_after(connection, after, limit).await?;
+        if self.reads.fetch_add(1, Ordering::SeqCst) < 2 {
+            self.barrier.wait().await;
+        }
+        Ok(batch)
+    }
+}
+
+#[tokio::test]
+async fn two_readers_of_one_mailbox_apply_each_message_once() {
+    let (customize, clock) = simulated(start());
+    on_every_backend_with(customize, |app| {
+        let clock = clock.clone();
+        async move {
+            clock.set(start());
+            let sink = SmtpSink::start().expect("an SMTP sink");
+            let imap = imap_server();
+            let mailbox =
+                mailbox_with_inbox(&app, &sink, &imap, "ana@acme.example.com", (USER, PASSWORD))
+                    .await;
+            let lead = "ada@prospect.example.com";
+            let campaign =
+                started_campaign_with(&app, &mailbox, json!({}), &[json!({"email": lead})]).await;
+            assert_eq!(round(&app).await.sent, 1);
+            imap.append(USER, &reply(&only_message_to(&sink, lead), lead, "Yes"))
+                .await
+                .expect("APPEND");
+            let together = Arc::new(ReadTogether {
+                inner: ImapMailboxReader::with_extra_root(imap.certificate())
+                    .expect("dovecot's certificate"),
+                barrier: tokio::sync::Barrier::new(2),
+                reads: AtomicUsize::new(0),
+            });
+            let reader = || {
+                let mut read = app.ports.read_mailbox();
+                read.reader = together.clone();
+                read
+            };
+            let (first, second) = (reader(), reader());
+            let workspace = WorkspaceId::parse(&app.workspace.workspace_id).expect("an id");
+            let mailbox_id = domain::id::MailboxId::parse(&mailbox).expect("a mailbox id");
+            let (one, other) = tokio::join!(
+                first.read(workspace, mailbox_id),
+                second.read(workspace, mailbox_id)
+            );
+            let (one, other) = (one.expect("a read"), other.expect("a read"));
+            assert_eq!(one.messages + other.messages, 1, "{one:?} {other:?}");
+            assert!(one.raced != other.raced, "one of them found the position moved");
+            assert_eq!(events_of(&app, "email.replied").await.len(), 1);
+            assert_eq!(events_of(&app, "lead.replied").await.len(), 1);
+            assert_eq!(campaign_of(&app, &campaign).await["stats"]["replied"], 1);
         }
     })
     .await;
