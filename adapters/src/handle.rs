@@ -7,9 +7,8 @@ use anyhow::Context as _;
 use application::ports::CredentialCipher;
 use application::ports::{
     AgentRepository, CampaignRepository, DncRepository, EnrolmentRepository, IdempotencyKeys,
-    InboxRepository,
-    IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness, SendLedger,
-    TrackingRepository,
+    IdentityRepository, InboxRepository, LeadRepository, MailboxRepository, RateLimitWindows,
+    Readiness, SendLedger, TrackingRepository,
 };
 use domain::credential::{Credential, SealedCredential};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -21,8 +20,8 @@ use crate::database::sql::Sql;
 use crate::migrations::Migrator;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlEnrolmentRepository,
-    SqlIdempotencyKeys, SqlIdentityRepository, SqlLeadRepository, SqlMailboxRepository,
-    SqlInboxRepository, SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository,
+    SqlIdempotencyKeys, SqlIdentityRepository, SqlInboxRepository, SqlLeadRepository,
+    SqlMailboxRepository, SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository,
 };
 use crate::secret_key::{KEY_CHECK_NAME, KEY_CHECK_TEXT, SECRET_KEY_VARIABLE};
 

@@ -22,9 +22,9 @@ use domain::values::WebhookHostPolicy;
 
 use crate::app;
 use crate::client_address::{TrustedProxies, TrustedProxy};
+use crate::inbox_reader::{DEFAULT_INBOX_POLL, InboxReader};
 use crate::listener::ApiAcceptor;
 use crate::openapi::openapi_json;
-use crate::inbox_reader::{DEFAULT_INBOX_POLL, InboxReader};
 use crate::sending_engine::{SenderRule, SendingEngine};
 use crate::state::{
     DEFAULT_BIND, DEFAULT_BODY_READ_TIMEOUT, DEFAULT_CAMPAIGN_CACHE_MB, DEFAULT_DATABASE_URL,

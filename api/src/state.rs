@@ -11,9 +11,8 @@ use application::key_cache::KeyCache;
 use application::ports::{
     AgentRepository, CampaignRepository, Clock, CredentialCipher, DncRepository,
     EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository, InboundParser,
-    InboxRepository, LeadRepository,
-    MailTransport, MailboxReader, MailboxRepository, MxLookup, RandomChoice, RateLimitWindows,
-    Readiness, SecretGenerator, SendLedger, TrackingRepository,
+    InboxRepository, LeadRepository, MailTransport, MailboxReader, MailboxRepository, MxLookup,
+    RandomChoice, RateLimitWindows, Readiness, SecretGenerator, SendLedger, TrackingRepository,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;

@@ -60,7 +60,10 @@ pub enum Inbound {
     /// An automatic answer (RFC 3834 and the usual vendor headers).
     AutoReply { thread: Vec<String> },
     /// A DSN with a permanent failure (`5.x.x`), its status as written.
-    Bounce { status: String, matched: BounceMatch },
+    Bounce {
+        status: String,
+        matched: BounceMatch,
+    },
     /// A DSN with no permanent failure (`4.x.x` delays, `2.x.x` deliveries): nothing changes.
     Transient,
 }
@@ -114,7 +117,10 @@ fn permanent_failure(message: &InboundMessage) -> Option<(String, Option<EmailAd
         is_permanent(code).then(|| {
             (
                 code.to_owned(),
-                recipient.final_recipient.as_deref().and_then(recipient_address),
+                recipient
+                    .final_recipient
+                    .as_deref()
+                    .and_then(recipient_address),
             )
         })
     })
@@ -127,9 +133,9 @@ fn is_permanent(code: &str) -> bool {
     let rest: Vec<&str> = parts.collect();
     class == Some("5")
         && rest.len() == 2
-        && rest
-            .iter()
-            .all(|part| !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit()))
+        && rest.iter().all(|part| {
+            !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit())
+        })
 }
 
 /// The address of `Final-Recipient: rfc822; grace@lead.example`.
@@ -156,7 +162,8 @@ fn is_auto_reply(message: &InboundMessage) -> bool {
             // `auto-replied; owner-email=…`: the keyword is what comes before parameters.
             let keyword = value.split(';').next().unwrap_or("").trim();
             !keyword.is_empty() && !keyword.eq_ignore_ascii_case("no")
-        } else if name.eq_ignore_ascii_case("X-Autoreply") || name.eq_ignore_ascii_case("X-Autorespond")
+        } else if name.eq_ignore_ascii_case("X-Autoreply")
+            || name.eq_ignore_ascii_case("X-Autorespond")
         {
             !value.is_empty()
         } else if name.eq_ignore_ascii_case("Precedence") {
@@ -310,7 +317,10 @@ mod tests {
         let table: &[(&[(&str, &str)], bool)] = &[
             (&[], false),
             (&[("Auto-Submitted", "auto-replied")], true),
-            (&[("auto-submitted", "Auto-Generated; owner-email=x@y.z")], true),
+            (
+                &[("auto-submitted", "Auto-Generated; owner-email=x@y.z")],
+                true,
+            ),
             (&[("Auto-Submitted", "no")], false),
             (&[("Auto-Submitted", " NO ")], false),
             (&[("X-Autoreply", "yes")], true),
@@ -365,7 +375,10 @@ mod tests {
         for (status, bounces) in table {
             let classified = classify(&dsn(status));
             match classified {
-                Inbound::Bounce { status: code, matched } => {
+                Inbound::Bounce {
+                    status: code,
+                    matched,
+                } => {
                     assert!(bounces, "{status}");
                     assert_eq!(code, status.split_whitespace().next().unwrap_or(""));
                     assert_eq!(matched.original.as_deref(), Some("sent.1@sender.example"));

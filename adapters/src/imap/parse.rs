@@ -52,17 +52,17 @@ fn inbound(message: &Message<'_>) -> InboundMessage {
             ("message", "delivery-status") | ("message", "global-delivery-status") => {
                 parsed.recipients = recipients(&String::from_utf8_lossy(part.contents()));
             }
-            ("text", "rfc822-headers") | ("message", "rfc822-headers") => {
-                if parsed.original_message_id.is_none() {
-                    parsed.original_message_id =
-                        field_of(&String::from_utf8_lossy(part.contents()), "Message-ID")
-                            .and_then(|id| bare_id(&id));
-                }
+            ("text", "rfc822-headers") | ("message", "rfc822-headers")
+                if parsed.original_message_id.is_none() =>
+            {
+                parsed.original_message_id =
+                    field_of(&String::from_utf8_lossy(part.contents()), "Message-ID")
+                        .and_then(|id| bare_id(&id));
             }
-            ("message", "rfc822") | ("message", "global") => {
-                if parsed.original_message_id.is_none()
-                    && let PartType::Message(original) = &part.body
-                {
+            ("message", "rfc822") | ("message", "global")
+                if parsed.original_message_id.is_none() =>
+            {
+                if let PartType::Message(original) = &part.body {
                     parsed.original_message_id = original.message_id().and_then(bare_id);
                 }
             }
@@ -140,8 +140,7 @@ fn recipients(text: &str) -> Vec<RecipientStatus> {
                 status: value("Status"),
                 final_recipient: value("Final-Recipient"),
             };
-            (recipient.status.is_some() || recipient.final_recipient.is_some())
-                .then_some(recipient)
+            (recipient.status.is_some() || recipient.final_recipient.is_some()).then_some(recipient)
         })
         .collect()
 }
@@ -206,8 +205,14 @@ mod tests {
     #[test]
     fn a_quoted_message_rfc822_part_gives_the_original_message_id() {
         let raw = BOUNCE
-            .replace("Content-Type: text/rfc822-headers", "Content-Type: message/rfc822")
-            .replace("Subject: Quick question\r\n", "Subject: Quick question\r\n\r\nHello\r\n");
+            .replace(
+                "Content-Type: text/rfc822-headers",
+                "Content-Type: message/rfc822",
+            )
+            .replace(
+                "Subject: Quick question\r\n",
+                "Subject: Quick question\r\n\r\nHello\r\n",
+            );
         let parsed = MailParser.parse(raw.as_bytes());
         assert_eq!(
             parsed.original_message_id.as_deref(),
@@ -241,7 +246,10 @@ mod tests {
             "{:?}",
             parsed.headers
         );
-        assert_eq!(parsed.text.as_deref().map(str::trim), Some("Out of office."));
+        assert_eq!(
+            parsed.text.as_deref().map(str::trim),
+            Some("Out of office.")
+        );
         assert!(matches!(classify(&parsed), Inbound::AutoReply { .. }));
     }
 

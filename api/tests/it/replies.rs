@@ -254,23 +254,25 @@ async fn a_threaded_reply_stops_the_sequence_once_and_no_further_step_is_receive
             clock.set(start());
             let sink = SmtpSink::start().expect("an SMTP sink");
             let imap = imap_server();
-            let mailbox = mailbox_with_inbox(
-                &app,
-                &sink,
-                &imap,
-                "ana@acme.example.com",
-                (USER, PASSWORD),
+            let mailbox =
+                mailbox_with_inbox(&app, &sink, &imap, "ana@acme.example.com", (USER, PASSWORD))
+                    .await;
+            // Another workspace's mailbox, reading another INBOX.
+            let (other, _, _) = app.other_workspace().await;
+            let created = send_with_key(
+                &app.client,
+                &format!("{}/v1/mailboxes", app.base),
+                &other.workspace_key,
+                reqwest::Method::POST,
+                Some(&json!({
+                    "email": "rep@rival.example.org", "provider": "custom",
+                    "smtpHost": sink.host(), "smtpPort": sink.port(), "smtpSecure": false,
+                    "imapHost": imap.host(), "imapPort": imap.port(), "imapSecure": false,
+                    "imapUsername": OTHER_USER, "imapPassword": OTHER_PASSWORD,
+                })),
             )
             .await;
-            // Another mailbox of the workspace, reading another INBOX.
-            mailbox_with_inbox(
-                &app,
-                &sink,
-                &imap,
-                "bo@acme.example.com",
-                (OTHER_USER, OTHER_PASSWORD),
-            )
-            .await;
+            assert_eq!(created.status, 201, "{}", created.text);
             let lead = "ada@prospect.example.com";
             let campaign = started_campaign_with(
                 &app,
@@ -282,7 +284,7 @@ async fn a_threaded_reply_stops_the_sequence_once_and_no_further_step_is_receive
             assert_eq!(round(&app).await.sent, 1);
             let first = only_message_to(&sink, lead);
 
-            // The reply lands in the other mailbox: it names no send of that mailbox.
+            // The reply lands in the other workspace's mailbox: it names no send of its own.
             imap.append(OTHER_USER, &reply(&first, lead, "Wrong inbox"))
                 .await
                 .expect("APPEND");
@@ -351,8 +353,9 @@ async fn an_auto_reply_is_recorded_and_stops_the_sequence_only_with_stop_on_auto
                 mailbox_with_inbox(&app, &sink, &imap, "ana@acme.example.com", (USER, PASSWORD))
                     .await;
             let (going_on, stopping) = ("ada@a-prospect.example.com", "bob@b-prospect.example.com");
-            let default = started_campaign_with(&app, &mailbox, json!({}), &[json!({"email": going_on})])
-                .await;
+            let default =
+                started_campaign_with(&app, &mailbox, json!({}), &[json!({"email": going_on})])
+                    .await;
             let stops = started_campaign_with(
                 &app,
                 &mailbox,
@@ -742,7 +745,11 @@ async fn a_reply_read_while_its_send_is_claimed_stops_that_send() {
                 read: inbox_reader(&app, &imap),
             });
             let report: RoundReport = dispatch.round().await.expect("a round");
-            assert_eq!((report.claimed, report.sent, report.withdrawn), (1, 0, 1), "{report:?}");
+            assert_eq!(
+                (report.claimed, report.sent, report.withdrawn),
+                (1, 0, 1),
+                "{report:?}"
+            );
             assert!(sink.received().expect("the sink").is_empty());
             assert_eq!(
                 status_of(&app, &campaign, lead).await,
@@ -831,7 +838,10 @@ async fn two_readers_of_one_mailbox_apply_each_message_once() {
             );
             let (one, other) = (one.expect("a read"), other.expect("a read"));
             assert_eq!(one.messages + other.messages, 1, "{one:?} {other:?}");
-            assert!(one.raced != other.raced, "one of them found the position moved");
+            assert!(
+                one.raced != other.raced,
+                "one of them found the position moved"
+            );
             assert_eq!(events_of(&app, "email.replied").await.len(), 1);
             assert_eq!(events_of(&app, "lead.replied").await.len(), 1);
             assert_eq!(campaign_of(&app, &campaign).await["stats"]["replied"], 1);

@@ -72,7 +72,10 @@ pub enum InboxEffectKind {
     Reply(ReplyEffect),
     /// `stop`: `stopOnAutoReply` (the enrolment stops `replied`, `auto_reply`); `event`: the id of
     /// the `email.auto_replied` event.
-    AutoReply { stop: bool, event: ObjectId },
+    AutoReply {
+        stop: bool,
+        event: ObjectId,
+    },
     /// A `5.x.x` DSN: `status` as written; the ids of the `email.bounced` and `lead.bounced` events
     /// and of the do-not-contact entry.
     Bounce {

@@ -16,8 +16,8 @@ use domain::inbound::{BounceMatch, Inbound, classify, company_domain, subsequenc
 
 use crate::ports::{
     CampaignRepository, Clock, IdGenerator, InboundParser, InboxEffect, InboxEffectKind,
-    InboxMailbox, InboxRepository, MailboxReader, MatchedSend, PositionWrite,
-    ReadFailure, ReplyEffect, ReplyJoin, RepositoryError, SendLookup, VersionedCampaign,
+    InboxMailbox, InboxRepository, MailboxReader, MatchedSend, PositionWrite, ReadFailure,
+    ReplyEffect, ReplyJoin, RepositoryError, SendLookup, VersionedCampaign,
 };
 use crate::use_cases::mailbox_connections::{MailboxConnections, OpenConnectionsError};
 
@@ -186,9 +186,8 @@ impl ReadMailbox {
         let Some(send) = found else {
             return Ok(None);
         };
-        if !campaigns.contains_key(&send.campaign) {
-            let campaign = self.campaigns.find(workspace, send.campaign).await?;
-            campaigns.insert(send.campaign, campaign);
+        if let std::collections::hash_map::Entry::Vacant(entry) = campaigns.entry(send.campaign) {
+            entry.insert(self.campaigns.find(workspace, send.campaign).await?);
         }
         let Some(Some(campaign)) = campaigns.get(&send.campaign) else {
             return Ok(None);

@@ -1045,8 +1045,16 @@ async fn update_in(
             subsequence: join.subsequence.to_string(),
             status: join.status,
         };
-        join_subsequence(transaction, backend, &campaign, &id, &joining, now_ms, &mut deltas)
-            .await?;
+        join_subsequence(
+            transaction,
+            backend,
+            &campaign,
+            &id,
+            &joining,
+            now_ms,
+            &mut deltas,
+        )
+        .await?;
     }
     if let Some(statement) = deltas.statement(backend, &campaign) {
         transaction.execute_raw(statement).await?;

@@ -18,9 +18,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::dnc::DncReason;
 use domain::enrolment::{EnrolmentStatus, StopReason};
-use domain::id::{
-    CampaignId, EnrolmentId, MailboxId, ObjectId, SubsequenceId, WorkspaceId,
-};
+use domain::id::{CampaignId, EnrolmentId, MailboxId, ObjectId, SubsequenceId, WorkspaceId};
 use domain::values::EmailAddress;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr};
 
@@ -266,14 +264,19 @@ async fn apply_effect(
                 })
                 .collect()
         }
-        InboxEffectKind::AutoReply {
-            stop: stops,
-            event,
-        } => {
+        InboxEffectKind::AutoReply { stop: stops, event } => {
             if *stops {
                 let reason = StopReason::AutoReply;
-                stop(transaction, backend, &send.enrolment, status, reason, at, &mut deltas)
-                    .await?;
+                stop(
+                    transaction,
+                    backend,
+                    &send.enrolment,
+                    status,
+                    reason,
+                    at,
+                    &mut deltas,
+                )
+                .await?;
             }
             vec![EventRow {
                 id: *event,
@@ -298,7 +301,16 @@ async fn apply_effect(
                     .await?;
             }
             let reason = StopReason::Bounced;
-            stop(transaction, backend, &send.enrolment, status, reason, at, &mut deltas).await?;
+            stop(
+                transaction,
+                backend,
+                &send.enrolment,
+                status,
+                reason,
+                at,
+                &mut deltas,
+            )
+            .await?;
             if let Some(lead) = &lead {
                 let listed = (*dnc_entry, DncReason::Bounce);
                 add_to_dnc(transaction, backend, &send.workspace, lead, listed, at).await?;
@@ -336,11 +348,22 @@ async fn apply_reply(
 ) -> Result<(), DbErr> {
     if mark_first(transaction, backend, send_id, "replied_at_ms", "", at).await? {
         mark_history(transaction, backend, send, "replied_at_ms", at).await?;
-        send.stats_of().count(transaction, backend, &["replied"]).await?;
+        send.stats_of()
+            .count(transaction, backend, &["replied"])
+            .await?;
     }
     if reply.stop {
         let reason = StopReason::Replied;
-        stop(transaction, backend, &send.enrolment, status, reason, at, deltas).await?;
+        stop(
+            transaction,
+            backend,
+            &send.enrolment,
+            status,
+            reason,
+            at,
+            deltas,
+        )
+        .await?;
     }
     if let Some(domain) = &reply.company_domain {
         stop_company(transaction, backend, send, lead, domain, at, deltas).await?;
@@ -374,7 +397,16 @@ async fn apply_batch(
     effects: &[InboxEffect],
     at: i64,
 ) -> Result<bool, DbErr> {
-    if !move_position(transaction, backend, (workspace, mailbox), expected, new, at).await? {
+    if !move_position(
+        transaction,
+        backend,
+        (workspace, mailbox),
+        expected,
+        new,
+        at,
+    )
+    .await?
+    {
         return Ok(false);
     }
     let campaigns: BTreeMap<String, ()> = effects
@@ -443,7 +475,11 @@ impl InboxRepository for SqlInboxRepository {
         let last_uid: i64 = row.try_get_by_index(1).or_unknown()?;
         let uid = |value: i64| {
             u32::try_from(value).map_err(|_| {
-                corrupt_row("inbox_positions", &mailbox.to_string(), format!("UID {value}"))
+                corrupt_row(
+                    "inbox_positions",
+                    &mailbox.to_string(),
+                    format!("UID {value}"),
+                )
             })
         };
         Ok(Some(InboxPosition {

@@ -1476,7 +1476,13 @@ impl SendLedger for SqlSendLedger {
                 [],
             );
             sql.push_list(chunk.iter().map(|id| id.to_string().into()));
-            for row in self.pools.reads.query_all_raw(sql.build()).await.or_unknown()? {
+            for row in self
+                .pools
+                .reads
+                .query_all_raw(sql.build())
+                .await
+                .or_unknown()?
+            {
                 let id: String = row.try_get_by_index(0).or_unknown()?;
                 stopped.push(parse_id(&id, ObjectId::parse, "sends", &id)?);
             }
