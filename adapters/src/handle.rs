@@ -7,8 +7,8 @@ use anyhow::Context as _;
 use application::ports::CredentialCipher;
 use application::ports::{
     AgentRepository, CampaignRepository, DncRepository, EnrolmentRepository, IdempotencyKeys,
-    IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness, SendLedger,
-    TrackingRepository,
+    IdentityRepository, InboxRepository, LeadRepository, MailboxRepository, RateLimitWindows,
+    Readiness, SendLedger, TrackingRepository,
 };
 use domain::credential::{Credential, SealedCredential};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -20,8 +20,8 @@ use crate::database::sql::Sql;
 use crate::migrations::Migrator;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlEnrolmentRepository,
-    SqlIdempotencyKeys, SqlIdentityRepository, SqlLeadRepository, SqlMailboxRepository,
-    SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository,
+    SqlIdempotencyKeys, SqlIdentityRepository, SqlInboxRepository, SqlLeadRepository,
+    SqlMailboxRepository, SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository,
 };
 use crate::secret_key::{KEY_CHECK_NAME, KEY_CHECK_TEXT, SECRET_KEY_VARIABLE};
 
@@ -176,6 +176,11 @@ impl Database {
     /// The sending engine's ledger of claims.
     pub fn send_ledger(&self) -> Arc<dyn SendLedger> {
         Arc::new(SqlSendLedger::new(self.pools.clone()))
+    }
+
+    /// The INBOX reader's positions and the effects of replies, auto-replies and bounces.
+    pub fn inbox(&self) -> Arc<dyn InboxRepository> {
+        Arc::new(SqlInboxRepository::new(self.pools.clone()))
     }
 
     /// Tracking: the links of each send, and the opens, clicks and unsubscribes of the public routes.

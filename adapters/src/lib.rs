@@ -33,7 +33,7 @@ pub mod testing;
 pub use database::pools::Backend;
 pub use demo_key_file::{DemoKeyFile, POSTGRES_DEMO_KEY_FILE};
 pub use handle::Database;
-pub use imap::ImapMailboxReader;
+pub use imap::{ImapMailboxReader, MailParser};
 pub use mx_lookup::HickoryMxLookup;
 pub use secret_key::{
     SECRET_KEY_VARIABLE, SecretKey, SecretKeyOrigin, XChaChaCredentialCipher, server_secret_key,

@@ -22,6 +22,7 @@ use domain::values::WebhookHostPolicy;
 
 use crate::app;
 use crate::client_address::{TrustedProxies, TrustedProxy};
+use crate::inbox_reader::{DEFAULT_INBOX_POLL, InboxReader};
 use crate::listener::ApiAcceptor;
 use crate::openapi::openapi_json;
 use crate::sending_engine::{SenderRule, SendingEngine};
@@ -205,9 +206,21 @@ pub(crate) struct EngineArgs {
     /// At most this many messages in SMTP at once.
     #[arg(long, env = "SENDLINE_SEND_PARALLEL", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1_000))]
     pub send_parallel: u64,
+    /// The pause between two reads of every mailbox's INBOX (replies, auto-replies, bounces), in
+    /// milliseconds: at most a minute (SENDING.md section 5).
+    #[arg(long, env = "SENDLINE_INBOX_POLL_MS", default_value_t = DEFAULT_INBOX_POLL.as_millis() as u64, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub inbox_poll_ms: u64,
 }
 
 impl EngineArgs {
+    /// The INBOX reader over `ports`.
+    fn inbox_reader(&self, ports: &Ports) -> InboxReader {
+        InboxReader {
+            read: ports.read_mailbox(),
+            interval: Duration::from_millis(self.inbox_poll_ms),
+        }
+    }
+
     /// The engine over `ports`, named uniquely in the ledger; its links point at `public_url` and
     /// are signed with `tracking_key`.
     fn engine(
@@ -557,7 +570,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 public_url,
                 options.tracking_key.clone(),
             );
-            Some(tokio::spawn(engine.run(stopped(stopping.clone()))))
+            let reader = args.engine.inbox_reader(&ports);
+            Some((
+                tokio::spawn(engine.run(stopped(stopping.clone()))),
+                tokio::spawn(reader.run(stopped(stopping.clone()))),
+            ))
         }
         _ => None,
     };
@@ -577,9 +594,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     hits.close();
     let _ = recording.await;
     serving.context("the server failed")?;
-    if let Some(engine) = engine {
-        // The HTTP side is done; the engine finishes its sends in flight (at most 30 s).
+    if let Some((engine, reader)) = engine {
+        // The HTTP side is done; the engine finishes its sends in flight (at most 30 s), the INBOX
+        // reader its round.
         let _ = engine.await;
+        let _ = reader.await;
     }
     tracing::info!("stopped");
     Ok(())
@@ -591,15 +610,22 @@ async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     let database = connect(&args.database.database_url).await?;
     let ports = Ports::from_database(&database, mail_ports(&database, &secret_key).await?);
     announce(format_args!("Sendline worker sending"));
-    args.engine
-        .engine(
-            &ports,
-            &args.database.database_url,
-            args.public_url.clone(),
-            secret_key.tracking_key(),
-        )
-        .run(shutdown_signal())
-        .await;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let engine = args.engine.engine(
+        &ports,
+        &args.database.database_url,
+        args.public_url.clone(),
+        secret_key.tracking_key(),
+    );
+    let reader = args.engine.inbox_reader(&ports);
+    tokio::join!(
+        engine.run(stopped(stopping.clone())),
+        reader.run(stopped(stopping))
+    );
     tracing::info!("stopped");
     Ok(())
 }

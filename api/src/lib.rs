@@ -18,6 +18,7 @@ mod dto;
 mod error;
 mod hyper_refusals;
 mod idempotency;
+mod inbox_reader;
 mod json_document;
 mod lead_csv;
 pub mod listener;

@@ -107,6 +107,7 @@ impl SendingEngine {
                             unknown = report.unknown,
                             mailbox_failures = report.mailbox_failures,
                             skipped = report.skipped,
+                            withdrawn = report.withdrawn,
                             "sending round"
                         );
                         Busy::Claimed

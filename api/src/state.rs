@@ -10,9 +10,9 @@ use std::time::Duration;
 use application::key_cache::KeyCache;
 use application::ports::{
     AgentRepository, CampaignRepository, Clock, CredentialCipher, DncRepository,
-    EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository, LeadRepository,
-    MailTransport, MailboxReader, MailboxRepository, MxLookup, RandomChoice, RateLimitWindows,
-    Readiness, SecretGenerator, SendLedger, TrackingRepository,
+    EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository, InboundParser,
+    InboxRepository, LeadRepository, MailTransport, MailboxReader, MailboxRepository, MxLookup,
+    RandomChoice, RateLimitWindows, Readiness, SecretGenerator, SendLedger, TrackingRepository,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -32,6 +32,7 @@ use application::use_cases::list_agents::ListAgents;
 use application::use_cases::mailbox_connections::MailboxConnections;
 use application::use_cases::preview_email::PreviewEmail;
 use application::use_cases::read_campaigns::ReadCampaigns;
+use application::use_cases::read_mailbox::ReadMailbox;
 use application::use_cases::read_mailboxes::ReadMailboxes;
 use application::use_cases::register_mailbox::RegisterMailbox;
 use application::use_cases::secure_gateways::SecureGateways;
@@ -118,6 +119,10 @@ pub struct Ports {
     pub random: Arc<dyn RandomChoice>,
     /// Opens, clicks and unsubscribes of sent messages.
     pub tracking: Arc<dyn TrackingRepository>,
+    /// The INBOX reader's positions and the effects of replies and bounces.
+    pub inbox: Arc<dyn InboxRepository>,
+    /// Parses what the INBOX reader fetches.
+    pub inbound_parser: Arc<dyn InboundParser>,
 }
 
 /// The ports that reach outside the database, given to [`Ports::from_database`].
@@ -173,6 +178,8 @@ impl Ports {
             send_ledger: database.send_ledger(),
             random: Arc::new(adapters::ThreadRandomChoice),
             tracking: database.tracking(),
+            inbox: database.inbox(),
+            inbound_parser: Arc::new(adapters::MailParser),
         }
     }
 
@@ -181,6 +188,19 @@ impl Ports {
         MailboxConnections {
             mailboxes: self.mailboxes.clone(),
             credentials: self.credentials.clone(),
+        }
+    }
+
+    /// The INBOX reader over these ports.
+    pub fn read_mailbox(&self) -> ReadMailbox {
+        ReadMailbox {
+            inbox: self.inbox.clone(),
+            reader: self.mailbox_reader.clone(),
+            parser: self.inbound_parser.clone(),
+            campaigns: self.campaigns.clone(),
+            connections: self.mailbox_connections(),
+            clock: self.clock.clone(),
+            ids: self.ids.clone(),
         }
     }
 

@@ -16,6 +16,7 @@ pub mod enrolment_request;
 pub mod holidays;
 pub mod id;
 pub mod identity;
+pub mod inbound;
 pub mod lead;
 pub mod lead_cleanup;
 pub mod lead_custom;

@@ -12,6 +12,9 @@
 //!
 //! Every connect, handshake and reply is awaited at most 10 seconds; nothing secret is logged.
 
+mod parse;
+pub use parse::MailParser;
+
 use std::sync::Arc;
 use std::time::Duration;
 

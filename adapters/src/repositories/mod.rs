@@ -16,7 +16,7 @@ pub(crate) use agents::SqlAgentRepository;
 pub(crate) use campaigns::SqlCampaignRepository;
 pub(crate) use dnc::SqlDncRepository;
 pub(crate) use enrolments::SqlEnrolmentRepository;
-pub(crate) use enrolments::{SqlSendLedger, SqlTrackingRepository};
+pub(crate) use enrolments::{SqlInboxRepository, SqlSendLedger, SqlTrackingRepository};
 pub(crate) use idempotency_keys::SqlIdempotencyKeys;
 pub(crate) use identity::SqlIdentityRepository;
 pub(crate) use leads::SqlLeadRepository;

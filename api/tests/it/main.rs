@@ -26,6 +26,7 @@ mod operations;
 mod preview;
 mod rate_limits;
 mod raw_http;
+mod replies;
 mod request_bodies;
 mod request_limits;
 mod schedule;

@@ -8,6 +8,7 @@
 use async_trait::async_trait;
 
 use super::LoginCredentials;
+use domain::inbound::InboundMessage;
 use domain::mailbox_connection::ServerHost;
 
 /// Where and how to reach a mailbox's IMAP server (SENDING.md section 1).
@@ -90,4 +91,13 @@ pub trait MailboxReader: Send + Sync {
         after: Option<InboxPosition>,
         limit: usize,
     ) -> Result<InboxBatch, ReadFailure>;
+}
+
+/// Parses a message read from an INBOX into the plain structure the classification reads
+/// (`domain::inbound`). Pure and synchronous: no I/O.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait InboundParser: Send + Sync {
+    /// Contract: never fails; bytes that are no message give an empty [`InboundMessage`] (which
+    /// classifies as a reply to nothing, so nothing happens).
+    fn parse(&self, raw: &[u8]) -> InboundMessage;
 }

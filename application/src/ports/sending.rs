@@ -89,6 +89,10 @@ pub enum SendOutcome {
     /// `stop: seg`). The claim is withdrawn — it counts for no limit and no spacing, as if it had
     /// never been made — and the enrolment stops for `stop`.
     Skipped { stop: StopReason },
+    /// Nothing was sent: the enrolment stopped between the claim and SMTP (a reply, a bounce, an
+    /// unsubscribe read meanwhile: SENDING.md section 5). The claim is recorded `deferred` (it counts
+    /// for no limit); a stopped enrolment is never claimed again, a resumed one takes it again.
+    Withdrawn,
 }
 
 /// A finished claim.
@@ -121,6 +125,11 @@ pub trait SendLedger: Send + Sync {
     /// `stats`, all in ONE transaction (which locks their campaigns in id order). A claim that is not
     /// `claimed` any more (marked `unknown` meanwhile) is left as it is.
     async fn finish(&self, finished: &[FinishedSend]) -> Result<(), RepositoryError>;
+
+    /// The claims among `claims` whose enrolment is no longer `active` now (stopped by a reply, a
+    /// bounce, an unsubscribe or a user after the claim): the engine withdraws them before SMTP.
+    /// Reads what is committed; a claim unknown here is not in the answer.
+    async fn stopped_claims(&self, claims: &[ObjectId]) -> Result<Vec<ObjectId>, RepositoryError>;
 
     /// Records that the process `worker` is alive at `at` (wall-clock time).
     async fn heartbeat(&self, worker: &str, at: DateTime<Utc>) -> Result<(), RepositoryError>;

@@ -64,6 +64,8 @@ pub struct RoundReport {
     pub mailbox_failures: usize,
     /// Withdrawn unsent: the lead is behind a gateway the campaign skips.
     pub skipped: usize,
+    /// Withdrawn unsent: the enrolment stopped (a reply, a bounce…) between the claim and SMTP.
+    pub withdrawn: usize,
 }
 
 impl RoundReport {
@@ -75,6 +77,7 @@ impl RoundReport {
             SendOutcome::Unknown { .. } => self.unknown += 1,
             SendOutcome::MailboxFailed { .. } => self.mailbox_failures += 1,
             SendOutcome::Skipped { .. } => self.skipped += 1,
+            SendOutcome::Withdrawn => self.withdrawn += 1,
         }
     }
 }
@@ -196,6 +199,7 @@ impl DispatchDueSends {
         if !links.is_empty() {
             self.tracking.store_links(&links).await?;
         }
+        self.withdraw_stopped(&mut prepared).await?;
 
         let (done, finished) = async_channel::unbounded();
         let sending = async move {
@@ -215,6 +219,29 @@ impl DispatchDueSends {
             (Err(error), _) | (Ok(_), Some(error)) => Err(error),
             (Ok(outcomes), None) => Ok(outcomes),
         }
+    }
+
+    /// Right before SMTP: the claims whose enrolment stopped since the claim (a reply or a bounce
+    /// read meanwhile, SENDING.md section 5) do not go out. One read for the whole claim.
+    async fn withdraw_stopped(
+        &self,
+        prepared: &mut [(ClaimedSend, Prepared<'_>)],
+    ) -> Result<(), RepositoryError> {
+        let ready: Vec<_> = prepared
+            .iter()
+            .filter(|(_, ready)| matches!(ready, Prepared::Ready { .. }))
+            .map(|(claim, _)| claim.id)
+            .collect();
+        if ready.is_empty() {
+            return Ok(());
+        }
+        let stopped = self.ledger.stopped_claims(&ready).await?;
+        for (claim, ready) in prepared.iter_mut() {
+            if stopped.contains(&claim.id) {
+                *ready = Prepared::Refused(SendOutcome::Withdrawn);
+            }
+        }
+        Ok(())
     }
 
     /// Hands one prepared email to SMTP (unless it was refused) and says what became of it.

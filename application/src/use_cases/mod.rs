@@ -24,6 +24,7 @@ pub mod list_agents;
 pub mod mailbox_connections;
 pub mod preview_email;
 pub mod read_campaigns;
+pub mod read_mailbox;
 pub mod read_mailboxes;
 pub mod register_mailbox;
 pub mod secure_gateways;

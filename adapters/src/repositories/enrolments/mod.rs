@@ -16,6 +16,8 @@
 
 mod sending;
 pub(crate) use sending::SqlSendLedger;
+mod replies;
+pub(crate) use replies::SqlInboxRepository;
 mod sql;
 mod tracking;
 pub(crate) use tracking::SqlTrackingRepository;
@@ -944,6 +946,60 @@ impl EnrolmentRepository for SqlEnrolmentRepository {
     }
 }
 
+/// A lead's new enrolment in a subsequence of its campaign.
+struct Joining {
+    id: String,
+    subsequence: String,
+    status: EnrolmentStatus,
+}
+
+/// Enrols the lead of the enrolment `from` in a subsequence of `campaign` (a row of its own, sending
+/// from the same mailbox as `from`, so that its emails go out in the same thread), unless it is in
+/// it already; counts it in `deltas` and the subsequence's `addedCount`. The campaign is locked by
+/// the caller. Whether it joined.
+async fn join_subsequence(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    campaign: &str,
+    from: &str,
+    joining: &Joining,
+    now_ms: i64,
+    deltas: &mut Deltas,
+) -> Result<bool, DbErr> {
+    let subsequence = joining.subsequence.as_str();
+    let insert = Sql::of(
+        backend,
+        "INSERT INTO enrolments (id, workspace_id, campaign_id, lead_id, subsequence_id, \
+         status, ai_tag, mailbox_id, created_at_ms, updated_at_ms) \
+         SELECT ?, e.workspace_id, e.campaign_id, e.lead_id, ?, ?, e.ai_tag, e.mailbox_id, ?, ? \
+         FROM enrolments e WHERE e.id = ? AND e.campaign_id = ? AND e.lead_id IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM enrolments s WHERE s.campaign_id = e.campaign_id \
+         AND s.subsequence_id = ? AND s.lead_id = e.lead_id)",
+        [
+            joining.id.as_str().into(),
+            subsequence.into(),
+            joining.status.as_str().into(),
+            now_ms.into(),
+            now_ms.into(),
+            from.into(),
+            campaign.into(),
+            subsequence.into(),
+        ],
+    );
+    if changed(transaction, insert.build()).await? == 0 {
+        return Ok(false);
+    }
+    deltas.add(joining.status, 1);
+    let added = Sql::of(
+        backend,
+        "UPDATE subsequences SET added_count = added_count + 1 WHERE id = ? AND campaign_id = ?",
+        [subsequence.into(), campaign.into()],
+    );
+    // The counters' statement of the caller moves the campaign's version too.
+    transaction.execute_raw(added.build()).await?;
+    Ok(true)
+}
+
 /// The change of one enrolment (see [`EnrolmentRepository::update`]).
 async fn update_in(
     transaction: &DatabaseTransaction,
@@ -984,36 +1040,21 @@ async fn update_in(
         deltas.moved(from, to, 1);
     }
     if let Some(join) = change.join {
-        let subsequence = join.subsequence.to_string();
-        let insert = Sql::of(
+        let joining = Joining {
+            id: join.id.to_string(),
+            subsequence: join.subsequence.to_string(),
+            status: join.status,
+        };
+        join_subsequence(
+            transaction,
             backend,
-            "INSERT INTO enrolments (id, workspace_id, campaign_id, lead_id, subsequence_id, \
-             status, ai_tag, created_at_ms, updated_at_ms) \
-             SELECT ?, e.workspace_id, e.campaign_id, e.lead_id, ?, ?, e.ai_tag, ?, ? \
-             FROM enrolments e WHERE e.id = ? AND e.lead_id IS NOT NULL AND NOT EXISTS \
-             (SELECT 1 FROM enrolments s WHERE s.campaign_id = e.campaign_id \
-             AND s.subsequence_id = ? AND s.lead_id = e.lead_id)",
-            [
-                join.id.to_string().into(),
-                subsequence.as_str().into(),
-                join.status.as_str().into(),
-                now_ms.into(),
-                now_ms.into(),
-                id.as_str().into(),
-                subsequence.as_str().into(),
-            ],
-        );
-        if changed(transaction, insert.build()).await? > 0 {
-            deltas.add(join.status, 1);
-            let added = Sql::of(
-                backend,
-                "UPDATE subsequences SET added_count = added_count + 1 \
-                 WHERE id = ? AND campaign_id = ?",
-                [subsequence.as_str().into(), campaign.as_str().into()],
-            );
-            // The counters' statement below moves the campaign's version too.
-            transaction.execute_raw(added.build()).await?;
-        }
+            &campaign,
+            &id,
+            &joining,
+            now_ms,
+            &mut deltas,
+        )
+        .await?;
     }
     if let Some(statement) = deltas.statement(backend, &campaign) {
         transaction.execute_raw(statement).await?;

@@ -24,7 +24,9 @@ use domain::dispatch::{
 };
 use domain::dnc::dnc_keys_of;
 use domain::enrolment::{EnrolmentStatus, StopReason};
-use domain::id::{CampaignId, EnrolmentId, LeadId, MailboxId, SubsequenceId, WorkspaceId};
+use domain::id::{
+    CampaignId, EnrolmentId, LeadId, MailboxId, ObjectId, SubsequenceId, WorkspaceId,
+};
 use domain::mailbox::Mailbox;
 use domain::send_forecast::next_email;
 use domain::send_window::SendCalendar;
@@ -898,6 +900,53 @@ async fn previous_messages(
             );
         }
     }
+    let first_of_subsequence: Vec<&str> = written
+        .iter()
+        .filter(|send| send.planned.row.subsequence.is_some())
+        .map(|send| send.planned.row.enrolment.as_str())
+        .filter(|enrolment| !earlier.contains_key(*enrolment))
+        .collect();
+    earlier.extend(main_thread_messages(transaction, backend, &first_of_subsequence).await?);
+    Ok(earlier)
+}
+
+/// For subsequence enrolments that sent nothing yet, by enrolment: the latest message of their
+/// lead's main-sequence enrolment in the same campaign, so that a subsequence goes on in the thread
+/// of the main sequence (SENDING.md section 5).
+async fn main_thread_messages(
+    transaction: &DatabaseTransaction,
+    backend: DbBackend,
+    enrolments: &[&str],
+) -> Result<HashMap<String, EarlierMessage>, DbErr> {
+    let mut earlier = HashMap::new();
+    if enrolments.is_empty() {
+        return Ok(earlier);
+    }
+    let mut sql = Sql::of(
+        backend,
+        "SELECT sub.id, s.step, s.message_id, s.subject FROM enrolments sub \
+         JOIN enrolments m ON m.campaign_id = sub.campaign_id AND m.lead_id = sub.lead_id \
+         AND m.subsequence_id IS NULL \
+         JOIN sends s ON s.enrolment_id = m.id AND s.state IN ('sent', 'unknown') \
+         WHERE sub.id IN ",
+        [],
+    );
+    sql.push_list(enrolments.iter().map(|id| (*id).into()));
+    let mut latest: HashMap<String, i64> = HashMap::new();
+    for row in transaction.query_all_raw(sql.build()).await? {
+        let enrolment: String = row.try_get_by_index(0)?;
+        let step: i64 = row.try_get_by_index(1)?;
+        if latest.get(&enrolment).is_none_or(|seen| step > *seen) {
+            latest.insert(enrolment.clone(), step);
+            earlier.insert(
+                enrolment,
+                EarlierMessage {
+                    message_id: row.try_get_by_index(2)?,
+                    subject: row.try_get_by_index(3)?,
+                },
+            );
+        }
+    }
     Ok(earlier)
 }
 
@@ -1116,6 +1165,8 @@ impl FinishBatch {
             // Nothing was sent: the claim waits, like a temporary failure, for the mailbox to be
             // usable again (the use case records the mailbox's error through its repository).
             SendOutcome::MailboxFailed { error } => mark("deferred", error, None),
+            // Nothing was sent; the stopped enrolment is not claimed again (a resumed one is).
+            SendOutcome::Withdrawn => mark("deferred", "withdrawn: the enrolment stopped", None),
         }
         Ok(())
     }
@@ -1413,6 +1464,30 @@ impl SendLedger for SqlSendLedger {
         finish(transaction, written, |error| error)
             .await
             .or_unknown()
+    }
+
+    async fn stopped_claims(&self, claims: &[ObjectId]) -> Result<Vec<ObjectId>, RepositoryError> {
+        let mut stopped = Vec::new();
+        for chunk in claims.chunks(CLAIM_ROWS_PER_STATEMENT) {
+            let mut sql = Sql::of(
+                DbBackend::from(self.pools.backend),
+                "SELECT s.id FROM sends s JOIN enrolments e ON e.id = s.enrolment_id \
+                 WHERE e.status <> 'active' AND s.id IN ",
+                [],
+            );
+            sql.push_list(chunk.iter().map(|id| id.to_string().into()));
+            for row in self
+                .pools
+                .reads
+                .query_all_raw(sql.build())
+                .await
+                .or_unknown()?
+            {
+                let id: String = row.try_get_by_index(0).or_unknown()?;
+                stopped.push(parse_id(&id, ObjectId::parse, "sends", &id)?);
+            }
+        }
+        Ok(stopped)
     }
 
     async fn heartbeat(&self, worker: &str, at: DateTime<Utc>) -> Result<(), RepositoryError> {

@@ -70,19 +70,19 @@ impl SqlTrackingRepository {
 }
 
 /// What an event row copies from its send.
-struct SendRow {
-    workspace: String,
-    campaign: String,
-    enrolment: String,
-    subsequence: Option<String>,
-    step: i64,
-    variant: Option<String>,
-    mailbox: String,
-    message_id: String,
+pub(super) struct SendRow {
+    pub(super) workspace: String,
+    pub(super) campaign: String,
+    pub(super) enrolment: String,
+    pub(super) subsequence: Option<String>,
+    pub(super) step: i64,
+    pub(super) variant: Option<String>,
+    pub(super) mailbox: String,
+    pub(super) message_id: String,
 }
 
 impl SendRow {
-    fn stats_of(&self) -> StatsOf<'_> {
+    pub(super) fn stats_of(&self) -> StatsOf<'_> {
         StatsOf {
             campaign: &self.campaign,
             subsequence: self.subsequence.as_deref(),
@@ -91,12 +91,12 @@ impl SendRow {
 }
 
 /// The columns of `sends` a [`SendRow`] holds, in [`SendRow::read`]'s order.
-const SEND_ROW_COLUMNS: &str = "s.workspace_id, s.campaign_id, s.enrolment_id, s.subsequence_id, \
+pub(super) const SEND_ROW_COLUMNS: &str = "s.workspace_id, s.campaign_id, s.enrolment_id, s.subsequence_id, \
      s.step, s.variant, s.mailbox_id, s.message_id";
 
 impl SendRow {
     /// The row's [`SEND_ROW_COLUMNS`], from the column at `first` on.
-    fn read(row: &sea_orm::QueryResult, first: usize) -> Result<Self, DbErr> {
+    pub(super) fn read(row: &sea_orm::QueryResult, first: usize) -> Result<Self, DbErr> {
         Ok(Self {
             workspace: row.try_get_by_index(first)?,
             campaign: row.try_get_by_index(first + 1)?,
@@ -127,7 +127,7 @@ async fn send_row(
 }
 
 /// The enrolment's lead and status (`None`: the enrolment is gone).
-async fn enrolment_row(
+pub(super) async fn enrolment_row(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     enrolment: &str,
@@ -146,17 +146,17 @@ async fn enrolment_row(
 }
 
 /// An `events` row: what happened to which send, when.
-struct EventRow<'a> {
-    id: ObjectId,
-    kind: &'static str,
-    send: &'a SendRow,
-    lead: Option<&'a str>,
-    at: i64,
-    data: Option<String>,
+pub(super) struct EventRow<'a> {
+    pub(super) id: ObjectId,
+    pub(super) kind: &'static str,
+    pub(super) send: &'a SendRow,
+    pub(super) lead: Option<&'a str>,
+    pub(super) at: i64,
+    pub(super) data: Option<String>,
 }
 
 /// `rows` in multi-row INSERTs.
-async fn insert_events(
+pub(super) async fn insert_events(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     rows: &[EventRow<'_>],
@@ -556,7 +556,8 @@ impl TrackingRepository for SqlTrackingRepository {
                 .await?
                 .unwrap_or((None, None));
             if let Some(lead) = &lead {
-                add_to_dnc(transaction, backend, &send.workspace, lead, dnc_entry, at).await?;
+                let listed = (dnc_entry, DncReason::UnsubscribeLink);
+                add_to_dnc(transaction, backend, &send.workspace, lead, listed, at).await?;
             }
             if let Some(from) = status
                 && from != EnrolmentStatus::Unsubscribed
@@ -595,13 +596,14 @@ impl TrackingRepository for SqlTrackingRepository {
     }
 }
 
-/// The lead's address on the workspace's do-not-contact list, unless listed already.
-async fn add_to_dnc(
+/// The lead's address on the workspace's do-not-contact list as the entry `id` for `reason`, unless
+/// listed already.
+pub(super) async fn add_to_dnc(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     workspace: &str,
     lead: &str,
-    id: DncEntryId,
+    (id, reason): (DncEntryId, DncReason),
     at: i64,
 ) -> Result<(), DbErr> {
     let sql = Sql::of(
@@ -615,7 +617,7 @@ async fn add_to_dnc(
     let raw: String = row.try_get_by_index(0)?;
     let address = EmailAddress::parse(&raw)
         .map_err(|invalid| DbErr::Custom(format!("lead {lead}: {}", invalid.message)))?;
-    let entry = DncEntry::email(&address, DncReason::UnsubscribeLink);
+    let entry = DncEntry::email(&address, reason);
     let insert = Sql::of(
         backend,
         "INSERT INTO do_not_contact (id, workspace_id, value, entry_type, reason, \
