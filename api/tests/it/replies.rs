@@ -265,7 +265,7 @@ async fn a_threaded_reply_stops_the_sequence_once_and_no_further_step_is_receive
                 &other.workspace_key,
                 reqwest::Method::POST,
                 Some(&json!({
-                    "email": "rep@rival.example.org", "provider": "custom",
+                    "email": "inbox@rival.example.org", "provider": "custom",
                     "smtpHost": sink.host(), "smtpPort": sink.port(), "smtpSecure": false,
                     "imapHost": imap.host(), "imapPort": imap.port(), "imapSecure": false,
                     "imapUsername": OTHER_USER, "imapPassword": OTHER_PASSWORD,
