@@ -14,11 +14,14 @@
 //! lowercase hex digits, nothing else can reach here), and PostgreSQL hashes a long list of
 //! constants but compares a list of parameters row by row.
 
+mod counters;
 mod sending;
 pub(crate) use sending::SqlSendLedger;
 mod sql;
 mod tracking;
 pub(crate) use tracking::SqlTrackingRepository;
+#[cfg(feature = "testing")]
+pub(crate) use tracking::record_send_event;
 
 use application::ports::{
     EnrolRefused, Enrolled, EnrolmentChange, EnrolmentPage, EnrolmentQuery, EnrolmentRepository,
