@@ -6,9 +6,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use application::ports::CredentialCipher;
 use application::ports::{
-    AgentRepository, CampaignRepository, DncRepository, EnrolmentRepository, IdempotencyKeys,
-    IdentityRepository, InboxRepository, LeadRepository, MailboxRepository, RateLimitWindows,
-    Readiness, SendLedger, TrackingRepository,
+    AgentRepository, AnalyticsRepository, CampaignRepository, DncRepository, EnrolmentRepository,
+    IdempotencyKeys, IdentityRepository, InboxRepository, LeadRepository, MailboxRepository,
+    RateLimitWindows, Readiness, SendLedger, TrackingRepository,
 };
 use domain::credential::{Credential, SealedCredential};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -19,9 +19,10 @@ use crate::database::pools::{Backend, Pools, finish};
 use crate::database::sql::Sql;
 use crate::migrations::Migrator;
 use crate::repositories::{
-    SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlEnrolmentRepository,
-    SqlIdempotencyKeys, SqlIdentityRepository, SqlInboxRepository, SqlLeadRepository,
-    SqlMailboxRepository, SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository,
+    SqlAgentRepository, SqlAnalyticsRepository, SqlCampaignRepository, SqlDncRepository,
+    SqlEnrolmentRepository, SqlIdempotencyKeys, SqlIdentityRepository, SqlInboxRepository,
+    SqlLeadRepository, SqlMailboxRepository, SqlRateLimitWindows, SqlReadiness, SqlSendLedger,
+    SqlTrackingRepository,
 };
 use crate::secret_key::{KEY_CHECK_NAME, KEY_CHECK_TEXT, SECRET_KEY_VARIABLE};
 
@@ -186,6 +187,10 @@ impl Database {
     /// Tracking: the links of each send, and the opens, clicks and unsubscribes of the public routes.
     pub fn tracking(&self) -> Arc<dyn TrackingRepository> {
         Arc::new(SqlTrackingRepository::new(self.pools.clone()))
+    }
+
+    pub fn analytics(&self) -> Arc<dyn AnalyticsRepository> {
+        Arc::new(SqlAnalyticsRepository::new(self.pools.clone()))
     }
 
     pub fn do_not_contact(&self) -> Arc<dyn DncRepository> {

@@ -339,6 +339,30 @@ pub async fn send_of_subsequence(
     Ok(())
 }
 
+/// Writes an event row of `kind` (a reply's, a DSN bounce's…) for the ledger's send `send`, as the
+/// repositories write every event (one writer), its campaign, enrolment, step, variant and message
+/// copied from the send; `data` is its JSON text.
+pub async fn record_send_event(
+    database: &Database,
+    send: domain::id::ObjectId,
+    kind: &'static str,
+    lead: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+    data: Option<&str>,
+) -> anyhow::Result<()> {
+    let written = crate::repositories::enrolments::record_send_event(
+        database.pools(),
+        send,
+        kind,
+        lead,
+        crate::time::to_millis(at),
+        data.map(str::to_owned),
+    )
+    .await?;
+    anyhow::ensure!(written, "no send {send} in the ledger");
+    Ok(())
+}
+
 /// A real SMTP server for the SMTP adapter's tests.
 pub mod smtp;
 

@@ -5,8 +5,8 @@
 use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::routes::{
-    AgentsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi, MailboxesApi, PreviewApi,
-    ScheduleApi, TestEmailApi, TrackingApi, WorkspacesApi,
+    AgentsApi, AnalyticsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi,
+    MailboxesApi, PreviewApi, ScheduleApi, TestEmailApi, TrackingApi, WorkspacesApi,
 };
 
 type Apis = (
@@ -22,6 +22,7 @@ type Apis = (
     WorkspacesApi,
     HealthApi,
     TrackingApi,
+    AnalyticsApi,
 );
 
 const DESCRIPTION: &str = "\
@@ -66,6 +67,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
             WorkspacesApi,
             HealthApi,
             TrackingApi,
+            AnalyticsApi,
         ),
         "Sendline API",
         env!("CARGO_PKG_VERSION"),

@@ -9,13 +9,15 @@ use std::time::Duration;
 
 use application::key_cache::KeyCache;
 use application::ports::{
-    AgentRepository, CampaignRepository, Clock, CredentialCipher, DncRepository,
-    EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository, InboundParser,
-    InboxRepository, LeadRepository, MailTransport, MailboxReader, MailboxRepository, MxLookup,
-    RandomChoice, RateLimitWindows, Readiness, SecretGenerator, SendLedger, TrackingRepository,
+    AgentRepository, AnalyticsRepository, CampaignRepository, Clock, CredentialCipher,
+    DncRepository, EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository,
+    InboundParser, InboxRepository, LeadRepository, MailTransport, MailboxReader,
+    MailboxRepository, MxLookup, RandomChoice, RateLimitWindows, Readiness, SecretGenerator,
+    SendLedger, TrackingRepository,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
+use application::use_cases::analytics::Analytics;
 use application::use_cases::authenticate::Authenticate;
 use application::use_cases::campaign_lifecycle::CampaignLifecycle;
 use application::use_cases::campaign_schedule::CampaignSchedule;
@@ -123,6 +125,8 @@ pub struct Ports {
     pub inbox: Arc<dyn InboxRepository>,
     /// Parses what the INBOX reader fetches.
     pub inbound_parser: Arc<dyn InboundParser>,
+    /// Reads of the event rows.
+    pub analytics: Arc<dyn AnalyticsRepository>,
 }
 
 /// The ports that reach outside the database, given to [`Ports::from_database`].
@@ -180,6 +184,7 @@ impl Ports {
             tracking: database.tracking(),
             inbox: database.inbox(),
             inbound_parser: Arc::new(adapters::MailParser),
+            analytics: database.analytics(),
         }
     }
 
@@ -288,6 +293,7 @@ pub(crate) struct AppState {
     pub update_campaign: UpdateCampaign,
     pub campaign_lifecycle: CampaignLifecycle,
     pub campaign_schedule: CampaignSchedule,
+    pub analytics: Analytics,
     pub preview_email: PreviewEmail,
     pub send_test_email: SendTestEmail,
     pub register_mailbox: RegisterMailbox,
@@ -357,6 +363,11 @@ impl AppState {
                 campaigns: ports.campaigns.clone(),
                 mailboxes: ports.mailboxes.clone(),
                 enrolments: ports.enrolments.clone(),
+                clock: ports.clock.clone(),
+            },
+            analytics: Analytics {
+                campaigns: ports.campaigns.clone(),
+                analytics: ports.analytics.clone(),
                 clock: ports.clock.clone(),
             },
             preview_email: PreviewEmail {

@@ -3,6 +3,7 @@
 //! database.
 
 pub mod agent;
+pub mod analytics;
 pub mod body;
 pub mod campaign;
 pub mod campaign_update;

@@ -165,12 +165,13 @@ impl SendCalendar {
     /// after it, when midnight falls in a gap) up to the next date's. What a per-local-date limit
     /// counts over (SENDING.md section 2: the campaign's `dailySendLimit`).
     pub fn local_day_around(&self, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        let date = self.local_date(at);
-        let next = date.succ_opt().unwrap_or(NaiveDate::MAX);
-        (
-            instant(self.zone, date.and_time(NaiveTime::MIN), Overlap::Earlier),
-            instant(self.zone, next.and_time(NaiveTime::MIN), Overlap::Earlier),
-        )
+        self.local_day(self.local_date(at))
+    }
+
+    /// The instants the local date `date` runs between: its local midnight (or the first instant
+    /// after it, in a gap) up to the next date's.
+    pub fn local_day(&self, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+        local_day_of(self.zone, date)
     }
 
     /// Whether `at` is inside a window.
@@ -190,6 +191,16 @@ impl SendCalendar {
             .find(|window| window.is_open() && window.end > at)
             .map(|window| window.start.max(at))
     }
+}
+
+/// The instants the local date `date` of `zone` runs between: its local midnight (or the first
+/// instant after it, in a gap) up to the next date's.
+pub fn local_day_of(zone: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let next = date.succ_opt().unwrap_or(NaiveDate::MAX);
+    (
+        instant(zone, date.and_time(NaiveTime::MIN), Overlap::Earlier),
+        instant(zone, next.and_time(NaiveTime::MIN), Overlap::Earlier),
+    )
 }
 
 /// `at` plus `days` local calendar days, then `hours` hours on the local clock (SENDING.md: a wait of

@@ -1,6 +1,7 @@
 //! The port implementations, one per port, shared by SQLite and PostgreSQL.
 
 mod agents;
+mod analytics;
 mod campaigns;
 pub(crate) mod dnc;
 pub(crate) mod enrolments;
@@ -13,6 +14,7 @@ mod readiness;
 mod values;
 
 pub(crate) use agents::SqlAgentRepository;
+pub(crate) use analytics::SqlAnalyticsRepository;
 pub(crate) use campaigns::SqlCampaignRepository;
 pub(crate) use dnc::SqlDncRepository;
 pub(crate) use enrolments::SqlEnrolmentRepository;

@@ -3,6 +3,7 @@
 //! test on a fresh, migrated database. Test names state the rule they check. Silent unless `TEST_LOG=1`.
 
 mod agents;
+mod analytics;
 mod campaign_name_search;
 mod campaigns;
 mod connection;

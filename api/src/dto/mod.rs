@@ -1,6 +1,7 @@
 //! The wire types of the HTTP API: request schemas, response objects, and the mapping from the domain.
 
 pub mod agent;
+pub mod analytics;
 pub mod campaign;
 pub mod campaign_input;
 pub mod choice;

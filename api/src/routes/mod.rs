@@ -3,6 +3,7 @@
 //! the outcome onto the wire.
 
 mod agents;
+mod analytics;
 mod campaigns;
 mod dnc;
 mod enrolments;
@@ -44,6 +45,7 @@ fn limit_param(raw: Option<i64>) -> Result<PageLimit, ApiError> {
 }
 
 pub(crate) use agents::AgentsApi;
+pub(crate) use analytics::AnalyticsApi;
 pub(crate) use campaigns::CampaignsApi;
 pub(crate) use dnc::DncApi;
 pub(crate) use enrolments::EnrolmentsApi;
@@ -74,6 +76,8 @@ pub(crate) enum ApiTags {
     Workspaces,
     /// Liveness and readiness.
     Health,
+    /// Counters and event rows of what the campaigns sent and what came back.
+    Analytics,
     /// [ext] The public links of sent messages: the open pixel, tracked links and unsubscribe (no
     /// API key).
     Tracking,

@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 mod agents;
+mod analytics;
 mod auth;
 mod binary;
 mod campaign_resource;

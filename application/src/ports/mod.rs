@@ -5,6 +5,7 @@
 //! another workspace, exactly as if it did not exist.
 
 mod agents;
+mod analytics;
 mod campaigns;
 mod demo;
 mod dnc;
@@ -23,6 +24,7 @@ mod system;
 mod tracking;
 
 pub use agents::*;
+pub use analytics::*;
 pub use campaigns::*;
 pub use demo::*;
 pub use dnc::*;

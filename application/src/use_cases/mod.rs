@@ -5,6 +5,7 @@
 pub const MAX_WRITE_ATTEMPTS: usize = 16;
 
 pub mod account;
+pub mod analytics;
 pub mod authenticate;
 pub mod campaign_lifecycle;
 mod campaign_references;

@@ -14,6 +14,7 @@
 //! lowercase hex digits, nothing else can reach here), and PostgreSQL hashes a long list of
 //! constants but compares a list of parameters row by row.
 
+mod counters;
 mod sending;
 pub(crate) use sending::SqlSendLedger;
 mod replies;
@@ -21,6 +22,8 @@ pub(crate) use replies::SqlInboxRepository;
 mod sql;
 mod tracking;
 pub(crate) use tracking::SqlTrackingRepository;
+#[cfg(feature = "testing")]
+pub(crate) use tracking::record_send_event;
 
 use application::ports::{
     EnrolRefused, Enrolled, EnrolmentChange, EnrolmentPage, EnrolmentQuery, EnrolmentRepository,

@@ -13,8 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use application::ports::{
-    ClaimRequest, ClaimedSend, EarlierMessage, FinishedSend, MessageId, NextStep, RepositoryError,
-    SendLedger, SendOutcome,
+    ClaimRequest, ClaimedSend, EarlierMessage, FinishedSend, IdGenerator, MessageId, NextStep,
+    RepositoryError, SendLedger, SendOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -37,7 +37,10 @@ use domain::values::EmailAddress;
 use domain::variant_choice::{VariantRecord, choose_variant};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, Value};
 
+pub(super) use super::counters::{StatsOf, set_stopped};
+use super::tracking::{EventRow, SendRow, insert_events};
 use super::{Deltas, changed, first_row, lock_campaign};
+use crate::ObjectIdGenerator;
 use crate::database::pools::{Pools, finish};
 use crate::database::sql::Sql;
 use crate::entities::mailbox;
@@ -1129,6 +1132,7 @@ impl FinishBatch {
                         .await?;
                 }
                 self.counters.count(claim, &["sent", "delivered"]);
+                self.rows.left.push(Left::of(claim, at, None));
             }
             SendOutcome::Bounced { subject, reply } => {
                 mark("bounced", reply, Some(subject));
@@ -1136,6 +1140,9 @@ impl FinishBatch {
                 self.stop(transaction, backend, claim, StopReason::Bounced, at)
                     .await?;
                 self.counters.count(claim, &["sent", "bounced"]);
+                self.rows
+                    .left
+                    .push(Left::of(claim, at, Some(bounce_status(reply))));
             }
             SendOutcome::Deferred { reply, retry_at } => {
                 mark("deferred", reply, None);
@@ -1224,12 +1231,86 @@ struct Advance {
     at: i64,
 }
 
+/// A message that left (sent, or refused for good by the server that took the connection): its
+/// events (SENDING.md section 6) are written with the batch.
+struct Left {
+    send: SendRow,
+    lead: String,
+    at: i64,
+    /// The refusal's status when the server refused the message for good (`Bounced`).
+    bounce_status: Option<String>,
+}
+
+impl Left {
+    fn of(claim: &ClaimedSend, at: i64, bounce_status: Option<String>) -> Self {
+        Self {
+            send: SendRow {
+                workspace: claim.workspace.to_string(),
+                campaign: claim.campaign.to_string(),
+                enrolment: claim.enrolment.to_string(),
+                subsequence: claim.subsequence.map(|id| id.to_string()),
+                step: i64::from(claim.step),
+                variant: claim.variant.clone(),
+                mailbox: claim.mailbox.to_string(),
+                message_id: claim.message_id.clone(),
+            },
+            lead: claim.lead.to_string(),
+            at,
+            bounce_status,
+        }
+    }
+
+    /// `email.sent`, and for a permanent refusal `email.bounced` and `lead.bounced` with its
+    /// `bounceStatus`, as a DSN's bounce writes them.
+    fn events(&self) -> Vec<EventRow<'_>> {
+        let event = |kind: &'static str, data: Option<String>| EventRow {
+            id: ObjectIdGenerator.new_id(),
+            kind,
+            send: &self.send,
+            lead: Some(self.lead.as_str()),
+            at: self.at,
+            data,
+        };
+        let mut events = vec![event("email.sent", None)];
+        if let Some(status) = &self.bounce_status {
+            let data = serde_json::json!({ "bounceStatus": status }).to_string();
+            events.push(event("email.bounced", Some(data.clone())));
+            events.push(event("lead.bounced", Some(data)));
+        }
+        events
+    }
+}
+
+/// The status a permanent SMTP refusal gives: its enhanced code (`5.1.1`) when the reply has one,
+/// else its reply code (`550`).
+fn bounce_status(reply: &str) -> String {
+    let words: Vec<&str> = reply
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|word| !word.is_empty())
+        .collect();
+    let enhanced = |word: &&&str| {
+        let parts: Vec<&str> = word.split('.').collect();
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|part| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit()))
+    };
+    words
+        .get(1)
+        .filter(enhanced)
+        .or(words.first())
+        .copied()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Rows a batch of finishes writes with one statement per kind (per [`FINISH_ROWS_PER_STATEMENT`]).
 #[derive(Default)]
 struct BatchRows {
     marks: Vec<Mark>,
     history: Vec<HistoryRow>,
     advances: Vec<Advance>,
+    left: Vec<Left>,
 }
 
 /// Rows written per statement of a batch of finishes (at most seven bound values each).
@@ -1304,84 +1385,8 @@ impl BatchRows {
             );
             transaction.execute_raw(sql.build()).await?;
         }
-        Ok(())
-    }
-}
-
-/// Sets the enrolment `enrolment` stopped with `status` and `reason`, nothing planned.
-pub(super) async fn set_stopped(
-    transaction: &DatabaseTransaction,
-    backend: DbBackend,
-    enrolment: &str,
-    status: EnrolmentStatus,
-    reason: StopReason,
-    at: i64,
-) -> Result<(), DbErr> {
-    let sql = Sql::of(
-        backend,
-        "UPDATE enrolments SET status = ?, stop_reason = ?, next_send_at_ms = NULL, \
-         updated_at_ms = ?, version = version + 1 WHERE id = ?",
-        [
-            status.as_str().into(),
-            reason.as_str().into(),
-            at.into(),
-            enrolment.into(),
-        ],
-    );
-    transaction.execute_raw(sql.build()).await?;
-    Ok(())
-}
-
-/// Whose `stats` an event of a send counts in: its campaign's, and its subsequence's when it ran
-/// one (SENDING.md section 6).
-pub(super) struct StatsOf<'a> {
-    pub campaign: &'a str,
-    pub subsequence: Option<&'a str>,
-}
-
-impl StatsOf<'_> {
-    /// One more in each of `columns` (stats columns, named by the code) of the campaign and of the
-    /// subsequence.
-    pub(super) async fn count(
-        &self,
-        transaction: &DatabaseTransaction,
-        backend: DbBackend,
-        columns: &[&'static str],
-    ) -> Result<(), DbErr> {
-        let counts: Vec<(&'static str, i64)> = columns.iter().map(|column| (*column, 1)).collect();
-        self.add(transaction, backend, &counts).await
-    }
-
-    /// Adds each `(column, n)` of `counts` to the campaign's and the subsequence's stats.
-    pub(super) async fn add(
-        &self,
-        transaction: &DatabaseTransaction,
-        backend: DbBackend,
-        counts: &[(&'static str, i64)],
-    ) -> Result<(), DbErr> {
-        if counts.is_empty() {
-            return Ok(());
-        }
-        let increments = counts
-            .iter()
-            .map(|(column, n)| format!("{column} = {column} + {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let campaign = Sql::of(
-            backend,
-            &format!("UPDATE campaigns SET {increments}, version = version + 1 WHERE id = ?"),
-            [self.campaign.into()],
-        );
-        transaction.execute_raw(campaign.build()).await?;
-        if let Some(subsequence) = self.subsequence {
-            let subsequence = Sql::of(
-                backend,
-                &format!("UPDATE subsequences SET {increments} WHERE id = ? AND campaign_id = ?"),
-                [subsequence.into(), self.campaign.into()],
-            );
-            transaction.execute_raw(subsequence.build()).await?;
-        }
-        Ok(())
+        let events: Vec<EventRow> = self.left.iter().flat_map(Left::events).collect();
+        insert_events(transaction, backend, &events).await
     }
 }
 
@@ -1540,6 +1545,18 @@ mod tests {
 
     use super::*;
     use crate::testing::{TestBackend, fresh_database};
+
+    #[test]
+    fn a_bounce_status_is_the_enhanced_code_of_the_reply_else_its_reply_code() {
+        for (reply, status) in [
+            ("550 5.1.1 no such user", "5.1.1"),
+            ("550-5.7.1 refused\r\n550 5.7.1 refused", "5.7.1"),
+            ("554 transaction failed", "554"),
+            ("", ""),
+        ] {
+            assert_eq!(bounce_status(reply), status, "{reply:?}");
+        }
+    }
 
     #[tokio::test]
     async fn the_claims_due_read_walks_the_campaign_due_index_without_sorting() -> anyhow::Result<()>

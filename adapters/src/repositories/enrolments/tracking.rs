@@ -18,6 +18,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+#[cfg(feature = "testing")]
+use application::ports::IdGenerator;
 use application::ports::{
     HitKind, RepositoryError, SendLinks, TrackedHit, TrackingHit, TrackingRepository,
 };
@@ -29,7 +31,7 @@ use domain::values::EmailAddress;
 use quick_cache::sync::Cache;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Value};
 
-use super::sending::{StatsOf, set_stopped};
+use super::counters::{StatsOf, set_stopped};
 use super::sql::id_list;
 use super::{Deltas, first_row, lock_campaign};
 use crate::database::pools::{Pools, finish};
@@ -70,15 +72,15 @@ impl SqlTrackingRepository {
 }
 
 /// What an event row copies from its send.
-pub(super) struct SendRow {
-    pub(super) workspace: String,
-    pub(super) campaign: String,
-    pub(super) enrolment: String,
-    pub(super) subsequence: Option<String>,
-    pub(super) step: i64,
-    pub(super) variant: Option<String>,
-    pub(super) mailbox: String,
-    pub(super) message_id: String,
+pub(crate) struct SendRow {
+    pub(crate) workspace: String,
+    pub(crate) campaign: String,
+    pub(crate) enrolment: String,
+    pub(crate) subsequence: Option<String>,
+    pub(crate) step: i64,
+    pub(crate) variant: Option<String>,
+    pub(crate) mailbox: String,
+    pub(crate) message_id: String,
 }
 
 impl SendRow {
@@ -146,17 +148,17 @@ pub(super) async fn enrolment_row(
 }
 
 /// An `events` row: what happened to which send, when.
-pub(super) struct EventRow<'a> {
-    pub(super) id: ObjectId,
-    pub(super) kind: &'static str,
-    pub(super) send: &'a SendRow,
-    pub(super) lead: Option<&'a str>,
-    pub(super) at: i64,
-    pub(super) data: Option<String>,
+pub(crate) struct EventRow<'a> {
+    pub(crate) id: ObjectId,
+    pub(crate) kind: &'static str,
+    pub(crate) send: &'a SendRow,
+    pub(crate) lead: Option<&'a str>,
+    pub(crate) at: i64,
+    pub(crate) data: Option<String>,
 }
 
-/// `rows` in multi-row INSERTs.
-pub(super) async fn insert_events(
+/// `rows` in multi-row INSERTs (one statement per [`EVENT_ROWS_PER_STATEMENT`] rows).
+pub(crate) async fn insert_events(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
     rows: &[EventRow<'_>],
@@ -189,6 +191,39 @@ pub(super) async fn insert_events(
         transaction.execute_raw(sql.build()).await?;
     }
     Ok(())
+}
+
+/// Writes one event row of `kind` for the ledger's send `send` (its campaign, enrolment, step…
+/// copied), with `lead`, at `at`, through [`insert_events`]: for tests of what reads count (the rows
+/// of replies and DSN bounces, as their reader writes them). `false`: no such send.
+#[cfg(feature = "testing")]
+pub(crate) async fn record_send_event(
+    pools: &Pools,
+    send: ObjectId,
+    kind: &'static str,
+    lead: Option<&str>,
+    at: i64,
+    data: Option<String>,
+) -> Result<bool, DbErr> {
+    let backend = DbBackend::from(pools.backend);
+    let transaction = pools.begin_write().await?;
+    let written = async {
+        let Some(row) = send_row(&transaction, backend, &send.to_string()).await? else {
+            return Ok(false);
+        };
+        let event = EventRow {
+            id: crate::ObjectIdGenerator.new_id(),
+            kind,
+            send: &row,
+            lead,
+            at,
+            data,
+        };
+        insert_events(&transaction, backend, &[event]).await?;
+        Ok(true)
+    }
+    .await;
+    finish(transaction, written, |error| error).await
 }
 
 /// Which first-of-the-message mark a hit sets.
