@@ -8,7 +8,7 @@ use application::ports::CredentialCipher;
 use application::ports::{
     AgentRepository, CampaignRepository, DncRepository, EnrolmentRepository, IdempotencyKeys,
     IdentityRepository, LeadRepository, MailboxRepository, RateLimitWindows, Readiness, SendLedger,
-    TrackingRepository,
+    TrackingRepository, WebhookOutbox, WebhookRepository,
 };
 use domain::credential::{Credential, SealedCredential};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -21,7 +21,8 @@ use crate::migrations::Migrator;
 use crate::repositories::{
     SqlAgentRepository, SqlCampaignRepository, SqlDncRepository, SqlEnrolmentRepository,
     SqlIdempotencyKeys, SqlIdentityRepository, SqlLeadRepository, SqlMailboxRepository,
-    SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository,
+    SqlRateLimitWindows, SqlReadiness, SqlSendLedger, SqlTrackingRepository, SqlWebhookOutbox,
+    SqlWebhookRepository,
 };
 use crate::secret_key::{KEY_CHECK_NAME, KEY_CHECK_TEXT, SECRET_KEY_VARIABLE};
 
@@ -181,6 +182,16 @@ impl Database {
     /// Tracking: the links of each send, and the opens, clicks and unsubscribes of the public routes.
     pub fn tracking(&self) -> Arc<dyn TrackingRepository> {
         Arc::new(SqlTrackingRepository::new(self.pools.clone()))
+    }
+
+    /// The workspace's webhook destinations.
+    pub fn webhooks(&self) -> Arc<dyn WebhookRepository> {
+        Arc::new(SqlWebhookRepository::new(self.pools.clone()))
+    }
+
+    /// The webhook outbox: due deliveries claimed, tries recorded.
+    pub fn webhook_outbox(&self) -> Arc<dyn WebhookOutbox> {
+        Arc::new(SqlWebhookOutbox::new(self.pools.clone()))
     }
 
     pub fn do_not_contact(&self) -> Arc<dyn DncRepository> {

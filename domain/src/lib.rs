@@ -48,3 +48,4 @@ pub mod tracking;
 pub mod values;
 pub mod variant_choice;
 pub mod webhook_signature;
+pub mod workspace_webhook;

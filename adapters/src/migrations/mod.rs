@@ -32,6 +32,7 @@ mod m20261212_000020_mailbox_connections;
 mod m20261213_000021_sends;
 mod m20261214_000022_tracking;
 mod m20261215_000023_due_enrolments;
+mod m20261217_000025_webhooks;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000021_sends::Migration),
             Box::new(m20261214_000022_tracking::Migration),
             Box::new(m20261215_000023_due_enrolments::Migration),
+            Box::new(m20261217_000025_webhooks::Migration),
         ]
     }
 }

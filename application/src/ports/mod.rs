@@ -20,6 +20,7 @@ mod rate_limits;
 mod sending;
 mod system;
 mod tracking;
+mod webhooks;
 
 pub use agents::*;
 pub use campaigns::*;
@@ -37,6 +38,7 @@ pub use rate_limits::*;
 pub use sending::*;
 pub use system::*;
 pub use tracking::*;
+pub use webhooks::*;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

@@ -35,6 +35,7 @@ use super::{Deltas, first_row, lock_campaign};
 use crate::database::pools::{Pools, finish};
 use crate::database::sql::Sql;
 use crate::error::{OrUnknown, unknown};
+use crate::repositories::webhooks::enqueue as enqueue_webhooks;
 use crate::time::to_millis;
 
 /// Link rows written per INSERT (three bound values each).
@@ -155,7 +156,8 @@ struct EventRow<'a> {
     data: Option<String>,
 }
 
-/// `rows` in multi-row INSERTs.
+/// `rows` in multi-row INSERTs, and their webhook deliveries (the outbox, in the same
+/// transaction: one per subscribed destination, set-based).
 async fn insert_events(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
@@ -188,7 +190,8 @@ async fn insert_events(
         }));
         transaction.execute_raw(sql.build()).await?;
     }
-    Ok(())
+    let ids: Vec<String> = rows.iter().map(|event| event.id.to_string()).collect();
+    enqueue_webhooks(transaction, backend, &ids).await
 }
 
 /// Which first-of-the-message mark a hit sets.
