@@ -247,6 +247,18 @@ pub(crate) struct WorkerArgs {
     /// point at.
     #[arg(long, env = "SENDLINE_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url, default_value = "http://127.0.0.1:8080")]
     pub public_url: PublicBaseUrl,
+    /// Let webhook deliveries reach private, loopback and link-local addresses (development only).
+    #[arg(long, env = "SENDLINE_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+}
+
+/// `--allow-private-webhooks` as a host policy.
+fn webhook_hosts(allow_private: bool) -> WebhookHostPolicy {
+    if allow_private {
+        WebhookHostPolicy::AllowPrivate
+    } else {
+        WebhookHostPolicy::PublicOnly
+    }
 }
 
 fn parse_public_url(raw: &str) -> Result<PublicBaseUrl, String> {
@@ -461,11 +473,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let database = connect(&args.database.database_url).await?;
     let ports = Ports::from_database(&database, mail_ports(&database, &secret_key).await?);
     let mut options = Options {
-        webhook_hosts: if args.allow_private_webhooks {
-            WebhookHostPolicy::AllowPrivate
-        } else {
-            WebhookHostPolicy::PublicOnly
-        },
+        webhook_hosts: webhook_hosts(args.allow_private_webhooks),
         bench_routes: args.bench_routes,
         key_cache_time_to_live: Duration::from_millis(args.key_cache_ms),
         campaign_cache_bytes: args.campaign_cache_mb.saturating_mul(1024 * 1024),
@@ -561,6 +569,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    // Webhook deliveries run beside the engine (`--no-sending` too: the outbox must drain).
+    let webhooks = tokio::spawn(crate::webhook_sender::run(
+        ports.deliver_webhooks(options.webhook_hosts),
+        stopped(stopping.clone()),
+    ));
     let (hits, writer) = hit_recorder(
         ports.tracking.clone(),
         DEFAULT_QUEUE_CAPACITY,
@@ -581,6 +594,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // The HTTP side is done; the engine finishes its sends in flight (at most 30 s).
         let _ = engine.await;
     }
+    let _ = webhooks.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -591,6 +605,15 @@ async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     let database = connect(&args.database.database_url).await?;
     let ports = Ports::from_database(&database, mail_ports(&database, &secret_key).await?);
     announce(format_args!("Sendline worker sending"));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let webhooks = tokio::spawn(crate::webhook_sender::run(
+        ports.deliver_webhooks(webhook_hosts(args.allow_private_webhooks)),
+        stopped(stopping.clone()),
+    ));
     args.engine
         .engine(
             &ports,
@@ -598,8 +621,9 @@ async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
             args.public_url.clone(),
             secret_key.tracking_key(),
         )
-        .run(shutdown_signal())
+        .run(stopped(stopping))
         .await;
+    let _ = webhooks.await;
     tracing::info!("stopped");
     Ok(())
 }

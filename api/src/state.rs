@@ -12,7 +12,8 @@ use application::ports::{
     AgentRepository, CampaignRepository, Clock, CredentialCipher, DncRepository,
     EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository, LeadRepository,
     MailTransport, MailboxReader, MailboxRepository, MxLookup, RandomChoice, RateLimitWindows,
-    Readiness, SecretGenerator, SendLedger, TrackingRepository,
+    Readiness, Resolver, SecretGenerator, SendLedger, TrackingRepository, WebhookOutbox,
+    WebhookRepository, WebhookTransport,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -22,6 +23,7 @@ use application::use_cases::campaign_schedule::CampaignSchedule;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
 use application::use_cases::delete_mailbox::DeleteMailbox;
+use application::use_cases::deliver_webhooks::DeliverWebhooks;
 use application::use_cases::dispatch_sends::{DispatchDueSends, DispatchSettings};
 use application::use_cases::do_not_contact::DoNotContact;
 use application::use_cases::enrolments::Enrolments;
@@ -41,6 +43,7 @@ use application::use_cases::tracking::TrackLinks;
 use application::use_cases::tracking::recorder::HitRecorder;
 use application::use_cases::update_campaign::UpdateCampaign;
 use application::use_cases::update_mailbox::UpdateMailbox;
+use application::use_cases::webhooks::Webhooks;
 use application::use_cases::workspace_keys::WorkspaceKeys;
 use application::use_cases::workspaces::Workspaces;
 use domain::tracking::{PublicBaseUrl, TrackingKey};
@@ -118,6 +121,14 @@ pub struct Ports {
     pub random: Arc<dyn RandomChoice>,
     /// Opens, clicks and unsubscribes of sent messages.
     pub tracking: Arc<dyn TrackingRepository>,
+    /// The workspace's webhook destinations.
+    pub webhooks: Arc<dyn WebhookRepository>,
+    /// The webhook deliveries written with their events.
+    pub webhook_outbox: Arc<dyn WebhookOutbox>,
+    /// DNS for the webhook tries' address checks.
+    pub resolver: Arc<dyn Resolver>,
+    /// HTTP for the webhook tries.
+    pub webhook_transport: Arc<dyn WebhookTransport>,
 }
 
 /// The ports that reach outside the database, given to [`Ports::from_database`].
@@ -173,6 +184,23 @@ impl Ports {
             send_ledger: database.send_ledger(),
             random: Arc::new(adapters::ThreadRandomChoice),
             tracking: database.tracking(),
+            webhooks: database.webhooks(),
+            webhook_outbox: database.webhook_outbox(),
+            resolver: Arc::new(adapters::HickoryResolver::system()),
+            webhook_transport: Arc::new(adapters::HttpWebhookTransport::new()),
+        }
+    }
+
+    /// The webhook tries over these ports; `hosts` says whether private addresses may be reached.
+    pub fn deliver_webhooks(&self, hosts: WebhookHostPolicy) -> DeliverWebhooks {
+        DeliverWebhooks {
+            outbox: self.webhook_outbox.clone(),
+            transport: self.webhook_transport.clone(),
+            resolver: self.resolver.clone(),
+            cipher: self.credentials.clone(),
+            clock: self.clock.clone(),
+            random: self.random.clone(),
+            hosts,
         }
     }
 
@@ -291,6 +319,7 @@ pub(crate) struct AppState {
     pub request_timeout: Duration,
     pub readiness: Arc<dyn Readiness>,
     pub track_links: TrackLinks,
+    pub webhooks: Webhooks,
 }
 
 impl std::fmt::Debug for AppState {
@@ -444,6 +473,15 @@ impl AppState {
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
                 key: options.tracking_key.clone(),
+            },
+            webhooks: Webhooks {
+                repository: ports.webhooks.clone(),
+                cipher: ports.credentials.clone(),
+                secrets: ports.secrets.clone(),
+                ids: ports.ids.clone(),
+                clock: ports.clock.clone(),
+                hosts: options.webhook_hosts,
+                deliver: ports.deliver_webhooks(options.webhook_hosts),
             },
         }
     }

@@ -13,6 +13,7 @@ mod preview;
 mod schedule;
 mod test_email;
 mod tracking;
+mod webhooks;
 mod workspaces;
 
 use domain::id::CampaignId;
@@ -54,6 +55,7 @@ pub(crate) use preview::PreviewApi;
 pub(crate) use schedule::ScheduleApi;
 pub(crate) use test_email::TestEmailApi;
 pub(crate) use tracking::TrackingApi;
+pub(crate) use webhooks::WebhooksApi;
 pub(crate) use workspaces::WorkspacesApi;
 
 #[derive(Debug, Tags)]
@@ -72,6 +74,8 @@ pub(crate) enum ApiTags {
     Account,
     /// Workspaces and their API keys.
     Workspaces,
+    /// Webhooks: the workspace's event destinations and their deliveries.
+    Webhooks,
     /// Liveness and readiness.
     Health,
     /// [ext] The public links of sent messages: the open pixel, tracked links and unsubscribe (no

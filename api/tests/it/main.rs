@@ -39,4 +39,5 @@ mod support;
 mod tenancy;
 mod tls;
 mod tracking;
+mod webhooks;
 mod workspaces;
