@@ -81,6 +81,18 @@ struct Receiver {
 impl Receiver {
     async fn start(statuses: &[u16]) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        Receiver::serve(listener, statuses)
+    }
+
+    /// A receiver answering 200 on `port`.
+    async fn start_on(port: u16) -> Receiver {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("the port");
+        Receiver::serve(listener, &[])
+    }
+
+    fn serve(listener: TcpListener, statuses: &[u16]) -> Receiver {
         let port = listener.local_addr().expect("an address").port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let kept = received.clone();
@@ -699,4 +711,210 @@ async fn webhook_delivery_claimed_by_one_process_is_not_claimed_by_another_until
         },
     )
     .await;
+}
+
+/// `sendline serve` on `url` with the demo workspace, no sending engine, private webhooks allowed.
+fn serve(url: &str) -> crate::served::Served {
+    crate::served::Served::start(
+        "  curl ",
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            url,
+            "--demo",
+            "--no-sending",
+            "--allow-private-webhooks",
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_deliveries_of_events_recorded_before_a_kill_9_are_all_made_after_the_restart() {
+    const OPENS: usize = 5;
+    for backend in adapters::testing::backends() {
+        eprintln!("--- on {backend:?}");
+        let (database, url) = adapters::testing::fresh_database_and_url(backend)
+            .await
+            .unwrap_or_else(|error| panic!("a fresh {backend:?} database: {error:#}"));
+        let mut first = serve(&url);
+        let base = first.base();
+        let key = first.line_after("Workspace API key: ");
+        let workspace = first
+            .line_after("Demo workspace ")
+            .split_whitespace()
+            .next()
+            .expect("the workspace id")
+            .to_owned();
+        let client = reqwest::Client::new();
+        let call = |method: reqwest::Method, path: &str, body: Option<Value>| {
+            let (client, base, key) = (client.clone(), base.clone(), key.clone());
+            let path = path.to_owned();
+            async move {
+                send_with_key(
+                    &client,
+                    &format!("{base}{path}"),
+                    &key,
+                    method,
+                    body.as_ref(),
+                )
+                .await
+            }
+        };
+        // Nothing listens on the receiver's port while the first server runs: its tries fail.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let webhook = call(
+            reqwest::Method::POST,
+            "/v1/webhooks",
+            Some(json!({"name": "CRM", "url": format!("http://127.0.0.1:{port}/hook"), "events": ["email.opened"]})),
+        )
+        .await;
+        let webhook = webhook.created()["_id"].as_str().expect("an id").to_owned();
+        // The demo's mailboxes have no SMTP server: one that could send is needed for a claim.
+        let mailbox = call(
+            reqwest::Method::POST,
+            "/v1/mailboxes",
+            Some(json!({"email": "sender@acme.example.com", "provider": "custom", "smtpHost": "127.0.0.1", "smtpPort": 2525, "tags": ["smtp"]})),
+        )
+        .await;
+        mailbox.created();
+        let mut campaign = seed();
+        campaign["mailboxTags"] = json!(["smtp"]);
+        campaign["settings"]["webhook"] = json!({"enabled": false});
+        // Claimed at the wall clock's time: any hour of any day.
+        campaign["schedule"] = json!({"timezone": "UTC", "startTime": "00:00", "endTime": "23:59", "workingDays": [0, 1, 2, 3, 4, 5, 6]});
+        let campaign = call(reqwest::Method::POST, "/v1/campaigns", Some(campaign)).await;
+        let campaign = campaign.created()["_id"]
+            .as_str()
+            .expect("an id")
+            .to_owned();
+        call(
+            reqwest::Method::POST,
+            &format!("/v1/campaigns/{campaign}/leads"),
+            Some(json!({"leads": [{"email": LEAD}]})),
+        )
+        .await
+        .ok();
+        call(
+            reqwest::Method::POST,
+            &format!("/v1/campaigns/{campaign}/start"),
+            None,
+        )
+        .await
+        .ok();
+        let workspace_id = domain::id::WorkspaceId::parse(&workspace).expect("an id");
+        let stored = database
+            .campaigns()
+            .find(
+                workspace_id,
+                domain::id::CampaignId::parse(&campaign).expect("an id"),
+            )
+            .await
+            .expect("a read")
+            .expect("the campaign")
+            .campaign;
+        let ledger = database.send_ledger();
+        let now = wall_now();
+        let send = ledger
+            .claim(&ClaimRequest {
+                campaign: stored,
+                worker: "test".to_owned(),
+                now,
+                ids: vec![ObjectId::from_parts(1_795_000_000, [9; 5], 1)],
+            })
+            .await
+            .expect("a claim")
+            .into_iter()
+            .next()
+            .expect("one send claimed");
+        ledger
+            .finish(&[FinishedSend {
+                claim: send.clone(),
+                at: now,
+                outcome: SendOutcome::Sent {
+                    subject: "Hello".to_owned(),
+                    reply: "250 OK".to_owned(),
+                    next: NextStep::Done,
+                },
+            }])
+            .await
+            .expect("finished");
+        let tracking_key = adapters::SecretKey::parse(crate::served::TEST_SECRET_KEY)
+            .expect("the test key")
+            .tracking_key();
+        let token =
+            domain::tracking::TrackingToken::new(domain::tracking::TrackingKind::Open, send.id)
+                .encode(&tracking_key);
+        for _ in 0..OPENS {
+            let pixel = client
+                .get(format!("{base}/t/o/{token}"))
+                .send()
+                .await
+                .expect("an answer");
+            assert_eq!(pixel.status().as_u16(), 200);
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while adapters::testing::event_rows(&database)
+            .await
+            .expect("the events")
+            .iter()
+            .filter(|event| event.kind == "email.opened")
+            .count()
+            < OPENS
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the opens were not recorded"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        first.child.kill().expect("SIGKILL");
+        let _ = first.child.wait();
+        let webhooks = database.webhooks();
+        let pending = webhooks
+            .deliveries(workspace_id, &webhook, 100)
+            .await
+            .expect("the deliveries");
+        assert_eq!(
+            pending.len(),
+            OPENS,
+            "one delivery per event, kept across the kill"
+        );
+        assert!(pending.iter().all(|delivery| delivery.state == "pending"));
+
+        let receiver = Receiver::start_on(port).await;
+        let mut second = serve(&url);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let ids: std::collections::BTreeSet<String> = receiver
+                .received()
+                .iter()
+                .map(|tried| tried.header("webhook-id").to_owned())
+                .collect();
+            if ids.len() == OPENS {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} of {OPENS} deliveries made after the restart",
+                ids.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        second.terminate();
+        let delivered = webhooks
+            .deliveries(workspace_id, &webhook, 100)
+            .await
+            .expect("the deliveries");
+        assert!(
+            delivered
+                .iter()
+                .all(|delivery| delivery.state == "delivered"),
+            "{delivered:?}"
+        );
+    }
 }
