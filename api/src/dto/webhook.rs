@@ -1,7 +1,9 @@
 //! Workspace webhooks on the wire (`/v1/webhooks`, SENDING.md section 7).
 
 use application::ports::{StoredDelivery, StoredTry, StoredWebhook, TryOutcome};
-use domain::workspace_webhook::WorkspaceWebhookRequest;
+use domain::workspace_webhook::{
+    DEFAULT_RETRY_ATTEMPTS, DEFAULT_TIMEOUT_MS, WorkspaceWebhookRequest,
+};
 use poem_openapi::Object;
 use serde::Deserialize;
 
@@ -34,7 +36,7 @@ pub struct CreateWebhookRequest {
     /// Retries after a failed try (default 3), 0–10.
     #[oai(validator(minimum(value = "0"), maximum(value = "10")))]
     pub retry_attempts: Option<Int<u8>>,
-    /// How long a try may take, in milliseconds (default 10,000), 1,000–30,000.
+    /// How long a try may take, in milliseconds (default 10000), 1,000–30,000.
     #[oai(validator(minimum(value = "1000"), maximum(value = "30000")))]
     pub timeout_ms: Option<Int<u16>>,
 }
@@ -74,6 +76,16 @@ impl DocumentedBody for CreateWebhookRequest {
             "retryAttempts": 3,
             "timeoutMs": 10000
         })
+    }
+
+    fn defaults() -> Vec<(String, serde_json::Value)> {
+        vec![(
+            <Self as poem_openapi::types::Type>::name().into_owned(),
+            serde_json::json!({
+                "retryAttempts": DEFAULT_RETRY_ATTEMPTS,
+                "timeoutMs": DEFAULT_TIMEOUT_MS,
+            }),
+        )]
     }
 }
 
