@@ -8,7 +8,7 @@ use application::ports::CredentialCipher;
 use application::ports::{
     AgentRepository, AnalyticsRepository, CampaignRepository, DncRepository, EnrolmentRepository,
     IdempotencyKeys, IdentityRepository, InboxRepository, LeadRepository, MailboxRepository,
-    RateLimitWindows, Readiness, SendLedger, TrackingRepository,
+    RateLimitWindows, Readiness, SendLedger, TrackingRepository, WebhookOutbox, WebhookRepository,
 };
 use domain::credential::{Credential, SealedCredential};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
@@ -22,7 +22,7 @@ use crate::repositories::{
     SqlAgentRepository, SqlAnalyticsRepository, SqlCampaignRepository, SqlDncRepository,
     SqlEnrolmentRepository, SqlIdempotencyKeys, SqlIdentityRepository, SqlInboxRepository,
     SqlLeadRepository, SqlMailboxRepository, SqlRateLimitWindows, SqlReadiness, SqlSendLedger,
-    SqlTrackingRepository,
+    SqlTrackingRepository, SqlWebhookOutbox, SqlWebhookRepository,
 };
 use crate::secret_key::{KEY_CHECK_NAME, KEY_CHECK_TEXT, SECRET_KEY_VARIABLE};
 
@@ -191,6 +191,16 @@ impl Database {
 
     pub fn analytics(&self) -> Arc<dyn AnalyticsRepository> {
         Arc::new(SqlAnalyticsRepository::new(self.pools.clone()))
+    }
+
+    /// The workspace's webhook destinations.
+    pub fn webhooks(&self) -> Arc<dyn WebhookRepository> {
+        Arc::new(SqlWebhookRepository::new(self.pools.clone()))
+    }
+
+    /// The webhook outbox: due deliveries claimed, tries recorded.
+    pub fn webhook_outbox(&self) -> Arc<dyn WebhookOutbox> {
+        Arc::new(SqlWebhookOutbox::new(self.pools.clone()))
     }
 
     pub fn do_not_contact(&self) -> Arc<dyn DncRepository> {

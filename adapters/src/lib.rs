@@ -26,6 +26,7 @@ mod smtp;
 mod storage;
 mod system;
 mod time;
+mod webhook_http;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -42,3 +43,4 @@ pub use smtp::LettreMailTransport;
 pub use system::{
     ObjectIdGenerator, OsSecretGenerator, SimulatedClock, SystemClock, ThreadRandomChoice,
 };
+pub use webhook_http::{HickoryResolver, HttpWebhookTransport};

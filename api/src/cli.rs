@@ -260,6 +260,18 @@ pub(crate) struct WorkerArgs {
     /// point at.
     #[arg(long, env = "SENDLINE_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url, default_value = "http://127.0.0.1:8080")]
     pub public_url: PublicBaseUrl,
+    /// Let webhook deliveries reach private, loopback and link-local addresses (development only).
+    #[arg(long, env = "SENDLINE_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+}
+
+/// `--allow-private-webhooks` as a host policy.
+fn webhook_hosts(allow_private: bool) -> WebhookHostPolicy {
+    if allow_private {
+        WebhookHostPolicy::AllowPrivate
+    } else {
+        WebhookHostPolicy::PublicOnly
+    }
 }
 
 fn parse_public_url(raw: &str) -> Result<PublicBaseUrl, String> {
@@ -474,11 +486,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let database = connect(&args.database.database_url).await?;
     let ports = Ports::from_database(&database, mail_ports(&database, &secret_key).await?);
     let mut options = Options {
-        webhook_hosts: if args.allow_private_webhooks {
-            WebhookHostPolicy::AllowPrivate
-        } else {
-            WebhookHostPolicy::PublicOnly
-        },
+        webhook_hosts: webhook_hosts(args.allow_private_webhooks),
         bench_routes: args.bench_routes,
         key_cache_time_to_live: Duration::from_millis(args.key_cache_ms),
         campaign_cache_bytes: args.campaign_cache_mb.saturating_mul(1024 * 1024),
@@ -578,6 +586,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    // Webhook deliveries run beside the engine (`--no-sending` too: the outbox must drain).
+    let webhooks = tokio::spawn(crate::webhook_sender::run(
+        ports.deliver_webhooks(options.webhook_hosts),
+        stopped(stopping.clone()),
+    ));
     let (hits, writer) = hit_recorder(
         ports.tracking.clone(),
         DEFAULT_QUEUE_CAPACITY,
@@ -600,6 +613,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = engine.await;
         let _ = reader.await;
     }
+    let _ = webhooks.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -615,6 +629,10 @@ async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
         shutdown_signal().await;
         let _ = stop.send(true);
     });
+    let webhooks = tokio::spawn(crate::webhook_sender::run(
+        ports.deliver_webhooks(webhook_hosts(args.allow_private_webhooks)),
+        stopped(stopping.clone()),
+    ));
     let engine = args.engine.engine(
         &ports,
         &args.database.database_url,
@@ -626,6 +644,7 @@ async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
         engine.run(stopped(stopping.clone())),
         reader.run(stopped(stopping))
     );
+    let _ = webhooks.await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -33,6 +33,7 @@ pub mod state;
 mod telemetry;
 mod tls;
 mod use_case_errors;
+mod webhook_sender;
 
 #[cfg(test)]
 mod tests;

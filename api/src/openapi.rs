@@ -6,7 +6,7 @@ use poem_openapi::{ContactObject, OpenApiService};
 
 use crate::routes::{
     AgentsApi, AnalyticsApi, CampaignsApi, DncApi, EnrolmentsApi, HealthApi, LeadsApi,
-    MailboxesApi, PreviewApi, ScheduleApi, TestEmailApi, TrackingApi, WorkspacesApi,
+    MailboxesApi, PreviewApi, ScheduleApi, TestEmailApi, TrackingApi, WebhooksApi, WorkspacesApi,
 };
 
 type Apis = (
@@ -19,6 +19,7 @@ type Apis = (
     LeadsApi,
     AgentsApi,
     DncApi,
+    WebhooksApi,
     WorkspacesApi,
     HealthApi,
     TrackingApi,
@@ -64,6 +65,7 @@ pub(crate) fn api_service() -> OpenApiService<Apis, ()> {
             LeadsApi,
             AgentsApi,
             DncApi,
+            WebhooksApi,
             WorkspacesApi,
             HealthApi,
             TrackingApi,

@@ -1307,6 +1307,8 @@ mod tests {
         every_member_reaches_the_request::<crate::dto::enrolment::LeadActionRequest>();
         every_member_reaches_the_request::<crate::dto::enrolment::UpdateCampaignLeadRequest>();
         every_member_reaches_the_request::<crate::dto::test_email::SendTestEmailBody>();
+        every_member_reaches_the_request::<crate::dto::webhook::CreateWebhookRequest>();
+        every_member_reaches_the_request::<crate::dto::webhook::UpdateWebhookRequest>();
     }
 
     fn dnc_request(body: Value) -> (domain::lead_request::DncRequest, Problems) {

@@ -12,8 +12,9 @@ use application::ports::{
     AgentRepository, AnalyticsRepository, CampaignRepository, Clock, CredentialCipher,
     DncRepository, EnrolmentRepository, IdGenerator, IdempotencyKeys, IdentityRepository,
     InboundParser, InboxRepository, LeadRepository, MailTransport, MailboxReader,
-    MailboxRepository, MxLookup, RandomChoice, RateLimitWindows, Readiness, SecretGenerator,
-    SendLedger, TrackingRepository,
+    MailboxRepository, MxLookup, RandomChoice, RateLimitWindows, Readiness, Resolver,
+    SecretGenerator, SendLedger, TrackingRepository, WebhookOutbox, WebhookRepository,
+    WebhookTransport,
 };
 use application::rate_limiter::{RateLimit, RateLimiter};
 use application::use_cases::account::ReadAccount;
@@ -24,6 +25,7 @@ use application::use_cases::campaign_schedule::CampaignSchedule;
 use application::use_cases::create_agent::CreateAgent;
 use application::use_cases::create_campaign::CreateCampaign;
 use application::use_cases::delete_mailbox::DeleteMailbox;
+use application::use_cases::deliver_webhooks::DeliverWebhooks;
 use application::use_cases::dispatch_sends::{DispatchDueSends, DispatchSettings};
 use application::use_cases::do_not_contact::DoNotContact;
 use application::use_cases::enrolments::Enrolments;
@@ -44,6 +46,7 @@ use application::use_cases::tracking::TrackLinks;
 use application::use_cases::tracking::recorder::HitRecorder;
 use application::use_cases::update_campaign::UpdateCampaign;
 use application::use_cases::update_mailbox::UpdateMailbox;
+use application::use_cases::webhooks::Webhooks;
 use application::use_cases::workspace_keys::WorkspaceKeys;
 use application::use_cases::workspaces::Workspaces;
 use domain::tracking::{PublicBaseUrl, TrackingKey};
@@ -127,6 +130,14 @@ pub struct Ports {
     pub inbound_parser: Arc<dyn InboundParser>,
     /// Reads of the event rows.
     pub analytics: Arc<dyn AnalyticsRepository>,
+    /// The workspace's webhook destinations.
+    pub webhooks: Arc<dyn WebhookRepository>,
+    /// The webhook deliveries written with their events.
+    pub webhook_outbox: Arc<dyn WebhookOutbox>,
+    /// DNS for the webhook tries' address checks.
+    pub resolver: Arc<dyn Resolver>,
+    /// HTTP for the webhook tries.
+    pub webhook_transport: Arc<dyn WebhookTransport>,
 }
 
 /// The ports that reach outside the database, given to [`Ports::from_database`].
@@ -185,6 +196,23 @@ impl Ports {
             inbox: database.inbox(),
             inbound_parser: Arc::new(adapters::MailParser),
             analytics: database.analytics(),
+            webhooks: database.webhooks(),
+            webhook_outbox: database.webhook_outbox(),
+            resolver: Arc::new(adapters::HickoryResolver::system()),
+            webhook_transport: Arc::new(adapters::HttpWebhookTransport::new()),
+        }
+    }
+
+    /// The webhook tries over these ports; `hosts` says whether private addresses may be reached.
+    pub fn deliver_webhooks(&self, hosts: WebhookHostPolicy) -> DeliverWebhooks {
+        DeliverWebhooks {
+            outbox: self.webhook_outbox.clone(),
+            transport: self.webhook_transport.clone(),
+            resolver: self.resolver.clone(),
+            cipher: self.credentials.clone(),
+            clock: self.clock.clone(),
+            random: self.random.clone(),
+            hosts,
         }
     }
 
@@ -317,6 +345,7 @@ pub(crate) struct AppState {
     pub request_timeout: Duration,
     pub readiness: Arc<dyn Readiness>,
     pub track_links: TrackLinks,
+    pub webhooks: Webhooks,
 }
 
 impl std::fmt::Debug for AppState {
@@ -475,6 +504,15 @@ impl AppState {
                 clock: ports.clock.clone(),
                 ids: ports.ids.clone(),
                 key: options.tracking_key.clone(),
+            },
+            webhooks: Webhooks {
+                repository: ports.webhooks.clone(),
+                cipher: ports.credentials.clone(),
+                secrets: ports.secrets.clone(),
+                ids: ports.ids.clone(),
+                clock: ports.clock.clone(),
+                hosts: options.webhook_hosts,
+                deliver: ports.deliver_webhooks(options.webhook_hosts),
             },
         }
     }

@@ -50,3 +50,4 @@ pub mod tracking;
 pub mod values;
 pub mod variant_choice;
 pub mod webhook_signature;
+pub mod workspace_webhook;

@@ -33,6 +33,7 @@ mod m20261213_000021_sends;
 mod m20261214_000022_tracking;
 mod m20261215_000023_due_enrolments;
 mod m20261216_000024_inbox_positions;
+mod m20261217_000025_webhooks;
 mod m20261218_000026_event_messages;
 
 #[derive(Debug)]
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000022_tracking::Migration),
             Box::new(m20261215_000023_due_enrolments::Migration),
             Box::new(m20261216_000024_inbox_positions::Migration),
+            Box::new(m20261217_000025_webhooks::Migration),
             Box::new(m20261218_000026_event_messages::Migration),
         ]
     }

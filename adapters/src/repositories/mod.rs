@@ -12,6 +12,7 @@ pub(crate) mod mailboxes;
 mod rate_limit_windows;
 mod readiness;
 mod values;
+pub(crate) mod webhooks;
 
 pub(crate) use agents::SqlAgentRepository;
 pub(crate) use analytics::SqlAnalyticsRepository;
@@ -25,3 +26,4 @@ pub(crate) use leads::SqlLeadRepository;
 pub(crate) use mailboxes::SqlMailboxRepository;
 pub(crate) use rate_limit_windows::SqlRateLimitWindows;
 pub(crate) use readiness::SqlReadiness;
+pub(crate) use webhooks::{SqlWebhookOutbox, SqlWebhookRepository};

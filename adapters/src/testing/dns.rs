@@ -25,25 +25,59 @@ pub struct DnsServer {
     log: PathBuf,
 }
 
+/// Fails with what to install when dnsmasq is missing: the tests never skip silently.
+fn ensure_installed() -> anyhow::Result<()> {
+    ensure!(
+        Path::new(DNSMASQ).exists(),
+        "no {DNSMASQ} for the DNS tests: install Debian's dnsmasq-base \
+         (`apt-get install -y dnsmasq-base`, as .ci/run does)"
+    );
+    Ok(())
+}
+
 impl DnsServer {
     /// A server answering, for each `(domain, exchanger, preference)`, an MX record of `domain`
     /// naming `exchanger`. The domains must end in `.test`.
     pub fn start_with_mx(records: &[(&str, &str, u16)]) -> anyhow::Result<DnsServer> {
-        ensure!(
-            Path::new(DNSMASQ).exists(),
-            "no {DNSMASQ} for the DNS tests: install Debian's dnsmasq-base \
-             (`apt-get install -y dnsmasq-base`, as .ci/run does)"
-        );
+        ensure_installed()?;
         for (domain, _, _) in records {
             ensure!(
                 domain.ends_with(".test"),
                 "{domain}: the test server answers only for .test"
             );
         }
+        let arguments: Vec<String> = records
+            .iter()
+            .map(|(domain, exchanger, preference)| {
+                format!("--mx-host={domain},{exchanger},{preference}")
+            })
+            .collect();
+        DnsServer::start_with_arguments(&arguments)
+    }
+
+    /// A server answering, for each `(name, address)`, an A (or AAAA) record of `name` (which
+    /// must end in `.test`).
+    pub fn start_with_hosts(hosts: &[(&str, std::net::IpAddr)]) -> anyhow::Result<DnsServer> {
+        ensure_installed()?;
+        for (name, _) in hosts {
+            ensure!(
+                name.ends_with(".test"),
+                "{name}: the test server answers only for .test"
+            );
+        }
+        let arguments: Vec<String> = hosts
+            .iter()
+            .map(|(name, address)| format!("--host-record={name},{address}"))
+            .collect();
+        DnsServer::start_with_arguments(&arguments)
+    }
+
+    /// [`DnsServer::start_arguments_once`], again on another port when the free one was taken (a
+    /// free port found by binding and letting go may be taken in between).
+    fn start_with_arguments(arguments: &[String]) -> anyhow::Result<DnsServer> {
         let mut last_failure = None;
-        // A free port found by binding and letting go may be taken in between: try new ones.
         for _ in 0..3 {
-            match DnsServer::start_once(records) {
+            match DnsServer::start_arguments_once(arguments) {
                 Ok(server) => return Ok(server),
                 Err(error) if format!("{error:#}").contains("Address already in use") => {
                     last_failure = Some(error);
@@ -54,7 +88,7 @@ impl DnsServer {
         Err(last_failure.unwrap_or_else(|| anyhow::anyhow!("dnsmasq did not start")))
     }
 
-    fn start_once(records: &[(&str, &str, u16)]) -> anyhow::Result<DnsServer> {
+    fn start_arguments_once(arguments: &[String]) -> anyhow::Result<DnsServer> {
         let port = super::free_port()?;
         let log = std::env::temp_dir().join(format!("sendline-dns-{}.log", super::unique_name()));
         let mut command = Command::new(DNSMASQ);
@@ -70,9 +104,7 @@ impl DnsServer {
             "--log-facility=-",
             &format!("--port={port}"),
         ]);
-        for (domain, exchanger, preference) in records {
-            command.arg(format!("--mx-host={domain},{exchanger},{preference}"));
-        }
+        command.args(arguments);
         let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())

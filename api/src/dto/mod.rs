@@ -13,6 +13,7 @@ pub mod preview;
 pub mod schedule;
 pub mod test_email;
 pub mod timestamp;
+pub mod webhook;
 pub mod wire;
 pub mod workspace;
 

@@ -14,6 +14,7 @@ mod preview;
 mod schedule;
 mod test_email;
 mod tracking;
+mod webhooks;
 mod workspaces;
 
 use domain::id::CampaignId;
@@ -56,6 +57,7 @@ pub(crate) use preview::PreviewApi;
 pub(crate) use schedule::ScheduleApi;
 pub(crate) use test_email::TestEmailApi;
 pub(crate) use tracking::TrackingApi;
+pub(crate) use webhooks::WebhooksApi;
 pub(crate) use workspaces::WorkspacesApi;
 
 #[derive(Debug, Tags)]
@@ -74,6 +76,8 @@ pub(crate) enum ApiTags {
     Account,
     /// Workspaces and their API keys.
     Workspaces,
+    /// Webhooks: the workspace's event destinations and their deliveries.
+    Webhooks,
     /// Liveness and readiness.
     Health,
     /// Counters and event rows of what the campaigns sent and what came back.

@@ -123,7 +123,7 @@ async fn every_request_example_is_accepted_in_document_order() {
                 executed += 1;
             }
         }
-        assert_eq!(executed, 15, "the operations with a request body");
+        assert_eq!(executed, 17, "the operations with a request body");
     })
     .await;
 }

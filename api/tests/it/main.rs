@@ -41,4 +41,5 @@ mod support;
 mod tenancy;
 mod tls;
 mod tracking;
+mod webhooks;
 mod workspaces;

@@ -22,6 +22,7 @@ mod rate_limits;
 mod sending;
 mod system;
 mod tracking;
+mod webhooks;
 
 pub use agents::*;
 pub use analytics::*;
@@ -41,6 +42,7 @@ pub use rate_limits::*;
 pub use sending::*;
 pub use system::*;
 pub use tracking::*;
+pub use webhooks::*;
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

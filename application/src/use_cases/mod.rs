@@ -13,6 +13,7 @@ pub mod campaign_schedule;
 pub mod create_agent;
 pub mod create_campaign;
 pub mod delete_mailbox;
+pub mod deliver_webhooks;
 pub mod demo;
 pub mod dispatch_sends;
 pub mod do_not_contact;
@@ -34,6 +35,7 @@ pub mod test_mailbox;
 pub mod tracking;
 pub mod update_campaign;
 pub mod update_mailbox;
+pub mod webhooks;
 pub mod workspace_keys;
 pub mod workspaces;
 

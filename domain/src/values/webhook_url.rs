@@ -1,7 +1,7 @@
 //! Where webhook events are delivered.
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use url::{Host, Url};
 
@@ -22,6 +22,22 @@ pub enum WebhookHostPolicy {
     PublicOnly,
     /// Accept any host, for development and tests that deliver to a local receiver.
     AllowPrivate,
+}
+
+impl WebhookHostPolicy {
+    /// Whether a delivery may connect to `address` (an answer of DNS for the URL's host, or its
+    /// IP literal): under [`WebhookHostPolicy::PublicOnly`], not an address [`WebhookUrl::parse`]
+    /// refuses as a literal (private, loopback, link-local, shared, unspecified, multicast,
+    /// reserved, or an IPv6 address carrying such an IPv4 address).
+    pub fn allows_address(self, address: IpAddr) -> bool {
+        match self {
+            WebhookHostPolicy::AllowPrivate => true,
+            WebhookHostPolicy::PublicOnly => match address {
+                IpAddr::V4(address) => refused_ipv4(address).is_none(),
+                IpAddr::V6(address) => refused_ipv6(address).is_none(),
+            },
+        }
+    }
 }
 
 /// An absolute `http` or `https` URL with a host and no credentials, at most 2048 characters.
@@ -214,6 +230,34 @@ mod tests {
         let error = WebhookUrl::parse(raw, policy).expect_err(raw);
         assert_eq!(error.code, code, "{raw}");
         assert_eq!(error.message, message, "{raw}");
+    }
+
+    #[test]
+    fn webhook_delivery_refuses_resolved_private_addresses_unless_private_ones_are_allowed() {
+        let refused = [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::a00:1",
+        ];
+        for raw in refused {
+            let address: IpAddr = raw.parse().expect(raw);
+            assert!(!PublicOnly.allows_address(address), "{raw}");
+            assert!(AllowPrivate.allows_address(address), "{raw}");
+        }
+        for raw in ["8.8.8.8", "93.184.216.34", "2001:4860:4860::8888"] {
+            let address: IpAddr = raw.parse().expect(raw);
+            assert!(PublicOnly.allows_address(address), "{raw}");
+        }
     }
 
     fn assert_refused_as_local(raw: &str) {

@@ -37,6 +37,7 @@ use super::{Deltas, first_row, lock_campaign};
 use crate::database::pools::{Pools, finish};
 use crate::database::sql::Sql;
 use crate::error::{OrUnknown, unknown};
+use crate::repositories::webhooks::enqueue as enqueue_webhooks;
 use crate::time::to_millis;
 
 /// Link rows written per INSERT (three bound values each).
@@ -157,7 +158,9 @@ pub(crate) struct EventRow<'a> {
     pub(crate) data: Option<String>,
 }
 
-/// `rows` in multi-row INSERTs (one statement per [`EVENT_ROWS_PER_STATEMENT`] rows).
+/// `rows` in multi-row INSERTs (one statement per [`EVENT_ROWS_PER_STATEMENT`] rows), and their
+/// webhook deliveries (the outbox, in the same transaction: one per subscribed destination,
+/// set-based).
 pub(crate) async fn insert_events(
     transaction: &DatabaseTransaction,
     backend: DbBackend,
@@ -190,7 +193,8 @@ pub(crate) async fn insert_events(
         }));
         transaction.execute_raw(sql.build()).await?;
     }
-    Ok(())
+    let ids: Vec<String> = rows.iter().map(|event| event.id.to_string()).collect();
+    enqueue_webhooks(transaction, backend, &ids).await
 }
 
 /// Writes one event row of `kind` for the ledger's send `send` (its campaign, enrolment, step…
