@@ -13,6 +13,7 @@
 
 mod database;
 mod demo_key_file;
+mod dns_resolvers;
 mod entities;
 mod error;
 mod handle;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use application::ports::{MxLookup, MxLookupFailed};
 use async_trait::async_trait;
 use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
+
+use crate::dns_resolvers::{resolver_asking, system_resolver};
 
 /// How long one query to one name server may take when the system configuration does not say.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -32,38 +32,19 @@ impl HickoryMxLookup {
     /// The system's resolver: the name servers and options of `/etc/resolv.conf`. When it cannot
     /// be read, a warning is logged and every lookup fails ("no gateway": nobody is skipped).
     pub fn system() -> Self {
-        let resolver = TokioResolver::builder_tokio()
-            .and_then(|builder| builder.build())
-            .map_err(|error| format!("no system resolver: {error}"));
+        let resolver = system_resolver();
         if let Err(reason) = &resolver {
             tracing::warn!(%reason, "MX lookups will fail: no lead is skipped for a secure email gateway");
         }
         Self { resolver }
     }
 
-    /// A resolver that asks only the name server at `address` (UDP, then TCP for a truncated answer),
-    /// once per query, within [`QUERY_TIMEOUT`]: for tests against a local DNS server.
+    /// A resolver that asks only the name server at `address`, within [`QUERY_TIMEOUT`]: for tests
+    /// against a local DNS server.
     pub fn with_name_server(address: SocketAddr) -> Self {
-        let connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
-            .into_iter()
-            .map(|mut connection| {
-                connection.port = address.port();
-                connection
-            })
-            .collect();
-        let config = ResolverConfig::from_name_servers(vec![NameServerConfig::new(
-            address.ip(),
-            true,
-            connections,
-        )]);
-        let mut options = ResolverOpts::default();
-        options.timeout = QUERY_TIMEOUT;
-        options.attempts = 1;
-        let resolver = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
-            .with_options(options)
-            .build()
-            .map_err(|error| format!("no resolver for {address}: {error}"));
-        Self { resolver }
+        Self {
+            resolver: resolver_asking(address, QUERY_TIMEOUT),
+        }
     }
 }
 

@@ -7,16 +7,19 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use application::ports::{
     ResolveFailed, Resolver, WebhookAnswer, WebhookRequest, WebhookTransport,
 };
 use async_trait::async_trait;
 use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
+
+use crate::dns_resolvers::{resolver_asking, system_resolver};
+
+/// How long one query to the test's name server may take (hickory's default).
+const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Webhook tries over HTTP(S).
 #[derive(Clone)]
@@ -126,33 +129,16 @@ impl std::fmt::Debug for HickoryResolver {
 impl HickoryResolver {
     /// The system's resolver (`/etc/resolv.conf`); when it cannot be read, every lookup fails.
     pub fn system() -> Self {
-        let resolver = TokioResolver::builder_tokio()
-            .and_then(|builder| builder.build())
-            .map_err(|error| format!("no system resolver: {error}"));
-        Self { resolver }
+        Self {
+            resolver: system_resolver(),
+        }
     }
 
     /// A resolver asking only the name server at `address`: for tests against a local DNS server.
     pub fn with_name_server(address: SocketAddr) -> Self {
-        let connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
-            .into_iter()
-            .map(|mut connection| {
-                connection.port = address.port();
-                connection
-            })
-            .collect();
-        let config = ResolverConfig::from_name_servers(vec![NameServerConfig::new(
-            address.ip(),
-            true,
-            connections,
-        )]);
-        let mut options = ResolverOpts::default();
-        options.attempts = 1;
-        let resolver = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
-            .with_options(options)
-            .build()
-            .map_err(|error| format!("no resolver for {address}: {error}"));
-        Self { resolver }
+        Self {
+            resolver: resolver_asking(address, QUERY_TIMEOUT),
+        }
     }
 }
 
