@@ -43,7 +43,7 @@ pub(crate) const BEARER_SCHEME: &str = "Bearer";
 pub(crate) const API_KEY_HEADER: &str = "X-Api-Key";
 pub(crate) const WORKSPACE_HEADER: &str = "X-Workspace-Id";
 
-const KEY_DESCRIPTION: &str = "Platform API key (`sk_user_…`) or workspace API key (`sk_…`). Send it in `X-Api-Key` or as `Authorization: Bearer <key>`, not both with different keys. On workspace-scoped operations (`/v1/campaigns`, `/v1/mailboxes`, `/v1/agents`) a platform key must name its workspace in `X-Workspace-Id`; `/v1/account` and `/v1/workspaces…` take no `X-Workspace-Id`.";
+const KEY_DESCRIPTION: &str = "Platform API key (`sk_user_…`) or workspace API key (`sk_…`). Send it in `X-Api-Key` or as `Authorization: Bearer <key>`, not both with different keys. On workspace-scoped operations (every `/v1/…` path but `/v1/account` and `/v1/workspaces…`: campaigns, mailboxes, agents, leads, do-not-contact, analytics, webhooks) a platform key must name its workspace in `X-Workspace-Id`; `/v1/account` and `/v1/workspaces…` take no `X-Workspace-Id`.";
 
 /// The workspace a request acts in, and the user behind its key.
 #[derive(Debug, Clone, Copy)]
