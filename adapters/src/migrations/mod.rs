@@ -35,6 +35,7 @@ mod m20261215_000023_due_enrolments;
 mod m20261216_000024_inbox_positions;
 mod m20261217_000025_webhooks;
 mod m20261218_000026_event_messages;
+mod m20261219_000027_active_campaigns;
 
 #[derive(Debug)]
 pub(crate) struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261216_000024_inbox_positions::Migration),
             Box::new(m20261217_000025_webhooks::Migration),
             Box::new(m20261218_000026_event_messages::Migration),
+            Box::new(m20261219_000027_active_campaigns::Migration),
         ]
     }
 }

@@ -1390,15 +1390,17 @@ impl BatchRows {
     }
 }
 
+/// Every active campaign, read from the partial index `campaigns_active` (migration 27) rather than
+/// the campaign rows. The status is a literal: a bound parameter would hide the index from both
+/// planners.
+const ACTIVE_CAMPAIGNS: &str =
+    "SELECT workspace_id, id FROM campaigns WHERE status = 'active' ORDER BY id";
+
 #[async_trait]
 impl SendLedger for SqlSendLedger {
     async fn active_campaigns(&self) -> Result<Vec<(WorkspaceId, CampaignId)>, RepositoryError> {
         let backend = DbBackend::from(self.pools.backend);
-        let sql = Sql::of(
-            backend,
-            "SELECT workspace_id, id FROM campaigns WHERE status = ? ORDER BY id",
-            [CampaignStatus::Active.as_str().into()],
-        );
+        let sql = Sql::of(backend, ACTIVE_CAMPAIGNS, []);
         let rows = self
             .pools
             .reader
@@ -1556,6 +1558,38 @@ mod tests {
         ] {
             assert_eq!(bounce_status(reply), status, "{reply:?}");
         }
+    }
+
+    #[test]
+    fn the_active_campaigns_read_names_the_active_status() {
+        assert!(
+            ACTIVE_CAMPAIGNS.contains(&format!("status = '{}'", CampaignStatus::Active.as_str()))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_active_campaigns_read_walks_the_active_index_not_the_campaign_rows()
+    -> anyhow::Result<()> {
+        let database = fresh_database(TestBackend::Sqlite).await?;
+        let explain = sea_orm::Statement::from_string(
+            DbBackend::Sqlite,
+            format!("EXPLAIN QUERY PLAN {ACTIVE_CAMPAIGNS}"),
+        );
+        let plan: Vec<String> = database
+            .pools()
+            .reader
+            .query_all_raw(explain)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String>("", "detail"))
+            .collect::<Result<_, _>>()?;
+        let text = plan.join("\n");
+        assert!(
+            text.contains("SCAN campaigns USING COVERING INDEX campaigns_active"),
+            "{text}"
+        );
+        assert!(!text.contains("TEMP B-TREE"), "sorts: {text}");
+        Ok(())
     }
 
     #[tokio::test]
