@@ -50,6 +50,17 @@ struct Opened<C> {
     last_used: Instant,
 }
 
+impl HeldConnections {
+    /// How many statements can run at once on these connections.
+    pub(crate) fn connections(&self) -> usize {
+        match self {
+            HeldConnections::Sqlite(held) => held.slots.len(),
+            HeldConnections::Postgres(held) => held.slots.len(),
+            HeldConnections::Pool(_) => 1,
+        }
+    }
+}
+
 impl<O, C> Held<O, C> {
     /// `count` connections (at least one) opened with `options` when first needed.
     pub(super) fn new(options: O, count: usize) -> Self {

@@ -819,7 +819,7 @@ async fn version_and_find_many_read_what_find_reads_and_nothing_of_another_works
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_version_lookups_each_get_their_own_answer_and_nothing_of_another_workspace()
 -> anyhow::Result<()> {
-    // On PostgreSQL concurrent lookups share statements (version_lookups.rs): owners, strangers
+    // Concurrent lookups share statements (version_lookups.rs): owners, strangers
     // and unknown ids asked at once must still each get exactly their own answer.
     on_every_backend(async |database| {
         let owner = tenant(&database).await?;

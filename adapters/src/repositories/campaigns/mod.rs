@@ -34,8 +34,8 @@ pub(crate) struct SqlCampaignRepository {
     pools: Pools,
     /// Campaign inserts, several to a statement (PostgreSQL) or to a transaction (SQLite).
     group_commit: CampaignGroupCommit,
-    /// PostgreSQL: version lookups, several to a statement (`None` on SQLite).
-    version_lookups: Option<VersionLookups>,
+    /// Version lookups, several to a statement.
+    version_lookups: VersionLookups,
 }
 
 impl SqlCampaignRepository {
@@ -50,9 +50,11 @@ impl SqlCampaignRepository {
         };
         Self {
             group_commit: CampaignGroupCommit::start(pools.clone(), batches_at_once),
-            version_lookups: postgres.then(|| {
-                VersionLookups::start(Arc::clone(&pools.reads), POSTGRES_HELD_CONNECTIONS)
-            }),
+            version_lookups: VersionLookups::start(
+                Arc::clone(&pools.reads),
+                pools.backend,
+                pools.reads.connections(),
+            ),
             pools,
         }
     }
@@ -85,7 +87,7 @@ impl CampaignRepository for SqlCampaignRepository {
         workspace: WorkspaceId,
         id: CampaignId,
     ) -> Result<Option<Version>, RepositoryError> {
-        reads::version(&self.pools, self.version_lookups.as_ref(), workspace, id).await
+        reads::version(&self.version_lookups, workspace, id).await
     }
 
     async fn find_many(

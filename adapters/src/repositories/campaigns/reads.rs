@@ -1,9 +1,9 @@
 //! Reading one campaign, several by id, or only a campaign's version: one statement each, on a held
-//! connection; on PostgreSQL the version lookups of concurrent reads share statements.
+//! connection; the version lookups of concurrent reads share statements.
 
 use application::ports::{RepositoryError, Version, VersionedCampaign};
 use domain::id::{CampaignId, WorkspaceId};
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::owned_rows::{CampaignRows, with_owned_columns};
 use super::rows::restore;
@@ -11,7 +11,6 @@ use super::version_lookups::VersionLookups;
 use crate::database::pools::Pools;
 use crate::entities::campaign;
 use crate::error::OrUnknown;
-use crate::migrations::m20251202_000008_campaign_versions_indexed::VERSIONED_INDEX;
 
 /// One statement: the campaign row with its subsequences and mailbox ids aggregated into it (see
 /// [`owned_rows`](super::owned_rows)), so it sees one snapshot without a transaction.
@@ -32,33 +31,16 @@ pub(super) async fn find(
     found.map(restore).transpose()
 }
 
-/// One statement reading only the version column, on a held connection (one round trip instead
-/// of the query's and the pool's release ping); on PostgreSQL, shared with the concurrent lookups
-/// (see [`version_lookups`](super::version_lookups)).
+/// The stored version, looked up with the concurrent lookups in one statement (see
+/// [`version_lookups`](super::version_lookups)).
 pub(super) async fn version(
-    pools: &Pools,
-    version_lookups: Option<&VersionLookups>,
+    version_lookups: &VersionLookups,
     workspace: WorkspaceId,
     id: CampaignId,
 ) -> Result<Option<Version>, RepositoryError> {
-    let (workspace, id) = (workspace.to_string(), id.to_string());
-    let version = match version_lookups {
-        Some(lookups) => lookups.version(workspace, id).await,
-        // Without stats SQLite's planner prefers the unique (workspace_id, id) index, whose row
-        // lookup reads past the content to the last column; the versioned index holds it.
-        None => {
-            pools
-                .read_integer(Statement::from_sql_and_values(
-                    DbBackend::Sqlite,
-                    format!(
-                        "SELECT version FROM campaigns INDEXED BY {VERSIONED_INDEX} \
-                         WHERE workspace_id = ? AND id = ?"
-                    ),
-                    [workspace.into(), id.into()],
-                ))
-                .await
-        }
-    };
+    let version = version_lookups
+        .version(workspace.to_string(), id.to_string())
+        .await;
     Ok(version.or_unknown()?.map(Version))
 }
 
