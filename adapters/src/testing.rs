@@ -59,6 +59,29 @@ pub async fn fresh_database_and_url(backend: TestBackend) -> anyhow::Result<(Dat
     Ok((database, url))
 }
 
+/// SQLite's plan of `statement` (`EXPLAIN QUERY PLAN`) on `database`'s reader, one line per step:
+/// what the index rules' tests read.
+#[cfg(test)]
+pub(crate) async fn sqlite_plan(
+    database: &Database,
+    statement: sea_orm::Statement,
+) -> anyhow::Result<String> {
+    let explain = sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Sqlite,
+        format!("EXPLAIN QUERY PLAN {}", statement.sql),
+        statement.values.map(|values| values.0).unwrap_or_default(),
+    );
+    let plan: Vec<String> = database
+        .pools()
+        .reader
+        .query_all_raw(explain)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String>("", "detail"))
+        .collect::<Result<_, _>>()?;
+    Ok(plan.join("\n"))
+}
+
 /// A fresh database without any table (for the migrations' own tests).
 #[cfg(test)]
 pub(crate) async fn unmigrated_database(backend: TestBackend) -> anyhow::Result<Database> {

@@ -466,28 +466,13 @@ impl AnalyticsRepository for SqlAnalyticsRepository {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use sea_orm::ConnectionTrait;
 
     use super::*;
-    use crate::testing::{TestBackend, fresh_database};
+    use crate::testing::{TestBackend, fresh_database, sqlite_plan};
 
     /// SQLite's plan of `sql`, one line per step.
     async fn plan(database: &crate::Database, sql: Sql) -> anyhow::Result<String> {
-        let built = sql.build();
-        let explain = sea_orm::Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            format!("EXPLAIN QUERY PLAN {}", built.sql),
-            built.values.map(|values| values.0).unwrap_or_default(),
-        );
-        let plan: Vec<String> = database
-            .pools()
-            .reader
-            .query_all_raw(explain)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String>("", "detail"))
-            .collect::<Result<_, _>>()?;
-        Ok(plan.join("\n"))
+        sqlite_plan(database, sql.build()).await
     }
 
     #[tokio::test]

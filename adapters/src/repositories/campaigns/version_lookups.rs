@@ -120,11 +120,9 @@ fn lookup(backend: Backend, batch: &[Asked]) -> Statement {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::ConnectionTrait;
-
     use super::*;
     use crate::migrations::m20251202_000008_campaign_versions_indexed::VERSIONED_INDEX;
-    use crate::testing::{TestBackend, fresh_database};
+    use crate::testing::{TestBackend, fresh_database, sqlite_plan};
 
     #[tokio::test]
     async fn a_sqlite_batch_of_lookups_searches_the_versioned_index_once_per_asked_pair()
@@ -134,21 +132,7 @@ mod tests {
             ("w1".to_owned(), "c1".to_owned()),
             ("w2".to_owned(), "c2".to_owned()),
         ];
-        let statement = lookup(Backend::Sqlite, &batch);
-        let explain = Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            format!("EXPLAIN QUERY PLAN {}", statement.sql),
-            statement.values.map(|values| values.0).unwrap_or_default(),
-        );
-        let plan: Vec<String> = database
-            .pools()
-            .reader
-            .query_all_raw(explain)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String>("", "detail"))
-            .collect::<Result<_, _>>()?;
-        let text = plan.join("\n");
+        let text = sqlite_plan(&database, lookup(Backend::Sqlite, &batch)).await?;
         assert!(text.contains("SCAN asked"), "{text}");
         assert!(
             text.contains(&format!(

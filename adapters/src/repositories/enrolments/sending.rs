@@ -1543,10 +1543,8 @@ impl SendLedger for SqlSendLedger {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::ConnectionTrait;
-
     use super::*;
-    use crate::testing::{TestBackend, fresh_database};
+    use crate::testing::{TestBackend, fresh_database, sqlite_plan};
 
     #[test]
     fn a_bounce_status_is_the_enhanced_code_of_the_reply_else_its_reply_code() {
@@ -1571,19 +1569,11 @@ mod tests {
     async fn the_active_campaigns_read_walks_the_active_index_not_the_campaign_rows()
     -> anyhow::Result<()> {
         let database = fresh_database(TestBackend::Sqlite).await?;
-        let explain = sea_orm::Statement::from_string(
-            DbBackend::Sqlite,
-            format!("EXPLAIN QUERY PLAN {ACTIVE_CAMPAIGNS}"),
-        );
-        let plan: Vec<String> = database
-            .pools()
-            .reader
-            .query_all_raw(explain)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String>("", "detail"))
-            .collect::<Result<_, _>>()?;
-        let text = plan.join("\n");
+        let text = sqlite_plan(
+            &database,
+            sea_orm::Statement::from_string(DbBackend::Sqlite, ACTIVE_CAMPAIGNS),
+        )
+        .await?;
         assert!(
             text.contains("SCAN campaigns USING COVERING INDEX campaigns_active"),
             "{text}"
@@ -1597,21 +1587,11 @@ mod tests {
     {
         let database = fresh_database(TestBackend::Sqlite).await?;
         for (due, order) in [NEVER_PLANNED, PLANNED_BY] {
-            let built = due_rows_sql(DbBackend::Sqlite, "c", (due, Some(1)), order, 400).build();
-            let explain = sea_orm::Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                format!("EXPLAIN QUERY PLAN {}", built.sql),
-                built.values.map(|values| values.0).unwrap_or_default(),
-            );
-            let plan: Vec<String> = database
-                .pools()
-                .reader
-                .query_all_raw(explain)
-                .await?
-                .iter()
-                .map(|row| row.try_get::<String>("", "detail"))
-                .collect::<Result<_, _>>()?;
-            let text = plan.join("\n");
+            let text = sqlite_plan(
+                &database,
+                due_rows_sql(DbBackend::Sqlite, "c", (due, Some(1)), order, 400).build(),
+            )
+            .await?;
             assert!(
                 text.contains("SEARCH e USING INDEX enrolments_campaign_due"),
                 "{due}: {text}"
