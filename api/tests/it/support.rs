@@ -10,8 +10,9 @@ use api::app;
 use api::listener::ApiAcceptor;
 use api::state::{MailPorts, Options, Ports};
 use application::ports::{
-    CampaignPage, CampaignQuery, CampaignRepository, Clock, KeyCompletion, MxLookup, Readiness,
-    RepositoryError, Version, VersionPage, VersionedCampaign, WriteOutcome,
+    CampaignPage, CampaignQuery, CampaignRepository, ClaimRequest, ClaimedSend, Clock,
+    FinishedSend, KeyCompletion, MxLookup, NextStep, Readiness, RepositoryError, SendOutcome,
+    Version, VersionPage, VersionedCampaign, WriteOutcome,
 };
 use application::tenancy::Tenancy;
 use application::use_cases::create_agent::CreateAgent;
@@ -23,7 +24,7 @@ use application::use_cases::tracking::recorder::{
 use async_trait::async_trait;
 use domain::agent::Agent;
 use domain::campaign::Campaign;
-use domain::id::{CampaignId, WorkspaceId};
+use domain::id::{CampaignId, ObjectId, WorkspaceId};
 use domain::mailbox::Mailbox;
 use domain::problem::Problems;
 use domain::request::{AgentRequest, MailboxRequest};
@@ -1033,4 +1034,55 @@ pub async fn mailbox_on(
         .as_str()
         .expect("a mailbox id")
         .to_owned()
+}
+
+/// `campaign` created and started with `lead` enrolled, its first email claimed as `id` and sent at
+/// `at` through the engine's ledger (no SMTP): the message the tracking and webhook tests act on.
+pub async fn sent_through_ledger(
+    app: &TestApp,
+    campaign: &Value,
+    lead: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    id: ObjectId,
+) -> (String, ClaimedSend) {
+    let campaign = app.create_campaign(campaign).await;
+    let enrolled = app
+        .post_json(
+            &format!("/v1/campaigns/{campaign}/leads"),
+            &serde_json::json!({"leads": [{"email": lead}]}),
+        )
+        .await;
+    assert_eq!(enrolled.ok()["added"], 1, "{}", enrolled.text);
+    app.campaign_action(&campaign, "start").await.ok();
+    let stored = app
+        .stored_campaign(&app.workspace.workspace_id, &campaign)
+        .await
+        .expect("the campaign");
+    let ledger = app.database().send_ledger();
+    let claimed = ledger
+        .claim(&ClaimRequest {
+            campaign: stored,
+            worker: "test".to_owned(),
+            now: at,
+            ids: vec![id],
+        })
+        .await
+        .expect("a claim");
+    let send = claimed.into_iter().next().expect("one send claimed");
+    ledger
+        .finish(&[FinishedSend {
+            claim: send.clone(),
+            at,
+            outcome: SendOutcome::Sent {
+                subject: "Hello".to_owned(),
+                reply: "250 OK".to_owned(),
+                next: NextStep::Email {
+                    step: 2,
+                    due: at + chrono::Duration::days(3),
+                },
+            },
+        }])
+        .await
+        .expect("finished");
+    (campaign, send)
 }

@@ -8,9 +8,7 @@
 use std::sync::Arc;
 
 use adapters::SimulatedClock;
-use application::ports::{
-    ClaimRequest, ClaimedSend, FinishedSend, NextStep, SendLinks, SendOutcome,
-};
+use application::ports::{ClaimedSend, SendLinks};
 use chrono::{DateTime, TimeZone, Utc};
 use domain::id::ObjectId;
 use domain::tracking::{TrackingKey, TrackingKind, TrackingToken};
@@ -52,46 +50,8 @@ async fn sent_message(app: &TestApp) -> (String, ClaimedSend) {
 /// [`sent_message`] in a campaign of its own; its send's id ends with `number`.
 async fn sent_message_numbered(app: &TestApp, number: u32) -> (String, ClaimedSend) {
     let seed: Value = serde_json::from_str(SEED_BODY).expect("the seed is JSON");
-    let campaign = app.create_campaign(&seed).await;
-    let enrolled = app
-        .post_json(
-            &format!("/v1/campaigns/{campaign}/leads"),
-            &json!({"leads": [{"email": LEAD}]}),
-        )
-        .await;
-    assert_eq!(enrolled.ok()["added"], 1, "{}", enrolled.text);
-    app.campaign_action(&campaign, "start").await.ok();
-    let stored = app
-        .stored_campaign(&app.workspace.workspace_id, &campaign)
-        .await
-        .expect("the campaign");
-    let ledger = app.database().send_ledger();
-    let claimed = ledger
-        .claim(&ClaimRequest {
-            campaign: stored,
-            worker: "test".to_owned(),
-            now: now(),
-            ids: vec![ObjectId::from_parts(1_795_000_000, [1; 5], number)],
-        })
-        .await
-        .expect("a claim");
-    let send = claimed.into_iter().next().expect("one send claimed");
-    ledger
-        .finish(&[FinishedSend {
-            claim: send.clone(),
-            at: now(),
-            outcome: SendOutcome::Sent {
-                subject: "Hello".to_owned(),
-                reply: "250 OK".to_owned(),
-                next: NextStep::Email {
-                    step: 2,
-                    due: now() + chrono::Duration::days(3),
-                },
-            },
-        }])
-        .await
-        .expect("finished");
-    (campaign, send)
+    let id = ObjectId::from_parts(1_795_000_000, [1; 5], number);
+    sent_through_ledger(app, &seed, LEAD, now(), id).await
 }
 
 fn token(kind: TrackingKind, send: &ClaimedSend) -> String {

@@ -170,46 +170,8 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<Received> {
 /// `campaign` created, started, with [`LEAD`] enrolled; its first email claimed and sent at
 /// [`send_time`].
 async fn sent_message(app: &TestApp, campaign: &Value) -> (String, ClaimedSend) {
-    let campaign = app.create_campaign(campaign).await;
-    let enrolled = app
-        .post_json(
-            &format!("/v1/campaigns/{campaign}/leads"),
-            &json!({"leads": [{"email": LEAD}]}),
-        )
-        .await;
-    assert_eq!(enrolled.ok()["added"], 1, "{}", enrolled.text);
-    app.campaign_action(&campaign, "start").await.ok();
-    let stored = app
-        .stored_campaign(&app.workspace.workspace_id, &campaign)
-        .await
-        .expect("the campaign");
-    let ledger = app.database().send_ledger();
-    let claimed = ledger
-        .claim(&ClaimRequest {
-            campaign: stored,
-            worker: "test".to_owned(),
-            now: send_time(),
-            ids: vec![ObjectId::from_parts(1_795_000_000, [7; 5], 1)],
-        })
-        .await
-        .expect("a claim");
-    let send = claimed.into_iter().next().expect("one send claimed");
-    ledger
-        .finish(&[FinishedSend {
-            claim: send.clone(),
-            at: send_time(),
-            outcome: SendOutcome::Sent {
-                subject: "Hello".to_owned(),
-                reply: "250 OK".to_owned(),
-                next: NextStep::Email {
-                    step: 2,
-                    due: send_time() + chrono::Duration::days(3),
-                },
-            },
-        }])
-        .await
-        .expect("finished");
-    (campaign, send)
+    let id = ObjectId::from_parts(1_795_000_000, [7; 5], 1);
+    sent_through_ledger(app, campaign, LEAD, send_time(), id).await
 }
 
 /// The seed campaign without a webhook of its own: the seed's (`yourcompany.com`, subscribed to
